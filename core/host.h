@@ -1,0 +1,38 @@
+/* The host side of keel_host: the services plugins call, and the per-run
+ * context those services report into (data files read, with hashes). */
+#ifndef KEEL_CORE_HOST_H
+#define KEEL_CORE_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keel/keel.h"
+
+/* One data file a plugin read through host->input_open. */
+typedef struct keel_input_record {
+  char *name;        /* the path as the plugin gave it */
+  char *resolved;    /* the path opened */
+  char sha256[65];   /* hex SHA-256 of the bytes on disk */
+  uint64_t bytes;    /* size on disk */
+} keel_input_record;
+
+/* Where input_open resolves relative paths, and what it saw. */
+typedef struct keel_host_context {
+  char *base_dir;               /* folder of the manifest */
+  keel_input_record *inputs;    /* in first-open order, no duplicates */
+  size_t n_inputs;
+  /* Optional: when set, input_open maps a path to another one (replay uses
+   * it to read bundled data); returns a malloc'd path or NULL for as-is. */
+  char *(*remap)(void *remap_ctx, const char *path);
+  void *remap_ctx;
+} keel_host_context;
+
+/* Initialises ctx with base_dir (copied). */
+int keel_host_context_init(keel_host_context *ctx, const char *base_dir);
+void keel_host_context_free(keel_host_context *ctx);
+
+/* A host table whose input services report into ctx (borrowed; must
+ * outlive every use of *out). */
+void keel_host_bind(keel_host *out, keel_host_context *ctx);
+
+#endif

@@ -1,0 +1,73 @@
+/* The plugin loader and registry.
+ *
+ * Plugins are found along a search path of directories (scanned for *.so
+ * in sorted order) or single .so files. Earlier entries shadow later ones
+ * (like PATH); two plugins of the same kind and name in one entry are
+ * refused. Each file is opened with dlopen(RTLD_NOW | RTLD_LOCAL), checked
+ * (ABI, size, kind, name, semver, functions, parameter table) before any
+ * plugin code other than the entry symbol runs, hashed (SHA-256) and kept
+ * resident: plugins are never dlclose()d once accepted. */
+#ifndef KEEL_CORE_LOADER_H
+#define KEEL_CORE_LOADER_H
+
+#include <stddef.h>
+
+#include "keel/keel.h"
+
+typedef struct keel_loaded_plugin {
+  keel_plugin desc;      /* zero-extended copy of the plugin's descriptor */
+  const void *api;       /* zero-extended copy of the kind's function table
+                            (points at a keel_*_api of the host's size) */
+  char *path;            /* realpath of the .so */
+  char sha256[65];       /* hex SHA-256 of the file */
+  const char *search_entry; /* the search-path entry it was found in */
+} keel_loaded_plugin;
+
+typedef struct keel_registry keel_registry;
+
+/* An empty registry. */
+int keel_registry_create(keel_registry **out, keel_error *err);
+/* Frees bookkeeping; loaded code stays resident (never dlclosed). */
+void keel_registry_destroy(keel_registry *reg);
+
+/* Appends a search entry (directory or .so file). Nothing is loaded yet. */
+int keel_registry_add_path(keel_registry *reg, const char *entry,
+                           keel_error *err);
+/* Appends each ':'-separated entry of list (for KEEL_PLUGIN_PATH). */
+int keel_registry_add_path_list(keel_registry *reg, const char *list,
+                                keel_error *err);
+/* Appends the default entries after the user's: the build tree's plugin
+ * folder (when the binary runs from the build tree) and the install
+ * prefix's plugin folder. */
+int keel_registry_add_default_paths(keel_registry *reg, keel_error *err);
+
+/* Loads and checks every plugin on the search path. The first refusal
+ * stops the scan with err naming the file and the reason (KEEL_EPLUGIN,
+ * KEEL_ENOTFOUND, KEEL_EIO). */
+int keel_registry_scan(keel_registry *reg, keel_error *err);
+
+/* Loads and checks one file without adding it to the search path. */
+int keel_plugin_load_file(const char *path, keel_loaded_plugin **out,
+                          keel_error *err);
+void keel_loaded_plugin_free(keel_loaded_plugin *p);
+
+/* The plugin of this kind and name, or NULL. */
+const keel_loaded_plugin *keel_registry_find(const keel_registry *reg,
+                                             keel_kind kind,
+                                             const char *name);
+/* All accepted plugins, sorted by kind then name. */
+size_t keel_registry_count(const keel_registry *reg);
+const keel_loaded_plugin *keel_registry_at(const keel_registry *reg,
+                                           size_t index);
+/* Names of the search entries in order (for messages and the bundle). */
+size_t keel_registry_path_count(const keel_registry *reg);
+const char *keel_registry_path_at(const keel_registry *reg, size_t index);
+
+/* "source", "transform", ... or NULL for an unknown kind. */
+const char *keel_kind_name(int kind);
+int keel_kind_from_name(const char *name); /* 0 if unknown */
+
+/* The host services table given to plugins (host.c). */
+const keel_host *keel_host_services(void);
+
+#endif
