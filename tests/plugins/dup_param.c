@@ -1,0 +1,46 @@
+/* Broken on purpose: two parameters are both called "lr". Refused:
+ * duplicate parameter. */
+#include <math.h>
+
+#include <keel/keel.h>
+
+static const keel_param_decl decls[] = {
+    KEEL_P_FLOAT("lr", 0.1, 0.0, 1.0, KEEL_PARAM_LOG_SCALE, NULL,
+                 "learning rate"),
+    KEEL_P_INT("steps", 10, 1, 1000, "steps", "number of steps"),
+    KEEL_P_FLOAT("lr", 0.01, 0.0, 1.0, 0, NULL, "the same name again"),
+};
+
+static size_t opt_state_floats(const keel_value *params, size_t n_weights)
+{
+  (void)params;
+  (void)n_weights;
+  return 0;
+}
+
+static void opt_step(const keel_value *params, float *w, const float *grad,
+                     float *state, size_t n_weights, uint64_t step,
+                     double lr_scale)
+{
+  (void)params, (void)state, (void)step, (void)lr_scale;
+  for (size_t i = 0; i < n_weights; i++)
+    w[i] -= 0.1f * grad[i];
+}
+
+static const keel_optimizer_api api = {
+    .struct_size = sizeof(keel_optimizer_api),
+    .state_floats = opt_state_floats,
+    .step = opt_step,
+};
+
+static const keel_plugin desc = {
+    KEEL_PLUGIN_HEADER(KEEL_KIND_OPTIMIZER),
+    .name = "dup_param",
+    .version = "1.0.0",
+    .summary = "a deliberately broken test plugin",
+    .api = &api,
+    .params = decls,
+    .n_params = KEEL_COUNT(decls),
+};
+
+KEEL_PLUGIN_DEFINE(desc)
