@@ -1,0 +1,89 @@
+#!/bin/sh
+# Installs what keel needs to build and test on Debian 12 (bookworm), and
+# nothing that is already there. Idempotent: a second run changes nothing
+# and does not touch the network.
+#
+#   packaging/bootstrap.sh            # build + test dependencies
+#   packaging/bootstrap.sh --fuzz     # also clang + libFuzzer runtime
+#   packaging/bootstrap.sh --check    # only list what is missing (exit 1 if any)
+#
+# Runs as root directly, or through sudo otherwise. Exit codes: 0 done (or
+# nothing missing), 1 something missing (--check) or apt failed, 2 usage.
+set -eu
+
+# Build: compiler, CMake >= 3.25 (bookworm has 3.25.1), pkg-config and the
+# libraries DESIGN.md names. Test: CUnit; python3 is used by some e2e tests
+# to compare JSON. git: the build records its revision; ca-certificates so
+# git can clone over https from a fresh image.
+PACKAGES="build-essential cmake pkg-config libinih-dev libarchive-dev
+libffi-dev libcunit1-dev libssl-dev libjansson-dev libsqlite3-dev
+zlib1g-dev git ca-certificates python3"
+# Fuzzing (tests/fuzz): libFuzzer ships in clang's runtime package.
+FUZZ_PACKAGES="clang libclang-rt-14-dev"
+
+fuzz=0
+check_only=0
+for arg in "$@"; do
+  case $arg in
+  --fuzz) fuzz=1 ;;
+  --check) check_only=1 ;;
+  -h | --help)
+    sed -n '2,12s/^# \{0,1\}//p' "$0"
+    exit 0
+    ;;
+  *)
+    echo "bootstrap.sh: unknown option '$arg' (try --help)" >&2
+    exit 2
+    ;;
+  esac
+done
+if [ "$fuzz" = 1 ]; then
+  PACKAGES="$PACKAGES $FUZZ_PACKAGES"
+fi
+
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  echo "bootstrap.sh: needs a Debian system with dpkg and apt-get (Debian 12 is supported)" >&2
+  exit 1
+fi
+if [ -r /etc/os-release ]; then
+  . /etc/os-release
+  if [ "${ID:-}" != debian ] || [ "${VERSION_ID:-}" != 12 ]; then
+    echo "bootstrap.sh: note: tested on Debian 12, this is ${PRETTY_NAME:-unknown}; trying anyway" >&2
+  fi
+fi
+
+# A package counts as present only when dpkg says "install ok installed"
+# (not "deinstall ok config-files", not half-configured).
+missing=""
+for p in $PACKAGES; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  if [ "$status" != "install ok installed" ]; then
+    missing="$missing $p"
+  fi
+done
+
+if [ -z "$missing" ]; then
+  echo "bootstrap.sh: all dependencies are installed"
+  exit 0
+fi
+echo "bootstrap.sh: missing:$missing"
+if [ "$check_only" = 1 ]; then
+  exit 1
+fi
+
+if [ "$(id -u)" = 0 ]; then
+  as_root=""
+elif command -v sudo >/dev/null 2>&1; then
+  as_root="sudo"
+else
+  echo "bootstrap.sh: not root and no sudo; install as root:$missing" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# Only now touch the network: the package lists of a fresh image are empty.
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+  --no-install-recommends $missing
+echo "bootstrap.sh: installed:$missing"
