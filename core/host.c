@@ -1,0 +1,267 @@
+/* The services table plugins receive. Each service is a thin, checked
+ * wrapper over a core module; the table itself is static const so every
+ * plugin sees the same one, and only the per-run context differs. */
+#include "host.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "loader.h"
+#include "sha256.h"
+#include "state.h"
+#include "status.h"
+#include "table.h"
+
+struct keel_input {
+  gzFile gz;
+  char *name;
+};
+
+static int host_fail(keel_error *err, int code, const char *fmt, ...)
+{
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    err->code = code;
+  }
+  return code;
+}
+
+static int log_threshold(void)
+{
+  const char *v = getenv("KEEL_LOG");
+  if (v && strcmp(v, "debug") == 0)
+    return KEEL_LOG_DEBUG;
+  if (v && strcmp(v, "warn") == 0)
+    return KEEL_LOG_WARN;
+  return KEEL_LOG_INFO;
+}
+
+/* Plugins log through the host so the CLI decides where lines go. */
+static void host_log(keel_log_level level, const char *fmt, ...)
+{
+  if ((int)level < log_threshold())
+    return;
+  static const char *const names[] = {"debug", "info", "warning"};
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "keel: %s: ", names[level <= KEEL_LOG_WARN ? level : 2]);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+static void *host_alloc(size_t size)
+{
+  return malloc(size ? size : 1);
+}
+
+static void *host_alloc_zero(size_t count, size_t size)
+{
+  return calloc(count ? count : 1, size ? size : 1);
+}
+
+static void host_free(void *p)
+{
+  free(p);
+}
+
+static int host_state_put_f64(keel_state *st, const char *key, const double *v,
+                              size_t n, keel_error *err)
+{
+  return keel_state_put_f64(st, key, v, n, err);
+}
+
+static int host_state_put_strings(keel_state *st, const char *key,
+                                  const char *const *v, size_t n,
+                                  keel_error *err)
+{
+  return keel_state_put_strings(st, key, v, n, err);
+}
+
+static int host_state_get_f64(const keel_state *st, const char *key,
+                              const double **v, size_t *n, keel_error *err)
+{
+  return keel_state_get_f64(st, key, v, n, err);
+}
+
+static int host_state_get_strings(const keel_state *st, const char *key,
+                                  const char *const **v, size_t *n,
+                                  keel_error *err)
+{
+  return keel_state_get_strings(st, key, v, n, err);
+}
+
+/* ---- inputs ------------------------------------------------------------ */
+
+static char *join_path(const char *dir, const char *path)
+{
+  if (path[0] == '/' || !dir || !dir[0])
+    return strdup(path);
+  size_t n = strlen(dir) + strlen(path) + 2;
+  char *out = malloc(n);
+  if (out)
+    snprintf(out, n, "%s/%s", dir, path);
+  return out;
+}
+
+static int record_input(keel_host_context *ctx, const char *name,
+                        const char *resolved, keel_error *err)
+{
+  for (size_t i = 0; i < ctx->n_inputs; i++)
+    if (strcmp(ctx->inputs[i].resolved, resolved) == 0)
+      return KEEL_OK;
+  keel_input_record rec = {0};
+  int rc = keel_sha256_file(resolved, rec.sha256, &rec.bytes, err);
+  if (rc)
+    return rc;
+  keel_input_record *grown =
+      realloc(ctx->inputs, (ctx->n_inputs + 1) * sizeof *grown);
+  if (!grown)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  ctx->inputs = grown;
+  rec.name = strdup(name);
+  rec.resolved = strdup(resolved);
+  if (!rec.name || !rec.resolved) {
+    free(rec.name);
+    free(rec.resolved);
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  }
+  ctx->inputs[ctx->n_inputs++] = rec;
+  return KEEL_OK;
+}
+
+static int host_input_open(void *vctx, const char *path, keel_input **out,
+                           keel_error *err)
+{
+  keel_host_context *ctx = vctx;
+  *out = NULL;
+  if (!path || !path[0])
+    return keel_fail(err, KEEL_EINVAL, "no input path given");
+  char *resolved = NULL;
+  if (ctx && ctx->remap)
+    resolved = ctx->remap(ctx->remap_ctx, path);
+  if (!resolved)
+    resolved = join_path(ctx ? ctx->base_dir : NULL, path);
+  if (!resolved)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  int rc = KEEL_OK;
+  /* Refuse what is not a regular file before zlib sees it. */
+  FILE *probe = fopen(resolved, "rb");
+  if (!probe) {
+    rc = keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
+                   "%s: cannot open: %s", path, strerror(errno));
+    goto out;
+  }
+  fclose(probe);
+  if (ctx && (rc = record_input(ctx, path, resolved, err)))
+    goto out;
+  keel_input *in = calloc(1, sizeof *in);
+  if (!in || !(in->name = strdup(path))) {
+    free(in);
+    rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+    goto out;
+  }
+  in->gz = gzopen(resolved, "rb");
+  if (!in->gz) {
+    free(in->name);
+    free(in);
+    rc = keel_fail(err, KEEL_EIO, "%s: cannot open", path);
+    goto out;
+  }
+  *out = in;
+out:
+  free(resolved);
+  return rc;
+}
+
+static long host_input_read(keel_input *in, void *buf, size_t n,
+                            keel_error *err)
+{
+  if (n > (1u << 30))
+    n = 1u << 30;
+  int got = gzread(in->gz, buf, (unsigned)n);
+  if (got < 0) {
+    int zerr = 0;
+    const char *msg = gzerror(in->gz, &zerr);
+    return keel_fail(err, KEEL_EIO, "%s: read failed (corrupt gzip?): %s",
+                     in->name, msg ? msg : "unknown error");
+  }
+  return got;
+}
+
+static const char *host_input_name(const keel_input *in)
+{
+  return in->name;
+}
+
+static void host_input_close(keel_input *in)
+{
+  if (!in)
+    return;
+  gzclose(in->gz);
+  free(in->name);
+  free(in);
+}
+
+static const keel_host host_table = {
+  .struct_size = sizeof(keel_host),
+  .abi_major = KEEL_ABI_MAJOR,
+  .abi_minor = KEEL_ABI_MINOR,
+  .fail = host_fail,
+  .log = host_log,
+  .alloc = host_alloc,
+  .alloc_zero = host_alloc_zero,
+  .free = host_free,
+  .schema_add = keel_schema_add,
+  .table_new = keel_table_new,
+  .table_add = keel_table_add,
+  .table_copy_column = keel_table_copy_column,
+  .text_set = keel_table_text_set,
+  .table_free = keel_table_free,
+  .state_put_f64 = host_state_put_f64,
+  .state_put_strings = host_state_put_strings,
+  .state_get_f64 = host_state_get_f64,
+  .state_get_strings = host_state_get_strings,
+  .input_open = host_input_open,
+  .input_read = host_input_read,
+  .input_name = host_input_name,
+  .input_close = host_input_close,
+  .ctx = NULL,
+};
+
+const keel_host *keel_host_services(void)
+{
+  return &host_table;
+}
+
+void keel_host_bind(keel_host *out, keel_host_context *ctx)
+{
+  *out = host_table;
+  out->ctx = ctx;
+}
+
+int keel_host_context_init(keel_host_context *ctx, const char *base_dir)
+{
+  memset(ctx, 0, sizeof *ctx);
+  ctx->base_dir = strdup(base_dir ? base_dir : ".");
+  return ctx->base_dir ? KEEL_OK : KEEL_ENOMEM;
+}
+
+void keel_host_context_free(keel_host_context *ctx)
+{
+  for (size_t i = 0; i < ctx->n_inputs; i++) {
+    free(ctx->inputs[i].name);
+    free(ctx->inputs[i].resolved);
+  }
+  free(ctx->inputs);
+  free(ctx->base_dir);
+  memset(ctx, 0, sizeof *ctx);
+}

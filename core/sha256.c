@@ -1,0 +1,86 @@
+#include "sha256.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "status.h"
+
+struct keel_sha256 {
+  EVP_MD_CTX *ctx;
+};
+
+keel_sha256 *keel_sha256_new(void)
+{
+  keel_sha256 *h = malloc(sizeof *h);
+  if (!h)
+    return NULL;
+  h->ctx = EVP_MD_CTX_new();
+  if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+    EVP_MD_CTX_free(h->ctx);
+    free(h);
+    return NULL;
+  }
+  return h;
+}
+
+void keel_sha256_update(keel_sha256 *h, const void *data, size_t n)
+{
+  if (n)
+    EVP_DigestUpdate(h->ctx, data, n);
+}
+
+void keel_sha256_final_hex(keel_sha256 *h, char hex[65])
+{
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(h->ctx, md, &len);
+  for (unsigned int i = 0; i < len && i < 32; i++)
+    snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  hex[64] = '\0';
+  EVP_MD_CTX_free(h->ctx);
+  free(h);
+}
+
+void keel_sha256_hex(const void *data, size_t n, char hex[65])
+{
+  keel_sha256 *h = keel_sha256_new();
+  if (!h) {
+    hex[0] = '\0';
+    return;
+  }
+  keel_sha256_update(h, data, n);
+  keel_sha256_final_hex(h, hex);
+}
+
+int keel_sha256_file(const char *path, char hex[65], uint64_t *bytes,
+                     keel_error *err)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
+                     "%s: cannot open: %s", path, strerror(errno));
+  keel_sha256 *h = keel_sha256_new();
+  if (!h) {
+    fclose(f);
+    return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", path);
+  }
+  unsigned char buf[65536];
+  uint64_t total = 0;
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+    keel_sha256_update(h, buf, n);
+    total += n;
+  }
+  int failed = ferror(f);
+  fclose(f);
+  keel_sha256_final_hex(h, hex);
+  if (failed)
+    return keel_fail(err, KEEL_EIO, "%s: read error", path);
+  if (bytes)
+    *bytes = total;
+  return KEEL_OK;
+}

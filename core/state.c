@@ -1,0 +1,271 @@
+/* Fitted transform state as named arrays. JSON is the storage form so a
+ * reviewer can read a bundle's means and vocabularies; doubles are written
+ * with 17 significant digits, which strtod reads back to the same bits. */
+#include "state.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "status.h"
+
+typedef struct state_entry {
+  char *key;
+  int is_strings;
+  size_t n;
+  double *f64;
+  char **strings;
+} state_entry;
+
+struct keel_state {
+  state_entry *entries;
+  size_t n, cap;
+};
+
+keel_state *keel_state_new(void)
+{
+  return calloc(1, sizeof(keel_state));
+}
+
+static void entry_clear(state_entry *e)
+{
+  free(e->key);
+  free(e->f64);
+  if (e->strings)
+    for (size_t i = 0; i < e->n; i++)
+      free(e->strings[i]);
+  free(e->strings);
+}
+
+void keel_state_free(keel_state *st)
+{
+  if (!st)
+    return;
+  for (size_t i = 0; i < st->n; i++)
+    entry_clear(&st->entries[i]);
+  free(st->entries);
+  free(st);
+}
+
+static const state_entry *find(const keel_state *st, const char *key)
+{
+  for (size_t i = 0; i < st->n; i++)
+    if (strcmp(st->entries[i].key, key) == 0)
+      return &st->entries[i];
+  return NULL;
+}
+
+static state_entry *new_entry(keel_state *st, const char *key, keel_error *err)
+{
+  if (!st || !key || !key[0]) {
+    keel_fail(err, KEEL_EINVAL, "state: a key is required");
+    return NULL;
+  }
+  if (find(st, key)) {
+    keel_fail(err, KEEL_EINVAL, "state: key '%s' written twice", key);
+    return NULL;
+  }
+  if (st->n == st->cap) {
+    size_t cap = st->cap ? 2 * st->cap : 8;
+    state_entry *e = realloc(st->entries, cap * sizeof *e);
+    if (!e) {
+      keel_fail(err, KEEL_ENOMEM, "out of memory");
+      return NULL;
+    }
+    st->entries = e;
+    st->cap = cap;
+  }
+  state_entry *e = &st->entries[st->n];
+  memset(e, 0, sizeof *e);
+  e->key = strdup(key);
+  if (!e->key) {
+    keel_fail(err, KEEL_ENOMEM, "out of memory");
+    return NULL;
+  }
+  return e;
+}
+
+int keel_state_put_f64(keel_state *st, const char *key, const double *v,
+                       size_t n, keel_error *err)
+{
+  state_entry *e = new_entry(st, key, err);
+  if (!e)
+    return err ? err->code : KEEL_EINVAL;
+  e->f64 = malloc(n ? n * sizeof *e->f64 : 1);
+  if (!e->f64) {
+    entry_clear(e);
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  }
+  if (n)
+    memcpy(e->f64, v, n * sizeof *v);
+  e->n = n;
+  st->n++;
+  return KEEL_OK;
+}
+
+int keel_state_put_strings(keel_state *st, const char *key,
+                           const char *const *v, size_t n, keel_error *err)
+{
+  state_entry *e = new_entry(st, key, err);
+  if (!e)
+    return err ? err->code : KEEL_EINVAL;
+  e->is_strings = 1;
+  e->strings = calloc(n ? n : 1, sizeof *e->strings);
+  int ok = e->strings != NULL;
+  for (size_t i = 0; ok && i < n; i++) {
+    e->strings[i] = strdup(v[i] ? v[i] : "");
+    ok = e->strings[i] != NULL;
+  }
+  e->n = n;
+  if (!ok) {
+    entry_clear(e);
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  }
+  st->n++;
+  return KEEL_OK;
+}
+
+int keel_state_get_f64(const keel_state *st, const char *key,
+                       const double **v, size_t *n, keel_error *err)
+{
+  const state_entry *e = find(st, key);
+  if (!e || e->is_strings)
+    return keel_fail(err, KEEL_ENOTFOUND, "state has no numbers under '%s'", key);
+  *v = e->f64;
+  *n = e->n;
+  return KEEL_OK;
+}
+
+int keel_state_get_strings(const keel_state *st, const char *key,
+                           const char *const **v, size_t *n, keel_error *err)
+{
+  const state_entry *e = find(st, key);
+  if (!e || !e->is_strings)
+    return keel_fail(err, KEEL_ENOTFOUND, "state has no strings under '%s'", key);
+  *v = (const char *const *)e->strings;
+  *n = e->n;
+  return KEEL_OK;
+}
+
+/* JSON has no NaN or Inf: those are written as strings. */
+static json_t *f64_json(double v)
+{
+  if (isnan(v))
+    return json_string("NaN");
+  if (isinf(v))
+    return json_string(v > 0 ? "Infinity" : "-Infinity");
+  return json_real(v);
+}
+
+char *keel_state_to_json(const keel_state *st)
+{
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < st->n; i++) {
+    const state_entry *e = &st->entries[i];
+    json_t *vals = json_array();
+    for (size_t j = 0; vals && j < e->n; j++)
+      json_array_append_new(vals, e->is_strings ? json_string(e->strings[j])
+                                                : f64_json(e->f64[j]));
+    json_array_append_new(arr, json_pack("{s:s, s:o}", "key", e->key,
+                                         e->is_strings ? "strings" : "f64", vals));
+  }
+  json_t *root = json_pack("{s:i, s:o}", "keel_state", 1, "entries", arr);
+  char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+  json_decref(root);
+  return text;
+}
+
+static int json_f64(const json_t *v, double *out)
+{
+  if (json_is_number(v)) {
+    *out = json_number_value(v);
+    return 1;
+  }
+  const char *s = json_string_value(v);
+  if (!s)
+    return 0;
+  if (strcmp(s, "NaN") == 0)
+    *out = NAN;
+  else if (strcmp(s, "Infinity") == 0)
+    *out = INFINITY;
+  else if (strcmp(s, "-Infinity") == 0)
+    *out = -INFINITY;
+  else
+    return 0;
+  return 1;
+}
+
+int keel_state_from_json(const char *text, const char *name, keel_state **out,
+                         keel_error *err)
+{
+  json_error_t jerr;
+  json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root)
+    return keel_fail(err, KEEL_EDATA, "%s:%d:%d: %s", name, jerr.line,
+                     jerr.column, jerr.text);
+  int rc = KEEL_OK;
+  keel_state *st = keel_state_new();
+  json_t *entries = json_object_get(root, "entries");
+  if (!st || !json_is_array(entries) ||
+      json_integer_value(json_object_get(root, "keel_state")) != 1) {
+    rc = keel_fail(err, st ? KEEL_EDATA : KEEL_ENOMEM,
+                   "%s: not a keel state (expected {\"keel_state\":1, \"entries\":[...]})",
+                   name);
+    goto out;
+  }
+  size_t i;
+  json_t *e;
+  json_array_foreach(entries, i, e) {
+    const char *key = json_string_value(json_object_get(e, "key"));
+    json_t *f = json_object_get(e, "f64"), *s = json_object_get(e, "strings");
+    if (!key || (json_is_array(f) == json_is_array(s))) {
+      rc = keel_fail(err, KEEL_EDATA, "%s: entry %zu needs a key and one of "
+                     "f64 or strings", name, i + 1);
+      goto out;
+    }
+    size_t n = json_array_size(f ? f : s);
+    if (f) {
+      double *v = malloc(n ? n * sizeof *v : 1);
+      if (!v) {
+        rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+        goto out;
+      }
+      for (size_t j = 0; j < n; j++)
+        if (!json_f64(json_array_get(f, j), &v[j])) {
+          free(v);
+          rc = keel_fail(err, KEEL_EDATA, "%s: '%s' item %zu is not a number",
+                         name, key, j + 1);
+          goto out;
+        }
+      rc = keel_state_put_f64(st, key, v, n, err);
+      free(v);
+    } else {
+      const char **v = calloc(n ? n : 1, sizeof *v);
+      if (!v) {
+        rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+        goto out;
+      }
+      for (size_t j = 0; j < n; j++)
+        if (!(v[j] = json_string_value(json_array_get(s, j)))) {
+          free(v);
+          rc = keel_fail(err, KEEL_EDATA, "%s: '%s' item %zu is not a string",
+                         name, key, j + 1);
+          goto out;
+        }
+      rc = keel_state_put_strings(st, key, v, n, err);
+      free(v);
+    }
+    if (rc)
+      goto out;
+  }
+out:
+  json_decref(root);
+  if (rc) {
+    keel_state_free(st);
+    return rc;
+  }
+  *out = st;
+  return KEEL_OK;
+}

@@ -1,0 +1,101 @@
+#include "test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "host.h"
+#include "params.h"
+
+int keel_test_run_suite(const char *suite, const keel_test_case *tests)
+{
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 2;
+  CU_pSuite s = CU_add_suite(suite, NULL, NULL);
+  for (const keel_test_case *t = tests; s && t->name; t++)
+    CU_add_test(s, t->name, t->fn);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+  unsigned run = CU_get_number_of_tests_run();
+  CU_cleanup_registry();
+  return (failed || run == 0) ? 1 : 0;
+}
+
+/* Plugins stay resident; the loaded records live until exit too. */
+#define MAX_LOADED 64
+static keel_loaded_plugin *loaded[MAX_LOADED];
+static size_t n_loaded;
+
+const keel_loaded_plugin *keel_test_plugin(keel_kind kind, const char *name)
+{
+  for (size_t i = 0; i < n_loaded; i++)
+    if ((keel_kind)loaded[i]->desc.kind == kind &&
+        strcmp(loaded[i]->desc.name, name) == 0)
+      return loaded[i];
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.so", KEEL_TEST_PLUGIN_DIR, name);
+  keel_error err = {0};
+  keel_loaded_plugin *p = NULL;
+  if (keel_plugin_load_file(path, &p, &err) != KEEL_OK) {
+    fprintf(stderr, "cannot load %s: %s\n", path, err.message);
+    CU_FAIL("plugin failed to load");
+    return NULL;
+  }
+  if ((keel_kind)p->desc.kind != kind) {
+    CU_FAIL("plugin has another kind");
+    keel_loaded_plugin_free(p);
+    return NULL;
+  }
+  if (n_loaded < MAX_LOADED)
+    loaded[n_loaded++] = p;
+  return p;
+}
+
+keel_value *keel_test_default_values(const keel_loaded_plugin *p)
+{
+  size_t n = p->desc.n_params;
+  keel_value *v = calloc(n ? n : 1, sizeof *v);
+  for (size_t i = 0; v && i < n; i++) {
+    keel_error err = {0};
+    if (p->desc.params[i].flags & KEEL_PARAM_REQUIRED)
+      continue; /* the test sets it */
+    if (keel_param_default(&p->desc.params[i], &v[i], &err) != KEEL_OK) {
+      fprintf(stderr, "default of %s: %s\n", p->desc.params[i].name, err.message);
+      CU_FAIL("invalid default");
+    }
+  }
+  return v; /* deliberately kept until exit: tests are short-lived */
+}
+
+const keel_host *keel_test_host(void)
+{
+  static keel_host host;
+  static keel_host_context ctx;
+  static int ready;
+  if (!ready) {
+    keel_host_context_init(&ctx, KEEL_TEST_DATA_DIR);
+    keel_host_bind(&host, &ctx);
+    ready = 1;
+  }
+  return &host;
+}
+
+const char *keel_test_tmp_path(const char *name)
+{
+  static char dir[256];
+  static char path[4096];
+  if (!dir[0]) {
+    snprintf(dir, sizeof dir, "/tmp/keel-test-XXXXXX");
+    if (!mkdtemp(dir)) {
+      CU_FAIL("mkdtemp failed");
+      return name;
+    }
+  }
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return path;
+}
