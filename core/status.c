@@ -46,5 +46,8 @@ void keel_error_prefix(keel_error *err, const char *fmt, ...)
   vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
   memcpy(old, err->message, sizeof old);
-  snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+  char joined[2 * KEEL_ERROR_SIZE + 2];
+  snprintf(joined, sizeof joined, "%s: %s", prefix, old);
+  memcpy(err->message, joined, sizeof err->message - 1);
+  err->message[sizeof err->message - 1] = '\0';
 }

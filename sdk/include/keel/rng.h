@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+__extension__ typedef unsigned __int128 keel__u128;
+
 typedef struct keel_rng_block {
   uint32_t v[4];
 } keel_rng_block;
@@ -61,14 +63,14 @@ static inline double keel_rng_uniform(uint64_t key, uint64_t stream,
   return (double)(keel_rng_u64(key, stream, index) >> 11) * 0x1.0p-53;
 }
 
-/* An integer uniform in [0, n), n > 0, without modulo bias (Lemire). */
+/* An integer uniform in [0, n), n > 0, by multiply-shift (Lemire) without
+ * the rejection step. */
 static inline uint64_t keel_rng_below(uint64_t key, uint64_t stream,
                                       uint64_t index, uint64_t n)
 {
-  /* 128-bit multiply-shift; the bias is below 2^-64 * n, negligible for
+  /* 128-bit multiply-shift; the bias is below n / 2^64, negligible for
    * any table keel handles, and the result stays a pure function. */
-  __extension__ unsigned __int128 m =
-      (__extension__ unsigned __int128)keel_rng_u64(key, stream, index) * n;
+  keel__u128 m = (keel__u128)keel_rng_u64(key, stream, index) * n;
   return (uint64_t)(m >> 64);
 }
 
