@@ -1,0 +1,668 @@
+/* impute: replace missing values with a value fitted on the training split.
+ *
+ * strategy   numeric columns                  categorical columns
+ * mean       compensated mean                 (refused at schema time)
+ * median     middle value; mean of the two    (refused at schema time)
+ *            middle ones, (a + b) / 2, when
+ *            the count is even (numpy)
+ * most_frequent  most frequent value; ties    most frequent category; ties
+ *            go to the smallest value         go to the smallest name (bytes)
+ * constant   fill_value                       fill_category (added to the
+ *                                             dictionary if absent)
+ * Only non-missing training rows count; a NaN/Inf that is not marked
+ * missing is refused. With add_indicator, one NUMERIC column
+ * `<col>_missing` (1 where the input was missing, else 0) is appended per
+ * imputed column, after all input columns, in input order. Imputed columns
+ * are declared never missing. Fitted state: columns, fill (numeric fill
+ * values; 0 for categorical columns), fill_category ("" for numeric). */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <keel/keel.h>
+
+#define WHO "impute"
+
+enum {
+  P_COLUMNS,
+  P_STRATEGY,
+  P_FILL_VALUE,
+  P_FILL_CATEGORY,
+  P_ADD_INDICATOR,
+  P_COUNT
+};
+enum { S_MEAN, S_MEDIAN, S_MOST_FREQUENT, S_CONSTANT };
+static const char *const strategy_choices[] = {"mean", "median",
+                                               "most_frequent", "constant",
+                                               NULL};
+
+static const keel_param_decl impute_params[P_COUNT] = {
+    [P_COLUMNS] = KEEL_P_STRING_LIST(
+        "columns", "",
+        "columns to impute (empty: all numeric, plus categorical for "
+        "most_frequent/constant)"),
+    [P_STRATEGY] = KEEL_P_ENUM("strategy", "mean", strategy_choices,
+                               "what replaces a missing value"),
+    [P_FILL_VALUE] = KEEL_P_FLOAT("fill_value", 0.0, -INFINITY, INFINITY, 0,
+                                  NULL,
+                                  "numeric fill for strategy=constant"),
+    [P_FILL_CATEGORY] = KEEL_P_STRING(
+        "fill_category", "missing", 0,
+        "categorical fill for strategy=constant"),
+    [P_ADD_INDICATOR] = KEEL_P_BOOL(
+        "add_indicator", 0,
+        "append a 0/1 column <col>_missing per imputed column"),
+};
+
+/* ---- helpers shared by the built-in transforms ------------------------
+ * Each built-in transform carries this same block (a plugin is one file
+ * that sees only the SDK), marked unused so a plugin may skip some. */
+#define TX_UNUSED __attribute__((unused))
+
+/* A read-only view of the columns of a schema or a table (both start with
+ * a name and a type), so selection code is written once. */
+typedef struct tx_cols {
+  const char *base;
+  size_t n, stride, name_off, type_off;
+} tx_cols;
+
+TX_UNUSED static tx_cols tx_schema_cols(const keel_schema *s)
+{
+  tx_cols v = {(const char *)s->cols, s->n_cols, sizeof(keel_column_schema),
+               offsetof(keel_column_schema, name),
+               offsetof(keel_column_schema, type)};
+  return v;
+}
+
+TX_UNUSED static tx_cols tx_table_cols(const keel_table *t)
+{
+  tx_cols v = {(const char *)t->cols, t->n_cols, sizeof(keel_column),
+               offsetof(keel_column, name), offsetof(keel_column, type)};
+  return v;
+}
+
+TX_UNUSED static const char *tx_col_name(const tx_cols *v, size_t i)
+{
+  const char *name;
+  memcpy(&name, v->base + i * v->stride + v->name_off, sizeof name);
+  return name;
+}
+
+TX_UNUSED static keel_col_type tx_col_type(const tx_cols *v, size_t i)
+{
+  keel_col_type type;
+  memcpy(&type, v->base + i * v->stride + v->type_off, sizeof type);
+  return type;
+}
+
+TX_UNUSED static long tx_col_find(const tx_cols *v, const char *name)
+{
+  for (size_t i = 0; i < v->n; i++)
+    if (strcmp(tx_col_name(v, i), name) == 0)
+      return (long)i;
+  return -1;
+}
+
+TX_UNUSED static const char *tx_type_name(keel_col_type t)
+{
+  switch (t) {
+  case KEEL_COL_NUMERIC: return "numeric";
+  case KEEL_COL_CATEGORICAL: return "categorical";
+  case KEEL_COL_TEXT: return "text";
+  case KEEL_COL_DATE: return "date";
+  }
+  return "of unknown type";
+}
+
+/* The code a failed host service left in err (ENOMEM when it left none). */
+TX_UNUSED static int tx_code(const keel_error *err)
+{
+  return (err != NULL && err->code < 0) ? err->code : KEEL_ENOMEM;
+}
+
+TX_UNUSED static int tx_is_missing(const keel_column *c, size_t r)
+{
+  return c->missing != NULL && c->missing[r] != 0;
+}
+
+/* Refuses a name listed twice in a STRING_LIST parameter. */
+TX_UNUSED static int tx_check_unique(const keel_host *host, const char *who,
+                                     const char *param, const keel_value *v,
+                                     keel_error *err)
+{
+  for (size_t i = 0; i < v->n; i++)
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(v->strings[i], v->strings[j]) == 0)
+        return host->fail(err, KEEL_EINVAL,
+                          "%s: '%s' is listed twice in %s", who,
+                          v->strings[i], param);
+  return KEEL_OK;
+}
+
+/* Error for a name that is not a column: lists the first columns there. */
+TX_UNUSED static int tx_fail_unknown(const keel_host *host, const char *who,
+                                     const char *name, const tx_cols *v,
+                                     keel_error *err)
+{
+  char have[256];
+  size_t used = 0;
+  have[0] = '\0';
+  for (size_t i = 0; i < v->n && used < sizeof have; i++) {
+    int k = snprintf(have + used, sizeof have - used, "%s%s", i ? ", " : "",
+                     tx_col_name(v, i));
+    if (k < 0 || (size_t)k >= sizeof have - used) {
+      used = sizeof have;
+      break;
+    }
+    used += (size_t)k;
+  }
+  if (used >= sizeof have && sizeof have > 4)
+    memcpy(have + sizeof have - 4, "...", 4);
+  return host->fail(err, KEEL_ESCHEMA,
+                    "%s: column '%s' (in columns) is not in the input; it "
+                    "has: %s", who, name, v->n ? have : "(no columns)");
+}
+
+/* Resolves the `columns` parameter against v. Fills *idx (malloc'd, in
+ * input order; caller frees) with the targeted columns: every named one,
+ * which must exist and have a type in `accepts`, or, when the list is
+ * empty, every column whose type is in `accepts`. `need` says in words
+ * what `accepts` allows, for the message. */
+TX_UNUSED static int tx_select(const keel_host *host, const char *who,
+                               const keel_value *columns, uint32_t accepts,
+                               const char *need, const tx_cols *v,
+                               size_t **idx, size_t *n_idx, keel_error *err)
+{
+  *idx = NULL;
+  *n_idx = 0;
+  int rc = tx_check_unique(host, who, "columns", columns, err);
+  if (rc != KEEL_OK)
+    return rc;
+  for (size_t k = 0; k < columns->n; k++) {
+    long c = tx_col_find(v, columns->strings[k]);
+    if (c < 0)
+      return tx_fail_unknown(host, who, columns->strings[k], v, err);
+    keel_col_type t = tx_col_type(v, (size_t)c);
+    if (!(accepts & KEEL_COL_BIT(t)))
+      return host->fail(err, KEEL_ESCHEMA,
+                        "%s: column '%s' is %s, but %s needs %s columns",
+                        who, columns->strings[k], tx_type_name(t), who, need);
+  }
+  size_t *out = malloc((v->n ? v->n : 1) * sizeof *out);
+  if (out == NULL)
+    return host->fail(err, KEEL_ENOMEM, "%s: out of memory", who);
+  size_t n = 0;
+  for (size_t i = 0; i < v->n; i++) {
+    int take = 0;
+    if (columns->n == 0) {
+      take = (accepts & KEEL_COL_BIT(tx_col_type(v, i))) != 0;
+    } else {
+      for (size_t k = 0; k < columns->n && !take; k++)
+        take = strcmp(columns->strings[k], tx_col_name(v, i)) == 0;
+    }
+    if (take)
+      out[n++] = i;
+  }
+  *idx = out;
+  *n_idx = n;
+  return KEEL_OK;
+}
+
+/* The fitted column names of a state (key "columns"). */
+TX_UNUSED static int tx_state_columns(const keel_host *host, const char *who,
+                                      const keel_state *state,
+                                      const char *const **names, size_t *n,
+                                      keel_error *err)
+{
+  int rc = host->state_get_strings(state, "columns", names, n, err);
+  if (rc != KEEL_OK)
+    return host->fail(err, rc,
+                      "%s: the fitted state has no 'columns' (was fit run "
+                      "on the training split?)", who);
+  return KEEL_OK;
+}
+
+/* A fitted f64 array that must have exactly `want` entries. */
+TX_UNUSED static int tx_state_f64(const keel_host *host, const char *who,
+                                  const keel_state *state, const char *key,
+                                  size_t want, const double **v,
+                                  keel_error *err)
+{
+  size_t n = 0;
+  int rc = host->state_get_f64(state, key, v, &n, err);
+  if (rc != KEEL_OK)
+    return host->fail(err, rc, "%s: the fitted state has no '%s'", who, key);
+  if (n != want)
+    return host->fail(err, KEEL_EDATA,
+                      "%s: the fitted state's '%s' has %zu values, expected "
+                      "%zu (one per fitted column)", who, key, n, want);
+  return KEEL_OK;
+}
+
+/* For each column of table t: the position of its name in names[] (the
+ * fitted columns), or -1 when it is not fitted. Each fitted column must be
+ * in t with a type in `accepts`. *pos is malloc'd; caller frees. */
+TX_UNUSED static int tx_bind(const keel_host *host, const char *who,
+                             const char *const *names, size_t n,
+                             uint32_t accepts, const char *need,
+                             const keel_table *t, long **pos,
+                             keel_error *err)
+{
+  tx_cols v = tx_table_cols(t);
+  long *p = malloc((t->n_cols ? t->n_cols : 1) * sizeof *p);
+  if (p == NULL)
+    return host->fail(err, KEEL_ENOMEM, "%s: out of memory", who);
+  for (size_t c = 0; c < t->n_cols; c++)
+    p[c] = -1;
+  for (size_t k = 0; k < n; k++) {
+    long c = tx_col_find(&v, names[k]);
+    if (c < 0) {
+      free(p);
+      return host->fail(err, KEEL_ESCHEMA,
+                        "%s: fitted column '%s' is not in the input", who,
+                        names[k]);
+    }
+    if (!(accepts & KEEL_COL_BIT(t->cols[c].type))) {
+      free(p);
+      return host->fail(err, KEEL_ESCHEMA,
+                        "%s: column '%s' is %s, but %s needs %s columns",
+                        who, names[k], tx_type_name(t->cols[c].type), who,
+                        need);
+    }
+    p[c] = (long)k;
+  }
+  *pos = p;
+  return KEEL_OK;
+}
+
+/* Neumaier-compensated sum of the non-missing x[r] in row order, so the
+ * result depends only on the values and their order. */
+typedef struct tx_sum {
+  double s, c;
+  size_t n;
+} tx_sum;
+
+TX_UNUSED static void tx_sum_add(tx_sum *a, double x)
+{
+  double t = a->s + x;
+  if (fabs(a->s) >= fabs(x))
+    a->c += (a->s - t) + x;
+  else
+    a->c += (x - t) + a->s;
+  a->s = t;
+  a->n++;
+}
+
+TX_UNUSED static double tx_sum_value(const tx_sum *a)
+{
+  return a->s + a->c;
+}
+
+/* Refuses a NaN/Inf that is not marked missing in a column being fitted. */
+TX_UNUSED static int tx_check_finite(const keel_host *host, const char *who,
+                                     const keel_column *c, size_t n_rows,
+                                     keel_error *err)
+{
+  for (size_t r = 0; r < n_rows; r++)
+    if (!tx_is_missing(c, r) && !isfinite(c->num[r]))
+      return host->fail(err, KEEL_EDATA,
+                        "%s: column '%s' row %zu: value %g is not finite; "
+                        "cannot fit on it (mark it missing or clip first)",
+                        who, c->name, r + 1, c->num[r]);
+  return KEEL_OK;
+}
+
+/* Ascending order of doubles for qsort (no NaN reaches it). */
+TX_UNUSED static int tx_cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+/* ---- end of shared helpers -------------------------------------------- */
+
+#define INDICATOR_SUFFIX "_missing"
+
+static uint32_t impute_accepts(const keel_value *params)
+{
+  uint32_t a = KEEL_COL_BIT(KEEL_COL_NUMERIC);
+  if (params[P_STRATEGY].i == S_MOST_FREQUENT ||
+      params[P_STRATEGY].i == S_CONSTANT)
+    a |= KEEL_COL_BIT(KEEL_COL_CATEGORICAL);
+  return a;
+}
+
+static const char *impute_need(const keel_value *params)
+{
+  return impute_accepts(params) & KEEL_COL_BIT(KEEL_COL_CATEGORICAL)
+             ? "numeric or categorical"
+             : "numeric (use strategy=most_frequent or constant for "
+               "categorical)";
+}
+
+/* "<name>_missing" in a malloc'd string, or NULL. */
+static char *impute_indicator_name(const char *name)
+{
+  size_t len = strlen(name);
+  char *s = malloc(len + sizeof INDICATOR_SUFFIX);
+  if (s != NULL) {
+    memcpy(s, name, len);
+    memcpy(s + len, INDICATOR_SUFFIX, sizeof INDICATOR_SUFFIX);
+  }
+  return s;
+}
+
+static int impute_schema(const keel_host *host, const keel_value *params,
+                         const keel_schema *in, keel_schema *out,
+                         keel_error *err)
+{
+  tx_cols v = tx_schema_cols(in);
+  size_t *idx = NULL, n = 0, k = 0;
+  int rc = tx_select(host, WHO, &params[P_COLUMNS], impute_accepts(params),
+                     impute_need(params), &v, &idx, &n, err);
+  for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++) {
+    uint32_t flags = in->cols[c].flags;
+    if (k < n && idx[k] == c) {
+      flags &= ~KEEL_COL_MAY_MISS;
+      k++;
+    }
+    rc = host->schema_add(out, in->cols[c].name, in->cols[c].type, flags, err);
+  }
+  for (k = 0; rc == KEEL_OK && params[P_ADD_INDICATOR].i && k < n; k++) {
+    char *name = impute_indicator_name(in->cols[idx[k]].name);
+    if (name == NULL) {
+      rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+      break;
+    }
+    if (tx_col_find(&v, name) >= 0)
+      rc = host->fail(err, KEEL_ESCHEMA,
+                      WHO ": the indicator column '%s' for '%s' already "
+                      "exists in the input", name, in->cols[idx[k]].name);
+    else
+      rc = host->schema_add(out, name, KEEL_COL_NUMERIC, 0, err);
+    free(name);
+  }
+  free(idx);
+  return rc;
+}
+
+/* The fitted fill of a numeric column. */
+static int impute_fit_numeric(const keel_host *host, const keel_value *params,
+                              const keel_column *c, size_t n_rows,
+                              double *fill, keel_error *err)
+{
+  int64_t strategy = params[P_STRATEGY].i;
+  if (strategy == S_CONSTANT) {
+    *fill = params[P_FILL_VALUE].f;
+    return KEEL_OK;
+  }
+  int rc = tx_check_finite(host, WHO, c, n_rows, err);
+  if (rc != KEEL_OK)
+    return rc;
+  double *x = malloc((n_rows ? n_rows : 1) * sizeof *x);
+  if (x == NULL)
+    return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+  size_t n = 0;
+  tx_sum s = {0, 0, 0};
+  for (size_t r = 0; r < n_rows; r++)
+    if (!tx_is_missing(c, r)) {
+      x[n++] = c->num[r];
+      tx_sum_add(&s, c->num[r]);
+    }
+  if (n == 0) {
+    free(x);
+    return host->fail(err, KEEL_EDATA,
+                      WHO ": column '%s' has no non-missing value in the %zu "
+                      "training rows; cannot fit strategy=%s",
+                      c->name, n_rows, params[P_STRATEGY].s);
+  }
+  if (strategy == S_MEAN) {
+    *fill = tx_sum_value(&s) / (double)n;
+  } else {
+    qsort(x, n, sizeof *x, tx_cmp_double);
+    if (strategy == S_MEDIAN) {
+      double a = x[(n - 1) / 2], b = x[n / 2];
+      *fill = (a + b) / 2.0;
+      if (!isfinite(*fill))
+        *fill = a / 2.0 + b / 2.0;
+    } else { /* most frequent; the first longest run is the smallest */
+      size_t best = 0, best_len = 0;
+      for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && x[j] == x[i])
+          j++;
+        if (j - i > best_len) {
+          best = i;
+          best_len = j - i;
+        }
+        i = j;
+      }
+      *fill = x[best];
+    }
+  }
+  free(x);
+  if (!isfinite(*fill))
+    return host->fail(err, KEEL_EDATA,
+                      WHO ": column '%s': the fitted value overflows",
+                      c->name);
+  return KEEL_OK;
+}
+
+/* The fitted fill category of a categorical column (borrowed). */
+static int impute_fit_categorical(const keel_host *host,
+                                  const keel_value *params,
+                                  const keel_column *c, size_t n_rows,
+                                  const char **fill, keel_error *err)
+{
+  if (params[P_STRATEGY].i == S_CONSTANT) {
+    *fill = params[P_FILL_CATEGORY].s;
+    return KEEL_OK;
+  }
+  size_t *count = calloc(c->n_dict ? c->n_dict : 1, sizeof *count);
+  if (count == NULL)
+    return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+  int rc = KEEL_OK;
+  for (size_t r = 0; r < n_rows; r++) {
+    if (tx_is_missing(c, r))
+      continue;
+    if (c->code[r] < 0 || (size_t)c->code[r] >= c->n_dict) {
+      rc = host->fail(err, KEEL_EDATA,
+                      WHO ": column '%s' row %zu: code %d is outside its "
+                      "dictionary of %zu", c->name, r + 1, (int)c->code[r],
+                      c->n_dict);
+      break;
+    }
+    count[c->code[r]]++;
+  }
+  long best = -1;
+  for (size_t d = 0; rc == KEEL_OK && d < c->n_dict; d++) {
+    if (count[d] == 0)
+      continue;
+    if (best < 0 || count[d] > count[best] ||
+        (count[d] == count[best] && strcmp(c->dict[d], c->dict[best]) < 0))
+      best = (long)d;
+  }
+  free(count);
+  if (rc == KEEL_OK && best < 0)
+    rc = host->fail(err, KEEL_EDATA,
+                    WHO ": column '%s' has no non-missing value in the %zu "
+                    "training rows; cannot fit strategy=most_frequent",
+                    c->name, n_rows);
+  if (rc == KEEL_OK)
+    *fill = c->dict[best];
+  return rc;
+}
+
+static int impute_fit(const keel_host *host, const keel_value *params,
+                      const keel_table *train, keel_state *state,
+                      keel_error *err)
+{
+  tx_cols v = tx_table_cols(train);
+  size_t *idx = NULL, n = 0;
+  const char **names = NULL, **cats = NULL;
+  double *fill = NULL;
+  int rc = tx_select(host, WHO, &params[P_COLUMNS], impute_accepts(params),
+                     impute_need(params), &v, &idx, &n, err);
+  if (rc != KEEL_OK)
+    goto out;
+  names = malloc((n ? n : 1) * sizeof *names);
+  cats = malloc((n ? n : 1) * sizeof *cats);
+  fill = malloc((n ? n : 1) * sizeof *fill);
+  if (names == NULL || cats == NULL || fill == NULL) {
+    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    goto out;
+  }
+  for (size_t k = 0; k < n && rc == KEEL_OK; k++) {
+    const keel_column *c = &train->cols[idx[k]];
+    names[k] = c->name;
+    fill[k] = 0.0;
+    cats[k] = "";
+    if (c->type == KEEL_COL_NUMERIC)
+      rc = impute_fit_numeric(host, params, c, train->n_rows, &fill[k], err);
+    else
+      rc = impute_fit_categorical(host, params, c, train->n_rows, &cats[k],
+                                  err);
+  }
+  if (rc == KEEL_OK)
+    rc = host->state_put_strings(state, "columns", names, n, err);
+  if (rc == KEEL_OK)
+    rc = host->state_put_f64(state, "fill", fill, n, err);
+  if (rc == KEEL_OK)
+    rc = host->state_put_strings(state, "fill_category", cats, n, err);
+out:
+  free(fill);
+  free(cats);
+  free(names);
+  free(idx);
+  return rc;
+}
+
+/* Appends the imputed copy of categorical column src: the fill category is
+ * added to the dictionary when the input's lacks it. */
+static int impute_apply_categorical(const keel_host *host, keel_table *t,
+                                    const keel_column *src, const char *fill,
+                                    keel_error *err)
+{
+  size_t code = 0;
+  while (code < src->n_dict && strcmp(src->dict[code], fill) != 0)
+    code++;
+  size_t n_dict = src->n_dict + (code == src->n_dict);
+  if (n_dict > (size_t)INT32_MAX)
+    return host->fail(err, KEEL_EDATA,
+                      WHO ": column '%s': dictionary too large", src->name);
+  const char **dict = malloc(n_dict * sizeof *dict);
+  if (dict == NULL)
+    return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+  for (size_t d = 0; d < src->n_dict; d++)
+    dict[d] = src->dict[d];
+  dict[code] = fill;
+  keel_column *dst = host->table_add(t, src->name, KEEL_COL_CATEGORICAL,
+                                     dict, n_dict, err);
+  free(dict);
+  if (dst == NULL)
+    return tx_code(err);
+  for (size_t r = 0; r < t->n_rows; r++)
+    dst->code[r] = tx_is_missing(src, r) ? (int32_t)code : src->code[r];
+  return KEEL_OK;
+}
+
+static int impute_apply(const keel_host *host, const keel_value *params,
+                        const keel_state *state, const keel_table *in,
+                        keel_table **out, keel_error *err)
+{
+  const char *const *names = NULL, *const *cats = NULL;
+  const double *fill = NULL;
+  size_t n = 0, n_cats = 0;
+  long *pos = NULL;
+  keel_table *t = NULL;
+  int rc = tx_state_columns(host, WHO, state, &names, &n, err);
+  if (rc == KEEL_OK)
+    rc = tx_state_f64(host, WHO, state, "fill", n, &fill, err);
+  if (rc == KEEL_OK) {
+    rc = host->state_get_strings(state, "fill_category", &cats, &n_cats, err);
+    if (rc == KEEL_OK && n_cats != n)
+      rc = host->fail(err, KEEL_EDATA,
+                      WHO ": the fitted state's 'fill_category' has %zu "
+                      "values, expected %zu", n_cats, n);
+  }
+  if (rc == KEEL_OK)
+    rc = tx_bind(host, WHO, names, n, impute_accepts(params),
+                 impute_need(params), in, &pos, err);
+  if (rc != KEEL_OK)
+    goto out;
+  t = host->table_new(in->n_rows);
+  if (t == NULL) {
+    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    goto out;
+  }
+  for (size_t c = 0; c < in->n_cols && rc == KEEL_OK; c++) {
+    const keel_column *src = &in->cols[c];
+    if (pos[c] >= 0 && src->type == KEEL_COL_CATEGORICAL) {
+      rc = impute_apply_categorical(host, t, src, cats[pos[c]], err);
+      continue;
+    }
+    keel_column *dst = host->table_copy_column(t, src, err);
+    if (dst == NULL) {
+      rc = tx_code(err);
+      break;
+    }
+    if (pos[c] < 0)
+      continue;
+    for (size_t r = 0; r < in->n_rows; r++)
+      if (tx_is_missing(src, r)) {
+        dst->num[r] = fill[pos[c]];
+        dst->missing[r] = 0;
+      }
+  }
+  for (size_t c = 0; c < in->n_cols && rc == KEEL_OK; c++) {
+    if (pos[c] < 0 || !params[P_ADD_INDICATOR].i)
+      continue;
+    const keel_column *src = &in->cols[c];
+    char *name = impute_indicator_name(src->name);
+    if (name == NULL) {
+      rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+      break;
+    }
+    keel_column *dst =
+        host->table_add(t, name, KEEL_COL_NUMERIC, NULL, 0, err);
+    free(name);
+    if (dst == NULL) {
+      rc = tx_code(err);
+      break;
+    }
+    for (size_t r = 0; r < in->n_rows; r++)
+      dst->num[r] = tx_is_missing(src, r) ? 1.0 : 0.0;
+  }
+  if (rc == KEEL_OK) {
+    *out = t;
+    t = NULL;
+  }
+out:
+  if (t != NULL)
+    host->table_free(t);
+  free(pos);
+  return rc;
+}
+
+static const keel_transform_api impute_api = {
+    .struct_size = sizeof(keel_transform_api),
+    .schema = impute_schema,
+    .fit = impute_fit,
+    .apply = impute_apply,
+};
+
+static const keel_plugin impute_plugin = {
+    KEEL_PLUGIN_HEADER(KEEL_KIND_TRANSFORM),
+    .name = "impute",
+    .version = "1.0.0",
+    .summary = "fill missing values (mean/median/most frequent/constant)",
+    .license = "MIT",
+    .params = impute_params,
+    .n_params = KEEL_COUNT(impute_params),
+    .contract = {.accepts = KEEL_COL_ANY},
+    .api = &impute_api,
+};
+
+KEEL_PLUGIN_DEFINE(impute_plugin)
