@@ -264,9 +264,9 @@ static int parse_typed(const keel_param_decl *d, const char *text,
 int keel_param_parse(const keel_param_decl *decl, const char *text,
                      keel_value *out, keel_error *err)
 {
-  if (!text)
-    return keel_fail(err, KEEL_EINVAL, "no value");
-  int rc = parse_typed(decl, text, out, err);
+  memset(out, 0, sizeof *out);
+  int rc = text ? parse_typed(decl, text, out, err)
+               : keel_fail(err, KEEL_EINVAL, "no value");
   if (rc == KEEL_OK)
     return rc;
   /* Say what was expected, in the parameter's own terms. */
