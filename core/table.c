@@ -267,6 +267,13 @@ int keel_table_text_set(keel_table *t, size_t col, size_t row, const char *s,
 keel_table *keel_table_take_rows(const keel_table *t, const size_t *rows,
                                  size_t n_rows, keel_error *err)
 {
+  /* Checked up front so a table without columns refuses them too. */
+  for (size_t i = 0; i < n_rows; i++)
+    if (rows[i] >= t->n_rows) {
+      keel_fail(err, KEEL_EINVAL, "row %zu out of range (table has %zu rows)",
+                rows[i], t->n_rows);
+      return NULL;
+    }
   keel_table *out = keel_table_new(n_rows);
   if (!out) {
     keel_fail(err, KEEL_ENOMEM, "out of memory");
@@ -280,10 +287,6 @@ keel_table *keel_table_take_rows(const keel_table *t, const size_t *rows,
       goto fail;
     for (size_t i = 0; i < n_rows; i++) {
       size_t r = rows[i];
-      if (r >= t->n_rows) {
-        keel_fail(err, KEEL_EINVAL, "row %zu out of range", r);
-        goto fail;
-      }
       dst->missing[i] = src->missing[r];
       if (dst->num)
         dst->num[i] = src->num[r];
@@ -303,6 +306,11 @@ fail:
 keel_table *keel_table_drop_column(const keel_table *t, size_t col,
                                    keel_error *err)
 {
+  if (col >= t->n_cols) {
+    keel_fail(err, KEEL_EINVAL, "drop_column: no column %zu (table has %zu)",
+              col, t->n_cols);
+    return NULL;
+  }
   keel_table *out = keel_table_new(t->n_rows);
   if (!out) {
     keel_fail(err, KEEL_ENOMEM, "out of memory");
