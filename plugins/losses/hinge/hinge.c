@@ -1,0 +1,124 @@
+/* hinge: the max-margin loss for classification.
+ *
+ * Two classes: one output z, labels 0/1 mapped to t = -1/+1,
+ *   loss = max(0, margin - t z),  dloss/dz = -t where the loss is > 0.
+ * K >= 3 classes: K scores and the Crammer-Singer multiclass hinge,
+ *   loss = max(0, margin + max_{k != y} z_k - z_y),
+ *   gradient +1 at the first arg-max k != y and -1 at y where loss > 0.
+ * Sums in row order in double. A label that is not a class index gives a
+ * NaN loss (the host validates labels before training). */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <keel/keel.h>
+
+enum { P_MARGIN, P_COUNT };
+
+static const keel_param_decl hinge_params[P_COUNT] = {
+    [P_MARGIN] = KEEL_P_FLOAT("margin", 1.0, 1e-6, 1e3, 0, "score units",
+                              "score gap the loss asks between the true "
+                              "class and the others"),
+};
+
+static int hinge_fail(keel_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int hinge_fail(keel_error *err, int code, const char *fmt, ...)
+{
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    err->code = code;
+  }
+  return code;
+}
+
+static int hinge_output_width(const keel_value *params, keel_task task,
+                              size_t n_classes, size_t *width,
+                              keel_error *err)
+{
+  if (task != KEEL_TASK_CLASSIFICATION)
+    return hinge_fail(err, KEEL_EINVAL,
+                      "hinge: fits classification only, the task is "
+                      "regression; use loss mse or huber");
+  if (n_classes < 2)
+    return hinge_fail(err, KEEL_EINVAL,
+                      "hinge: needs at least 2 classes, the labels have %zu",
+                      n_classes);
+  *width = n_classes == 2 ? 1 : n_classes;
+  return KEEL_OK;
+}
+
+static long hinge_label(float y, size_t n)
+{
+  double v = (double)y;
+  if (!(v >= 0.0 && v < (double)n) || v != floor(v))
+    return -1;
+  return (long)v;
+}
+
+static double hinge_value_grad(const keel_value *params, const float *out,
+                               const float *y, size_t n_rows, size_t width,
+                               float *d_out)
+{
+  double margin = params[P_MARGIN].f, sum = 0.0;
+  for (size_t r = 0; r < n_rows; r++) {
+    const float *z = out + r * width;
+    float *d = d_out ? d_out + r * width : NULL;
+    long c = hinge_label(y[r], width == 1 ? 2 : width);
+    if (d)
+      for (size_t k = 0; k < width; k++)
+        d[k] = 0.0f;
+    if (c < 0) {
+      sum += NAN;
+      continue;
+    }
+    if (width == 1) {
+      double t = c == 1 ? 1.0 : -1.0;
+      double l = margin - t * (double)z[0];
+      if (l > 0) {
+        sum += l;
+        if (d)
+          d[0] = (float)-t;
+      }
+      continue;
+    }
+    size_t best = c == 0 ? 1 : 0;
+    for (size_t k = 0; k < width; k++)
+      if ((long)k != c && z[k] > z[best])
+        best = k;
+    double l = margin + (double)z[best] - (double)z[c];
+    if (l > 0) {
+      sum += l;
+      if (d) {
+        d[best] = 1.0f;
+        d[c] = -1.0f;
+      }
+    }
+  }
+  return sum;
+}
+
+static const keel_loss_api hinge_api = {
+    .struct_size = sizeof(keel_loss_api),
+    .output_width = hinge_output_width,
+    .value_grad = hinge_value_grad,
+};
+
+static const keel_plugin hinge_plugin = {
+    KEEL_PLUGIN_HEADER(KEEL_KIND_LOSS),
+    .name = "hinge",
+    .version = "1.0.0",
+    .summary = "hinge loss: binary (labels 0/1 as -1/+1) or Crammer-Singer "
+               "multiclass",
+    .license = "MIT",
+    .params = hinge_params,
+    .n_params = P_COUNT,
+    .contract = {.tasks = KEEL_TASK_CLASSIFICATION},
+    .api = &hinge_api,
+};
+
+KEEL_PLUGIN_DEFINE(hinge_plugin)

@@ -1,0 +1,91 @@
+/* huber: the Huber loss for regression, quadratic within delta of the
+ * target and linear beyond it (robust to outliers).
+ *
+ *   e = out - y;  loss = e^2 / 2 if |e| <= delta, else delta (|e| - delta/2)
+ *   dloss/dout = e if |e| <= delta, else delta sign(e)
+ * Sums run in row order in double. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <keel/keel.h>
+
+enum { P_DELTA, P_COUNT };
+
+static const keel_param_decl huber_params[P_COUNT] = {
+    [P_DELTA] = KEEL_P_FLOAT("delta", 1.0, 1e-6, 1e6, KEEL_PARAM_LOG_SCALE,
+                             "target units",
+                             "error size where the loss turns from "
+                             "quadratic to linear"),
+};
+
+static int huber_fail(keel_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int huber_fail(keel_error *err, int code, const char *fmt, ...)
+{
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    err->code = code;
+  }
+  return code;
+}
+
+static int huber_output_width(const keel_value *params, keel_task task,
+                              size_t n_classes, size_t *width,
+                              keel_error *err)
+{
+  if (task != KEEL_TASK_REGRESSION)
+    return huber_fail(err, KEEL_EINVAL,
+                      "huber: fits regression only, the task is "
+                      "classification with %zu classes; use loss xent or "
+                      "hinge", n_classes);
+  *width = 1;
+  return KEEL_OK;
+}
+
+static double huber_value_grad(const keel_value *params, const float *out,
+                               const float *y, size_t n_rows, size_t width,
+                               float *d_out)
+{
+  double delta = params[P_DELTA].f, sum = 0.0;
+  for (size_t r = 0; r < n_rows; r++)
+    for (size_t k = 0; k < width; k++) {
+      double e = (double)out[r * width + k] - (double)y[r];
+      double g;
+      if (fabs(e) <= delta) {
+        sum += 0.5 * e * e;
+        g = e;
+      } else {
+        sum += delta * (fabs(e) - 0.5 * delta);
+        g = e > 0 ? delta : -delta;
+      }
+      if (d_out)
+        d_out[r * width + k] = (float)g;
+    }
+  return sum;
+}
+
+static const keel_loss_api huber_api = {
+    .struct_size = sizeof(keel_loss_api),
+    .output_width = huber_output_width,
+    .value_grad = huber_value_grad,
+};
+
+static const keel_plugin huber_plugin = {
+    KEEL_PLUGIN_HEADER(KEEL_KIND_LOSS),
+    .name = "huber",
+    .version = "1.0.0",
+    .summary = "Huber loss for regression: quadratic near the target, linear "
+               "beyond delta",
+    .license = "MIT",
+    .params = huber_params,
+    .n_params = P_COUNT,
+    .contract = {.tasks = KEEL_TASK_REGRESSION},
+    .api = &huber_api,
+};
+
+KEEL_PLUGIN_DEFINE(huber_plugin)

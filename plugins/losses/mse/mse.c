@@ -1,0 +1,69 @@
+/* mse: squared-error loss for regression, (out - y)^2 per row.
+ *
+ * One output per row (y holds one target). The sum over rows runs in row
+ * order in double; the gradient 2 (out - y) is rounded to float.
+ * output_width gets no host table, so it formats its reason with libc. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <keel/keel.h>
+
+static int mse_fail(keel_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int mse_fail(keel_error *err, int code, const char *fmt, ...)
+{
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    err->code = code;
+  }
+  return code;
+}
+
+static int mse_output_width(const keel_value *params, keel_task task,
+                            size_t n_classes, size_t *width, keel_error *err)
+{
+  if (task != KEEL_TASK_REGRESSION)
+    return mse_fail(err, KEEL_EINVAL,
+                    "mse: fits regression only, the task is classification "
+                    "with %zu classes; use loss xent or hinge", n_classes);
+  *width = 1;
+  return KEEL_OK;
+}
+
+static double mse_value_grad(const keel_value *params, const float *out,
+                             const float *y, size_t n_rows, size_t width,
+                             float *d_out)
+{
+  double sum = 0.0;
+  for (size_t r = 0; r < n_rows; r++)
+    for (size_t k = 0; k < width; k++) {
+      double diff = (double)out[r * width + k] - (double)y[r];
+      sum += diff * diff;
+      if (d_out)
+        d_out[r * width + k] = (float)(2.0 * diff);
+    }
+  return sum;
+}
+
+static const keel_loss_api mse_api = {
+    .struct_size = sizeof(keel_loss_api),
+    .output_width = mse_output_width,
+    .value_grad = mse_value_grad,
+};
+
+static const keel_plugin mse_plugin = {
+    KEEL_PLUGIN_HEADER(KEEL_KIND_LOSS),
+    .name = "mse",
+    .version = "1.0.0",
+    .summary = "squared error (out - y)^2 for regression",
+    .license = "MIT",
+    .contract = {.tasks = KEEL_TASK_REGRESSION},
+    .api = &mse_api,
+};
+
+KEEL_PLUGIN_DEFINE(mse_plugin)
