@@ -1,6 +1,7 @@
 /* keel run: parse the command line into keel_run_options and hand over to
  * run.c. The bundle's path is the last line on stdout, so scripts can do
  * b=$(keel run m.ini). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,15 @@ static int parse_threads(const char *text, int *out)
   return 0;
 }
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
 {
+  va_list ap;
+  va_start(ap, fmt);
   fprintf(stderr, "keel run: ");
-  fprintf(stderr, fmt, arg);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
   fprintf(stderr, "\nusage: keel run MANIFEST [section.key=value...] [--out DIR] "
                   "[--threads N] [--quiet] [--resume CHECKPOINT] [--sign KEY] "
                   "[--include-data] [--no-plugins] [--until-transforms] "
