@@ -57,10 +57,22 @@ static const state_entry *find(const keel_state *st, const char *key)
   return NULL;
 }
 
+/* JSON strings must be UTF-8; jansson's own check decides. */
+static int is_utf8(const char *s)
+{
+  json_t *j = json_string(s);
+  json_decref(j);
+  return j != NULL;
+}
+
 static state_entry *new_entry(keel_state *st, const char *key, keel_error *err)
 {
   if (!st || !key || !key[0]) {
     keel_fail(err, KEEL_EINVAL, "state: a key is required");
+    return NULL;
+  }
+  if (!is_utf8(key)) {
+    keel_fail(err, KEEL_EINVAL, "state: key is not valid UTF-8");
     return NULL;
   }
   if (find(st, key)) {
@@ -108,6 +120,13 @@ int keel_state_put_f64(keel_state *st, const char *key, const double *v,
 int keel_state_put_strings(keel_state *st, const char *key,
                            const char *const *v, size_t n, keel_error *err)
 {
+  /* Checked first: the JSON form could not carry the string, and a
+   * dropped item would shift every later one. */
+  for (size_t i = 0; v && i < n; i++)
+    if (v[i] && !is_utf8(v[i]))
+      return keel_fail(err, KEEL_EINVAL,
+                       "state: key '%s' item %zu is not valid UTF-8",
+                       key ? key : "(null)", i + 1);
   state_entry *e = new_entry(st, key, err);
   if (!e)
     return err ? err->code : KEEL_EINVAL;
@@ -159,17 +178,27 @@ static json_t *f64_json(double v)
   return json_real(v);
 }
 
+/* NULL if any part cannot be built: never a JSON text missing an item. */
 char *keel_state_to_json(const keel_state *st)
 {
   json_t *arr = json_array();
-  for (size_t i = 0; arr && i < st->n; i++) {
+  int ok = arr != NULL;
+  for (size_t i = 0; ok && i < st->n; i++) {
     const state_entry *e = &st->entries[i];
     json_t *vals = json_array();
-    for (size_t j = 0; vals && j < e->n; j++)
-      json_array_append_new(vals, e->is_strings ? json_string(e->strings[j])
-                                                : f64_json(e->f64[j]));
-    json_array_append_new(arr, json_pack("{s:s, s:o}", "key", e->key,
-                                         e->is_strings ? "strings" : "f64", vals));
+    ok = vals != NULL;
+    for (size_t j = 0; ok && j < e->n; j++)
+      ok = json_array_append_new(vals, e->is_strings ? json_string(e->strings[j])
+                                                     : f64_json(e->f64[j])) == 0;
+    json_t *entry = ok ? json_pack("{s:s, s:O}", "key", e->key,
+                                   e->is_strings ? "strings" : "f64", vals)
+                       : NULL;
+    json_decref(vals);
+    ok = entry && json_array_append_new(arr, entry) == 0;
+  }
+  if (!ok) {
+    json_decref(arr);
+    return NULL;
   }
   json_t *root = json_pack("{s:i, s:o}", "keel_state", 1, "entries", arr);
   char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
@@ -217,10 +246,12 @@ int keel_state_from_json(const char *text, const char *name, keel_state **out,
   }
   size_t i;
   json_t *e;
+  keel_error sub = {0};
   json_array_foreach(entries, i, e) {
     const char *key = json_string_value(json_object_get(e, "key"));
     json_t *f = json_object_get(e, "f64"), *s = json_object_get(e, "strings");
-    if (!key || (json_is_array(f) == json_is_array(s))) {
+    /* Exactly one of the two members, and it is an array. */
+    if (!key || (f != NULL) == (s != NULL) || !json_is_array(f ? f : s)) {
       rc = keel_fail(err, KEEL_EDATA, "%s: entry %zu needs a key and one of "
                      "f64 or strings", name, i + 1);
       goto out;
@@ -239,7 +270,7 @@ int keel_state_from_json(const char *text, const char *name, keel_state **out,
                          name, key, j + 1);
           goto out;
         }
-      rc = keel_state_put_f64(st, key, v, n, err);
+      rc = keel_state_put_f64(st, key, v, n, &sub);
       free(v);
     } else {
       const char **v = calloc(n ? n : 1, sizeof *v);
@@ -254,11 +285,14 @@ int keel_state_from_json(const char *text, const char *name, keel_state **out,
                          name, key, j + 1);
           goto out;
         }
-      rc = keel_state_put_strings(st, key, v, n, err);
+      rc = keel_state_put_strings(st, key, v, n, &sub);
       free(v);
     }
-    if (rc)
+    if (rc) { /* a duplicate or empty key: the file is at fault */
+      rc = keel_fail(err, rc == KEEL_ENOMEM ? rc : KEEL_EDATA, "%s: entry %zu: %s",
+                     name, i + 1, sub.message);
       goto out;
+    }
   }
 out:
   json_decref(root);
