@@ -188,13 +188,16 @@ static long host_input_read(keel_input *in, void *buf, size_t n,
   if (n > (1u << 30))
     n = 1u << 30;
   int got = gzread(in->gz, buf, (unsigned)n);
-  if (got < 0) {
-    int zerr = 0;
-    const char *msg = gzerror(in->gz, &zerr);
+  if (got > 0)
+    return got;
+  /* A truncated gzip stream ends with 0 and Z_BUF_ERROR ("unexpected end
+   * of file"), not with -1: check the error state at every end. */
+  int zerr = Z_OK;
+  const char *msg = gzerror(in->gz, &zerr);
+  if (got < 0 || zerr != Z_OK)
     return keel_fail(err, KEEL_EIO, "%s: read failed (corrupt gzip?): %s",
-                     in->name, msg ? msg : "unknown error");
-  }
-  return got;
+                     in->name, msg && msg[0] ? msg : "unknown error");
+  return 0;
 }
 
 static const char *host_input_name(const keel_input *in)
