@@ -600,7 +600,7 @@ static int check_unused_overrides(rctx *r)
     for (size_t k = 0; k < c->n_transforms && !st; k++)
       if (strcmp(c->transforms[k].section, o->section) == 0)
         st = &c->transforms[k];
-    const char *names[256];
+    const char *names[256] = {NULL};
     size_t n = 0;
     for (size_t k = 0; st && k < st->n_params && n < 256; k++)
       names[n++] = st->decls[k].name;
