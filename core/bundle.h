@@ -70,6 +70,14 @@ int keel_bundle_add_file(keel_bundle_builder *b, const char *name,
  * doubles with 17 significant digits, trailing newline). json borrowed. */
 int keel_bundle_add_json(keel_bundle_builder *b, const char *name,
                          const json_t *json, keel_error *err);
+/* The resolved configuration (keel_run_config_to_json's shape): writes
+ * config_full.json as given (outside the digest: paths, "where" of every
+ * value) and config.json, the digest-covered copy without what varies
+ * between a run and its replay: the "manifest" object, template.path,
+ * stages[].plugin.path, params[].where, the [train] "threads" parameter and
+ * "train.threads=" overrides. cfg borrowed. */
+int keel_bundle_add_config(keel_bundle_builder *b, const json_t *cfg,
+                           keel_error *err);
 /* A float32 / float64 array as a numpy .npy v1.0 file (little-endian,
  * C order); shape has ndim (1..8) entries. */
 int keel_bundle_add_npy_f32(keel_bundle_builder *b, const char *name,
@@ -119,7 +127,7 @@ int keel_bundle_seal(keel_bundle_builder *b, const char *out_dir,
 /* Writes data[0..n) to path atomically (temporary file in the same folder,
  * fsync, rename or, with no_replace, link so an existing file is never
  * replaced; then fsync of the folder). */
-int keel_write_file_atomic(const char *path, const void *data, size_t n,
+int keel_bundle_write_file(const char *path, const void *data, size_t n,
                            unsigned mode, int no_replace, keel_error *err);
 
 /* ---- reading ----------------------------------------------------------- */

@@ -322,6 +322,52 @@ int keel_bundle_add_json(keel_bundle_builder *b, const char *name,
   return put_entry(b, name, (unsigned char *)text, strlen(text), err);
 }
 
+/* Removes from cfg (a deep copy) everything that differs between a run
+ * and its replay, see bundle.h. */
+static void strip_volatile_config(json_t *cfg)
+{
+  json_t *stages = json_object_get(cfg, "stages");
+  json_t *ovr = json_object_get(cfg, "overrides");
+  json_t *st;
+  size_t i;
+  json_object_del(cfg, "manifest");
+  json_object_del(json_object_get(cfg, "template"), "path");
+  json_array_foreach(stages, i, st) {
+    json_t *params = json_object_get(st, "params");
+    const char *section = json_string_value(json_object_get(st, "section"));
+    json_object_del(json_object_get(st, "plugin"), "path");
+    for (size_t k = json_array_size(params); k-- > 0;) {
+      json_t *p = json_array_get(params, k);
+      const char *name = json_string_value(json_object_get(p, "name"));
+      json_object_del(p, "where");
+      if (section && name && strcmp(section, "train") == 0 &&
+          strcmp(name, "threads") == 0)
+        json_array_remove(params, k);
+    }
+  }
+  for (size_t k = json_array_size(ovr); k-- > 0;) {
+    const char *o = json_string_value(json_array_get(ovr, k));
+    if (o && strncmp(o, "train.threads=", 14) == 0)
+      json_array_remove(ovr, k);
+  }
+}
+
+int keel_bundle_add_config(keel_bundle_builder *b, const json_t *cfg,
+                           keel_error *err)
+{
+  json_t *copy;
+  int rc = keel_bundle_add_json(b, "config_full.json", cfg, err);
+  if (rc)
+    return rc;
+  copy = json_deep_copy(cfg);
+  if (!copy)
+    return keel_fail(err, KEEL_ENOMEM, "config.json: out of memory");
+  strip_volatile_config(copy);
+  rc = keel_bundle_add_json(b, "config.json", copy, err);
+  json_decref(copy);
+  return rc;
+}
+
 /* .npy v1.0: magic, version, header length, a Python dict literal padded
  * with spaces to a multiple of 64 bytes and ended by '\n', then the data. */
 static int add_npy(keel_bundle_builder *b, const char *name, const void *data,
@@ -576,7 +622,7 @@ out:
   return rc;
 }
 
-int keel_write_file_atomic(const char *path, const void *data, size_t n,
+int keel_bundle_write_file(const char *path, const void *data, size_t n,
                            unsigned mode, int no_replace, keel_error *err)
 {
   char *tmp = NULL;

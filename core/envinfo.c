@@ -248,9 +248,19 @@ static void flat_push(flat_buf *fb, const char *key, const json_t *j)
   keel_flat *grown;
   if (fb->failed)
     return;
-  if (json_is_string(j))
+  if (json_is_string(j)) {
     value = strdup(json_string_value(j));
-  else
+  } else if (json_is_real(j)) {
+    /* The shortest text that reads back to the same double. */
+    char buf[40];
+    double d = json_real_value(j);
+    for (int prec = 1; prec <= 17; prec++) {
+      snprintf(buf, sizeof buf, "%.*g", prec, d);
+      if (strtod(buf, NULL) == d)
+        break;
+    }
+    value = strdup(buf);
+  } else
     value = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT |
                               JSON_REAL_PRECISION(17));
   if (fb->n == fb->cap) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -39,7 +40,7 @@ static int pem_to_file(const char *path, EVP_PKEY *key, int private_key,
                      ssl_reason());
   }
   len = BIO_get_mem_data(bio, &mem);
-  rc = keel_write_file_atomic(path, mem, (size_t)len,
+  rc = keel_bundle_write_file(path, mem, (size_t)len,
                               private_key ? 0600 : 0644, 1, err);
   BIO_free(bio);
   return rc;
@@ -51,6 +52,12 @@ int keel_sign_keygen(const char *priv_path, const char *pub_path,
   EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
   EVP_PKEY *key = NULL;
   int rc;
+  /* Check both names first so a refusal never leaves half a pair. */
+  if (access(priv_path, F_OK) == 0 || access(pub_path, F_OK) == 0) {
+    EVP_PKEY_CTX_free(ctx);
+    return keel_fail(err, KEEL_EINVAL, "%s or %s exists already; not "
+                     "overwriting a key", priv_path, pub_path);
+  }
   if (!ctx || EVP_PKEY_keygen_init(ctx) <= 0 ||
       EVP_PKEY_keygen(ctx, &key) <= 0) {
     rc = keel_fail(err, KEEL_EIO, "keygen: Ed25519 key generation failed: %s",
