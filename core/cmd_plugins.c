@@ -342,8 +342,8 @@ static int find_plugin(const keel_registry *reg, const char *query,
   } else if (hits == 0) {
     const char *dym = keel_did_you_mean(name, names, nn);
     rc = keel_fail(err, KEEL_ENOTFOUND,
-                   "no %s%splugin named '%s' on the plugin path%s%s%s; run "
-                   "'keel plugins' to list them",
+                   "no %s%splugin named '%s' on the plugin path%s%s%s "
+                   "(run 'keel plugins' to list them)",
                    kind ? keel_kind_name(kind) : "", kind ? " " : "", name,
                    dym ? "; did you mean '" : "", dym ? dym : "",
                    dym ? "'?" : "");

@@ -284,6 +284,36 @@ static int layer_fail(rctx *r, const layer *l, const char *section,
                d->name, what);
 }
 
+/* "an integer in [1, 100]", "one of: a | b", ... for messages. */
+static void expected_text(const keel_param_decl *d, char *buf, size_t size)
+{
+  const char *what = "a value";
+  switch (d->type) {
+  case KEEL_PARAM_BOOL:
+    snprintf(buf, size, "true or false");
+    return;
+  case KEEL_PARAM_INT: what = "an integer"; break;
+  case KEEL_PARAM_FLOAT: what = "a finite number"; break;
+  case KEEL_PARAM_INT_LIST: what = "comma-separated integers, each"; break;
+  case KEEL_PARAM_STRING: snprintf(buf, size, "text"); return;
+  case KEEL_PARAM_STRING_LIST:
+    snprintf(buf, size, "comma-separated names");
+    return;
+  case KEEL_PARAM_ENUM:
+    snprintf(buf, size, "one of:");
+    for (size_t i = 0; d->choices && d->choices[i]; i++) {
+      size_t used = strlen(buf);
+      snprintf(buf + used, size - used, "%s%s", i ? " | " : " ",
+               d->choices[i]);
+    }
+    return;
+  }
+  if (d->type == KEEL_PARAM_FLOAT)
+    snprintf(buf, size, "%s in [%g, %g]", what, d->min, d->max);
+  else
+    snprintf(buf, size, "%s in [%.0f, %.0f]", what, d->min, d->max);
+}
+
 /* Parses one layer's text and checks both ranges. */
 static int check_layer(rctx *r, const layer *l, const char *section,
                        const keel_param_decl *d, const narrow *nw,
@@ -291,8 +321,15 @@ static int check_layer(rctx *r, const layer *l, const char *section,
 {
   keel_error e2 = {0};
   int rc = keel_param_parse(d, l->text, v, &e2);
-  if (rc)
-    return layer_fail(r, l, section, d, rc, param_msg(d, e2.message));
+  if (rc) {
+    const char *msg = param_msg(d, e2.message);
+    if (strstr(msg, "expected"))
+      return layer_fail(r, l, section, d, rc, msg);
+    char exp[KEEL_ERROR_SIZE / 4], what[KEEL_ERROR_SIZE / 2];
+    expected_text(d, exp, sizeof exp);
+    snprintf(what, sizeof what, "%s; expected %s", msg, exp);
+    return layer_fail(r, l, section, d, rc, what);
+  }
   if (nw->set && d->type == KEEL_PARAM_ENUM) {
     if (v->i < 0 || v->i >= 64 || !(nw->choices & (1ull << v->i))) {
       char what[KEEL_ERROR_SIZE / 2];
