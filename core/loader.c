@@ -40,6 +40,8 @@ const char *keel_kind_name(int kind)
 
 int keel_kind_from_name(const char *name)
 {
+  if (!name)
+    return 0;
   for (int k = KEEL_KIND_SOURCE; k <= KEEL_KIND_OPTIMIZER; k++)
     if (strcmp(kind_names[k], name) == 0)
       return k;
@@ -477,6 +479,11 @@ static int register_plugin(keel_registry *reg, keel_loaded_plugin *p,
                            const char *entry, keel_error *err)
 {
   keel_loaded_plugin *prev = find_plugin(reg, (int)p->desc.kind, p->desc.name);
+  if (prev && strcmp(prev->path, p->path) == 0) {
+    /* The very same file again (an entry listed twice, a second scan). */
+    keel_loaded_plugin_free(p);
+    return KEEL_OK;
+  }
   if (prev && strcmp(prev->search_entry, entry) == 0) {
     int rc = keel_fail(err, KEEL_EPLUGIN,
                        "%s: two %s plugins named '%s' in %s (the other is %s)",
