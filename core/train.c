@@ -748,6 +748,11 @@ int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
       out->stopped_early = 1;
       break;
     }
+    if (s->stop_after_epoch > 0 && e + 1 >= s->stop_after_epoch &&
+        e + 1 < epochs) {
+      out->interrupted = 1;
+      break;
+    }
   }
   free(conf);
   if (epoch0 >= epochs && valid) /* nothing left to run after a resume */

@@ -56,6 +56,10 @@ typedef struct keel_train_setup {
    * compared on resume, so a foreign checkpoint is refused. NULL = "". */
   const char *fingerprint;
   const keel_host *host;       /* NULL: keel_host_services() */
+  /* > 0: return after this (1-based) epoch, its checkpoint written, as if
+   * the process had been stopped there (tests, time-boxed runs); the
+   * result has interrupted = 1. 0: run all epochs. */
+  uint64_t stop_after_epoch;
 } keel_train_setup;
 
 /* What a run produced. Owned by the caller: keel_train_result_free. On an
@@ -83,6 +87,7 @@ typedef struct keel_train_result {
   uint64_t epochs_run;         /* epochs completed, resumed ones included */
   uint64_t steps;              /* optimizer steps taken */
   int stopped_early;           /* early stopping ended the run */
+  int interrupted;             /* stop_after_epoch ended the run */
   uint64_t best_epoch;         /* early stopping: 1-based best epoch, or 0 */
   int threads;                 /* threads used */
 } keel_train_result;
