@@ -49,6 +49,15 @@ static const char *flags_text(uint32_t flags)
   }
 }
 
+/* A declared column named "<prefix>=*" stands for zero or more actual
+ * columns named "<prefix>=<something>" whose count is known only after fit
+ * (onehot's categories). Returns the length of "<prefix>=" or 0. */
+static size_t wildcard_prefix(const char *name)
+{
+  size_t n = strlen(name);
+  return (n >= 2 && name[n - 1] == '*' && name[n - 2] == '=') ? n - 1 : 0;
+}
+
 void keel_stage_schemas_free(keel_stage_schemas *s)
 {
   if (!s)
@@ -88,10 +97,17 @@ void keel_stage_schemas_print(FILE *f, const keel_stage_schemas *s)
               is_label ? "  <- label" : "");
     }
   }
-  fprintf(f, "model input: %zu numeric feature%s, never missing, finite; "
-          "label '%s' (%s, %s)\n", s->features.n_cols,
-          s->features.n_cols == 1 ? "" : "s", s->label ? s->label : "?",
-          keel_col_type_name(s->label_type),
+  size_t wild = 0;
+  for (size_t c = 0; c < s->features.n_cols; c++)
+    wild += wildcard_prefix(s->features.cols[c].name) != 0;
+  size_t fixed = s->features.n_cols - wild;
+  fprintf(f, "model input: %zu numeric feature%s", fixed,
+          fixed == 1 ? "" : "s");
+  if (wild)
+    fprintf(f, " + %zu group%s expanded at fit (NAME=*)", wild,
+            wild == 1 ? "" : "s");
+  fprintf(f, ", never missing, finite; label '%s' (%s, %s)\n",
+          s->label ? s->label : "?", keel_col_type_name(s->label_type),
           s->task == KEEL_TASK_REGRESSION ? "regression" : "classification");
 }
 
@@ -366,51 +382,82 @@ static size_t src_row(const size_t *rows, size_t i)
   return (rows ? rows[i] : i) + 1;
 }
 
+/* Checks one actual column against its declaration's flags. */
+static int check_column(const keel_column_schema *d, const keel_column *col,
+                        size_t n_rows, const char *tag, const char *part,
+                        const size_t *rows, keel_error *err)
+{
+  for (size_t r = 0; r < n_rows; r++) {
+    if (col->missing[r]) {
+      if (!(d->flags & KEEL_COL_MAY_MISS))
+        return keel_fail(err, KEEL_EDATA, "%s: column '%s' is missing in "
+                         "source data row %zu (%s split), but the stage "
+                         "declared it never missing", tag, col->name,
+                         src_row(rows, r), part);
+      continue;
+    }
+    if (col->num && !isfinite(col->num[r]) &&
+        !(d->flags & KEEL_COL_MAY_NONFINITE))
+      return keel_fail(err, KEEL_EDATA, "%s: column '%s' is %g in source "
+                       "data row %zu (%s split), but the stage declared it "
+                       "finite", tag, col->name, col->num[r],
+                       src_row(rows, r), part);
+    if (col->type == KEEL_COL_CATEGORICAL &&
+        (col->code[r] < 0 || (size_t)col->code[r] >= col->n_dict))
+      return keel_fail(err, KEEL_EPLUGIN, "%s: column '%s' has category "
+                       "code %d outside its dictionary of %zu in row %zu",
+                       tag, col->name, (int)col->code[r], col->n_dict,
+                       src_row(rows, r));
+    if (col->type == KEEL_COL_TEXT && !col->text[r])
+      return keel_fail(err, KEEL_EPLUGIN, "%s: text column '%s' has no "
+                       "value in row %zu but is not marked missing", tag,
+                       col->name, src_row(rows, r));
+  }
+  return KEEL_OK;
+}
+
 /* Checks a table a stage produced against the stage's declared schema:
  * structure (a plugin bug: KEEL_EPLUGIN) and flags (data: KEEL_EDATA). */
 static int check_actual(const keel_schema *decl, const keel_table *t,
                         const char *tag, const char *part,
                         const size_t *rows, keel_error *err)
 {
-  if (t->n_cols != decl->n_cols)
-    return keel_fail(err, KEEL_EPLUGIN, "%s: produced %zu columns on the %s "
-                     "split, but declared %zu", tag, t->n_cols, part,
-                     decl->n_cols);
-  for (size_t c = 0; c < t->n_cols; c++) {
-    const keel_column *col = &t->cols[c];
-    const keel_column_schema *d = &decl->cols[c];
+  size_t c = 0;
+  for (size_t k = 0; k < decl->n_cols; k++) {
+    const keel_column_schema *d = &decl->cols[k];
+    size_t wp = wildcard_prefix(d->name);
+    if (wp) {
+      for (; c < t->n_cols && strncmp(t->cols[c].name, d->name, wp) == 0;
+           c++) {
+        if (t->cols[c].type != d->type)
+          return keel_fail(err, KEEL_EPLUGIN, "%s: column '%s' is %s on the "
+                           "%s split, but '%s' declared %s", tag,
+                           t->cols[c].name, keel_col_type_name(t->cols[c].type),
+                           part, d->name, keel_col_type_name(d->type));
+        int rc = check_column(d, &t->cols[c], t->n_rows, tag, part, rows, err);
+        if (rc)
+          return rc;
+      }
+      continue;
+    }
+    if (c >= t->n_cols)
+      return keel_fail(err, KEEL_EPLUGIN, "%s: produced %zu columns on the %s "
+                       "split, but declared %zu (column '%s' is absent)", tag,
+                       t->n_cols, part, decl->n_cols, d->name);
+    const keel_column *col = &t->cols[c++];
     if (strcmp(col->name, d->name) != 0 || col->type != d->type)
       return keel_fail(err, KEEL_EPLUGIN, "%s: column %zu is '%s' (%s) on the "
-                       "%s split, but declared '%s' (%s)", tag, c + 1,
-                       col->name, keel_col_type_name(col->type), part, d->name,
+                       "%s split, but declared '%s' (%s)", tag, c, col->name,
+                       keel_col_type_name(col->type), part, d->name,
                        keel_col_type_name(d->type));
-    for (size_t r = 0; r < t->n_rows; r++) {
-      if (col->missing[r]) {
-        if (!(d->flags & KEEL_COL_MAY_MISS))
-          return keel_fail(err, KEEL_EDATA, "%s: column '%s' is missing in "
-                           "source data row %zu (%s split), but the stage "
-                           "declared it never missing", tag, col->name,
-                           src_row(rows, r), part);
-        continue;
-      }
-      if (col->num && !isfinite(col->num[r]) &&
-          !(d->flags & KEEL_COL_MAY_NONFINITE))
-        return keel_fail(err, KEEL_EDATA, "%s: column '%s' is %g in source "
-                         "data row %zu (%s split), but the stage declared it "
-                         "finite", tag, col->name, col->num[r],
-                         src_row(rows, r), part);
-      if (col->type == KEEL_COL_CATEGORICAL &&
-          (col->code[r] < 0 || (size_t)col->code[r] >= col->n_dict))
-        return keel_fail(err, KEEL_EPLUGIN, "%s: column '%s' has category "
-                         "code %d outside its dictionary of %zu in row %zu",
-                         tag, col->name, (int)col->code[r], col->n_dict,
-                         src_row(rows, r));
-      if (col->type == KEEL_COL_TEXT && !col->text[r])
-        return keel_fail(err, KEEL_EPLUGIN, "%s: text column '%s' has no "
-                         "value in row %zu but is not marked missing", tag,
-                         col->name, src_row(rows, r));
-    }
+    int rc = check_column(d, col, t->n_rows, tag, part, rows, err);
+    if (rc)
+      return rc;
   }
+  if (c != t->n_cols)
+    return keel_fail(err, KEEL_EPLUGIN, "%s: produced %zu columns on the %s "
+                     "split, but declared %zu ('%s' is not declared)", tag,
+                     t->n_cols, part, decl->n_cols, t->cols[c].name);
   return KEEL_OK;
 }
 
@@ -427,10 +474,11 @@ static int pack(const keel_table *t, size_t n_features, const char *tag,
   if (!x)
     return keel_fail(err, KEEL_ENOMEM, "out of memory for a %zu x %zu "
                      "matrix", n, n_features);
-  if (n && t->n_cols != n_features) {
+  if (t->n_cols != n_features) {
     free(x);
-    return keel_fail(err, KEEL_EPLUGIN, "%s: %zu columns, expected %zu", tag,
-                     t->n_cols, n_features);
+    return keel_fail(err, KEEL_EPLUGIN, "%s: %zu columns on the %s split, "
+                     "but %zu on the train split", tag, t->n_cols, part,
+                     n_features);
   }
   for (size_t c = 0; n && c < n_features; c++) {
     const keel_column *col = &t->cols[c];
@@ -517,7 +565,7 @@ int keel_pipeline_apply(const keel_run_config *cfg, const keel_host *host,
     rc = apply_stage(cfg, host, schemas, i, states[i], &cur, "given", NULL,
                      err);
   if (!rc) {
-    *n_features = schemas->features.n_cols;
+    *n_features = cur->n_cols;
     rc = pack(cur, *n_features, last_tag(cfg, tag, sizeof tag), "given", NULL,
               X, err);
   }
@@ -902,18 +950,36 @@ int keel_pipeline_prepare(const keel_run_config *cfg, const keel_host *host,
     }
   }
 
-  p.n_features = p.schemas.features.n_cols;
-  p.feature_names = calloc(p.n_features, sizeof *p.feature_names);
+  /* the actual width: wildcard columns (onehot) expand after fit */
+  const keel_table *ft = parts[KEEL_SPLIT_TRAIN];
+  last_tag(cfg, tag, sizeof tag);
+  if (ft->n_cols == 0) {
+    rc = keel_fail(err, KEEL_EDATA, "%s: no feature column is left for the "
+                   "model", tag);
+    goto out;
+  }
+  p.feature_names = calloc(ft->n_cols, sizeof *p.feature_names);
   if (!p.feature_names) {
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
     goto out;
   }
+  p.n_features = ft->n_cols;
   for (size_t c = 0; c < p.n_features; c++)
-    if (!(p.feature_names[c] = strdup(p.schemas.features.cols[c].name))) {
+    if (!(p.feature_names[c] = strdup(ft->cols[c].name))) {
       rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
       goto out;
     }
-  last_tag(cfg, tag, sizeof tag);
+  for (int k = 1; k < KEEL_SPLIT_N; k++)
+    for (size_t c = 0; p.part[k].n_rows && c < parts[k]->n_cols &&
+                       c < p.n_features; c++)
+      if (strcmp(parts[k]->cols[c].name, p.feature_names[c]) != 0) {
+        rc = keel_fail(err, KEEL_EPLUGIN, "%s: column %zu is '%s' on the %s "
+                       "split but '%s' on the train split", tag, c + 1,
+                       parts[k]->cols[c].name,
+                       keel_split_part_name((keel_split_part)k),
+                       p.feature_names[c]);
+        goto out;
+      }
   for (int k = 0; k < KEEL_SPLIT_N; k++) {
     if (p.part[k].n_rows == 0) {
       p.part[k].X = malloc(1);

@@ -375,6 +375,54 @@ static void test_zero_variance_is_named(void)
   free_cfg(cfg);
 }
 
+/* onehot declares "cat=*"; the actual columns appear after fit. A category
+ * seen only outside the training split is refused (unknown = error). */
+static void test_onehot_wildcard_and_unseen_category(void)
+{
+  keel_run_config *cfg = make_cfg("csv/labels.csv", "label",
+                                  KEEL_TASK_CLASSIFICATION);
+  add_tx(cfg, "transform.encode", "onehot");
+  keel_stage_schemas s;
+  keel_error err = {0};
+  CU_ASSERT_EQUAL_FATAL(keel_pipeline_check(cfg, keel_test_host(), &s, &err),
+                        KEEL_OK);
+  char buf[4096] = "";
+  FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+  keel_stage_schemas_print(f, &s);
+  fclose(f);
+  CU_ASSERT(strstr(buf, "cat=*") != NULL);
+  CU_ASSERT(strstr(buf, "2 numeric features + 1 group") != NULL);
+  keel_stage_schemas_free(&s);
+  keel_prepared p;
+  CU_ASSERT_EQUAL_FATAL(prepare(cfg, &p, &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(p.n_features, 5);
+  CU_ASSERT_STRING_EQUAL(p.feature_names[2], "cat=u");
+  CU_ASSERT_STRING_EQUAL(p.feature_names[4], "cat=w");
+  /* row r of labels.csv has cat = "uvw"[r % 3] */
+  for (size_t i = 0; i < p.part[0].n_rows; i++) {
+    size_t r = p.part[0].rows[i];
+    for (size_t k = 0; k < 3; k++)
+      CU_ASSERT_EQUAL(p.part[0].X[i * 5 + 2 + k], r % 3 == k ? 1.0f : 0.0f);
+  }
+  /* the same file with a new category in one validation row */
+  size_t victim = p.part[KEEL_SPLIT_VALID].rows[0];
+  keel_prepared_free(&p);
+  const char *path = keel_test_tmp_path("unseen.csv");
+  FILE *out = fopen(path, "w");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  fputs("f1,f2,cat,label\n", out);
+  for (size_t i = 0; i < 20; i++)
+    fprintf(out, "%g,%zu,%s,%s\n", (double)i * 0.5, (i * 7) % 5,
+            i == victim ? "zzz" : (const char *[]){"u", "v", "w"}[i % 3],
+            i % 2 ? "a" : "b");
+  fclose(out);
+  cfg->source.values[0].s = path;
+  CU_ASSERT_EQUAL(prepare(cfg, &p, &err), KEEL_EDATA);
+  CU_ASSERT(SAYS(&err, "[transform.encode] onehot", "valid split", "'cat'",
+                 "zzz"));
+  free_cfg(cfg);
+}
+
 /* ---- declared vs actual ----------------------------------------------- */
 
 static int pass_schema(const keel_host *h, const keel_value *v,
@@ -589,6 +637,8 @@ int main(void)
       {"template data checks", test_template_checks},
       {"values must fit float32", test_values_must_fit_float},
       {"zero variance names the stage and column", test_zero_variance_is_named},
+      {"onehot wildcard columns; unseen category refused",
+       test_onehot_wildcard_and_unseen_category},
       {"declared and actual schemas must agree",
        test_declared_must_match_actual},
       {"fitted state reloads bit-exactly", test_state_reload_bit_exact},
