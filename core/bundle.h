@@ -153,6 +153,10 @@ typedef struct keel_bundle {
   char *top;                   /* the top-level folder ("keel-run-...") */
   keel_bundle_member *members; /* sorted by name */
   size_t n_members;
+  /* What is wrong with the compressed stream itself (bad CRC or length,
+   * trailing bytes, a gzip header other than keel's), or NULL. Not a
+   * refusal by itself: keel_bundle_check reports it as a problem. */
+  char *archive_problem;
 } keel_bundle;
 
 /* Reads and checks a bundle (limits NULL = defaults). KEEL_EINTEGRITY for

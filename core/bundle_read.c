@@ -12,6 +12,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <zlib.h>
 
 #include "sign.h"
 #include "status.h"
@@ -98,6 +99,68 @@ static int name_set_add(name_set *s, char *name)
   }
 }
 
+/* ---- the gzip layer ------------------------------------------------------ */
+
+/* libarchive accepts a gzip stream with a bad CRC or trailing garbage, so
+ * the stream is inflated once more with zlib, which checks CRC-32 and
+ * length, and compared against the header keel writes (no name, no time,
+ * Unix). Returns NULL or a malloc'd description. Not gzip: NULL (the tar
+ * reader decides). */
+static char *gzip_problem(const char *path)
+{
+  static const unsigned char keel_header[10] = {0x1f, 0x8b, 8, 0, 0,
+                                                0,    0,    0, 0, 3};
+  unsigned char in[65536], out[65536];
+  z_stream zs;
+  FILE *f = fopen(path, "rb");
+  size_t got;
+  int zr = Z_OK, header_ok;
+  const char *why = NULL;
+  if (!f)
+    return NULL;
+  got = fread(in, 1, sizeof in, f);
+  if (got < 2 || in[0] != 0x1f || in[1] != 0x8b) {
+    fclose(f);
+    return NULL;
+  }
+  header_ok = got >= 10 && memcmp(in, keel_header, 10) == 0;
+  memset(&zs, 0, sizeof zs);
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+    fclose(f);
+    return NULL;
+  }
+  zs.next_in = in;
+  zs.avail_in = (uInt)got;
+  for (;;) {
+    zs.next_out = out;
+    zs.avail_out = sizeof out;
+    zr = inflate(&zs, Z_NO_FLUSH);
+    if (zr == Z_STREAM_END)
+      break;
+    if (zr != Z_OK && zr != Z_BUF_ERROR) {
+      why = "the gzip stream is corrupt (bad data, CRC or length)";
+      break;
+    }
+    if (zs.avail_in == 0) {
+      got = fread(in, 1, sizeof in, f);
+      if (got == 0) {
+        why = "the gzip stream is truncated";
+        break;
+      }
+      zs.next_in = in;
+      zs.avail_in = (uInt)got;
+    }
+  }
+  if (!why && (zs.avail_in > 0 || fread(in, 1, 1, f) == 1))
+    why = "bytes after the end of the gzip stream";
+  if (!why && !header_ok)
+    why = "the gzip header is not the one keel writes (name, time or flags "
+          "set: re-compressed?)";
+  inflateEnd(&zs);
+  fclose(f);
+  return why ? strdup(why) : NULL;
+}
+
 /* ---- opening ------------------------------------------------------------ */
 
 static int member_cmp(const void *a, const void *b)
@@ -115,6 +178,7 @@ void keel_bundle_close(keel_bundle *b)
     free(b->members[i].data);
   }
   free(b->members);
+  free(b->archive_problem);
   free(b->top);
   free(b->path);
   free(b);
@@ -362,6 +426,7 @@ int keel_bundle_open(const char *path, const keel_bundle_limits *limits,
                    "%s: empty archive; not a keel bundle", path);
     goto out;
   }
+  b->archive_problem = gzip_problem(path);
   /* A folder member must not also be a prefix-conflicting file: "x" file
    * and "x/y" would make extraction ambiguous. */
   qsort(b->members, b->n_members, sizeof *b->members, member_cmp);
@@ -702,6 +767,10 @@ int keel_bundle_check(const keel_bundle *b, const char *pubkey_path,
       fprintf(out, "extra: %s\n", m->name);
       r->n_problems++;
     }
+  }
+  if (b->archive_problem) {
+    fprintf(out, "archive: %s\n", b->archive_problem);
+    r->n_problems++;
   }
   check_digest(b, out, r);
   check_signature(b, pubkey_path, sums, out, r);

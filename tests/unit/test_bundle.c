@@ -406,6 +406,56 @@ static void test_verify_intact_and_tampered(void)
   free(p);
 }
 
+/* Copies src to a new file with byte `at` (negative: from the end) XORed
+ * with mask, or with extra bytes appended. */
+static const char *mutate_file(const char *src, const char *file, long at,
+                               unsigned char mask, const char *append)
+{
+  size_t n = 0;
+  unsigned char *data = slurp(src, &n);
+  const char *path = keel_test_tmp_path(file);
+  FILE *f;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+  if (mask)
+    data[at < 0 ? (long)n + at : at] ^= mask;
+  f = fopen(path, "wb");
+  fwrite(data, 1, n, f);
+  if (append)
+    fputs(append, f);
+  fclose(f);
+  free(data);
+  return path;
+}
+
+static void test_gzip_layer(void)
+{
+  char d[65], problems[4096];
+  char *p = seal_into(synthetic_builder(1.5f), "gz", NULL, d);
+  const char *t;
+  t = mutate_file(p, "gz-crc.tar.gz", -6, 0x01, NULL); /* CRC-32 trailer */
+  CU_ASSERT_EQUAL(check_bundle(t, NULL, problems, sizeof problems),
+                  KEEL_EINTEGRITY);
+  CU_ASSERT_PTR_NOT_NULL(strstr(problems, "archive: the gzip stream is "
+                                          "corrupt"));
+  t = mutate_file(p, "gz-len.tar.gz", -1, 0x40, NULL); /* ISIZE */
+  CU_ASSERT_EQUAL(check_bundle(t, NULL, problems, sizeof problems),
+                  KEEL_EINTEGRITY);
+  t = mutate_file(p, "gz-mtime.tar.gz", 5, 0x10, NULL); /* header mtime */
+  CU_ASSERT_EQUAL(check_bundle(t, NULL, problems, sizeof problems),
+                  KEEL_EINTEGRITY);
+  CU_ASSERT_PTR_NOT_NULL(strstr(problems, "gzip header"));
+  t = mutate_file(p, "gz-tail.tar.gz", 0, 0, "trailing");
+  CU_ASSERT_EQUAL(check_bundle(t, NULL, problems, sizeof problems),
+                  KEEL_EINTEGRITY);
+  CU_ASSERT_PTR_NOT_NULL(strstr(problems, "after the end"));
+  /* Every single byte flipped somewhere in the middle is caught too. */
+  for (long at = 10; at < 400; at += 37) {
+    t = mutate_file(p, "gz-mid.tar.gz", at, 0x04, NULL);
+    CU_ASSERT_NOT_EQUAL(check_bundle(t, NULL, problems, sizeof problems), 0);
+  }
+  free(p);
+}
+
 static void test_hostile_archives(void)
 {
   static const char top[] = "keel-run-x";
@@ -700,6 +750,7 @@ int main(void)
       {"SHA256SUMS passes sha256sum -c", test_sha256sum_compatible},
       {".npy entries", test_npy_header},
       {"verify names tampered files", test_verify_intact_and_tampered},
+      {"the gzip layer is checked", test_gzip_layer},
       {"hostile archives refused", test_hostile_archives},
       {"limits, truncated and non-tar files", test_limits_and_broken_files},
       {"safe extraction", test_extract},
