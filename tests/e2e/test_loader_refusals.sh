@@ -105,8 +105,8 @@ expect_ok dup_a_alone 'twin' -- --plugin-path "$B/dup_a.so"
 expect_ok dup_b_alone 'twin' -- --plugin-path "$B/dup_b.so"
 # In two search entries: the earlier entry wins, like PATH, whatever order
 # the files have on disk (deterministic resolution).
-expect_ok shadow_a_first '1\.0\.0' -- twin --plugin-path "$B/dup_a.so" --plugin-path "$B/dup_b.so"
-expect_ok shadow_b_first '1\.1\.0' -- twin --plugin-path "$B/dup_b.so" --plugin-path "$B/dup_a.so"
+expect_ok shadow_a_first 'file +.*/dup_a\.so' -- twin --plugin-path "$B/dup_a.so" --plugin-path "$B/dup_b.so"
+expect_ok shadow_b_first 'file +.*/dup_b\.so' -- twin --plugin-path "$B/dup_b.so" --plugin-path "$B/dup_a.so"
 
 # --- files that are not plugins --------------------------------------------
 echo "this is not a shared object" >"$KEEL_TMP/x.so"

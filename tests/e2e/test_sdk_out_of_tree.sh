@@ -55,9 +55,11 @@ pcdir=$(dirname "$pc")
 export PKG_CONFIG_PATH=$pcdir
 # keel.pc must describe the prefix it was installed into (relocatable), or
 # the build would silently use headers from somewhere else.
-cflags=$(pkg-config --cflags keel)
-[[ $cflags == *"-I$prefix/include"* ]] ||
-  fail "pkg-config --cflags keel gives '$cflags', not -I$prefix/include (keel.pc is not relocatable)"
+incdir=$(pkg-config --variable=includedir keel)
+[[ $(realpath -m "$incdir") == $(realpath "$prefix/include") ]] ||
+  fail "keel.pc installed in $prefix says includedir=$incdir: keel.pc is not relocatable (use \${pcfiledir} in keel.pc.in)"
+[[ $(pkg-config --cflags keel) == *"-I$incdir"* ]] ||
+  fail "pkg-config --cflags keel lacks -I$incdir"
 quiet make -C "$src"
 make_so=$src/clamp.so
 [[ -f $make_so ]] || fail "the make build made no clamp.so"
@@ -94,6 +96,63 @@ for want in ("clamp", "lo", "hi", "columns"):
     assert want in text, want
 ' "$json" || fail "keel plugins clamp --json is not JSON describing clamp: $json"
 done
+
+# --- it works in a pipeline ----------------------------------------------
+# The shipped templates allow only the built-ins, as a team's template
+# would; a team adopting clamp adds it to the transform slot's allow list.
+: "${KEEL_SRC:?}"
+tpl=$KEEL_TMP/clamp-demo.ini
+sed -e 's/^name = .*/name = clamp-demo/' \
+  -e '/^\[slot\.transform\]/,/^\[/ s/^allow = \(.*\)$/allow = \1, clamp >=0.1 <1/' \
+  "$KEEL_SRC/manifests/templates/tabular-classification.ini" >"$tpl"
+grep -q 'clamp >=0.1' "$tpl" || fail "could not add clamp to the template's transform slot"
+cat >"$KEEL_TMP/clamp-demo-run.ini" <<INI
+[keel]
+template = ./clamp-demo.ini
+template_version = >=1.0 <2
+
+[data]
+label = species
+
+[source]
+plugin = csv
+path = $KEEL_SRC/manifests/data/iris.csv
+
+[transform.scale]
+plugin = standardize
+
+[transform.clip]
+plugin = clamp
+lo = -2.5
+hi = 2.5
+
+[model]
+plugin = softmax
+
+[loss]
+plugin = xent
+
+[optimizer]
+plugin = sgd
+
+[train]
+epochs = 1
+INI
+m=$KEEL_TMP/clamp-demo-run.ini
+"$KEEL" check "$m" --plugin-path "$src" >"$log" 2>&1 ||
+  { cat "$log" >&2; fail "keel check with the clamp transform failed"; }
+grep -Eq 'transform\.clip +clamp +0\.1\.0' "$log" ||
+  fail "keel check does not show clamp 0.1.0 in slot transform.clip: $(cat "$log")"
+# clamp's schema() checks lo <= hi, so keel check refuses before any data.
+rc=0
+"$KEEL" check "$m" --plugin-path "$src" transform.clip.lo=3 >"$log" 2>&1 || rc=$?
+((rc == 2)) || fail "keel check with lo > hi exited $rc, expected 2"
+grep -q 'lo (3) must not be greater than hi (2.5)' "$log" ||
+  fail "keel check with lo > hi does not give clamp's message: $(cat "$log")"
+# And apply() runs in a real (one-epoch) training run.
+"$KEEL" run "$m" --plugin-path "$src" --out "$KEEL_TMP/runs" --quiet >"$log" 2>&1 ||
+  { cat "$log" >&2; fail "keel run with the clamp transform failed"; }
+compgen -G "$KEEL_TMP/runs/*.tar.gz" >/dev/null || fail "keel run wrote no bundle"
 
 # The installed keel binary works with the plugin as well.
 "$prefix/bin/keel" plugins clamp --plugin-path "$src/clamp.so" >"$log" 2>&1 ||
