@@ -56,7 +56,8 @@ static int parse_int(const char *text, int64_t *out, keel_error *err)
 }
 
 /* Subnormal results are valid numbers: glibc flags them with ERANGE, so only
- * overflow (a result of +-HUGE_VAL) is refused. */
+ * overflow (a result of +-HUGE_VAL) and total underflow (a nonzero literal
+ * that became 0) are refused. */
 static int parse_float(const char *text, double *out, keel_error *err)
 {
   char *end = NULL;
@@ -66,6 +67,9 @@ static int parse_float(const char *text, double *out, keel_error *err)
     return keel_fail(err, KEEL_EINVAL, "'%s' is not a number", text);
   if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL))
     return keel_fail(err, KEEL_ERANGE, "'%s' overflows a double", text);
+  if (errno == ERANGE && v == 0.0)
+    return keel_fail(err, KEEL_ERANGE,
+                     "'%s' is too small for a double (it would read as 0)", text);
   if (!isfinite(v))
     return keel_fail(err, KEEL_EINVAL, "'%s' is not a finite number", text);
   *out = v;
