@@ -125,6 +125,12 @@ static void test_float(void)
   CU_ASSERT_EQUAL(sub, 1e-310);
   CU_ASSERT(sub > 0 && sub < DBL_MIN);
   CU_ASSERT_EQUAL(ok(&p_float_wide, "4.9406564584124654e-324").f, 5e-324);
+  /* Zero written as zero is fine; a nonzero value that underflows to 0 is
+   * not silently turned into 0. */
+  CU_ASSERT_EQUAL(ok(&p_float_wide, "0e-400").f, 0.0);
+  CU_ASSERT_EQUAL(ok(&p_float_wide, "-0.0").f, 0.0);
+  bad(&p_float_wide, "1e-400", KEEL_ERANGE, "too small");
+  bad(&p_float_wide, "-2e-330", KEEL_ERANGE, NULL);
   bad(&p_float_wide, "1e400", KEEL_ERANGE, "overflow");
   bad(&p_float_wide, "-1e400", KEEL_ERANGE, NULL);
   bad(&p_float_wide, "nan", KEEL_EINVAL, "finite");
