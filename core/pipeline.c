@@ -8,7 +8,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "npy.h"
 #include "params.h"
@@ -92,9 +94,12 @@ void keel_stage_schemas_print(FILE *f, const keel_stage_schemas *s)
       const keel_column_schema *col = &st->schema.cols[c];
       int is_label = i == 0 && s->label && strcmp(col->name, s->label) == 0;
       const char *fl = flags_text(col->flags);
-      fprintf(f, "  %-*s  %-11s%s%s%s\n", (int)w, col->name,
-              keel_col_type_name(col->type), fl[0] ? "  " : "", fl,
-              is_label ? "  <- label" : "");
+      const char *type = keel_col_type_name(col->type);
+      if (fl[0] || is_label)
+        fprintf(f, "  %-*s  %-11s%s%s%s\n", (int)w, col->name, type,
+                fl[0] ? "  " : "", fl, is_label ? "  <- label" : "");
+      else
+        fprintf(f, "  %-*s  %s\n", (int)w, col->name, type);
     }
   }
   size_t wild = 0;
@@ -1068,15 +1073,74 @@ static int write_text(const char *dir, const char *name, char *text,
   return rc;
 }
 
-int keel_prepared_write(const keel_prepared *p, const char *dir,
-                        keel_error *err)
+/* Creates every missing folder of path (mkdir -p). */
+static int mkdir_parents(const char *path, keel_error *err)
+{
+  char buf[4096];
+  size_t n = strlen(path);
+  if (n >= sizeof buf)
+    return keel_fail(err, KEEL_EINVAL, "%s: path too long", path);
+  memcpy(buf, path, n + 1);
+  for (size_t i = 1; i <= n; i++) {
+    if (buf[i] != '/' && buf[i] != '\0')
+      continue;
+    char c = buf[i];
+    buf[i] = '\0';
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+      return keel_fail(err, KEEL_EIO, "%s: cannot create folder: %s", buf,
+                       strerror(errno));
+    buf[i] = c;
+  }
+  return KEEL_OK;
+}
+
+/* The names keel_prepared_write creates (and may replace). */
+static int is_prepared_file(const char *name)
+{
+  size_t n = strlen(name);
+  if (strcmp(name, "split.json") == 0 || strcmp(name, "schemas.json") == 0)
+    return 1;
+  if (n > 4 && strcmp(name + n - 4, ".npy") == 0)
+    return strncmp(name, "X_", 2) == 0 || strncmp(name, "y_", 2) == 0 ||
+           strncmp(name, "rows_", 5) == 0;
+  return n > 8 && name[0] >= '0' && name[0] <= '9' && name[1] >= '0' &&
+         name[1] <= '9' && name[2] == '-' && strcmp(name + n - 5, ".json") == 0;
+}
+
+/* Removes a folder holding only prepared files; refuses anything else so a
+ * mistyped path never loses a user's files. */
+static int remove_prepared_dir(const char *dir, int need_marker,
+                               keel_error *err)
+{
+  char path[4200];
+  snprintf(path, sizeof path, "%s/split.json", dir);
+  struct stat st;
+  if (need_marker && stat(path, &st) != 0)
+    return keel_fail(err, KEEL_EINVAL, "%s exists and is not a prepared-data "
+                     "folder (no split.json); refusing to replace it", dir);
+  DIR *d = opendir(dir);
+  if (!d)
+    return keel_fail(err, KEEL_EIO, "%s: %s", dir, strerror(errno));
+  struct dirent *e;
+  int rc = KEEL_OK;
+  while (!rc && (e = readdir(d)) != NULL) {
+    if (!is_prepared_file(e->d_name))
+      continue;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (unlink(path) != 0)
+      rc = keel_fail(err, KEEL_EIO, "%s: %s", path, strerror(errno));
+  }
+  closedir(d);
+  if (!rc && rmdir(dir) != 0)
+    rc = keel_fail(err, KEEL_EIO, "%s: cannot replace it (%s); it holds "
+                   "files keel did not write", dir, strerror(errno));
+  return rc;
+}
+
+static int write_prepared_files(const keel_prepared *p, const char *dir,
+                                keel_error *err)
 {
   char path[4096], name[512];
-  if (strlen(dir) > 3000)
-    return keel_fail(err, KEEL_EINVAL, "%s: path too long", dir);
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-    return keel_fail(err, KEEL_EIO, "%s: cannot create folder: %s", dir,
-                     strerror(errno));
   int rc = KEEL_OK;
   for (int k = 0; !rc && k < KEEL_SPLIT_N; k++) {
     const keel_prepared_part *pp = &p->part[k];
@@ -1115,5 +1179,40 @@ int keel_prepared_write(const keel_prepared *p, const char *dir,
   }
   if (!rc)
     rc = write_text(dir, "split.json", keel_prepared_split_json(p), err);
+  return rc;
+}
+
+int keel_prepared_write(const keel_prepared *p, const char *dir,
+                        keel_error *err)
+{
+  size_t n = strlen(dir);
+  if (n == 0 || n > 3000)
+    return keel_fail(err, KEEL_EINVAL, "prepared-data folder: bad path '%s'",
+                     dir);
+  char tmp[3100], parent[3100];
+  memcpy(parent, dir, n + 1);
+  char *slash = strrchr(parent, '/');
+  if (slash && slash != parent) {
+    *slash = '\0';
+    int rc = mkdir_parents(parent, err);
+    if (rc)
+      return rc;
+  }
+  /* everything goes into a fresh sibling folder, renamed into place at
+   * the end: the folder at `dir` is never half-written */
+  snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", dir);
+  if (!mkdtemp(tmp))
+    return keel_fail(err, KEEL_EIO, "%s: cannot create a temporary folder: "
+                     "%s", tmp, strerror(errno));
+  chmod(tmp, 0755);
+  int rc = write_prepared_files(p, tmp, err);
+  struct stat st;
+  if (!rc && stat(dir, &st) == 0)
+    rc = remove_prepared_dir(dir, 1, err);
+  if (!rc && rename(tmp, dir) != 0)
+    rc = keel_fail(err, KEEL_EIO, "%s: rename failed: %s", dir,
+                   strerror(errno));
+  if (rc)
+    remove_prepared_dir(tmp, 0, NULL); /* keeps err: its own goes to NULL */
   return rc;
 }

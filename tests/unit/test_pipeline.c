@@ -582,7 +582,7 @@ static void test_write_files(void)
   keel_prepared p;
   keel_error err;
   CU_ASSERT_EQUAL_FATAL(prepare(cfg, &p, &err), KEEL_OK);
-  const char *dir = keel_test_tmp_path("prepared");
+  const char *dir = keel_test_tmp_path("out/deeper/prepared");
   char path[4200];
   CU_ASSERT_EQUAL_FATAL(keel_prepared_write(&p, dir, &err), KEEL_OK);
   keel_npy_array a;
@@ -619,6 +619,17 @@ static void test_write_files(void)
   CU_ASSERT_PTR_NOT_NULL_FATAL(j);
   CU_ASSERT_EQUAL(json_array_size(json_object_get(j, "classes")), 2);
   json_decref(j);
+  /* writing again replaces the folder; a foreign folder is refused */
+  CU_ASSERT_EQUAL(keel_prepared_write(&p, dir, &err), KEEL_OK);
+  const char *foreign = keel_test_tmp_path("foreign");
+  mkdir(foreign, 0755);
+  snprintf(path, sizeof path, "%s/mine.txt", foreign);
+  FILE *f = fopen(path, "w");
+  fclose(f);
+  CU_ASSERT_EQUAL(keel_prepared_write(&p, foreign, &err), KEEL_EINVAL);
+  CU_ASSERT(SAYS(&err, "not a prepared-data folder"));
+  struct stat st;
+  CU_ASSERT_EQUAL(stat(path, &st), 0);
   keel_prepared_free(&p);
   free_cfg(cfg);
 }
