@@ -385,8 +385,12 @@ static int begin_bundle(run_state *rs, json_t *config, keel_error *err)
     rc = keel_bundle_add_json(rs->bundle, "config.json", config, err);
   if (!rc)
     rc = keel_bundle_set_info(rs->bundle, "manifest_path", cfg->manifest_path, err);
+  /* Absolute, so a replay from any folder finds data it does not carry. */
+  char *abs_dir = realpath(cfg->manifest_dir, NULL);
   if (!rc)
-    rc = keel_bundle_set_info(rs->bundle, "manifest_dir", cfg->manifest_dir, err);
+    rc = keel_bundle_set_info(rs->bundle, "manifest_dir",
+                              abs_dir ? abs_dir : cfg->manifest_dir, err);
+  free(abs_dir);
   if (!rc)
     rc = keel_bundle_set_info(rs->bundle, "template_path", cfg->template_path, err);
   if (!rc)
