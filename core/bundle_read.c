@@ -429,7 +429,8 @@ int keel_bundle_open(const char *path, const keel_bundle_limits *limits,
   b->archive_problem = gzip_problem(path);
   /* A folder member must not also be a prefix-conflicting file: "x" file
    * and "x/y" would make extraction ambiguous. */
-  qsort(b->members, b->n_members, sizeof *b->members, member_cmp);
+  if (b->n_members)
+    qsort(b->members, b->n_members, sizeof *b->members, member_cmp);
   for (size_t i = 0; i < b->n_members; i++) {
     const keel_bundle_member *m = &b->members[i];
     size_t n = strlen(m->name);
@@ -464,6 +465,8 @@ const keel_bundle_member *keel_bundle_find(const keel_bundle *b,
   keel_bundle_member key = {0};
   const keel_bundle_member *m;
   key.name = (char *)name;
+  if (!b->n_members)
+    return NULL;
   m = bsearch(&key, b->members, b->n_members, sizeof key, member_cmp);
   return m && !m->is_dir ? m : NULL;
 }
@@ -726,7 +729,8 @@ int keel_bundle_check(const keel_bundle *b, const char *pubkey_path,
         n_lines++;
       }
     }
-    qsort(lines, n_lines, sizeof *lines, sums_cmp);
+    if (n_lines)
+      qsort(lines, n_lines, sizeof *lines, sums_cmp);
     for (size_t i = 0; i < n_lines; i++) {
       const keel_bundle_member *m;
       char hex[65];
@@ -762,8 +766,7 @@ int keel_bundle_check(const keel_bundle *b, const char *pubkey_path,
         strcmp(m->name, "SIGNATURE") == 0)
       continue;
     key.name = m->name;
-    if (!lines ||
-        !bsearch(&key, lines, n_lines, sizeof key, sums_cmp)) {
+    if (!n_lines || !bsearch(&key, lines, n_lines, sizeof key, sums_cmp)) {
       fprintf(out, "extra: %s\n", m->name);
       r->n_problems++;
     }
