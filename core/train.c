@@ -126,6 +126,13 @@ static void run_chunk(const trainer *T, const float *w,
   if (rows) {
     float *xb = T->xbuf + (size_t)t * T->chunk * nf;
     float *yb = T->ybuf + (size_t)t * T->chunk;
+    /* Shuffled rows are cache misses: ask for all of the chunk's lines
+     * first so the misses overlap (no effect on the values). */
+    for (size_t r = 0; r < n; r++) {
+      const char *row = (const char *)(d->x + rows[start + r] * nf);
+      for (size_t b = 0; b < nf * sizeof(float); b += 64)
+        __builtin_prefetch(row + b);
+    }
     for (size_t r = 0; r < n; r++) {
       size_t src = rows[start + r];
       memcpy(xb + r * nf, d->x + src * nf, nf * sizeof *xb);

@@ -1,0 +1,67 @@
+#!/bin/bash
+# Training benchmarks side by side with the peers (PyTorch CPU), printed as
+# one table of medians and ratios. Figures only: nothing here passes/fails.
+#
+#   tests/bench/run_bench.sh BUILD_DIR DIGITS_CSV[.gz] [PEERS_DIR]
+#
+# BUILD_DIR   a configured and built keel tree (holds tests/bench/bench_train
+#             and plugins-out/)
+# DIGITS_CSV  the digits table (64 pixel columns, then the label)
+# PEERS_DIR   optional: the peer scripts (../shared/bench/peers); run only
+#             when /usr/bin/python3 can import torch
+# Env: REPS (default 5), THREADS (default "1 2"), PEERS_DATA (synth cache).
+set -euo pipefail
+build=${1:?usage: run_bench.sh BUILD_DIR DIGITS_CSV [PEERS_DIR]}
+digits=${2:?usage: run_bench.sh BUILD_DIR DIGITS_CSV [PEERS_DIR]}
+peers=${3:-}
+reps=${REPS:-5}
+threads=${THREADS:-1 2}
+bench="$build/tests/bench/bench_train"
+plugins="$build/plugins-out"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+echo "env date=$(date -u +%Y-%m-%dT%H:%M:%SZ) cpus=$(nproc) loadavg=\"$(cut -d' ' -f1-3 /proc/loadavg)\"" | tee -a "$out"
+for t in $threads; do
+  "$bench" digits "$plugins" "$digits" --threads "$t" --reps "$reps" | tee -a "$out"
+done
+for t in $threads; do
+  "$bench" synth "$plugins" --threads "$t" --reps "$reps" | tee -a "$out"
+done
+
+if [ -n "$peers" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  export PEERS_DATA=${PEERS_DATA:-/tmp/peers-data}
+  [ -f "$PEERS_DATA/synth.npz" ] || /usr/bin/python3 "$peers/gen_synth.py"
+  for task in digits_mlp synth_logreg; do
+    for t in $threads; do
+      (cd "$peers" && /usr/bin/python3 torch_peer.py --task "$task" --threads "$t" --reps "$reps") | tee -a "$out"
+    done
+  done
+else
+  echo "note: peers skipped (no PEERS_DIR given or /usr/bin/python3 cannot import torch)"
+fi
+
+# Table: medians, samples/s, keel vs torch at the same thread count, and
+# each peer's own 2-thread / 1-thread speed-up.
+awk '
+  /^peer=/ {
+    delete kv
+    for (i = 1; i <= NF; i++) { split($i, p, "="); kv[p[1]] = p[2] }
+    key = kv["peer"] SUBSEP kv["task"] SUBSEP kv["threads"]
+    rows[++n] = key; sps[key] = kv["samples_per_s"]; ts[key] = kv["train_s"]
+    acc[key] = ("test_acc" in kv) ? kv["test_acc"] : "-"
+    extra[key] = ("keel_over_mono" in kv) ? "keel/mono time " kv["keel_over_mono"] ", same bits " kv["same_weight_bits"] : ""
+  }
+  END {
+    print ""
+    print "| task | peer | threads | train s (median) | samples/s | test acc | vs torch same threads | 2t/1t | note |"
+    print "|---|---|---|---|---|---|---|---|---|"
+    for (i = 1; i <= n; i++) {
+      k = rows[i]; split(k, f, SUBSEP)
+      tk = "torch" SUBSEP f[2] SUBSEP f[3]
+      vs = (f[1] != "torch" && (tk in sps) && sps[tk] > 0) ? sprintf("%.2fx", sps[k] / sps[tk]) : "-"
+      one = f[1] SUBSEP f[2] SUBSEP 1
+      sc = (f[3] != 1 && (one in sps) && sps[one] > 0) ? sprintf("%.2fx", sps[k] / sps[one]) : "-"
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[2], f[1], f[3], ts[k], sps[k], acc[k], vs, sc, extra[k]
+    }
+  }' "$out"
