@@ -56,6 +56,27 @@ const keel_loaded_plugin *keel_test_plugin(keel_kind kind, const char *name)
   return p;
 }
 
+/* Value arrays handed out, freed at exit so LeakSanitizer stays quiet. */
+#define MAX_VALUE_SETS 256
+static struct {
+  const keel_loaded_plugin *plugin;
+  keel_value *values;   /* handed to the test, which may edit it */
+  keel_value *original; /* what the host allocated, freed at exit */
+} value_sets[MAX_VALUE_SETS];
+static size_t n_value_sets;
+
+static void free_value_sets(void)
+{
+  for (size_t s = 0; s < n_value_sets; s++) {
+    const keel_plugin *d = &value_sets[s].plugin->desc;
+    for (size_t i = 0; i < d->n_params; i++)
+      keel_value_clear(&d->params[i], &value_sets[s].original[i]);
+    free(value_sets[s].original);
+    free(value_sets[s].values);
+  }
+  n_value_sets = 0;
+}
+
 keel_value *keel_test_default_values(const keel_loaded_plugin *p)
 {
   size_t n = p->desc.n_params;
@@ -69,7 +90,18 @@ keel_value *keel_test_default_values(const keel_loaded_plugin *p)
       CU_FAIL("invalid default");
     }
   }
-  return v; /* deliberately kept until exit: tests are short-lived */
+  keel_value *original = v ? malloc((n ? n : 1) * sizeof *original) : NULL;
+  if (original && n_value_sets < MAX_VALUE_SETS) {
+    memcpy(original, v, n * sizeof *v);
+    if (n_value_sets == 0)
+      atexit(free_value_sets);
+    value_sets[n_value_sets].plugin = p;
+    value_sets[n_value_sets].values = v;
+    value_sets[n_value_sets++].original = original;
+  } else {
+    free(original);
+  }
+  return v;
 }
 
 const keel_host *keel_test_host(void)
