@@ -131,7 +131,7 @@ static int load_file(csv_ctx *c)
   if (rc)
     return rc;
   c->file = strdup(h->input_name(in));
-  size_t cap = 1u << 20;
+  size_t cap = 1u << 16;
   c->buf = malloc(cap);
   if (!c->file || !c->buf) {
     h->input_close(in);
