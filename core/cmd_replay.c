@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "envinfo.h"
 #include "run.h"
+#include "sha256.h"
 #include "status.h"
 
 typedef struct replay_ctx {
@@ -98,6 +99,59 @@ static char *remap_data(void *vctx, const char *path)
   if (path[0] != '/' && ctx->manifest_dir && ctx->manifest_dir[0])
     return join(ctx->manifest_dir, path);
   return NULL;
+}
+
+/* Checks every data file the lineage records ({"path", "sha256"} objects)
+ * against the file the replay will read: a changed file cannot reproduce
+ * the run, so it is named before anything runs. Returns the number of
+ * mismatches (printed) or -1 when a file cannot be read. */
+static int check_data(replay_ctx *ctx, const json_t *j, int depth)
+{
+  const char *key;
+  json_t *v;
+  size_t i;
+  int bad = 0, r;
+  if (depth > 16)
+    return 0;
+  if (json_is_array(j)) {
+    json_array_foreach(j, i, v) {
+      if ((r = check_data(ctx, v, depth + 1)) < 0)
+        return r;
+      bad += r;
+    }
+    return bad;
+  }
+  if (!json_is_object(j))
+    return 0;
+  {
+    const char *path = json_string_value(json_object_get(j, "path"));
+    const char *want = json_string_value(json_object_get(j, "sha256"));
+    if (path && want && strlen(want) == 64) {
+      char *mapped = remap_data(ctx, path), hex[65];
+      keel_error err = {0};
+      const char *file = mapped ? mapped : path;
+      if (keel_sha256_file(file, hex, NULL, &err) != 0) {
+        fprintf(stderr, "keel replay: data %s: %s\n", path, err.message);
+        free(mapped);
+        return -1;
+      }
+      if (strcmp(hex, want) != 0) {
+        fprintf(stderr,
+                "keel replay: data %s (%s) has SHA-256 %s, the run read %s\n",
+                path, file, hex, want);
+        bad++;
+      }
+      free(mapped);
+    }
+  }
+  json_object_foreach((json_t *)j, key, v) {
+    if (!json_is_object(v) && !json_is_array(v))
+      continue;
+    if ((r = check_data(ctx, v, depth + 1)) < 0)
+      return r;
+    bad += r;
+  }
+  return bad;
 }
 
 /* Refuses plugins whose bytes differ from plugins.json. */
@@ -275,6 +329,22 @@ int keel_cmd_replay(int argc, char **argv)
   ctx.lineage = keel_bundle_cli_json(b, "lineage.json");
   ctx.manifest_dir = keel_jstr(run, "manifest_dir");
 
+  {
+    int bad = check_data(&ctx, ctx.lineage, 0);
+    if (bad < 0) {
+      fprintf(stderr, "keel replay: cannot replay %s: a data file the run "
+                      "read is neither bundled nor readable\n",
+              b->top);
+      code = KEEL_EXIT_RUNTIME;
+      goto out;
+    }
+    if (bad > 0) {
+      printf("NOT REPRODUCED %s: the data differs from what the run read\n",
+             b->top);
+      code = KEEL_EXIT_NOT_REPRODUCED;
+      goto out;
+    }
+  }
   opt.manifest_path = manifest;
   opt.overrides = overrides;
   opt.n_overrides = n_overrides;

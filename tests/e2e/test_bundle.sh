@@ -175,6 +175,24 @@ rc=0
 if ((rc == 0)) && grep -q "^REPRODUCED" "$T/out"; then ok; else fail "replay at 2 threads: exit $rc"; sed 's/^/    /' "$T/out" >&2; fi
 expect "replay of an overridden run" 0 "^REPRODUCED" -- replay "$b3" --threads 1
 
+# Bundled data: the replay reads the bundle's copy even when the original
+# is gone. Unbundled data that changed: exit 4 naming the file, before any
+# training. Bundles made without plugins need --plugin-path.
+mkdir -p "$T/own/data"
+cp "$M" "$T/own/"
+cp "$KEEL_SRC/manifests/data/iris.csv" "$T/own/data/"
+bd=$("$KEEL" run "$T/own/iris.ini" --out "$T/runs" --quiet --include-data 2>/dev/null | tail -n 1)
+bu=$("$KEEL" run "$T/own/iris.ini" --out "$T/runs" --quiet 2>/dev/null | tail -n 1)
+bn=$("$KEEL" run "$M" --out "$T/runs" --quiet --no-plugins 2>/dev/null | tail -n 1)
+sed -i '2s/^5\.1/5.2/' "$T/own/data/iris.csv"
+expect "replay with changed data" 4 "data/iris.csv.*SHA-256" -- replay "$bu"
+grep -q "^NOT REPRODUCED" "$T/out" && ok || fail "no NOT REPRODUCED line"
+rm -rf "$T/own"
+expect "replay from bundled data" 0 "^REPRODUCED" -- replay "$bd"
+expect "replay with the data gone" 1 "neither bundled nor readable" -- replay "$bu"
+expect "replay without bundled plugins" 2 "no plugins" -- replay "$bn"
+expect "replay with --plugin-path" 0 "^REPRODUCED" -- replay "$bn" --plugin-path "$(dirname "$KEEL")/plugins-out"
+
 # ---- signing ---------------------------------------------------------------
 expect "keygen" 0 "" -- keygen "$T/signer"
 expect "keygen never overwrites" 2 "exists" -- keygen "$T/signer"
