@@ -18,11 +18,16 @@
 #include "table.h"
 #include "test_util.h"
 
-/* A loaded transform with its own editable parameter values. */
+#define TT_MAX_PARAMS 64
+
+/* A loaded transform with its own editable parameter values. The value
+ * array and the defaults in it belong to test_util (freed at exit); the
+ * values tt_set parsed belong to this struct (owned[i]) until tt_done. */
 typedef struct tt_tx {
   const keel_loaded_plugin *p;
   const keel_transform_api *api;
   keel_value *v;
+  unsigned char owned[TT_MAX_PARAMS];
 } tt_tx;
 
 static inline tt_tx tt_load(const char *name)
@@ -36,14 +41,17 @@ static inline tt_tx tt_load(const char *name)
   return t;
 }
 
-/* Releases the parameter values (the plugin stays loaded). */
+/* Releases the values tt_set parsed (test_util frees the defaults and
+ * the array at exit; the plugin stays loaded). */
 static inline void tt_done(tt_tx *t)
 {
   if (t->p == NULL || t->v == NULL)
     return;
-  for (size_t i = 0; i < t->p->desc.n_params; i++)
-    keel_value_clear(&t->p->desc.params[i], &t->v[i]);
-  free(t->v);
+  for (size_t i = 0; i < t->p->desc.n_params && i < TT_MAX_PARAMS; i++)
+    if (t->owned[i]) {
+      keel_value_clear(&t->p->desc.params[i], &t->v[i]);
+      t->owned[i] = 0;
+    }
   t->v = NULL;
 }
 
@@ -61,8 +69,11 @@ static inline int tt_set(tt_tx *t, const char *name, const char *text)
       fprintf(stderr, "param %s=%s: %s\n", name, text, err.message);
       return rc;
     }
-    keel_value_clear(d, &t->v[i]);
+    CU_ASSERT_FATAL(i < TT_MAX_PARAMS);
+    if (t->owned[i]) /* a default is test_util's to free */
+      keel_value_clear(d, &t->v[i]);
     t->v[i] = nv;
+    t->owned[i] = 1;
     return KEEL_OK;
   }
   fprintf(stderr, "no parameter %s\n", name);
