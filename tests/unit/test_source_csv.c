@@ -37,6 +37,29 @@ static src load(const char *path)
   return s;
 }
 
+/* Values parsed by set(), released at exit (LeakSanitizer-clean). */
+static struct {
+  const keel_param_decl *decl;
+  keel_value v;
+} parsed[64];
+static size_t n_parsed;
+
+static void release_parsed(void)
+{
+  for (size_t i = 0; i < n_parsed; i++)
+    keel_value_clear(parsed[i].decl, &parsed[i].v);
+}
+
+static void keep_parsed(const keel_param_decl *d, const keel_value *v)
+{
+  if (n_parsed == 0)
+    atexit(release_parsed);
+  if (n_parsed < sizeof parsed / sizeof parsed[0]) {
+    parsed[n_parsed].decl = d;
+    parsed[n_parsed++].v = *v;
+  }
+}
+
 static void set(src *s, const char *name, const char *text)
 {
   for (size_t i = 0; i < s->p->desc.n_params; i++) {
@@ -49,7 +72,8 @@ static void set(src *s, const char *name, const char *text)
     if (rc)
       fprintf(stderr, "%s=%s: %s\n", name, text, err.message);
     CU_ASSERT_EQUAL_FATAL(rc, KEEL_OK);
-    s->v[i] = nv; /* leaked on purpose: test lifetime */
+    s->v[i] = nv;
+    keep_parsed(d, &nv);
     return;
   }
   CU_FAIL_FATAL("unknown parameter");
