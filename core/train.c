@@ -203,19 +203,32 @@ static int evaluate(trainer *T, const float *w, const keel_train_data *d,
   return KEEL_OK;
 }
 
-/* Fisher-Yates with draw i ~ U{0..i} from Philox(seed, epoch stream, i).
- * The permutation depends on (seed, epoch) only: it restarts from the
- * identity every epoch, so a resumed run shuffles like an uninterrupted
- * one. The draws are independent, so they are computed in parallel. */
-static void shuffle_rows(size_t *perm, uint32_t *draws, size_t n,
+/* Fisher-Yates with draw i ~ U{0..i}: the 64-bit word u_i times (i + 1),
+ * high half (Lemire, bias below 2^-64 (i + 1)). One Philox block keyed by
+ * (seed, epoch stream) at counter i / 2 gives u_i: words 0-1 for even i,
+ * 2-3 for odd i. The permutation depends on (seed, epoch) only: it
+ * restarts from the identity every epoch, so a resumed run shuffles like
+ * an uninterrupted one. The draws are independent, so they are computed
+ * in parallel. */
+static void shuffle_rows(size_t *perm, size_t *draws, size_t n,
                          uint64_t seed, uint64_t epoch, int nt)
 {
   uint64_t stream = ((epoch + 1) << 32) | KEEL_RNG_STREAM_SHUFFLE;
   for (size_t i = 0; i < n; i++)
     perm[i] = i;
+  size_t pairs = n / 2 + 1;
 #pragma omp parallel for num_threads(nt) schedule(static) if (n > 65536)
-  for (size_t i = 1; i < n; i++)
-    draws[i] = (uint32_t)keel_rng_below(seed, stream, i, (uint64_t)i + 1);
+  for (size_t p = 0; p < pairs; p++) {
+    keel_rng_block b = keel_rng_philox(seed, stream, p);
+    for (size_t h = 0; h < 2; h++) {
+      size_t i = 2 * p + h;
+      if (i == 0 || i >= n)
+        continue;
+      uint64_t u = ((uint64_t)b.v[2 * h] << 32) | b.v[2 * h + 1];
+      keel__u128 m = (keel__u128)u * ((uint64_t)i + 1);
+      draws[i] = (size_t)(m >> 64);
+    }
+  }
   for (size_t i = n - 1; i > 0; i--) {
     size_t j = draws[i];
     size_t tmp = perm[i];
@@ -586,7 +599,7 @@ int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
   keel_checkpoint ck = {0};
   strbuf lines = {0};
   size_t *perm = NULL;
-  uint32_t *draws = NULL;
+  size_t *draws = NULL;
   char *ck_path = NULL;
   rc = trainer_init(&T, s, train->n_features, B, err);
   if (rc != KEEL_OK)

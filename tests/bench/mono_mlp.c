@@ -89,7 +89,11 @@ int mono_mlp_train(const mono_config *c, const float *x, const float *y,
     for (size_t i = 0; i < n; i++)
       perm[i] = i;
     for (size_t i = n - 1; i > 0; i--) {
-      size_t j = (size_t)keel_rng_below(c->seed, stream, i, (uint64_t)i + 1);
+      keel_rng_block bl = keel_rng_philox(c->seed, stream, i / 2);
+      size_t h = i & 1;
+      uint64_t u = ((uint64_t)bl.v[2 * h] << 32) | bl.v[2 * h + 1];
+      keel__u128 mm = (keel__u128)u * ((uint64_t)i + 1);
+      size_t j = (size_t)(mm >> 64);
       size_t t = perm[i];
       perm[i] = perm[j];
       perm[j] = t;

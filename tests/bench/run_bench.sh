@@ -9,7 +9,8 @@
 # DIGITS_CSV  the digits table (64 pixel columns, then the label)
 # PEERS_DIR   optional: the peer scripts (../shared/bench/peers); run only
 #             when /usr/bin/python3 can import torch
-# Env: REPS (default 5), THREADS (default "1 2"), PEERS_DATA (synth cache).
+# Env: REPS (default 5), THREADS (default "1 2"), PEERS_DATA (synth cache),
+#      PY (the python with torch; default /usr/bin/python3).
 set -euo pipefail
 build=${1:?usage: run_bench.sh BUILD_DIR DIGITS_CSV [PEERS_DIR]}
 digits=${2:?usage: run_bench.sh BUILD_DIR DIGITS_CSV [PEERS_DIR]}
@@ -29,16 +30,28 @@ for t in $threads; do
   "$bench" synth "$plugins" --threads "$t" --reps "$reps" | tee -a "$out"
 done
 
-if [ -n "$peers" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+py=${PY:-/usr/bin/python3}
+if [ -n "$peers" ] && "$py" -c 'import torch' 2>/dev/null; then
   export PEERS_DATA=${PEERS_DATA:-/tmp/peers-data}
-  [ -f "$PEERS_DATA/synth.npz" ] || /usr/bin/python3 "$peers/gen_synth.py"
+  mkdir -p "$PEERS_DATA"
+  # The synthetic set exactly as gen_synth.py makes it, npz only (the CSV
+  # and libsvm copies it also writes are not needed here and take minutes).
+  [ -f "$PEERS_DATA/synth.npz" ] || "$py" - <<'PY'
+import os, numpy as np
+N, D, NOISE = 200000, 100, 0.3
+rng = np.random.default_rng(0)
+X = rng.standard_normal((N, D), dtype=np.float32); w = rng.standard_normal(D)
+y = ((X.astype(np.float64) @ (w / np.linalg.norm(w))) + NOISE * rng.standard_normal(N) > 0).astype(np.int8)
+np.savez(os.path.join(os.environ["PEERS_DATA"], "synth.npz"), X=X, y=y)
+PY
+  echo "env torch=$("$py" -c 'import torch; print(torch.__version__)')" | tee -a "$out"
   for task in digits_mlp synth_logreg; do
     for t in $threads; do
-      (cd "$peers" && /usr/bin/python3 torch_peer.py --task "$task" --threads "$t" --reps "$reps") | tee -a "$out"
+      (cd "$peers" && "$py" torch_peer.py --task "$task" --threads "$t" --reps "$reps") | tee -a "$out"
     done
   done
 else
-  echo "note: peers skipped (no PEERS_DIR given or /usr/bin/python3 cannot import torch)"
+  echo "note: peers skipped (no PEERS_DIR given or $py cannot import torch)"
 fi
 
 # Table: medians, samples/s, keel vs torch at the same thread count, and

@@ -128,7 +128,7 @@ static int run(fixture *f, keel_train_result *r, keel_error *err)
   memset(err, 0, sizeof *err);
   int rc = keel_train_run(&f->s, &f->train, &f->valid, r, err);
   if (rc != KEEL_OK && rc != KEEL_EDIVERGED && rc != KEEL_EINVAL &&
-      rc != KEEL_EINTEGRITY)
+      rc != KEEL_EINTEGRITY && rc != KEEL_EDATA)
     fprintf(stderr, "\ntrain: %s\n", err->message);
   return rc;
 }
