@@ -78,6 +78,10 @@ int keel_bundle_add_json(keel_bundle_builder *b, const char *name,
  * "train.threads=" overrides. cfg borrowed. */
 int keel_bundle_add_config(keel_bundle_builder *b, const json_t *cfg,
                            keel_error *err);
+/* Removes in place (from a copy the caller owns) what add_config leaves
+ * out of config.json: the parts that differ between a run and its replay
+ * (also each stage's manifest "line"). */
+void keel_bundle_config_strip(json_t *cfg);
 /* A float32 / float64 array as a numpy .npy v1.0 file (little-endian,
  * C order); shape has ndim (1..8) entries. */
 int keel_bundle_add_npy_f32(keel_bundle_builder *b, const char *name,

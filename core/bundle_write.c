@@ -358,9 +358,7 @@ int keel_bundle_add_json(keel_bundle_builder *b, const char *name,
   return put_entry(b, name, (unsigned char *)text, strlen(text), err);
 }
 
-/* Removes from cfg (a deep copy) everything that differs between a run
- * and its replay, see bundle.h. */
-static void strip_volatile_config(json_t *cfg)
+void keel_bundle_config_strip(json_t *cfg)
 {
   json_t *stages = json_object_get(cfg, "stages");
   json_t *ovr = json_object_get(cfg, "overrides");
@@ -372,6 +370,7 @@ static void strip_volatile_config(json_t *cfg)
     json_t *params = json_object_get(st, "params");
     const char *section = json_string_value(json_object_get(st, "section"));
     json_object_del(json_object_get(st, "plugin"), "path");
+    json_object_del(st, "line");
     for (size_t k = json_array_size(params); k-- > 0;) {
       json_t *p = json_array_get(params, k);
       const char *name = json_string_value(json_object_get(p, "name"));
@@ -398,7 +397,7 @@ int keel_bundle_add_config(keel_bundle_builder *b, const json_t *cfg,
   copy = json_deep_copy(cfg);
   if (!copy)
     return keel_fail(err, KEEL_ENOMEM, "config.json: out of memory");
-  strip_volatile_config(copy);
+  keel_bundle_config_strip(copy);
   rc = keel_bundle_add_json(b, "config.json", copy, err);
   json_decref(copy);
   return rc;

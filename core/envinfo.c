@@ -186,7 +186,7 @@ static json_t *capture_packages(void)
 
 json_t *keel_envinfo_capture(int threads)
 {
-  json_t *env = json_object(), *k, *os, *cc, *libs, *th;
+  json_t *env = json_object(), *k, *os, *cc, *libs;
   struct utsname u;
   char buf[64];
   if (!env)
@@ -226,11 +226,12 @@ json_t *keel_envinfo_capture(int threads)
   json_object_set_new(env, "libraries", libs);
   json_object_set_new(env, "packages", capture_packages());
 
-  th = json_object();
-  json_object_set_new(th, "run", json_integer(threads));
-  json_object_set_new(th, "omp_max_threads",
-                      json_integer(omp_get_max_threads()));
-  json_object_set_new(env, "threads", th);
+  /* The machine, not the run: the thread count a run used is a volatile
+   * fact of that run and lives in run.json, so two runs on one machine
+   * record the same environment.json whatever their thread counts. */
+  json_object_set_new(env, "cpus_online",
+                      json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+  (void)threads;
   return env;
 }
 

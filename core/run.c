@@ -30,42 +30,20 @@ void keel_run_outcome_free(keel_run_outcome *out)
   memset(out, 0, sizeof *out);
 }
 
-/* ---- the resolved configuration, minus what varies between machines ---- */
+/* ---- the resolved configuration ---------------------------------------- */
 
-static void strip_keys(json_t *obj, const char *const *keys)
+/* The configuration without what differs between a run and its replay
+ * (paths, manifest lines, thread count): what config.json holds and what
+ * a checkpoint's fingerprint covers. */
+static char *stable_config_text(const json_t *full)
 {
-  for (const char *const *k = keys; *k; k++)
-    json_object_del(obj, *k);
-}
-
-/* config.json is covered by the result digest, so it keeps values, their
- * origins and the plugins' identities (name, version, SHA-256) but not file
- * paths or manifest line numbers: a replay from the bundle's own copies
- * must give the same bytes. Those locations go into run.json instead. */
-static json_t *deterministic_config(const keel_run_config *cfg)
-{
-  json_t *root = keel_run_config_to_json(cfg);
-  if (!root)
+  json_t *copy = json_deep_copy(full);
+  if (!copy)
     return NULL;
-  static const char *const top[] = {"manifest", NULL};
-  static const char *const tmpl[] = {"path", NULL};
-  static const char *const plugin[] = {"path", NULL};
-  static const char *const param[] = {"where", NULL};
-  static const char *const stage[] = {"line", NULL};
-  strip_keys(root, top);
-  json_t *t = json_object_get(root, "template");
-  if (t)
-    strip_keys(t, tmpl);
-  size_t i, j;
-  json_t *s, *p;
-  json_array_foreach(json_object_get(root, "stages"), i, s) {
-    strip_keys(s, stage);
-    json_t *pl = json_object_get(s, "plugin");
-    if (json_is_object(pl))
-      strip_keys(pl, plugin);
-    json_array_foreach(json_object_get(s, "params"), j, p) strip_keys(p, param);
-  }
-  return root;
+  keel_bundle_config_strip(copy);
+  char *text = json_dumps(copy, JSON_SORT_KEYS | JSON_COMPACT);
+  json_decref(copy);
+  return text;
 }
 
 /* ---- lineage --------------------------------------------------------- */
@@ -382,7 +360,7 @@ static int begin_bundle(run_state *rs, json_t *config, keel_error *err)
     rc = keel_bundle_add_bytes(rs->bundle, "template.ini", cfg->template_text,
                                strlen(cfg->template_text), err);
   if (!rc)
-    rc = keel_bundle_add_json(rs->bundle, "config.json", config, err);
+    rc = keel_bundle_add_config(rs->bundle, config, err);
   if (!rc)
     rc = keel_bundle_set_info(rs->bundle, "manifest_path", cfg->manifest_path, err);
   /* Absolute, so a replay from any folder finds data it does not carry. */
@@ -414,8 +392,8 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
                                        : rc);
     goto done;
   }
-  config = deterministic_config(rs.cfg);
-  config_text = config ? json_dumps(config, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+  config = keel_run_config_to_json(rs.cfg);
+  config_text = config ? stable_config_text(config) : NULL;
   if (!config_text) {
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
     out->exit_code = KEEL_EXIT_RUNTIME;
