@@ -46,9 +46,10 @@ if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>
   exit 1
 fi
 if [ -r /etc/os-release ]; then
-  . /etc/os-release
-  if [ "${ID:-}" != debian ] || [ "${VERSION_ID:-}" != 12 ]; then
-    echo "bootstrap.sh: note: tested on Debian 12, this is ${PRETTY_NAME:-unknown}; trying anyway" >&2
+  # In a subshell, so os-release's variables do not leak into ours.
+  os=$(. /etc/os-release && echo "${ID:-}-${VERSION_ID:-}")
+  if [ "$os" != debian-12 ]; then
+    echo "bootstrap.sh: note: tested on Debian 12, this is $os; trying anyway" >&2
   fi
 fi
 
