@@ -88,7 +88,12 @@ static int valid_semver(const char *s)
   return *s == '\0';
 }
 
-/* Minimum size of each kind's table at ABI 1.0, and its host size. */
+/* Sizes at ABI 1.0: the least a plugin may declare. When ABI 1.1 appends
+ * a field, freeze each of these at its 1.0 value (offsetof of the first new
+ * field) so that 1.0 plugins keep loading; the copies below zero-extend. */
+#define DESCRIPTOR_SIZE_1_0 sizeof(keel_plugin)
+
+/* Host size of each kind's function table (at ABI 1.0 also its minimum). */
 static size_t api_size(int kind)
 {
   switch (kind) {
@@ -167,13 +172,16 @@ static int check_descriptor(const char *file, const keel_plugin *raw,
                      file, raw->abi_major, raw->abi_minor, KEEL_ABI_MAJOR,
                      KEEL_ABI_MINOR);
   /* Every field of ABI 1.0 must be present. */
-  if (raw->struct_size < sizeof(keel_plugin))
+  if (raw->struct_size < DESCRIPTOR_SIZE_1_0)
     return keel_fail(err, KEEL_EPLUGIN,
                      "%s: descriptor too small: %u bytes, ABI %u.0 needs at "
                      "least %zu",
-                     file, raw->struct_size, KEEL_ABI_MAJOR, sizeof(keel_plugin));
+                     file, raw->struct_size, KEEL_ABI_MAJOR, DESCRIPTOR_SIZE_1_0);
+  /* Read only what the plugin declared; newer host fields stay zero. */
   memset(&lp->desc, 0, sizeof lp->desc);
-  memcpy(&lp->desc, raw, sizeof(keel_plugin));
+  memcpy(&lp->desc, raw,
+         raw->struct_size < sizeof(keel_plugin) ? raw->struct_size
+                                                : sizeof(keel_plugin));
   const keel_plugin *d = &lp->desc;
   const char *kind = keel_kind_name((int)d->kind);
   if (!kind)
@@ -207,7 +215,7 @@ static int check_descriptor(const char *file, const keel_plugin *raw,
   void *api = calloc(1, host_bytes);
   if (!api)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
-  memcpy(api, d->api, host_bytes);
+  memcpy(api, d->api, api_bytes < host_bytes ? api_bytes : host_bytes);
   lp->api = api;
   const char *missing = missing_function((int)d->kind, api);
   if (missing)
