@@ -415,7 +415,11 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
     rc = add_data_record(&rs, err);
   if (!rc)
     rc = train_model(&rs, config_text, err);
-  out->exit_code = rc ? exit_code_for(rc) : KEEL_EXIT_OK;
+  /* Past validation every failure is a runtime failure (exit 1), even a
+   * value only the data can refute (batch_size > training rows, another
+   * run's checkpoint): the run is sealed, and exit 2 promises that nothing
+   * was written (docs/cli.md). */
+  out->exit_code = rc ? KEEL_EXIT_RUNTIME : KEEL_EXIT_OK;
   if (rc) {
     keel_error seal_err = {0};
     /* The failure is the run's result: seal it with the message. */
