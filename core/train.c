@@ -18,6 +18,13 @@ static const char *const es_names[] = {"none", "loss",  "accuracy", "macro_f1",
 
 /* Weights per block of the parallel gradient combination. */
 #define COMBINE_BLOCK 2048
+/* Below this many chunk-gradient floats per batch the combination runs on
+ * the thread that takes the optimizer step (one barrier less per batch). */
+#define COMBINE_SERIAL_FLOATS 65536
+/* Per-thread and per-chunk buffers start 128 bytes apart at least, so two
+ * threads never write to one cache line (or one adjacent-line pair). */
+#define PAD_FLOATS 32
+#define PAD_U64 16
 
 /* -- a growable string ------------------------------------------------ */
 
@@ -69,6 +76,119 @@ static void sb_num(strbuf *b, const char *key, double v)
     sb_printf(b, ",\"%s\":null", key);
 }
 
+/* -- element-wise kernels (SSE2 and AVX2 builds, same bits) ---------------- */
+
+/* GCC's generic vectors: element-wise IEEE operations, two xmm registers
+ * on the baseline build, one ymm on the AVX2 build. Nothing here sums
+ * across elements, so every build gives the same bits. */
+typedef float tv8 __attribute__((vector_size(32)));
+#define TV_LD(v, p) memcpy(&(v), (p), sizeof(tv8))
+#define TV_ST(p, v) memcpy((p), &(v), sizeof(tv8))
+
+/* The pairwise tree over the chunk gradients g[c] (c * gs floats apart)
+ * for the weights lo..hi (g[c] += g[c + stride], stride 1, 2, 4, ...),
+ * then out = g[0] / rows. */
+static inline __attribute__((always_inline)) void
+combine_body(float *g, size_t gs, size_t n_chunks, size_t lo, size_t hi,
+             float *out, float rows)
+{
+  for (size_t stride = 1; stride < n_chunks; stride *= 2)
+    for (size_t c = 0; c + stride < n_chunks; c += 2 * stride) {
+      float *dst = g + c * gs;
+      const float *src = g + (c + stride) * gs;
+      size_t j = lo;
+      for (; j + 8 <= hi; j += 8) {
+        tv8 a, b;
+        TV_LD(a, dst + j);
+        TV_LD(b, src + j);
+        a += b;
+        TV_ST(dst + j, a);
+      }
+      for (; j < hi; j++)
+        dst[j] += src[j];
+    }
+  size_t j = lo;
+  for (; j + 8 <= hi; j += 8) {
+    tv8 a;
+    TV_LD(a, g + j);
+    a = a / rows;
+    TV_ST(out + j, a);
+  }
+  for (; j < hi; j++)
+    out[j] = g[j] / rows;
+}
+
+/* 1 when every w[i] is finite: NaN or Inf times zero is NaN, and a sum of
+ * zeros and NaNs is NaN in any order. */
+static inline __attribute__((always_inline)) int all_finite_body(
+    const float *w, size_t n)
+{
+  tv8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    tv8 a;
+    TV_LD(a, w + i);
+    acc += a * 0.0f;
+  }
+  float t = 0.0f;
+  for (size_t k = 0; k < 8; k++)
+    t += acc[k];
+  for (; i < n; i++)
+    t += w[i] * 0.0f;
+  return t == 0.0f;
+}
+
+typedef struct train_kernels {
+  void (*combine)(float *g, size_t gs, size_t n_chunks, size_t lo, size_t hi,
+                  float *out, float rows);
+  int (*all_finite)(const float *w, size_t n);
+} train_kernels;
+
+static void combine_base(float *g, size_t gs, size_t n_chunks, size_t lo,
+                         size_t hi, float *out, float rows)
+{
+  combine_body(g, gs, n_chunks, lo, hi, out, rows);
+}
+
+static int all_finite_base(const float *w, size_t n)
+{
+  return all_finite_body(w, n);
+}
+
+static const train_kernels kernels_base = {combine_base, all_finite_base};
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static void
+combine_avx2(float *g, size_t gs, size_t n_chunks, size_t lo, size_t hi,
+             float *out, float rows)
+{
+  combine_body(g, gs, n_chunks, lo, hi, out, rows);
+}
+
+__attribute__((target("avx2"))) static int all_finite_avx2(const float *w,
+                                                            size_t n)
+{
+  return all_finite_body(w, n);
+}
+
+static const train_kernels kernels_avx2 = {combine_avx2, all_finite_avx2};
+#endif
+
+static const train_kernels *select_kernels(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2"))
+    return &kernels_avx2;
+#endif
+  return &kernels_base;
+}
+
+static size_t pad_floats(size_t n)
+{
+  return (n + PAD_FLOATS - 1) / PAD_FLOATS * PAD_FLOATS;
+}
+
 /* -- the trainer ----------------------------------------------------------- */
 
 typedef struct trainer {
@@ -83,12 +203,15 @@ typedef struct trainer {
   size_t nf, width, nw, nopt;
   size_t chunk, batch, max_chunks;
   int nt;
-  /* per-thread scratch, thread t at t * size */
+  const train_kernels *k;
+  /* per-thread scratch, thread t at t * stride (padded, see PAD_FLOATS) */
   float *xbuf, *ybuf, *obuf, *dbuf, *ws;
-  size_t ws_floats;
-  uint64_t *conf; /* nt * K * K */
+  size_t xs, ys, os, ws_floats, wss;
+  uint64_t *conf; /* nt * conf_stride, K * K used */
+  size_t conf_stride;
   /* per-chunk results */
-  float *grads; /* max_chunks * nw */
+  float *grads; /* max_chunks * gs */
+  size_t gs;
   keel_metric_sums *csums;
   float *grad; /* combined gradient */
 } trainer;
@@ -96,22 +219,6 @@ typedef struct trainer {
 static const char *plugin_name(const keel_loaded_plugin *p)
 {
   return p && p->desc.name ? p->desc.name : "?";
-}
-
-static int all_finite(const float *w, size_t n)
-{
-  /* NaN or Inf times zero is NaN; eight lanes so the scan vectorizes. */
-  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (size_t k = 0; k < 8; k++)
-      s[k] += w[i + k] * 0.0f;
-  float t = 0.0f;
-  for (size_t k = 0; k < 8; k++)
-    t += s[k];
-  for (; i < n; i++)
-    t += w[i] * 0.0f;
-  return t == 0.0f;
 }
 
 /* Forward (and backward when grad is not NULL) of one chunk of n rows on
@@ -124,8 +231,8 @@ static void run_chunk(const trainer *T, const float *w,
   size_t nf = T->nf;
   const float *x, *y;
   if (rows) {
-    float *xb = T->xbuf + (size_t)t * T->chunk * nf;
-    float *yb = T->ybuf + (size_t)t * T->chunk;
+    float *xb = T->xbuf + (size_t)t * T->xs;
+    float *yb = T->ybuf + (size_t)t * T->ys;
     /* Shuffled rows are cache misses: ask for all of the chunk's lines
      * first so the misses overlap (no effect on the values). */
     for (size_t r = 0; r < n; r++) {
@@ -144,16 +251,19 @@ static void run_chunk(const trainer *T, const float *w,
     x = d->x + start * nf;
     y = d->y + start;
   }
-  float *out = T->obuf + (size_t)t * T->chunk * T->width;
-  float *dout = T->dbuf + (size_t)t * T->chunk * T->width;
-  float *ws = T->ws + (size_t)t * T->ws_floats;
+  float *out = T->obuf + (size_t)t * T->os;
+  float *dout = T->dbuf + (size_t)t * T->os;
+  float *ws = T->ws + (size_t)t * T->wss;
   T->mapi->forward(T->model, w, x, n, out, ws);
-  sums->loss = T->lapi->value_grad(T->s->loss_values, out, y, n, T->width,
-                                   grad ? dout : NULL);
-  sums->sq_err = sums->abs_err = 0.0;
-  uint64_t *conf = T->conf + (size_t)t * T->n_classes * T->n_classes;
-  keel_metric_sums_add_rows(sums, conf, T->task, T->n_classes, out, y, n,
+  /* summed locally: chunks of two threads may share a line of *sums */
+  keel_metric_sums sm;
+  sm.loss = T->lapi->value_grad(T->s->loss_values, out, y, n, T->width,
+                                grad ? dout : NULL);
+  sm.sq_err = sm.abs_err = 0.0;
+  uint64_t *conf = T->conf + (size_t)t * T->conf_stride;
+  keel_metric_sums_add_rows(&sm, conf, T->task, T->n_classes, out, y, n,
                             T->width);
+  *sums = sm;
   if (grad)
     T->mapi->backward(T->model, w, x, n, dout, grad, ws);
 }
@@ -164,7 +274,7 @@ static void confusion_collect(trainer *T, uint64_t *total)
   size_t kk = T->n_classes * T->n_classes;
   memset(total, 0, kk * sizeof *total);
   for (int t = 0; t < T->nt; t++) {
-    uint64_t *c = T->conf + (size_t)t * kk;
+    uint64_t *c = T->conf + (size_t)t * T->conf_stride;
     for (size_t i = 0; i < kk; i++)
       total[i] += c[i];
     memset(c, 0, kk * sizeof *c);
@@ -186,8 +296,7 @@ static int evaluate(trainer *T, const float *w, const keel_train_data *d,
     free(conf);
     return KEEL_ENOMEM;
   }
-  size_t kk = T->n_classes * T->n_classes;
-  memset(T->conf, 0, (size_t)T->nt * kk * sizeof *T->conf);
+  memset(T->conf, 0, (size_t)T->nt * T->conf_stride * sizeof *T->conf);
 #pragma omp parallel for num_threads(T->nt) schedule(static) \
     if (n_chunks > 1)
   for (size_t c = 0; c < n_chunks; c++) {
@@ -458,14 +567,21 @@ static int trainer_init(trainer *T, const keel_train_setup *s, size_t nf,
   T->nw = T->mapi->n_weights(T->model);
   T->nopt = T->oapi->state_floats(s->optimizer_values, T->nw);
   T->ws_floats = T->mapi->workspace_floats(T->model, T->chunk);
+  T->k = select_kernels();
   size_t nt_ = (size_t)T->nt, C = T->chunk, kk = T->n_classes * T->n_classes;
-  T->xbuf = malloc(nt_ * C * nf * sizeof(float) + 1);
-  T->ybuf = malloc(nt_ * C * sizeof(float) + 1);
-  T->obuf = malloc(nt_ * C * T->width * sizeof(float) + 1);
-  T->dbuf = malloc(nt_ * C * T->width * sizeof(float) + 1);
-  T->ws = malloc(nt_ * T->ws_floats * sizeof(float) + 1);
-  T->conf = calloc(nt_ * kk + 1, sizeof *T->conf);
-  T->grads = malloc(T->max_chunks * T->nw * sizeof(float) + 1);
+  T->xs = pad_floats(C * nf);
+  T->ys = pad_floats(C);
+  T->os = pad_floats(C * T->width);
+  T->wss = pad_floats(T->ws_floats);
+  T->conf_stride = (kk + PAD_U64 - 1) / PAD_U64 * PAD_U64;
+  T->gs = pad_floats(T->nw);
+  T->xbuf = malloc(nt_ * T->xs * sizeof(float) + 1);
+  T->ybuf = malloc(nt_ * T->ys * sizeof(float) + 1);
+  T->obuf = malloc(nt_ * T->os * sizeof(float) + 1);
+  T->dbuf = malloc(nt_ * T->os * sizeof(float) + 1);
+  T->ws = malloc(nt_ * T->wss * sizeof(float) + 1);
+  T->conf = calloc(nt_ * T->conf_stride + 1, sizeof *T->conf);
+  T->grads = malloc(T->max_chunks * T->gs * sizeof(float) + 1);
   T->csums = calloc(T->max_chunks, sizeof *T->csums);
   T->grad = malloc(T->nw * sizeof(float) + 1);
   if (!T->xbuf || !T->ybuf || !T->obuf || !T->dbuf || !T->ws || !T->conf ||
@@ -475,43 +591,103 @@ static int trainer_init(trainer *T, const keel_train_setup *s, size_t nf,
   return KEEL_OK;
 }
 
-/* One minibatch: parallel chunks, fixed-order combination into T->grad
- * (divided by the row count), the batch sums into *bsum. */
-static void train_batch(trainer *T, const float *w, const keel_train_data *d,
-                        const size_t *perm, size_t first, size_t rows,
-                        keel_metric_sums *bsum)
+/* What one epoch of minibatches needs besides the trainer. */
+typedef struct epoch_run {
+  const keel_train_data *d;
+  const size_t *perm;
+  float *w, *opt;
+  uint64_t epoch;
+  uint64_t *step;
+  keel_metric_sums *esum;
+  double *lr_scale;
+  keel_progress *prog;
+  keel_error *err;
+} epoch_run;
+
+/* The serial part of a batch, on one thread: loss sums tree, divergence
+ * check, learning-rate factor, optimizer step, finiteness of the weights.
+ * Returns 0 or KEEL_EDIVERGED. */
+static int batch_finish(trainer *T, epoch_run *E, size_t b, size_t steps,
+                        size_t n_chunks, size_t first, size_t rows)
 {
-  size_t C = T->chunk, nw = T->nw;
-  size_t n_chunks = (rows + C - 1) / C;
-  size_t n_blocks = (nw + COMBINE_BLOCK - 1) / COMBINE_BLOCK;
-  float frows = (float)rows;
-#pragma omp parallel num_threads(T->nt) if (n_chunks > 1)
+  keel_metric_sums_tree(T->csums, n_chunks);
+  keel_metric_sums bsum = T->csums[0];
+  if (!isfinite(bsum.loss))
+    return keel_fail(E->err, KEEL_EDIVERGED,
+                     "training diverged at epoch %llu, step %llu (batch "
+                     "%zu of %zu): the loss became %s; try a smaller "
+                     "learning rate (optimizer.lr)",
+                     (unsigned long long)E->epoch + 1,
+                     (unsigned long long)*E->step + 1, b + 1, steps,
+                     isnan(bsum.loss) ? "NaN" : "infinite");
+  E->esum->loss += bsum.loss;
+  E->esum->sq_err += bsum.sq_err;
+  E->esum->abs_err += bsum.abs_err;
+  const keel_train_setup *s = T->s;
+  *E->lr_scale = lr_scale_at(s->train_values, *E->step, E->epoch, steps);
+  ++*E->step;
+  T->oapi->step(s->optimizer_values, E->w, T->grad, E->opt, T->nw, *E->step,
+                *E->lr_scale);
+  if (!T->k->all_finite(E->w, T->nw))
+    return keel_fail(E->err, KEEL_EDIVERGED,
+                     "training diverged at epoch %llu, step %llu (batch "
+                     "%zu of %zu): a weight became NaN or infinite after "
+                     "the optimizer step; try a smaller learning rate "
+                     "(optimizer.lr)", (unsigned long long)E->epoch + 1,
+                     (unsigned long long)*E->step, b + 1, steps);
+  keel_progress_batch(E->prog, E->epoch, b,
+                      E->esum->loss / (double)(first + rows));
+  return KEEL_OK;
+}
+
+/* All minibatches of one epoch in one parallel region: per batch, the
+ * chunks (omp for), the fixed-order combination (omp for over blocks of
+ * weights, or on the stepping thread when it is small), then the serial
+ * step (omp single). Two or three barriers a batch, no fork/join. */
+static int train_epoch(trainer *T, epoch_run *E)
+{
+  size_t n = E->d->n_rows, B = T->batch, C = T->chunk, nw = T->nw;
+  size_t steps = (n + B - 1) / B;
+  int rc = KEEL_OK;
+#pragma omp parallel num_threads(T->nt)
   {
     int t = omp_get_thread_num();
+    for (size_t b = 0; b < steps; b++) {
+      size_t first = b * B, rows = n - first < B ? n - first : B;
+      size_t n_chunks = (rows + C - 1) / C;
+      int serial = n_chunks * nw <= COMBINE_SERIAL_FLOATS || T->nt == 1;
 #pragma omp for schedule(static)
-    for (size_t c = 0; c < n_chunks; c++) {
-      size_t start = first + c * C;
-      size_t len = rows - c * C < C ? rows - c * C : C;
-      run_chunk(T, w, d, perm, start, len, t, T->grads + c * nw,
-                &T->csums[c]);
-    }
+      for (size_t c = 0; c < n_chunks; c++) {
+        size_t len = rows - c * C < C ? rows - c * C : C;
+        run_chunk(T, E->w, E->d, E->perm, first + c * C, len, t,
+                  T->grads + c * T->gs, &T->csums[c]);
+      }
+      if (!serial) {
+        size_t n_blocks = (nw + COMBINE_BLOCK - 1) / COMBINE_BLOCK;
 #pragma omp for schedule(static)
-    for (size_t b = 0; b < n_blocks; b++) {
-      size_t lo = b * COMBINE_BLOCK;
-      size_t hi = lo + COMBINE_BLOCK < nw ? lo + COMBINE_BLOCK : nw;
-      for (size_t stride = 1; stride < n_chunks; stride *= 2)
-        for (size_t c = 0; c + stride < n_chunks; c += 2 * stride) {
-          float *dst = T->grads + c * nw;
-          const float *src = T->grads + (c + stride) * nw;
-          for (size_t j = lo; j < hi; j++)
-            dst[j] += src[j];
+        for (size_t k = 0; k < n_blocks; k++) {
+          size_t lo = k * COMBINE_BLOCK;
+          size_t hi = lo + COMBINE_BLOCK < nw ? lo + COMBINE_BLOCK : nw;
+          T->k->combine(T->grads, T->gs, n_chunks, lo, hi, T->grad,
+                        (float)rows);
         }
-      for (size_t j = lo; j < hi; j++)
-        T->grad[j] = T->grads[j] / frows;
+      }
+#pragma omp single
+      {
+        if (serial)
+          for (size_t lo = 0; lo < nw; lo += COMBINE_BLOCK)
+            T->k->combine(T->grads, T->gs, n_chunks, lo,
+                          lo + COMBINE_BLOCK < nw ? lo + COMBINE_BLOCK : nw,
+                          T->grad, (float)rows);
+        rc = batch_finish(T, E, b, steps, n_chunks, first, rows);
+      }
+      /* rc is shared and read after the single's barrier: every thread
+       * leaves at the same batch */
+      if (rc != KEEL_OK)
+        break;
     }
   }
-  keel_metric_sums_tree(T->csums, n_chunks);
-  *bsum = T->csums[0];
+  return rc;
 }
 
 static int copy_tensors(trainer *T, keel_train_result *out, keel_error *err)
@@ -669,43 +845,18 @@ int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
   for (uint64_t e = epoch0; e < epochs; e++) {
     keel_progress_epoch_begin(&prog, e);
     shuffle_rows(perm, draws, n, seed, e, T.nt);
-    memset(T.conf, 0, (size_t)T.nt * kk * sizeof *T.conf);
+    memset(T.conf, 0, (size_t)T.nt * T.conf_stride * sizeof *T.conf);
     keel_metric_sums esum = {0, 0, 0};
     double lr_scale = 1.0;
-    for (size_t b = 0; b < steps_per_epoch; b++) {
-      size_t first = b * B, rows = n - first < B ? n - first : B;
-      keel_metric_sums bsum;
-      train_batch(&T, out->weights, train, perm, first, rows, &bsum);
-      if (!isfinite(bsum.loss)) {
-        rc = keel_fail(err, KEEL_EDIVERGED,
-                       "training diverged at epoch %llu, step %llu (batch "
-                       "%zu of %zu): the loss became %s; try a smaller "
-                       "learning rate (optimizer.lr)",
-                       (unsigned long long)e + 1,
-                       (unsigned long long)step + 1, b + 1, steps_per_epoch,
-                       isnan(bsum.loss) ? "NaN" : "infinite");
-        free(conf);
-        goto done;
-      }
-      esum.loss += bsum.loss;
-      esum.sq_err += bsum.sq_err;
-      esum.abs_err += bsum.abs_err;
-      lr_scale = lr_scale_at(tv, step, e, steps_per_epoch);
-      step++;
-      T.oapi->step(s->optimizer_values, out->weights, T.grad,
-                   out->opt_state, T.nw, step, lr_scale);
-      out->steps = step;
-      if (!all_finite(out->weights, T.nw)) {
-        rc = keel_fail(err, KEEL_EDIVERGED,
-                       "training diverged at epoch %llu, step %llu (batch "
-                       "%zu of %zu): a weight became NaN or infinite after "
-                       "the optimizer step; try a smaller learning rate "
-                       "(optimizer.lr)", (unsigned long long)e + 1,
-                       (unsigned long long)step, b + 1, steps_per_epoch);
-        free(conf);
-        goto done;
-      }
-      keel_progress_batch(&prog, e, b, esum.loss / (double)(first + rows));
+    epoch_run E = {.d = train, .perm = perm, .w = out->weights,
+                   .opt = out->opt_state, .epoch = e, .step = &step,
+                   .esum = &esum, .lr_scale = &lr_scale, .prog = &prog,
+                   .err = err};
+    rc = train_epoch(&T, &E);
+    out->steps = step;
+    if (rc != KEEL_OK) {
+      free(conf);
+      goto done;
     }
     confusion_collect(&T, conf);
     keel_metrics_finish(&out->train, T.task, T.n_classes, &esum, conf, n,

@@ -5,12 +5,14 @@
  * layer and none after the last (the loss sees raw outputs or logits).
  *
  * Weights, layer after layer: W_l stored [fan_in][fan_out] row-major, then
- * b_l [fan_out]. Storing W by input row keeps the inner loops contiguous
- * over outputs, so they vectorize (SSE2 at -O3) without reordering a sum.
+ * b_l [fan_out]. The dense-layer kernels live in mlp_kernels.h, built
+ * twice (SSE2 and AVX2) and chosen when the instance is created by what
+ * the CPU supports; both builds give the same bits (tests/unit/
+ * test_mlp_kernels.c compares them byte for byte).
  *
  * Summation order is fixed by the shapes alone:
  *   forward    z[j] = (((b[j] + x0 W0j) + x1 W1j) + ...), inputs in order
- *              (fan_out == 1: b + dot8(x, w), see dot8);
+ *              (fan_out == 1: b + dot8(x, w), see mlp_kernels.h);
  *   dW, db     sums over rows in row order, starting from 0;
  *   d(input)   dot8 over the outputs of the layer.
  * Loops are blocked for speed, but each element sees the same sequence of
@@ -25,6 +27,8 @@
 #include <string.h>
 
 #include <keel/keel.h>
+
+#include "mlp_kernels.h"
 
 enum { P_HIDDEN, P_ACTIVATION, P_INIT, P_COUNT };
 enum { ACT_RELU, ACT_TANH, ACT_GELU };
@@ -48,7 +52,6 @@ static const keel_param_decl mlp_params[P_COUNT] = {
 
 #define MLP_MAX_HIDDEN 16
 #define MLP_MAX_LAYERS (MLP_MAX_HIDDEN + 1)
-#define BLK 32
 
 typedef struct mlp_model {
   size_t n_layers;                  /* dense layers: hidden + 1 */
@@ -60,133 +63,12 @@ typedef struct mlp_model {
   size_t z_off[MLP_MAX_LAYERS];     /* per-row offset of pre-act. (gelu) */
   size_t sum_hidden, max_width;
   int act, init;
+  const mlp_kernels *k;             /* SSE2 or AVX2 build, same bits */
   char names[2 * MLP_MAX_LAYERS][8];
 } mlp_model;
 
 static const float GELU_C = 0.7978845608028654f; /* sqrt(2/pi) */
 static const float GELU_A = 0.044715f;
-
-static float dot8(const float *a, const float *b, size_t n)
-{
-  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (size_t k = 0; k < 8; k++)
-      s[k] += a[i + k] * b[i + k];
-  float t = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-  for (; i < n; i++)
-    t += a[i] * b[i];
-  return t;
-}
-
-/* out[r][j] = b[j] + sum_i in[r][i] W[i][j] (inputs in order). */
-static void dense_forward(const float *W, const float *b, const float *in,
-                          size_t n_rows, size_t n_in, size_t n_out,
-                          float *out)
-{
-  if (n_out == 1) {
-    for (size_t r = 0; r < n_rows; r++)
-      out[r] = b[0] + dot8(in + r * n_in, W, n_in);
-    return;
-  }
-  for (size_t r = 0; r < n_rows; r++) {
-    const float *xr = in + r * n_in;
-    float *o = out + r * n_out;
-    size_t j0 = 0;
-    for (; j0 + BLK <= n_out; j0 += BLK) {
-      float acc[BLK];
-      for (size_t t = 0; t < BLK; t++)
-        acc[t] = b[j0 + t];
-      for (size_t i = 0; i < n_in; i++) {
-        float xi = xr[i];
-        const float *wr = W + i * n_out + j0;
-        for (size_t t = 0; t < BLK; t++)
-          acc[t] += xi * wr[t];
-      }
-      for (size_t t = 0; t < BLK; t++)
-        o[j0 + t] = acc[t];
-    }
-    if (j0 < n_out) {
-      size_t nb = n_out - j0;
-      float *oj = o + j0;
-      for (size_t t = 0; t < nb; t++)
-        oj[t] = b[j0 + t];
-      for (size_t i = 0; i < n_in; i++) {
-        float xi = xr[i];
-        const float *wr = W + i * n_out + j0;
-        for (size_t t = 0; t < nb; t++)
-          oj[t] += xi * wr[t];
-      }
-    }
-  }
-}
-
-/* gW[i][j] = sum_r in[r][i] d[r][j]; gb[j] = sum_r d[r][j]; rows in order
- * starting from 0 (overwrites gW and gb). */
-static void dense_grad(const float *in, const float *d, size_t n_rows,
-                       size_t n_in, size_t n_out, float *gW, float *gb)
-{
-  if (n_out >= BLK) {
-    size_t j0 = 0;
-    for (; j0 + BLK <= n_out; j0 += BLK) {
-      for (size_t i = 0; i < n_in; i++) {
-        float acc[BLK];
-        for (size_t t = 0; t < BLK; t++)
-          acc[t] = 0.0f;
-        for (size_t r = 0; r < n_rows; r++) {
-          float a = in[r * n_in + i];
-          const float *dr = d + r * n_out + j0;
-          for (size_t t = 0; t < BLK; t++)
-            acc[t] += a * dr[t];
-        }
-        memcpy(gW + i * n_out + j0, acc, sizeof acc);
-      }
-      float acc[BLK];
-      for (size_t t = 0; t < BLK; t++)
-        acc[t] = 0.0f;
-      for (size_t r = 0; r < n_rows; r++) {
-        const float *dr = d + r * n_out + j0;
-        for (size_t t = 0; t < BLK; t++)
-          acc[t] += dr[t];
-      }
-      memcpy(gb + j0, acc, sizeof acc);
-    }
-    if (j0 == n_out)
-      return;
-    /* Remainder columns: the row-outer loop below, restricted to them. */
-    size_t nb = n_out - j0;
-    for (size_t i = 0; i < n_in; i++)
-      memset(gW + i * n_out + j0, 0, nb * sizeof *gW);
-    memset(gb + j0, 0, nb * sizeof *gb);
-    for (size_t r = 0; r < n_rows; r++) {
-      const float *dr = d + r * n_out + j0;
-      const float *xr = in + r * n_in;
-      for (size_t i = 0; i < n_in; i++) {
-        float a = xr[i];
-        float *g = gW + i * n_out + j0;
-        for (size_t t = 0; t < nb; t++)
-          g[t] += a * dr[t];
-      }
-      for (size_t t = 0; t < nb; t++)
-        gb[j0 + t] += dr[t];
-    }
-    return;
-  }
-  memset(gW, 0, n_in * n_out * sizeof *gW);
-  memset(gb, 0, n_out * sizeof *gb);
-  for (size_t r = 0; r < n_rows; r++) {
-    const float *dr = d + r * n_out;
-    const float *xr = in + r * n_in;
-    for (size_t i = 0; i < n_in; i++) {
-      float a = xr[i];
-      float *g = gW + i * n_out;
-      for (size_t t = 0; t < n_out; t++)
-        g[t] += a * dr[t];
-    }
-    for (size_t t = 0; t < n_out; t++)
-      gb[t] += dr[t];
-  }
-}
 
 static int mlp_create(const keel_host *host, const keel_value *params,
                       size_t n_in, size_t n_out, void **self, keel_error *err)
@@ -239,6 +121,7 @@ static int mlp_create(const keel_host *host, const keel_value *params,
   for (size_t l = 1; l < m->n_layers; l++)
     m->z_off[l] = m->sum_hidden + m->h_off[l];
   m->n_weights = off;
+  m->k = mlpk_select();
   *self = m;
   return KEEL_OK;
 }
@@ -261,9 +144,20 @@ static size_t mlp_ws_per_row(const mlp_model *m)
   return m->sum_hidden + z + 2 * m->max_width;
 }
 
+/* Kernel scratch after the per-row buffers. */
+static size_t mlp_pad_floats(const mlp_model *m, size_t n_rows)
+{
+  size_t p = 0;
+  for (size_t l = 0; l < m->n_layers; l++) {
+    size_t q = mlpk_pad_floats(n_rows, m->width[l], m->width[l + 1]);
+    p = q > p ? q : p;
+  }
+  return p;
+}
+
 static size_t mlp_workspace_floats(const void *self, size_t n_rows)
 {
-  return n_rows * mlp_ws_per_row(self);
+  return n_rows * mlp_ws_per_row(self) + mlp_pad_floats(self, n_rows);
 }
 
 static void mlp_init(const void *self, float *w, uint64_t seed)
@@ -323,20 +217,21 @@ static void mlp_forward(const void *self, const float *w, const float *x,
 {
   const mlp_model *m = self;
   const float *in = x;
+  float *pad = ws + n_rows * mlp_ws_per_row(m);
   for (size_t l = 0; l < m->n_layers; l++) {
     size_t fi = m->width[l], fo = m->width[l + 1];
     const float *W = w + m->w_off[l], *b = w + m->b_off[l];
     if (l + 1 == m->n_layers) {
-      dense_forward(W, b, in, n_rows, fi, fo, out);
+      m->k->forward(W, b, in, n_rows, fi, fo, out, pad);
       break;
     }
     float *h = mlp_hidden(m, ws, n_rows, l + 1);
     if (m->act == ACT_GELU) {
       float *z = mlp_preact(m, ws, n_rows, l + 1);
-      dense_forward(W, b, in, n_rows, fi, fo, z);
+      m->k->forward(W, b, in, n_rows, fi, fo, z, pad);
       activate(m->act, z, h, n_rows * fo);
     } else {
-      dense_forward(W, b, in, n_rows, fi, fo, h);
+      m->k->forward(W, b, in, n_rows, fi, fo, h, pad);
       activate(m->act, h, h, n_rows * fo);
     }
     in = h;
@@ -377,24 +272,20 @@ static void mlp_backward(const void *self, const float *w, const float *x,
   float *dbuf[2];
   dbuf[0] = ws + n_rows * (mlp_ws_per_row(m) - 2 * m->max_width);
   dbuf[1] = dbuf[0] + n_rows * m->max_width;
+  float *pad = ws + n_rows * mlp_ws_per_row(m);
   const float *d = d_out;
   int which = 0;
   for (size_t l = m->n_layers; l-- > 0;) {
     size_t fi = m->width[l], fo = m->width[l + 1];
     const float *in = l == 0 ? x : mlp_hidden(m, ws, n_rows, l);
-    dense_grad(in, d, n_rows, fi, fo, grad + m->w_off[l],
-               grad + m->b_off[l]);
+    m->k->grad(in, d, n_rows, fi, fo, grad + m->w_off[l],
+               grad + m->b_off[l], pad);
     if (l == 0)
       break;
     /* Delta of hidden layer l: (d W_l^T) * act'(.) */
     const float *W = w + m->w_off[l];
     float *dp = dbuf[which];
-    for (size_t r = 0; r < n_rows; r++) {
-      const float *dr = d + r * fo;
-      float *dpr = dp + r * fi;
-      for (size_t i = 0; i < fi; i++)
-        dpr[i] = dot8(W + i * fo, dr, fo);
-    }
+    m->k->delta(W, d, n_rows, fi, fo, dp, pad);
     const float *z = m->act == ACT_GELU ? mlp_preact(m, ws, n_rows, l) : NULL;
     act_backward(m->act, in, z, dp, n_rows * fi);
     d = dp;
