@@ -70,7 +70,13 @@ changed() {
 
 mkdir -p "$T/elsewhere"
 shopt -s nullglob
-manifests=("$KEEL_SRC"/manifests/*.ini)
+# Snapshots of the shipped manifests beside the shipped templates and data,
+# so an edit of the source tree while the test runs cannot change them.
+mkdir -p "$T/m"
+ln -s "$KEEL_SRC/manifests/templates" "$T/m/templates"
+ln -s "$KEEL_SRC/manifests/data" "$T/m/data"
+cp "$KEEL_SRC"/manifests/*.ini "$T/m/"
+manifests=("$T"/m/*.ini)
 ((${#manifests[@]} >= 5)) && ok || fail "expected at least 5 shipped manifests, found ${#manifests[@]}"
 
 for m in "${manifests[@]}"; do
