@@ -17,6 +17,7 @@
 #include "manifest.h"
 #include "pipeline.h"
 #include "status.h"
+#include "train.h"
 
 static const char check_usage[] =
     "usage: keel check MANIFEST [section.key=value...] [--plugin-path "
@@ -209,6 +210,9 @@ int keel_cmd_check(int argc, char **argv)
     rc = check_schemas(cfg, &schemas, &err);
     have_schemas = rc == 0;
   }
+  /* model/loss/task/width and [train] rules that need no data */
+  if (!rc)
+    rc = keel_train_check(cfg, 0, 0, &err);
   int code = keel_cli_exit_code(rc);
   if (rc) {
     fprintf(stderr, "keel check: %s\n", err.message);

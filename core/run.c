@@ -342,6 +342,8 @@ static int validate(run_state *rs, keel_error *err)
   rc = keel_pipeline_check(rs->cfg, &rs->host, &schemas, err);
   if (!rc)
     keel_stage_schemas_free(&schemas);
+  if (!rc) /* training rules that need no data, before any is read */
+    rc = keel_train_check(rs->cfg, 0, 0, err);
   return rc;
 }
 

@@ -111,6 +111,20 @@ int keel_train_evaluate(const keel_train_setup *setup, const float *weights,
 
 void keel_train_result_free(keel_train_result *r);
 
+/* The training rules that need no data, for `keel check` and for a run
+ * before it reads anything: the model and loss fit cfg->task; the [train]
+ * values (epochs, batch_size, chunk_rows at least 1; an early-stopping
+ * metric of the task, and a validation split when one is used, judged by
+ * [data] valid_fraction); the loss serves the task and the model can be
+ * built for the loss's output width (the plugins' own create and
+ * output_width are called, nothing is trained). n_features: the model
+ * input width when known, else 0. n_classes: the class count when known,
+ * else 0, and then a classification setup is refused only when it can
+ * serve neither 2 classes nor 3. Returns 0 or KEEL_EINVAL (or the
+ * plugin's code) with a message naming the section and plugin. */
+int keel_train_check(const keel_run_config *cfg, size_t n_features,
+                     size_t n_classes, keel_error *err);
+
 /* The name of the checkpoint file inside checkpoint_dir. */
 #define KEEL_CHECKPOINT_FILE "checkpoint.ckpt"
 
