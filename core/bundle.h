@@ -128,12 +128,6 @@ int keel_bundle_seal(keel_bundle_builder *b, const char *out_dir,
                      const char *sign_key, char **final_path,
                      char digest_hex[65], keel_error *err);
 
-/* Writes data[0..n) to path atomically (temporary file in the same folder,
- * fsync, rename or, with no_replace, link so an existing file is never
- * replaced; then fsync of the folder). */
-int keel_bundle_write_file(const char *path, const void *data, size_t n,
-                           unsigned mode, int no_replace, keel_error *err);
-
 /* ---- reading ----------------------------------------------------------- */
 
 typedef struct keel_bundle_limits {

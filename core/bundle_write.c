@@ -20,6 +20,7 @@
 #include <archive_entry.h>
 
 #include "envinfo.h"
+#include "fsutil.h"
 #include "sign.h"
 #include "status.h"
 
@@ -570,145 +571,6 @@ void keel_bundle_set_outcome(keel_bundle_builder *b, int exit_code,
   b->threads = threads;
 }
 
-/* ---- atomic files ------------------------------------------------------- */
-
-static int fsync_dir_of(const char *path)
-{
-  char *copy = strdup(path);
-  int fd, rc = 0;
-  if (!copy)
-    return -1;
-  fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-  free(copy);
-  if (fd < 0)
-    return -1;
-  if (fsync(fd) != 0 && errno != EINVAL)
-    rc = -1;
-  close(fd);
-  return rc;
-}
-
-/* A temporary file beside path: fd open, name in tmp (malloc'd). */
-static int open_temp_beside(const char *path, char **tmp, keel_error *err)
-{
-  char *copy = strdup(path), *dir, *base;
-  size_t n;
-  int fd;
-  if (!copy)
-    return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", path);
-  dir = dirname(copy);
-  base = strrchr(path, '/') ? strrchr(path, '/') + 1 : (char *)path;
-  n = strlen(dir) + strlen(base) + 32;
-  *tmp = malloc(n);
-  if (!*tmp) {
-    free(copy);
-    return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", path);
-  }
-  snprintf(*tmp, n, "%s/.%s.tmp-XXXXXX", dir, base);
-  free(copy);
-  fd = mkstemp(*tmp);
-  if (fd < 0) {
-    int e = errno;
-    free(*tmp);
-    *tmp = NULL;
-    return keel_fail(err, KEEL_EIO, "%s: cannot create a temporary file: %s",
-                     path, strerror(e));
-  }
-  return fd;
-}
-
-/* fsync + close fd, then move tmp to path (rename, or link for
- * no_replace), fsync the folder. Removes tmp on failure. */
-static int commit_temp(int fd, char *tmp, const char *path, int no_replace,
-                       keel_error *err)
-{
-  int rc = 0;
-  if (fsync(fd) != 0) {
-    rc = keel_fail(err, KEEL_EIO, "%s: fsync failed: %s", path,
-                   strerror(errno));
-    close(fd);
-    goto out;
-  }
-  if (close(fd) != 0) {
-    rc = keel_fail(err, KEEL_EIO, "%s: close failed: %s", path,
-                   strerror(errno));
-    goto out;
-  }
-  if (no_replace) {
-    if (link(tmp, path) != 0) {
-      rc = keel_fail(err, errno == EEXIST ? KEEL_EINVAL : KEEL_EIO,
-                     "%s: %s", path,
-                     errno == EEXIST ? "exists already, not replaced"
-                                     : strerror(errno));
-      goto out;
-    }
-  } else if (rename(tmp, path) != 0) {
-    rc = keel_fail(err, KEEL_EIO, "%s: rename failed: %s", path,
-                   strerror(errno));
-    goto out;
-  }
-  if (fsync_dir_of(path) != 0)
-    rc = keel_fail(err, KEEL_EIO, "%s: cannot fsync its folder: %s", path,
-                   strerror(errno));
-out:
-  if (rc || no_replace)
-    unlink(tmp);
-  free(tmp);
-  return rc;
-}
-
-int keel_bundle_write_file(const char *path, const void *data, size_t n,
-                           unsigned mode, int no_replace, keel_error *err)
-{
-  char *tmp = NULL;
-  const unsigned char *p = data;
-  int fd = open_temp_beside(path, &tmp, err);
-  if (fd < 0)
-    return fd;
-  if (fchmod(fd, (mode_t)mode) != 0)
-    goto io_fail;
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      goto io_fail;
-    p += w;
-    n -= (size_t)w;
-  }
-  return commit_temp(fd, tmp, path, no_replace, err);
-io_fail:
-  keel_fail(err, KEEL_EIO, "%s: write failed: %s", path, strerror(errno));
-  close(fd);
-  unlink(tmp);
-  free(tmp);
-  return KEEL_EIO;
-}
-
-static int mkdir_p(const char *dir, keel_error *err)
-{
-  char *copy = strdup(dir);
-  int rc = 0;
-  if (!copy)
-    return keel_fail(err, KEEL_ENOMEM, "out of memory");
-  for (char *p = copy + 1;; p++) {
-    if (*p == '/' || *p == '\0') {
-      char c = *p;
-      *p = '\0';
-      if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
-        rc = keel_fail(err, KEEL_EIO, "%s: cannot create folder: %s", copy,
-                       strerror(errno));
-        break;
-      }
-      *p = c;
-      if (c == '\0')
-        break;
-    }
-  }
-  free(copy);
-  return rc;
-}
-
 /* ---- sealing ------------------------------------------------------------ */
 
 static int entry_cmp(const void *a, const void *b)
@@ -1050,7 +912,7 @@ int keel_bundle_seal(keel_bundle_builder *b, const char *out_dir,
   if (!rc)
     rc = seal_sums(b, sign_key, err);
   if (!rc)
-    rc = mkdir_p(out_dir, err);
+    rc = keel_fs_mkdir_p(out_dir, err);
   if (rc)
     return rc;
   n = strlen(out_dir) + strlen(b->run_id) + 16;
@@ -1058,7 +920,7 @@ int keel_bundle_seal(keel_bundle_builder *b, const char *out_dir,
   if (!dest)
     return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
   snprintf(dest, n, "%s/%s.tar.gz", out_dir, b->run_id);
-  fd = open_temp_beside(dest, &tmp, err);
+  fd = keel_fs_temp_open(dest, &tmp, err);
   if (fd < 0) {
     free(dest);
     return fd;
@@ -1072,7 +934,7 @@ int keel_bundle_seal(keel_bundle_builder *b, const char *out_dir,
     free(dest);
     return rc;
   }
-  rc = commit_temp(fd, tmp, dest, 1, err);
+  rc = keel_fs_temp_commit(fd, tmp, dest, 1, err);
   if (rc) {
     free(dest);
     return rc;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "status.h"
 
 #define CKPT_MAGIC "KEELCKP1"
@@ -136,22 +137,8 @@ static int atomic_write(const char *path, const unsigned char *p, size_t n,
                      path, strerror(e));
   }
   free(tmp);
-  /* Make the rename itself durable. */
-  char *dir = strdup(path);
-  if (dir) {
-    char *slash = strrchr(dir, '/');
-    const char *d = ".";
-    if (slash) {
-      *slash = '\0';
-      d = slash == dir ? "/" : dir;
-    }
-    int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      fsync(dfd);
-      close(dfd);
-    }
-    free(dir);
-  }
+  /* Make the rename itself durable (best effort, as before). */
+  (void)keel_fs_sync_dir_of(path);
   return KEEL_OK;
 }
 

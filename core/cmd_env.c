@@ -9,6 +9,7 @@
 #include "bundle_cli.h"
 #include "commands.h"
 #include "envinfo.h"
+#include "fsutil.h"
 #include "status.h"
 
 static int usage(const char *why)
@@ -81,7 +82,7 @@ int keel_cmd_env(int argc, char **argv)
     snapshot_date(json_string_value(json_object_get(run, "started_at")), date);
     if (keel_envinfo_containerfile(then, b->top, date[0] ? date : NULL, &text,
                                    &err) != 0 ||
-        keel_bundle_write_file(containerfile, text, strlen(text), 0644, 0,
+        keel_write_file_atomic(containerfile, text, strlen(text), 0644, 0,
                                &err) != 0) {
       fprintf(stderr, "keel env: %s\n", err.message);
       code = err.code == KEEL_EUNSUPPORTED ? KEEL_EXIT_CONFIG

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "status.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -119,70 +120,6 @@ int keel_npy_encode(keel_npy_dtype dtype, const void *data, size_t ndim,
   return KEEL_OK;
 }
 
-int keel_write_file_atomic(const char *path, const void *data, size_t n,
-                           keel_error *err)
-{
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 16);
-  if (!tmp)
-    return keel_fail(err, KEEL_ENOMEM, "out of memory");
-  snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    int e = errno;
-    free(tmp);
-    return keel_fail(err, KEEL_EIO, "%s: cannot create a temporary file: %s",
-                     path, strerror(e));
-  }
-  const unsigned char *p = data;
-  size_t left = n;
-  int rc = KEEL_OK;
-  while (left > 0) {
-    ssize_t w = write(fd, p, left > (1u << 30) ? (1u << 30) : left);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0) {
-      rc = keel_fail(err, KEEL_EIO, "%s: write failed: %s", path,
-                     strerror(errno));
-      break;
-    }
-    p += w;
-    left -= (size_t)w;
-  }
-  if (!rc && fchmod(fd, 0644) != 0)
-    rc = keel_fail(err, KEEL_EIO, "%s: chmod failed: %s", path, strerror(errno));
-  if (!rc && fsync(fd) != 0)
-    rc = keel_fail(err, KEEL_EIO, "%s: fsync failed: %s", path, strerror(errno));
-  if (close(fd) != 0 && !rc)
-    rc = keel_fail(err, KEEL_EIO, "%s: close failed: %s", path, strerror(errno));
-  if (!rc && rename(tmp, path) != 0)
-    rc = keel_fail(err, KEEL_EIO, "%s: rename failed: %s", path, strerror(errno));
-  if (rc) {
-    unlink(tmp);
-  } else {
-    /* make the rename durable */
-    char *dir = strdup(path);
-    if (dir) {
-      char *slash = strrchr(dir, '/');
-      const char *d = ".";
-      if (slash == dir)
-        d = "/";
-      else if (slash) {
-        *slash = '\0';
-        d = dir;
-      }
-      int dfd = open(d, O_RDONLY | O_DIRECTORY);
-      if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-      }
-      free(dir);
-    }
-  }
-  free(tmp);
-  return rc;
-}
-
 int keel_npy_write(const char *path, keel_npy_dtype dtype, const void *data,
                    size_t ndim, const size_t *shape, keel_error *err)
 {
@@ -193,7 +130,7 @@ int keel_npy_write(const char *path, keel_npy_dtype dtype, const void *data,
     keel_error_prefix(err, "%s", path);
     return rc;
   }
-  rc = keel_write_file_atomic(path, buf, len, err);
+  rc = keel_write_file_atomic(path, buf, len, 0644, 0, err);
   free(buf);
   return rc;
 }

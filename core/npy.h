@@ -62,10 +62,4 @@ int keel_npy_decode(const void *bytes, size_t len, const char *name,
 int keel_npy_read(const char *path, keel_npy_array *out, keel_error *err);
 void keel_npy_free(keel_npy_array *a);
 
-/* Writes n bytes to path atomically: a temp file in the same folder,
- * fsync, rename, then fsync of the folder. Never leaves a partial file at
- * path. Shared by the modules that write small outputs (JSON, .npy). */
-int keel_write_file_atomic(const char *path, const void *data, size_t n,
-                           keel_error *err);
-
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "npy.h"
 #include "params.h"
 #include "state.h"
@@ -1066,32 +1067,11 @@ static int write_text(const char *dir, const char *name, char *text,
   } else {
     memcpy(withnl, text, n);
     withnl[n] = '\n';
-    rc = keel_write_file_atomic(path, withnl, n + 1, err);
+    rc = keel_write_file_atomic(path, withnl, n + 1, 0644, 0, err);
   }
   free(withnl);
   free(text);
   return rc;
-}
-
-/* Creates every missing folder of path (mkdir -p). */
-static int mkdir_parents(const char *path, keel_error *err)
-{
-  char buf[4096];
-  size_t n = strlen(path);
-  if (n >= sizeof buf)
-    return keel_fail(err, KEEL_EINVAL, "%s: path too long", path);
-  memcpy(buf, path, n + 1);
-  for (size_t i = 1; i <= n; i++) {
-    if (buf[i] != '/' && buf[i] != '\0')
-      continue;
-    char c = buf[i];
-    buf[i] = '\0';
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-      return keel_fail(err, KEEL_EIO, "%s: cannot create folder: %s", buf,
-                       strerror(errno));
-    buf[i] = c;
-  }
-  return KEEL_OK;
 }
 
 /* The names keel_prepared_write creates (and may replace). */
@@ -1194,7 +1174,7 @@ int keel_prepared_write(const keel_prepared *p, const char *dir,
   char *slash = strrchr(parent, '/');
   if (slash && slash != parent) {
     *slash = '\0';
-    int rc = mkdir_parents(parent, err);
+    int rc = keel_fs_mkdir_p(parent, err);
     if (rc)
       return rc;
   }

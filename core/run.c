@@ -16,6 +16,7 @@
 #include "bundle.h"
 #include "cli_common.h"
 #include "config_json.h"
+#include "fsutil.h"
 #include "host.h"
 #include "loader.h"
 #include "pipeline.h"
@@ -232,20 +233,6 @@ static void fingerprint(run_state *rs, const char *config_text, char hex[65])
   keel_sha256_final_hex(h, hex);
 }
 
-static int mkdir_p(const char *path)
-{
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", path);
-  for (char *p = buf + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return -1;
-      *p = '/';
-    }
-  return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int train_model(run_state *rs, const char *config_text, keel_error *err)
 {
   const keel_run_config *cfg = rs->cfg;
@@ -266,9 +253,9 @@ static int train_model(run_state *rs, const char *config_text, keel_error *err)
     if (!rs->checkpoint_dir)
       return keel_fail(err, KEEL_ENOMEM, "out of memory");
     snprintf(rs->checkpoint_dir, n, "%s/checkpoints/%.16s", rs->opt->out_dir, fp);
-    if (mkdir_p(rs->checkpoint_dir) != 0)
-      return keel_fail(err, KEEL_EIO, "%s: cannot create: %s", rs->checkpoint_dir,
-                       strerror(errno));
+    int rc = keel_fs_mkdir_p(rs->checkpoint_dir, err);
+    if (rc != 0)
+      return rc;
     setup.checkpoint_dir = rs->checkpoint_dir;
   }
   const keel_prepared_part *tr = &rs->prep.part[KEEL_SPLIT_TRAIN];

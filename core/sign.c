@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 
 #include "bundle.h"
+#include "fsutil.h"
 #include "status.h"
 
 static const char *ssl_reason(void)
@@ -40,7 +41,7 @@ static int pem_to_file(const char *path, EVP_PKEY *key, int private_key,
                      ssl_reason());
   }
   len = BIO_get_mem_data(bio, &mem);
-  rc = keel_bundle_write_file(path, mem, (size_t)len,
+  rc = keel_write_file_atomic(path, mem, (size_t)len,
                               private_key ? 0600 : 0644, 1, err);
   BIO_free(bio);
   return rc;
