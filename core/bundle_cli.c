@@ -7,6 +7,30 @@
 
 #include "status.h"
 
+const char *keel_bundle_cli_args(int argc, char **argv, const char *opt,
+                                 const char **value, int *flag,
+                                 const char **path)
+{
+  size_t olen = opt ? strlen(opt) : 0;
+  *path = NULL;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (opt && value && strcmp(a, opt) == 0 && i + 1 < argc)
+      *value = argv[++i];
+    else if (opt && value && strncmp(a, opt, olen) == 0 && a[olen] == '=')
+      *value = a + olen + 1;
+    else if (opt && !value && strcmp(a, opt) == 0)
+      *flag = 1;
+    else if (a[0] == '-' && a[1])
+      return "unknown option";
+    else if (!*path)
+      *path = a;
+    else
+      return "one bundle at a time";
+  }
+  return *path ? NULL : "no bundle given";
+}
+
 int keel_bundle_cli_open(const char *cmd, const char *path, int check,
                          keel_bundle **out)
 {

@@ -42,20 +42,10 @@ int keel_cmd_env(int argc, char **argv)
   char *report = NULL;
   size_t n = 0;
   int code;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--containerfile") == 0 && i + 1 < argc)
-      containerfile = argv[++i];
-    else if (strncmp(argv[i], "--containerfile=", 16) == 0)
-      containerfile = argv[i] + 16;
-    else if (argv[i][0] == '-' && argv[i][1])
-      return usage("unknown option");
-    else if (!path)
-      path = argv[i];
-    else
-      return usage("one bundle at a time");
-  }
-  if (!path)
-    return usage("no bundle given");
+  const char *why = keel_bundle_cli_args(argc, argv, "--containerfile",
+                                         &containerfile, NULL, &path);
+  if (why)
+    return usage(why);
   code = keel_bundle_cli_open("env", path, 1, &b);
   if (code)
     return code;

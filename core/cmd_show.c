@@ -131,18 +131,10 @@ int keel_cmd_show(int argc, char **argv)
   json_t *run, *cfg, *plugins, *lineage, *metrics, *values;
   char integrity[256];
   size_t epochs;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--json") == 0)
-      as_json = 1;
-    else if (argv[i][0] == '-' && argv[i][1])
-      return usage("unknown option");
-    else if (!path)
-      path = argv[i];
-    else
-      return usage("one bundle at a time");
-  }
-  if (!path)
-    return usage("no bundle given");
+  const char *why =
+      keel_bundle_cli_args(argc, argv, "--json", NULL, &as_json, &path);
+  if (why)
+    return usage(why);
   code = keel_bundle_cli_open("show", path, 0, &b);
   if (code)
     return code;

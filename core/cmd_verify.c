@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bundle.h"
+#include "bundle_cli.h"
 #include "commands.h"
 #include "status.h"
 
@@ -22,20 +23,10 @@ int keel_cmd_verify(int argc, char **argv)
   keel_bundle_report r;
   keel_error err = {0};
   int rc;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc)
-      pubkey = argv[++i];
-    else if (strncmp(argv[i], "--pubkey=", 9) == 0)
-      pubkey = argv[i] + 9;
-    else if (argv[i][0] == '-' && argv[i][1])
-      return usage("unknown option");
-    else if (!path)
-      path = argv[i];
-    else
-      return usage("one bundle at a time");
-  }
-  if (!path)
-    return usage("no bundle given");
+  const char *why =
+      keel_bundle_cli_args(argc, argv, "--pubkey", &pubkey, NULL, &path);
+  if (why)
+    return usage(why);
   rc = keel_bundle_open(path, NULL, &b, &err);
   if (rc) {
     fprintf(stderr, "keel verify: %s\n", err.message);
