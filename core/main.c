@@ -21,7 +21,7 @@ static const command commands[] = {
   {"run", keel_cmd_run,
    "keel run MANIFEST [section.key=value...] [--out DIR] [--threads N] [--quiet]\n"
    "         [--resume CHECKPOINT] [--sign KEY] [--include-data] [--no-plugins]\n"
-   "         [--until-transforms DIR] [--plugin-path DIR]...",
+   "         [--until-transforms] [--plugin-path DIR]...",
    "train and seal the run into a bundle; prints the bundle path last on stdout"},
   {"plugins", keel_cmd_plugins,
    "keel plugins [NAME|KIND/NAME] [--json] [--plugin-path DIR]...",
