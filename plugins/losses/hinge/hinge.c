@@ -14,6 +14,8 @@
 
 #include <keel/keel.h>
 
+#include "keel_loss_util.h"
+
 enum { P_MARGIN, P_COUNT };
 
 static const keel_param_decl hinge_params[P_COUNT] = {
@@ -22,42 +24,19 @@ static const keel_param_decl hinge_params[P_COUNT] = {
                               "class and the others"),
 };
 
-static int hinge_fail(keel_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int hinge_fail(keel_error *err, int code, const char *fmt, ...)
-{
-  if (err) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    err->code = code;
-  }
-  return code;
-}
-
 static int hinge_output_width(const keel_value *params, keel_task task,
-                              size_t n_classes, size_t *width,
-                              keel_error *err)
+                              size_t n_classes, size_t *width, keel_error *err)
 {
   if (task != KEEL_TASK_CLASSIFICATION)
-    return hinge_fail(err, KEEL_EINVAL,
-                      "hinge: fits classification only, the task is "
-                      "regression; use loss mse or huber");
+    return keel_loss_fail(err, KEEL_EINVAL,
+                          "hinge: fits classification only, the task is "
+                          "regression; use loss mse or huber");
   if (n_classes < 2)
-    return hinge_fail(err, KEEL_EINVAL,
-                      "hinge: needs at least 2 classes, the labels have %zu",
-                      n_classes);
+    return keel_loss_fail(
+        err, KEEL_EINVAL,
+        "hinge: needs at least 2 classes, the labels have %zu", n_classes);
   *width = n_classes == 2 ? 1 : n_classes;
   return KEEL_OK;
-}
-
-static long hinge_label(float y, size_t n)
-{
-  double v = (double)y;
-  if (!(v >= 0.0 && v < (double)n) || v != floor(v))
-    return -1;
-  return (long)v;
 }
 
 static double hinge_value_grad(const keel_value *params, const float *out,
@@ -68,7 +47,7 @@ static double hinge_value_grad(const keel_value *params, const float *out,
   for (size_t r = 0; r < n_rows; r++) {
     const float *z = out + r * width;
     float *d = d_out ? d_out + r * width : NULL;
-    long c = hinge_label(y[r], width == 1 ? 2 : width);
+    long c = keel_loss_class_label(y[r], width == 1 ? 2 : width);
     if (d)
       for (size_t k = 0; k < width; k++)
         d[k] = 0.0f;

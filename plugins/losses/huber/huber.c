@@ -11,6 +11,8 @@
 
 #include <keel/keel.h>
 
+#include "keel_loss_util.h"
+
 enum { P_DELTA, P_COUNT };
 
 static const keel_param_decl huber_params[P_COUNT] = {
@@ -20,29 +22,15 @@ static const keel_param_decl huber_params[P_COUNT] = {
                              "quadratic to linear"),
 };
 
-static int huber_fail(keel_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int huber_fail(keel_error *err, int code, const char *fmt, ...)
-{
-  if (err) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    err->code = code;
-  }
-  return code;
-}
-
 static int huber_output_width(const keel_value *params, keel_task task,
-                              size_t n_classes, size_t *width,
-                              keel_error *err)
+                              size_t n_classes, size_t *width, keel_error *err)
 {
   if (task != KEEL_TASK_REGRESSION)
-    return huber_fail(err, KEEL_EINVAL,
-                      "huber: fits regression only, the task is "
-                      "classification with %zu classes; use loss xent or "
-                      "hinge", n_classes);
+    return keel_loss_fail(err, KEEL_EINVAL,
+                          "huber: fits regression only, the task is "
+                          "classification with %zu classes; use loss xent or "
+                          "hinge",
+                          n_classes);
   *width = 1;
   return KEEL_OK;
 }

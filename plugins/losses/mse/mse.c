@@ -10,27 +10,17 @@
 
 #include <keel/keel.h>
 
-static int mse_fail(keel_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int mse_fail(keel_error *err, int code, const char *fmt, ...)
-{
-  if (err) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    err->code = code;
-  }
-  return code;
-}
+#include "keel_loss_util.h"
 
 static int mse_output_width(const keel_value *params, keel_task task,
                             size_t n_classes, size_t *width, keel_error *err)
 {
   if (task != KEEL_TASK_REGRESSION)
-    return mse_fail(err, KEEL_EINVAL,
-                    "mse: fits regression only, the task is classification "
-                    "with %zu classes; use loss xent or hinge", n_classes);
+    return keel_loss_fail(
+        err, KEEL_EINVAL,
+        "mse: fits regression only, the task is classification "
+        "with %zu classes; use loss xent or hinge",
+        n_classes);
   *width = 1;
   return KEEL_OK;
 }

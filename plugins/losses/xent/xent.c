@@ -16,44 +16,24 @@
 
 #include <keel/keel.h>
 
-static int xent_fail(keel_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int xent_fail(keel_error *err, int code, const char *fmt, ...)
-{
-  if (err) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    err->code = code;
-  }
-  return code;
-}
+#include "keel_loss_util.h"
 
 static int xent_output_width(const keel_value *params, keel_task task,
                              size_t n_classes, size_t *width, keel_error *err)
 {
   if (task != KEEL_TASK_CLASSIFICATION)
-    return xent_fail(err, KEEL_EINVAL,
-                     "xent: fits classification only, the task is "
-                     "regression; use loss mse or huber");
+    return keel_loss_fail(err, KEEL_EINVAL,
+                          "xent: fits classification only, the task is "
+                          "regression; use loss mse or huber");
   if (n_classes < 2)
-    return xent_fail(err, KEEL_EINVAL,
-                     "xent: needs at least 2 classes, the labels have %zu",
-                     n_classes);
+    return keel_loss_fail(err, KEEL_EINVAL,
+                          "xent: needs at least 2 classes, the labels have %zu",
+                          n_classes);
   *width = n_classes == 2 ? 1 : n_classes;
   return KEEL_OK;
 }
 
 /* The class index y as an integer in [0, n), or -1. */
-static long xent_label(float y, size_t n)
-{
-  double v = (double)y;
-  if (!(v >= 0.0 && v < (double)n) || v != floor(v))
-    return -1;
-  return (long)v;
-}
-
 static double xent_value_grad(const keel_value *params, const float *out,
                               const float *y, size_t n_rows, size_t width,
                               float *d_out)
@@ -61,7 +41,7 @@ static double xent_value_grad(const keel_value *params, const float *out,
   double sum = 0.0;
   if (width == 1) {
     for (size_t r = 0; r < n_rows; r++) {
-      long c = xent_label(y[r], 2);
+      long c = keel_loss_class_label(y[r], 2);
       double z = (double)out[r];
       if (c < 0) {
         sum += NAN;
@@ -80,7 +60,7 @@ static double xent_value_grad(const keel_value *params, const float *out,
   }
   for (size_t r = 0; r < n_rows; r++) {
     const float *z = out + r * width;
-    long c = xent_label(y[r], width);
+    long c = keel_loss_class_label(y[r], width);
     if (c < 0) {
       sum += NAN;
       if (d_out)
