@@ -12,13 +12,32 @@
  * column is an error naming file, line, row and column.
  *
  * schema() runs the inference pass (one scan of the file) and reports the
- * exact flags of the data; read() runs the same pass and then builds the
- * table, so the two always agree. */
+ * exact flags of the data; read() runs the same pass, storing values, and
+ * then builds the table, so the two always agree.
+ *
+ * Parallel reading. The data part of the file is cut into chunks that start
+ * at record starts (csv_parse.h: quote parity), each chunk's records are
+ * counted, and the chunks are parsed in parallel (OpenMP, as many threads
+ * as omp_get_max_threads()) straight into the columns of a table with the
+ * exact row count. Each chunk keeps its own inference state; the states
+ * merge (the final type depends only on the set of cells). A chunk checks
+ * that its parse ended exactly where the next chunk starts, after exactly
+ * the predicted records: true for every file the sequential reader accepts.
+ * The reported error is the first chunk's first error, or, when a chunk's
+ * parse ran past its predicted end (only in malformed files), the first
+ * error of a sequential parse from there. So the table and the error
+ * message are the same for any thread count, and the same as one
+ * sequential pass gives. Numbers go through a fused scan (field and
+ * number in one loop); any record that is not plain numbers and empty
+ * cells is re-read by the general tokenizer. */
 #include <keel/keel.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "csv_parse.h"
 
@@ -64,19 +83,45 @@ static const keel_param_decl csv_params[P_COUNT] = {
 enum { K_NONE = 0, K_NUM, K_DATE, K_STR };
 
 #define CSV_MAX_COLUMNS 1000000u
+/* Chunks: about this many per thread (load balance), none smaller than
+ * CSV_CHUNK_MIN bytes (small, so tests and the fuzzer cross chunk
+ * boundaries), and per-chunk state bounded for very wide files. */
+#define CSV_CHUNKS_PER_THREAD 8
+#define CSV_CHUNK_MIN 512u
+#define CSV_CHUNK_STATE_MAX (1u << 24)
 
 typedef struct csv_col {
   char *name;
   keel_col_type declared; /* 0 = infer */
-  int kind;
+  int kind;               /* before the data: K_STR if declared text or
+                             categorical; after: merged over chunks */
   int nonfinite;
   int any_missing;
-  double *num;   /* values of a K_NUM / K_DATE column */
-  uint8_t *miss;
-  /* pass 2 (strings) */
+  int num_ok;             /* cells may take the fused number path */
+  size_t t0_index;        /* its column in the value table, or SIZE_MAX */
+  double *num;            /* values (NULL in schema()) */
+  uint8_t *miss;          /* missing mask (NULL in schema()) */
+  uint8_t *own_miss;      /* the mask of a column not in the value table */
+  /* strings of categorical and text columns (read() only) */
   const char **sp;
   size_t *sl;
 } csv_col;
+
+/* One chunk buf[begin, end) of the data, parsed by one thread. */
+typedef struct csv_chunk {
+  size_t begin, end;
+  size_t line;      /* line number at begin */
+  size_t row0;      /* data row index of its first record */
+  size_t n_pred;    /* records predicted (csvp_count_records) */
+  size_t n_nl;      /* line feeds in it */
+  int store;        /* write values and masks */
+  /* results */
+  int rc;           /* KEEL_OK or the first error's code (in err) */
+  int mismatch;     /* the parse disagreed with the prediction */
+  size_t n_rows, stop, stop_line;
+  uint8_t *kind, *nonfinite, *any_missing; /* per column */
+  keel_error err;
+} csv_chunk;
 
 typedef struct csv_ctx {
   const keel_host *host;
@@ -88,29 +133,35 @@ typedef struct csv_ctx {
   char delim;
   size_t n_cols;
   csv_col *cols;
-  csvp_field *fields;
-  size_t n_rows, cap_rows;
-  size_t data_pos, data_line; /* reader state where the data starts */
-  char *scratch;              /* unescape buffer, len bytes, lazily */
-  char *arena;                /* pass 2 unescaped copies */
-  size_t arena_used;
+  size_t n_rows;
+  size_t data_pos, data_line; /* where the data starts */
+  char *scratch; /* unescaped fields, at their own offsets in buf */
+  uint8_t special[256];      /* bytes that end an unquoted field */
+  uint8_t marker_first[256]; /* first bytes of the missing markers */
+  size_t *marker_len;
+  csv_chunk *chunks;
+  size_t n_chunks;
+  uint8_t *chunk_state;
+  keel_table *t0; /* read(): every non-string column, as NUMERIC */
 } csv_ctx;
 
 static void ctx_free(csv_ctx *c)
 {
   for (size_t j = 0; c->cols && j < c->n_cols; j++) {
     free(c->cols[j].name);
-    free(c->cols[j].num);
-    free(c->cols[j].miss);
+    free(c->cols[j].own_miss);
     free(c->cols[j].sp);
     free(c->cols[j].sl);
   }
+  if (c->t0)
+    c->host->table_free(c->t0);
   free(c->cols);
-  free(c->fields);
   free(c->buf);
   free(c->file);
   free(c->scratch);
-  free(c->arena);
+  free(c->marker_len);
+  free(c->chunks);
+  free(c->chunk_state);
 }
 
 static char *dup_bytes(const char *p, size_t n)
@@ -131,7 +182,7 @@ static int load_file(csv_ctx *c)
   if (rc)
     return rc;
   c->file = strdup(h->input_name(in));
-  size_t cap = 1u << 16;
+  size_t cap = 1u << 20;
   c->buf = malloc(cap);
   if (!c->file || !c->buf) {
     h->input_close(in);
@@ -161,25 +212,29 @@ static int load_file(csv_ctx *c)
   return KEEL_OK;
 }
 
-static int tok_fail(csv_ctx *c, int status, const csvp_where *w)
+static int tok_fail(const csv_ctx *c, keel_error *err, int status,
+                    const csvp_where *w)
 {
   const char *name = "";
   if (c->cols && w->field >= 1 && w->field <= c->n_cols)
     name = c->cols[w->field - 1].name;
-  return c->host->fail(c->err, KEEL_EDATA, "%s:%zu: field %zu%s%s%s: %s",
+  return c->host->fail(err, KEEL_EDATA, "%s:%zu: field %zu%s%s%s: %s",
                        c->file, w->line, w->field, name[0] ? " ('" : "", name,
                        name[0] ? "')" : "", csvp_strerror(status));
 }
 
-/* The content of field f: either in the buffer or unescaped in scratch. */
-static const char *field_text(csv_ctx *c, const csvp_field *f, size_t *len)
+/* The content of field f: in the buffer, or unescaped into the scratch
+ * buffer at the field's own offset (so threads never share bytes). */
+static const char *field_text(const csv_ctx *c, const csvp_field *f,
+                              size_t *len)
 {
   if (!f->escaped) {
     *len = f->len;
     return f->p;
   }
-  *len = csvp_unescape(f, c->scratch);
-  return c->scratch;
+  char *dst = c->scratch + (f->p - c->buf);
+  *len = csvp_unescape(f, dst);
+  return dst;
 }
 
 static int read_header(csv_ctx *c)
@@ -189,50 +244,61 @@ static int read_header(csv_ctx *c)
   csvp_where w = {0, 0};
   size_t nf = 0, line = 0;
   csvp_init(&r, c->buf, c->len, c->delim);
+  size_t start = r.pos; /* after a byte-order mark */
   int st = csvp_next_record(&r, NULL, 0, &nf, &line, &w);
   if (st == CSVP_END)
     return h->fail(c->err, KEEL_EDATA, "%s: the file is empty (no header and "
                    "no data)", c->file);
   if (st < 0)
-    return tok_fail(c, st, &w);
+    return tok_fail(c, c->err, st, &w);
   if (nf > CSV_MAX_COLUMNS)
     return h->fail(c->err, KEEL_EDATA, "%s:%zu: %zu columns, more than the "
                    "%u supported", c->file, line, nf, CSV_MAX_COLUMNS);
   c->n_cols = nf;
   c->cols = calloc(nf, sizeof *c->cols);
-  c->fields = calloc(nf, sizeof *c->fields);
-  if (!c->cols || !c->fields)
+  csvp_field *fields = calloc(nf, sizeof *fields);
+  if (!c->cols || !fields) {
+    free(fields);
     return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+  }
   csvp_init(&r, c->buf, c->len, c->delim);
-  st = csvp_next_record(&r, c->fields, nf, &nf, &line, &w);
-  if (st != CSVP_OK)
-    return tok_fail(c, st, &w);
-  for (size_t j = 0; j < c->n_cols; j++) {
+  st = csvp_next_record(&r, fields, nf, &nf, &line, &w);
+  int rc = st != CSVP_OK ? tok_fail(c, c->err, st, &w) : KEEL_OK;
+  for (size_t j = 0; !rc && j < c->n_cols; j++) {
     if (c->params[P_HEADER].i) {
       size_t n;
-      const char *t = field_text(c, &c->fields[j], &n);
-      if (n == 0)
-        return h->fail(c->err, KEEL_EDATA, "%s:%zu: column %zu has an empty "
-                       "name in the header", c->file, line, j + 1);
+      const char *t = field_text(c, &fields[j], &n);
+      if (n == 0) {
+        rc = h->fail(c->err, KEEL_EDATA, "%s:%zu: column %zu has an empty "
+                     "name in the header", c->file, line, j + 1);
+        break;
+      }
       c->cols[j].name = dup_bytes(t, n);
     } else {
       char tmp[32];
       snprintf(tmp, sizeof tmp, "c%zu", j + 1);
       c->cols[j].name = strdup(tmp);
     }
-    if (!c->cols[j].name)
-      return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    if (!c->cols[j].name) {
+      rc = h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+      break;
+    }
     for (size_t k = 0; k < j; k++)
-      if (strcmp(c->cols[k].name, c->cols[j].name) == 0)
-        return h->fail(c->err, KEEL_EDATA, "%s:%zu: duplicate column name "
-                       "'%s' (columns %zu and %zu)", c->file, line,
-                       c->cols[j].name, k + 1, j + 1);
+      if (strcmp(c->cols[k].name, c->cols[j].name) == 0) {
+        rc = h->fail(c->err, KEEL_EDATA, "%s:%zu: duplicate column name "
+                     "'%s' (columns %zu and %zu)", c->file, line,
+                     c->cols[j].name, k + 1, j + 1);
+        break;
+      }
   }
+  free(fields);
+  if (rc)
+    return rc;
   if (c->params[P_HEADER].i) {
     c->data_pos = r.pos;
     c->data_line = r.line;
   } else {
-    c->data_pos = 0;
+    c->data_pos = start;
     c->data_line = 1;
   }
   return KEEL_OK;
@@ -269,6 +335,34 @@ static int apply_declared(csv_ctx *c)
         c->cols[j].kind = K_STR;
     }
   }
+  for (size_t j = 0; j < c->n_cols; j++) {
+    csv_col *col = &c->cols[j];
+    col->num_ok = col->declared == KEEL_COL_NUMERIC || !col->declared;
+    col->t0_index = SIZE_MAX;
+  }
+  return KEEL_OK;
+}
+
+/* The byte tables of the hot loops. */
+static int setup_tables(csv_ctx *c)
+{
+  const keel_value *m = &c->params[P_MISSING];
+  c->special[(unsigned char)c->delim] = 1;
+  c->special['"'] = 1;
+  c->special['\n'] = 1;
+  c->special['\r'] = 1;
+  c->special[0] = 1;
+  c->marker_len = calloc(m->n ? m->n : 1, sizeof *c->marker_len);
+  if (!c->marker_len)
+    return c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+  for (size_t i = 0; i < m->n; i++) {
+    c->marker_len[i] = strlen(m->strings[i]);
+    if (c->marker_len[i])
+      c->marker_first[(unsigned char)m->strings[i][0]] = 1;
+  }
+  c->scratch = malloc(c->len + 1); /* touched only where fields are escaped */
+  if (!c->scratch)
+    return c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
   return KEEL_OK;
 }
 
@@ -276,131 +370,432 @@ static int is_missing(const csv_ctx *c, const char *t, size_t n)
 {
   if (n == 0)
     return 1;
+  if (!c->marker_first[(unsigned char)t[0]])
+    return 0;
   const keel_value *m = &c->params[P_MISSING];
-  for (size_t i = 0; i < m->n; i++) {
-    const char *s = m->strings[i];
-    if (strlen(s) == n && memcmp(s, t, n) == 0)
+  for (size_t i = 0; i < m->n; i++)
+    if (c->marker_len[i] == n && memcmp(m->strings[i], t, n) == 0)
       return 1;
-  }
   return 0;
 }
 
-static int cell_fail(csv_ctx *c, size_t line, size_t row, size_t j,
-                     const char *t, size_t n, const char *what)
+static int cell_fail(const csv_ctx *c, keel_error *err, size_t line,
+                     size_t row, size_t j, const char *t, size_t n,
+                     const char *what)
 {
   int shown = n > 40 ? 40 : (int)n;
-  return c->host->fail(c->err, KEEL_EDATA, "%s:%zu: data row %zu, column "
+  return c->host->fail(err, KEEL_EDATA, "%s:%zu: data row %zu, column "
                        "'%s' (%zu): '%.*s%s' is %s", c->file, line, row + 1,
                        c->cols[j].name, j + 1, shown, t, n > 40 ? "..." : "",
                        what);
 }
 
-/* One cell of pass 1: missing mask, inference, values. */
-static int infer_cell(csv_ctx *c, size_t line, size_t row, size_t j)
+/* One cell, general case: missing mask, inference, value. */
+static int cell_generic(const csv_ctx *c, csv_chunk *ch, size_t line,
+                        size_t row, size_t j, const char *t, size_t n)
 {
-  csv_col *col = &c->cols[j];
-  const csvp_field *f = &c->fields[j];
-  size_t n;
-  const char *t = field_text(c, f, &n);
+  const csv_col *col = &c->cols[j];
+  uint8_t *kind = &ch->kind[j];
   if (is_missing(c, t, n)) {
-    col->miss[row] = 1;
-    col->any_missing = 1;
+    if (ch->store) {
+      col->miss[row] = 1;
+      if (col->num)
+        col->num[row] = 0.0;
+    }
+    ch->any_missing[j] = 1;
     return KEEL_OK;
   }
-  if (col->kind == K_STR)
+  if (*kind == K_STR)
     return KEEL_OK;
   double v;
-  if (col->declared != KEEL_COL_DATE &&
-      (col->kind == K_NONE || col->kind == K_NUM)) {
+  if (col->declared != KEEL_COL_DATE && *kind <= K_NUM) {
     int st = csvp_parse_double(t, n, &v);
     if (st >= 0) {
-      col->kind = K_NUM;
-      col->num[row] = v;
-      col->nonfinite |= st == CSVP_NUM_NONFINITE;
+      *kind = K_NUM;
+      if (ch->store)
+        col->num[row] = v;
+      ch->nonfinite[j] |= st == CSVP_NUM_NONFINITE;
       return KEEL_OK;
     }
     if (col->declared == KEEL_COL_NUMERIC)
-      return cell_fail(c, line, row, j, t, n,
+      return cell_fail(c, &ch->err, line, row, j, t, n,
                        st == CSVP_NUM_OVERFLOW
                            ? "too large for a double (overflow)"
                            : "not a number (column declared numeric)");
-    if (col->kind == K_NUM) {
-      col->kind = K_STR;
+    if (*kind == K_NUM) {
+      *kind = K_STR;
       return KEEL_OK;
     }
   }
   if (csvp_parse_date(t, n, &v) == 0) {
-    col->kind = K_DATE;
-    col->num[row] = v;
+    *kind = K_DATE;
+    if (ch->store)
+      col->num[row] = v;
     return KEEL_OK;
   }
   if (col->declared == KEEL_COL_DATE)
-    return cell_fail(c, line, row, j, t, n,
+    return cell_fail(c, &ch->err, line, row, j, t, n,
                      "not a valid YYYY-MM-DD date (column declared date)");
-  col->kind = K_STR;
+  *kind = K_STR;
   return KEEL_OK;
 }
 
-static int need_scratch(csv_ctx *c)
+/* The record at *ppos by the fused path: unquoted fields, numbers and
+ * empty cells in numeric candidates, the general cell rules elsewhere.
+ * Returns 1 and moves *ppos past the record, or 0 when the record needs
+ * the general path (quotes, a cell that is not a plain number, a missing
+ * marker, a width or line-end problem, any error). Cells it has set
+ * before giving up are set again identically by the general path. */
+static int fast_record(const csv_ctx *c, csv_chunk *ch, size_t line,
+                       size_t row, size_t *ppos)
 {
-  if (!c->scratch)
-    c->scratch = malloc(c->len + 1);
-  return c->scratch ? KEEL_OK
-                    : c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+  const char *b = c->buf, *e = b + c->len, *p = b + *ppos;
+  const char delim = c->delim;
+  const size_t last = c->n_cols - 1;
+  for (size_t j = 0;; j++) {
+    const csv_col *col = &c->cols[j];
+    const char *q;
+    if (p < e && *p == '"')
+      return 0;
+    if (col->num_ok && ch->kind[j] <= K_NUM) {
+      if (p == e || *p == delim || *p == '\n' || *p == '\r') {
+        q = p; /* empty cell: missing */
+        if (ch->store) {
+          col->miss[row] = 1;
+          col->num[row] = 0.0;
+        }
+        ch->any_missing[j] = 1;
+      } else {
+        double v;
+        if (csvp_scan_number(p, e, &v, &q) != CSVP_NUM_OK)
+          return 0;
+        if (q < e && *q != delim && *q != '\n' && *q != '\r')
+          return 0;
+        if (c->marker_first[(unsigned char)*p] &&
+            is_missing(c, p, (size_t)(q - p)))
+          return 0;
+        ch->kind[j] = K_NUM;
+        if (ch->store)
+          col->num[row] = v;
+      }
+    } else {
+      q = p;
+      while (q < e && !c->special[(unsigned char)*q])
+        q++;
+      if (q < e && (*q == '"' || *q == '\0'))
+        return 0;
+      if (cell_generic(c, ch, line, row, j, p, (size_t)(q - p)) != KEEL_OK)
+        return 0;
+    }
+    if (j < last) {
+      if (q < e && *q == delim) {
+        p = q + 1;
+        continue;
+      }
+      return 0;
+    }
+    if (q == e) {
+      *ppos = c->len;
+      return 1;
+    }
+    if (*q == '\n') {
+      *ppos = (size_t)(q - b) + 1;
+      return 1;
+    }
+    if (*q == '\r' && q + 1 < e && q[1] == '\n') {
+      *ppos = (size_t)(q - b) + 2;
+      return 1;
+    }
+    return 0;
+  }
 }
 
-/* Pass 1: tokenizes every data record, checks its width, infers types and
- * fills numeric/date values and missing masks. */
-static int infer_pass(csv_ctx *c)
+/* The record at *ppos by the general tokenizer, with the sequential
+ * reader's order of checks: tokenizer errors, then the width, then the
+ * cells left to right. */
+static int slow_record(const csv_ctx *c, csv_chunk *ch, csvp_field *fields,
+                       size_t row, size_t *ppos, size_t *pline)
 {
   const keel_host *h = c->host;
-  size_t bound = 1;
-  for (const char *p = c->buf + c->data_pos, *e = c->buf + c->len;
-       (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
-    bound++;
-  c->cap_rows = bound;
-  for (size_t j = 0; j < c->n_cols; j++) {
-    csv_col *col = &c->cols[j];
-    col->miss = calloc(bound, 1);
-    if (col->kind != K_STR)
-      col->num = calloc(bound, sizeof *col->num);
-    if (!col->miss || (col->kind != K_STR && !col->num))
-      return h->fail(c->err, KEEL_ENOMEM, "%s: out of memory (%zu rows x "
-                     "%zu columns)", c->file, bound, c->n_cols);
-  }
-  if (need_scratch(c))
-    return KEEL_ENOMEM;
   csvp_reader r;
   csvp_init(&r, c->buf, c->len, c->delim);
-  r.pos = c->data_pos;
-  r.line = c->data_line;
-  size_t row = 0;
+  r.pos = *ppos;
+  r.line = *pline;
+  size_t nf = 0, line = 0;
+  csvp_where w = {0, 0};
+  int st = csvp_next_record(&r, fields, c->n_cols, &nf, &line, &w);
+  if (st == CSVP_END) /* cannot happen: the caller is at a record */
+    return h->fail(&ch->err, KEEL_EDATA, "%s:%zu: record expected", c->file,
+                   *pline);
+  if (st < 0)
+    return tok_fail(c, &ch->err, st, &w);
+  if (nf != c->n_cols)
+    return h->fail(&ch->err, KEEL_EDATA, "%s:%zu: data row %zu has %zu "
+                   "field%s, expected %zu (ragged row)", c->file, line,
+                   row + 1, nf, nf == 1 ? "" : "s", c->n_cols);
+  for (size_t j = 0; j < c->n_cols; j++) {
+    size_t n;
+    const char *t = field_text(c, &fields[j], &n);
+    int rc = cell_generic(c, ch, line, row, j, t, n);
+    if (rc)
+      return rc;
+  }
+  *ppos = r.pos;
+  *pline = r.line;
+  return KEEL_OK;
+}
+
+/* Parses one chunk; results in ch (never touches another chunk). */
+static void parse_chunk(const csv_ctx *c, csv_chunk *ch, csvp_field *fields)
+{
+  const char *b = c->buf;
+  size_t pos = ch->begin, line = ch->line, row = ch->row0, end = ch->end;
+  ch->rc = KEEL_OK;
+  ch->mismatch = 0;
   for (;;) {
-    size_t nf, line;
-    csvp_where w = {0, 0};
-    int st = csvp_next_record(&r, c->fields, c->n_cols, &nf, &line, &w);
-    if (st == CSVP_END)
+    while (pos < end) { /* empty lines */
+      if (b[pos] == '\n') {
+        pos++;
+      } else if (b[pos] == '\r' && pos + 1 < c->len && b[pos + 1] == '\n') {
+        pos += 2;
+      } else {
+        break;
+      }
+      line++;
+    }
+    if (pos >= end)
       break;
-    if (st < 0)
-      return tok_fail(c, st, &w);
-    if (nf != c->n_cols)
-      return h->fail(c->err, KEEL_EDATA, "%s:%zu: data row %zu has %zu "
-                     "field%s, expected %zu (ragged row)", c->file, line,
-                     row + 1, nf, nf == 1 ? "" : "s", c->n_cols);
-    if (row >= c->cap_rows) /* cannot happen: rows <= newlines + 1 */
-      return h->fail(c->err, KEEL_EDATA, "%s: row count bound exceeded",
-                     c->file);
-    for (size_t j = 0; j < c->n_cols; j++) {
-      int rc = infer_cell(c, line, row, j);
-      if (rc)
-        return rc;
+    if (row - ch->row0 >= ch->n_pred) {
+      ch->mismatch = 1;
+      break;
+    }
+    size_t next = pos;
+    if (fast_record(c, ch, line, row, &next)) {
+      pos = next;
+      line++;
+    } else {
+      int rc = slow_record(c, ch, fields, row, &pos, &line);
+      if (rc) {
+        ch->rc = rc;
+        break;
+      }
     }
     row++;
   }
+  ch->n_rows = row - ch->row0;
+  ch->stop = pos;
+  ch->stop_line = line;
+  if (!ch->rc && (pos != end || ch->n_rows != ch->n_pred ||
+                  line != ch->line + ch->n_nl))
+    ch->mismatch = 1;
+}
+
+static int max_threads(void)
+{
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+/* Cuts the data into chunks at record starts and counts their records
+ * and lines; c->n_rows is the total (exact for every file the reader
+ * accepts). */
+static int plan_chunks(csv_ctx *c)
+{
+  const keel_host *h = c->host;
+  size_t body = c->len - c->data_pos;
+  size_t k = (size_t)max_threads() * CSV_CHUNKS_PER_THREAD;
+  if (k > body / CSV_CHUNK_MIN)
+    k = body / CSV_CHUNK_MIN;
+  if (k > CSV_CHUNK_STATE_MAX / c->n_cols)
+    k = CSV_CHUNK_STATE_MAX / c->n_cols;
+  if (k < 1)
+    k = 1;
+  c->n_chunks = k;
+  c->chunks = calloc(k, sizeof *c->chunks);
+  c->chunk_state = malloc(k * 3 * c->n_cols);
+  size_t *quotes = calloc(k, sizeof *quotes);
+  if (!c->chunks || !c->chunk_state || !quotes) {
+    free(quotes);
+    return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+  }
+  /* raw cut points, then the quote parity before each */
+  for (size_t i = 0; i < k; i++)
+    c->chunks[i].begin = c->data_pos + body / k * i;
+  const long nk = (long)k;
+#pragma omp parallel for schedule(static)
+  for (long i = 0; i < nk; i++) {
+    size_t e = i + 1 < nk ? c->chunks[i + 1].begin : c->len;
+    quotes[i] = csvp_count_quotes(c->buf, c->chunks[i].begin, e);
+  }
+  int odd = 0;
+  for (size_t i = 0; i < k; i++) {
+    size_t q = quotes[i];
+    quotes[i] = (size_t)odd; /* now: the parity before the cut */
+    odd ^= (int)(q & 1);
+  }
+#pragma omp parallel for schedule(static)
+  for (long i = 1; i < nk; i++)
+    c->chunks[i].begin = csvp_record_start_after(
+        c->buf, c->len, c->chunks[i].begin, (int)quotes[i]);
+  free(quotes);
+  for (size_t i = 1; i < k; i++)
+    if (c->chunks[i].begin < c->chunks[i - 1].begin)
+      c->chunks[i].begin = c->chunks[i - 1].begin;
+  for (size_t i = 0; i < k; i++)
+    c->chunks[i].end = i + 1 < k ? c->chunks[i + 1].begin : c->len;
+#pragma omp parallel for schedule(static)
+  for (long i = 0; i < nk; i++)
+    csvp_count_records(c->buf, c->len, c->chunks[i].begin, c->chunks[i].end,
+                       &c->chunks[i].n_pred, &c->chunks[i].n_nl);
+  size_t row = 0, line = c->data_line;
+  for (size_t i = 0; i < k; i++) {
+    csv_chunk *ch = &c->chunks[i];
+    ch->row0 = row;
+    ch->line = line;
+    row += ch->n_pred;
+    line += ch->n_nl;
+    ch->kind = c->chunk_state + i * 3 * c->n_cols;
+    ch->nonfinite = ch->kind + c->n_cols;
+    ch->any_missing = ch->nonfinite + c->n_cols;
+    for (size_t j = 0; j < c->n_cols; j++) {
+      ch->kind[j] = (uint8_t)c->cols[j].kind;
+      ch->nonfinite[j] = 0;
+      ch->any_missing[j] = 0;
+    }
+  }
   c->n_rows = row;
-  if (row == 0)
+  return KEEL_OK;
+}
+
+/* read(): the value table, one NUMERIC column per column that is not
+ * declared text or categorical, with the exact row count; other columns
+ * get their own missing mask. */
+static int alloc_values(csv_ctx *c)
+{
+  const keel_host *h = c->host;
+  size_t n = c->n_rows ? c->n_rows : 1;
+  if (!(c->t0 = h->table_new(c->n_rows)))
+    return h->fail(c->err, KEEL_ENOMEM, "%s: out of memory (%zu rows)",
+                   c->file, c->n_rows);
+  for (size_t j = 0; j < c->n_cols; j++) {
+    csv_col *col = &c->cols[j];
+    if (col->kind == K_STR) {
+      if (!(col->own_miss = calloc(n, 1)))
+        return h->fail(c->err, KEEL_ENOMEM, "%s: out of memory (%zu rows)",
+                       c->file, c->n_rows);
+      col->miss = col->own_miss;
+      continue;
+    }
+    col->t0_index = c->t0->n_cols;
+    if (!h->table_add(c->t0, col->name, KEEL_COL_NUMERIC, NULL, 0, c->err))
+      return c->err && c->err->code ? c->err->code : KEEL_ENOMEM;
+  }
+  for (size_t j = 0; j < c->n_cols; j++) {
+    csv_col *col = &c->cols[j];
+    if (col->t0_index != SIZE_MAX) {
+      col->num = c->t0->cols[col->t0_index].num;
+      col->miss = c->t0->cols[col->t0_index].missing;
+    }
+  }
+  return KEEL_OK;
+}
+
+/* After a chunk's parse ran past its prediction (a malformed file): the
+ * sequential reader's first error from there on. */
+static int continue_serial(csv_ctx *c, const csv_chunk *from)
+{
+  const keel_host *h = c->host;
+  csv_chunk ch;
+  memset(&ch, 0, sizeof ch);
+  ch.begin = from->stop;
+  ch.end = c->len;
+  ch.line = from->stop_line;
+  ch.row0 = from->row0 + from->n_rows;
+  ch.n_pred = SIZE_MAX;
+  ch.store = 0;
+  uint8_t *state = malloc(3 * c->n_cols);
+  csvp_field *fields = malloc(c->n_cols * sizeof *fields);
+  if (!state || !fields) {
+    free(state);
+    free(fields);
+    return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+  }
+  ch.kind = state;
+  ch.nonfinite = state + c->n_cols;
+  ch.any_missing = state + 2 * c->n_cols;
+  for (size_t j = 0; j < c->n_cols; j++) {
+    ch.kind[j] = (uint8_t)c->cols[j].kind;
+    ch.nonfinite[j] = ch.any_missing[j] = 0;
+  }
+  parse_chunk(c, &ch, fields);
+  free(state);
+  free(fields);
+  if (ch.rc) {
+    *c->err = ch.err;
+    return ch.rc;
+  }
+  /* a file whose record starts the quote parity mispredicts always has a
+   * tokenizer error; reaching here would be a bug in csv_parse.c */
+  return h->fail(c->err, KEEL_EDATA, "%s: internal error: the records of "
+                 "the parallel reader disagree with the file (please "
+                 "report)", c->file);
+}
+
+static int merge_kind(int a, int b)
+{
+  if (a == b || b == K_NONE)
+    return a;
+  if (a == K_NONE)
+    return b;
+  return K_STR;
+}
+
+/* Pass 1 over all chunks in parallel, then the first error in file order
+ * and the merged inference state. */
+static int infer_pass(csv_ctx *c, int store)
+{
+  const keel_host *h = c->host;
+  const long nk = (long)c->n_chunks;
+  int oom = 0;
+  for (size_t i = 0; i < c->n_chunks; i++)
+    c->chunks[i].store = store;
+#pragma omp parallel reduction(| : oom)
+  {
+    csvp_field *fields = malloc(c->n_cols * sizeof *fields);
+    if (!fields)
+      oom = 1;
+#pragma omp for schedule(dynamic, 1)
+    for (long i = 0; i < nk; i++)
+      if (fields)
+        parse_chunk(c, &c->chunks[i], fields);
+    free(fields);
+  }
+  if (oom)
+    return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+  for (size_t i = 0; i < c->n_chunks; i++) {
+    csv_chunk *ch = &c->chunks[i];
+    if (ch->rc) {
+      *c->err = ch->err;
+      return ch->rc;
+    }
+    if (ch->mismatch)
+      return continue_serial(c, ch);
+  }
+  if (c->n_rows == 0)
     return h->fail(c->err, KEEL_EDATA, "%s: has a header but no data rows",
                    c->file);
+  for (size_t j = 0; j < c->n_cols; j++) {
+    csv_col *col = &c->cols[j];
+    for (size_t i = 0; i < c->n_chunks; i++) {
+      const csv_chunk *ch = &c->chunks[i];
+      col->kind = merge_kind(col->kind, ch->kind[j]);
+      col->nonfinite |= ch->nonfinite[j];
+      col->any_missing |= ch->any_missing[j];
+    }
+  }
   return KEEL_OK;
 }
 
@@ -426,7 +821,7 @@ static uint32_t final_flags(const csv_col *col)
 }
 
 static int scan(csv_ctx *c, const keel_host *host, const keel_value *params,
-                keel_error *err)
+                keel_error *err, int store)
 {
   memset(c, 0, sizeof *c);
   c->host = host;
@@ -434,16 +829,19 @@ static int scan(csv_ctx *c, const keel_host *host, const keel_value *params,
   c->err = err;
   c->delim = params[P_DELIMITER].i == 1 ? ';'
              : params[P_DELIMITER].i == 2 ? '\t' : ',';
-  c->file = NULL;
   int rc = load_file(c);
   if (!rc)
-    rc = need_scratch(c);
+    rc = setup_tables(c);
   if (!rc)
     rc = read_header(c);
   if (!rc)
     rc = apply_declared(c);
   if (!rc)
-    rc = infer_pass(c);
+    rc = plan_chunks(c);
+  if (!rc && store)
+    rc = alloc_values(c);
+  if (!rc)
+    rc = infer_pass(c, store);
   return rc;
 }
 
@@ -451,7 +849,7 @@ static int csv_schema(const keel_host *host, const keel_value *params,
                       keel_schema *out, keel_error *err)
 {
   csv_ctx c;
-  int rc = scan(&c, host, params, err);
+  int rc = scan(&c, host, params, err, 0);
   for (size_t j = 0; !rc && j < c.n_cols; j++)
     rc = host->schema_add(out, c.cols[j].name, final_type(&c.cols[j]),
                           final_flags(&c.cols[j]), err);
@@ -459,7 +857,31 @@ static int csv_schema(const keel_host *host, const keel_value *params,
   return rc;
 }
 
-/* Pass 2: collects the cell strings of categorical and text columns. */
+/* Pass 2 of one chunk: the cell strings of categorical and text columns;
+ * escaped fields are unescaped into the scratch buffer at their offset. */
+static int strings_chunk(const csv_ctx *c, csv_chunk *ch, csvp_field *fields)
+{
+  csvp_reader r;
+  csvp_init(&r, c->buf, c->len, c->delim);
+  r.pos = ch->begin;
+  r.line = ch->line;
+  for (size_t row = ch->row0; row < ch->row0 + ch->n_rows; row++) {
+    size_t nf, line;
+    csvp_where w = {0, 0};
+    int st = csvp_next_record(&r, fields, c->n_cols, &nf, &line, &w);
+    if (st != CSVP_OK || nf != c->n_cols)
+      return c->host->fail(&ch->err, KEEL_EDATA, "%s: changed while reading",
+                           c->file);
+    for (size_t j = 0; j < c->n_cols; j++) {
+      const csv_col *col = &c->cols[j];
+      if (!col->sp || col->miss[row])
+        continue;
+      col->sp[row] = field_text(c, &fields[j], &col->sl[row]);
+    }
+  }
+  return KEEL_OK;
+}
+
 static int string_pass(csv_ctx *c)
 {
   const keel_host *h = c->host;
@@ -470,42 +892,33 @@ static int string_pass(csv_ctx *c)
         final_type(col) != KEEL_COL_TEXT)
       continue;
     n_str++;
-    col->sp = calloc(c->n_rows ? c->n_rows : 1, sizeof *col->sp);
-    col->sl = calloc(c->n_rows ? c->n_rows : 1, sizeof *col->sl);
+    col->sp = calloc(c->n_rows, sizeof *col->sp);
+    col->sl = calloc(c->n_rows, sizeof *col->sl);
     if (!col->sp || !col->sl)
       return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
   }
   if (n_str == 0)
     return KEEL_OK;
-  csvp_reader r;
-  csvp_init(&r, c->buf, c->len, c->delim);
-  r.pos = c->data_pos;
-  r.line = c->data_line;
-  for (size_t row = 0; row < c->n_rows; row++) {
-    size_t nf, line;
-    csvp_where w = {0, 0};
-    int st = csvp_next_record(&r, c->fields, c->n_cols, &nf, &line, &w);
-    if (st != CSVP_OK || nf != c->n_cols)
-      return h->fail(c->err, KEEL_EDATA, "%s: changed while reading", c->file);
-    for (size_t j = 0; j < c->n_cols; j++) {
-      csv_col *col = &c->cols[j];
-      if (!col->sp || col->miss[row])
-        continue;
-      const csvp_field *f = &c->fields[j];
-      if (!f->escaped) {
-        col->sp[row] = f->p;
-        col->sl[row] = f->len;
-        continue;
-      }
-      if (!c->arena && !(c->arena = malloc(c->len + 1)))
-        return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
-      char *dst = c->arena + c->arena_used;
-      size_t n = csvp_unescape(f, dst);
-      c->arena_used += n;
-      col->sp[row] = dst;
-      col->sl[row] = n;
-    }
+  const long nk = (long)c->n_chunks;
+  int oom = 0;
+#pragma omp parallel reduction(| : oom)
+  {
+    csvp_field *fields = malloc(c->n_cols * sizeof *fields);
+    if (!fields)
+      oom = 1;
+#pragma omp for schedule(dynamic, 1)
+    for (long i = 0; i < nk; i++)
+      c->chunks[i].rc =
+          fields ? strings_chunk(c, &c->chunks[i], fields) : KEEL_ENOMEM;
+    free(fields);
   }
+  if (oom)
+    return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+  for (size_t i = 0; i < c->n_chunks; i++)
+    if (c->chunks[i].rc) {
+      *c->err = c->chunks[i].err;
+      return c->chunks[i].rc;
+    }
   return KEEL_OK;
 }
 
@@ -621,11 +1034,15 @@ static int add_column(csv_ctx *c, keel_table *t, size_t j)
   keel_col_type type = final_type(col);
   if (type == KEEL_COL_CATEGORICAL)
     return add_categorical(c, t, j);
+  if (type == KEEL_COL_NUMERIC) {
+    if (!h->table_copy_column(t, &c->t0->cols[col->t0_index], c->err))
+      return c->err && c->err->code ? c->err->code : KEEL_ENOMEM;
+    return KEEL_OK;
+  }
   keel_column *kc = h->table_add(t, col->name, type, NULL, 0, c->err);
   if (!kc)
     return c->err && c->err->code ? c->err->code : KEEL_ENOMEM;
-  if (c->n_rows)
-    memcpy(kc->missing, col->miss, c->n_rows);
+  memcpy(kc->missing, col->miss, c->n_rows);
   if (type == KEEL_COL_TEXT) {
     for (size_t r = 0; r < c->n_rows; r++) {
       if (col->miss[r])
@@ -636,8 +1053,7 @@ static int add_column(csv_ctx *c, keel_table *t, size_t j)
     }
     return KEEL_OK;
   }
-  for (size_t r = 0; r < c->n_rows; r++)
-    kc->num[r] = col->miss[r] ? 0.0 : col->num[r];
+  memcpy(kc->num, col->num, c->n_rows * sizeof *kc->num); /* DATE */
   return KEEL_OK;
 }
 
@@ -647,7 +1063,17 @@ static int csv_read(const keel_host *host, const keel_value *params,
   csv_ctx c;
   keel_table *t = NULL;
   *out = NULL;
-  int rc = scan(&c, host, params, err);
+  int rc = scan(&c, host, params, err, 1);
+  int all_numeric = 1;
+  for (size_t j = 0; !rc && j < c.n_cols; j++)
+    all_numeric &= final_type(&c.cols[j]) == KEEL_COL_NUMERIC;
+  if (!rc && all_numeric) {
+    /* the value table is the result: no copy */
+    *out = c.t0;
+    c.t0 = NULL;
+    ctx_free(&c);
+    return KEEL_OK;
+  }
   if (!rc)
     rc = string_pass(&c);
   if (!rc && !(t = host->table_new(c.n_rows)))
@@ -673,7 +1099,7 @@ static const keel_source_api csv_api = {
 static const keel_plugin csv_plugin = {
     KEEL_PLUGIN_HEADER(KEEL_KIND_SOURCE),
     .name = "csv",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .summary = "CSV file (RFC 4180, optional gzip) with typed columns",
     .license = "MIT",
     .params = csv_params,

@@ -180,7 +180,104 @@ const char *csvp_strerror(int status)
   }
 }
 
-/* ---- numbers ---------------------------------------------------------- */
+/* ---- record boundaries (for splitting a buffer into chunks) ---------- */
+
+
+size_t csvp_count_quotes(const char *buf, size_t begin, size_t end)
+{
+  size_t n = 0;
+  const char *p = buf + begin, *e = buf + end;
+  while (p < e && (p = memchr(p, '"', (size_t)(e - p))) != NULL) {
+    n++;
+    p++;
+  }
+  return n;
+}
+
+size_t csvp_record_start_after(const char *buf, size_t len, size_t from,
+                               int odd)
+{
+  if (from >= len)
+    return len;
+  if (!odd) {
+    const char *nl = memchr(buf + from, '\n', len - from);
+    if (!nl)
+      return len;
+    if (!memchr(buf + from, '"', (size_t)(nl - (buf + from))))
+      return (size_t)(nl - buf) + 1;
+  }
+  for (size_t i = from; i < len; i++) {
+    if (buf[i] == '"')
+      odd ^= 1;
+    else if (buf[i] == '\n' && !odd)
+      return i + 1;
+  }
+  return len;
+}
+
+void csvp_count_records(const char *buf, size_t len, size_t begin,
+                        size_t end, size_t *records, size_t *newlines)
+{
+  size_t pos = begin, n = 0, nl = 0;
+  int quotes = memchr(buf + begin, '"', end - begin) != NULL;
+  while (pos < end) {
+    /* at a record start: empty lines are skipped, as csvp_next_record does */
+    if (buf[pos] == '\n') {
+      pos++;
+      nl++;
+      continue;
+    }
+    if (is_crlf(buf, len, pos)) {
+      pos += 2;
+      nl++;
+      continue;
+    }
+    n++;
+    if (!quotes) {
+      const char *q = memchr(buf + pos, '\n', end - pos);
+      if (!q)
+        break;
+      pos = (size_t)(q - buf) + 1;
+      nl++;
+      continue;
+    }
+    int odd = 0;
+    for (; pos < end; pos++) {
+      if (buf[pos] == '"') {
+        odd ^= 1;
+      } else if (buf[pos] == '\n') {
+        nl++;
+        if (!odd) {
+          pos++;
+          break;
+        }
+      }
+    }
+  }
+  *records = n;
+  *newlines = nl;
+}
+
+/* ---- numbers ----------------------------------------------------------
+ *
+ * Decimal to double, correctly rounded (so equal to glibc's strtod) in
+ * three steps, each exact or refusing:
+ *  1. Clinger: up to 2^53 and |exp10| <= 22, one IEEE multiply or divide
+ *     of two exact doubles is the correctly rounded result.
+ *  2. A 128-bit approximation T of 5^q (csv_pow5.h, |error| < 1) times the
+ *     normalised 64-bit mantissa w gives the value's leading bits with an
+ *     absolute error below w < 2^64 in a 192-bit product. When the bits
+ *     below the rounding position are at least 2^64 away from a halfway
+ *     point, every value within the error rounds the same way, so the
+ *     rounding is decided exactly.
+ *     Mantissas longer than 19 digits are truncated to m; the value lies in
+ *     [m, m+1) * 10^q and is accepted when both ends round the same.
+ *  3. Everything else (ties and near-ties, subnormal results, overflow,
+ *     exponents outside the table): strtod on a NUL-terminated copy. */
+
+#include "csv_pow5.h"
+
+__extension__ typedef unsigned __int128 csvp_u128;
 
 static const double pow10_exact[23] = {
     1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -248,79 +345,197 @@ static int parse_slow(const char *p, size_t len, double *out)
   return rc;
 }
 
-int csvp_parse_double(const char *p, size_t len, double *out)
+/* Step 2 for w * 10^q, w > 0: the bits of the positive double, or 0 when
+ * the rounding cannot be decided here (or the result is subnormal or
+ * overflows). */
+static uint64_t round_w_pow10(uint64_t w, long q)
 {
-  size_t i = 0;
-  int neg = 0, dropped = 0, nd = 0;
-  uint64_t m = 0;
-  long exp10 = 0;
-  size_t digits = 0;
-  if (len == 0)
-    return CSVP_NUM_BAD;
-  if (p[0] == '+' || p[0] == '-') {
-    neg = p[0] == '-';
-    i = 1;
+  if (q < CSVP_POW5_MIN || q > CSVP_POW5_MAX)
+    return 0;
+  const uint64_t *t = csvp_pow5_t[q - CSVP_POW5_MIN];
+  int lz = __builtin_clzll(w);
+  w <<= lz;
+  /* P = w * T as three limbs p2:p1:p0 (p0 is not needed) */
+  csvp_u128 lo = (csvp_u128)w * t[1];
+  csvp_u128 hi = (csvp_u128)w * t[0];
+  uint64_t p1 = (uint64_t)hi + (uint64_t)(lo >> 64);
+  uint64_t p2 = (uint64_t)(hi >> 64) + (p1 < (uint64_t)hi);
+  /* P is in [2^190, 2^192): its top bit is 191 or 190. Keep 54 bits (53
+   * and the rounding bit); the 128 + r bits below decide the rounding. */
+  int top = (int)(p2 >> 63);
+  int r = 9 + top;
+  uint64_t mask = (UINT64_C(1) << r) - 1, below = p2 & mask;
+  uint64_t m54 = p2 >> r;
+  /* Within 2^64 of a multiple of the rounding bit's weight: an odd
+   * multiple is a halfway point (undecided); an even one is a double,
+   * which every value that close rounds to. */
+  if (below == 0 && p1 == 0 && (m54 & 1))
+    return 0;
+  if (below == mask && p1 == UINT64_MAX && !(m54 & 1))
+    return 0;
+  uint64_t m53 = (m54 + 1) >> 1; /* the rounding bit decides (no tie) */
+  /* value = m53 * 2^e with e = (190 + top) - 52 + S(q) + q - lz */
+  long e = 138 + top + csvp_pow5_s[q - CSVP_POW5_MIN] + q - lz;
+  long biased = e + 52 + 1023;
+  if (biased <= 0)
+    return 0; /* subnormal: rounds at another position */
+  if (m53 == (UINT64_C(1) << 53)) {
+    m53 >>= 1;
+    biased++;
   }
-  for (; i < len && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
-    unsigned d = (unsigned)(p[i] - '0');
-    if (m == 0 && d == 0)
+  if (biased >= 2047)
+    return 0; /* overflow: strtod reports it */
+  return ((uint64_t)biased << 52) | (m53 & ((UINT64_C(1) << 52) - 1));
+}
+
+/* Eight ASCII digits at p (first digit in the lowest byte): 1 if all are
+ * digits, their value in *v. */
+static inline int eight_digits(const char *p, uint64_t *v)
+{
+  uint64_t x;
+  memcpy(&x, p, sizeof x);
+  /* every byte 0x30..0x39: high nibble 3, and adding 6 keeps it 3 */
+  if ((x & UINT64_C(0xF0F0F0F0F0F0F0F0)) != UINT64_C(0x3030303030303030) ||
+      ((x + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) !=
+          UINT64_C(0x3030303030303030))
+    return 0;
+  x -= UINT64_C(0x3030303030303030);
+  /* pairs: byte 2i = 10 * d[2i] + d[2i+1] */
+  x = x * 10 + (x >> 8);
+  x &= UINT64_C(0x00FF00FF00FF00FF);
+  /* quads: 16-bit lane 2i = 100 * pair[2i] + pair[2i+1] */
+  x = x * 100 + (x >> 16);
+  x &= UINT64_C(0x0000FFFF0000FFFF);
+  *v = (x & 0xFFFFFFFFu) * 10000 + (x >> 32);
+  return 1;
+}
+
+/* Accumulates the digits at s into *m (modulo 2^64); returns the end. */
+static inline const char *read_digits(const char *s, const char *end, uint64_t *m)
+{
+  uint64_t acc = *m, v;
+  while (end - s >= 8 && eight_digits(s, &v)) {
+    acc = acc * 100000000u + v;
+    s += 8;
+  }
+  while (s < end && (unsigned)(*s - '0') < 10) {
+    acc = acc * 10 + (unsigned)(*s - '0');
+    s++;
+  }
+  *m = acc;
+  return s;
+}
+
+/* More than 19 significant digits, from `first` (the first non-zero
+ * digit) to `stop`, skipping the point: the first 19 as an integer in *m;
+ * *dropped when a non-zero digit was left out. The value is then in
+ * [m, m+1) * 10^(exp10 + nd - 19). */
+static void truncate_digits(const char *first, const char *stop,
+                            const char *point, uint64_t *m, int *dropped)
+{
+  uint64_t acc = 0;
+  int nd = 0, d = 0;
+  const char *s = first;
+  for (; s < stop && nd < 19; s++) {
+    if (s == point)
       continue;
-    if (nd < 19) {
-      m = m * 10 + d;
-      nd++;
-    } else {
-      exp10++;
-      dropped |= d != 0;
-    }
+    acc = acc * 10 + (unsigned)(*s - '0');
+    nd++;
   }
-  if (i < len && p[i] == '.') {
-    for (i++; i < len && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
-      unsigned d = (unsigned)(p[i] - '0');
-      if (m == 0 && d == 0) {
-        exp10--;
-      } else if (nd < 19) {
-        m = m * 10 + d;
-        nd++;
-        exp10--;
-      } else {
-        dropped |= d != 0;
-      }
-    }
+  for (; s < stop; s++)
+    d |= s != point && *s != '0';
+  *m = acc;
+  *dropped = d;
+}
+
+int csvp_scan_number(const char *p, const char *end, double *out,
+                     const char **stop)
+{
+  const char *s = p, *point = NULL, *first;
+  int neg = 0, dropped = 0;
+  uint64_t m = 0;
+  long exp10 = 0, nd;
+  *stop = p;
+  if (s < end && (*s == '+' || *s == '-')) {
+    neg = *s == '-';
+    s++;
   }
-  if (digits == 0)
-    return parse_nonfinite(p, len, out);
-  if (i < len && (p[i] == 'e' || p[i] == 'E')) {
+  const char *digits_start = s;
+  while (s < end && *s == '0')
+    s++;
+  first = s; /* the first significant digit, when the integer part has one */
+  s = read_digits(s, end, &m);
+  nd = s - first;
+  int any = s > digits_start;
+  if (s < end && *s == '.') {
+    point = s++;
+    const char *frac = s, *sig = s;
+    if (nd == 0) { /* zeros after the point only scale the value */
+      while (s < end && *s == '0')
+        s++;
+      first = sig = s;
+    }
+    s = read_digits(s, end, &m);
+    nd += s - sig;
+    exp10 = -(long)(s - frac);
+    any |= s > frac;
+  }
+  if (!any)
+    return CSVP_NUM_BAD;
+  const char *mant_end = s;
+  if (s < end && (*s == 'e' || *s == 'E')) {
     int eneg = 0;
     long e = 0;
-    size_t edigits = 0;
-    i++;
-    if (i < len && (p[i] == '+' || p[i] == '-')) {
-      eneg = p[i] == '-';
-      i++;
+    const char *ed;
+    s++;
+    if (s < end && (*s == '+' || *s == '-')) {
+      eneg = *s == '-';
+      s++;
     }
-    for (; i < len && p[i] >= '0' && p[i] <= '9'; i++, edigits++)
+    for (ed = s; s < end && (unsigned)(*s - '0') < 10; s++)
       if (e < 100000000L)
-        e = e * 10 + (p[i] - '0');
-    if (edigits == 0)
+        e = e * 10 + (*s - '0');
+    if (s == ed)
       return CSVP_NUM_BAD;
     exp10 += eneg ? -e : e;
   }
-  if (i != len)
-    return CSVP_NUM_BAD;
+  *stop = s;
+  if (nd > 19) { /* m wrapped: keep 19 digits, remember the rest */
+    truncate_digits(first, mant_end, point, &m, &dropped);
+    exp10 += nd - 19;
+  }
   if (m == 0) {
     *out = neg ? -0.0 : 0.0;
     return CSVP_NUM_OK;
   }
-  /* Clinger's fast path: m and 10^|e| are exact doubles, so one IEEE
-   * multiply or divide gives the correctly rounded result, which is what
-   * a correct strtod returns. */
   if (!dropped && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
     double d = (double)m;
     d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
     *out = neg ? -d : d;
     return CSVP_NUM_OK;
   }
-  return parse_slow(p, len, out);
+  uint64_t bits = round_w_pow10(m, exp10);
+  if (bits && dropped && round_w_pow10(m + 1, exp10) != bits)
+    bits = 0;
+  if (bits) {
+    bits |= (uint64_t)neg << 63;
+    memcpy(out, &bits, sizeof *out);
+    return CSVP_NUM_OK;
+  }
+  return parse_slow(p, (size_t)(s - p), out);
+}
+
+int csvp_parse_double(const char *p, size_t len, double *out)
+{
+  const char *stop;
+  if (len == 0)
+    return CSVP_NUM_BAD;
+  int st = csvp_scan_number(p, p + len, out, &stop);
+  if (st == CSVP_NUM_BAD && stop == p)
+    return parse_nonfinite(p, len, out);
+  if (stop != p + len)
+    return CSVP_NUM_BAD;
+  return st;
 }
 
 /* ---- dates ------------------------------------------------------------ */

@@ -63,13 +63,39 @@ size_t csvp_unescape(const csvp_field *f, char *dst);
 /* Static text for a CSVP_E* code. */
 const char *csvp_strerror(int status);
 
+/* Splitting a buffer into chunks that start at record starts, so that
+ * chunks can be parsed independently. In a file csvp_next_record reads
+ * without error, a line feed ends a record exactly when an even number of
+ * quote bytes precede it since the data's start (quoted fields hold an
+ * even number once closed, unquoted fields none); for other files the
+ * chunks' parses disagree with these predictions, which the caller
+ * detects (csv.c).
+ *
+ * The number of '"' bytes in buf[begin, end). */
+size_t csvp_count_quotes(const char *buf, size_t begin, size_t end);
+
+/* The first position after a line feed at or after `from` that is preceded
+ * by an even number of quotes, given `odd` = the parity of the quotes
+ * before `from`; len when there is none. */
+size_t csvp_record_start_after(const char *buf, size_t len, size_t from,
+                               int odd);
+
+/* For a chunk buf[begin, end) that starts at a record start and ends at
+ * one (or at len): the records csvp_next_record would read there, and the
+ * line feeds in it. */
+void csvp_count_records(const char *buf, size_t len, size_t begin,
+                        size_t end, size_t *records, size_t *newlines);
+
 /* Strict number parsing. The accepted syntax is decimal only:
  *   [+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?
- * The value is always exactly what strtod gives for the same text: a fast
- * exact path (Clinger) for up to 19 digits and |exp10| <= 22, strtod for
- * the rest. Subnormal results (strtod's ERANGE on 1e-310) and underflow to
- * zero are valid numbers; overflow (1e999) is not. Besides, nan / inf /
- * infinity (any case, optional sign) are recognised as non-finite. */
+ * The value is always exactly what strtod gives for the same text
+ * (correctly rounded): Clinger's exact fast path, then an exact 128-bit
+ * power-of-five product whose rounding is accepted only when provably
+ * decided, and strtod for the rest (see csv_parse.c; test_csv_numbers.c
+ * compares with strtod bit for bit). Subnormal results (strtod's ERANGE
+ * on 1e-310) and underflow to zero are valid numbers; overflow (1e999) is
+ * not. Besides, nan / inf / infinity (any case, optional sign) are
+ * recognised as non-finite. */
 enum csvp_num_status {
   CSVP_NUM_OK = 0,        /* a finite double in *out */
   CSVP_NUM_NONFINITE = 1, /* NaN or +-Inf literal, value in *out */
@@ -77,6 +103,13 @@ enum csvp_num_status {
   CSVP_NUM_OVERFLOW = -2  /* a decimal whose magnitude exceeds DBL_MAX */
 };
 int csvp_parse_double(const char *p, size_t len, double *out);
+
+/* Reads the longest decimal number (the syntax above, no nan/inf) at the
+ * start of [p, end) and sets *stop after it (to p when there is none).
+ * Returns CSVP_NUM_OK, CSVP_NUM_OVERFLOW or CSVP_NUM_BAD; the caller
+ * checks that *stop is where the field ends. */
+int csvp_scan_number(const char *p, const char *end, double *out,
+                     const char **stop);
 
 /* Strict date: exactly YYYY-MM-DD (10 bytes) naming a valid proleptic
  * Gregorian date; *days gets the days since 1970-01-01. Returns 0 or -1. */
