@@ -175,6 +175,21 @@ static void test_threads_mlp(void)
   check_threads(&f);
 }
 
+/* A wide mlp with small chunks: the chunk gradients (12 x 7k floats)
+ * exceed the replicated-step limit, so 2 and 3 threads take the other
+ * path (parallel combination over blocks, step on one thread). */
+static void test_threads_wide_mlp(void)
+{
+  fixture f;
+  fixture_mlp(&f);
+  static const int64_t hidden[1] = {1000};
+  keel_value *mv = (keel_value *)f.s.model_values;
+  mv[pidx(f.s.model, "hidden")].n = 1;
+  mv[pidx(f.s.model, "hidden")].ints = hidden;
+  f.tv[KEEL_TRAIN_CHUNK_ROWS].i = 4;
+  check_threads(&f);
+}
+
 static void test_threads_regression(void)
 {
   fixture f;
@@ -336,12 +351,16 @@ static void test_divergence(void)
   ov[pidx(f.s.optimizer, "lr")].f = 1.0;
   keel_train_result r;
   keel_error err;
-  CU_ASSERT_EQUAL(run(&f, &r, &err), KEEL_EDIVERGED);
-  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "epoch 1, step 1"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "smaller learning rate"));
-  CU_ASSERT_EQUAL(r.epochs_run, 0);
-  CU_ASSERT_PTR_NOT_NULL(r.metrics_jsonl);
-  keel_train_result_free(&r);
+  /* every thread count stops at the same step with the same message */
+  for (int t = 1; t <= 3; t++) {
+    f.s.threads = t;
+    CU_ASSERT_EQUAL(run(&f, &r, &err), KEEL_EDIVERGED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "epoch 1, step 1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "smaller learning rate"));
+    CU_ASSERT_EQUAL(r.epochs_run, 0);
+    CU_ASSERT_PTR_NOT_NULL(r.metrics_jsonl);
+    keel_train_result_free(&r);
+  }
 }
 
 static void test_bad_configuration(void)
@@ -466,6 +485,8 @@ int main(void)
        test_resume_between_checkpoints},
       {"early stopping with patience", test_early_stopping},
       {"divergence names epoch and step", test_divergence},
+      {"1/2/3 threads, wide mlp (parallel combination)",
+       test_threads_wide_mlp},
       {"batch > split, task mismatches, bad labels", test_bad_configuration},
       {"corrupted and foreign checkpoints refused", test_bad_checkpoints},
       {NULL, NULL},
