@@ -10,7 +10,9 @@
 # PEERS_DIR   optional: the peer scripts (../shared/bench/peers); run only
 #             when /usr/bin/python3 can import torch
 # Env: REPS (default 5), THREADS (default "1 2"), PEERS_DATA (synth cache),
-#      PY (the python with torch; default /usr/bin/python3).
+#      PY (the python with torch; default /usr/bin/python3), SEAL (default
+#      1: also time what sealing adds to `keel run manifests/digits.ini`,
+#      bench_seal), TASKS (default "digits synth").
 set -euo pipefail
 build=${1:?usage: run_bench.sh BUILD_DIR DIGITS_CSV [PEERS_DIR]}
 digits=${2:?usage: run_bench.sh BUILD_DIR DIGITS_CSV [PEERS_DIR]}
@@ -19,16 +21,32 @@ reps=${REPS:-5}
 threads=${THREADS:-1 2}
 bench="$build/tests/bench/bench_train"
 plugins="$build/plugins-out"
+tasks=${TASKS:-digits synth}
+src=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 echo "env date=$(date -u +%Y-%m-%dT%H:%M:%SZ) cpus=$(nproc) loadavg=\"$(cut -d' ' -f1-3 /proc/loadavg)\"" | tee -a "$out"
-for t in $threads; do
-  "$bench" digits "$plugins" "$digits" --threads "$t" --reps "$reps" | tee -a "$out"
-done
-for t in $threads; do
-  "$bench" synth "$plugins" --threads "$t" --reps "$reps" | tee -a "$out"
-done
+load() { echo "env loadavg=\"$(cut -d' ' -f1-3 /proc/loadavg)\" $*" | tee -a "$out"; }
+case " $tasks " in *" digits "*)
+  for t in $threads; do
+    load "before keel digits threads=$t"
+    "$bench" digits "$plugins" "$digits" --threads "$t" --reps "$reps" | tee -a "$out"
+  done ;;
+esac
+case " $tasks " in *" synth "*)
+  for t in $threads; do
+    load "before keel synth threads=$t"
+    "$bench" synth "$plugins" --threads "$t" --reps "$reps" | tee -a "$out"
+  done ;;
+esac
+if [ "${SEAL:-1}" = 1 ] && [ -x "$build/tests/bench/bench_seal" ]; then
+  for t in $threads; do
+    load "before keel seal threads=$t"
+    "$build/tests/bench/bench_seal" "$plugins" "$src/manifests/digits.ini" \
+      --threads "$t" --reps "$reps" | tee -a "$out"
+  done
+fi
 
 py=${PY:-/usr/bin/python3}
 if [ -n "$peers" ] && "$py" -c 'import torch' 2>/dev/null; then
@@ -46,7 +64,10 @@ np.savez(os.path.join(os.environ["PEERS_DATA"], "synth.npz"), X=X, y=y)
 PY
   echo "env torch=$("$py" -c 'import torch; print(torch.__version__)')" | tee -a "$out"
   for task in digits_mlp synth_logreg; do
+    case "$task" in digits_mlp) k=digits ;; *) k=synth ;; esac
+    case " $tasks " in *" $k "*) ;; *) continue ;; esac
     for t in $threads; do
+      load "before torch $task threads=$t"
       (cd "$peers" && "$py" torch_peer.py --task "$task" --threads "$t" --reps "$reps") | tee -a "$out"
     done
   done
@@ -64,6 +85,10 @@ awk '
     rows[++n] = key; sps[key] = kv["samples_per_s"]; ts[key] = kv["train_s"]
     acc[key] = ("test_acc" in kv) ? kv["test_acc"] : "-"
     extra[key] = ("keel_over_mono" in kv) ? "keel/mono time " kv["keel_over_mono"] ", same bits " kv["same_weight_bits"] : ""
+    if ("seal_over_rest" in kv) {
+      ts[key] = kv["run_s"]; sps[key] = "-"
+      extra[key] = "seal " kv["seal_s"] " s = " kv["seal_over_rest"] " of the rest of the run"
+    }
   }
   END {
     print ""
