@@ -64,7 +64,7 @@ typedef struct mlp_model {
   size_t sum_hidden, max_width;
   int act, init;
   const mlp_kernels *k;             /* SSE2 or AVX2 build, same bits */
-  char names[2 * MLP_MAX_LAYERS][8];
+  char names[2 * MLP_MAX_LAYERS][24]; /* "W" or "b" and a size_t */
 } mlp_model;
 
 static const float GELU_C = 0.7978845608028654f; /* sqrt(2/pi) */
