@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -52,6 +53,13 @@ static double cpu_s(void)
   struct timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static long minor_faults(void)
+{
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -251,6 +259,7 @@ static int cmd_read(int argc, char **argv)
   double *t_cpu = calloc((size_t)reps, sizeof *t_cpu);
   uint64_t digest = 0;
   size_t rows = 0, cols = 0;
+  long faults = 0;
   for (int k = 0; k < reps; k++) {
     keel_host_context ctx;
     keel_host host;
@@ -258,10 +267,12 @@ static int cmd_read(int argc, char **argv)
     keel_host_bind(&host, &ctx);
     keel_table *t = NULL;
     keel_error err = {0};
+    long f0 = minor_faults();
     double t0 = now_s(), c0 = cpu_s();
     int rc = api->read(&host, v, &t, &err);
     t_read[k] = now_s() - t0;
     t_cpu[k] = cpu_s() - c0;
+    faults = minor_faults() - f0;
     if (rc != KEEL_OK) {
       fprintf(stderr, "bench_csv: read: %s\n", err.message);
       return 2;
@@ -284,9 +295,10 @@ static int cmd_read(int argc, char **argv)
          in = median(t_in, reps);
   printf("bench=csv threads=%d reps=%d file_mb=%.1f rows=%zu cols=%zu "
          "read_s=%.3f read_mb_s=%.1f sha256_mb_s=%.1f input_read_mb_s=%.1f "
-         "read_minus_sha_mb_s=%.1f read_cpu_s=%.3f table_digest=%016llx\n",
+         "read_minus_sha_mb_s=%.1f read_cpu_s=%.3f read_page_faults=%ld "
+         "table_digest=%016llx\n",
          omp_get_max_threads(), reps, mb, rows, cols, r, mb / r, mb / s,
-         mb / in, r > s ? mb / (r - s) : 0.0, median(t_cpu, reps),
+         mb / in, r > s ? mb / (r - s) : 0.0, median(t_cpu, reps), faults,
          (unsigned long long)digest);
   free(t_read);
   free(t_sha);

@@ -23,15 +23,19 @@
  * merge (the final type depends only on the set of cells). A chunk checks
  * that its parse ended exactly where the next chunk starts, after exactly
  * the predicted records: true for every file the sequential reader accepts.
- * The reported error is the first chunk's first error, or, when a chunk's
- * parse ran past its predicted end (only in malformed files), the first
- * error of a sequential parse from there. So the table and the error
- * message are the same for any thread count, and the same as one
- * sequential pass gives. Numbers go through a fused scan (field and
+ * The reported error is the first error of the first chunk that has one:
+ * every chunk before it parsed exactly as predicted, so it starts where a
+ * sequential pass would be, and its first error is the sequential one. If
+ * a chunk's parse disagreed with the prediction without an error (not
+ * possible when the file up to there is valid: quote parity then is the
+ * tokenizer's state; kept as a guard), a sequential pass from there finds
+ * the error. So the table and the error message are the same for any
+ * thread count, and the same as one sequential pass gives. Numbers go through a fused scan (field and
  * number in one loop); any record that is not plain numbers and empty
  * cells is re-read by the general tokenizer. */
 #include <keel/keel.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +133,7 @@ typedef struct csv_ctx {
   keel_error *err;
   char *file; /* the input's name for messages */
   char *buf;
-  size_t len;
+  size_t len, cap;
   char delim;
   size_t n_cols;
   csv_col *cols;
@@ -182,24 +186,24 @@ static int load_file(csv_ctx *c)
   if (rc)
     return rc;
   c->file = strdup(h->input_name(in));
-  size_t cap = 1u << 20;
-  c->buf = malloc(cap);
+  c->cap = 1u << 16;
+  c->buf = malloc(c->cap);
   if (!c->file || !c->buf) {
     h->input_close(in);
     return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
   }
   for (;;) {
-    if (c->len == cap) {
-      char *nb = realloc(c->buf, cap * 2);
+    if (c->len == c->cap) {
+      char *nb = c->cap <= SIZE_MAX / 2 ? realloc(c->buf, c->cap * 2) : NULL;
       if (!nb) {
         h->input_close(in);
         return h->fail(c->err, KEEL_ENOMEM, "%s: out of memory reading file",
                        c->file);
       }
       c->buf = nb;
-      cap *= 2;
+      c->cap *= 2;
     }
-    long got = h->input_read(in, c->buf + c->len, cap - c->len, c->err);
+    long got = h->input_read(in, c->buf + c->len, c->cap - c->len, c->err);
     if (got < 0) {
       h->input_close(in);
       return (int)got;
@@ -467,7 +471,7 @@ static int fast_record(const csv_ctx *c, csv_chunk *ch, size_t line,
         ch->any_missing[j] = 1;
       } else {
         double v;
-        if (csvp_scan_number(p, e, &v, &q) != CSVP_NUM_OK)
+        if (csvp_scan_number_fast(p, e, &v, &q) != CSVP_NUM_OK)
           return 0;
         if (q < e && *q != delim && *q != '\n' && *q != '\r')
           return 0;

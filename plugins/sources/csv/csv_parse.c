@@ -279,9 +279,6 @@ void csvp_count_records(const char *buf, size_t len, size_t begin,
 
 __extension__ typedef unsigned __int128 csvp_u128;
 
-static const double pow10_exact[23] = {
-    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 static int lower_eq(const char *p, size_t len, const char *word)
 {
@@ -345,10 +342,7 @@ static int parse_slow(const char *p, size_t len, double *out)
   return rc;
 }
 
-/* Step 2 for w * 10^q, w > 0: the bits of the positive double, or 0 when
- * the rounding cannot be decided here (or the result is subnormal or
- * overflows). */
-static uint64_t round_w_pow10(uint64_t w, long q)
+uint64_t csvp_round_pow10(uint64_t w, long q)
 {
   if (q < CSVP_POW5_MIN || q > CSVP_POW5_MAX)
     return 0;
@@ -386,44 +380,6 @@ static uint64_t round_w_pow10(uint64_t w, long q)
   if (biased >= 2047)
     return 0; /* overflow: strtod reports it */
   return ((uint64_t)biased << 52) | (m53 & ((UINT64_C(1) << 52) - 1));
-}
-
-/* Eight ASCII digits at p (first digit in the lowest byte): 1 if all are
- * digits, their value in *v. */
-static inline int eight_digits(const char *p, uint64_t *v)
-{
-  uint64_t x;
-  memcpy(&x, p, sizeof x);
-  /* every byte 0x30..0x39: high nibble 3, and adding 6 keeps it 3 */
-  if ((x & UINT64_C(0xF0F0F0F0F0F0F0F0)) != UINT64_C(0x3030303030303030) ||
-      ((x + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) !=
-          UINT64_C(0x3030303030303030))
-    return 0;
-  x -= UINT64_C(0x3030303030303030);
-  /* pairs: byte 2i = 10 * d[2i] + d[2i+1] */
-  x = x * 10 + (x >> 8);
-  x &= UINT64_C(0x00FF00FF00FF00FF);
-  /* quads: 16-bit lane 2i = 100 * pair[2i] + pair[2i+1] */
-  x = x * 100 + (x >> 16);
-  x &= UINT64_C(0x0000FFFF0000FFFF);
-  *v = (x & 0xFFFFFFFFu) * 10000 + (x >> 32);
-  return 1;
-}
-
-/* Accumulates the digits at s into *m (modulo 2^64); returns the end. */
-static inline const char *read_digits(const char *s, const char *end, uint64_t *m)
-{
-  uint64_t acc = *m, v;
-  while (end - s >= 8 && eight_digits(s, &v)) {
-    acc = acc * 100000000u + v;
-    s += 8;
-  }
-  while (s < end && (unsigned)(*s - '0') < 10) {
-    acc = acc * 10 + (unsigned)(*s - '0');
-    s++;
-  }
-  *m = acc;
-  return s;
 }
 
 /* More than 19 significant digits, from `first` (the first non-zero
@@ -464,7 +420,7 @@ int csvp_scan_number(const char *p, const char *end, double *out,
   while (s < end && *s == '0')
     s++;
   first = s; /* the first significant digit, when the integer part has one */
-  s = read_digits(s, end, &m);
+  s = csvp__digits(s, end, &m);
   nd = s - first;
   int any = s > digits_start;
   if (s < end && *s == '.') {
@@ -475,7 +431,7 @@ int csvp_scan_number(const char *p, const char *end, double *out,
         s++;
       first = sig = s;
     }
-    s = read_digits(s, end, &m);
+    s = csvp__digits(s, end, &m);
     nd += s - sig;
     exp10 = -(long)(s - frac);
     any |= s > frac;
@@ -510,12 +466,12 @@ int csvp_scan_number(const char *p, const char *end, double *out,
   }
   if (!dropped && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
     double d = (double)m;
-    d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
+    d = exp10 < 0 ? d / csvp__pow10_exact[-exp10] : d * csvp__pow10_exact[exp10];
     *out = neg ? -d : d;
     return CSVP_NUM_OK;
   }
-  uint64_t bits = round_w_pow10(m, exp10);
-  if (bits && dropped && round_w_pow10(m + 1, exp10) != bits)
+  uint64_t bits = csvp_round_pow10(m, exp10);
+  if (bits && dropped && csvp_round_pow10(m + 1, exp10) != bits)
     bits = 0;
   if (bits) {
     bits |= (uint64_t)neg << 63;
@@ -530,7 +486,7 @@ int csvp_parse_double(const char *p, size_t len, double *out)
   const char *stop;
   if (len == 0)
     return CSVP_NUM_BAD;
-  int st = csvp_scan_number(p, p + len, out, &stop);
+  int st = csvp_scan_number_fast(p, p + len, out, &stop);
   if (st == CSVP_NUM_BAD && stop == p)
     return parse_nonfinite(p, len, out);
   if (stop != p + len)

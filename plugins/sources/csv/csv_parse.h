@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* One field of a record: bytes [p, p+len) of the buffer. For a quoted
  * field p/len exclude the surrounding quotes; `escaped` says the content
@@ -110,6 +111,122 @@ int csvp_parse_double(const char *p, size_t len, double *out);
  * checks that *stop is where the field ends. */
 int csvp_scan_number(const char *p, const char *end, double *out,
                      const char **stop);
+
+/* The bits of the positive double nearest to w * 10^q (w > 0) when a
+ * 128-bit product decides the rounding exactly, else 0 (near a halfway
+ * point, subnormal, overflow, q out of the table): csv_parse.c. */
+uint64_t csvp_round_pow10(uint64_t w, long q);
+
+/* ---- the inline fast path of csvp_scan_number -------------------------
+ * The same contract and results as csvp_scan_number (which it calls for
+ * anything unusual: more than 19 digits, long exponents, undecided
+ * roundings), inlined into the reader's hot loop. */
+
+static const double csvp__pow10_exact[23] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static const uint64_t csvp__pow10_u64[9] = {
+    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+/* The value of eight digit values (0..9, one per byte, the most
+ * significant in the lowest byte). */
+static inline uint64_t csvp__value8(uint64_t a)
+{
+  a = a * 10 + (a >> 8); /* byte 2i: 10 d[2i] + d[2i+1], no carries */
+  a &= UINT64_C(0x00FF00FF00FF00FF);
+  a = a * 100 + (a >> 16); /* 16-bit lane 2i: four digits */
+  a &= UINT64_C(0x0000FFFF0000FFFF);
+  return (a & 0xFFFFFFFFu) * 10000 + (a >> 32);
+}
+
+/* Reads the run of digits at s, eight bytes at a time while 8 bytes are
+ * left: *m = *m * 10^k + their value (modulo 2^64). Returns s + k. */
+static inline const char *csvp__digits(const char *s, const char *end,
+                                       uint64_t *m)
+{
+  uint64_t acc = *m;
+  while (end - s >= 8) {
+    uint64_t x, a, nondigit;
+    memcpy(&x, s, sizeof x);
+    a = x ^ UINT64_C(0x3030303030303030); /* digits become 0..9 */
+    /* per byte: top bit set when the byte is >= 10 (no carry between
+     * bytes: 0x7f + 0x76 < 0x100) */
+    nondigit = (((a & UINT64_C(0x7F7F7F7F7F7F7F7F)) +
+                 UINT64_C(0x7676767676767676)) | a) &
+               UINT64_C(0x8080808080808080);
+    if (nondigit == 0) {
+      acc = acc * 100000000u + csvp__value8(a);
+      s += 8;
+      continue;
+    }
+    int k = __builtin_ctzll(nondigit) >> 3;
+    if (k) /* the k digits, shifted up so zeros lead */
+      acc = acc * csvp__pow10_u64[k] + csvp__value8(a << (64 - 8 * k));
+    *m = acc;
+    return s + k;
+  }
+  while (s < end && (unsigned)(*s - '0') < 10) {
+    acc = acc * 10 + (unsigned)(*s - '0');
+    s++;
+  }
+  *m = acc;
+  return s;
+}
+
+static inline int csvp_scan_number_fast(const char *p, const char *end,
+                                        double *out, const char **stop)
+{
+  const char *s = p;
+  int neg = 0;
+  uint64_t m = 0;
+  long exp10 = 0;
+  if (s < end && (*s == '-' || *s == '+')) {
+    neg = *s == '-';
+    s++;
+  }
+  const char *ds = s;
+  s = csvp__digits(s, end, &m);
+  long ndig = s - ds;
+  if (s < end && *s == '.') {
+    const char *f = ++s;
+    s = csvp__digits(s, end, &m);
+    exp10 = -(long)(s - f);
+    ndig += s - f;
+  }
+  if (ndig == 0 || ndig > 19)
+    return csvp_scan_number(p, end, out, stop);
+  if (s < end && (*s == 'e' || *s == 'E')) {
+    const char *e = s + 1, *ed;
+    int eneg = 0;
+    long ev = 0;
+    if (e < end && (*e == '+' || *e == '-')) {
+      eneg = *e == '-';
+      e++;
+    }
+    for (ed = e; e < end && (unsigned)(*e - '0') < 10 && e - ed < 5; e++)
+      ev = ev * 10 + (*e - '0');
+    if (e == ed || (e < end && (unsigned)(*e - '0') < 10))
+      return csvp_scan_number(p, end, out, stop);
+    exp10 += eneg ? -ev : ev;
+    s = e;
+  }
+  if (m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
+    double d = (double)m;
+    d = exp10 < 0 ? d / csvp__pow10_exact[-exp10]
+                  : d * csvp__pow10_exact[exp10];
+    *out = neg ? -d : d;
+    *stop = s;
+    return CSVP_NUM_OK;
+  }
+  uint64_t bits = m ? csvp_round_pow10(m, exp10) : 0;
+  if (m == 0 || bits == 0)
+    return csvp_scan_number(p, end, out, stop);
+  bits |= (uint64_t)neg << 63;
+  memcpy(out, &bits, sizeof *out);
+  *stop = s;
+  return CSVP_NUM_OK;
+}
 
 /* Strict date: exactly YYYY-MM-DD (10 bytes) naming a valid proleptic
  * Gregorian date; *days gets the days since 1970-01-01. Returns 0 or -1. */
