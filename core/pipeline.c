@@ -906,14 +906,27 @@ out:
 int keel_pipeline_prepare(const keel_run_config *cfg, const keel_host *host,
                           keel_prepared *out, keel_error *err)
 {
+  keel_stage_schemas schemas;
+  memset(out, 0, sizeof *out);
+  int rc = keel_pipeline_check(cfg, host, &schemas, err);
+  if (rc)
+    return rc;
+  return keel_pipeline_prepare_checked(cfg, host, &schemas, out, err);
+}
+
+int keel_pipeline_prepare_checked(const keel_run_config *cfg,
+                                  const keel_host *host,
+                                  keel_stage_schemas *checked,
+                                  keel_prepared *out, keel_error *err)
+{
   keel_prepared p;
   keel_table *parts[KEEL_SPLIT_N] = {NULL, NULL, NULL};
   char tag[128];
+  int rc = KEEL_OK;
   memset(&p, 0, sizeof p);
   memset(out, 0, sizeof *out);
-  int rc = keel_pipeline_check(cfg, host, &p.schemas, err);
-  if (rc)
-    return rc;
+  p.schemas = *checked; /* taken over: freed with p */
+  memset(checked, 0, sizeof *checked);
   p.task = cfg->task;
   if (!(p.label = strdup(p.schemas.label))) {
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");

@@ -95,6 +95,13 @@ int keel_pipeline_prepare(const keel_run_config *cfg, const keel_host *host,
                           keel_prepared *out, keel_error *err);
 
 void keel_prepared_free(keel_prepared *p);
+/* The same, for a caller that already ran keel_pipeline_check on cfg (so
+ * the source's schema scan is not done twice): takes over *checked (left
+ * emptied) whatever the outcome. */
+int keel_pipeline_prepare_checked(const keel_run_config *cfg,
+                                  const keel_host *host,
+                                  keel_stage_schemas *checked,
+                                  keel_prepared *out, keel_error *err);
 
 /* Applies the transforms of cfg with the given fitted states (one per
  * transform, e.g. reloaded with keel_state_from_json) to `features` (a

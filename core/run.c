@@ -120,6 +120,8 @@ typedef struct run_state {
   keel_train_result train;
   int trained;
   char *checkpoint_dir;
+  keel_stage_schemas schemas; /* from validation, handed to preparation */
+  int checked;
 } run_state;
 
 static int add_plugins(run_state *rs, keel_error *err)
@@ -393,7 +395,9 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
     out->exit_code = KEEL_EXIT_RUNTIME;
     goto done;
   }
-  rc = keel_pipeline_prepare(rs.cfg, &rs.host, &rs.prep, err);
+  rc = keel_pipeline_prepare_checked(rs.cfg, &rs.host, &rs.schemas, &rs.prep,
+                                     err);
+  rs.checked = 0; /* the schemas now belong to rs.prep */
   rs.prepared = rc == KEEL_OK;
   if (!rc && opt->until_transforms) {
     rc = until_transforms(&rs, out, err);
@@ -428,6 +432,8 @@ done:
     keel_train_result_free(&rs.train);
   if (rs.prepared)
     keel_prepared_free(&rs.prep);
+  if (rs.checked)
+    keel_stage_schemas_free(&rs.schemas);
   keel_bundle_builder_free(rs.bundle);
   free(rs.checkpoint_dir);
   if (rs.ctx.base_dir)
