@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +20,14 @@ static const char *const es_names[] = {"none", "loss",  "accuracy", "macro_f1",
 
 /* Weights per block of the parallel gradient combination. */
 #define COMBINE_BLOCK 2048
-/* Below this many chunk-gradient floats per batch the combination runs on
- * the thread that takes the optimizer step (one barrier less per batch). */
+/* Below this many chunk-gradient floats per batch (at several threads)
+ * the combination runs on the thread that takes the optimizer step, and
+ * batches are scheduled without barriers (train_epoch_claimed). */
 #define COMBINE_SERIAL_FLOATS 65536
 /* Per-thread and per-chunk buffers start 128 bytes apart at least, so two
  * threads never write to one cache line (or one adjacent-line pair). */
 #define PAD_FLOATS 32
 #define PAD_U64 16
-/* Weights per block of the replicated step's combination. */
-#define REPL_BLOCK 256
 
 /* -- a growable string ------------------------------------------------ */
 
@@ -120,20 +121,6 @@ combine_body(float *g, size_t gs, size_t n_chunks, size_t lo, size_t hi,
     out[j] = g[j] / rows;
 }
 
-/* The same tree and mean for the weights lo..hi (at most REPL_BLOCK),
- * leaving g untouched: the slices are copied to scratch (n_chunks x
- * REPL_BLOCK floats) first. Every thread of the replicated step runs it on
- * the shared chunk gradients. */
-static inline __attribute__((always_inline)) void
-combine_copy_body(const float *g, size_t gs, size_t n_chunks, size_t lo,
-                  size_t hi, float *out, float rows, float *scratch)
-{
-  size_t n = hi - lo;
-  for (size_t c = 0; c < n_chunks; c++)
-    memcpy(scratch + c * REPL_BLOCK, g + c * gs + lo, n * sizeof *g);
-  combine_body(scratch, REPL_BLOCK, n_chunks, 0, n, out + lo, rows);
-}
-
 /* 1 when every w[i] is finite: NaN or Inf times zero is NaN, and a sum of
  * zeros and NaNs is NaN in any order. */
 static inline __attribute__((always_inline)) int all_finite_body(
@@ -157,8 +144,6 @@ static inline __attribute__((always_inline)) int all_finite_body(
 typedef struct train_kernels {
   void (*combine)(float *g, size_t gs, size_t n_chunks, size_t lo, size_t hi,
                   float *out, float rows);
-  void (*combine_copy)(const float *g, size_t gs, size_t n_chunks, size_t lo,
-                       size_t hi, float *out, float rows, float *scratch);
   int (*all_finite)(const float *w, size_t n);
 } train_kernels;
 
@@ -168,20 +153,12 @@ static void combine_base(float *g, size_t gs, size_t n_chunks, size_t lo,
   combine_body(g, gs, n_chunks, lo, hi, out, rows);
 }
 
-static void combine_copy_base(const float *g, size_t gs, size_t n_chunks,
-                              size_t lo, size_t hi, float *out, float rows,
-                              float *scratch)
-{
-  combine_copy_body(g, gs, n_chunks, lo, hi, out, rows, scratch);
-}
-
 static int all_finite_base(const float *w, size_t n)
 {
   return all_finite_body(w, n);
 }
 
-static const train_kernels kernels_base = {combine_base, combine_copy_base,
-                                           all_finite_base};
+static const train_kernels kernels_base = {combine_base, all_finite_base};
 
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("avx2"))) static void
@@ -191,21 +168,13 @@ combine_avx2(float *g, size_t gs, size_t n_chunks, size_t lo, size_t hi,
   combine_body(g, gs, n_chunks, lo, hi, out, rows);
 }
 
-__attribute__((target("avx2"))) static void
-combine_copy_avx2(const float *g, size_t gs, size_t n_chunks, size_t lo,
-                  size_t hi, float *out, float rows, float *scratch)
-{
-  combine_copy_body(g, gs, n_chunks, lo, hi, out, rows, scratch);
-}
-
 __attribute__((target("avx2"))) static int all_finite_avx2(const float *w,
                                                             size_t n)
 {
   return all_finite_body(w, n);
 }
 
-static const train_kernels kernels_avx2 = {combine_avx2, combine_copy_avx2,
-                                           all_finite_avx2};
+static const train_kernels kernels_avx2 = {combine_avx2, all_finite_avx2};
 #endif
 
 static const train_kernels *select_kernels(void)
@@ -243,20 +212,13 @@ typedef struct trainer {
   size_t xs, ys, os, ws_floats, wss;
   uint64_t *conf; /* nt * conf_stride, K * K used */
   size_t conf_stride;
-  /* per-chunk results; two sets (batches alternate) when replicated */
-  float *grads; /* sets * max_chunks * gs */
+  /* per-chunk results */
+  float *grads; /* max_chunks * gs */
   size_t gs;
-  keel_metric_sums *csums; /* sets * max_chunks */
+  keel_metric_sums *csums;
   float *grad; /* combined gradient */
-  /* Replicated step (small models, several threads): every thread
-   * combines and steps its own copy of the weights and optimizer state
-   * (the same bits on all), so a batch needs one barrier. Threads 1..nt-1
-   * at (t - 1) * ws_/os_ stride; per-thread gradient, sums and scratch. */
-  int replicated;
-  float *rw, *ro, *rgrad, *rscratch;
-  size_t rws, ros, rss;
-  keel_metric_sums *rsums; /* nt * rsums_stride */
-  size_t rsums_stride;
+  /* several threads and small chunk gradients: train_epoch_claimed */
+  int claimed;
 } trainer;
 
 static const char *plugin_name(const keel_loaded_plugin *p)
@@ -643,11 +605,7 @@ static void trainer_free(trainer *T)
   free(T->conf);
   free(T->grads);
   free(T->csums);
-  free(T->rw);
-  free(T->ro);
-  free(T->rgrad);
-  free(T->rscratch);
-  free(T->rsums);
+
   free(T->grad);
   memset(T, 0, sizeof *T);
 }
@@ -704,25 +662,9 @@ static int trainer_init(trainer *T, const keel_train_setup *s, size_t nf,
   T->dbuf = malloc(nt_ * T->os * sizeof(float) + 1);
   T->ws = malloc(nt_ * T->wss * sizeof(float) + 1);
   T->conf = calloc(nt_ * T->conf_stride + 1, sizeof *T->conf);
-  T->replicated = T->nt > 1 &&
-                  T->max_chunks * T->nw <= COMBINE_SERIAL_FLOATS;
-  size_t sets = T->replicated ? 2 : 1;
-  T->grads = malloc(sets * T->max_chunks * T->gs * sizeof(float) + 1);
-  T->csums = calloc(sets * T->max_chunks, sizeof *T->csums);
-  if (T->replicated) {
-    T->rws = pad_floats(T->nw);
-    T->ros = pad_floats(T->nopt);
-    T->rss = pad_floats(T->max_chunks * REPL_BLOCK);
-    T->rsums_stride = T->max_chunks + 8;
-    T->rw = malloc((nt_ - 1) * T->rws * sizeof(float) + 1);
-    T->ro = malloc((nt_ - 1) * T->ros * sizeof(float) + 1);
-    T->rgrad = malloc(nt_ * T->rws * sizeof(float) + 1);
-    T->rscratch = malloc(nt_ * T->rss * sizeof(float) + 1);
-    T->rsums = calloc(nt_ * T->rsums_stride, sizeof *T->rsums);
-    if (!T->rw || !T->ro || !T->rgrad || !T->rscratch || !T->rsums)
-      return keel_fail(err, KEEL_ENOMEM, "train: out of memory for %d "
-                       "copies of %zu weights", T->nt, T->nw);
-  }
+  T->claimed = T->nt > 1 && T->max_chunks * T->nw <= COMBINE_SERIAL_FLOATS;
+  T->grads = malloc(T->max_chunks * T->gs * sizeof(float) + 1);
+  T->csums = calloc(T->max_chunks, sizeof *T->csums);
   T->grad = malloc(T->nw * sizeof(float) + 1);
   if (!T->xbuf || !T->ybuf || !T->obuf || !T->dbuf || !T->ws || !T->conf ||
       !T->grads || !T->csums || !T->grad)
@@ -780,96 +722,81 @@ static int batch_finish(trainer *T, epoch_run *E, size_t b, size_t steps,
   return KEEL_OK;
 }
 
-/* The replicated epoch: one barrier per batch. After the chunks of batch
- * b (written to set b % 2), every thread trees a copy of the loss sums,
- * combines the chunk gradients (untouched, copied block by block) into its
- * own gradient and steps its own weights and optimizer state; they are
- * the same bits on every thread (same inputs, same order). Set b % 2 is
- * written again at batch b + 2, after the barrier of batch b + 1, which
- * every thread reaches only when done reading it. Thread 0 owns E->w and
- * E->opt and reports. */
-static int train_epoch_replicated(trainer *T, epoch_run *E)
+/* Spin briefly, then give the CPU away: on a machine whose cores are
+ * busy with other work a waiting thread must not hold one. */
+static void wait_a_little(unsigned *spins)
 {
-  size_t n = E->d->n_rows, B = T->batch, C = T->chunk, nw = T->nw;
+  if (++*spins < 256) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  } else {
+    sched_yield();
+  }
+}
+
+/* The claimed epoch (small models, several threads): no barrier per
+ * batch. The chunks of the epoch are numbered b * max_chunks + c; a
+ * thread claims the next one (atomic counter) once the weights for its
+ * batch are published, computes it into chunk c's buffers and counts it
+ * done; the thread that completes a batch's last chunk combines the
+ * chunk gradients in the fixed tree order, steps, and publishes the
+ * batch. Which thread computes a chunk varies from run to run, what it
+ * computes does not, so the bits are those of every other schedule. A
+ * thread held up elsewhere (another process on its core) delays a batch
+ * only while it holds an unfinished chunk, not at every barrier. */
+static int train_epoch_claimed(trainer *T, epoch_run *E)
+{
+  size_t n = E->d->n_rows, B = T->batch, C = T->chunk, M = T->max_chunks;
   size_t steps = (n + B - 1) / B;
+  size_t last_rows = n - (steps - 1) * B;
+  size_t last_nc = (last_rows + C - 1) / C;
+  size_t total = (steps - 1) * M + last_nc;
+  atomic_size_t next, done, published;
+  atomic_int stop;
+  atomic_init(&next, 0);
+  atomic_init(&done, 0);
+  atomic_init(&published, 0);
+  atomic_init(&stop, 0);
   int rc = KEEL_OK;
 #pragma omp parallel num_threads(T->nt)
   {
     int t = omp_get_thread_num();
-    float *w = t == 0 ? E->w : T->rw + (size_t)(t - 1) * T->rws;
-    float *opt = t == 0 ? E->opt : T->ro + (size_t)(t - 1) * T->ros;
-    if (t > 0) {
-      memcpy(w, E->w, nw * sizeof *w);
-      if (T->nopt)
-        memcpy(opt, E->opt, T->nopt * sizeof *opt);
-    }
-    float *g = T->rgrad + (size_t)t * T->rws;
-    float *scratch = T->rscratch + (size_t)t * T->rss;
-    keel_metric_sums *ps = T->rsums + (size_t)t * T->rsums_stride;
-    uint64_t step = *E->step;
-    keel_metric_sums esum = *E->esum;
-    double lr_scale = *E->lr_scale;
-    int my_rc = KEEL_OK;
-    const keel_train_setup *s = T->s;
-    for (size_t b = 0; b < steps; b++) {
-      size_t first = b * B, rows = n - first < B ? n - first : B;
-      size_t n_chunks = (rows + C - 1) / C;
-      float *grads = T->grads + (b & 1) * T->max_chunks * T->gs;
-      keel_metric_sums *cs = T->csums + (b & 1) * T->max_chunks;
-#pragma omp for schedule(static)
-      for (size_t c = 0; c < n_chunks; c++) {
-        size_t len = rows - c * C < C ? rows - c * C : C;
-        run_chunk(T, w, E->d, E->perm, first + c * C, len, t,
-                  grads + c * T->gs, &cs[c]);
-      }
-      memcpy(ps, cs, n_chunks * sizeof *ps);
-      keel_metric_sums_tree(ps, n_chunks);
-      keel_metric_sums bsum = ps[0];
-      if (!isfinite(bsum.loss)) {
-        if (t == 0)
-          my_rc = keel_fail(E->err, KEEL_EDIVERGED,
-                            "training diverged at epoch %llu, step %llu "
-                            "(batch %zu of %zu): the loss became %s; try a "
-                            "smaller learning rate (optimizer.lr)",
-                            (unsigned long long)E->epoch + 1,
-                            (unsigned long long)step + 1, b + 1, steps,
-                            isnan(bsum.loss) ? "NaN" : "infinite");
-        else
-          my_rc = KEEL_EDIVERGED;
+    unsigned spins = 0;
+    for (;;) {
+      if (atomic_load(&stop))
         break;
-      }
-      for (size_t lo = 0; lo < nw; lo += REPL_BLOCK)
-        T->k->combine_copy(grads, T->gs, n_chunks, lo,
-                           lo + REPL_BLOCK < nw ? lo + REPL_BLOCK : nw, g,
-                           (float)rows, scratch);
-      esum.loss += bsum.loss;
-      esum.sq_err += bsum.sq_err;
-      esum.abs_err += bsum.abs_err;
-      lr_scale = lr_scale_at(s->train_values, step, E->epoch, steps);
-      step++;
-      T->oapi->step(s->optimizer_values, w, g, opt, nw, step, lr_scale);
-      if (!T->k->all_finite(w, nw)) {
-        if (t == 0)
-          my_rc = keel_fail(E->err, KEEL_EDIVERGED,
-                            "training diverged at epoch %llu, step %llu "
-                            "(batch %zu of %zu): a weight became NaN or "
-                            "infinite after the optimizer step; try a "
-                            "smaller learning rate (optimizer.lr)",
-                            (unsigned long long)E->epoch + 1,
-                            (unsigned long long)step, b + 1, steps);
-        else
-          my_rc = KEEL_EDIVERGED;
+      size_t g = atomic_load(&next);
+      if (g >= total)
         break;
+      size_t b = g / M;
+      if (atomic_load(&published) < b) { /* batch b - 1 not stepped */
+        wait_a_little(&spins);
+        continue;
       }
-      if (t == 0)
-        keel_progress_batch(E->prog, E->epoch, b,
-                            esum.loss / (double)(first + rows));
-    }
-    if (t == 0) {
-      rc = my_rc;
-      *E->step = step;
-      *E->esum = esum;
-      *E->lr_scale = lr_scale;
+      if (!atomic_compare_exchange_weak(&next, &g, g + 1))
+        continue;
+      spins = 0;
+      size_t c = g - b * M, first = b * B;
+      size_t rows = n - first < B ? n - first : B;
+      size_t len = rows - c * C < C ? rows - c * C : C;
+      run_chunk(T, E->w, E->d, E->perm, first + c * C, len, t,
+                T->grads + c * T->gs, &T->csums[c]);
+      size_t nc = b + 1 < steps ? M : last_nc;
+      if (atomic_fetch_add(&done, 1) + 1 == b * M + nc) {
+        for (size_t lo = 0; lo < T->nw; lo += COMBINE_BLOCK)
+          T->k->combine(T->grads, T->gs, nc, lo,
+                        lo + COMBINE_BLOCK < T->nw ? lo + COMBINE_BLOCK
+                                                   : T->nw,
+                        T->grad, (float)rows);
+        int r = batch_finish(T, E, b, steps, nc, first, rows);
+        if (r != KEEL_OK) { /* batch b + 1 is never published */
+          rc = r;
+          atomic_store(&stop, 1);
+        } else {
+          atomic_store(&published, b + 1);
+        }
+      }
     }
   }
   return rc;
@@ -881,8 +808,8 @@ static int train_epoch_replicated(trainer *T, epoch_run *E)
  * step (omp single). Two or three barriers a batch, no fork/join. */
 static int train_epoch(trainer *T, epoch_run *E)
 {
-  if (T->replicated)
-    return train_epoch_replicated(T, E);
+  if (T->claimed)
+    return train_epoch_claimed(T, E);
   size_t n = E->d->n_rows, B = T->batch, C = T->chunk, nw = T->nw;
   size_t steps = (n + B - 1) / B;
   int rc = KEEL_OK;
