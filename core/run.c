@@ -327,10 +327,8 @@ static int validate(run_state *rs, keel_error *err)
   rs->ctx.remap = opt->data_remap;
   rs->ctx.remap_ctx = opt->data_remap_ctx;
   keel_host_bind(&rs->host, &rs->ctx);
-  keel_stage_schemas schemas;
-  rc = keel_pipeline_check(rs->cfg, &rs->host, &schemas, err);
-  if (!rc)
-    keel_stage_schemas_free(&schemas);
+  rc = keel_pipeline_check(rs->cfg, &rs->host, &rs->schemas, err);
+  rs->checked = rc == KEEL_OK;
   if (!rc) /* training rules that need no data, before any is read */
     rc = keel_train_check(rs->cfg, 0, 0, err);
   return rc;
