@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
+#include <omp.h>
 
 #include "bundle.h"
 #include "cli_common.h"
@@ -371,6 +372,10 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
   memset(out, 0, sizeof *out);
   run_state rs = {0};
   rs.opt = opt;
+  /* --threads applies to every parallel stage (parsing too), not only
+   * training; results never depend on it. */
+  if (opt->threads > 0)
+    omp_set_num_threads(opt->threads);
   json_t *config = NULL;
   char *config_text = NULL;
   int rc = validate(&rs, err);
