@@ -123,7 +123,10 @@ static char *gzip_problem(const char *path)
     fclose(f);
     return NULL;
   }
-  header_ok = got >= 10 && memcmp(in, keel_header, 10) == 0;
+  /* Byte 8 (XFL) only tells the compression level used (0, 2 slowest,
+   * 4 fastest): any of them is keel's header. */
+  header_ok = got >= 10 && memcmp(in, keel_header, 8) == 0 &&
+              (in[8] == 0 || in[8] == 2 || in[8] == 4) && in[9] == keel_header[9];
   memset(&zs, 0, sizeof zs);
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
     fclose(f);
