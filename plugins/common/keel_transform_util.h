@@ -284,4 +284,238 @@ static inline int tx_cmp_double(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+/* The schema of a transform that keeps every column as it is: checks the
+ * `columns` parameter against in (see tx_select) and copies in to out. */
+static inline int tx_schema_same(const keel_host *host, const char *who,
+                                 const keel_value *columns, uint32_t accepts,
+                                 const char *need, const keel_schema *in,
+                                 keel_schema *out, keel_error *err)
+{
+  tx_cols v = tx_schema_cols(in);
+  size_t *idx = NULL, n = 0;
+  int rc = tx_select(host, who, columns, accepts, need, &v, &idx, &n, err);
+  free(idx);
+  for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++)
+    rc = host->schema_add(out, in->cols[c].name, in->cols[c].type,
+                          in->cols[c].flags, err);
+  return rc;
+}
+
+/* "<col><sep><what>" in a malloc'd string, or NULL (the names of the
+ * columns a transform derives from an input column). */
+static inline char *tx_join_name(const char *col, char sep, const char *what)
+{
+  size_t a = strlen(col), b = strlen(what);
+  char *s = malloc(a + b + 2);
+  if (s != NULL) {
+    memcpy(s, col, a);
+    s[a] = sep;
+    memcpy(s + a + 1, what, b + 1);
+  }
+  return s;
+}
+
+/* The most fitted numbers (or strings) per column tx_fit_columns and
+ * tx_apply_fitted handle. */
+#define TX_MAX_KEYS 4
+
+/* Fits one training column c: fills num[0..n_num) and str[0..n_str) (the
+ * column's entry of each state key; preset to 0.0 and ""). */
+typedef int (*tx_fit_fn)(const keel_host *host, const keel_value *params,
+                         const keel_column *c, size_t n_rows, double *num,
+                         const char **str, keel_error *err);
+
+/* The fit every per-column transform makes: selects the targeted columns
+ * of train (the `columns` parameter, see tx_select), fits each in input order
+ * with fit, and stores "columns", then each of num_keys (f64, one value
+ * per column), then each of str_keys (strings, one per column). Stores
+ * nothing when a column fails. */
+static inline int tx_fit_columns(const keel_host *host, const char *who,
+                                 const keel_value *params,
+                                 const keel_value *columns,
+                                 const keel_table *train, uint32_t accepts,
+                                 const char *need,
+                                 const char *const *num_keys, size_t n_num,
+                                 const char *const *str_keys, size_t n_str,
+                                 tx_fit_fn fit, keel_state *state,
+                                 keel_error *err)
+{
+  tx_cols v = tx_table_cols(train);
+  size_t *idx = NULL, n = 0;
+  const char **names = NULL, **strs = NULL;
+  double *nums = NULL;
+  if (n_num > TX_MAX_KEYS || n_str > TX_MAX_KEYS)
+    return host->fail(err, KEEL_EINVAL, "%s: too many fitted keys", who);
+  int rc = tx_select(host, who, columns, accepts, need, &v, &idx, &n,
+                     err);
+  if (rc != KEEL_OK)
+    goto out;
+  size_t m = n ? n : 1;
+  names = malloc(m * sizeof *names);
+  nums = malloc(m * (n_num ? n_num : 1) * sizeof *nums);
+  strs = malloc(m * (n_str ? n_str : 1) * sizeof *strs);
+  if (names == NULL || nums == NULL || strs == NULL) {
+    rc = host->fail(err, KEEL_ENOMEM, "%s: out of memory", who);
+    goto out;
+  }
+  for (size_t k = 0; k < n && rc == KEEL_OK; k++) {
+    const keel_column *c = &train->cols[idx[k]];
+    double num[TX_MAX_KEYS] = {0.0, 0.0, 0.0, 0.0};
+    const char *str[TX_MAX_KEYS] = {"", "", "", ""};
+    names[k] = c->name;
+    rc = fit(host, params, c, train->n_rows, num, str, err);
+    for (size_t j = 0; j < n_num; j++)
+      nums[j * n + k] = num[j];
+    for (size_t j = 0; j < n_str; j++)
+      strs[j * n + k] = str[j];
+  }
+  if (rc == KEEL_OK)
+    rc = host->state_put_strings(state, "columns", names, n, err);
+  for (size_t j = 0; j < n_num && rc == KEEL_OK; j++)
+    rc = host->state_put_f64(state, num_keys[j], nums + j * n, n, err);
+  for (size_t j = 0; j < n_str && rc == KEEL_OK; j++)
+    rc = host->state_put_strings(state, str_keys[j], strs + j * n, n, err);
+out:
+  free(strs);
+  free(nums);
+  free(names);
+  free(idx);
+  return rc;
+}
+
+/* Handles one targeted input column src (number k among the targets, or
+ * its fitted position) while the output table t is built. dst is src's
+ * copy just appended to t when the caller asked for copies of targets,
+ * else NULL. */
+typedef int (*tx_column_fn)(const keel_host *host, const keel_value *params,
+                            void *ctx, keel_table *t, const keel_column *src,
+                            keel_column *dst, size_t k, keel_error *err);
+
+/* The apply loop every transform makes: a new table with in's rows; each
+ * input column in order is copied, except a targeted one (pos[c] >= 0)
+ * when copy_targets is 0; then fn handles each targeted one. *out gets the
+ * table only on success. */
+static inline int tx_apply_columns(const keel_host *host, const char *who,
+                                   const keel_value *params,
+                                   const keel_table *in, const long *pos,
+                                   int copy_targets, tx_column_fn fn,
+                                   void *ctx, keel_table **out,
+                                   keel_error *err)
+{
+  keel_table *t = host->table_new(in->n_rows);
+  if (t == NULL)
+    return host->fail(err, KEEL_ENOMEM, "%s: out of memory", who);
+  int rc = KEEL_OK;
+  for (size_t c = 0; c < in->n_cols && rc == KEEL_OK; c++) {
+    const keel_column *src = &in->cols[c];
+    keel_column *dst = NULL;
+    if (pos[c] < 0 || copy_targets) {
+      dst = host->table_copy_column(t, src, err);
+      if (dst == NULL) {
+        rc = tx_code(err);
+        break;
+      }
+    }
+    if (pos[c] >= 0)
+      rc = fn(host, params, ctx, t, src, dst, (size_t)pos[c], err);
+  }
+  if (rc != KEEL_OK) {
+    host->table_free(t);
+    return rc;
+  }
+  *out = t;
+  return KEEL_OK;
+}
+
+/* tx_apply_columns for a stateless transform: the targets are the columns
+ * of in that the `columns` parameter selects (see
+ * tx_select). */
+static inline int tx_apply_selected(const keel_host *host, const char *who,
+                                    const keel_value *params,
+                                    const keel_value *columns,
+                                    const keel_table *in, uint32_t accepts,
+                                    const char *need, int copy_targets,
+                                    tx_column_fn fn, void *ctx,
+                                    keel_table **out, keel_error *err)
+{
+  tx_cols v = tx_table_cols(in);
+  size_t *idx = NULL, n = 0;
+  long *pos = NULL;
+  int rc = tx_select(host, who, columns, accepts, need, &v, &idx, &n,
+                     err);
+  if (rc != KEEL_OK)
+    goto out;
+  pos = malloc((in->n_cols ? in->n_cols : 1) * sizeof *pos);
+  if (pos == NULL) {
+    rc = host->fail(err, KEEL_ENOMEM, "%s: out of memory", who);
+    goto out;
+  }
+  for (size_t c = 0, k = 0; c < in->n_cols; c++)
+    pos[c] = (k < n && idx[k] == c) ? (long)k++ : -1;
+  rc = tx_apply_columns(host, who, params, in, pos, copy_targets, fn, ctx,
+                        out, err);
+out:
+  free(pos);
+  free(idx);
+  return rc;
+}
+
+/* Maps one non-missing value x of a fitted column; fitted[j] is the
+ * column's value of the j-th state key. */
+typedef double (*tx_map_fn)(const keel_value *params, const double *fitted,
+                            double x);
+
+typedef struct tx_map_ctx {
+  const double *vals[TX_MAX_KEYS];
+  size_t n_keys;
+  tx_map_fn map;
+} tx_map_ctx;
+
+static inline int tx_map_column(const keel_host *host,
+                                const keel_value *params, void *ctx,
+                                keel_table *t, const keel_column *src,
+                                keel_column *dst, size_t k, keel_error *err)
+{
+  (void)host;
+  (void)err;
+  const tx_map_ctx *m = ctx;
+  double fitted[TX_MAX_KEYS] = {0.0, 0.0, 0.0, 0.0};
+  for (size_t j = 0; j < m->n_keys; j++)
+    fitted[j] = m->vals[j][k];
+  for (size_t r = 0; r < t->n_rows; r++)
+    if (!tx_is_missing(src, r))
+      dst->num[r] = m->map(params, fitted, src->num[r]);
+  return KEEL_OK;
+}
+
+/* The apply of a transform that maps each value of its fitted columns:
+ * reads "columns" and the f64 keys from state, binds the fitted columns
+ * in `in` (see tx_bind), copies the table and replaces every non-missing
+ * value of a fitted column by map(params, its fitted numbers, value). */
+static inline int tx_apply_fitted(const keel_host *host, const char *who,
+                                  const keel_value *params,
+                                  const keel_state *state,
+                                  const keel_table *in, uint32_t accepts,
+                                  const char *need, const char *const *keys,
+                                  size_t n_keys, tx_map_fn map,
+                                  keel_table **out, keel_error *err)
+{
+  const char *const *names = NULL;
+  size_t n = 0;
+  long *pos = NULL;
+  tx_map_ctx m = {{NULL, NULL, NULL, NULL}, n_keys, map};
+  if (n_keys > TX_MAX_KEYS)
+    return host->fail(err, KEEL_EINVAL, "%s: too many fitted keys", who);
+  int rc = tx_state_columns(host, who, state, &names, &n, err);
+  for (size_t j = 0; j < n_keys && rc == KEEL_OK; j++)
+    rc = tx_state_f64(host, who, state, keys[j], n, &m.vals[j], err);
+  if (rc == KEEL_OK)
+    rc = tx_bind(host, who, names, n, accepts, need, in, &pos, err);
+  if (rc == KEEL_OK)
+    rc = tx_apply_columns(host, who, params, in, pos, 1, tx_map_column, &m,
+                          out, err);
+  free(pos);
+  return rc;
+}
+
 #endif

@@ -66,15 +66,8 @@ static int clip_schema(const keel_host *host, const keel_value *params,
   int rc = clip_check_params(host, params, err);
   if (rc != KEEL_OK)
     return rc;
-  tx_cols v = tx_schema_cols(in);
-  size_t *idx = NULL, n = 0;
-  rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v, &idx,
-                 &n, err);
-  free(idx);
-  for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++)
-    rc = host->schema_add(out, in->cols[c].name, in->cols[c].type,
-                          in->cols[c].flags, err);
-  return rc;
+  return tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric",
+                        in, out, err);
 }
 
 /* Quantile q of sorted x[0..n-1], n > 0 (see the header comment). */
@@ -91,9 +84,11 @@ static double clip_quantile(const double *x, size_t n, double q)
 
 /* Fitted bounds of one column. */
 static int clip_fit_column(const keel_host *host, const keel_value *params,
-                           const keel_column *c, size_t n_rows, double *lo,
-                           double *hi, keel_error *err)
+                           const keel_column *c, size_t n_rows, double *num,
+                           const char **str, keel_error *err)
 {
+  (void)str;
+  double *lo = &num[0], *hi = &num[1];
   if (params[P_METHOD].i == M_FIXED) {
     *lo = params[P_LOWER].f;
     *hi = params[P_UPPER].f;
@@ -125,95 +120,38 @@ static int clip_fit_column(const keel_host *host, const keel_value *params,
   return KEEL_OK;
 }
 
+static const char *const clip_keys[] = {"lower", "upper"};
+
 static int clip_fit(const keel_host *host, const keel_value *params,
                     const keel_table *train, keel_state *state,
                     keel_error *err)
 {
-  tx_cols v = tx_table_cols(train);
-  size_t *idx = NULL, n = 0;
-  const char **names = NULL;
-  double *lo = NULL, *hi = NULL;
   int rc = clip_check_params(host, params, err);
-  if (rc == KEEL_OK)
-    rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v,
-                   &idx, &n, err);
   if (rc != KEEL_OK)
-    goto out;
-  names = malloc((n ? n : 1) * sizeof *names);
-  lo = malloc((n ? n : 1) * sizeof *lo);
-  hi = malloc((n ? n : 1) * sizeof *hi);
-  if (names == NULL || lo == NULL || hi == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
-    goto out;
-  }
-  for (size_t k = 0; k < n && rc == KEEL_OK; k++) {
-    const keel_column *c = &train->cols[idx[k]];
-    names[k] = c->name;
-    rc = clip_fit_column(host, params, c, train->n_rows, &lo[k], &hi[k], err);
-  }
-  if (rc == KEEL_OK)
-    rc = host->state_put_strings(state, "columns", names, n, err);
-  if (rc == KEEL_OK)
-    rc = host->state_put_f64(state, "lower", lo, n, err);
-  if (rc == KEEL_OK)
-    rc = host->state_put_f64(state, "upper", hi, n, err);
-out:
-  free(hi);
-  free(lo);
-  free(names);
-  free(idx);
-  return rc;
+    return rc;
+  return tx_fit_columns(host, WHO, params, &params[P_COLUMNS], train, ACCEPTS,
+                        "numeric", clip_keys, 2, NULL, 0, clip_fit_column,
+                        state, err);
+}
+
+/* x limited to the column's [lower, upper]; NaN passes through. */
+static double clip_map(const keel_value *params, const double *fitted,
+                       double x)
+{
+  (void)params;
+  if (x < fitted[0])
+    return fitted[0];
+  if (x > fitted[1])
+    return fitted[1];
+  return x;
 }
 
 static int clip_apply(const keel_host *host, const keel_value *params,
                       const keel_state *state, const keel_table *in,
                       keel_table **out, keel_error *err)
 {
-  const char *const *names = NULL;
-  const double *lo = NULL, *hi = NULL;
-  size_t n = 0;
-  long *pos = NULL;
-  keel_table *t = NULL;
-  int rc = tx_state_columns(host, WHO, state, &names, &n, err);
-  if (rc == KEEL_OK)
-    rc = tx_state_f64(host, WHO, state, "lower", n, &lo, err);
-  if (rc == KEEL_OK)
-    rc = tx_state_f64(host, WHO, state, "upper", n, &hi, err);
-  if (rc == KEEL_OK)
-    rc = tx_bind(host, WHO, names, n, ACCEPTS, "numeric", in, &pos, err);
-  if (rc != KEEL_OK)
-    goto out;
-  t = host->table_new(in->n_rows);
-  if (t == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
-    goto out;
-  }
-  for (size_t c = 0; c < in->n_cols; c++) {
-    const keel_column *src = &in->cols[c];
-    keel_column *dst = host->table_copy_column(t, src, err);
-    if (dst == NULL) {
-      rc = tx_code(err);
-      goto out;
-    }
-    if (pos[c] < 0)
-      continue;
-    size_t k = (size_t)pos[c];
-    for (size_t r = 0; r < in->n_rows; r++) {
-      if (tx_is_missing(src, r))
-        continue;
-      if (dst->num[r] < lo[k])
-        dst->num[r] = lo[k];
-      else if (dst->num[r] > hi[k])
-        dst->num[r] = hi[k];
-    }
-  }
-  *out = t;
-  t = NULL;
-out:
-  if (t != NULL)
-    host->table_free(t);
-  free(pos);
-  return rc;
+  return tx_apply_fitted(host, WHO, params, state, in, ACCEPTS, "numeric",
+                         clip_keys, 2, clip_map, out, err);
 }
 
 static const keel_transform_api clip_api = {

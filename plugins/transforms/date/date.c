@@ -73,14 +73,7 @@ static int date_parts(const keel_host *host, const keel_value *params,
 /* "<col>_<part>" in a malloc'd string, or NULL. */
 static char *date_name(const char *col, const char *part)
 {
-  size_t a = strlen(col), b = strlen(part);
-  char *s = malloc(a + b + 2);
-  if (s != NULL) {
-    memcpy(s, col, a);
-    s[a] = '_';
-    memcpy(s + a + 1, part, b + 1);
-  }
-  return s;
+  return tx_join_name(col, '_', part);
 }
 
 static int date_schema(const keel_host *host, const keel_value *params,
@@ -160,9 +153,12 @@ static double date_part(int64_t z, int part)
 
 /* Appends the parts of date column src to t. */
 static int date_expand(const keel_host *host, const keel_value *params,
-                       const int *codes, keel_table *t,
-                       const keel_column *src, keel_error *err)
+                       void *ctx, keel_table *t, const keel_column *src,
+                       keel_column *dst_date, size_t k, keel_error *err)
 {
+  (void)dst_date;
+  (void)k;
+  const int *codes = ctx;
   for (size_t r = 0; r < t->n_rows; r++)
     if (!tx_is_missing(src, r) &&
         !(fabs(src->num[r]) <= MAX_ABS_DAYS))
@@ -194,42 +190,14 @@ static int date_apply(const keel_host *host, const keel_value *params,
                       const keel_state *state, const keel_table *in,
                       keel_table **out, keel_error *err)
 {
+  (void)state;
   int codes[N_PARTS];
   int rc = date_parts(host, params, codes, err);
   if (rc != KEEL_OK)
     return rc;
-  tx_cols v = tx_table_cols(in);
-  size_t *idx = NULL, n = 0, k = 0;
-  keel_table *t = NULL;
-  rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "date", &v, &idx,
-                 &n, err);
-  if (rc != KEEL_OK)
-    goto out;
-  t = host->table_new(in->n_rows);
-  if (t == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
-    goto out;
-  }
-  for (size_t c = 0; c < in->n_cols && rc == KEEL_OK; c++) {
-    const keel_column *src = &in->cols[c];
-    int target = k < n && idx[k] == c;
-    if (target)
-      k++;
-    if ((!target || params[P_KEEP].i) &&
-        host->table_copy_column(t, src, err) == NULL)
-      rc = tx_code(err);
-    if (target && rc == KEEL_OK)
-      rc = date_expand(host, params, codes, t, src, err);
-  }
-  if (rc == KEEL_OK) {
-    *out = t;
-    t = NULL;
-  }
-out:
-  if (t != NULL)
-    host->table_free(t);
-  free(idx);
-  return rc;
+  return tx_apply_selected(host, WHO, params, &params[P_COLUMNS], in, ACCEPTS,
+                           "date", params[P_KEEP].i != 0, date_expand, codes,
+                           out, err);
 }
 
 static const keel_transform_api date_api = {

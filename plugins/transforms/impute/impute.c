@@ -59,7 +59,8 @@ static const keel_param_decl impute_params[P_COUNT] = {
         "append a 0/1 column <col>_missing per imputed column"),
 };
 
-#define INDICATOR_SUFFIX "_missing"
+/* An indicator column is named <col>_missing. */
+#define INDICATOR_PART "missing"
 
 static uint32_t impute_accepts(const keel_value *params)
 {
@@ -81,13 +82,7 @@ static const char *impute_need(const keel_value *params)
 /* "<name>_missing" in a malloc'd string, or NULL. */
 static char *impute_indicator_name(const char *name)
 {
-  size_t len = strlen(name);
-  char *s = malloc(len + sizeof INDICATOR_SUFFIX);
-  if (s != NULL) {
-    memcpy(s, name, len);
-    memcpy(s + len, INDICATOR_SUFFIX, sizeof INDICATOR_SUFFIX);
-  }
-  return s;
+  return tx_join_name(name, '_', INDICATOR_PART);
 }
 
 static int impute_schema(const keel_host *host, const keel_value *params,
@@ -231,48 +226,27 @@ static int impute_fit_categorical(const keel_host *host,
   return rc;
 }
 
+/* The fitted fill of one column: fill (numeric) or fill_category. */
+static int impute_fit_column(const keel_host *host, const keel_value *params,
+                             const keel_column *c, size_t n_rows,
+                             double *num, const char **str, keel_error *err)
+{
+  if (c->type == KEEL_COL_NUMERIC)
+    return impute_fit_numeric(host, params, c, n_rows, &num[0], err);
+  return impute_fit_categorical(host, params, c, n_rows, &str[0], err);
+}
+
+static const char *const impute_num_keys[] = {"fill"};
+static const char *const impute_str_keys[] = {"fill_category"};
+
 static int impute_fit(const keel_host *host, const keel_value *params,
                       const keel_table *train, keel_state *state,
                       keel_error *err)
 {
-  tx_cols v = tx_table_cols(train);
-  size_t *idx = NULL, n = 0;
-  const char **names = NULL, **cats = NULL;
-  double *fill = NULL;
-  int rc = tx_select(host, WHO, &params[P_COLUMNS], impute_accepts(params),
-                     impute_need(params), &v, &idx, &n, err);
-  if (rc != KEEL_OK)
-    goto out;
-  names = malloc((n ? n : 1) * sizeof *names);
-  cats = malloc((n ? n : 1) * sizeof *cats);
-  fill = malloc((n ? n : 1) * sizeof *fill);
-  if (names == NULL || cats == NULL || fill == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
-    goto out;
-  }
-  for (size_t k = 0; k < n && rc == KEEL_OK; k++) {
-    const keel_column *c = &train->cols[idx[k]];
-    names[k] = c->name;
-    fill[k] = 0.0;
-    cats[k] = "";
-    if (c->type == KEEL_COL_NUMERIC)
-      rc = impute_fit_numeric(host, params, c, train->n_rows, &fill[k], err);
-    else
-      rc = impute_fit_categorical(host, params, c, train->n_rows, &cats[k],
-                                  err);
-  }
-  if (rc == KEEL_OK)
-    rc = host->state_put_strings(state, "columns", names, n, err);
-  if (rc == KEEL_OK)
-    rc = host->state_put_f64(state, "fill", fill, n, err);
-  if (rc == KEEL_OK)
-    rc = host->state_put_strings(state, "fill_category", cats, n, err);
-out:
-  free(fill);
-  free(cats);
-  free(names);
-  free(idx);
-  return rc;
+  return tx_fit_columns(host, WHO, params, &params[P_COLUMNS], train,
+                        impute_accepts(params), impute_need(params),
+                        impute_num_keys, 1, impute_str_keys, 1,
+                        impute_fit_column, state, err);
 }
 
 /* Appends the imputed copy of categorical column src: the fill category is
@@ -304,20 +278,48 @@ static int impute_apply_categorical(const keel_host *host, keel_table *t,
   return KEEL_OK;
 }
 
+typedef struct impute_fitted {
+  const double *fill;
+  const char *const *cats;
+} impute_fitted;
+
+/* Appends the imputed copy of fitted column src (number k). */
+static int impute_apply_column(const keel_host *host, const keel_value *params,
+                               void *ctx, keel_table *t,
+                               const keel_column *src, keel_column *dst,
+                               size_t k, keel_error *err)
+{
+  (void)params;
+  (void)dst;
+  const impute_fitted *f = ctx;
+  if (src->type == KEEL_COL_CATEGORICAL)
+    return impute_apply_categorical(host, t, src, f->cats[k], err);
+  keel_column *col = host->table_copy_column(t, src, err);
+  if (col == NULL)
+    return tx_code(err);
+  for (size_t r = 0; r < t->n_rows; r++)
+    if (tx_is_missing(src, r)) {
+      col->num[r] = f->fill[k];
+      col->missing[r] = 0;
+    }
+  return KEEL_OK;
+}
+
 static int impute_apply(const keel_host *host, const keel_value *params,
                         const keel_state *state, const keel_table *in,
                         keel_table **out, keel_error *err)
 {
-  const char *const *names = NULL, *const *cats = NULL;
-  const double *fill = NULL;
+  const char *const *names = NULL;
+  impute_fitted f = {NULL, NULL};
   size_t n = 0, n_cats = 0;
   long *pos = NULL;
   keel_table *t = NULL;
   int rc = tx_state_columns(host, WHO, state, &names, &n, err);
   if (rc == KEEL_OK)
-    rc = tx_state_f64(host, WHO, state, "fill", n, &fill, err);
+    rc = tx_state_f64(host, WHO, state, "fill", n, &f.fill, err);
   if (rc == KEEL_OK) {
-    rc = host->state_get_strings(state, "fill_category", &cats, &n_cats, err);
+    rc = host->state_get_strings(state, "fill_category", &f.cats, &n_cats,
+                                 err);
     if (rc == KEEL_OK && n_cats != n)
       rc = host->fail(err, KEEL_EDATA,
                       WHO ": the fitted state's 'fill_category' has %zu "
@@ -326,32 +328,11 @@ static int impute_apply(const keel_host *host, const keel_value *params,
   if (rc == KEEL_OK)
     rc = tx_bind(host, WHO, names, n, impute_accepts(params),
                  impute_need(params), in, &pos, err);
+  if (rc == KEEL_OK)
+    rc = tx_apply_columns(host, WHO, params, in, pos, 0, impute_apply_column,
+                          &f, &t, err);
   if (rc != KEEL_OK)
     goto out;
-  t = host->table_new(in->n_rows);
-  if (t == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
-    goto out;
-  }
-  for (size_t c = 0; c < in->n_cols && rc == KEEL_OK; c++) {
-    const keel_column *src = &in->cols[c];
-    if (pos[c] >= 0 && src->type == KEEL_COL_CATEGORICAL) {
-      rc = impute_apply_categorical(host, t, src, cats[pos[c]], err);
-      continue;
-    }
-    keel_column *dst = host->table_copy_column(t, src, err);
-    if (dst == NULL) {
-      rc = tx_code(err);
-      break;
-    }
-    if (pos[c] < 0)
-      continue;
-    for (size_t r = 0; r < in->n_rows; r++)
-      if (tx_is_missing(src, r)) {
-        dst->num[r] = fill[pos[c]];
-        dst->missing[r] = 0;
-      }
-  }
   for (size_t c = 0; c < in->n_cols && rc == KEEL_OK; c++) {
     if (pos[c] < 0 || !params[P_ADD_INDICATOR].i)
       continue;

@@ -51,61 +51,40 @@ static int log1p_schema(const keel_host *host, const keel_value *params,
   return rc;
 }
 
-static int log1p_apply(const keel_host *host, const keel_value *params,
-                       const keel_state *state, const keel_table *in,
-                       keel_table **out, keel_error *err)
+/* ln(1 + x) of the non-missing rows of dst, the copy of src. */
+static int log1p_column(const keel_host *host, const keel_value *params,
+                        void *ctx, keel_table *t, const keel_column *src,
+                        keel_column *dst, size_t k, keel_error *err)
 {
-  tx_cols v = tx_table_cols(in);
-  size_t *idx = NULL, n = 0, k = 0;
-  keel_table *t = NULL;
-  int rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v,
-                     &idx, &n, err);
-  if (rc != KEEL_OK)
-    goto out;
-  t = host->table_new(in->n_rows);
-  if (t == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
-    goto out;
-  }
-  for (size_t c = 0; c < in->n_cols && rc == KEEL_OK; c++) {
-    const keel_column *src = &in->cols[c];
-    keel_column *dst = host->table_copy_column(t, src, err);
-    if (dst == NULL) {
-      rc = tx_code(err);
-      break;
-    }
-    if (!(k < n && idx[k] == c))
+  (void)ctx;
+  (void)k;
+  for (size_t r = 0; r < t->n_rows; r++) {
+    if (tx_is_missing(src, r))
       continue;
-    k++;
-    for (size_t r = 0; r < in->n_rows; r++) {
-      if (tx_is_missing(src, r))
-        continue;
-      double x = src->num[r];
-      if (x <= -1.0) {
-        if (params[P_INVALID].i == I_ERROR) {
-          rc = host->fail(err, KEEL_EDATA,
+    double x = src->num[r];
+    if (x <= -1.0) {
+      if (params[P_INVALID].i == I_ERROR)
+        return host->fail(err, KEEL_EDATA,
                           WHO ": column '%s' row %zu: value %.17g is <= -1, "
                           "where log1p has no finite value (set "
                           "invalid=missing, or clip first)",
                           src->name, r + 1, x);
-          break;
-        }
-        dst->num[r] = 0.0; /* no -inf/NaN left behind a missing row */
-        dst->missing[r] = 1;
-        continue;
-      }
-      dst->num[r] = log1p(x);
+      dst->num[r] = 0.0; /* no -inf/NaN left behind a missing row */
+      dst->missing[r] = 1;
+      continue;
     }
+    dst->num[r] = log1p(x);
   }
-  if (rc == KEEL_OK) {
-    *out = t;
-    t = NULL;
-  }
-out:
-  if (t != NULL)
-    host->table_free(t);
-  free(idx);
-  return rc;
+  return KEEL_OK;
+}
+
+static int log1p_apply(const keel_host *host, const keel_value *params,
+                       const keel_state *state, const keel_table *in,
+                       keel_table **out, keel_error *err)
+{
+  (void)state;
+  return tx_apply_selected(host, WHO, params, &params[P_COLUMNS], in, ACCEPTS,
+                           "numeric", 1, log1p_column, NULL, out, err);
 }
 
 static const keel_transform_api log1p_api = {

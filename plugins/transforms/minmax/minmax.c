@@ -53,134 +53,80 @@ static int minmax_schema(const keel_host *host, const keel_value *params,
   int rc = minmax_check_params(host, params, err);
   if (rc != KEEL_OK)
     return rc;
-  tx_cols v = tx_schema_cols(in);
-  size_t *idx = NULL, n = 0;
-  rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v, &idx,
-                 &n, err);
-  free(idx);
-  for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++)
-    rc = host->schema_add(out, in->cols[c].name, in->cols[c].type,
-                          in->cols[c].flags, err);
+  return tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric",
+                        in, out, err);
+}
+
+/* The training minimum and maximum of one column. */
+static int minmax_fit_column(const keel_host *host, const keel_value *params,
+                             const keel_column *c, size_t n_rows,
+                             double *num, const char **str, keel_error *err)
+{
+  (void)params;
+  (void)str;
+  double *lo = &num[0], *hi = &num[1];
+  int rc = tx_check_finite(host, WHO, c, n_rows, err);
+  size_t seen = 0;
+  for (size_t r = 0; rc == KEEL_OK && r < n_rows; r++) {
+    if (tx_is_missing(c, r))
+      continue;
+    double x = c->num[r];
+    if (seen == 0 || x < *lo)
+      *lo = x;
+    if (seen == 0 || x > *hi)
+      *hi = x;
+    seen++;
+  }
+  if (rc == KEEL_OK && seen == 0)
+    rc = host->fail(err, KEEL_EDATA,
+                    WHO ": column '%s' has no non-missing value in the %zu "
+                    "training rows", c->name, n_rows);
+  if (rc == KEEL_OK && !isfinite(*hi - *lo))
+    rc = host->fail(err, KEEL_EDATA,
+                    WHO ": column '%s': the training range overflows",
+                    c->name);
   return rc;
 }
+
+static const char *const minmax_keys[] = {"min", "max"};
 
 static int minmax_fit(const keel_host *host, const keel_value *params,
                       const keel_table *train, keel_state *state,
                       keel_error *err)
 {
-  tx_cols v = tx_table_cols(train);
-  size_t *idx = NULL, n = 0;
-  const char **names = NULL;
-  double *lo = NULL, *hi = NULL;
   int rc = minmax_check_params(host, params, err);
-  if (rc == KEEL_OK)
-    rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v,
-                   &idx, &n, err);
   if (rc != KEEL_OK)
-    goto out;
-  names = malloc((n ? n : 1) * sizeof *names);
-  lo = malloc((n ? n : 1) * sizeof *lo);
-  hi = malloc((n ? n : 1) * sizeof *hi);
-  if (names == NULL || lo == NULL || hi == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
-    goto out;
+    return rc;
+  return tx_fit_columns(host, WHO, params, &params[P_COLUMNS], train, ACCEPTS,
+                        "numeric", minmax_keys, 2, NULL, 0, minmax_fit_column,
+                        state, err);
+}
+
+/* x rescaled with the column's fitted min and max; NaN passes through. */
+static double minmax_map(const keel_value *params, const double *fitted,
+                         double x)
+{
+  double lo = params[P_LO].f, hi = params[P_HI].f;
+  double span = fitted[1] - fitted[0];
+  double y = span > 0.0 ? lo + (x - fitted[0]) / span * (hi - lo) : lo;
+  if (params[P_CLIP].i) {
+    if (y < lo)
+      y = lo;
+    if (y > hi)
+      y = hi;
   }
-  for (size_t k = 0; k < n && rc == KEEL_OK; k++) {
-    const keel_column *c = &train->cols[idx[k]];
-    names[k] = c->name;
-    rc = tx_check_finite(host, WHO, c, train->n_rows, err);
-    size_t seen = 0;
-    for (size_t r = 0; rc == KEEL_OK && r < train->n_rows; r++) {
-      if (tx_is_missing(c, r))
-        continue;
-      double x = c->num[r];
-      if (seen == 0 || x < lo[k])
-        lo[k] = x;
-      if (seen == 0 || x > hi[k])
-        hi[k] = x;
-      seen++;
-    }
-    if (rc == KEEL_OK && seen == 0)
-      rc = host->fail(err, KEEL_EDATA,
-                      WHO ": column '%s' has no non-missing value in the %zu "
-                      "training rows", c->name, train->n_rows);
-    if (rc == KEEL_OK && !isfinite(hi[k] - lo[k]))
-      rc = host->fail(err, KEEL_EDATA,
-                      WHO ": column '%s': the training range overflows",
-                      c->name);
-  }
-  if (rc == KEEL_OK)
-    rc = host->state_put_strings(state, "columns", names, n, err);
-  if (rc == KEEL_OK)
-    rc = host->state_put_f64(state, "min", lo, n, err);
-  if (rc == KEEL_OK)
-    rc = host->state_put_f64(state, "max", hi, n, err);
-out:
-  free(hi);
-  free(lo);
-  free(names);
-  free(idx);
-  return rc;
+  return isnan(x) ? x : y;
 }
 
 static int minmax_apply(const keel_host *host, const keel_value *params,
                         const keel_state *state, const keel_table *in,
                         keel_table **out, keel_error *err)
 {
-  const char *const *names = NULL;
-  const double *mn = NULL, *mx = NULL;
-  size_t n = 0;
-  long *pos = NULL;
-  keel_table *t = NULL;
   int rc = minmax_check_params(host, params, err);
-  if (rc == KEEL_OK)
-    rc = tx_state_columns(host, WHO, state, &names, &n, err);
-  if (rc == KEEL_OK)
-    rc = tx_state_f64(host, WHO, state, "min", n, &mn, err);
-  if (rc == KEEL_OK)
-    rc = tx_state_f64(host, WHO, state, "max", n, &mx, err);
-  if (rc == KEEL_OK)
-    rc = tx_bind(host, WHO, names, n, ACCEPTS, "numeric", in, &pos, err);
   if (rc != KEEL_OK)
-    goto out;
-  t = host->table_new(in->n_rows);
-  if (t == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
-    goto out;
-  }
-  double lo = params[P_LO].f, hi = params[P_HI].f;
-  for (size_t c = 0; c < in->n_cols; c++) {
-    const keel_column *src = &in->cols[c];
-    keel_column *dst = host->table_copy_column(t, src, err);
-    if (dst == NULL) {
-      rc = tx_code(err);
-      goto out;
-    }
-    if (pos[c] < 0)
-      continue;
-    size_t k = (size_t)pos[c];
-    double span = mx[k] - mn[k];
-    for (size_t r = 0; r < in->n_rows; r++) {
-      if (tx_is_missing(src, r))
-        continue;
-      double y = span > 0.0 ? lo + (src->num[r] - mn[k]) / span * (hi - lo)
-                            : lo;
-      if (params[P_CLIP].i) {
-        if (y < lo)
-          y = lo;
-        if (y > hi)
-          y = hi;
-      }
-      dst->num[r] = isnan(src->num[r]) ? src->num[r] : y;
-    }
-  }
-  *out = t;
-  t = NULL;
-out:
-  if (t != NULL)
-    host->table_free(t);
-  free(pos);
-  return rc;
+    return rc;
+  return tx_apply_fitted(host, WHO, params, state, in, ACCEPTS, "numeric",
+                         minmax_keys, 2, minmax_map, out, err);
 }
 
 static const keel_transform_api minmax_api = {

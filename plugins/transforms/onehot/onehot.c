@@ -59,14 +59,7 @@ static const keel_param_decl onehot_params[P_COUNT] = {
 /* "<col>=<what>" in a malloc'd string, or NULL. */
 static char *onehot_name(const char *col, const char *what)
 {
-  size_t a = strlen(col), b = strlen(what);
-  char *s = malloc(a + b + 2);
-  if (s != NULL) {
-    memcpy(s, col, a);
-    s[a] = '=';
-    memcpy(s + a + 1, what, b + 1);
-  }
-  return s;
+  return tx_join_name(col, '=', what);
 }
 
 static int onehot_schema(const keel_host *host, const keel_value *params,
@@ -281,6 +274,23 @@ out:
   return rc;
 }
 
+typedef struct onehot_fitted {
+  const char *const *cats;
+  const double *counts;
+  const size_t *first;
+} onehot_fitted;
+
+/* Expands fitted column src (number k) into t. */
+static int onehot_expand(const keel_host *host, const keel_value *params,
+                         void *ctx, keel_table *t, const keel_column *src,
+                         keel_column *dst, size_t k, keel_error *err)
+{
+  (void)dst;
+  const onehot_fitted *f = ctx;
+  return onehot_apply_column(host, params, t, src, f->cats + f->first[k],
+                             (size_t)f->counts[k], err);
+}
+
 static int onehot_apply(const keel_host *host, const keel_value *params,
                         const keel_state *state, const keel_table *in,
                         keel_table **out, keel_error *err)
@@ -290,7 +300,6 @@ static int onehot_apply(const keel_host *host, const keel_value *params,
   size_t n = 0, n_cats = 0, total = 0;
   size_t *first = NULL;
   long *pos = NULL;
-  keel_table *t = NULL;
   int rc = tx_state_columns(host, WHO, state, &names, &n, err);
   if (rc == KEEL_OK)
     rc = tx_state_f64(host, WHO, state, "n_categories", n, &counts, err);
@@ -322,28 +331,10 @@ static int onehot_apply(const keel_host *host, const keel_value *params,
   rc = tx_bind(host, WHO, names, n, ACCEPTS, "categorical", in, &pos, err);
   if (rc != KEEL_OK)
     goto out;
-  t = host->table_new(in->n_rows);
-  if (t == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
-    goto out;
-  }
-  for (size_t c = 0; c < in->n_cols && rc == KEEL_OK; c++) {
-    const keel_column *src = &in->cols[c];
-    if (pos[c] >= 0) {
-      size_t k = (size_t)pos[c];
-      rc = onehot_apply_column(host, params, t, src, cats + first[k],
-                               (size_t)counts[k], err);
-    } else if (host->table_copy_column(t, src, err) == NULL) {
-      rc = tx_code(err);
-    }
-  }
-  if (rc == KEEL_OK) {
-    *out = t;
-    t = NULL;
-  }
+  onehot_fitted f = {cats, counts, first};
+  rc = tx_apply_columns(host, WHO, params, in, pos, 0, onehot_expand, &f, out,
+                        err);
 out:
-  if (t != NULL)
-    host->table_free(t);
   free(pos);
   free(first);
   return rc;

@@ -43,22 +43,19 @@ static int standardize_schema(const keel_host *host, const keel_value *params,
                               const keel_schema *in, keel_schema *out,
                               keel_error *err)
 {
-  tx_cols v = tx_schema_cols(in);
-  size_t *idx = NULL, n = 0;
-  int rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v,
-                     &idx, &n, err);
-  free(idx);
-  for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++)
-    rc = host->schema_add(out, in->cols[c].name, in->cols[c].type,
-                          in->cols[c].flags, err);
-  return rc;
+  return tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric",
+                        in, out, err);
 }
 
 /* Mean and population std of the non-missing values of column c. */
-static int standardize_fit_column(const keel_host *host, const keel_value *params,
+static int standardize_fit_column(const keel_host *host,
+                                  const keel_value *params,
                                   const keel_column *c, size_t n_rows,
-                                  double *mean, double *std, keel_error *err)
+                                  double *num, const char **str,
+                                  keel_error *err)
 {
+  (void)str;
+  double *mean = &num[0], *std = &num[1];
   int rc = tx_check_finite(host, WHO, c, n_rows, err);
   if (rc != KEEL_OK)
     return rc;
@@ -104,91 +101,33 @@ static int standardize_fit_column(const keel_host *host, const keel_value *param
   return KEEL_OK;
 }
 
+static const char *const standardize_keys[] = {"mean", "std"};
+
 static int standardize_fit(const keel_host *host, const keel_value *params,
                            const keel_table *train, keel_state *state,
                            keel_error *err)
 {
-  tx_cols v = tx_table_cols(train);
-  size_t *idx = NULL, n = 0;
-  const char **names = NULL;
-  double *mean = NULL, *std = NULL;
-  int rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v,
-                     &idx, &n, err);
-  if (rc != KEEL_OK)
-    goto out;
-  names = malloc((n ? n : 1) * sizeof *names);
-  mean = malloc((n ? n : 1) * sizeof *mean);
-  std = malloc((n ? n : 1) * sizeof *std);
-  if (names == NULL || mean == NULL || std == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
-    goto out;
-  }
-  for (size_t k = 0; k < n && rc == KEEL_OK; k++) {
-    const keel_column *c = &train->cols[idx[k]];
-    names[k] = c->name;
-    rc = standardize_fit_column(host, params, c, train->n_rows, &mean[k],
-                                &std[k], err);
-  }
-  if (rc == KEEL_OK)
-    rc = host->state_put_strings(state, "columns", names, n, err);
-  if (rc == KEEL_OK)
-    rc = host->state_put_f64(state, "mean", mean, n, err);
-  if (rc == KEEL_OK)
-    rc = host->state_put_f64(state, "std", std, n, err);
-out:
-  free(std);
-  free(mean);
-  free(names);
-  free(idx);
-  return rc;
+  return tx_fit_columns(host, WHO, params, &params[P_COLUMNS], train, ACCEPTS,
+                        "numeric", standardize_keys, 2, NULL, 0,
+                        standardize_fit_column, state, err);
+}
+
+/* x centred and scaled with the column's fitted mean and std. */
+static double standardize_map(const keel_value *params, const double *fitted,
+                              double x)
+{
+  double center = params[P_WITH_MEAN].i ? fitted[0] : 0.0;
+  double scale =
+      (params[P_WITH_STD].i && fitted[1] > 0.0) ? fitted[1] : 1.0;
+  return (x - center) / scale;
 }
 
 static int standardize_apply(const keel_host *host, const keel_value *params,
                              const keel_state *state, const keel_table *in,
                              keel_table **out, keel_error *err)
 {
-  const char *const *names = NULL;
-  const double *mean = NULL, *std = NULL;
-  size_t n = 0;
-  long *pos = NULL;
-  keel_table *t = NULL;
-  int rc = tx_state_columns(host, WHO, state, &names, &n, err);
-  if (rc == KEEL_OK)
-    rc = tx_state_f64(host, WHO, state, "mean", n, &mean, err);
-  if (rc == KEEL_OK)
-    rc = tx_state_f64(host, WHO, state, "std", n, &std, err);
-  if (rc == KEEL_OK)
-    rc = tx_bind(host, WHO, names, n, ACCEPTS, "numeric", in, &pos, err);
-  if (rc != KEEL_OK)
-    goto out;
-  t = host->table_new(in->n_rows);
-  if (t == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
-    goto out;
-  }
-  for (size_t c = 0; c < in->n_cols; c++) {
-    const keel_column *src = &in->cols[c];
-    keel_column *dst = host->table_copy_column(t, src, err);
-    if (dst == NULL) {
-      rc = tx_code(err);
-      goto out;
-    }
-    if (pos[c] < 0)
-      continue;
-    size_t k = (size_t)pos[c];
-    double center = params[P_WITH_MEAN].i ? mean[k] : 0.0;
-    double scale = (params[P_WITH_STD].i && std[k] > 0.0) ? std[k] : 1.0;
-    for (size_t r = 0; r < in->n_rows; r++)
-      if (!tx_is_missing(src, r))
-        dst->num[r] = (src->num[r] - center) / scale;
-  }
-  *out = t;
-  t = NULL;
-out:
-  if (t != NULL)
-    host->table_free(t);
-  free(pos);
-  return rc;
+  return tx_apply_fitted(host, WHO, params, state, in, ACCEPTS, "numeric",
+                         standardize_keys, 2, standardize_map, out, err);
 }
 
 static const keel_transform_api standardize_api = {
