@@ -96,6 +96,20 @@ static char *remap_data(void *vctx, const char *path)
   snprintf(name, sizeof name, "data/%s", base ? base + 1 : path);
   if (keel_bundle_find(ctx->b, name))
     return join(ctx->root, name);
+  /* A path that is absolute or climbs out with ".." is bundled as
+   * data/input-<first 16 hex of its SHA-256> (see run.c). */
+  size_t i;
+  json_t *f;
+  json_array_foreach(json_object_get(json_object_get(ctx->lineage, "source"),
+                                     "files"), i, f) {
+    const char *p = json_string_value(json_object_get(f, "path"));
+    const char *sha = json_string_value(json_object_get(f, "sha256"));
+    if (p && sha && strlen(sha) == 64 && strcmp(p, path) == 0) {
+      snprintf(name, sizeof name, "data/input-%.16s", sha);
+      if (keel_bundle_find(ctx->b, name))
+        return join(ctx->root, name);
+    }
+  }
   if (path[0] != '/' && ctx->manifest_dir && ctx->manifest_dir[0])
     return join(ctx->manifest_dir, path);
   return NULL;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <zlib.h>
 
@@ -154,13 +155,17 @@ static int host_input_open(void *vctx, const char *path, keel_input **out,
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   int rc = KEEL_OK;
   /* Refuse what is not a regular file before zlib sees it. */
-  FILE *probe = fopen(resolved, "rb");
-  if (!probe) {
+  struct stat st;
+  if (stat(resolved, &st) != 0) {
     rc = keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
                    "%s: cannot open: %s", path, strerror(errno));
     goto out;
   }
-  fclose(probe);
+  if (!S_ISREG(st.st_mode)) {
+    rc = keel_fail(err, KEEL_EINVAL, "%s: not a regular file (a folder, "
+                   "device or pipe cannot be data)", path);
+    goto out;
+  }
   if (ctx && (rc = record_input(ctx, path, resolved, err)))
     goto out;
   keel_input *in = calloc(1, sizeof *in);

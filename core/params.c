@@ -60,6 +60,9 @@ static int parse_int(const char *text, int64_t *out, keel_error *err)
  * that became 0) are refused. */
 static int parse_float(const char *text, double *out, keel_error *err)
 {
+  /* strtod also reads hex floats ("0x1p-4"); manifests take decimals. */
+  if (strpbrk(text, "xX"))
+    return keel_fail(err, KEEL_EINVAL, "'%s' is not a decimal number", text);
   char *end = NULL;
   errno = 0;
   double v = strtod(text, &end);

@@ -125,33 +125,40 @@ typedef struct run_state {
   int checked;
 } run_state;
 
+/* Records one stage's plugin unless an earlier stage used the same one. */
+static int add_stage_plugin(run_state *rs, const keel_stage *st,
+                            const keel_stage *const *earlier, size_t n_earlier,
+                            keel_error *err)
+{
+  const keel_loaded_plugin *p = st->plugin;
+  for (size_t j = 0; j < n_earlier; j++)
+    if (earlier[j]->plugin == p)
+      return KEEL_OK; /* one plugin used by two sections */
+  char abi[32];
+  snprintf(abi, sizeof abi, "%u.%u", p->desc.abi_major, p->desc.abi_minor);
+  return keel_bundle_add_plugin(rs->bundle, keel_kind_name((int)p->desc.kind),
+                                p->desc.name, p->desc.version, abi, p->path,
+                                p->sha256, rs->opt->include_plugins, err);
+}
+
 static int add_plugins(run_state *rs, keel_error *err)
 {
   const keel_run_config *cfg = rs->cfg;
-  const keel_stage *stages[64];
-  size_t n = 0;
+  size_t n = 0, cap = cfg->n_transforms + 4;
+  const keel_stage **stages = malloc(cap * sizeof *stages);
+  if (!stages)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
   stages[n++] = &cfg->source;
-  for (size_t i = 0; i < cfg->n_transforms && n < 60; i++)
+  for (size_t i = 0; i < cfg->n_transforms; i++)
     stages[n++] = &cfg->transforms[i];
   stages[n++] = &cfg->model;
   stages[n++] = &cfg->loss;
   stages[n++] = &cfg->optimizer;
-  for (size_t i = 0; i < n; i++) {
-    const keel_loaded_plugin *p = stages[i]->plugin;
-    int seen = 0;
-    for (size_t j = 0; j < i; j++)
-      seen |= stages[j]->plugin == p;
-    if (seen)
-      continue; /* one plugin used by two transform sections */
-    char abi[32];
-    snprintf(abi, sizeof abi, "%u.%u", p->desc.abi_major, p->desc.abi_minor);
-    int rc = keel_bundle_add_plugin(rs->bundle, keel_kind_name((int)p->desc.kind),
-                                    p->desc.name, p->desc.version, abi, p->path,
-                                    p->sha256, rs->opt->include_plugins, err);
-    if (rc)
-      return rc;
-  }
-  return KEEL_OK;
+  int rc = KEEL_OK;
+  for (size_t i = 0; i < n && !rc; i++)
+    rc = add_stage_plugin(rs, stages[i], stages, i, err);
+  free(stages);
+  return rc;
 }
 
 static int add_data_record(run_state *rs, keel_error *err)
@@ -166,8 +173,8 @@ static int add_data_record(run_state *rs, keel_error *err)
       char name[4200];
       snprintf(name, sizeof name, "data/%s", rs->ctx.inputs[i].name);
       if (strstr(name, "..") || rs->ctx.inputs[i].name[0] == '/')
-        snprintf(name, sizeof name, "data/%s-%.16s", "input",
-                 rs->ctx.inputs[i].sha256);
+        snprintf(name, sizeof name, "data/input-%.16s",
+                 rs->ctx.inputs[i].sha256); /* cmd_replay.c looks here */
       rc = keel_bundle_add_file(rs->bundle, name, rs->ctx.inputs[i].resolved, err);
     }
   }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -63,6 +64,12 @@ int keel_sha256_file(const char *path, char hex[65], uint64_t *bytes,
   if (!f)
     return keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
                      "%s: cannot open: %s", path, strerror(errno));
+  /* A device or FIFO would be read forever (/dev/zero) or block. */
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    fclose(f);
+    return keel_fail(err, KEEL_EINVAL, "%s: not a regular file", path);
+  }
   keel_sha256 *h = keel_sha256_new();
   if (!h) {
     fclose(f);
