@@ -671,12 +671,42 @@ static void check_digest(const keel_bundle *b, FILE *out,
   }
   run = keel_bundle_json(b, "run.json", &e);
   rd = json_string_value(json_object_get(run, "result_digest"));
-  if (run && (!rd || strcmp(rd, r->digest) != 0)) {
+  if (!run && keel_bundle_find(b, "run.json")) {
+    /* An unreadable run record must not skip the cross-check. */
+    fprintf(out, "malformed: run.json (%s)\n", e.message);
+    r->n_problems++;
+  } else if (run && !json_is_object(run)) {
+    fprintf(out, "malformed: run.json is not a JSON object\n");
+    r->n_problems++;
+  } else if (run && (!rd || strcmp(rd, r->digest) != 0)) {
     fprintf(out, "digest: run.json result_digest %s does not match %s\n",
             rd ? rd : "(absent)", r->digest);
     r->n_problems++;
   }
   json_decref(run);
+}
+
+/* Members the sealing itself always writes (bundle_write.c); a bundle
+ * without them was not sealed by keel or lost its run record. */
+static void check_required(const keel_bundle *b, FILE *out,
+                           keel_bundle_report *r)
+{
+  static const char *const required[] = {
+    "run.json", "plugins.json", "environment.json", "audit.jsonl",
+    "README.md", "digest.txt", NULL};
+  for (const char *const *name = required; *name; name++)
+    if (!keel_bundle_find(b, *name)) {
+      fprintf(out, "missing: %s (every sealed bundle has it)\n", *name);
+      r->n_problems++;
+    }
+  json_error_t je;
+  const keel_bundle_member *m = keel_bundle_find(b, "plugins.json");
+  json_t *pj = m ? json_loadb((const char *)m->data, m->size, 0, &je) : NULL;
+  if (m && (!pj || !json_is_array(json_object_get(pj, "plugins")))) {
+    fprintf(out, "malformed: plugins.json (expected {\"plugins\": [...]})\n");
+    r->n_problems++;
+  }
+  json_decref(pj);
 }
 
 int keel_bundle_check(const keel_bundle *b, const char *pubkey_path,
@@ -778,6 +808,7 @@ int keel_bundle_check(const keel_bundle *b, const char *pubkey_path,
     fprintf(out, "archive: %s\n", b->archive_problem);
     r->n_problems++;
   }
+  check_required(b, out, r);
   check_digest(b, out, r);
   check_signature(b, pubkey_path, sums, out, r);
   fclose(out);

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Regressions from a hostile review: inputs that once hung, passed
+# verification or lost data. Each must fail clearly (or work) now.
+set -euo pipefail
+: "${KEEL:?}" "${KEEL_SRC:?}" "${KEEL_TMP:?}"
+rm -rf "$KEEL_TMP" && mkdir -p "$KEEL_TMP" && cd "$KEEL_TMP"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
+
+# 1. A device as data: refused at once, not hashed forever.
+set +e
+timeout 10 "$KEEL" check "$KEEL_SRC/manifests/iris.ini" source.path=/dev/zero >/dev/null 2>err.txt
+rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "not a regular file" err.txt && ok || bad "/dev/zero as data: rc=$rc $(cat err.txt)"
+
+# 2. Hex floats are not manifest numbers.
+if "$KEEL" check "$KEEL_SRC/manifests/iris.ini" optimizer.lr=0x1p-4 >/dev/null 2>err.txt; then
+  bad "optimizer.lr=0x1p-4 accepted"
+else
+  grep -q "not a decimal number" err.txt && ok || bad "hex float message: $(cat err.txt)"
+fi
+
+# 3. Bundles re-sealed consistently (SHA256SUMS, digest) but with a broken
+#    run record or plugin list still fail verify with exit 3.
+b=$("$KEEL" run "$KEEL_SRC/manifests/iris.ini" --out runs --quiet)
+craft() { # craft OUT 'python statements editing the dict files'
+  /usr/bin/python3 - "$b" "$1" "$2" <<'PY'
+import sys, json, hashlib, tarfile, io, gzip
+src, out, code = sys.argv[1:4]
+files, top = {}, None
+with tarfile.open(src) as t:
+    for m in t.getmembers():
+        if m.isfile():
+            top, rel = m.name.split('/', 1)
+            files[rel] = t.extractfile(m).read()
+exec(code)
+h = lambda b: hashlib.sha256(b).hexdigest()
+cov = lambda n: n in ("config.json", "plugins.json", "lineage.json", "metrics.json",
+                      "metrics.jsonl", "optimizer_state.npy") or \
+    any(n.startswith(p) and len(n) > len(p) for p in ("preprocess/", "weights/", "optimizer/"))
+files.pop("SIGNATURE", None)
+dig = h("".join(f"{h(files[n])}  {n}\n" for n in sorted(files) if cov(n)).encode())
+files["digest.txt"] = (dig + "\n").encode()
+files["SHA256SUMS"] = "".join(f"{h(files[n])}  {n}\n" for n in sorted(files) if n != "SHA256SUMS").encode()
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+    dirs = set()
+    for n in sorted(files):
+        parts = n.split('/')
+        for i in range(1, len(parts)):
+            d = '/'.join(parts[:i])
+            if d not in dirs:
+                dirs.add(d); ti = tarfile.TarInfo(top + '/' + d); ti.type = tarfile.DIRTYPE; ti.mode = 0o755; t.addfile(ti)
+        ti = tarfile.TarInfo(top + '/' + n); ti.size = len(files[n]); ti.mode = 0o644
+        t.addfile(ti, io.BytesIO(files[n]))
+raw = bytearray(gzip.compress(buf.getvalue(), mtime=0)); raw[9] = 3
+open(out, "wb").write(bytes(raw))
+PY
+}
+expect_verify_3() { # BUNDLE WORD
+  set +e
+  "$KEEL" verify "$1" >out.txt 2>&1
+  rc=$?
+  set -e
+  [ "$rc" = 3 ] && grep -q "$2" out.txt && ok || bad "verify $1: rc=$rc, wanted 3 naming $2: $(cat out.txt)"
+}
+craft same.tar.gz 'pass'
+"$KEEL" verify same.tar.gz >/dev/null 2>&1 && ok || bad "a faithfully re-sealed bundle should verify (crafting is broken)"
+craft norun_json.tar.gz 'files["run.json"] = b"this is not json"'
+expect_verify_3 norun_json.tar.gz run.json
+craft no_run.tar.gz 'del files["run.json"]'
+expect_verify_3 no_run.tar.gz run.json
+craft plugins_shape.tar.gz 'files["plugins.json"] = b"{\"plugins\": {\"x\": 1}}"'
+expect_verify_3 plugins_shape.tar.gz plugins.json
+
+# 4. --include-data with a data path outside the manifest's folder: the
+#    bundled copy is what replay reads once the original is gone.
+mkdir -p m d && cp "$KEEL_SRC/manifests/data/iris.csv" d/
+sed -e 's|^path = .*|path = ../d/iris.csv|' \
+    -e 's|^template = .*|template = '"$KEEL_SRC"'/manifests/templates/tabular-classification.ini|' \
+    "$KEEL_SRC/manifests/iris.ini" > m/iris.ini
+b2=$("$KEEL" run m/iris.ini --include-data --out runs2 --quiet)
+mv d d.gone
+if "$KEEL" replay "$b2" >out.txt 2>&1 && grep -q REPRODUCED out.txt; then ok; else bad "replay of bundled ../ data: $(cat out.txt)"; fi
+mv d.gone d
+
+# 5. Every transform's plugin is recorded, however many transforms there are.
+{
+  sed -n '1,/^\[transform.scale\]/p' "$KEEL_SRC/manifests/iris.ini" | sed '$d'
+  for i in $(seq 1 61); do printf '[transform.s%02d]\nplugin = standardize\n\n' "$i"; done
+  printf '[transform.last]\nplugin = minmax\n\n'
+  sed -n '/^\[model\]/,$p' "$KEEL_SRC/manifests/iris.ini"
+} | sed -e 's|^path = .*|path = '"$KEEL_SRC"'/manifests/data/iris.csv|' \
+        -e 's|^template = .*|template = '"$KEEL_SRC"'/manifests/templates/tabular-classification.ini|' > many.ini
+b3=$("$KEEL" run many.ini --out runs3 --quiet)
+tar xzf "$b3" -O --wildcards '*/plugins.json' | grep -q '"minmax"' && ok || bad "the 62nd transform's plugin is missing from plugins.json"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
