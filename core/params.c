@@ -42,7 +42,7 @@ static char *trimmed_copy(const char *s, size_t n)
   return out;
 }
 
-static int parse_int(const char *text, int64_t *out, keel_error *err)
+int keel_parse_int64(const char *text, int64_t *out, keel_error *err)
 {
   char *end = NULL;
   errno = 0;
@@ -58,7 +58,7 @@ static int parse_int(const char *text, int64_t *out, keel_error *err)
 /* Subnormal results are valid numbers: glibc flags them with ERANGE, so only
  * overflow (a result of +-HUGE_VAL) and total underflow (a nonzero literal
  * that became 0) are refused. */
-static int parse_float(const char *text, double *out, keel_error *err)
+int keel_parse_double(const char *text, double *out, keel_error *err)
 {
   /* strtod also reads hex floats ("0x1p-4"); manifests take decimals. */
   if (strpbrk(text, "xX"))
@@ -191,10 +191,10 @@ static int parse_typed(const keel_param_decl *d, const char *text,
   case KEEL_PARAM_BOOL:
     return parse_bool(text, &out->i, err);
   case KEEL_PARAM_INT:
-    rc = parse_int(text, &out->i, err);
+    rc = keel_parse_int64(text, &out->i, err);
     return rc ? rc : keel_param_check_range(d, out, d->min, d->max, err);
   case KEEL_PARAM_FLOAT:
-    rc = parse_float(text, &out->f, err);
+    rc = keel_parse_double(text, &out->f, err);
     return rc ? rc : keel_param_check_range(d, out, d->min, d->max, err);
   case KEEL_PARAM_STRING:
     if ((d->flags & KEEL_PARAM_REQUIRED) && text[0] == '\0')
@@ -235,7 +235,7 @@ static int parse_typed(const keel_param_decl *d, const char *text,
       return keel_fail(err, KEEL_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < n && rc == KEEL_OK; i++)
-      rc = parse_int(items[i], &ints[i], err);
+      rc = keel_parse_int64(items[i], &ints[i], err);
     free_items(items, n);
     out->ints = ints;
     out->n = n;

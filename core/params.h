@@ -4,6 +4,7 @@
 #define KEEL_CORE_PARAMS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "keel/keel.h"
 
@@ -15,6 +16,13 @@
  * prefixes it). */
 int keel_param_parse(const keel_param_decl *decl, const char *text,
                      keel_value *out, keel_error *err);
+/* The strict number grammar every INI value uses (manifests, templates):
+ * whole string, no leading space, decimal only (no hex floats), finite;
+ * subnormals accepted, overflow and total underflow refused. err may be
+ * NULL. */
+int keel_parse_double(const char *text, double *out, keel_error *err);
+int keel_parse_int64(const char *text, int64_t *out, keel_error *err);
+
 /* The declared default as a value (KEEL_EINVAL if REQUIRED or invalid). */
 int keel_param_default(const keel_param_decl *decl, keel_value *out,
                        keel_error *err);

@@ -196,8 +196,8 @@ static int parse_narrow(rctx *r, const char *section, const char *who,
     if (ok) {
       snprintf(lo_s, sizeof lo_s, "%.*s", (int)alen, a);
       snprintf(hi_s, sizeof hi_s, "%.*s", (int)blen, b);
-      ok = keel_parse_double(lo_s, &out->lo) == 0 &&
-           keel_parse_double(hi_s, &out->hi) == 0 && out->lo <= out->hi;
+      ok = keel_parse_double(lo_s, &out->lo, NULL) == 0 &&
+           keel_parse_double(hi_s, &out->hi, NULL) == 0 && out->lo <= out->hi;
     }
   }
   if (!ok)

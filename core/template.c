@@ -24,33 +24,6 @@
 static const char *const slot_kinds[] = {"source", "transform", "model",
                                          "loss", "optimizer"};
 
-int keel_parse_double(const char *text, double *out)
-{
-  if (!text || !*text || text[0] == ' ')
-    return KEEL_EINVAL;
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(text, &end);
-  if (end == text || *end != '\0' || !isfinite(v) ||
-      (errno == ERANGE && fabs(v) > 1.0))
-    return KEEL_EINVAL;
-  *out = v;
-  return 0;
-}
-
-int keel_parse_int64(const char *text, long long *out)
-{
-  if (!text || !*text || text[0] == ' ')
-    return KEEL_EINVAL;
-  char *end = NULL;
-  errno = 0;
-  long long v = strtoll(text, &end, 10);
-  if (end == text || *end != '\0' || errno == ERANGE)
-    return KEEL_EINVAL;
-  *out = v;
-  return 0;
-}
-
 static int is_plugin_name(const char *s, size_t n)
 {
   if (n == 0 || !(s[0] >= 'a' && s[0] <= 'z'))
@@ -281,15 +254,15 @@ static int parse_checks(keel_template *t, const keel_ini_section *sec,
     const keel_ini_entry *e = &sec->entries[i];
     if (strcmp(e->key, "max_missing_fraction") == 0) {
       double d;
-      if (keel_parse_double(e->value, &d) || d < 0 || d > 1)
+      if (keel_parse_double(e->value, &d, NULL) || d < 0 || d > 1)
         return tfail(t->ini, e->line, err,
                      "[checks] max_missing_fraction: '%s'; expected a "
                      "number in 0 .. 1",
                      e->value);
       t->checks.max_missing_fraction = d;
     } else {
-      long long n;
-      if (keel_parse_int64(e->value, &n) || n < 0)
+      int64_t n;
+      if (keel_parse_int64(e->value, &n, NULL) || n < 0)
         return tfail(t->ini, e->line, err,
                      "[checks] %s: '%s'; expected an integer >= 0", e->key,
                      e->value);

@@ -73,9 +73,4 @@ const keel_ini_section *keel_template_ranges(const keel_template *t,
 /* The allow list of a slot as text ("csv >=1 <2, libsvm"), malloc'd. */
 char *keel_template_allow_text(const keel_template *t, keel_kind kind);
 
-/* Strict number parsing shared by template and manifest code: the whole
- * string, finite, no ERANGE overflow. 0 or KEEL_EINVAL. */
-int keel_parse_double(const char *text, double *out);
-int keel_parse_int64(const char *text, long long *out);
-
 #endif
