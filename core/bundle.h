@@ -210,9 +210,6 @@ int keel_bundle_digest_compute(const char *const *names,
 int keel_bundle_digest_of(const keel_bundle *b, char digest_hex[65],
                           keel_error *err);
 
-/* SHA-256 of data[0..n) as lowercase hex (OpenSSL EVP). */
-void keel_bundle_sha256_hex(const void *data, size_t n, char hex[65]);
-
 /* Maps a keel_bundle_open/check status to the CLI exit code. */
 int keel_bundle_exit_code(int status);
 

@@ -7,31 +7,13 @@
  * entry, sorted by name (bytewise), i.e. a sha256sum listing of exactly
  * those files. */
 #include "bundle.h"
+#include "sha256.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "status.h"
-
-void keel_bundle_sha256_hex(const void *data, size_t n, char hex[65])
-{
-  static const char digits[] = "0123456789abcdef";
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!EVP_Digest(data, n, md, &len, EVP_sha256(), NULL) || len != 32) {
-    /* Only on a broken libcrypto; an impossible digest never matches. */
-    memset(hex, 'x', 64);
-    hex[64] = '\0';
-    return;
-  }
-  for (unsigned int i = 0; i < 32; i++) {
-    hex[2 * i] = digits[md[i] >> 4];
-    hex[2 * i + 1] = digits[md[i] & 15];
-  }
-  hex[64] = '\0';
-}
 
 int keel_bundle_digest_covers(const char *name)
 {
@@ -102,7 +84,7 @@ int keel_bundle_digest_compute(const char *const *names,
     len += (size_t)snprintf(text + len, cap - len, "%s  %s\n", pairs[i].sha,
                             pairs[i].name);
   }
-  keel_bundle_sha256_hex(text, len, digest_hex);
+  keel_sha256_hex(text, len, digest_hex);
   if (lines_out) {
     *lines_out = text;
     text = NULL;
@@ -130,7 +112,7 @@ int keel_bundle_digest_of(const keel_bundle *b, char digest_hex[65],
     const keel_bundle_member *mb = &b->members[i];
     if (mb->is_dir || !keel_bundle_digest_covers(mb->name))
       continue;
-    keel_bundle_sha256_hex(mb->data, mb->size, hex[m]);
+    keel_sha256_hex(mb->data, mb->size, hex[m]);
     names[m] = mb->name;
     shas[m] = hex[m];
     m++;

@@ -1,6 +1,7 @@
 /* Reading bundles as untrusted input, extracting them safely, and checking
  * their hashes, result digest and signature. */
 #include "bundle.h"
+#include "sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -784,7 +785,7 @@ int keel_bundle_check(const keel_bundle *b, const char *pubkey_path,
         r->n_problems++;
         continue;
       }
-      keel_bundle_sha256_hex(m->data, m->size, hex);
+      keel_sha256_hex(m->data, m->size, hex);
       if (strcmp(hex, lines[i].sha) != 0) {
         fprintf(out, "modified: %s\n", lines[i].name);
         r->n_problems++;

@@ -1,6 +1,7 @@
 /* The bundle builder: collects entries in memory, seals them into one
  * deterministic tar.gz, atomically. */
 #include "bundle.h"
+#include "sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -533,7 +534,7 @@ int keel_bundle_add_plugin(keel_bundle_builder *b, const char *kind,
     rc = read_whole_file(path, &data, &n, err);
     if (rc)
       return rc;
-    keel_bundle_sha256_hex(data, n, hex);
+    keel_sha256_hex(data, n, hex);
     if (strcmp(hex, sha256) != 0) {
       free(data);
       return keel_fail(err, KEEL_EINTEGRITY,
@@ -742,7 +743,7 @@ static int seal_digest(keel_bundle_builder *b, char digest[65],
     goto out;
   }
   for (size_t i = 0; i < b->n; i++) {
-    keel_bundle_sha256_hex(b->entries[i].data, b->entries[i].size, hex[i]);
+    keel_sha256_hex(b->entries[i].data, b->entries[i].size, hex[i]);
     names[i] = b->entries[i].name;
     shas[i] = hex[i];
   }
@@ -768,7 +769,7 @@ static int seal_sums(keel_bundle_builder *b, const char *sign_key,
     return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
   for (size_t i = 0; i < b->n; i++) {
     char hex[65];
-    keel_bundle_sha256_hex(b->entries[i].data, b->entries[i].size, hex);
+    keel_sha256_hex(b->entries[i].data, b->entries[i].size, hex);
     fprintf(out, "%s  %s\n", hex, b->entries[i].name);
   }
   fclose(out);

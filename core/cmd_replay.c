@@ -182,7 +182,7 @@ static int check_plugins(const keel_bundle *b, const json_t *plugins,
     char hex[65];
     if (!m)
       continue;
-    keel_bundle_sha256_hex(m->data, m->size, hex);
+    keel_sha256_hex(m->data, m->size, hex);
     if (!sha || strcmp(hex, sha) != 0) {
       fprintf(stderr,
               "keel replay: refusing plugin %s: its SHA-256 %s differs from "

@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 
 #include "bundle.h"
+#include "sha256.h"
 #include "fsutil.h"
 #include "status.h"
 
@@ -106,7 +107,7 @@ static void key_fingerprint(EVP_PKEY *key, char hex[65])
     memset(hex, 0, 65);
     return;
   }
-  keel_bundle_sha256_hex(raw, len, hex);
+  keel_sha256_hex(raw, len, hex);
 }
 
 int keel_sign_bytes(const char *key_path, const void *data, size_t n,

@@ -13,6 +13,7 @@
 #include <archive_entry.h>
 
 #include "bundle.h"
+#include "sha256.h"
 #include "envinfo.h"
 #include "sign.h"
 #include "test_util.h"
@@ -691,7 +692,7 @@ static void test_digest_rules(void)
   char h[4][65], d1[65], d2[65], *lines = NULL;
   keel_error err = {0};
   for (int i = 0; i < 4; i++) {
-    keel_bundle_sha256_hex(names[i], strlen(names[i]), h[i]);
+    keel_sha256_hex(names[i], strlen(names[i]), h[i]);
     shas[i] = h[i];
     rev_names[3 - i] = names[i];
     rev_shas[3 - i] = h[i];
@@ -712,7 +713,7 @@ static void test_digest_rules(void)
   CU_ASSERT_PTR_NOT_NULL_FATAL(lines);
   CU_ASSERT_PTR_NULL(strstr(lines, "run.json"));
   CU_ASSERT(strstr(lines, "config.json") < strstr(lines, "weights/a.npy"));
-  keel_bundle_sha256_hex(lines, strlen(lines), d2);
+  keel_sha256_hex(lines, strlen(lines), d2);
   CU_ASSERT_STRING_EQUAL(d1, d2);
   free(lines);
 }
