@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "params.h"
+#include "semver.h"
 #include "sha256.h"
 #include "status.h"
 
@@ -61,31 +62,11 @@ static int valid_plugin_name(const char *s)
   return 1;
 }
 
-/* MAJOR.MINOR.PATCH, numbers without leading zeros, optional -pre / +build
- * of [0-9A-Za-z.-]. */
+/* MAJOR.MINOR.PATCH with optional -pre / +build (semver.c's grammar). */
 static int valid_semver(const char *s)
 {
-  if (!s)
-    return 0;
-  for (int part = 0; part < 3; part++) {
-    if (!isdigit((unsigned char)*s))
-      return 0;
-    if (*s == '0' && isdigit((unsigned char)s[1]))
-      return 0;
-    while (isdigit((unsigned char)*s))
-      s++;
-    if (part < 2 && *s++ != '.')
-      return 0;
-  }
-  if (*s == '-' || *s == '+') {
-    s++;
-    if (!*s)
-      return 0;
-    for (; *s; s++)
-      if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' && *s != '+')
-        return 0;
-  }
-  return *s == '\0';
+  keel_semver v;
+  return s && keel_semver_parse(s, &v, NULL) == KEEL_OK;
 }
 
 /* Sizes at ABI 1.0: the least a plugin may declare. When ABI 1.1 appends
