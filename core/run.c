@@ -314,13 +314,6 @@ static int seal(run_state *rs, int exit_code, const char *error,
   return KEEL_OK;
 }
 
-static int exit_code_for(int status)
-{
-  if (status == KEEL_EINVAL || status == KEEL_ESCHEMA || status == KEEL_ERANGE)
-    return KEEL_EXIT_CONFIG;
-  return KEEL_EXIT_RUNTIME;
-}
-
 static int validate(run_state *rs, keel_error *err)
 {
   const keel_run_options *opt = rs->opt;
@@ -387,10 +380,8 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
   char *config_text = NULL;
   int rc = validate(&rs, err);
   if (rc) {
-    out->exit_code = exit_code_for(rc == KEEL_EPLUGIN || rc == KEEL_ENOTFOUND ||
-                                   rc == KEEL_EDATA || rc == KEEL_EIO
-                                       ? KEEL_EINVAL
-                                       : rc);
+    /* Validation failed: the same exit code keel check gives. */
+    out->exit_code = keel_cli_exit_code(rc);
     goto done;
   }
   config = keel_run_config_to_json(rs.cfg);
