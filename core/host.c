@@ -10,18 +10,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
+#include "filemap.h"
+#include "input_hash.h"
 #include "loader.h"
-#include "sha256.h"
 #include "state.h"
 #include "status.h"
 #include "table.h"
-
-struct keel_input {
-  gzFile gz;
-  char *name;
-};
 
 static int host_fail(keel_error *err, int code, const char *fmt, ...)
 {
@@ -100,7 +101,21 @@ static int host_state_get_strings(const keel_state *st, const char *key,
   return keel_state_get_strings(st, key, v, n, err);
 }
 
-/* ---- inputs ------------------------------------------------------------ */
+/* ---- inputs ------------------------------------------------------------
+ * An uncompressed file is mapped (filemap.c): input_read copies from the
+ * mapping, input_view hands it out. A gzip file (magic 1f 8b) goes through
+ * zlib's reader; input_view inflates it once into host memory. The lineage
+ * hash of each new file starts at open (input_hash.c). */
+
+struct keel_input {
+  char *name;
+  gzFile gz;              /* gzip files */
+  keel_file_map map;      /* uncompressed files: the whole file */
+  size_t pos;             /* input_read's position in map */
+  unsigned char *inflated; /* input_view of a gzip file */
+  size_t inflated_len;
+  int gz_started;         /* input_read has consumed gzip bytes */
+};
 
 static char *join_path(const char *dir, const char *path)
 {
@@ -113,21 +128,27 @@ static char *join_path(const char *dir, const char *path)
   return out;
 }
 
+static int hash_in_background(void)
+{
+#ifdef _OPENMP
+  return omp_get_max_threads() > 1;
+#else
+  return 0;
+#endif
+}
+
 static int record_input(keel_host_context *ctx, const char *name,
                         const char *resolved, keel_error *err)
 {
   for (size_t i = 0; i < ctx->n_inputs; i++)
     if (strcmp(ctx->inputs[i].resolved, resolved) == 0)
       return KEEL_OK;
-  keel_input_record rec = {0};
-  int rc = keel_sha256_file(resolved, rec.sha256, &rec.bytes, err);
-  if (rc)
-    return rc;
   keel_input_record *grown =
       realloc(ctx->inputs, (ctx->n_inputs + 1) * sizeof *grown);
   if (!grown)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   ctx->inputs = grown;
+  keel_input_record rec = {0};
   rec.name = strdup(name);
   rec.resolved = strdup(resolved);
   if (!rec.name || !rec.resolved) {
@@ -135,8 +156,42 @@ static int record_input(keel_host_context *ctx, const char *name,
     free(rec.resolved);
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   }
+  int rc = keel_input_hash_start(resolved, name, hash_in_background(),
+                                 &rec.hashing, err);
+  if (rc) {
+    free(rec.name);
+    free(rec.resolved);
+    return rc;
+  }
   ctx->inputs[ctx->n_inputs++] = rec;
   return KEEL_OK;
+}
+
+/* Opens resolved (a regular file) for reading as in. */
+static int open_content(keel_input *in, const char *resolved, keel_error *err)
+{
+  int fd = open(resolved, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    return keel_fail(err, KEEL_EIO, "%s: cannot open: %s", in->name,
+                     strerror(e));
+  }
+  unsigned char magic[2] = {0, 0};
+  ssize_t got = pread(fd, magic, 2, 0);
+  if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    in->gz = gzdopen(fd, "rb"); /* owns fd from here */
+    if (!in->gz) {
+      close(fd);
+      return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", in->name);
+    }
+    return KEEL_OK;
+  }
+  int rc = keel_file_map_open(fd, (size_t)st.st_size, in->name, &in->map, err);
+  close(fd);
+  return rc;
 }
 
 static int host_input_open(void *vctx, const char *path, keel_input **out,
@@ -154,7 +209,7 @@ static int host_input_open(void *vctx, const char *path, keel_input **out,
   if (!resolved)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   int rc = KEEL_OK;
-  /* Refuse what is not a regular file before zlib sees it. */
+  /* Refuse what is not a regular file before anything reads it. */
   struct stat st;
   if (stat(resolved, &st) != 0) {
     rc = keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
@@ -174,11 +229,9 @@ static int host_input_open(void *vctx, const char *path, keel_input **out,
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
     goto out;
   }
-  in->gz = gzopen(resolved, "rb");
-  if (!in->gz) {
+  if ((rc = open_content(in, resolved, err))) {
     free(in->name);
     free(in);
-    rc = keel_fail(err, KEEL_EIO, "%s: cannot open", path);
     goto out;
   }
   *out = in;
@@ -187,8 +240,8 @@ out:
   return rc;
 }
 
-static long host_input_read(keel_input *in, void *buf, size_t n,
-                            keel_error *err)
+/* One gzread; 0 at the end, a KEEL_E* on a corrupt or truncated stream. */
+static long gz_read(keel_input *in, void *buf, size_t n, keel_error *err)
 {
   if (n > (1u << 30))
     n = 1u << 30;
@@ -205,6 +258,79 @@ static long host_input_read(keel_input *in, void *buf, size_t n,
   return 0;
 }
 
+static long host_input_read(keel_input *in, void *buf, size_t n,
+                            keel_error *err)
+{
+  if (in->gz) {
+    in->gz_started = 1;
+    return gz_read(in, buf, n, err);
+  }
+  size_t left = in->map.len - in->pos;
+  if (n > left)
+    n = left;
+  if (n > (1u << 30))
+    n = 1u << 30;
+  if (n)
+    memcpy(buf, in->map.data + in->pos, n);
+  in->pos += n;
+  return (long)n;
+}
+
+/* The whole inflated content of a gzip input, read once. */
+static int inflate_all(keel_input *in, keel_error *err)
+{
+  if (in->gz_started && gzrewind(in->gz) != 0)
+    return keel_fail(err, KEEL_EIO, "%s: cannot rewind", in->name);
+  in->gz_started = 1;
+  size_t cap = 1u << 20, len = 0;
+  unsigned char *buf = malloc(cap);
+  for (;;) {
+    if (!buf)
+      return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", in->name);
+    if (len == cap) {
+      unsigned char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+      if (!nb) {
+        free(buf);
+        return keel_fail(err, KEEL_ENOMEM, "%s: out of memory (%zu bytes "
+                         "inflated)", in->name, len);
+      }
+      buf = nb;
+      cap *= 2;
+    }
+    long got = gz_read(in, buf + len, cap - len, err);
+    if (got < 0) {
+      free(buf);
+      return (int)got;
+    }
+    if (got == 0)
+      break;
+    len += (size_t)got;
+  }
+  in->inflated = buf;
+  in->inflated_len = len;
+  return KEEL_OK;
+}
+
+static int host_input_view(keel_input *in, const char **data, size_t *len,
+                           keel_error *err)
+{
+  *data = NULL;
+  *len = 0;
+  if (in->gz) {
+    if (!in->inflated) {
+      int rc = inflate_all(in, err);
+      if (rc)
+        return rc;
+    }
+    *data = (const char *)in->inflated;
+    *len = in->inflated_len;
+    return KEEL_OK;
+  }
+  *data = in->map.data ? (const char *)in->map.data : "";
+  *len = in->map.len;
+  return KEEL_OK;
+}
+
 static const char *host_input_name(const keel_input *in)
 {
   return in->name;
@@ -214,7 +340,10 @@ static void host_input_close(keel_input *in)
 {
   if (!in)
     return;
-  gzclose(in->gz);
+  if (in->gz)
+    gzclose(in->gz);
+  keel_file_map_close(&in->map);
+  free(in->inflated);
   free(in->name);
   free(in);
 }
@@ -243,6 +372,7 @@ static const keel_host host_table = {
   .input_name = host_input_name,
   .input_close = host_input_close,
   .ctx = NULL,
+  .input_view = host_input_view,
 };
 
 const keel_host *keel_host_services(void)
@@ -266,10 +396,26 @@ int keel_host_context_init(keel_host_context *ctx, const char *base_dir)
 void keel_host_context_free(keel_host_context *ctx)
 {
   for (size_t i = 0; i < ctx->n_inputs; i++) {
+    keel_input_hash_free(ctx->inputs[i].hashing);
     free(ctx->inputs[i].name);
     free(ctx->inputs[i].resolved);
   }
   free(ctx->inputs);
   free(ctx->base_dir);
   memset(ctx, 0, sizeof *ctx);
+}
+
+int keel_host_context_settle(keel_host_context *ctx, keel_error *err)
+{
+  for (size_t i = 0; i < ctx->n_inputs; i++) {
+    keel_input_record *r = &ctx->inputs[i];
+    if (!r->hashing)
+      continue;
+    int rc = keel_input_hash_finish(r->hashing, r->sha256, &r->bytes, err);
+    if (rc)
+      return rc;
+    keel_input_hash_free(r->hashing);
+    r->hashing = NULL;
+  }
+  return KEEL_OK;
 }

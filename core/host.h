@@ -12,8 +12,9 @@
 typedef struct keel_input_record {
   char *name;        /* the path as the plugin gave it */
   char *resolved;    /* the path opened */
-  char sha256[65];   /* hex SHA-256 of the bytes on disk */
-  uint64_t bytes;    /* size on disk */
+  char sha256[65];   /* hex SHA-256 of the bytes on disk (after settle) */
+  uint64_t bytes;    /* size on disk (after settle) */
+  struct keel_input_hash *hashing; /* until settle: the hash in progress */
 } keel_input_record;
 
 /* Where input_open resolves relative paths, and what it saw. */
@@ -27,9 +28,17 @@ typedef struct keel_host_context {
   void *remap_ctx;
 } keel_host_context;
 
-/* Initialises ctx with base_dir (copied). */
+/* Initialises ctx with base_dir (copied). input_open hashes each new file
+ * for the lineage while the plugin reads it: on a thread of its own when
+ * omp_get_max_threads() > 1, before input_open returns otherwise. */
 int keel_host_context_init(keel_host_context *ctx, const char *base_dir);
 void keel_host_context_free(keel_host_context *ctx);
+
+/* Waits for the lineage hashes of every input opened so far and fills
+ * their sha256 and bytes; KEEL_EINTEGRITY naming the file if one changed
+ * while the run read it. Call after the data is read, before using
+ * ctx->inputs. */
+int keel_host_context_settle(keel_host_context *ctx, keel_error *err);
 
 /* A host table whose input services report into ctx (borrowed; must
  * outlive every use of *out). */

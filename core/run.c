@@ -163,8 +163,12 @@ static int add_plugins(run_state *rs, keel_error *err)
 
 static int add_data_record(run_state *rs, keel_error *err)
 {
+  /* The lineage hashes ran while the source read the files. */
+  int rc = keel_host_context_settle(&rs->ctx, err);
+  if (rc)
+    return rc;
   json_t *lineage = lineage_json(rs->cfg, &rs->ctx, &rs->prep);
-  int rc = keel_bundle_add_json(rs->bundle, "lineage.json", lineage, err);
+  rc = keel_bundle_add_json(rs->bundle, "lineage.json", lineage, err);
   json_decref(lineage);
   for (size_t i = 0; !rc && i < rs->ctx.n_inputs; i++) {
     rc = keel_bundle_audit(rs->bundle, "read-data", rs->ctx.inputs[i].name,

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <omp.h>
 #include <zlib.h>
 
 #include "host.h"
@@ -86,6 +87,9 @@ static void test_services_header(void)
   CU_ASSERT_PTR_NULL(h->ctx);
   CU_ASSERT(KEEL_HOST_HAS(h, input_close));
   CU_ASSERT(KEEL_HOST_HAS(h, ctx));
+  /* ABI 1.1 */
+  CU_ASSERT(KEEL_HOST_HAS(h, input_view));
+  CU_ASSERT_PTR_NOT_NULL(h->input_view);
   /* Every service of ABI 1.0 is present. */
   CU_ASSERT_PTR_NOT_NULL(h->fail);
   CU_ASSERT_PTR_NOT_NULL(h->log);
@@ -252,8 +256,9 @@ static void test_input_relative(void)
   h.input_close(in);
   h.input_close(NULL);
 
-  /* Lineage: one record with the file's hash and size. */
+  /* Lineage: one record with the file's hash and size, after settle. */
   CU_ASSERT_EQUAL_FATAL(ctx.n_inputs, 1);
+  CU_ASSERT_EQUAL_FATAL(keel_host_context_settle(&ctx, &err), KEEL_OK);
   char want[65];
   uint64_t bytes = 0;
   CU_ASSERT_EQUAL(keel_sha256_file(path, want, &bytes, &err), KEEL_OK);
@@ -284,6 +289,7 @@ static void test_input_relative(void)
   CU_ASSERT_EQUAL(h.input_read(in, buf, sizeof buf, &err), 0);
   h.input_close(in);
   CU_ASSERT_EQUAL_FATAL(ctx.n_inputs, 2);
+  CU_ASSERT_EQUAL_FATAL(keel_host_context_settle(&ctx, &err), KEEL_OK);
   CU_ASSERT_STRING_EQUAL(ctx.inputs[1].name, "sub/b.txt");
   CU_ASSERT_EQUAL(ctx.inputs[1].bytes, 0);
   CU_ASSERT_STRING_EQUAL(ctx.inputs[1].sha256,
@@ -336,6 +342,7 @@ static void test_input_gzip(void)
 
   /* The lineage hash is of the compressed bytes on disk. */
   CU_ASSERT_EQUAL_FATAL(ctx.n_inputs, 1);
+  CU_ASSERT_EQUAL_FATAL(keel_host_context_settle(&ctx, &err), KEEL_OK);
   char want[65];
   uint64_t bytes = 0;
   CU_ASSERT_EQUAL(keel_sha256_file(path, want, &bytes, &err), KEEL_OK);
@@ -511,6 +518,7 @@ static void test_input_remap(void)
   CU_ASSERT_STRING_EQUAL(ctx.inputs[0].resolved, bundled);
   char want[65];
   CU_ASSERT_EQUAL(keel_sha256_file(bundled, want, NULL, &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(keel_host_context_settle(&ctx, &err), KEEL_OK);
   CU_ASSERT_STRING_EQUAL(ctx.inputs[0].sha256, want);
   /* NULL from the hook: the path is resolved as usual. */
   CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "other.csv", &in, &err), KEEL_OK);
@@ -554,6 +562,166 @@ static void test_input_binary_passthrough(void)
   keel_host_context_free(&ctx);
 }
 
+/* input_view: the whole content, whatever input_read consumed; a gzip file
+ * inflated; an empty file non-NULL with length 0. */
+static void test_input_view(void)
+{
+  const char *dir = fresh_dir("view");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/plain.csv", dir);
+  write_file(path, "a,b\n1,2\n3,4\n", 12);
+  snprintf(path, sizeof path, "%s/empty.csv", dir);
+  write_file(path, "", 0);
+  enum { LINES = 3000 };
+  size_t cap = LINES * 24, len = 0;
+  char *text = malloc(cap);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+  for (int i = 0; i < LINES; i++)
+    len += (size_t)snprintf(text + len, cap - len, "%d,%d\n", i, i * 3);
+  snprintf(path, sizeof path, "%s/z.csv.gz", dir);
+  write_gzip(path, text);
+
+  keel_host_context ctx;
+  CU_ASSERT_EQUAL_FATAL(keel_host_context_init(&ctx, dir), KEEL_OK);
+  keel_host h;
+  keel_host_bind(&h, &ctx);
+  keel_error err = {0};
+  keel_input *in = NULL;
+  const char *data = NULL;
+  size_t n = 0;
+  char buf[8];
+
+  CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "plain.csv", &in, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(h.input_read(in, buf, 5, &err), 5);
+  CU_ASSERT_EQUAL_FATAL(h.input_view(in, &data, &n, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(n, 12);
+  CU_ASSERT_EQUAL(memcmp(data, "a,b\n1,2\n3,4\n", 12), 0);
+  /* reads go on where they were */
+  CU_ASSERT_EQUAL(h.input_read(in, buf, 3, &err), 3);
+  CU_ASSERT_EQUAL(memcmp(buf, ",2\n", 3), 0);
+  h.input_close(in);
+
+  CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "empty.csv", &in, &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(h.input_view(in, &data, &n, &err), KEEL_OK);
+  CU_ASSERT_PTR_NOT_NULL(data);
+  CU_ASSERT_EQUAL(n, 0);
+  h.input_close(in);
+
+  CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "z.csv.gz", &in, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(h.input_read(in, buf, 4, &err), 4);
+  CU_ASSERT_EQUAL_FATAL(h.input_view(in, &data, &n, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(n, len);
+  CU_ASSERT_EQUAL(memcmp(data, text, len), 0);
+  /* a second view is the same bytes */
+  const char *again = NULL;
+  size_t n2 = 0;
+  CU_ASSERT_EQUAL(h.input_view(in, &again, &n2, &err), KEEL_OK);
+  CU_ASSERT_PTR_EQUAL(again, data);
+  CU_ASSERT_EQUAL(n2, n);
+  h.input_close(in);
+  free(text);
+  keel_host_context_free(&ctx);
+}
+
+/* A truncated gzip file: input_view fails naming it. */
+static void test_input_view_corrupt_gzip(void)
+{
+  const char *dir = fresh_dir("viewbad");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/ok.gz", dir);
+  char text[2048];
+  for (size_t i = 0; i < sizeof text - 1; i++)
+    text[i] = (char)('a' + (i * 31) % 26);
+  text[sizeof text - 1] = '\0';
+  write_gzip(path, text);
+  unsigned char gz[4096];
+  size_t n = read_file(path, gz, sizeof gz);
+  CU_ASSERT_FATAL(n > 40 && n < sizeof gz);
+  snprintf(path, sizeof path, "%s/cut.gz", dir);
+  write_file(path, gz, n - 5);
+  keel_host_context ctx;
+  CU_ASSERT_EQUAL_FATAL(keel_host_context_init(&ctx, dir), KEEL_OK);
+  keel_host h;
+  keel_host_bind(&h, &ctx);
+  keel_error err = {0};
+  keel_input *in = NULL;
+  const char *data = NULL;
+  size_t len = 0;
+  CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "cut.gz", &in, &err), KEEL_OK);
+  int rc = h.input_view(in, &data, &len, &err);
+  CU_ASSERT(rc < 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "cut.gz"));
+  h.input_close(in);
+  keel_host_context_free(&ctx);
+}
+
+/* The lineage hash is the same inline (1 thread) and in the background
+ * (several), and a file that changes before settle is refused by name. */
+static void lineage_at(int threads)
+{
+  omp_set_num_threads(threads);
+  const char *dir = fresh_dir(threads > 1 ? "hashbg" : "hash1");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/big.csv", dir);
+  size_t n = 3u << 20;
+  char *data = malloc(n);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+  for (size_t i = 0; i < n; i++)
+    data[i] = (char)('0' + (i * 2654435761u >> 7) % 10);
+  write_file(path, data, n);
+  char want[65];
+  keel_error err = {0};
+  CU_ASSERT_EQUAL(keel_sha256_file(path, want, NULL, &err), KEEL_OK);
+
+  keel_host_context ctx;
+  CU_ASSERT_EQUAL_FATAL(keel_host_context_init(&ctx, dir), KEEL_OK);
+  keel_host h;
+  keel_host_bind(&h, &ctx);
+  keel_input *in = NULL;
+  CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "big.csv", &in, &err), KEEL_OK);
+  h.input_close(in);
+  CU_ASSERT_EQUAL_FATAL(keel_host_context_settle(&ctx, &err), KEEL_OK);
+  CU_ASSERT_STRING_EQUAL(ctx.inputs[0].sha256, want);
+  CU_ASSERT_EQUAL(ctx.inputs[0].bytes, n);
+  /* settle twice is harmless */
+  CU_ASSERT_EQUAL(keel_host_context_settle(&ctx, &err), KEEL_OK);
+  keel_host_context_free(&ctx);
+
+  /* Changed after open, before settle: an integrity error naming it. */
+  CU_ASSERT_EQUAL_FATAL(keel_host_context_init(&ctx, dir), KEEL_OK);
+  keel_host_bind(&h, &ctx);
+  CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "big.csv", &in, &err), KEEL_OK);
+  h.input_close(in);
+  FILE *f = fopen(path, "ab");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fputs("9\n", f);
+  fclose(f);
+  memset(&err, 0, sizeof err);
+  CU_ASSERT_EQUAL(keel_host_context_settle(&ctx, &err), KEEL_EINTEGRITY);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "big.csv"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "changed"));
+  keel_host_context_free(&ctx);
+
+  /* Opened and never settled: freeing the context waits for the thread. */
+  CU_ASSERT_EQUAL_FATAL(keel_host_context_init(&ctx, dir), KEEL_OK);
+  keel_host_bind(&h, &ctx);
+  CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "big.csv", &in, &err), KEEL_OK);
+  h.input_close(in);
+  keel_host_context_free(&ctx);
+  free(data);
+  omp_set_num_threads(1);
+}
+
+static void test_lineage_inline(void)
+{
+  lineage_at(1);
+}
+
+static void test_lineage_background(void)
+{
+  lineage_at(3);
+}
+
 int main(void)
 {
   static const keel_test_case tests[] = {
@@ -570,6 +738,10 @@ int main(void)
       {"input without context", test_input_no_context},
       {"input remap hook", test_input_remap},
       {"input binary passthrough", test_input_binary_passthrough},
+      {"input view (ABI 1.1)", test_input_view},
+      {"input view of a truncated gzip", test_input_view_corrupt_gzip},
+      {"lineage hash inline, 1 thread", test_lineage_inline},
+      {"lineage hash in the background", test_lineage_background},
       {NULL, NULL},
   };
   return keel_test_run_suite("host", tests);

@@ -13,7 +13,7 @@
 /* Bumped when a change breaks existing plugins (a field moved or removed). */
 #define KEEL_ABI_MAJOR 1
 /* Bumped when fields or functions are appended; old plugins keep working. */
-#define KEEL_ABI_MINOR 0
+#define KEEL_ABI_MINOR 1
 
 /* The one symbol the host looks up with dlsym(). */
 #define KEEL_PLUGIN_ENTRY_NAME "keel_plugin_entry"

@@ -104,6 +104,15 @@ typedef struct keel_host {
 
   /* Host context for calls that take one (input_open); opaque. */
   void *ctx;
+
+  /* -- since ABI 1.1: check KEEL_HOST_HAS(host, input_view) ------------ */
+  /* The whole content of an open input, decompressed and read-only, valid
+   * until input_close: an uncompressed file is mapped, not copied (no heap
+   * page per page of data); a gzip file is inflated once into host memory.
+   * Independent of input_read's position. An empty file gives len 0 and a
+   * non-NULL data. */
+  int (*input_view)(keel_input *in, const char **data, size_t *len,
+                    keel_error *err);
 } keel_host;
 
 /* True when the host table has service MEMBER (for services added after

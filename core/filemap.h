@@ -1,0 +1,24 @@
+/* A read-only view of a whole regular file without copying it: mmap where
+ * the file system allows it, else the bytes read into memory. */
+#ifndef KEEL_FILEMAP_H
+#define KEEL_FILEMAP_H
+
+#include <stddef.h>
+
+#include "keel/error.h"
+
+typedef struct keel_file_map {
+  const unsigned char *data; /* len bytes; NULL when len is 0 */
+  size_t len;
+  int mapped; /* 1: munmap on close; 0: free */
+} keel_file_map;
+
+/* Views the first len bytes of the open file fd (its size when opened;
+ * name is for messages). The view stays valid after fd is closed. A file
+ * truncated by another process while mapped makes access fault (SIGBUS):
+ * data files must not be rewritten in place during a run (docs/data.md). */
+int keel_file_map_open(int fd, size_t len, const char *name, keel_file_map *m,
+                       keel_error *err);
+void keel_file_map_close(keel_file_map *m);
+
+#endif
