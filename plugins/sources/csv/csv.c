@@ -132,7 +132,9 @@ typedef struct csv_ctx {
   const keel_value *params;
   keel_error *err;
   char *file; /* the input's name for messages */
-  char *buf;
+  keel_input *in; /* open while buf may be a view of it */
+  const char *buf; /* the whole file */
+  char *own_buf;   /* buf when read with input_read (a host before 1.1) */
   size_t len, cap;
   char delim;
   size_t n_cols;
@@ -160,7 +162,9 @@ static void ctx_free(csv_ctx *c)
   if (c->t0)
     c->host->table_free(c->t0);
   free(c->cols);
-  free(c->buf);
+  free(c->own_buf);
+  if (c->in)
+    c->host->input_close(c->in);
   free(c->file);
   free(c->scratch);
   free(c->marker_len);
@@ -178,41 +182,45 @@ static char *dup_bytes(const char *p, size_t n)
   return s;
 }
 
+/* The whole file in c->buf: the host's view of it (mapped, no copy) where
+ * the host has input_view, else read into memory. */
 static int load_file(csv_ctx *c)
 {
   const keel_host *h = c->host;
-  keel_input *in = NULL;
-  int rc = h->input_open(h->ctx, c->params[P_PATH].s, &in, c->err);
+  int rc = h->input_open(h->ctx, c->params[P_PATH].s, &c->in, c->err);
   if (rc)
     return rc;
-  c->file = strdup(h->input_name(in));
-  c->cap = 1u << 16;
-  c->buf = malloc(c->cap);
-  if (!c->file || !c->buf) {
-    h->input_close(in);
+  c->file = strdup(h->input_name(c->in));
+  if (!c->file)
     return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
-  }
+  if (KEEL_HOST_HAS(h, input_view))
+    return h->input_view(c->in, &c->buf, &c->len, c->err);
+  c->cap = 1u << 16;
+  c->own_buf = malloc(c->cap);
   for (;;) {
-    if (c->len == c->cap) {
-      char *nb = c->cap <= SIZE_MAX / 2 ? realloc(c->buf, c->cap * 2) : NULL;
+    if (c->own_buf && c->len == c->cap) {
+      char *nb = c->cap <= SIZE_MAX / 2 ? realloc(c->own_buf, c->cap * 2)
+                                        : NULL;
       if (!nb) {
-        h->input_close(in);
-        return h->fail(c->err, KEEL_ENOMEM, "%s: out of memory reading file",
-                       c->file);
+        free(c->own_buf);
+        c->own_buf = NULL;
+      } else {
+        c->own_buf = nb;
+        c->cap *= 2;
       }
-      c->buf = nb;
-      c->cap *= 2;
     }
-    long got = h->input_read(in, c->buf + c->len, c->cap - c->len, c->err);
-    if (got < 0) {
-      h->input_close(in);
+    if (!c->own_buf)
+      return h->fail(c->err, KEEL_ENOMEM, "%s: out of memory reading file",
+                     c->file);
+    long got =
+        h->input_read(c->in, c->own_buf + c->len, c->cap - c->len, c->err);
+    if (got < 0)
       return (int)got;
-    }
     if (got == 0)
       break;
     c->len += (size_t)got;
   }
-  h->input_close(in);
+  c->buf = c->own_buf;
   return KEEL_OK;
 }
 
@@ -1103,7 +1111,7 @@ static const keel_source_api csv_api = {
 static const keel_plugin csv_plugin = {
     KEEL_PLUGIN_HEADER(KEEL_KIND_SOURCE),
     .name = "csv",
-    .version = "1.1.0",
+    .version = "1.2.0",
     .summary = "CSV file (RFC 4180, optional gzip) with typed columns",
     .license = "MIT",
     .params = csv_params,
