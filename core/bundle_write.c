@@ -22,16 +22,42 @@
 
 #include "envinfo.h"
 #include "fsutil.h"
+#include "gzseg.h"
 #include "sign.h"
 #include "status.h"
 
 #define BUNDLE_FORMAT "keel-bundle/1"
 #define NAME_MAX_LEN 200
 
+/* What the seal needs of one entry, worked out as soon as the entry is
+ * added, on the builder's worker thread, while the run goes on: its
+ * SHA-256 (SHA256SUMS, the result digest) and, unless the seal writes it
+ * (generated members), its share of the gzip stream as three segments
+ * (gzseg.h): its tar header, its data, and the zeros padding the data to
+ * 512 bytes. Every result is a pure function of the run id, the entry's
+ * name and bytes, so the bundle is the same whichever thread computed
+ * what, and when. */
+typedef struct bjob {
+  const char *run_id, *name; /* borrowed from the builder and the entry */
+  const unsigned char *data; /* the entry's bytes (owned by the entry) */
+  size_t size;
+  int level;                 /* data segment level, or -1: no segments */
+  int state;                 /* JOB_PENDING, JOB_RUNNING, JOB_DONE */
+  int rc;
+  char hex[65];
+  unsigned char header[512]; /* the ustar header build_tar will write */
+  int header_ok;             /* header and seg_header made */
+  keel_gzseg_seg seg_header, seg_data, seg_pad;
+  struct bjob *next;         /* the worker's queue */
+} bjob;
+
+enum { JOB_PENDING, JOB_RUNNING, JOB_DONE };
+
 typedef struct bentry {
   char *name;
   unsigned char *data;
   size_t size;
+  bjob *job;
 } bentry;
 
 struct keel_bundle_builder {
@@ -53,6 +79,19 @@ struct keel_bundle_builder {
   pthread_t env_thread;
   int env_thread_started;
   json_t *env_captured;
+  /* The worker that hashes and compresses entries as they are added
+   * (started with the first entry). The queue is FIFO; the sealing thread
+   * takes pending jobs itself rather than wait for them. */
+  pthread_t worker;
+  int worker_started, worker_failed, worker_stop, worker_retired, sync_ready;
+  pthread_mutex_t mu;
+  pthread_cond_t wake, done;
+  bjob *queue_head, *queue_tail;
+  /* Compressor states: the worker's, lent to the sealing thread once
+   * every job is done (the worker then waits idle), and the sealing
+   * thread's own for the jobs it runs while the worker is busy. */
+  keel_gzseg_deflater worker_defl, seal_defl;
+  char user[256]; /* current_user's answer, "" until asked */
 };
 
 static void *capture_env_thread(void *arg)
@@ -137,6 +176,226 @@ static bentry *find_entry(keel_bundle_builder *b, const char *name)
   return NULL;
 }
 
+/* ---- background hashing and compression -------------------------------- */
+
+/* Level of what the seal compresses (folder headers, the end of the
+ * archive), of tar headers, padding, and of every member that is not a
+ * .npy array. */
+#define SEGMENT_LEVEL 1
+
+/* The level of a member's data segment. .npy arrays are stored (level
+ * 0): float bits shrink about 11% under deflate, which cost most of the
+ * seal's time. Everything else level 1. -1: no segments of its own (empty
+ * members): compressed at the seal with what surrounds them.
+ * docs/bundle-format.md, "Compression". */
+static int segment_level(const char *name, size_t size)
+{
+  size_t len = strlen(name);
+  if (size == 0)
+    return -1;
+  if (len >= 4 && strcmp(name + len - 4, ".npy") == 0)
+    return 0;
+  return SEGMENT_LEVEL;
+}
+
+static int tar_header(struct archive *a, struct archive_entry *e,
+                      const char *path, int is_dir, size_t size);
+
+/* Keeps the first 512 bytes libarchive writes, counts the rest. */
+typedef struct hdrcap {
+  unsigned char *out;
+  size_t len;
+} hdrcap;
+
+static la_ssize_t hdrcap_write(struct archive *a, void *client,
+                               const void *buf, size_t n)
+{
+  hdrcap *h = client;
+  (void)a;
+  if (h->len < 512)
+    memcpy(h->out + h->len, buf, n < 512 - h->len ? n : 512 - h->len);
+  h->len += n;
+  return (la_ssize_t)n;
+}
+
+/* The ustar header of member name as build_tar writes it (the same
+ * libarchive calls; the data passes through uncopied). 0 or -1. The seal
+ * compares it with the header it wrote before using it. */
+static int member_header(const bjob *j, unsigned char out[512])
+{
+  struct archive *a = archive_write_new();
+  struct archive_entry *e = archive_entry_new();
+  char path[NAME_MAX_LEN + 128];
+  hdrcap h = {out, 0};
+  int ok = a && e && archive_write_set_format_ustar(a) == ARCHIVE_OK &&
+           archive_write_set_bytes_per_block(a, 0) == ARCHIVE_OK &&
+           archive_write_open(a, &h, NULL, hdrcap_write, NULL) == ARCHIVE_OK;
+  snprintf(path, sizeof path, "%s/%s", j->run_id, j->name);
+  ok = ok && tar_header(a, e, path, 0, j->size) == ARCHIVE_OK && h.len == 512;
+  ok = ok && archive_write_data(a, j->data, j->size) == (la_ssize_t)j->size &&
+       archive_write_close(a) == ARCHIVE_OK;
+  archive_entry_free(e);
+  archive_write_free(a);
+  return ok ? 0 : -1;
+}
+
+static void run_job(bjob *j, keel_gzseg_deflater *d)
+{
+  static const unsigned char zeros[512];
+  keel_sha256_hex(j->data, j->size, j->hex);
+  if (j->level < 0)
+    return;
+  /* Without the header (never seen), the seal compresses it itself. */
+  j->header_ok = member_header(j, j->header) == 0 &&
+                 keel_gzseg_compress(d, j->header, 512, SEGMENT_LEVEL,
+                                     &j->seg_header) == 0;
+  j->rc = keel_gzseg_compress(d, j->data, j->size, j->level, &j->seg_data);
+  if (!j->rc)
+    j->rc = keel_gzseg_compress(d, zeros, (512 - j->size % 512) % 512,
+                                SEGMENT_LEVEL, &j->seg_pad);
+}
+
+static void *worker_main(void *arg)
+{
+  keel_bundle_builder *b = arg;
+  pthread_mutex_lock(&b->mu);
+  for (;;) {
+    bjob *j;
+    while (!b->queue_head && !b->worker_stop)
+      pthread_cond_wait(&b->wake, &b->mu);
+    if (b->worker_stop) {
+      /* Retired by the seal, which is done with both compressors:
+       * releasing their memory here overlaps the seal's fsync. */
+      if (b->worker_retired) {
+        keel_gzseg_deflater_free(&b->worker_defl);
+        keel_gzseg_deflater_free(&b->seal_defl);
+      }
+      break;
+    }
+    j = b->queue_head;
+    b->queue_head = j->next;
+    if (!b->queue_head)
+      b->queue_tail = NULL;
+    if (j->state != JOB_PENDING)
+      continue; /* the sealing thread took it */
+    j->state = JOB_RUNNING;
+    pthread_mutex_unlock(&b->mu);
+    run_job(j, &b->worker_defl);
+    pthread_mutex_lock(&b->mu);
+    j->state = JOB_DONE;
+    pthread_cond_broadcast(&b->done);
+  }
+  pthread_mutex_unlock(&b->mu);
+  return NULL;
+}
+
+/* Makes e's job and queues it for the worker (started with the first
+ * job; without it, the seal does the work). */
+static int add_job(keel_bundle_builder *b, bentry *e)
+{
+  bjob *j = calloc(1, sizeof *j);
+  if (!j)
+    return KEEL_ENOMEM;
+  j->run_id = b->run_id;
+  j->name = e->name;
+  j->data = e->data;
+  j->size = e->size;
+  j->level = segment_level(e->name, e->size);
+  j->state = JOB_PENDING;
+  e->job = j;
+  if (!b->worker_started && !b->worker_failed && !b->sealed) {
+    b->worker_started =
+        pthread_create(&b->worker, NULL, worker_main, b) == 0;
+    b->worker_failed = !b->worker_started;
+  }
+  if (b->worker_started) {
+    pthread_mutex_lock(&b->mu);
+    if (b->queue_tail)
+      b->queue_tail->next = j;
+    else
+      b->queue_head = j;
+    b->queue_tail = j;
+    pthread_cond_signal(&b->wake);
+    pthread_mutex_unlock(&b->mu);
+  }
+  return 0;
+}
+
+/* j's results: computed here when no thread has started on it, else
+ * waited for. Returns j->rc. */
+static int job_finish(keel_bundle_builder *b, bjob *j)
+{
+  int here;
+  if (!b->worker_started) {
+    if (j->state == JOB_PENDING) {
+      run_job(j, &b->seal_defl);
+      j->state = JOB_DONE;
+    }
+    return j->rc;
+  }
+  pthread_mutex_lock(&b->mu);
+  here = j->state == JOB_PENDING;
+  if (here)
+    j->state = JOB_RUNNING;
+  else
+    while (j->state != JOB_DONE)
+      pthread_cond_wait(&b->done, &b->mu);
+  pthread_mutex_unlock(&b->mu);
+  if (here) {
+    run_job(j, &b->seal_defl);
+    pthread_mutex_lock(&b->mu);
+    j->state = JOB_DONE;
+    pthread_mutex_unlock(&b->mu);
+  }
+  return j->rc;
+}
+
+/* Finishes every job, newest first: the worker works from the oldest, so
+ * the two threads share what is left instead of waiting on each other. */
+static int finish_jobs(keel_bundle_builder *b, keel_error *err)
+{
+  int rc = 0;
+  for (size_t i = b->n; i-- > 0;) {
+    int r = job_finish(b, b->entries[i].job);
+    if (r && !rc)
+      rc = keel_fail(err, r, "bundle entry '%s': cannot compress it",
+                     b->entries[i].name);
+  }
+  return rc;
+}
+
+/* The SHA-256 of e, hex. NULL when it could not be computed. */
+static const char *entry_hex(keel_bundle_builder *b, bentry *e)
+{
+  job_finish(b, e->job);
+  return e->job->hex;
+}
+
+/* After the last job: lets the worker end (and free the compressors)
+ * while the seal goes on; builder_free joins it. */
+static void retire_worker(keel_bundle_builder *b)
+{
+  if (!b->worker_started)
+    return;
+  pthread_mutex_lock(&b->mu);
+  b->worker_stop = 1;
+  b->worker_retired = 1;
+  pthread_cond_signal(&b->wake);
+  pthread_mutex_unlock(&b->mu);
+}
+
+static void stop_worker(keel_bundle_builder *b)
+{
+  if (!b->worker_started)
+    return;
+  pthread_mutex_lock(&b->mu);
+  b->worker_stop = 1;
+  pthread_cond_signal(&b->wake);
+  pthread_mutex_unlock(&b->mu);
+  pthread_join(b->worker, NULL);
+  b->worker_started = 0;
+}
+
 /* Adds an entry taking ownership of data (freed on failure too). */
 static int put_entry(keel_bundle_builder *b, const char *name,
                      unsigned char *data, size_t n, keel_error *err)
@@ -169,7 +428,10 @@ static int put_entry(keel_bundle_builder *b, const char *name,
   b->entries[b->n].name = copy;
   b->entries[b->n].data = data;
   b->entries[b->n].size = n;
+  b->entries[b->n].job = NULL;
   b->n++;
+  if (add_job(b, &b->entries[b->n - 1]))
+    return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
   return 0;
 }
 
@@ -229,6 +491,18 @@ keel_bundle_builder *keel_bundle_builder_new(const char *run_id)
   clock_gettime(CLOCK_REALTIME, &b->start_real);
   clock_gettime(CLOCK_MONOTONIC, &b->start_mono);
   getrusage(RUSAGE_SELF, &b->start_usage);
+  if (pthread_mutex_init(&b->mu, NULL) != 0) {
+    b->worker_failed = 1; /* no worker: the seal does its work */
+  } else if (pthread_cond_init(&b->wake, NULL) != 0) {
+    pthread_mutex_destroy(&b->mu);
+    b->worker_failed = 1;
+  } else if (pthread_cond_init(&b->done, NULL) != 0) {
+    pthread_cond_destroy(&b->wake);
+    pthread_mutex_destroy(&b->mu);
+    b->worker_failed = 1;
+  } else {
+    b->sync_ready = 1;
+  }
   b->env_thread_started =
       pthread_create(&b->env_thread, NULL, capture_env_thread, b) == 0;
   return b;
@@ -240,10 +514,24 @@ void keel_bundle_builder_free(keel_bundle_builder *b)
     return;
   if (b->env_thread_started)
     pthread_join(b->env_thread, NULL);
+  stop_worker(b);
+  if (b->sync_ready) {
+    pthread_cond_destroy(&b->done);
+    pthread_cond_destroy(&b->wake);
+    pthread_mutex_destroy(&b->mu);
+  }
+  keel_gzseg_deflater_free(&b->seal_defl);
+  keel_gzseg_deflater_free(&b->worker_defl);
   json_decref(b->env_captured);
   for (size_t i = 0; i < b->n; i++) {
     free(b->entries[i].name);
     free(b->entries[i].data);
+    if (b->entries[i].job) {
+      keel_gzseg_seg_free(&b->entries[i].job->seg_header);
+      keel_gzseg_seg_free(&b->entries[i].job->seg_data);
+      keel_gzseg_seg_free(&b->entries[i].job->seg_pad);
+    }
+    free(b->entries[i].job);
   }
   free(b->entries);
   json_decref(b->plugins);
@@ -473,17 +761,21 @@ int keel_bundle_add_npy_f64(keel_bundle_builder *b, const char *name,
   return add_npy(b, name, data, sizeof(double), "<f8", shape, ndim, err);
 }
 
-static const char *current_user(char *buf, size_t n)
+/* The user name, looked up once per builder: a passwd lookup reads
+ * /etc/passwd (or asks NSS), and every audit event names the user. */
+static const char *current_user(keel_bundle_builder *b)
 {
   struct passwd pw, *res = NULL;
   char tmp[1024];
-  const char *env = getenv("USER");
-  if (getpwuid_r(geteuid(), &pw, tmp, sizeof tmp, &res) == 0 && res) {
-    snprintf(buf, n, "%s", pw.pw_name);
-    return buf;
-  }
-  snprintf(buf, n, "%s", env ? env : "unknown");
-  return buf;
+  const char *env;
+  if (b->user[0])
+    return b->user;
+  env = getenv("USER");
+  if (getpwuid_r(geteuid(), &pw, tmp, sizeof tmp, &res) == 0 && res)
+    snprintf(b->user, sizeof b->user, "%s", pw.pw_name);
+  else
+    snprintf(b->user, sizeof b->user, "%s", env && *env ? env : "unknown");
+  return b->user;
 }
 
 int keel_bundle_audit(keel_bundle_builder *b, const char *action,
@@ -491,7 +783,7 @@ int keel_bundle_audit(keel_bundle_builder *b, const char *action,
                       keel_error *err)
 {
   struct timespec ts;
-  char when[32], user[256];
+  char when[32];
   json_t *ev = json_object();
   if (!ev)
     return keel_fail(err, KEEL_ENOMEM, "audit: out of memory");
@@ -499,7 +791,7 @@ int keel_bundle_audit(keel_bundle_builder *b, const char *action,
   iso_time(&ts, when);
   json_object_set_new(ev, "seq", json_integer((json_int_t)json_array_size(b->audit) + 1));
   json_object_set_new(ev, "time", json_string(when));
-  json_object_set_new(ev, "user", json_string(current_user(user, sizeof user)));
+  json_object_set_new(ev, "user", json_string(current_user(b)));
   json_object_set_new(ev, "action", json_string(action ? action : ""));
   json_object_set_new(ev, "object", json_string(object ? object : ""));
   json_object_set_new(ev, "sha256", sha256 ? json_string(sha256) : json_null());
@@ -684,7 +976,7 @@ static int seal_run_record(keel_bundle_builder *b, const char *digest,
 {
   struct timespec end_real, end_mono;
   struct rusage ru;
-  char start_s[32], end_s[32], host[256] = "", user[256];
+  char start_s[32], end_s[32], host[256] = "";
   json_t *r = json_object(), *cpu;
   const char *key;
   json_t *v;
@@ -721,7 +1013,7 @@ static int seal_run_record(keel_bundle_builder *b, const char *digest,
   json_object_set_new(r, "threads", json_integer(b->threads));
   v = json_string(host);
   json_object_set_new(r, "host", v ? v : json_string("?"));
-  json_object_set_new(r, "user", json_string(current_user(user, sizeof user)));
+  json_object_set_new(r, "user", json_string(current_user(b)));
   json_object_set_new(r, "pid", json_integer(getpid()));
   json_object_foreach(b->info, key, v) json_object_set(r, key, v);
   text = json_text(r);
@@ -736,22 +1028,22 @@ static int seal_digest(keel_bundle_builder *b, char digest[65],
 {
   const char **names = calloc(b->n ? b->n : 1, sizeof *names);
   const char **shas = calloc(b->n ? b->n : 1, sizeof *shas);
-  char(*hex)[65] = calloc(b->n ? b->n : 1, sizeof *hex);
   int rc;
-  if (!names || !shas || !hex) {
+  if (!names || !shas) {
     rc = keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
     goto out;
   }
+  rc = finish_jobs(b, err);
+  if (rc)
+    goto out;
   for (size_t i = 0; i < b->n; i++) {
-    keel_sha256_hex(b->entries[i].data, b->entries[i].size, hex[i]);
     names[i] = b->entries[i].name;
-    shas[i] = hex[i];
+    shas[i] = entry_hex(b, &b->entries[i]);
   }
   rc = keel_bundle_digest_compute(names, shas, b->n, digest, NULL, err);
 out:
   free(names);
   free(shas);
-  free(hex);
   return rc;
 }
 
@@ -767,11 +1059,9 @@ static int seal_sums(keel_bundle_builder *b, const char *sign_key,
   out = open_memstream(&text, &len);
   if (!out)
     return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
-  for (size_t i = 0; i < b->n; i++) {
-    char hex[65];
-    keel_sha256_hex(b->entries[i].data, b->entries[i].size, hex);
-    fprintf(out, "%s  %s\n", hex, b->entries[i].name);
-  }
+  for (size_t i = 0; i < b->n; i++)
+    fprintf(out, "%s  %s\n", entry_hex(b, &b->entries[i]),
+            b->entries[i].name);
   fclose(out);
   if (sign_key) {
     unsigned char sig[KEEL_SIG_BYTES];
@@ -821,27 +1111,72 @@ static int tar_header(struct archive *a, struct archive_entry *e,
   return archive_write_header(a, e);
 }
 
-/* 1 when dir (a prefix of some entry ending at a '/') was already written:
- * entries are sorted, so it suffices to compare with the previous entry. */
-static int write_tar(keel_bundle_builder *b, int fd, const char *dest,
-                     keel_error *err)
+/* The tar is built in memory, unblocked: each byte libarchive writes
+ * arrives here at once, so the buffer's length after a member's header
+ * is where its data starts. */
+typedef struct tarbuf {
+  unsigned char *p;
+  size_t len, cap;
+  int skip; /* bytes of a member with its own segment: counted, not kept */
+} tarbuf;
+
+static la_ssize_t tarbuf_write(struct archive *a, void *client,
+                               const void *buf, size_t n)
+{
+  tarbuf *t = client;
+  if (t->skip && n <= t->cap - t->len) {
+    t->len += n; /* those bytes of t->p are never read */
+    return (la_ssize_t)n;
+  }
+  if (n > t->cap - t->len) {
+    size_t cap = t->cap ? t->cap : 65536;
+    unsigned char *grown;
+    while (cap - t->len < n)
+      cap *= 2;
+    grown = realloc(t->p, cap);
+    if (!grown) {
+      archive_set_error(a, ENOMEM, "out of memory");
+      return -1;
+    }
+    t->p = grown;
+    t->cap = cap;
+  }
+  memcpy(t->p + t->len, buf, n);
+  t->len += n;
+  return (la_ssize_t)n;
+}
+
+/* Writes the sorted entries as a ustar archive into t (padded with zeros
+ * to a multiple of 10240 bytes, the classic tar record), with start[i]
+ * the offset of entry i's data. The data of members with a segment of
+ * their own is not copied: t->p holds only what is compressed at the
+ * seal. Entries are sorted, so a folder entry is written before the first
+ * entry below it. */
+static int build_tar(keel_bundle_builder *b, tarbuf *t, size_t *start,
+                     const char *dest, keel_error *err)
 {
   struct archive *a = archive_write_new();
   struct archive_entry *e = archive_entry_new();
   char path[NAME_MAX_LEN + 128];
   const char *prev = "";
+  size_t bound = 512 + 1024 + 10240;
   int rc = 0;
-  if (!a || !e) {
+  for (size_t i = 0; i < b->n; i++) {
+    bound += 512 + (b->entries[i].size + 511) / 512 * 512;
+    for (const char *s = strchr(b->entries[i].name, '/'); s;
+         s = strchr(s + 1, '/'))
+      bound += 512;
+  }
+  t->p = malloc(bound);
+  t->cap = t->p ? bound : 0;
+  t->len = 0;
+  if (!a || !e || !t->p) {
     rc = keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
     goto out;
   }
   if (archive_write_set_format_ustar(a) != ARCHIVE_OK ||
-      archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-      /* No timestamp: same bytes for the same entries. Level 1: sealing
-       * must stay a small share of a run (tests/bench/bench_seal). */
-      archive_write_set_options(a, "gzip:!timestamp,gzip:compression-level=1") !=
-          ARCHIVE_OK ||
-      archive_write_open_fd(a, fd) != ARCHIVE_OK)
+      archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+      archive_write_open(a, t, NULL, tarbuf_write, NULL) != ARCHIVE_OK)
     goto ar_fail;
   if (tar_header(a, e, b->run_id, 1, 0) != ARCHIVE_OK)
     goto ar_fail;
@@ -860,13 +1195,27 @@ static int write_tar(keel_bundle_builder *b, int fd, const char *dest,
     snprintf(path, sizeof path, "%s/%s", b->run_id, en->name);
     if (tar_header(a, e, path, 0, en->size) != ARCHIVE_OK)
       goto ar_fail;
+    start[i] = t->len;
+    t->skip = en->job->level >= 0;
     if (en->size &&
         archive_write_data(a, en->data, en->size) != (la_ssize_t)en->size)
       goto ar_fail;
+    t->skip = 0;
+    if (t->len - start[i] != en->size) {
+      rc = keel_fail(err, KEEL_EIO, "%s: the tar writer buffered member "
+                     "'%s' (internal error)", dest, en->name);
+      goto out;
+    }
     prev = en->name;
   }
   if (archive_write_close(a) != ARCHIVE_OK)
     goto ar_fail;
+  while (t->len % 10240) {
+    static const unsigned char zero[512];
+    size_t k = 10240 - t->len % 10240;
+    if (tarbuf_write(a, t, zero, k < sizeof zero ? k : sizeof zero) < 0)
+      goto ar_fail;
+  }
   goto out;
 ar_fail:
   rc = keel_fail(err, KEEL_EIO, "%s: writing the archive failed: %s", dest,
@@ -875,6 +1224,77 @@ ar_fail:
 out:
   archive_entry_free(e);
   archive_write_free(a);
+  return rc;
+}
+
+/* The tar, gzip-compressed as a chain of segments (gzseg.h): each member
+ * that has its own segment (segment_level) spliced in as its job made it,
+ * everything between them (headers, small members, padding) compressed
+ * now at SEGMENT_LEVEL. The segments depend only on the bytes, so the
+ * file is the same whoever compressed what. */
+static int write_tar(keel_bundle_builder *b, int fd, const char *dest,
+                     keel_error *err)
+{
+  tarbuf t = {0};
+  keel_gzseg_writer w = {0};
+  size_t *start = calloc(b->n ? b->n : 1, sizeof *start), pos = 0;
+  int rc;
+  if (!start)
+    return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
+  /* Every job done: the worker has nothing left to do (entries added
+   * from now on are not queued), so its compressor, warm from the run,
+   * is free to lend. */
+  rc = finish_jobs(b, err);
+  if (!rc)
+    rc = build_tar(b, &t, start, dest, err);
+  if (rc)
+    goto out;
+  rc = keel_gzseg_begin(&w, &b->worker_defl);
+  for (size_t i = 0; !rc && i < b->n; i++) {
+    static const unsigned char zeros[512];
+    bjob *j = b->entries[i].job;
+    size_t hs = start[i] - 512, pe = start[i] + j->size + j->seg_pad.in_size;
+    rc = job_finish(b, j);
+    if (rc || j->level < 0)
+      continue;
+    /* What libarchive wrote around the data must be what the job saw:
+     * the header (else it is compressed here) and zeros up to pe. */
+    if (hs < pos || pe > t.len ||
+        memcmp(t.p + start[i] + j->size, zeros, j->seg_pad.in_size) != 0) {
+      rc = keel_fail(err, KEEL_EIO, "%s: unexpected tar layout at member "
+                     "'%s' (internal error)", dest, b->entries[i].name);
+      goto out;
+    }
+    if (j->header_ok && memcmp(t.p + hs, j->header, 512) == 0) {
+      if (hs > pos)
+        rc = keel_gzseg_add(&w, t.p + pos, hs - pos, SEGMENT_LEVEL);
+      if (!rc)
+        rc = keel_gzseg_append(&w, &j->seg_header);
+    } else {
+      rc = keel_gzseg_add(&w, t.p + pos, start[i] - pos, SEGMENT_LEVEL);
+    }
+    if (!rc)
+      rc = keel_gzseg_append(&w, &j->seg_data);
+    if (!rc)
+      rc = keel_gzseg_append(&w, &j->seg_pad);
+    pos = pe;
+  }
+  if (!rc && t.len > pos)
+    rc = keel_gzseg_add(&w, t.p + pos, t.len - pos, SEGMENT_LEVEL);
+  if (!rc)
+    rc = keel_gzseg_finish(&w);
+  if (rc) {
+    rc = keel_fail(err, rc, "%s: compressing the archive failed", dest);
+    goto out;
+  }
+  retire_worker(b); /* every job done, no compressing left */
+  if (keel_gzseg_write_fd(&w, fd) != 0)
+    rc = keel_fail(err, KEEL_EIO, "%s: write failed: %s", dest,
+                   strerror(errno));
+out:
+  keel_gzseg_writer_free(&w);
+  free(t.p);
+  free(start);
   return rc;
 }
 

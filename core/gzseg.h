@@ -1,0 +1,90 @@
+/* Segmented gzip: one gzip member (RFC 1952) whose deflate stream is a
+ * chain of independently compressed segments.
+ *
+ * Each segment is a fresh raw deflate stream (zlib, windowBits -15, no
+ * dictionary, nothing carried over from the previous segment) ended with
+ * Z_SYNC_FLUSH: its blocks are not final and it ends on a byte boundary,
+ * so segments can simply be concatenated. The writer ends the chain with
+ * one empty final block and the gzip trailer (CRC-32 and length of all the
+ * uncompressed bytes). Any gzip reader (zlib, gzip, libarchive) reads the
+ * result as one ordinary member.
+ *
+ * A segment's bytes are a pure function of (its input bytes, its level)
+ * for a given zlib: compressing it early, late or on another thread and
+ * splicing it in gives the same file. That is what lets the bundle builder
+ * compress members in the background while the run goes on and still
+ * write byte-identical bundles. */
+#ifndef KEEL_CORE_GZSEG_H
+#define KEEL_CORE_GZSEG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One compressed segment. */
+typedef struct keel_gzseg_seg {
+  unsigned char *data;  /* raw deflate bytes (malloc'd; NULL when empty) */
+  size_t size;
+  uint64_t in_size;     /* uncompressed length */
+  unsigned long crc;    /* CRC-32 of the uncompressed bytes */
+} keel_gzseg_seg;
+
+/* Reusable compressor state, one zlib deflate stream per level, made on
+ * first use and reset (deflateReset) between segments: making one costs
+ * about 270 KB of fresh memory, more than compressing a few KB. zlib
+ * documents a reset stream as equivalent to a new one, so the bytes are
+ * the same either way. One thread at a time per deflater. Zero it
+ * (= {0}) before use. */
+typedef struct keel_gzseg_deflater {
+  void *zs[10];
+} keel_gzseg_deflater;
+void keel_gzseg_deflater_free(keel_gzseg_deflater *d);
+
+/* Compresses in[0..n) at level (0 = stored .. 9) into *seg (cleared
+ * first), with d's stream for that level (d NULL: a fresh one). n == 0
+ * gives an empty segment (no bytes). 0, or KEEL_ENOMEM / KEEL_EINVAL (bad
+ * level) / KEEL_EIO (zlib failure). */
+int keel_gzseg_compress(keel_gzseg_deflater *d, const void *in, size_t n,
+                        int level, keel_gzseg_seg *seg);
+void keel_gzseg_seg_free(keel_gzseg_seg *seg);
+
+/* A gzip file being assembled: a list of pieces written out at the end
+ * with writev, so segments made elsewhere are not copied. */
+typedef struct keel_gzseg_piece {
+  const unsigned char *p;
+  size_t n;
+  unsigned char *owned; /* p when the writer owns it, else NULL */
+} keel_gzseg_piece;
+
+typedef struct keel_gzseg_writer {
+  keel_gzseg_piece *pieces;
+  size_t n_pieces, cap_pieces;
+  size_t len;          /* gzip bytes in all */
+  unsigned long crc;   /* of all uncompressed bytes so far */
+  uint64_t isize;
+  int finished;
+  unsigned char trailer[8];
+  keel_gzseg_deflater *defl; /* for keel_gzseg_add and the final block */
+  keel_gzseg_deflater own;   /* defl when begin was given none */
+} keel_gzseg_writer;
+
+/* Starts a gzip file in w (overwritten): the 10-byte header with no name,
+ * no time, XFL 0 and OS 3 (Unix) on every machine: 1f 8b 08 00 00000000
+ * 00 03. d: the deflater keel_gzseg_add uses (borrowed; NULL: the
+ * writer's own). 0 or KEEL_ENOMEM. */
+int keel_gzseg_begin(keel_gzseg_writer *w, keel_gzseg_deflater *d);
+/* Appends a segment made by keel_gzseg_compress. Its bytes are borrowed:
+ * seg must stay until the writer is written out or freed. */
+int keel_gzseg_append(keel_gzseg_writer *w, const keel_gzseg_seg *seg);
+/* Compresses in[0..n) at level now and appends it: the same bytes as
+ * keel_gzseg_compress + keel_gzseg_append. */
+int keel_gzseg_add(keel_gzseg_writer *w, const void *in, size_t n, int level);
+/* Ends the stream: an empty final deflate block, CRC-32, ISIZE. */
+int keel_gzseg_finish(keel_gzseg_writer *w);
+/* Writes the whole (finished) file to fd. 0, or -1 with errno set. */
+int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd);
+/* The whole (finished) file as one malloc'd buffer. 0 or KEEL_ENOMEM. */
+int keel_gzseg_join(const keel_gzseg_writer *w, unsigned char **out,
+                    size_t *n);
+void keel_gzseg_writer_free(keel_gzseg_writer *w);
+
+#endif
