@@ -1,5 +1,6 @@
 /* The bundle builder: collects entries in memory, seals them into one
  * deterministic tar.gz, atomically. */
+#define _GNU_SOURCE /* SCHED_BATCH */
 #include "bundle.h"
 #include "sha256.h"
 
@@ -8,6 +9,7 @@
 #include <libgen.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,24 +32,28 @@
 #define NAME_MAX_LEN 200
 
 /* What the seal needs of one entry, worked out as soon as the entry is
- * added, on the builder's worker thread, while the run goes on: its
- * SHA-256 (SHA256SUMS, the result digest) and, unless the seal writes it
- * (generated members), its share of the gzip stream as three segments
- * (gzseg.h): its tar header, its data, and the zeros padding the data to
- * 512 bytes. Every result is a pure function of the run id, the entry's
- * name and bytes, so the bundle is the same whichever thread computed
- * what, and when. */
+ * added, on the builder's worker thread, while the run goes on: its bytes
+ * when they are still to be made (JSON to serialize, a plugin file to
+ * read and check), its SHA-256 (SHA256SUMS, the result digest) and its
+ * share of the gzip stream: one segment (gzseg.h) of its tar header, its
+ * data and the zeros padding the data to 512 bytes. Every result is a
+ * pure function of the run id, the entry's name and bytes, so the bundle
+ * is the same whichever thread computed what, and when. */
 typedef struct bjob {
   const char *run_id, *name; /* borrowed from the builder and the entry */
-  const unsigned char *data; /* the entry's bytes (owned by the entry) */
+  unsigned char *data;       /* the bytes (owned), once made */
   size_t size;
-  int level;                 /* data segment level, or -1: no segments */
+  json_t *json;              /* to serialize into data (owned), or NULL */
+  char *path;                /* to read into data (owned), or NULL */
+  char expect[65];           /* with path: the SHA-256 it must have */
+  int level;                 /* segment level, or -1: no segment */
   int state;                 /* JOB_PENDING, JOB_RUNNING, JOB_DONE */
   int rc;
+  keel_error err;            /* why rc */
   char hex[65];
   unsigned char header[512]; /* the ustar header build_tar will write */
-  int header_ok;             /* header and seg_header made */
-  keel_gzseg_seg seg_header, seg_data, seg_pad;
+  int header_ok;             /* header and seg made */
+  keel_gzseg_seg seg;
   struct bjob *next;         /* the worker's queue */
 } bjob;
 
@@ -55,9 +61,7 @@ enum { JOB_PENDING, JOB_RUNNING, JOB_DONE };
 
 typedef struct bentry {
   char *name;
-  unsigned char *data;
-  size_t size;
-  bjob *job;
+  bjob *job; /* holds the bytes */
 } bentry;
 
 struct keel_bundle_builder {
@@ -79,11 +83,13 @@ struct keel_bundle_builder {
   pthread_t env_thread;
   int env_thread_started;
   json_t *env_captured;
-  /* The worker that hashes and compresses entries as they are added
-   * (started with the first entry). The queue is FIFO; the sealing thread
-   * takes pending jobs itself rather than wait for them. */
+  /* The worker that runs the entries' jobs as they are added (started
+   * with the first entry; entries the seal adds are not queued). The
+   * queue is FIFO; the sealing thread takes pending jobs itself, newest
+   * first, rather than wait for them. */
   pthread_t worker;
   int worker_started, worker_failed, worker_stop, worker_retired, sync_ready;
+  int seal_defl_ready; /* the worker made seal_defl's streams */
   pthread_mutex_t mu;
   pthread_cond_t wake, done;
   bjob *queue_head, *queue_tail;
@@ -239,26 +245,74 @@ static int member_header(const bjob *j, unsigned char out[512])
   return ok ? 0 : -1;
 }
 
+static char *json_text(const json_t *json);
+static int read_whole_file(const char *path, unsigned char **out, size_t *n,
+                           keel_error *err);
+
 static void run_job(bjob *j, keel_gzseg_deflater *d)
 {
   static const unsigned char zeros[512];
+  keel_gzseg_span span[3];
+  if (j->json) {
+    char *text = json_text(j->json);
+    json_decref(j->json);
+    j->json = NULL;
+    if (!text) {
+      j->rc = keel_fail(&j->err, KEEL_ENOMEM,
+                        "bundle entry '%s': cannot encode JSON", j->name);
+      return;
+    }
+    j->data = (unsigned char *)text;
+    j->size = strlen(text);
+  } else if (j->path) {
+    j->rc = read_whole_file(j->path, &j->data, &j->size, &j->err);
+    if (j->rc)
+      return;
+  }
   keel_sha256_hex(j->data, j->size, j->hex);
-  if (j->level < 0)
+  if (j->path && strcmp(j->hex, j->expect) != 0) {
+    j->rc = keel_fail(&j->err, KEEL_EINTEGRITY,
+                      "%s: plugin changed on disk since it was loaded "
+                      "(sha256 %s, loaded %s)",
+                      j->path, j->hex, j->expect);
     return;
-  /* Without the header (never seen), the seal compresses it itself. */
-  j->header_ok = member_header(j, j->header) == 0 &&
-                 keel_gzseg_compress(d, j->header, 512, SEGMENT_LEVEL,
-                                     &j->seg_header) == 0;
-  j->rc = keel_gzseg_compress(d, j->data, j->size, j->level, &j->seg_data);
-  if (!j->rc)
-    j->rc = keel_gzseg_compress(d, zeros, (512 - j->size % 512) % 512,
-                                SEGMENT_LEVEL, &j->seg_pad);
+  }
+  j->level = segment_level(j->name, j->size);
+  /* Without its header (libarchive failed?), the seal compresses the
+   * member itself. */
+  if (j->level < 0 || member_header(j, j->header) != 0)
+    return;
+  span[0].p = j->header;
+  span[0].n = 512;
+  span[1].p = j->data;
+  span[1].n = j->size;
+  span[2].p = zeros;
+  span[2].n = (512 - j->size % 512) % 512;
+  j->rc = keel_gzseg_compressv(d, span, 3, j->level, &j->seg);
+  if (j->rc)
+    keel_fail(&j->err, j->rc, "bundle entry '%s': cannot compress it",
+              j->name);
+  else
+    j->header_ok = 1;
 }
 
 static void *worker_main(void *arg)
 {
   keel_bundle_builder *b = arg;
+  struct sched_param batch = {0};
+  /* A batch thread gets its fair share of the CPUs but never preempts the
+   * thread that woke it: queuing a job right after training, when
+   * OpenMP's threads may still spin, must not stall the run. */
+  pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
+  /* Readies the sealing thread's compressor while the run goes on:
+   * making a zlib stream costs more than compressing a small member. */
+  keel_gzseg_deflater_warm(&b->seal_defl, 0);
+  keel_gzseg_deflater_warm(&b->seal_defl, SEGMENT_LEVEL);
+  keel_gzseg_deflater_warm(&b->worker_defl, 0);
+  keel_gzseg_deflater_warm(&b->worker_defl, SEGMENT_LEVEL);
   pthread_mutex_lock(&b->mu);
+  b->seal_defl_ready = 1;
+  pthread_cond_broadcast(&b->done);
   for (;;) {
     bjob *j;
     while (!b->queue_head && !b->worker_stop)
@@ -289,21 +343,16 @@ static void *worker_main(void *arg)
   return NULL;
 }
 
-/* Makes e's job and queues it for the worker (started with the first
- * job; without it, the seal does the work). */
-static int add_job(keel_bundle_builder *b, bentry *e)
+/* Queues j for the worker (started with the first job; without it, the
+ * seal does the work). Entries the seal adds are not queued: the seal
+ * needs them at once, and after training the CPUs may still be busy
+ * (OpenMP threads spin a while before they sleep), so handing them over
+ * costs more than doing them. */
+static void queue_job(keel_bundle_builder *b, bjob *j)
 {
-  bjob *j = calloc(1, sizeof *j);
-  if (!j)
-    return KEEL_ENOMEM;
-  j->run_id = b->run_id;
-  j->name = e->name;
-  j->data = e->data;
-  j->size = e->size;
-  j->level = segment_level(e->name, e->size);
-  j->state = JOB_PENDING;
-  e->job = j;
-  if (!b->worker_started && !b->worker_failed && !b->sealed) {
+  if (b->sealed)
+    return;
+  if (!b->worker_started && !b->worker_failed) {
     b->worker_started =
         pthread_create(&b->worker, NULL, worker_main, b) == 0;
     b->worker_failed = !b->worker_started;
@@ -318,7 +367,17 @@ static int add_job(keel_bundle_builder *b, bentry *e)
     pthread_cond_signal(&b->wake);
     pthread_mutex_unlock(&b->mu);
   }
-  return 0;
+}
+
+static void job_free(bjob *j)
+{
+  if (!j)
+    return;
+  free(j->data);
+  json_decref(j->json);
+  free(j->path);
+  keel_gzseg_seg_free(&j->seg);
+  free(j);
 }
 
 /* j's results: computed here when no thread has started on it, else
@@ -335,11 +394,14 @@ static int job_finish(keel_bundle_builder *b, bjob *j)
   }
   pthread_mutex_lock(&b->mu);
   here = j->state == JOB_PENDING;
-  if (here)
+  if (here) {
     j->state = JOB_RUNNING;
-  else
+    while (!b->seal_defl_ready) /* the worker is making it */
+      pthread_cond_wait(&b->done, &b->mu);
+  } else {
     while (j->state != JOB_DONE)
       pthread_cond_wait(&b->done, &b->mu);
+  }
   pthread_mutex_unlock(&b->mu);
   if (here) {
     run_job(j, &b->seal_defl);
@@ -356,10 +418,9 @@ static int finish_jobs(keel_bundle_builder *b, keel_error *err)
 {
   int rc = 0;
   for (size_t i = b->n; i-- > 0;) {
-    int r = job_finish(b, b->entries[i].job);
-    if (r && !rc)
-      rc = keel_fail(err, r, "bundle entry '%s': cannot compress it",
-                     b->entries[i].name);
+    bjob *j = b->entries[i].job;
+    if (job_finish(b, j) && !rc)
+      rc = keel_fail(err, j->rc, "%s", j->err.message);
   }
   return rc;
 }
@@ -396,43 +457,67 @@ static void stop_worker(keel_bundle_builder *b)
   b->worker_started = 0;
 }
 
-/* Adds an entry taking ownership of data (freed on failure too). */
-static int put_entry(keel_bundle_builder *b, const char *name,
-                     unsigned char *data, size_t n, keel_error *err)
+/* Adds entry NAME whose bytes are data[0..n), or are to be made from
+ * json or read from path (and checked against expect): exactly one of
+ * them, owned from now on, freed on failure too. */
+static int add_entry(keel_bundle_builder *b, const char *name,
+                     unsigned char *data, size_t n, json_t *json, char *path,
+                     const char *expect, keel_error *err)
 {
-  char *copy;
+  bjob *j = NULL;
+  char *copy = NULL;
+  int rc;
   if (!valid_name(name)) {
-    free(data);
-    return keel_fail(err, KEEL_EINVAL,
-                     "bundle entry '%s': not a relative, canonical name", name);
+    rc = keel_fail(err, KEEL_EINVAL,
+                   "bundle entry '%s': not a relative, canonical name", name);
+    goto fail;
   }
   if (find_entry(b, name)) {
-    free(data);
-    return keel_fail(err, KEEL_EINVAL, "bundle entry '%s' added twice", name);
+    rc = keel_fail(err, KEEL_EINVAL, "bundle entry '%s' added twice", name);
+    goto fail;
   }
   if (b->n == b->cap) {
     size_t cap = b->cap ? 2 * b->cap : 32;
     bentry *grown = realloc(b->entries, cap * sizeof *grown);
-    if (!grown) {
-      free(data);
-      return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
-    }
+    if (!grown)
+      goto oom;
     b->entries = grown;
     b->cap = cap;
   }
   copy = strdup(name);
-  if (!copy) {
-    free(data);
-    return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
-  }
+  j = calloc(1, sizeof *j);
+  if (!copy || !j || (!data && !json && !path))
+    goto oom;
+  j->run_id = b->run_id;
+  j->name = copy;
+  j->data = data;
+  j->size = n;
+  j->json = json;
+  j->path = path;
+  if (expect)
+    snprintf(j->expect, sizeof j->expect, "%s", expect);
+  j->state = JOB_PENDING;
   b->entries[b->n].name = copy;
-  b->entries[b->n].data = data;
-  b->entries[b->n].size = n;
-  b->entries[b->n].job = NULL;
+  b->entries[b->n].job = j;
   b->n++;
-  if (add_job(b, &b->entries[b->n - 1]))
-    return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
+  queue_job(b, j);
   return 0;
+oom:
+  rc = keel_fail(err, KEEL_ENOMEM, "bundle entry '%s': out of memory", name);
+fail:
+  free(copy);
+  free(j);
+  free(data);
+  json_decref(json);
+  free(path);
+  return rc;
+}
+
+/* Adds an entry taking ownership of data (freed on failure too). */
+static int put_entry(keel_bundle_builder *b, const char *name,
+                     unsigned char *data, size_t n, keel_error *err)
+{
+  return add_entry(b, name, data, n, NULL, NULL, NULL, err);
 }
 
 static int user_name_check(keel_bundle_builder *b, const char *name,
@@ -525,13 +610,7 @@ void keel_bundle_builder_free(keel_bundle_builder *b)
   json_decref(b->env_captured);
   for (size_t i = 0; i < b->n; i++) {
     free(b->entries[i].name);
-    free(b->entries[i].data);
-    if (b->entries[i].job) {
-      keel_gzseg_seg_free(&b->entries[i].job->seg_header);
-      keel_gzseg_seg_free(&b->entries[i].job->seg_data);
-      keel_gzseg_seg_free(&b->entries[i].job->seg_pad);
-    }
-    free(b->entries[i].job);
+    job_free(b->entries[i].job);
   }
   free(b->entries);
   json_decref(b->plugins);
@@ -637,15 +716,17 @@ static char *json_text(const json_t *json)
 int keel_bundle_add_json(keel_bundle_builder *b, const char *name,
                          const json_t *json, keel_error *err)
 {
-  char *text;
+  json_t *copy;
   int rc = user_name_check(b, name, err);
   if (rc)
     return rc;
-  text = json_text(json);
-  if (!text)
-    return keel_fail(err, KEEL_ENOMEM, "bundle entry '%s': cannot encode JSON",
+  /* Serialized by the worker, from a copy: json may change after this
+   * call returns, and copying costs a fraction of encoding. */
+  copy = json_deep_copy(json);
+  if (!copy)
+    return keel_fail(err, KEEL_ENOMEM, "bundle entry '%s': cannot copy JSON",
                      name);
-  return put_entry(b, name, (unsigned char *)text, strlen(text), err);
+  return add_entry(b, name, NULL, 0, copy, NULL, NULL, err);
 }
 
 void keel_bundle_config_strip(json_t *cfg)
@@ -688,9 +769,7 @@ int keel_bundle_add_config(keel_bundle_builder *b, const json_t *cfg,
   if (!copy)
     return keel_fail(err, KEEL_ENOMEM, "config.json: out of memory");
   keel_bundle_config_strip(copy);
-  rc = keel_bundle_add_json(b, "config.json", copy, err);
-  json_decref(copy);
-  return rc;
+  return add_entry(b, "config.json", NULL, 0, copy, NULL, NULL, err);
 }
 
 /* .npy v1.0: magic, version, header length, a Python dict literal padded
@@ -820,21 +899,12 @@ int keel_bundle_add_plugin(keel_bundle_builder *b, const char *kind,
     return keel_fail(err, KEEL_EINVAL, "bundle: plugin file name for %s '%s' "
                      "is too long", kind, name);
   if (include_so) {
-    unsigned char *data;
-    size_t n;
-    char hex[65];
-    rc = read_whole_file(path, &data, &n, err);
-    if (rc)
-      return rc;
-    keel_sha256_hex(data, n, hex);
-    if (strcmp(hex, sha256) != 0) {
-      free(data);
-      return keel_fail(err, KEEL_EINTEGRITY,
-                       "%s: plugin changed on disk since it was loaded "
-                       "(sha256 %s, loaded %s)",
-                       path, hex, sha256);
-    }
-    rc = put_entry(b, file, data, n, err);
+    /* Read and checked against sha256 by the worker; a plugin that
+     * changed on disk since it was loaded fails the seal. */
+    char *copy = path ? strdup(path) : NULL;
+    if (!copy)
+      return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
+    rc = add_entry(b, file, NULL, 0, NULL, copy, sha256, err);
     if (rc)
       return rc;
   }
@@ -1162,7 +1232,7 @@ static int build_tar(keel_bundle_builder *b, tarbuf *t, size_t *start,
   size_t bound = 512 + 1024 + 10240;
   int rc = 0;
   for (size_t i = 0; i < b->n; i++) {
-    bound += 512 + (b->entries[i].size + 511) / 512 * 512;
+    bound += 512 + (b->entries[i].job->size + 511) / 512 * 512;
     for (const char *s = strchr(b->entries[i].name, '/'); s;
          s = strchr(s + 1, '/'))
       bound += 512;
@@ -1193,15 +1263,16 @@ static int build_tar(keel_bundle_builder *b, tarbuf *t, size_t *start,
         goto ar_fail;
     }
     snprintf(path, sizeof path, "%s/%s", b->run_id, en->name);
-    if (tar_header(a, e, path, 0, en->size) != ARCHIVE_OK)
+    if (tar_header(a, e, path, 0, en->job->size) != ARCHIVE_OK)
       goto ar_fail;
     start[i] = t->len;
     t->skip = en->job->level >= 0;
-    if (en->size &&
-        archive_write_data(a, en->data, en->size) != (la_ssize_t)en->size)
+    if (en->job->size &&
+        archive_write_data(a, en->job->data, en->job->size) !=
+            (la_ssize_t)en->job->size)
       goto ar_fail;
     t->skip = 0;
-    if (t->len - start[i] != en->size) {
+    if (t->len - start[i] != en->job->size) {
       rc = keel_fail(err, KEEL_EIO, "%s: the tar writer buffered member "
                      "'%s' (internal error)", dest, en->name);
       goto out;
@@ -1241,42 +1312,45 @@ static int write_tar(keel_bundle_builder *b, int fd, const char *dest,
   int rc;
   if (!start)
     return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
-  /* Every job done: the worker has nothing left to do (entries added
-   * from now on are not queued), so its compressor, warm from the run,
-   * is free to lend. */
+  /* Every job done: the worker has nothing left to do (SHA256SUMS was
+   * the last entry), so its compressor, warm from the run, is free to
+   * lend. */
   rc = finish_jobs(b, err);
   if (!rc)
     rc = build_tar(b, &t, start, dest, err);
   if (rc)
     goto out;
+  if (b->worker_started) { /* its compressors are made (and idle) */
+    pthread_mutex_lock(&b->mu);
+    while (!b->seal_defl_ready)
+      pthread_cond_wait(&b->done, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+  }
   rc = keel_gzseg_begin(&w, &b->worker_defl);
   for (size_t i = 0; !rc && i < b->n; i++) {
     static const unsigned char zeros[512];
     bjob *j = b->entries[i].job;
-    size_t hs = start[i] - 512, pe = start[i] + j->size + j->seg_pad.in_size;
-    rc = job_finish(b, j);
-    if (rc || j->level < 0)
+    size_t hs = start[i] - 512, pad = (512 - j->size % 512) % 512;
+    size_t pe = start[i] + j->size + pad;
+    if (j->level < 0)
       continue;
-    /* What libarchive wrote around the data must be what the job saw:
-     * the header (else it is compressed here) and zeros up to pe. */
-    if (hs < pos || pe > t.len ||
-        memcmp(t.p + start[i] + j->size, zeros, j->seg_pad.in_size) != 0) {
+    /* libarchive wrote the header just before the data and zeros after
+     * it, as the job assumed. */
+    if (start[i] < 512 || hs < pos || pe > t.len ||
+        memcmp(t.p + start[i] + j->size, zeros, pad) != 0) {
       rc = keel_fail(err, KEEL_EIO, "%s: unexpected tar layout at member "
                      "'%s' (internal error)", dest, b->entries[i].name);
       goto out;
     }
-    if (j->header_ok && memcmp(t.p + hs, j->header, 512) == 0) {
-      if (hs > pos)
-        rc = keel_gzseg_add(&w, t.p + pos, hs - pos, SEGMENT_LEVEL);
-      if (!rc)
-        rc = keel_gzseg_append(&w, &j->seg_header);
-    } else {
-      rc = keel_gzseg_add(&w, t.p + pos, start[i] - pos, SEGMENT_LEVEL);
+    if (hs > pos)
+      rc = keel_gzseg_add(&w, t.p + pos, hs - pos, SEGMENT_LEVEL);
+    if (!rc && j->header_ok && memcmp(t.p + hs, j->header, 512) == 0) {
+      rc = keel_gzseg_append(&w, &j->seg);
+    } else if (!rc) { /* the same segment, made here */
+      keel_gzseg_span span[3] = {
+          {t.p + hs, 512}, {j->data, j->size}, {zeros, pad}};
+      rc = keel_gzseg_addv(&w, span, 3, j->level);
     }
-    if (!rc)
-      rc = keel_gzseg_append(&w, &j->seg_data);
-    if (!rc)
-      rc = keel_gzseg_append(&w, &j->seg_pad);
     pos = pe;
   }
   if (!rc && t.len > pos)

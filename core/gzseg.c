@@ -63,19 +63,61 @@ void keel_gzseg_deflater_free(keel_gzseg_deflater *d)
   memset(d, 0, sizeof *d);
 }
 
-/* Deflates in[0..n) with a raw stream at level, from d (reset) or a fresh
- * one, ending with flush (Z_SYNC_FLUSH for a segment, Z_FINISH for the
- * final block). The output buffer starts at deflateBound + 64 bytes and
- * doubles when full: a function of (n, level) only, so the bytes are too
- * (level 0's stored blocks are sized by the room zlib sees). */
-static int deflate_raw(keel_gzseg_deflater *d, const unsigned char *in,
-                       size_t n, int level, int flush, unsigned char **out,
+static int deflate_raw(keel_gzseg_deflater *d, const keel_gzseg_span *in,
+                       size_t n_in, int level, int flush, unsigned char **out,
+                       size_t *out_n);
+
+int keel_gzseg_deflater_warm(keel_gzseg_deflater *d, int level)
+{
+  enum { WARM = 1 << 16 }; /* zlib's window, hash chains, pending buffer */
+  unsigned char *noise;
+  unsigned char *out = NULL;
+  size_t out_n;
+  unsigned x = 1;
+  keel_gzseg_span span;
+  int rc;
+  if (level < 0 || level > 9)
+    return KEEL_EINVAL;
+  if (!d->zs[level])
+    d->zs[level] = new_stream(level);
+  if (!d->zs[level])
+    return KEEL_ENOMEM;
+  /* zlib's buffers are allocated but not yet touched: compressing 64 KiB
+   * of noise once makes the kernel map their pages now rather than during
+   * the first real segment. */
+  noise = malloc(WARM);
+  if (!noise)
+    return KEEL_ENOMEM;
+  for (size_t i = 0; i < WARM; i++) {
+    x = x * 1103515245u + 12345u;
+    noise[i] = (unsigned char)(x >> 16);
+  }
+  span.p = noise;
+  span.n = WARM;
+  rc = deflate_raw(d, &span, 1, level, Z_SYNC_FLUSH, &out, &out_n);
+  free(out);
+  free(noise);
+  return rc;
+}
+
+/* Deflates the concatenation of in[0..n_in) with a raw stream at level,
+ * from d (reset) or a fresh one, ending with flush (Z_SYNC_FLUSH for a
+ * segment, Z_FINISH for the final block). Input is fed span by span in
+ * pieces of at most FEED_MAX; the output buffer starts at deflateBound +
+ * 64 bytes and doubles when full. Both depend on the spans only, so the
+ * bytes do too (level 0's stored blocks are cut where input or output
+ * room ends; levels 1-9 do not depend on the pieces at all). */
+static int deflate_raw(keel_gzseg_deflater *d, const keel_gzseg_span *in,
+                       size_t n_in, int level, int flush, unsigned char **out,
                        size_t *out_n)
 {
   z_stream *zs = d ? d->zs[level] : NULL, *fresh = NULL;
   unsigned char *buf;
-  size_t cap, left = n, produced;
+  size_t cap, n = 0, left, produced, span = 0, span_at = 0;
   int zr, rc = 0;
+  for (size_t i = 0; i < n_in; i++)
+    n += in[i].n;
+  left = n;
   *out = NULL;
   *out_n = 0;
   if (!zs) {
@@ -100,10 +142,19 @@ static int deflate_raw(keel_gzseg_deflater *d, const unsigned char *in,
   for (;;) {
     int mode;
     if (zs->avail_in == 0 && left) {
-      size_t k = left < FEED_MAX ? left : FEED_MAX;
-      zs->next_in = (Bytef *)(uintptr_t)in; /* zlib does not write it */
+      size_t k;
+      while (span_at == in[span].n) { /* next non-empty span */
+        span++;
+        span_at = 0;
+      }
+      k = in[span].n - span_at;
+      if (k > FEED_MAX)
+        k = FEED_MAX;
+      /* zlib does not write through next_in */
+      zs->next_in = (Bytef *)(uintptr_t)((const unsigned char *)in[span].p +
+                                         span_at);
       zs->avail_in = (uInt)k;
-      in += k;
+      span_at += k;
       left -= k;
     }
     mode = left ? Z_NO_FLUSH : flush;
@@ -146,17 +197,28 @@ static int deflate_raw(keel_gzseg_deflater *d, const unsigned char *in,
   return 0;
 }
 
-int keel_gzseg_compress(keel_gzseg_deflater *d, const void *in, size_t n,
-                        int level, keel_gzseg_seg *seg)
+int keel_gzseg_compressv(keel_gzseg_deflater *d, const keel_gzseg_span *in,
+                         size_t n_in, int level, keel_gzseg_seg *seg)
 {
   memset(seg, 0, sizeof *seg);
   if (level < 0 || level > 9)
     return KEEL_EINVAL;
-  seg->in_size = n;
-  seg->crc = crc_of(crc32(0L, Z_NULL, 0), in, n);
-  if (n == 0)
+  seg->crc = crc32(0L, Z_NULL, 0);
+  for (size_t i = 0; i < n_in; i++) {
+    seg->crc = crc_of(seg->crc, in[i].p, in[i].n);
+    seg->in_size += in[i].n;
+  }
+  if (seg->in_size == 0)
     return 0;
-  return deflate_raw(d, in, n, level, Z_SYNC_FLUSH, &seg->data, &seg->size);
+  return deflate_raw(d, in, n_in, level, Z_SYNC_FLUSH, &seg->data,
+                     &seg->size);
+}
+
+int keel_gzseg_compress(keel_gzseg_deflater *d, const void *in, size_t n,
+                        int level, keel_gzseg_seg *seg)
+{
+  keel_gzseg_span span = {in, n};
+  return keel_gzseg_compressv(d, &span, 1, level, seg);
 }
 
 void keel_gzseg_seg_free(keel_gzseg_seg *seg)
@@ -220,11 +282,18 @@ int keel_gzseg_append(keel_gzseg_writer *w, const keel_gzseg_seg *seg)
 
 int keel_gzseg_add(keel_gzseg_writer *w, const void *in, size_t n, int level)
 {
+  keel_gzseg_span span = {in, n};
+  return keel_gzseg_addv(w, &span, 1, level);
+}
+
+int keel_gzseg_addv(keel_gzseg_writer *w, const keel_gzseg_span *in,
+                    size_t n_in, int level)
+{
   keel_gzseg_seg seg;
   int rc;
   if (w->finished)
     return KEEL_EINVAL;
-  rc = keel_gzseg_compress(w->defl, in, n, level, &seg);
+  rc = keel_gzseg_compressv(w->defl, in, n_in, level, &seg);
   if (rc)
     return rc;
   account(w, &seg);

@@ -38,6 +38,10 @@ typedef struct keel_gzseg_deflater {
   void *zs[10];
 } keel_gzseg_deflater;
 void keel_gzseg_deflater_free(keel_gzseg_deflater *d);
+/* Makes d's stream for level now and runs it once over 64 KiB, so that
+ * its first real segment pays neither for making it nor for the first
+ * touch of its memory. 0, KEEL_EINVAL, KEEL_ENOMEM or KEEL_EIO. */
+int keel_gzseg_deflater_warm(keel_gzseg_deflater *d, int level);
 
 /* Compresses in[0..n) at level (0 = stored .. 9) into *seg (cleared
  * first), with d's stream for that level (d NULL: a fresh one). n == 0
@@ -45,6 +49,17 @@ void keel_gzseg_deflater_free(keel_gzseg_deflater *d);
  * level) / KEEL_EIO (zlib failure). */
 int keel_gzseg_compress(keel_gzseg_deflater *d, const void *in, size_t n,
                         int level, keel_gzseg_seg *seg);
+
+/* A piece of input. */
+typedef struct keel_gzseg_span {
+  const void *p;
+  size_t n;
+} keel_gzseg_span;
+
+/* One segment of the concatenation of in[0..n_in), without copying it.
+ * The same spans (lengths and bytes) give the same segment. */
+int keel_gzseg_compressv(keel_gzseg_deflater *d, const keel_gzseg_span *in,
+                         size_t n_in, int level, keel_gzseg_seg *seg);
 void keel_gzseg_seg_free(keel_gzseg_seg *seg);
 
 /* A gzip file being assembled: a list of pieces written out at the end
@@ -78,6 +93,9 @@ int keel_gzseg_append(keel_gzseg_writer *w, const keel_gzseg_seg *seg);
 /* Compresses in[0..n) at level now and appends it: the same bytes as
  * keel_gzseg_compress + keel_gzseg_append. */
 int keel_gzseg_add(keel_gzseg_writer *w, const void *in, size_t n, int level);
+/* Same with spans: the bytes of keel_gzseg_compressv + keel_gzseg_append. */
+int keel_gzseg_addv(keel_gzseg_writer *w, const keel_gzseg_span *in,
+                    size_t n_in, int level);
 /* Ends the stream: an empty final deflate block, CRC-32, ISIZE. */
 int keel_gzseg_finish(keel_gzseg_writer *w);
 /* Writes the whole (finished) file to fd. 0, or -1 with errno set. */
