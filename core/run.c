@@ -413,6 +413,10 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
     rc = add_data_record(&rs, err);
   if (!rc)
     rc = train_model(&rs, config_text, err);
+  /* No parallel work is left: release OpenMP's threads now. Idle, they
+   * spin for milliseconds waiting for more and take a core from sealing,
+   * whose worker thread runs beside the main one (bundle_write.c). */
+  omp_pause_resource_all(omp_pause_soft);
   /* Past validation every failure is a runtime failure (exit 1), even a
    * value only the data can refute (batch_size > training rows, another
    * run's checkpoint): the run is sealed, and exit 2 promises that nothing
