@@ -2,6 +2,7 @@
  * one gzip member. zlib does all the compressing; this file only writes
  * the 10-byte gzip header and the 8-byte trailer around them (RFC 1952). */
 #include "gzseg.h"
+#include "sha256.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -252,15 +253,30 @@ static int put(keel_gzseg_writer *w, const unsigned char *p, size_t n,
   return 0;
 }
 
+/* ID1 ID2 CM=deflate FLG=FEXTRA MTIME=0 XFL=0 OS=Unix, XLEN=36, then
+ * the subfield SI1 SI2 = 'K' 'S' with LEN=32; the seal follows. */
+const unsigned char keel_gzseg_header_prefix[KEEL_GZSEG_SEAL_OFFSET] = {
+    0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, 36, 0, 'K', 'S', 32, 0};
+
 int keel_gzseg_begin(keel_gzseg_writer *w, keel_gzseg_deflater *d)
 {
-  /* ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=Unix */
-  static const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0,
-                                           0,    0,    0, 0, 3};
   memset(w, 0, sizeof *w);
   w->defl = d ? d : &w->own;
   w->crc = crc32(0L, Z_NULL, 0);
-  return put(w, header, sizeof header, NULL);
+  memcpy(w->header, keel_gzseg_header_prefix, sizeof keel_gzseg_header_prefix);
+  return put(w, w->header, sizeof w->header, NULL);
+}
+
+/* The seal: SHA-256 of every piece, the seal's own bytes still zero. */
+static int seal(keel_gzseg_writer *w)
+{
+  keel_sha256 *h = keel_sha256_new();
+  if (!h)
+    return KEEL_ENOMEM;
+  for (size_t i = 0; i < w->n_pieces; i++)
+    keel_sha256_update(h, w->pieces[i].p, w->pieces[i].n);
+  keel_sha256_final(h, w->header + KEEL_GZSEG_SEAL_OFFSET);
+  return 0;
 }
 
 static void account(keel_gzseg_writer *w, const keel_gzseg_seg *seg)
@@ -319,6 +335,8 @@ int keel_gzseg_finish(keel_gzseg_writer *w)
     w->trailer[4 + i] = (unsigned char)((w->isize >> (8 * i)) & 0xff);
   }
   rc = put(w, w->trailer, sizeof w->trailer, NULL);
+  if (!rc)
+    rc = seal(w);
   if (!rc)
     w->finished = 1;
   return rc;

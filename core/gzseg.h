@@ -70,6 +70,17 @@ typedef struct keel_gzseg_piece {
   unsigned char *owned; /* p when the writer owns it, else NULL */
 } keel_gzseg_piece;
 
+/* The header keel writes: RFC 1952 with FLG = FEXTRA and one extra
+ * subfield 'K' 'S' (keel seal) of 32 bytes holding the SHA-256 of the
+ * whole file with those 32 bytes zero. Every gzip reader skips extra
+ * fields; `keel verify` recomputes the seal, so a flipped bit anywhere in
+ * the file — even one that changes no member, such as a padding bit or a
+ * match distance that copies the same bytes — is caught. */
+#define KEEL_GZSEG_HEADER_SIZE 48
+#define KEEL_GZSEG_SEAL_OFFSET 16
+#define KEEL_GZSEG_SEAL_SIZE 32
+extern const unsigned char keel_gzseg_header_prefix[KEEL_GZSEG_SEAL_OFFSET];
+
 typedef struct keel_gzseg_writer {
   keel_gzseg_piece *pieces;
   size_t n_pieces, cap_pieces;
@@ -77,15 +88,17 @@ typedef struct keel_gzseg_writer {
   unsigned long crc;   /* of all uncompressed bytes so far */
   uint64_t isize;
   int finished;
+  unsigned char header[KEEL_GZSEG_HEADER_SIZE]; /* the seal set by finish */
   unsigned char trailer[8];
   keel_gzseg_deflater *defl; /* for keel_gzseg_add and the final block */
   keel_gzseg_deflater own;   /* defl when begin was given none */
 } keel_gzseg_writer;
 
-/* Starts a gzip file in w (overwritten): the 10-byte header with no name,
- * no time, XFL 0 and OS 3 (Unix) on every machine: 1f 8b 08 00 00000000
- * 00 03. d: the deflater keel_gzseg_add uses (borrowed; NULL: the
- * writer's own). 0 or KEEL_ENOMEM. */
+/* Starts a gzip file in w (overwritten; w must not move until it is
+ * written out): the 48-byte header above, with no name, no time, XFL 0
+ * and OS 3 (Unix) on every machine: 1f 8b 08 04 00000000 00 03, XLEN 36,
+ * 'K' 'S', LEN 32, the seal. d: the deflater keel_gzseg_add uses
+ * (borrowed; NULL: the writer's own). 0 or KEEL_ENOMEM. */
 int keel_gzseg_begin(keel_gzseg_writer *w, keel_gzseg_deflater *d);
 /* Appends a segment made by keel_gzseg_compress. Its bytes are borrowed:
  * seg must stay until the writer is written out or freed. */
@@ -96,7 +109,8 @@ int keel_gzseg_add(keel_gzseg_writer *w, const void *in, size_t n, int level);
 /* Same with spans: the bytes of keel_gzseg_compressv + keel_gzseg_append. */
 int keel_gzseg_addv(keel_gzseg_writer *w, const keel_gzseg_span *in,
                     size_t n_in, int level);
-/* Ends the stream: an empty final deflate block, CRC-32, ISIZE. */
+/* Ends the stream: an empty final deflate block, CRC-32, ISIZE; then
+ * computes the seal into the header. */
 int keel_gzseg_finish(keel_gzseg_writer *w);
 /* Writes the whole (finished) file to fd. 0, or -1 with errno set. */
 int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd);

@@ -34,16 +34,24 @@ void keel_sha256_update(keel_sha256 *h, const void *data, size_t n)
     EVP_DigestUpdate(h->ctx, data, n);
 }
 
-void keel_sha256_final_hex(keel_sha256 *h, char hex[65])
+void keel_sha256_final(keel_sha256 *h, unsigned char out[32])
 {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_DigestFinal_ex(h->ctx, md, &len);
-  for (unsigned int i = 0; i < len && i < 32; i++)
-    snprintf(hex + 2 * i, 3, "%02x", md[i]);
-  hex[64] = '\0';
+  if (!EVP_DigestFinal_ex(h->ctx, md, &len) || len != 32)
+    memset(md, 0xff, 32); /* only on a broken libcrypto: never matches */
+  memcpy(out, md, 32);
   EVP_MD_CTX_free(h->ctx);
   free(h);
+}
+
+void keel_sha256_final_hex(keel_sha256 *h, char hex[65])
+{
+  unsigned char md[32];
+  keel_sha256_final(h, md);
+  for (unsigned int i = 0; i < 32; i++)
+    snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  hex[64] = '\0';
 }
 
 void keel_sha256_hex(const void *data, size_t n, char hex[65])

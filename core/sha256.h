@@ -11,6 +11,8 @@ typedef struct keel_sha256 keel_sha256;
 
 keel_sha256 *keel_sha256_new(void);
 void keel_sha256_update(keel_sha256 *h, const void *data, size_t n);
+/* Writes the 32-byte digest into out and frees h. */
+void keel_sha256_final(keel_sha256 *h, unsigned char out[32]);
 /* Writes 64 hex digits and a NUL into hex[65] and frees h. */
 void keel_sha256_final_hex(keel_sha256 *h, char hex[65]);
 void keel_sha256_hex(const void *data, size_t n, char hex[65]);

@@ -27,7 +27,7 @@ fi
 b=$("$KEEL" run "$KEEL_SRC/manifests/iris.ini" --out runs --quiet)
 craft() { # craft OUT 'python statements editing the dict files'
   /usr/bin/python3 - "$b" "$1" "$2" <<'PY'
-import sys, json, hashlib, tarfile, io, gzip
+import sys, json, hashlib, tarfile, io, zlib
 src, out, code = sys.argv[1:4]
 files, top = {}, None
 with tarfile.open(src) as t:
@@ -55,7 +55,16 @@ with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
                 dirs.add(d); ti = tarfile.TarInfo(top + '/' + d); ti.type = tarfile.DIRTYPE; ti.mode = 0o755; t.addfile(ti)
         ti = tarfile.TarInfo(top + '/' + n); ti.size = len(files[n]); ti.mode = 0o644
         t.addfile(ti, io.BytesIO(files[n]))
-raw = bytearray(gzip.compress(buf.getvalue(), mtime=0)); raw[9] = 3
+# keel's gzip layer (docs/bundle-format.md): its header with the 'KS'
+# extra field, raw deflate, CRC-32 and length, then the seal: SHA-256 of
+# the whole file with the seal's 32 bytes zero.
+tar = buf.getvalue()
+z = zlib.compressobj(6, zlib.DEFLATED, -15)
+raw = bytearray(b"\x1f\x8b\x08\x04\0\0\0\0\0\x03\x24\0KS\x20\0" + bytes(32)
+                + z.compress(tar) + z.flush()
+                + (zlib.crc32(tar) & 0xffffffff).to_bytes(4, "little")
+                + (len(tar) & 0xffffffff).to_bytes(4, "little"))
+raw[16:48] = hashlib.sha256(raw).digest()
 open(out, "wb").write(bytes(raw))
 PY
 }
