@@ -1,38 +1,134 @@
 #!/usr/bin/env bash
-# Builds the CSV fuzz target with clang (libFuzzer + ASan + UBSan) and runs
-# it for N seconds (default 60) on the committed corpus.
+# Builds keel's libFuzzer targets with clang (libFuzzer + ASan + UBSan) and
+# runs each for N seconds (default 60) on its committed corpus.
 #
-#   tests/fuzz/run_fuzz.sh [SECONDS] [--update-corpus]
+#   tests/fuzz/run_fuzz.sh [TARGET|all] [SECONDS] [--update-corpus]
 #
-# Scratch work goes to build-fuzz/ (ignored). With --update-corpus the new
-# inputs found are merged (minimised, libFuzzer -merge=1) back into
-# tests/fuzz/corpus/csv/ so the next run starts from them. A finding
-# (crash, leak, sanitizer report or contract violation) exits non-zero and
-# leaves the reproducer in build-fuzz/ (crash-*); replay it with
-#   build-fuzz/fuzz_csv build-fuzz/crash-...
+# TARGET is csv, ini, bundle or json (default: all, one after the other,
+# SECONDS each). The old form `run_fuzz.sh SECONDS [--update-corpus]` still
+# means all targets. Each target TARGET is tests/fuzz/fuzz_TARGET.c, its
+# corpus tests/fuzz/corpus/TARGET/ and its dictionary, when there is one,
+# tests/fuzz/TARGET.dict. docs/fuzzing.md says what each target checks.
+#
+# Scratch work goes to build-fuzz/ (ignored; KEEL_FUZZ_BUILD overrides):
+# csv compiles the plugin's sources directly; the other targets link a
+# clang-built, instrumented libkeel (build-fuzz/core, configured with
+# CMake on first use). With --update-corpus the new inputs found are merged
+# (minimised, libFuzzer -merge=1) back into the corpus so the next run
+# starts from them. A finding (crash, leak, sanitizer report or contract
+# violation) exits non-zero and leaves the reproducer in build-fuzz/
+# (crash-*, leak-*, ...); replay it with
+#   build-fuzz/fuzz_TARGET build-fuzz/crash-...
+# KEEL_FUZZ_FLAGS adds libFuzzer flags (e.g. -detect_leaks=0 to grow a
+# corpus past a known leak, -jobs=2).
+# The committed corpora are also replayed by ctest (fuzz.replay_TARGET,
+# built with the normal compiler), without clang.
 set -euo pipefail
-seconds=${1:-60}
-update=${2:-}
 root=$(cd "$(dirname "$0")/../.." && pwd)
+all_targets="csv ini bundle json"
+
+target=all
+if [ $# -gt 0 ] && [[ ! "$1" =~ ^[0-9]+$ ]] && [ "$1" != "--update-corpus" ]; then
+  target=$1
+  shift
+fi
+seconds=60
+if [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+$ ]]; then
+  seconds=$1
+  shift
+fi
+update=${1:-}
+if [ -n "$update" ] && [ "$update" != "--update-corpus" ]; then
+  echo "usage: $0 [csv|ini|bundle|json|all] [SECONDS] [--update-corpus]" >&2
+  exit 2
+fi
+case "$target" in
+  all) targets=$all_targets ;;
+  csv|ini|bundle|json) targets=$target ;;
+  *) echo "run_fuzz.sh: unknown target '$target' (expected one of: $all_targets, all)" >&2
+     exit 2 ;;
+esac
+
 out=${KEEL_FUZZ_BUILD:-$root/build-fuzz}
 cc=${CLANG:-clang}
-mkdir -p "$out/work-csv"
-"$cc" -std=c11 -g -O1 -Wall -Werror=implicit-function-declaration -fno-omit-frame-pointer -ffp-contract=off \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-  -I"$root/sdk/include" -I"$root/core" \
-  "$root/tests/fuzz/fuzz_csv.c" \
-  "$root/plugins/sources/csv/csv.c" "$root/plugins/sources/csv/csv_parse.c" \
-  "$root/core/table.c" "$root/core/status.c" -lm -o "$out/fuzz_csv"
-corpus=$root/tests/fuzz/corpus/csv
-cd "$out"
-./fuzz_csv -max_total_time="$seconds" -max_len=4096 -timeout=10 \
-  -rss_limit_mb=2048 -dict="$root/tests/fuzz/csv.dict" -print_final_stats=1 \
-  work-csv "$corpus"
-if [ "$update" = "--update-corpus" ]; then
-  rm -rf merged && mkdir merged
-  ./fuzz_csv -merge=1 -max_len=4096 merged "$corpus" work-csv
-  rm -f "$corpus"/*
-  cp merged/* "$corpus"/
-  echo "corpus: $(ls "$corpus" | wc -l) files in $corpus"
-fi
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+cflags="-std=c11 -g -O1 -Wall -Werror=implicit-function-declaration -fno-omit-frame-pointer -ffp-contract=off"
+mkdir -p "$out"
+
+# An instrumented libkeel (libkeel_core.a) built by clang, for the targets
+# that call core/. make/ninja rebuild only what changed.
+build_core() {
+  local dir=$out/core
+  if [ ! -f "$dir/CMakeCache.txt" ]; then
+    CC=$cc cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Debug \
+      -DKEEL_BUILD_TESTS=OFF -DKEEL_WERROR=OFF \
+      -DCMAKE_C_FLAGS="-O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $san" \
+      -DCMAKE_C_FLAGS_DEBUG="-g" >/dev/null
+  fi
+  cmake --build "$dir" --target keel_core -j"$(nproc)" >/dev/null
+}
+
+build_target() {
+  local t=$1
+  case "$t" in
+    csv)
+      "$cc" $cflags -fsanitize=fuzzer $san \
+        -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+        -I"$root/sdk/include" -I"$root/core" \
+        "$root/tests/fuzz/fuzz_csv.c" \
+        "$root/plugins/sources/csv/csv.c" "$root/plugins/sources/csv/csv_parse.c" \
+        "$root/core/table.c" "$root/core/status.c" -lm -o "$out/fuzz_csv"
+      ;;
+    *)
+      build_core
+      # shellcheck disable=SC2046
+      "$cc" $cflags -fsanitize=fuzzer $san \
+        -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+        -I"$root/sdk/include" -I"$root/core" \
+        "$root/tests/fuzz/fuzz_$t.c" "$out/core/core/libkeel_core.a" \
+        $(pkg-config --libs inih libarchive libffi jansson zlib libcrypto) \
+        -fopenmp -ldl -lm -o "$out/fuzz_$t"
+      ;;
+  esac
+}
+
+max_len() {
+  case "$1" in
+    bundle) echo 24576 ;;
+    json) echo 16384 ;;
+    *) echo 4096 ;;
+  esac
+}
+
+status=0
+for t in $targets; do
+  echo "== fuzz_$t: building"
+  build_target "$t"
+  corpus=$root/tests/fuzz/corpus/$t
+  work=$out/work-$t
+  mkdir -p "$corpus" "$work"
+  dict=()
+  if [ -f "$root/tests/fuzz/$t.dict" ]; then
+    dict=(-dict="$root/tests/fuzz/$t.dict")
+  fi
+  len=$(max_len "$t")
+  echo "== fuzz_$t: ${seconds}s on $corpus"
+  rc=0
+  (cd "$out" && "./fuzz_$t" -max_total_time="$seconds" -max_len="$len" \
+     -timeout=10 -rss_limit_mb=2048 "${dict[@]}" -print_final_stats=1 \
+     ${KEEL_FUZZ_FLAGS:-} "$work" "$corpus") || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "== fuzz_$t: FINDING (exit $rc); reproducer in $out" >&2
+    status=1
+    continue
+  fi
+  if [ "$update" = "--update-corpus" ]; then
+    rm -rf "$out/merged-$t" && mkdir "$out/merged-$t"
+    (cd "$out" && "./fuzz_$t" -merge=1 -max_len="$len" -rss_limit_mb=2048 \
+       ${KEEL_FUZZ_FLAGS:-} "merged-$t" "$corpus" "$work")
+    rm -f "$corpus"/*
+    cp "$out/merged-$t"/* "$corpus"/
+    echo "corpus: $(ls "$corpus" | wc -l) files, $(du -sh "$corpus" | cut -f1) in $corpus"
+  fi
+done
+exit $status
