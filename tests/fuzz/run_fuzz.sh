@@ -11,7 +11,8 @@
 # tests/fuzz/TARGET.dict. docs/fuzzing.md says what each target checks.
 #
 # Scratch work goes to build-fuzz/ (ignored; KEEL_FUZZ_BUILD overrides):
-# csv compiles the plugin's sources directly; the other targets link a
+# csv compiles the plugin's sources directly (with -fopenmp, as the plugin
+# is built); the other targets link a
 # clang-built, instrumented libkeel (build-fuzz/core, configured with
 # CMake on first use). With --update-corpus the new inputs found are merged
 # (minimised, libFuzzer -merge=1) back into the corpus so the next run
@@ -77,7 +78,7 @@ build_target() {
         -I"$root/sdk/include" -I"$root/core" \
         "$root/tests/fuzz/fuzz_csv.c" \
         "$root/plugins/sources/csv/csv.c" "$root/plugins/sources/csv/csv_parse.c" \
-        "$root/core/table.c" "$root/core/status.c" -lm -o "$out/fuzz_csv"
+        "$root/core/table.c" "$root/core/status.c" -fopenmp -lm -o "$out/fuzz_csv"
       ;;
     *)
       build_core
