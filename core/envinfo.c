@@ -290,7 +290,9 @@ static void flat_walk(flat_buf *fb, const char *prefix, const json_t *j,
                       int depth)
 {
   if (depth > 32) {
-    flat_push(fb, prefix, json_string("(too deep)"));
+    json_t *note = json_string("(too deep)"); /* flat_push copies it */
+    flat_push(fb, prefix, note);
+    json_decref(note);
     return;
   }
   if (json_is_object(j)) {
@@ -507,7 +509,9 @@ int keel_envinfo_containerfile(const json_t *env, const char *run_id,
           "# Package versions are the ones the run recorded; if the mirror no\n"
           "# longer carries them, keep the snapshot.debian.org line below.\n"
           "FROM docker.io/library/debian:%s\n",
-          run_id ? run_id : "?", kv ? kv : "?", rev ? rev : "?", codename);
+          /* from an untrusted bundle: a newline would add lines */
+          safe_token(run_id) ? run_id : "?", safe_token(kv) ? kv : "?",
+          safe_token(rev) ? rev : "?", codename);
   if (snapshot_date && safe_token(snapshot_date))
     fprintf(out,
             "RUN echo 'deb [check-valid-until=no] "

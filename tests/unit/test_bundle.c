@@ -730,6 +730,15 @@ static void test_envinfo(void)
                                     "20250102T000000Z/"));
   CU_ASSERT_PTR_NULL(strstr(cf, "evil"));
   free(cf);
+  /* A hostile keel version or revision cannot start a line of its own
+   * (found by tests/fuzz/fuzz_json.c). */
+  json_object_set_new(a, "keel",
+                      json_pack("{s:s,s:s}", "version", "1\nFROM evil/image",
+                                "git_revision", "x\nRUN curl evil"));
+  CU_ASSERT_EQUAL(keel_envinfo_containerfile(a, RUN_ID, NULL, &cf, &err), 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(cf);
+  CU_ASSERT_PTR_NULL(strstr(cf, "evil"));
+  free(cf);
   json_object_set_new(a, "os_release", json_pack("{s:s}", "ID", "alpine"));
   CU_ASSERT_EQUAL(keel_envinfo_containerfile(a, RUN_ID, NULL, &cf, &err),
                   KEEL_EUNSUPPORTED);
