@@ -330,7 +330,27 @@ static int csv_check_decimal(const char *buf, size_t len)
   if (csvp_scan_number(buf, buf + len, &g, &stop) != CSVP_NUM_OK ||
       stop != buf + len)
     return 1;
-  return memcmp(&g, &ref, sizeof g) != 0;
+  if (memcmp(&g, &ref, sizeof g) != 0)
+    return 1;
+  /* the reader's path: the string as a cell inside a long buffer, the
+   * delimiter (then more digits) or a line end after it, so the unchecked
+   * fast path (csvp__scan_unchecked) reads real bytes beyond the cell */
+  static const char *const after[] = {",12345678901234567890", "\n9.5e3",
+                                      "\r\n", ";"};
+  char cell[4 * CSVP_FAST_SPAN + 512];
+  if (len + 2 * CSVP_FAST_SPAN >= sizeof cell)
+    return 0;
+  for (size_t a = 0; a < sizeof after / sizeof after[0]; a++) {
+    size_t n = strlen(after[a]);
+    memcpy(cell, buf, len);
+    memcpy(cell + len, after[a], n);
+    memset(cell + len + n, '7', sizeof cell - len - n);
+    if (csvp_scan_number_fast(cell, cell + sizeof cell, &g, &stop) !=
+            CSVP_NUM_OK ||
+        stop != cell + len || memcmp(&g, &ref, sizeof g) != 0)
+      return 1;
+  }
+  return 0;
 }
 
 #ifndef CSV_NUMBERS_NO_MAIN

@@ -143,6 +143,7 @@ typedef struct csv_ctx {
   size_t data_pos, data_line; /* where the data starts */
   char *scratch; /* unescaped fields, at their own offsets in buf */
   uint8_t special[256];      /* bytes that end an unquoted field */
+  uint8_t field_end[256];    /* the delimiter, LF and CR */
   uint8_t marker_first[256]; /* first bytes of the missing markers */
   size_t *marker_len;
   csv_chunk *chunks;
@@ -364,6 +365,9 @@ static int setup_tables(csv_ctx *c)
   c->special['\n'] = 1;
   c->special['\r'] = 1;
   c->special[0] = 1;
+  c->field_end[(unsigned char)c->delim] = 1;
+  c->field_end['\n'] = 1;
+  c->field_end['\r'] = 1;
   c->marker_len = calloc(m->n ? m->n : 1, sizeof *c->marker_len);
   if (!c->marker_len)
     return c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
@@ -461,18 +465,19 @@ static int cell_generic(const csv_ctx *c, csv_chunk *ch, size_t line,
 static int fast_record(const csv_ctx *c, csv_chunk *ch, size_t line,
                        size_t row, size_t *ppos)
 {
+  const int store = ch->store;
   const char *b = c->buf, *e = b + c->len, *p = b + *ppos;
+  const uint8_t *fend = c->field_end;
   const char delim = c->delim;
   const size_t last = c->n_cols - 1;
   for (size_t j = 0;; j++) {
     const csv_col *col = &c->cols[j];
     const char *q;
-    if (p < e && *p == '"')
-      return 0;
     if (col->num_ok && ch->kind[j] <= K_NUM) {
-      if (p == e || *p == delim || *p == '\n' || *p == '\r') {
+      /* a quoted cell is no number: the scan refuses it below */
+      if (p == e || fend[(unsigned char)*p]) {
         q = p; /* empty cell: missing */
-        if (ch->store) {
+        if (store) {
           col->miss[row] = 1;
           col->num[row] = 0.0;
         }
@@ -481,16 +486,18 @@ static int fast_record(const csv_ctx *c, csv_chunk *ch, size_t line,
         double v;
         if (csvp_scan_number_fast(p, e, &v, &q) != CSVP_NUM_OK)
           return 0;
-        if (q < e && *q != delim && *q != '\n' && *q != '\r')
+        if (q < e && !fend[(unsigned char)*q])
           return 0;
         if (c->marker_first[(unsigned char)*p] &&
             is_missing(c, p, (size_t)(q - p)))
           return 0;
         ch->kind[j] = K_NUM;
-        if (ch->store)
+        if (store)
           col->num[row] = v;
       }
     } else {
+      if (p < e && *p == '"')
+        return 0;
       q = p;
       while (q < e && !c->special[(unsigned char)*q])
         q++;
@@ -1111,7 +1118,7 @@ static const keel_source_api csv_api = {
 static const keel_plugin csv_plugin = {
     KEEL_PLUGIN_HEADER(KEEL_KIND_SOURCE),
     .name = "csv",
-    .version = "1.2.0",
+    .version = "1.2.1",
     .summary = "CSV file (RFC 4180, optional gzip) with typed columns",
     .license = "MIT",
     .params = csv_params,

@@ -484,9 +484,20 @@ int csvp_scan_number(const char *p, const char *end, double *out,
 int csvp_parse_double(const char *p, size_t len, double *out)
 {
   const char *stop;
+  int st;
   if (len == 0)
     return CSVP_NUM_BAD;
-  int st = csvp_scan_number_fast(p, p + len, out, &stop);
+  if (len < CSVP_FAST_SPAN) {
+    /* the fast path on a padded copy: a NUL ends the number */
+    char pad[2 * CSVP_FAST_SPAN];
+    const char *ps;
+    memcpy(pad, p, len);
+    memset(pad + len, 0, sizeof pad - len);
+    st = csvp__scan_unchecked(pad, pad + len, out, &ps);
+    stop = p + (ps - pad);
+  } else {
+    st = csvp_scan_number(p, p + len, out, &stop);
+  }
   if (st == CSVP_NUM_BAD && stop == p)
     return parse_nonfinite(p, len, out);
   if (stop != p + len)

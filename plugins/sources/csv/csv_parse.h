@@ -133,11 +133,13 @@ static const uint64_t csvp__pow10_u64[9] = {
  * significant in the lowest byte). */
 static inline uint64_t csvp__value8(uint64_t a)
 {
-  a = a * 10 + (a >> 8); /* byte 2i: 10 d[2i] + d[2i+1], no carries */
-  a &= UINT64_C(0x00FF00FF00FF00FF);
-  a = a * 100 + (a >> 16); /* 16-bit lane 2i: four digits */
-  a &= UINT64_C(0x0000FFFF0000FFFF);
-  return (a & 0xFFFFFFFFu) * 10000 + (a >> 32);
+  /* byte 2i+1 of a * (1 + 10 * 2^8) is 10 d[2i] + d[2i+1]; the other
+   * bytes' spill is masked off (each pair < 100 < 2^8) */
+  a = ((a * 2561) >> 8) & UINT64_C(0x00FF00FF00FF00FF);
+  /* 16-bit lane 2i+1 of a * (1 + 100 * 2^16): four digits (< 2^16) */
+  a = ((a * 6553601) >> 16) & UINT64_C(0x0000FFFF0000FFFF);
+  /* the high half of a * (1 + 10000 * 2^32): eight digits (< 2^32) */
+  return (a * UINT64_C(42949672960001)) >> 32;
 }
 
 /* Reads the run of digits at s, eight bytes at a time while 8 bytes are
@@ -174,58 +176,99 @@ static inline const char *csvp__digits(const char *s, const char *end,
   return s;
 }
 
-static inline int csvp_scan_number_fast(const char *p, const char *end,
-                                        double *out, const char **stop)
+/* Like csvp__digits without bounds checks, for at most 24 digits (three
+ * blocks): reads s[0, 24) at most. After 24 digits it stops; the caller
+ * counts more than 19 digits and takes the general path. */
+static inline const char *csvp__digits24(const char *s, uint64_t *m)
+{
+  uint64_t acc = *m;
+  for (int i = 0; i < 3; i++) {
+    uint64_t x, a, nondigit;
+    memcpy(&x, s, sizeof x);
+    a = x ^ UINT64_C(0x3030303030303030);
+    nondigit = (((a & UINT64_C(0x7F7F7F7F7F7F7F7F)) +
+                 UINT64_C(0x7676767676767676)) | a) &
+               UINT64_C(0x8080808080808080);
+    if (nondigit == 0) {
+      acc = acc * 100000000u + csvp__value8(a);
+      s += 8;
+      continue;
+    }
+    int k = __builtin_ctzll(nondigit) >> 3;
+    if (k)
+      acc = acc * csvp__pow10_u64[k] + csvp__value8(a << (64 - 8 * k));
+    *m = acc;
+    return s + k;
+  }
+  *m = acc;
+  return s;
+}
+
+/* Bytes a number may span on the unchecked path of csvp_scan_number_fast:
+ * sign 1, digits 24, point 1, digits 24, 'e' 1, sign 1, exponent digits
+ * 6 (5 and the byte after) = 58. */
+#define CSVP_FAST_SPAN 64
+
+/* The fast path proper: p[0, CSVP_FAST_SPAN) must be readable; `end` is
+ * only passed on to csvp_scan_number. */
+static inline int csvp__scan_unchecked(const char *p, const char *end,
+                                       double *out, const char **stop)
 {
   const char *s = p;
-  int neg = 0;
   uint64_t m = 0;
   long exp10 = 0;
-  if (s < end && (*s == '-' || *s == '+')) {
-    neg = *s == '-';
-    s++;
-  }
+  /* the sign without a branch: it varies from cell to cell */
+  uint64_t neg = *s == '-';
+  s += neg | (*s == '+');
   const char *ds = s;
-  s = csvp__digits(s, end, &m);
+  s = csvp__digits24(s, &m);
   long ndig = s - ds;
-  if (s < end && *s == '.') {
+  if (*s == '.') {
     const char *f = ++s;
-    s = csvp__digits(s, end, &m);
+    s = csvp__digits24(s, &m);
     exp10 = -(long)(s - f);
     ndig += s - f;
   }
   if (ndig == 0 || ndig > 19)
     return csvp_scan_number(p, end, out, stop);
-  if (s < end && (*s == 'e' || *s == 'E')) {
+  if ((*s | 0x20) == 'e') {
     const char *e = s + 1, *ed;
     int eneg = 0;
     long ev = 0;
-    if (e < end && (*e == '+' || *e == '-')) {
+    if (*e == '+' || *e == '-') {
       eneg = *e == '-';
       e++;
     }
-    for (ed = e; e < end && (unsigned)(*e - '0') < 10 && e - ed < 5; e++)
+    for (ed = e; (unsigned)(*e - '0') < 10 && e - ed < 5; e++)
       ev = ev * 10 + (*e - '0');
-    if (e == ed || (e < end && (unsigned)(*e - '0') < 10))
+    if (e == ed || (unsigned)(*e - '0') < 10)
       return csvp_scan_number(p, end, out, stop);
     exp10 += eneg ? -ev : ev;
     s = e;
   }
+  uint64_t bits;
   if (m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
     double d = (double)m;
     d = exp10 < 0 ? d / csvp__pow10_exact[-exp10]
                   : d * csvp__pow10_exact[exp10];
-    *out = neg ? -d : d;
-    *stop = s;
-    return CSVP_NUM_OK;
+    memcpy(&bits, &d, sizeof bits);
+  } else {
+    bits = m ? csvp_round_pow10(m, exp10) : 0;
+    if (bits == 0)
+      return csvp_scan_number(p, end, out, stop);
   }
-  uint64_t bits = m ? csvp_round_pow10(m, exp10) : 0;
-  if (m == 0 || bits == 0)
-    return csvp_scan_number(p, end, out, stop);
-  bits |= (uint64_t)neg << 63;
+  bits |= neg << 63; /* the sign as a bit, not a branch */
   memcpy(out, &bits, sizeof *out);
   *stop = s;
   return CSVP_NUM_OK;
+}
+
+static inline int csvp_scan_number_fast(const char *p, const char *end,
+                                        double *out, const char **stop)
+{
+  if (end - p < CSVP_FAST_SPAN) /* near the end of the buffer */
+    return csvp_scan_number(p, end, out, stop);
+  return csvp__scan_unchecked(p, end, out, stop);
 }
 
 /* Strict date: exactly YYYY-MM-DD (10 bytes) naming a valid proleptic
