@@ -1,5 +1,7 @@
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "test_util.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,32 @@
 
 #include "host.h"
 #include "params.h"
+
+/* The scratch folder of this test program (keel_test_tmp_path). */
+static char tmp_dir[256];
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path) == 0 ? 0 : 1;
+}
+
+/* Removes the scratch folder after a clean run; keeps it (and says where)
+ * after a failure, or always with KEEL_TEST_KEEP=1. */
+static void tmp_dir_cleanup(int failed)
+{
+  if (!tmp_dir[0])
+    return;
+  const char *keep = getenv("KEEL_TEST_KEEP");
+  if (failed || (keep && strcmp(keep, "1") == 0)) {
+    fprintf(stderr, "scratch files kept in %s\n", tmp_dir);
+    return;
+  }
+  nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 int keel_test_run_suite(const char *suite, const keel_test_case *tests)
 {
@@ -23,6 +51,7 @@ int keel_test_run_suite(const char *suite, const keel_test_case *tests)
   unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
   unsigned run = CU_get_number_of_tests_run();
   CU_cleanup_registry();
+  tmp_dir_cleanup(failed || run == 0);
   return (failed || run == 0) ? 1 : 0;
 }
 
@@ -119,10 +148,10 @@ const keel_host *keel_test_host(void)
 
 const char *keel_test_tmp_path(const char *name)
 {
-  static char dir[256];
   static char path[4096];
+  char *dir = tmp_dir;
   if (!dir[0]) {
-    snprintf(dir, sizeof dir, "/tmp/keel-test-XXXXXX");
+    snprintf(dir, sizeof tmp_dir, "/tmp/keel-test-XXXXXX");
     if (!mkdtemp(dir)) {
       CU_FAIL("mkdtemp failed");
       return name;
