@@ -16,6 +16,8 @@
 /* The scratch folder of this test program (keel_test_tmp_path). */
 static char tmp_dir[256];
 
+static void test_host_release(void);
+
 static int remove_entry(const char *path, const struct stat *st, int flag,
                         struct FTW *ftw)
 {
@@ -51,6 +53,7 @@ int keel_test_run_suite(const char *suite, const keel_test_case *tests)
   unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
   unsigned run = CU_get_number_of_tests_run();
   CU_cleanup_registry();
+  test_host_release();
   tmp_dir_cleanup(failed || run == 0);
   return (failed || run == 0) ? 1 : 0;
 }
@@ -133,17 +136,28 @@ keel_value *keel_test_default_values(const keel_loaded_plugin *p)
   return v;
 }
 
+static keel_host test_host;
+static keel_host_context test_ctx;
+static int test_host_ready;
+
+/* Frees the test host's context: waits for the lineage hashes it may
+ * still run on threads of their own (host.c), which must not outlive
+ * main — exit() tears down OpenSSL under them. */
+static void test_host_release(void)
+{
+  if (test_host_ready)
+    keel_host_context_free(&test_ctx);
+  test_host_ready = 0;
+}
+
 const keel_host *keel_test_host(void)
 {
-  static keel_host host;
-  static keel_host_context ctx;
-  static int ready;
-  if (!ready) {
-    keel_host_context_init(&ctx, KEEL_TEST_DATA_DIR);
-    keel_host_bind(&host, &ctx);
-    ready = 1;
+  if (!test_host_ready) {
+    keel_host_context_init(&test_ctx, KEEL_TEST_DATA_DIR);
+    keel_host_bind(&test_host, &test_ctx);
+    test_host_ready = 1;
   }
-  return &host;
+  return &test_host;
 }
 
 const char *keel_test_tmp_path(const char *name)
