@@ -70,26 +70,6 @@ static char *seal_into(keel_bundle_builder *b, const char *dir,
   return path;
 }
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-  FILE *f = fopen(path, "rb");
-  unsigned char *buf;
-  long len;
-  if (!f)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  buf = malloc((size_t)len + 1);
-  if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *n = (size_t)len;
-  return buf;
-}
-
 /* One member of a hand-made archive. */
 typedef struct raw_member {
   const char *name;
@@ -249,13 +229,17 @@ static void test_seal_layout_and_determinism(void)
   CU_ASSERT_STRING_NOT_EQUAL(d1, d3); /* weights are covered */
   CU_ASSERT_PTR_NOT_NULL(strstr(p1, RUN_ID ".tar.gz"));
 
-  /* gzip header: magic, deflate, no flags (no name), mtime 0. */
-  raw = slurp(p1, &n);
-  CU_ASSERT_FATAL(raw && n > 18);
+  /* gzip header: magic, deflate, only the extra field (the seal: no
+   * name), mtime 0, Unix; the seal subfield 'KS'. */
+  raw = keel_test_read_file(p1, &n);
+  CU_ASSERT_FATAL(raw && n > 48 + 8);
   CU_ASSERT_EQUAL(raw[0], 0x1f);
   CU_ASSERT_EQUAL(raw[1], 0x8b);
-  CU_ASSERT_EQUAL(raw[3] & 0x08, 0);
+  CU_ASSERT_EQUAL(raw[3], 0x04);
   CU_ASSERT_EQUAL(raw[4] | raw[5] | raw[6] | raw[7], 0);
+  CU_ASSERT_EQUAL(raw[9], 3);
+  CU_ASSERT_EQUAL(raw[12], 'K');
+  CU_ASSERT_EQUAL(raw[13], 'S');
   free(raw);
 
   /* Same members in the same order; only run.json may differ. */
@@ -415,7 +399,7 @@ static const char *mutate_file(const char *src, const char *file, long at,
                                unsigned char mask, const char *append)
 {
   size_t n = 0;
-  unsigned char *data = slurp(src, &n);
+  unsigned char *data = keel_test_read_file(src, &n);
   const char *path = keel_test_tmp_path(file);
   FILE *f;
   CU_ASSERT_PTR_NOT_NULL_FATAL(data);
@@ -456,7 +440,7 @@ static void test_gzip_layer(void)
    * the trailer. ~400 offsets spread over the whole file, every bit
    * position; tests/unit/test_gzcheck.c flips every bit of a small file. */
   size_t n = 0;
-  unsigned char *orig = slurp(p, &n);
+  unsigned char *orig = keel_test_read_file(p, &n);
   CU_ASSERT_PTR_NOT_NULL_FATAL(orig);
   size_t stride = n / 400 + 1, missed = 0;
   for (size_t at = 0; at < n; at += stride) {
@@ -601,7 +585,7 @@ static void test_extract(void)
   CU_ASSERT_EQUAL_FATAL(keel_bundle_open(p, NULL, &b, &err), 0);
   CU_ASSERT_EQUAL(keel_bundle_extract(b, dir, &err), 0);
   snprintf(path, sizeof path, "%s/%s/weights/w.npy", dir, RUN_ID);
-  data = slurp(path, &n);
+  data = keel_test_read_file(path, &n);
   CU_ASSERT_PTR_NOT_NULL_FATAL(data);
   CU_ASSERT_EQUAL(n, keel_bundle_find(b, "weights/w.npy")->size);
   free(data);

@@ -20,62 +20,6 @@
 
 #define RUN_ID "keel-run-20250102T030405.678Z-5ea15ea1"
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-  FILE *f = fopen(path, "rb");
-  unsigned char *buf;
-  long len;
-  if (!f)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  buf = malloc((size_t)len + 1);
-  if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *n = (size_t)len;
-  return buf;
-}
-
-/* Inflates one whole gzip member (zlib checks CRC-32 and length). */
-static unsigned char *gunzip(const unsigned char *gz, size_t n, size_t *out_n)
-{
-  z_stream zs;
-  size_t cap = 1 << 20, len = 0;
-  unsigned char *out = malloc(cap);
-  int zr = Z_OK;
-  memset(&zs, 0, sizeof zs);
-  if (!out || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-    free(out);
-    return NULL;
-  }
-  zs.next_in = (Bytef *)(uintptr_t)gz;
-  zs.avail_in = (uInt)n;
-  while (zr == Z_OK) {
-    if (len == cap) {
-      unsigned char *g = realloc(out, 2 * cap);
-      if (!g)
-        break;
-      out = g;
-      cap *= 2;
-    }
-    zs.next_out = out + len;
-    zs.avail_out = (uInt)(cap - len);
-    zr = inflate(&zs, Z_NO_FLUSH);
-    len = cap - zs.avail_out;
-  }
-  inflateEnd(&zs);
-  if (zr != Z_STREAM_END || zs.avail_in != 0) {
-    free(out);
-    return NULL;
-  }
-  *out_n = len;
-  return out;
-}
-
 static size_t octal(const unsigned char *p, size_t n)
 {
   size_t v = 0;
@@ -219,8 +163,8 @@ static void test_canonical_layout(void)
   for (int k = 0; k < 2; k++) {
     char *path = seal(rich_builder(w, nw, big, k ? 200 : 0), dirs[k]);
     size_t n = 0, tar_n = 0, canon_n = 0;
-    unsigned char *gz = path ? slurp(path, &n) : NULL;
-    unsigned char *tar = gz ? gunzip(gz, n, &tar_n) : NULL;
+    unsigned char *gz = path ? keel_test_read_file(path, &n) : NULL;
+    unsigned char *tar = gz ? keel_test_gunzip(gz, n, &tar_n) : NULL;
     unsigned char *canon;
     CU_ASSERT_PTR_NOT_NULL_FATAL(tar);
     CU_ASSERT_EQUAL(tar_n % 10240, 0);

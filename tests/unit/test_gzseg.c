@@ -30,43 +30,6 @@ static unsigned char *make_bytes(size_t n, int noise, unsigned seed)
   return p;
 }
 
-/* Inflates a whole gzip file with zlib (CRC-32 and ISIZE checked); NULL
- * when it is not exactly one valid gzip member. */
-static unsigned char *gunzip(const unsigned char *gz, size_t n, size_t *out_n)
-{
-  z_stream zs;
-  size_t cap = 1 << 16, len = 0;
-  unsigned char *out = malloc(cap);
-  int zr;
-  memset(&zs, 0, sizeof zs);
-  if (!out || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-    free(out);
-    return NULL;
-  }
-  zs.next_in = (Bytef *)(uintptr_t)gz;
-  zs.avail_in = (uInt)n;
-  do {
-    if (len == cap) {
-      unsigned char *g = realloc(out, 2 * cap);
-      if (!g)
-        break;
-      out = g;
-      cap *= 2;
-    }
-    zs.next_out = out + len;
-    zs.avail_out = (uInt)(cap - len);
-    zr = inflate(&zs, Z_NO_FLUSH);
-    len = cap - zs.avail_out;
-  } while (zr == Z_OK);
-  inflateEnd(&zs);
-  if (zr != Z_STREAM_END || zs.avail_in != 0) {
-    free(out);
-    return NULL;
-  }
-  *out_n = len;
-  return out;
-}
-
 static unsigned char *joined(keel_gzseg_writer *w, size_t *n)
 {
   unsigned char *buf = NULL;
@@ -95,7 +58,7 @@ static void test_header_and_empty(void)
                          KEEL_GZSEG_SEAL_OFFSET), 0);
   /* CRC-32 and ISIZE of nothing. */
   CU_ASSERT_EQUAL(memcmp(gz + n - 8, "\0\0\0\0\0\0\0\0", 8), 0);
-  out = gunzip(gz, n, &out_n);
+  out = keel_test_gunzip(gz, n, &out_n);
   CU_ASSERT_PTR_NOT_NULL(out);
   CU_ASSERT_EQUAL(out_n, 0);
   /* Nothing can follow the end. */
@@ -140,7 +103,7 @@ static void test_mixed_round_trip(void)
   CU_ASSERT_EQUAL(keel_gzseg_finish(&w), 0);
   gz = joined(&w, &n);
   CU_ASSERT_PTR_NOT_NULL_FATAL(gz);
-  out = gunzip(gz, n, &out_n);
+  out = keel_test_gunzip(gz, n, &out_n);
   CU_ASSERT_PTR_NOT_NULL_FATAL(out);
   CU_ASSERT_EQUAL_FATAL(out_n, total);
   all = malloc(total);
@@ -256,7 +219,7 @@ static void test_ahead_equals_inline(void)
   CU_ASSERT(n[0] == n[2] && memcmp(gz[0], gz[2], n[0]) == 0);
   {
     size_t out_n = 0;
-    unsigned char *out = gunzip(gz[0], n[0], &out_n);
+    unsigned char *out = keel_test_gunzip(gz[0], n[0], &out_n);
     size_t total = 0;
     for (int i = 0; i < K; i++)
       total += sizes[i];
@@ -296,7 +259,7 @@ static void test_large(void)
   CU_ASSERT_PTR_NOT_NULL_FATAL(gz);
   CU_ASSERT(n > big);           /* noise stored */
   CU_ASSERT(n < big + big / 2); /* text compressed */
-  out = gunzip(gz, n, &out_n);
+  out = keel_test_gunzip(gz, n, &out_n);
   CU_ASSERT_PTR_NOT_NULL_FATAL(out);
   CU_ASSERT_EQUAL_FATAL(out_n, 2 * big + 15000);
   CU_ASSERT_EQUAL(memcmp(out, noise, big), 0);

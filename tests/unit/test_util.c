@@ -2,6 +2,7 @@
 #include "test_util.h"
 
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
+#include <zlib.h>
 
 #include "host.h"
 #include "params.h"
@@ -173,4 +175,60 @@ const char *keel_test_tmp_path(const char *name)
   }
   snprintf(path, sizeof path, "%s/%s", dir, name);
   return path;
+}
+
+unsigned char *keel_test_read_file(const char *path, size_t *n)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  unsigned char *buf = NULL;
+  long len = -1;
+  if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
+      fseek(f, 0, SEEK_SET) == 0)
+    buf = malloc((size_t)len + 1);
+  if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  if (buf)
+    *n = (size_t)len;
+  return buf;
+}
+
+unsigned char *keel_test_gunzip(const unsigned char *gz, size_t n,
+                                size_t *out_n)
+{
+  z_stream zs;
+  size_t cap = 1 << 16, len = 0;
+  unsigned char *out = malloc(cap);
+  int zr = Z_OK;
+  memset(&zs, 0, sizeof zs);
+  if (!out || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+    free(out);
+    return NULL;
+  }
+  zs.next_in = (Bytef *)(uintptr_t)gz;
+  zs.avail_in = (uInt)n;
+  while (zr == Z_OK) {
+    if (len == cap) {
+      unsigned char *g = realloc(out, 2 * cap);
+      if (!g)
+        break;
+      out = g;
+      cap *= 2;
+    }
+    zs.next_out = out + len;
+    zs.avail_out = (uInt)(cap - len);
+    zr = inflate(&zs, Z_NO_FLUSH);
+    len = cap - zs.avail_out;
+  }
+  inflateEnd(&zs);
+  if (zr != Z_STREAM_END || zs.avail_in != 0) {
+    free(out);
+    return NULL;
+  }
+  *out_n = len;
+  return out;
 }

@@ -29,7 +29,17 @@ keel_value *keel_test_default_values(const keel_loaded_plugin *p);
  * KEEL_TEST_DATA_DIR). */
 const keel_host *keel_test_host(void);
 
-/* A path in a fresh scratch folder under /tmp for this test program. */
+/* A path in a fresh scratch folder under /tmp for this test program
+ * (removed after a clean run; KEEL_TEST_KEEP=1 keeps it). */
 const char *keel_test_tmp_path(const char *name);
+
+/* The whole file as a malloc'd buffer (one spare byte), its size in *n;
+ * NULL if it cannot be read. */
+unsigned char *keel_test_read_file(const char *path, size_t *n);
+
+/* Inflates exactly one whole gzip member (zlib checks CRC-32 and length)
+ * into a malloc'd buffer; NULL if gz is anything else. */
+unsigned char *keel_test_gunzip(const unsigned char *gz, size_t n,
+                                size_t *out_n);
 
 #endif
