@@ -47,185 +47,79 @@ static void account(const char *name, double s)
     account(__func__ + 7, keel_progress_now() - t0_);                        \
   } while (0)
 
-/* The wrappers: declarations first (-Wmissing-prototypes). */
-keel_bundle_builder *__real_keel_bundle_builder_new(const char *run_id);
-keel_bundle_builder *__wrap_keel_bundle_builder_new(const char *run_id);
-void __real_keel_bundle_builder_free(keel_bundle_builder *b);
-void __wrap_keel_bundle_builder_free(keel_bundle_builder *b);
-char *__real_keel_new_run_id(void);
-char *__wrap_keel_new_run_id(void);
-int __real_keel_bundle_add_bytes(keel_bundle_builder *b, const char *name,
-                                 const void *data, size_t n, keel_error *err);
-int __wrap_keel_bundle_add_bytes(keel_bundle_builder *b, const char *name,
-                                 const void *data, size_t n, keel_error *err);
-int __real_keel_bundle_add_file(keel_bundle_builder *b, const char *name,
-                                const char *path, keel_error *err);
-int __wrap_keel_bundle_add_file(keel_bundle_builder *b, const char *name,
-                                const char *path, keel_error *err);
-int __real_keel_bundle_add_json(keel_bundle_builder *b, const char *name,
-                                const json_t *json, keel_error *err);
-int __wrap_keel_bundle_add_json(keel_bundle_builder *b, const char *name,
-                                const json_t *json, keel_error *err);
-int __real_keel_bundle_add_config(keel_bundle_builder *b, const json_t *cfg,
-                                  keel_error *err);
-int __wrap_keel_bundle_add_config(keel_bundle_builder *b, const json_t *cfg,
-                                  keel_error *err);
-int __real_keel_bundle_add_npy_f32(keel_bundle_builder *b, const char *name,
-                                   const float *data, const size_t *shape,
-                                   size_t ndim, keel_error *err);
-int __wrap_keel_bundle_add_npy_f32(keel_bundle_builder *b, const char *name,
-                                   const float *data, const size_t *shape,
-                                   size_t ndim, keel_error *err);
-int __real_keel_bundle_add_npy_f64(keel_bundle_builder *b, const char *name,
-                                   const double *data, const size_t *shape,
-                                   size_t ndim, keel_error *err);
-int __wrap_keel_bundle_add_npy_f64(keel_bundle_builder *b, const char *name,
-                                   const double *data, const size_t *shape,
-                                   size_t ndim, keel_error *err);
-int __real_keel_bundle_add_plugin(keel_bundle_builder *b, const char *kind,
-                                  const char *name, const char *version,
-                                  const char *abi, const char *path,
-                                  const char sha256[65], int include_so,
-                                  keel_error *err);
-int __wrap_keel_bundle_add_plugin(keel_bundle_builder *b, const char *kind,
-                                  const char *name, const char *version,
-                                  const char *abi, const char *path,
-                                  const char sha256[65], int include_so,
-                                  keel_error *err);
-int __real_keel_bundle_audit(keel_bundle_builder *b, const char *action,
-                             const char *object, const char *sha256,
-                             keel_error *err);
-int __wrap_keel_bundle_audit(keel_bundle_builder *b, const char *action,
-                             const char *object, const char *sha256,
-                             keel_error *err);
-int __real_keel_bundle_set_info(keel_bundle_builder *b, const char *key,
-                                const char *value, keel_error *err);
-int __wrap_keel_bundle_set_info(keel_bundle_builder *b, const char *key,
-                                const char *value, keel_error *err);
-void __real_keel_bundle_set_outcome(keel_bundle_builder *b, int exit_code,
-                                    const char *error, int threads);
-void __wrap_keel_bundle_set_outcome(keel_bundle_builder *b, int exit_code,
-                                    const char *error, int threads);
-int __real_keel_bundle_seal(keel_bundle_builder *b, const char *out_dir,
-                            const char *sign_key, char **final_path,
-                            char digest_hex[65], keel_error *err);
-int __wrap_keel_bundle_seal(keel_bundle_builder *b, const char *out_dir,
-                            const char *sign_key, char **final_path,
-                            char digest_hex[65], keel_error *err);
+/* One wrapper per builder call: declares __real_FN and __wrap_FN
+ * (-Wmissing-prototypes) and defines __wrap_FN as the timed call of
+ * __real_FN. PARAMS is the call's parameter list as in bundle.h / run.h,
+ * ARGS the same names in parentheses. */
+#define WRAP(ret, fn, params, args)                                          \
+  ret __real_##fn params;                                                    \
+  ret __wrap_##fn params;                                                    \
+  ret __wrap_##fn params                                                     \
+  {                                                                          \
+    ret (*same_as_header_)params = fn; /* drift from bundle.h: -Werror */    \
+    ret r_;                                                                  \
+    (void)same_as_header_;                                                   \
+    TIMED(r_ = __real_##fn args);                                            \
+    return r_;                                                               \
+  }
+#define WRAP_VOID(fn, params, args)                                          \
+  void __real_##fn params;                                                   \
+  void __wrap_##fn params;                                                   \
+  void __wrap_##fn params                                                    \
+  {                                                                          \
+    void (*same_as_header_)params = fn; /* drift from bundle.h: -Werror */   \
+    (void)same_as_header_;                                                   \
+    TIMED(__real_##fn args);                                                 \
+  }
 
-keel_bundle_builder *__wrap_keel_bundle_builder_new(const char *run_id)
-{
-  keel_bundle_builder *b;
-  TIMED(b = __real_keel_bundle_builder_new(run_id));
-  return b;
-}
-
-void __wrap_keel_bundle_builder_free(keel_bundle_builder *b)
-{
-  TIMED(__real_keel_bundle_builder_free(b));
-}
-
-char *__wrap_keel_new_run_id(void)
-{
-  char *id;
-  TIMED(id = __real_keel_new_run_id());
-  return id;
-}
-
-int __wrap_keel_bundle_add_bytes(keel_bundle_builder *b, const char *name,
-                                 const void *data, size_t n, keel_error *err)
-{
-  int rc;
-  TIMED(rc = __real_keel_bundle_add_bytes(b, name, data, n, err));
-  return rc;
-}
-
-int __wrap_keel_bundle_add_file(keel_bundle_builder *b, const char *name,
-                                const char *path, keel_error *err)
-{
-  int rc;
-  TIMED(rc = __real_keel_bundle_add_file(b, name, path, err));
-  return rc;
-}
-
-int __wrap_keel_bundle_add_json(keel_bundle_builder *b, const char *name,
-                                const json_t *json, keel_error *err)
-{
-  int rc;
-  TIMED(rc = __real_keel_bundle_add_json(b, name, json, err));
-  return rc;
-}
-
-int __wrap_keel_bundle_add_config(keel_bundle_builder *b, const json_t *cfg,
-                                  keel_error *err)
-{
-  int rc;
-  TIMED(rc = __real_keel_bundle_add_config(b, cfg, err));
-  return rc;
-}
-
-int __wrap_keel_bundle_add_npy_f32(keel_bundle_builder *b, const char *name,
-                                   const float *data, const size_t *shape,
-                                   size_t ndim, keel_error *err)
-{
-  int rc;
-  TIMED(rc = __real_keel_bundle_add_npy_f32(b, name, data, shape, ndim, err));
-  return rc;
-}
-
-int __wrap_keel_bundle_add_npy_f64(keel_bundle_builder *b, const char *name,
-                                   const double *data, const size_t *shape,
-                                   size_t ndim, keel_error *err)
-{
-  int rc;
-  TIMED(rc = __real_keel_bundle_add_npy_f64(b, name, data, shape, ndim, err));
-  return rc;
-}
-
-int __wrap_keel_bundle_add_plugin(keel_bundle_builder *b, const char *kind,
-                                  const char *name, const char *version,
-                                  const char *abi, const char *path,
-                                  const char sha256[65], int include_so,
-                                  keel_error *err)
-{
-  int rc;
-  TIMED(rc = __real_keel_bundle_add_plugin(b, kind, name, version, abi, path,
-                                           sha256, include_so, err));
-  return rc;
-}
-
-int __wrap_keel_bundle_audit(keel_bundle_builder *b, const char *action,
-                             const char *object, const char *sha256,
-                             keel_error *err)
-{
-  int rc;
-  TIMED(rc = __real_keel_bundle_audit(b, action, object, sha256, err));
-  return rc;
-}
-
-int __wrap_keel_bundle_set_info(keel_bundle_builder *b, const char *key,
-                                const char *value, keel_error *err)
-{
-  int rc;
-  TIMED(rc = __real_keel_bundle_set_info(b, key, value, err));
-  return rc;
-}
-
-void __wrap_keel_bundle_set_outcome(keel_bundle_builder *b, int exit_code,
-                                    const char *error, int threads)
-{
-  TIMED(__real_keel_bundle_set_outcome(b, exit_code, error, threads));
-}
-
-int __wrap_keel_bundle_seal(keel_bundle_builder *b, const char *out_dir,
-                            const char *sign_key, char **final_path,
-                            char digest_hex[65], keel_error *err)
-{
-  int rc;
-  TIMED(rc = __real_keel_bundle_seal(b, out_dir, sign_key, final_path,
-                                     digest_hex, err));
-  return rc;
-}
+WRAP(keel_bundle_builder *, keel_bundle_builder_new, (const char *run_id),
+     (run_id))
+WRAP_VOID(keel_bundle_builder_free, (keel_bundle_builder *b), (b))
+WRAP(char *, keel_new_run_id, (void), ())
+WRAP(int, keel_bundle_add_bytes,
+     (keel_bundle_builder *b, const char *name, const void *data, size_t n,
+      keel_error *err),
+     (b, name, data, n, err))
+WRAP(int, keel_bundle_add_file,
+     (keel_bundle_builder *b, const char *name, const char *path,
+      keel_error *err),
+     (b, name, path, err))
+WRAP(int, keel_bundle_add_json,
+     (keel_bundle_builder *b, const char *name, const json_t *json,
+      keel_error *err),
+     (b, name, json, err))
+WRAP(int, keel_bundle_add_config,
+     (keel_bundle_builder *b, const json_t *cfg, keel_error *err),
+     (b, cfg, err))
+WRAP(int, keel_bundle_add_npy_f32,
+     (keel_bundle_builder *b, const char *name, const float *data,
+      const size_t *shape, size_t ndim, keel_error *err),
+     (b, name, data, shape, ndim, err))
+WRAP(int, keel_bundle_add_npy_f64,
+     (keel_bundle_builder *b, const char *name, const double *data,
+      const size_t *shape, size_t ndim, keel_error *err),
+     (b, name, data, shape, ndim, err))
+WRAP(int, keel_bundle_add_plugin,
+     (keel_bundle_builder *b, const char *kind, const char *name,
+      const char *version, const char *abi, const char *path,
+      const char sha256[65], int include_so, keel_error *err),
+     (b, kind, name, version, abi, path, sha256, include_so, err))
+WRAP(int, keel_bundle_audit,
+     (keel_bundle_builder *b, const char *action, const char *object,
+      const char *sha256, keel_error *err),
+     (b, action, object, sha256, err))
+WRAP(int, keel_bundle_set_info,
+     (keel_bundle_builder *b, const char *key, const char *value,
+      keel_error *err),
+     (b, key, value, err))
+WRAP_VOID(keel_bundle_set_outcome,
+          (keel_bundle_builder *b, int exit_code, const char *error,
+           int threads),
+          (b, exit_code, error, threads))
+WRAP(int, keel_bundle_seal,
+     (keel_bundle_builder *b, const char *out_dir, const char *sign_key,
+      char **final_path, char digest_hex[65], keel_error *err),
+     (b, out_dir, sign_key, final_path, digest_hex, err))
 
 static int cmp_double(const void *a, const void *b)
 {
