@@ -8,9 +8,7 @@
  * Sums in row order in double. A label that is not a class index gives a
  * NaN loss (the host validates labels before training). */
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include <keel/keel.h>
 

@@ -5,9 +5,7 @@
  *   dloss/dout = e if |e| <= delta, else delta sign(e)
  * Sums run in row order in double. */
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include <keel/keel.h>
 

@@ -4,9 +4,7 @@
  * order in double; the gradient 2 (out - y) is rounded to float.
  * output_width gets no host table, so it formats its reason with libc. */
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include <keel/keel.h>
 

@@ -10,9 +10,7 @@
  * (the host validates labels before training, so this never happens in a
  * run). */
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include <keel/keel.h>
 
@@ -33,7 +31,6 @@ static int xent_output_width(const keel_value *params, keel_task task,
   return KEEL_OK;
 }
 
-/* The class index y as an integer in [0, n), or -1. */
 static double xent_value_grad(const keel_value *params, const float *out,
                               const float *y, size_t n_rows, size_t width,
                               float *d_out)
