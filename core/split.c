@@ -101,17 +101,17 @@ int keel_split_make(size_t n_rows, const int32_t *classes, size_t n_classes,
       idx[i] = i;
     deal(idx, n_rows, seed, 0, valid_fraction, test_fraction, out);
   } else {
+    for (size_t i = 0; i < n_rows; i++)
+      if (classes[i] < 0 || (size_t)classes[i] >= n_classes) {
+        rc = keel_fail(err, KEEL_EINVAL, "split: row %zu has class %d "
+                       "outside [0, %zu)", i, (int)classes[i], n_classes);
+        goto out;
+      }
     for (size_t c = 0; c < n_classes; c++) {
       size_t m = 0;
-      for (size_t i = 0; i < n_rows; i++) {
-        if (classes[i] < 0 || (size_t)classes[i] >= n_classes) {
-          rc = keel_fail(err, KEEL_EINVAL, "split: row %zu has class %d "
-                         "outside [0, %zu)", i, (int)classes[i], n_classes);
-          goto out;
-        }
+      for (size_t i = 0; i < n_rows; i++)
         if ((size_t)classes[i] == c)
           idx[m++] = i;
-      }
       deal(idx, m, seed, ((uint64_t)c + 1) << 40, valid_fraction,
            test_fraction, out);
     }

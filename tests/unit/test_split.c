@@ -93,6 +93,11 @@ static void test_refusals(void)
   CU_ASSERT(strstr(err.message, "training part is empty") != NULL);
   CU_ASSERT_EQUAL(keel_split_make(10, NULL, 0, 0.2, 0.0, 1, 1, &s, &err),
                   KEEL_EINVAL);
+  /* a label outside [0, n_classes) is refused, naming its row */
+  int32_t cls[6] = {0, 1, 0, 1, 2, 0};
+  CU_ASSERT_EQUAL(keel_split_make(6, cls, 2, 0.2, 0.0, 1, 1, &s, &err),
+                  KEEL_EINVAL);
+  CU_ASSERT(strstr(err.message, "row 4 has class 2 outside [0, 2)") != NULL);
 }
 
 int main(void)
