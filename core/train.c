@@ -940,6 +940,7 @@ int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
   strbuf lines = {0};
   size_t *perm = NULL;
   size_t *draws = NULL;
+  uint64_t *conf = NULL; /* the epoch's class counts, K * K */
   char *ck_path = NULL;
   rc = trainer_init(&T, s, train->n_features, B, err);
   if (rc != KEEL_OK)
@@ -1000,8 +1001,7 @@ int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
   keel_progress prog;
   keel_progress_init(&prog, s->progress, s->quiet, epoch0, epochs,
                      steps_per_epoch, n);
-  size_t kk = T.n_classes * T.n_classes;
-  uint64_t *conf = calloc(kk + 1, sizeof *conf);
+  conf = calloc(T.n_classes * T.n_classes + 1, sizeof *conf);
   if (!conf) {
     rc = keel_fail(err, KEEL_ENOMEM, "train: out of memory");
     goto done;
@@ -1018,17 +1018,14 @@ int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
                    .err = err};
     rc = train_epoch(&T, &E);
     out->steps = step;
-    if (rc != KEEL_OK) {
-      free(conf);
+    if (rc != KEEL_OK)
       goto done;
-    }
     confusion_collect(&T, conf);
     keel_metrics_finish(&out->train, T.task, T.n_classes, &esum, conf, n,
                         ss_train);
     rc = evaluate(&T, out->weights, valid, ss_valid, &out->valid);
     if (rc != KEEL_OK) {
       keel_fail(err, rc, "train: out of memory evaluating");
-      free(conf);
       goto done;
     }
     out->epochs_run = e + 1;
@@ -1062,7 +1059,6 @@ int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
     }
     if (lines.failed) {
       rc = keel_fail(err, KEEL_ENOMEM, "train: out of memory");
-      free(conf);
       goto done;
     }
     if (ck_path && (e + 1) % (uint64_t)ck_every == 0) {
@@ -1074,10 +1070,8 @@ int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
           .opt_state = out->opt_state, .n_opt_state = T.nopt,
           .metrics_jsonl = lines.p};
       rc = keel_checkpoint_write(ck_path, &w, err);
-      if (rc != KEEL_OK) {
-        free(conf);
+      if (rc != KEEL_OK)
         goto done;
-      }
     }
     if (stop) {
       out->stopped_early = 1;
@@ -1089,7 +1083,6 @@ int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
       break;
     }
   }
-  free(conf);
   if (epoch0 >= epochs && valid) /* nothing left to run after a resume */
     rc = evaluate(&T, out->weights, valid, ss_valid, &out->valid);
 done:
@@ -1099,6 +1092,7 @@ done:
   if (rc != KEEL_OK && err)
     err->code = rc;
   keel_checkpoint_free(&ck);
+  free(conf);
   free(ck_path);
   free(perm);
   free(draws);
