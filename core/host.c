@@ -24,18 +24,6 @@
 #include "status.h"
 #include "table.h"
 
-static int host_fail(keel_error *err, int code, const char *fmt, ...)
-{
-  if (err) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    err->code = code;
-  }
-  return code;
-}
-
 static int log_threshold(void)
 {
   const char *v = getenv("KEEL_LOG");
@@ -73,32 +61,6 @@ static void *host_alloc_zero(size_t count, size_t size)
 static void host_free(void *p)
 {
   free(p);
-}
-
-static int host_state_put_f64(keel_state *st, const char *key, const double *v,
-                              size_t n, keel_error *err)
-{
-  return keel_state_put_f64(st, key, v, n, err);
-}
-
-static int host_state_put_strings(keel_state *st, const char *key,
-                                  const char *const *v, size_t n,
-                                  keel_error *err)
-{
-  return keel_state_put_strings(st, key, v, n, err);
-}
-
-static int host_state_get_f64(const keel_state *st, const char *key,
-                              const double **v, size_t *n, keel_error *err)
-{
-  return keel_state_get_f64(st, key, v, n, err);
-}
-
-static int host_state_get_strings(const keel_state *st, const char *key,
-                                  const char *const **v, size_t *n,
-                                  keel_error *err)
-{
-  return keel_state_get_strings(st, key, v, n, err);
 }
 
 /* ---- inputs ------------------------------------------------------------
@@ -352,7 +314,7 @@ static const keel_host host_table = {
   .struct_size = sizeof(keel_host),
   .abi_major = KEEL_ABI_MAJOR,
   .abi_minor = KEEL_ABI_MINOR,
-  .fail = host_fail,
+  .fail = keel_fail,
   .log = host_log,
   .alloc = host_alloc,
   .alloc_zero = host_alloc_zero,
@@ -363,10 +325,10 @@ static const keel_host host_table = {
   .table_copy_column = keel_table_copy_column,
   .text_set = keel_table_text_set,
   .table_free = keel_table_free,
-  .state_put_f64 = host_state_put_f64,
-  .state_put_strings = host_state_put_strings,
-  .state_get_f64 = host_state_get_f64,
-  .state_get_strings = host_state_get_strings,
+  .state_put_f64 = keel_state_put_f64,
+  .state_put_strings = keel_state_put_strings,
+  .state_get_f64 = keel_state_get_f64,
+  .state_get_strings = keel_state_get_strings,
   .input_open = host_input_open,
   .input_read = host_input_read,
   .input_name = host_input_name,
