@@ -68,7 +68,6 @@ int keel_input_hash_start(const char *path, const char *name, int background,
     free(h);
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   }
-  h->fd = -1;
   h->fd = open(path, O_RDONLY | O_CLOEXEC);
   if (h->fd < 0 || fstat(h->fd, &h->before) != 0) {
     int e = errno;
