@@ -25,6 +25,7 @@
 #include "envinfo.h"
 #include "fsutil.h"
 #include "gzseg.h"
+#include "npy.h"
 #include "sign.h"
 #include "status.h"
 
@@ -772,56 +773,24 @@ int keel_bundle_add_config(keel_bundle_builder *b, const json_t *cfg,
   return add_entry(b, "config.json", NULL, 0, copy, NULL, NULL, err);
 }
 
-/* .npy v1.0: magic, version, header length, a Python dict literal padded
- * with spaces to a multiple of 64 bytes and ended by '\n', then the data. */
+/* The .npy bytes come from keel_npy_encode (npy.h), the writer every other
+ * .npy of keel goes through. */
 static int add_npy(keel_bundle_builder *b, const char *name, const void *data,
-                   size_t elem, const char *descr, const size_t *shape,
-                   size_t ndim, keel_error *err)
+                   keel_npy_dtype dtype, const size_t *shape, size_t ndim,
+                   keel_error *err)
 {
-  char header[512], dims[256] = "";
-  size_t count = 1, hlen, total, dl = 0;
-  unsigned char *buf;
-  const unsigned one = 1;
+  void *buf;
+  size_t total;
   int rc = user_name_check(b, name, err);
   if (rc)
     return rc;
-  if (ndim < 1 || ndim > 8)
-    return keel_fail(err, KEEL_EINVAL, "%s: npy rank %zu not in 1..8", name,
-                     ndim);
-  for (size_t i = 0; i < ndim; i++) {
-    if (shape[i] && count > SIZE_MAX / elem / shape[i])
-      return keel_fail(err, KEEL_ERANGE, "%s: array too large", name);
-    count *= shape[i];
-    dl += (size_t)snprintf(dims + dl, sizeof dims - dl, "%zu,%s", shape[i],
-                           (i + 1 < ndim) ? " " : "");
-  }
-  if (ndim > 1)
-    dims[dl - 1] = '\0'; /* "(2, 3)" but "(3,)" */
-  hlen = (size_t)snprintf(header, sizeof header,
-                          "{'descr': '%s', 'fortran_order': False, "
-                          "'shape': (%s), }",
-                          descr, dims);
-  while ((10 + hlen + 1) % 64 != 0)
-    header[hlen++] = ' ';
-  header[hlen++] = '\n';
-  total = 10 + hlen + count * elem;
-  buf = malloc(total);
-  if (!buf)
-    return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", name);
-  memcpy(buf, "\x93NUMPY\x01\x00", 8);
-  buf[8] = (unsigned char)(hlen & 0xff);
-  buf[9] = (unsigned char)(hlen >> 8);
-  memcpy(buf + 10, header, hlen);
-  if (count)
-    memcpy(buf + 10 + hlen, data, count * elem);
-  if (*(const unsigned char *)&one == 0) { /* big-endian host: swap */
-    unsigned char *p = buf + 10 + hlen;
-    for (size_t i = 0; i < count; i++, p += elem)
-      for (size_t k = 0; k < elem / 2; k++) {
-        unsigned char t = p[k];
-        p[k] = p[elem - 1 - k];
-        p[elem - 1 - k] = t;
-      }
+  if (ndim < 1 || ndim > KEEL_NPY_MAX_DIMS)
+    return keel_fail(err, KEEL_EINVAL, "%s: npy rank %zu not in 1..%d", name,
+                     ndim, KEEL_NPY_MAX_DIMS);
+  rc = keel_npy_encode(dtype, data, ndim, shape, &buf, &total, err);
+  if (rc) {
+    keel_error_prefix(err, "bundle entry '%s'", name);
+    return rc;
   }
   return put_entry(b, name, buf, total, err);
 }
@@ -830,14 +799,14 @@ int keel_bundle_add_npy_f32(keel_bundle_builder *b, const char *name,
                             const float *data, const size_t *shape,
                             size_t ndim, keel_error *err)
 {
-  return add_npy(b, name, data, sizeof(float), "<f4", shape, ndim, err);
+  return add_npy(b, name, data, KEEL_NPY_F32, shape, ndim, err);
 }
 
 int keel_bundle_add_npy_f64(keel_bundle_builder *b, const char *name,
                             const double *data, const size_t *shape,
                             size_t ndim, keel_error *err)
 {
-  return add_npy(b, name, data, sizeof(double), "<f8", shape, ndim, err);
+  return add_npy(b, name, data, KEEL_NPY_F64, shape, ndim, err);
 }
 
 /* The user name, looked up once per builder: a passwd lookup reads
