@@ -20,6 +20,7 @@
 #include "filemap.h"
 #include "input_hash.h"
 #include "loader.h"
+#include "manifest.h"
 #include "state.h"
 #include "status.h"
 #include "table.h"
@@ -78,17 +79,6 @@ struct keel_input {
   size_t inflated_len;
   int gz_started;         /* input_read has consumed gzip bytes */
 };
-
-static char *join_path(const char *dir, const char *path)
-{
-  if (path[0] == '/' || !dir || !dir[0])
-    return strdup(path);
-  size_t n = strlen(dir) + strlen(path) + 2;
-  char *out = malloc(n);
-  if (out)
-    snprintf(out, n, "%s/%s", dir, path);
-  return out;
-}
 
 static int hash_in_background(void)
 {
@@ -167,7 +157,7 @@ static int host_input_open(void *vctx, const char *path, keel_input **out,
   if (ctx && ctx->remap)
     resolved = ctx->remap(ctx->remap_ctx, path);
   if (!resolved)
-    resolved = join_path(ctx ? ctx->base_dir : NULL, path);
+    resolved = keel_path_join(ctx ? ctx->base_dir : NULL, path);
   if (!resolved)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   int rc = KEEL_OK;

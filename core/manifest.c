@@ -41,6 +41,17 @@ const char *keel_path_basename(const char *path)
   return slash ? slash + 1 : path;
 }
 
+char *keel_path_join(const char *dir, const char *path)
+{
+  if (path[0] == '/' || !dir || !dir[0])
+    return strdup(path);
+  size_t n = strlen(dir) + strlen(path) + 2;
+  char *out = malloc(n);
+  if (out)
+    snprintf(out, n, "%s/%s", dir, path);
+  return out;
+}
+
 static int is_instance_name(const char *s)
 {
   if (!(*s >= 'a' && *s <= 'z'))
@@ -163,16 +174,11 @@ static int parse_keel_section(keel_manifest *m, const keel_ini_section *sec,
         return keel_fail(err, KEEL_ENOMEM, "out of memory");
       }
       m->plugin_paths = grown;
-      size_t n = strlen(m->dir) + strlen(tok) + 2;
-      char *p = malloc(n);
+      char *p = keel_path_join(m->dir, tok);
       if (!p) {
         free(copy);
         return keel_fail(err, KEEL_ENOMEM, "out of memory");
       }
-      if (tok[0] == '/')
-        snprintf(p, n, "%s", tok);
-      else
-        snprintf(p, n, "%s/%s", m->dir, tok);
       m->plugin_paths[m->n_plugin_paths++] = p;
     }
     free(copy);

@@ -39,5 +39,8 @@ int keel_manifest_section_kind(const char *section);
 char *keel_path_dirname(const char *path);
 /* The last component of path (borrowed pointer into path). */
 const char *keel_path_basename(const char *path);
+/* path itself when absolute or dir is NULL/empty, else "dir/path";
+ * malloc'd, NULL when out of memory. */
+char *keel_path_join(const char *dir, const char *path);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "loader.h"
+#include "manifest.h"
 #include "params.h"
 #include "semver.h"
 #include "status.h"
@@ -430,17 +431,6 @@ static int is_regular_file(const char *path)
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static char *join_path(const char *dir, const char *name)
-{
-  if (name[0] == '/' || !dir || !*dir)
-    return strdup(name);
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *p = malloc(n);
-  if (p)
-    snprintf(p, n, "%s/%s", dir, name);
-  return p;
-}
-
 int keel_template_locate(const char *ref, const char *manifest_dir,
                          char **path_out, keel_error *err)
 {
@@ -451,7 +441,7 @@ int keel_template_locate(const char *ref, const char *manifest_dir,
                      "empty template name; expected a name such as "
                      "tabular-classification or a path ending in .ini");
   if (strchr(ref, '/') || (rlen > 4 && strcmp(ref + rlen - 4, ".ini") == 0)) {
-    char *p = join_path(manifest_dir, ref);
+    char *p = keel_path_join(manifest_dir, ref);
     if (!p)
       return keel_fail(err, KEEL_ENOMEM, "out of memory");
     if (!is_regular_file(p)) {
@@ -479,8 +469,8 @@ int keel_template_locate(const char *ref, const char *manifest_dir,
          tok = strtok_r(NULL, ":", &save))
       dirs[nd++] = strdup(tok);
   }
-  dirs[nd++] = join_path(manifest_dir && *manifest_dir ? manifest_dir : ".",
-                         "templates");
+  dirs[nd++] = keel_path_join(
+      manifest_dir && *manifest_dir ? manifest_dir : ".", "templates");
   if (*KEEL_BUILD_TEMPLATE_DIR)
     dirs[nd++] = strdup(KEEL_BUILD_TEMPLATE_DIR);
   if (*KEEL_INSTALL_TEMPLATE_DIR)
@@ -495,7 +485,7 @@ int keel_template_locate(const char *ref, const char *manifest_dir,
       rc = KEEL_ENOMEM;
       break;
     }
-    char *p = join_path(dirs[i], file);
+    char *p = keel_path_join(dirs[i], file);
     if (!p) {
       rc = KEEL_ENOMEM;
       break;

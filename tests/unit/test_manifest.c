@@ -484,6 +484,29 @@ static void test_override_split(void)
                     KEEL_EINVAL);
 }
 
+static void test_paths(void)
+{
+  const struct {
+    const char *dir, *path, *want;
+  } cases[] = {{"a/b", "c.ini", "a/b/c.ini"},
+               {"a", "/abs/c.ini", "/abs/c.ini"},
+               {"", "c.ini", "c.ini"},
+               {NULL, "c.ini", "c.ini"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *p = keel_path_join(cases[i].dir, cases[i].path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_STRING_EQUAL(p, cases[i].want);
+    free(p);
+  }
+  char *d = keel_path_dirname("a/b/c.ini");
+  CU_ASSERT_STRING_EQUAL(d, "a/b");
+  free(d);
+  d = keel_path_dirname("c.ini");
+  CU_ASSERT_STRING_EQUAL(d, ".");
+  free(d);
+  CU_ASSERT_STRING_EQUAL(keel_path_basename("a/b/c.ini"), "c.ini");
+}
+
 int main(void)
 {
   unsetenv("KEEL_TEMPLATE_PATH");
@@ -498,6 +521,7 @@ int main(void)
       {"shipped", test_shipped},
       {"template_override", test_template_override},
       {"override_split", test_override_split},
+      {"paths", test_paths},
       {NULL, NULL}};
   return keel_test_run_suite("manifest", tests);
 }
