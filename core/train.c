@@ -722,6 +722,16 @@ static int batch_finish(trainer *T, epoch_run *E, size_t b, size_t steps,
   return KEEL_OK;
 }
 
+/* The fixed-order combination of n_chunks chunk gradients into T->grad,
+ * all weights on the calling thread, block after block. */
+static void combine_serial(const trainer *T, size_t n_chunks, size_t rows)
+{
+  for (size_t lo = 0; lo < T->nw; lo += COMBINE_BLOCK)
+    T->k->combine(T->grads, T->gs, n_chunks, lo,
+                  lo + COMBINE_BLOCK < T->nw ? lo + COMBINE_BLOCK : T->nw,
+                  T->grad, (float)rows);
+}
+
 /* Spin briefly, then give the CPU away: on a machine whose cores are
  * busy with other work a waiting thread must not hold one. */
 static void wait_a_little(unsigned *spins)
@@ -784,11 +794,7 @@ static int train_epoch_claimed(trainer *T, epoch_run *E)
                 T->grads + c * T->gs, &T->csums[c]);
       size_t nc = b + 1 < steps ? M : last_nc;
       if (atomic_fetch_add(&done, 1) + 1 == b * M + nc) {
-        for (size_t lo = 0; lo < T->nw; lo += COMBINE_BLOCK)
-          T->k->combine(T->grads, T->gs, nc, lo,
-                        lo + COMBINE_BLOCK < T->nw ? lo + COMBINE_BLOCK
-                                                   : T->nw,
-                        T->grad, (float)rows);
+        combine_serial(T, nc, rows);
         int r = batch_finish(T, E, b, steps, nc, first, rows);
         if (r != KEEL_OK) { /* batch b + 1 is never published */
           rc = r;
@@ -839,10 +845,7 @@ static int train_epoch(trainer *T, epoch_run *E)
 #pragma omp single
       {
         if (serial)
-          for (size_t lo = 0; lo < nw; lo += COMBINE_BLOCK)
-            T->k->combine(T->grads, T->gs, n_chunks, lo,
-                          lo + COMBINE_BLOCK < nw ? lo + COMBINE_BLOCK : nw,
-                          T->grad, (float)rows);
+          combine_serial(T, n_chunks, rows);
         rc = batch_finish(T, E, b, steps, n_chunks, first, rows);
       }
       /* rc is shared and read after the single's barrier: every thread
