@@ -31,19 +31,11 @@
 
 #include "bundle.h"
 #include "envinfo.h"
+#include "fuzz_check.h"
 #include "fuzz_file.h"
 #include "gzcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      fprintf(stderr, "fuzz_bundle: contract violated: %s (line %d)\n",     \
-              #cond, __LINE__);                                              \
-      abort();                                                               \
-    }                                                                        \
-  } while (0)
 
 /* bundle.h's promise for a member name, restated independently. */
 static int safe_name(const char *name)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "keel/keel.h"
 #include "status.h"
 #include "table.h"
@@ -150,38 +151,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   int rc1 = api->schema(&host, v, &decl, &e1);
   keel_table *t = NULL;
   int rc2 = api->read(&host, v, &t, &e2);
-  if (rc1 != rc2) {
+  if (rc1 != rc2)
     fprintf(stderr, "schema %d (%s) but read %d (%s)\n", rc1, e1.message, rc2,
             e2.message);
-    abort();
-  }
+  CHECK(rc1 == rc2);
   if (rc1 == KEEL_OK) {
     keel_schema actual;
-    if (!t || keel_table_schema(t, &actual, NULL) != KEEL_OK)
-      abort();
-    if (actual.n_cols != decl.n_cols)
-      abort();
+    CHECK(t != NULL && keel_table_schema(t, &actual, NULL) == KEEL_OK);
+    CHECK(actual.n_cols == decl.n_cols);
     for (size_t c = 0; c < decl.n_cols; c++) {
-      if (strcmp(actual.cols[c].name, decl.cols[c].name) != 0 ||
-          actual.cols[c].type != decl.cols[c].type ||
-          actual.cols[c].flags != decl.cols[c].flags) {
+      int as_declared = strcmp(actual.cols[c].name, decl.cols[c].name) == 0 &&
+                        actual.cols[c].type == decl.cols[c].type &&
+                        actual.cols[c].flags == decl.cols[c].flags;
+      if (!as_declared)
         fprintf(stderr, "column %zu: declared %s/%d/%u, actual %s/%d/%u\n", c,
                 decl.cols[c].name, decl.cols[c].type, decl.cols[c].flags,
                 actual.cols[c].name, actual.cols[c].type, actual.cols[c].flags);
-        abort();
-      }
+      CHECK(as_declared);
       const keel_column *col = &t->cols[c];
       for (size_t r = 0; r < t->n_rows; r++)
-        if (col->type == KEEL_COL_CATEGORICAL && !col->missing[r] &&
-            (col->code[r] < 0 || (size_t)col->code[r] >= col->n_dict))
-          abort();
+        CHECK(!(col->type == KEEL_COL_CATEGORICAL && !col->missing[r] &&
+                (col->code[r] < 0 || (size_t)col->code[r] >= col->n_dict)));
     }
     keel_schema_free(&actual);
     keel_table_free(t);
-  } else if (t) {
-    abort(); /* a failed read must not return a table */
-  } else if (!e1.message[0] || strcmp(e1.message, e2.message) != 0) {
-    abort(); /* errors are deterministic and always explained */
+  } else {
+    CHECK(t == NULL); /* a failed read must not return a table */
+    /* errors are deterministic and always explained */
+    CHECK(e1.message[0] && strcmp(e1.message, e2.message) == 0);
   }
   keel_schema_free(&decl);
   return 0;

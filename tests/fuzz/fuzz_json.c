@@ -32,18 +32,10 @@
 #include "bundle.h"
 #include "bundle_cli.h"
 #include "envinfo.h"
+#include "fuzz_check.h"
 #include "state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      fprintf(stderr, "fuzz_json: contract violated: %s (line %d)\n", #cond, \
-              __LINE__);                                                     \
-      abort();                                                               \
-    }                                                                        \
-  } while (0)
 
 static void fuzz_state(const char *text)
 {
