@@ -487,19 +487,15 @@ int keel_bundle_extract(const keel_bundle *b, const char *dir,
                         keel_error *err)
 {
   size_t root_len = strlen(dir);
-  for (size_t i = 0; i <= b->n_members; i++) {
-    const keel_bundle_member *m = i < b->n_members ? &b->members[i] : NULL;
-    size_t n = root_len + strlen(b->top) + (m ? strlen(m->name) : 0) + 3;
+  for (size_t i = 0; i < b->n_members; i++) {
+    const keel_bundle_member *m = &b->members[i];
+    size_t n = root_len + strlen(b->top) + strlen(m->name) + 3;
     char *path = malloc(n);
     int rc = 0, fd;
     if (!path)
       return keel_fail(err, KEEL_ENOMEM, "extract: out of memory");
     /* The names were checked at open (relative, no "..", no links), and
      * only folders and new regular files are created here. */
-    if (!m) {
-      free(path);
-      break;
-    }
     snprintf(path, n, "%s/%s/%s", dir, b->top, m->name);
     rc = make_parents(path, root_len, err);
     if (!rc && m->is_dir)
