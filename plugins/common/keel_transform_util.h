@@ -91,6 +91,18 @@ static inline int tx_is_missing(const keel_column *c, size_t r)
   return c->missing != NULL && c->missing[r] != 0;
 }
 
+/* Error for row r of categorical column c whose code is not an index of
+ * its dictionary. */
+static inline int tx_fail_bad_code(const keel_host *host, const char *who,
+                                   const keel_column *c, size_t r,
+                                   keel_error *err)
+{
+  return host->fail(err, KEEL_EDATA,
+                    "%s: column '%s' row %zu: code %d is outside its "
+                    "dictionary of %zu", who, c->name, r + 1,
+                    (int)c->code[r], c->n_dict);
+}
+
 /* Refuses a name listed twice in a STRING_LIST parameter. */
 static inline int tx_check_unique(const keel_host *host, const char *who,
                                   const char *param, const keel_value *v,

@@ -206,6 +206,25 @@ static void test_nothing_to_learn_from(void)
   tt_done(&t);
 }
 
+/* most_frequent on a categorical code that is not an index of its
+ * dictionary: refused, naming column and row. */
+static void test_code_outside_dictionary(void)
+{
+  tt_tx t = tt_load("impute");
+  CU_ASSERT_EQUAL(tt_set(&t, "strategy", "most_frequent"), KEEL_OK);
+  keel_table *train = keel_table_new(3);
+  tt_add_cat(train, "c", (const char *const[]){"a"}, 1,
+             (const int[]){0, -1, 4});
+  keel_state *st = NULL;
+  keel_error err;
+  CU_ASSERT_EQUAL(tt_fit(&t, train, &st, &err), KEEL_EDATA);
+  CU_ASSERT(tt_says(&err, "impute", "'c'", "row 3", "code 4",
+                    "outside its dictionary of 1", NULL));
+  keel_state_free(st);
+  keel_table_free(train);
+  tt_done(&t);
+}
+
 int main(void)
 {
   static const keel_test_case tests[] = {
@@ -215,6 +234,8 @@ int main(void)
       {"constant (numeric and categorical)", test_constant},
       {"indicators and schema", test_indicator_and_schema},
       {"column with nothing to learn from", test_nothing_to_learn_from},
+      {"a code outside the dictionary names column and row",
+       test_code_outside_dictionary},
       {NULL, NULL}};
   return keel_test_run_suite("transform_impute", tests);
 }

@@ -172,6 +172,34 @@ static void test_unknown_is_an_error(void)
   tt_done(&t);
 }
 
+/* A code that is not an index of its dictionary (a broken upstream
+ * transform) is refused at fit and at apply, naming column and row. */
+static void test_code_outside_dictionary(void)
+{
+  tt_tx t = tt_load("onehot");
+  keel_table *good = keel_table_new(2), *bad = keel_table_new(2);
+  tt_add_cat(good, "c", (const char *const[]){"a", "b"}, 2,
+             (const int[]){0, 1});
+  tt_add_cat(bad, "c", (const char *const[]){"a", "b"}, 2,
+             (const int[]){0, 7});
+  keel_state *st = NULL;
+  keel_table *out = NULL;
+  keel_error err;
+  CU_ASSERT_EQUAL(tt_fit(&t, bad, &st, &err), KEEL_EDATA);
+  CU_ASSERT(tt_says(&err, "onehot", "'c'", "row 2", "code 7",
+                    "outside its dictionary of 2", NULL));
+  keel_state_free(st);
+  CU_ASSERT_EQUAL_FATAL(tt_fit(&t, good, &st, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(tt_apply(&t, st, bad, &out, &err), KEEL_EDATA);
+  CU_ASSERT(tt_says(&err, "onehot", "'c'", "row 2", "code 7",
+                    "outside its dictionary of 2", NULL));
+  CU_ASSERT_PTR_NULL(out);
+  keel_state_free(st);
+  keel_table_free(bad);
+  keel_table_free(good);
+  tt_done(&t);
+}
+
 int main(void)
 {
   static const keel_test_case tests[] = {
@@ -179,6 +207,8 @@ int main(void)
       {"unknown=ignore / other", test_ignore_and_other},
       {"missing policies", test_missing_policies},
       {"unknown=error names column, value, row", test_unknown_is_an_error},
+      {"a code outside the dictionary names column and row",
+       test_code_outside_dictionary},
       {NULL, NULL}};
   return keel_test_run_suite("transform_onehot", tests);
 }

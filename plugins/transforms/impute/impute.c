@@ -199,10 +199,7 @@ static int impute_fit_categorical(const keel_host *host,
     if (tx_is_missing(c, r))
       continue;
     if (c->code[r] < 0 || (size_t)c->code[r] >= c->n_dict) {
-      rc = host->fail(err, KEEL_EDATA,
-                      WHO ": column '%s' row %zu: code %d is outside its "
-                      "dictionary of %zu", c->name, r + 1, (int)c->code[r],
-                      c->n_dict);
+      rc = tx_fail_bad_code(host, WHO, c, r, err);
       break;
     }
     count[c->code[r]]++;

@@ -93,15 +93,6 @@ static int onehot_cmp_str(const void *a, const void *b)
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int onehot_fail_code(const keel_host *host, const keel_column *c,
-                            size_t r, keel_error *err)
-{
-  return host->fail(err, KEEL_EDATA,
-                    WHO ": column '%s' row %zu: code %d is outside its "
-                    "dictionary of %zu", c->name, r + 1, (int)c->code[r],
-                    c->n_dict);
-}
-
 static int onehot_fail_missing(const keel_host *host, const keel_column *c,
                                size_t r, keel_error *err)
 {
@@ -125,7 +116,7 @@ static int onehot_fit_column(const keel_host *host, const keel_value *params,
       if (params[P_MISSING].i == M_ERROR)
         rc = onehot_fail_missing(host, c, r, err);
     } else if (c->code[r] < 0 || (size_t)c->code[r] >= c->n_dict) {
-      rc = onehot_fail_code(host, c, r, err);
+      rc = tx_fail_bad_code(host, WHO, c, r, err);
     } else {
       seen[c->code[r]] = 1;
     }
@@ -250,7 +241,7 @@ static int onehot_apply_column(const keel_host *host,
       if (params[P_MISSING].i == M_ERROR)
         rc = onehot_fail_missing(host, src, r, err);
     } else if (src->code[r] < 0 || (size_t)src->code[r] >= src->n_dict) {
-      rc = onehot_fail_code(host, src, r, err);
+      rc = tx_fail_bad_code(host, WHO, src, r, err);
     } else {
       which[r] = map[src->code[r]];
       if (which[r] < 0 && params[P_UNKNOWN].i == U_ERROR)
