@@ -30,6 +30,40 @@ static inline int keel_loss_fail(keel_error *err, int code, const char *fmt,
   return code;
 }
 
+/* output_width of a classification loss named `who`: one logit for two
+ * classes, one output per class for more. */
+static inline int keel_loss_class_width(const char *who, keel_task task,
+                                        size_t n_classes, size_t *width,
+                                        keel_error *err)
+{
+  if (task != KEEL_TASK_CLASSIFICATION)
+    return keel_loss_fail(err, KEEL_EINVAL,
+                          "%s: fits classification only, the task is "
+                          "regression; use loss mse or huber",
+                          who);
+  if (n_classes < 2)
+    return keel_loss_fail(err, KEEL_EINVAL,
+                          "%s: needs at least 2 classes, the labels have %zu",
+                          who, n_classes);
+  *width = n_classes == 2 ? 1 : n_classes;
+  return KEEL_OK;
+}
+
+/* output_width of a regression loss named `who`: one output. */
+static inline int keel_loss_regression_width(const char *who, keel_task task,
+                                             size_t n_classes, size_t *width,
+                                             keel_error *err)
+{
+  if (task != KEEL_TASK_REGRESSION)
+    return keel_loss_fail(err, KEEL_EINVAL,
+                          "%s: fits regression only, the task is "
+                          "classification with %zu classes; use loss xent or "
+                          "hinge",
+                          who, n_classes);
+  *width = 1;
+  return KEEL_OK;
+}
+
 /* The class index a label stands for, or -1 when y is not a whole number
  * in [0, n). */
 static inline long keel_loss_class_label(float y, size_t n)

@@ -23,14 +23,7 @@ static const keel_param_decl huber_params[P_COUNT] = {
 static int huber_output_width(const keel_value *params, keel_task task,
                               size_t n_classes, size_t *width, keel_error *err)
 {
-  if (task != KEEL_TASK_REGRESSION)
-    return keel_loss_fail(err, KEEL_EINVAL,
-                          "huber: fits regression only, the task is "
-                          "classification with %zu classes; use loss xent or "
-                          "hinge",
-                          n_classes);
-  *width = 1;
-  return KEEL_OK;
+  return keel_loss_regression_width("huber", task, n_classes, width, err);
 }
 
 static double huber_value_grad(const keel_value *params, const float *out,

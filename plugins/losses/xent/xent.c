@@ -19,16 +19,7 @@
 static int xent_output_width(const keel_value *params, keel_task task,
                              size_t n_classes, size_t *width, keel_error *err)
 {
-  if (task != KEEL_TASK_CLASSIFICATION)
-    return keel_loss_fail(err, KEEL_EINVAL,
-                          "xent: fits classification only, the task is "
-                          "regression; use loss mse or huber");
-  if (n_classes < 2)
-    return keel_loss_fail(err, KEEL_EINVAL,
-                          "xent: needs at least 2 classes, the labels have %zu",
-                          n_classes);
-  *width = n_classes == 2 ? 1 : n_classes;
-  return KEEL_OK;
+  return keel_loss_class_width("xent", task, n_classes, width, err);
 }
 
 static double xent_value_grad(const keel_value *params, const float *out,
