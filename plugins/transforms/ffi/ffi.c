@@ -382,11 +382,15 @@ static int fx_call_one(const keel_host *host, const keel_value *params,
   return KEEL_OK;
 }
 
+/* tx_column_fn: dst (src's copy) gets f(x) for each non-missing x of src;
+ * ctx is the fx_call. */
 static int fx_apply_column(const keel_host *host, const keel_value *params,
-                            fx_call *call, const keel_column *src,
-                            keel_column *dst, size_t n_rows, keel_error *err)
+                           void *ctx, keel_table *t, const keel_column *src,
+                           keel_column *dst, size_t k, keel_error *err)
 {
-  for (size_t r = 0; r < n_rows; r++) {
+  (void)k;
+  fx_call *call = ctx;
+  for (size_t r = 0; r < t->n_rows; r++) {
     if (tx_is_missing(src, r))
       continue;
     double y = 0;
@@ -416,7 +420,6 @@ static int fx_apply(const keel_host *host, const keel_value *params,
   const char *const *names = NULL;
   size_t n = 0;
   long *pos = NULL;
-  keel_table *t = NULL;
   int rc = fx_prepare(host, params, &call, err);
   if (rc == KEEL_OK)
     rc = fx_check_state(host, params, state, err);
@@ -424,28 +427,9 @@ static int fx_apply(const keel_host *host, const keel_value *params,
     rc = tx_state_columns(host, WHO, state, &names, &n, err);
   if (rc == KEEL_OK)
     rc = tx_bind(host, WHO, names, n, ACCEPTS, "numeric", in, &pos, err);
-  if (rc != KEEL_OK)
-    goto out;
-  t = host->table_new(in->n_rows);
-  if (t == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
-    goto out;
-  }
-  for (size_t c = 0; c < in->n_cols && rc == KEEL_OK; c++) {
-    const keel_column *src = &in->cols[c];
-    keel_column *dst = host->table_copy_column(t, src, err);
-    if (dst == NULL)
-      rc = tx_code(err);
-    else if (pos[c] >= 0)
-      rc = fx_apply_column(host, params, &call, src, dst, in->n_rows, err);
-  }
-  if (rc == KEEL_OK) {
-    *out = t;
-    t = NULL;
-  }
-out:
-  if (t != NULL)
-    host->table_free(t);
+  if (rc == KEEL_OK)
+    rc = tx_apply_columns(host, WHO, params, in, pos, 1, fx_apply_column,
+                          &call, out, err);
   free(pos);
   fx_release(&call);
   return rc;
