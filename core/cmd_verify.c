@@ -27,11 +27,8 @@ int keel_cmd_verify(int argc, char **argv)
       keel_bundle_cli_args(argc, argv, "--pubkey", &pubkey, NULL, &path);
   if (why)
     return usage(why);
-  rc = keel_bundle_open(path, NULL, &b, &err);
-  if (rc) {
-    fprintf(stderr, "keel verify: %s\n", err.message);
-    return keel_bundle_exit_code(rc);
-  }
+  if ((rc = keel_bundle_cli_open("verify", path, 0, &b)) != 0)
+    return rc;
   rc = keel_bundle_check(b, pubkey, &r, &err);
   if (rc == KEEL_EINTEGRITY) {
     fputs(r.problems ? r.problems : "", stdout);
