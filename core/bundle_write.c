@@ -104,12 +104,12 @@ struct keel_bundle_builder {
 static void *capture_env_thread(void *arg)
 {
   keel_bundle_builder *b = arg;
-  b->env_captured = keel_envinfo_capture(0);
+  b->env_captured = keel_envinfo_capture();
   return NULL;
 }
 
 /* Joins the capture thread (if any) and returns its result, or captures
- * now. The run's thread count is filled in here. New reference or NULL. */
+ * now. New reference or NULL. */
 static json_t *take_environment(keel_bundle_builder *b)
 {
   json_t *env;
@@ -117,11 +117,8 @@ static json_t *take_environment(keel_bundle_builder *b)
     pthread_join(b->env_thread, NULL);
     b->env_thread_started = 0;
   }
-  env = b->env_captured ? b->env_captured : keel_envinfo_capture(b->threads);
+  env = b->env_captured ? b->env_captured : keel_envinfo_capture();
   b->env_captured = NULL;
-  if (env)
-    json_object_set_new(json_object_get(env, "threads"), "run",
-                        json_integer(b->threads));
   return env;
 }
 

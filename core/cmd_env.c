@@ -55,7 +55,7 @@ int keel_cmd_env(int argc, char **argv)
     keel_bundle_close(b);
     return KEEL_EXIT_INTEGRITY;
   }
-  now = keel_envinfo_capture(0);
+  now = keel_envinfo_capture();
   if (!now || keel_envinfo_drift(then, now, &report, &n, &err) != 0) {
     fprintf(stderr, "keel env: %s\n", now ? err.message : "out of memory");
     code = KEEL_EXIT_RUNTIME;

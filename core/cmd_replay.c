@@ -285,7 +285,7 @@ int keel_cmd_replay(int argc, char **argv)
   /* Environment drift first: a replay on another machine may legitimately
    * differ, and the user should know why before the result. */
   env_then = keel_bundle_cli_json(b, "environment.json");
-  env_now = keel_envinfo_capture(threads);
+  env_now = keel_envinfo_capture();
   if (env_then && env_now &&
       keel_envinfo_drift(env_then, env_now, &drift, &n_drift, &err) == 0) {
     if (n_drift)

@@ -184,7 +184,7 @@ static json_t *capture_packages(void)
   return o;
 }
 
-json_t *keel_envinfo_capture(int threads)
+json_t *keel_envinfo_capture(void)
 {
   json_t *env = json_object(), *k, *os, *cc, *libs;
   struct utsname u;
@@ -231,7 +231,6 @@ json_t *keel_envinfo_capture(int threads)
    * record the same environment.json whatever their thread counts. */
   json_object_set_new(env, "cpus_online",
                       json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
-  (void)threads;
   return env;
 }
 

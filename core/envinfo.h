@@ -13,9 +13,10 @@
 /* Captures now: keel version and revision, OS and kernel (uname),
  * /etc/os-release, CPU model and flags, compiler and flags, libc and the
  * linked libraries' versions, Debian package versions (dpkg-query, when
- * available), OpenMP threads, and `threads` (the run's thread count).
- * New reference; NULL only on ENOMEM. */
-json_t *keel_envinfo_capture(int threads);
+ * available) and the CPUs online. Nothing of the run (its thread count
+ * lives in run.json), so two runs on one machine record the same
+ * environment. New reference; NULL only on ENOMEM. */
+json_t *keel_envinfo_capture(void);
 
 /* Compares two environment records (then = the bundle's, now = here).
  * *report gets malloc'd lines "what: bundle X, here Y" (NULL when no
