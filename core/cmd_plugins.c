@@ -303,9 +303,8 @@ static int find_plugin(const keel_registry *reg, const char *query,
     snprintf(kn, sizeof kn, "%.*s", (int)(slash - query), query);
     kind = keel_kind_from_name(kn);
     if (!kind) {
-      static const char *const kinds[] = {"source", "transform", "model",
-                                          "loss", "optimizer"};
-      const char *dym = keel_did_you_mean(kn, kinds, 5);
+      const char *dym =
+          keel_did_you_mean(kn, keel_kind_names(), KEEL_KIND_OPTIMIZER);
       return keel_fail(err, KEEL_ENOTFOUND,
                        "unknown plugin kind '%s'%s%s%s; expected source, "
                        "transform, model, loss or optimizer",

@@ -39,6 +39,11 @@ const char *keel_kind_name(int kind)
   return kind_names[kind];
 }
 
+const char *const *keel_kind_names(void)
+{
+  return kind_names + KEEL_KIND_SOURCE;
+}
+
 int keel_kind_from_name(const char *name)
 {
   if (!name)

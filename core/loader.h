@@ -66,6 +66,9 @@ const char *keel_registry_path_at(const keel_registry *reg, size_t index);
 /* "source", "transform", ... or NULL for an unknown kind. */
 const char *keel_kind_name(int kind);
 int keel_kind_from_name(const char *name); /* 0 if unknown */
+/* All KEEL_KIND_OPTIMIZER kind names in kind order (element k - 1 is kind
+ * k), for did-you-mean lists. */
+const char *const *keel_kind_names(void);
 
 /* The host services table given to plugins (host.c). */
 const keel_host *keel_host_services(void);

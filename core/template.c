@@ -22,9 +22,6 @@
 #define KEEL_INSTALL_TEMPLATE_DIR ""
 #endif
 
-static const char *const slot_kinds[] = {"source", "transform", "model",
-                                         "loss", "optimizer"};
-
 static int is_plugin_name(const char *s, size_t n)
 {
   if (n == 0 || !(s[0] >= 'a' && s[0] <= 'z'))
@@ -332,7 +329,8 @@ static int check_structure(keel_template *t, keel_error *err)
       continue;
     int kind = keel_kind_from_name(sec->name + 5);
     if (kind <= 0 || kind > KEEL_KIND_OPTIMIZER) {
-      const char *dym = keel_did_you_mean(sec->name + 5, slot_kinds, 5);
+      const char *dym = keel_did_you_mean(sec->name + 5, keel_kind_names(),
+                                          KEEL_KIND_OPTIMIZER);
       return tfail(ini, sec->line, err,
                    "[%s]: unknown slot%s%s%s; expected slot.source, "
                    "slot.transform, slot.model, slot.loss or "

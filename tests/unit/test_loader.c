@@ -110,6 +110,7 @@ static void test_kind_names(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(keel_kind_name(k));
     CU_ASSERT_STRING_EQUAL(keel_kind_name(k), names[k - 1]);
     CU_ASSERT_EQUAL(keel_kind_from_name(names[k - 1]), k);
+    CU_ASSERT_STRING_EQUAL(keel_kind_names()[k - 1], names[k - 1]);
   }
   CU_ASSERT_PTR_NULL(keel_kind_name(0));
   CU_ASSERT_PTR_NULL(keel_kind_name(6));
