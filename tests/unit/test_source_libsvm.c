@@ -127,6 +127,8 @@ static void test_bad_lines(void)
 {
   expect_fail("libsvm/unsorted.svm", KEEL_EDATA, "unsorted.svm:1",
               "strictly increasing");
+  expect_fail("libsvm/unsorted.svm", KEEL_EDATA, "token 3",
+              "(index 2 after 3)");
   expect_fail("libsvm/badval.svm", KEEL_EDATA, "badval.svm:1", "'x'");
   expect_fail("libsvm/badlabel.svm", KEEL_EDATA, "badlabel.svm:1", "label");
   expect_fail("libsvm/zeroidx.svm", KEEL_EDATA, "zeroidx.svm:1", "index 0");

@@ -213,7 +213,10 @@ static int parse_line(const keel_host *h, const keel_value *params,
     }
     if (have_prev && idx <= prev)
       return h->fail(err, KEEL_EDATA, "%s:%zu: token %zu: indices must be "
-                     "strictly increasing", d->file, line, tok_no);
+                     "strictly increasing (index %llu after %llu)", d->file,
+                     line, tok_no,
+                     (unsigned long long)(idx + !params[P_ZERO_BASED].i),
+                     (unsigned long long)(prev + !params[P_ZERO_BASED].i));
     if (params[P_N_FEATURES].i > 0 &&
         idx >= (uint64_t)params[P_N_FEATURES].i)
       return h->fail(err, KEEL_EDATA, "%s:%zu: token %zu: index %llu is "
