@@ -618,9 +618,65 @@ static int max_threads(void)
 #endif
 }
 
+/* Moves the cut points c->chunks[i].begin (i >= 1) to record starts,
+ * given the quote parity before each (odd[i]; NULL: all even), and sets
+ * every chunk's end. */
+static void place_cuts(csv_ctx *c, const size_t *odd)
+{
+  const long nk = (long)c->n_chunks;
+#pragma omp parallel for schedule(static)
+  for (long i = 1; i < nk; i++)
+    c->chunks[i].begin = csvp_record_start_after(
+        c->buf, c->len, c->chunks[i].begin, odd ? (int)odd[i] : 0);
+  for (long i = 1; i < nk; i++)
+    if (c->chunks[i].begin < c->chunks[i - 1].begin)
+      c->chunks[i].begin = c->chunks[i - 1].begin;
+  for (long i = 0; i < nk; i++)
+    c->chunks[i].end = i + 1 < nk ? c->chunks[i + 1].begin : c->len;
+}
+
+static void raw_cuts(csv_ctx *c)
+{
+  size_t body = c->len - c->data_pos;
+  for (size_t i = 0; i < c->n_chunks; i++)
+    c->chunks[i].begin = c->data_pos + body / c->n_chunks * i;
+}
+
+/* The exact route for data with quotes: the quote parity before each raw
+ * cut, cuts at the line feeds that end records, then the records. */
+static int plan_quoted(csv_ctx *c)
+{
+  const long nk = (long)c->n_chunks;
+  size_t *quotes = calloc(c->n_chunks, sizeof *quotes);
+  if (!quotes)
+    return c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+  raw_cuts(c);
+#pragma omp parallel for schedule(static)
+  for (long i = 0; i < nk; i++) {
+    size_t e = i + 1 < nk ? c->chunks[i + 1].begin : c->len;
+    quotes[i] = csvp_count_quotes(c->buf, c->chunks[i].begin, e);
+  }
+  int odd = 0;
+  for (long i = 0; i < nk; i++) {
+    size_t q = quotes[i];
+    quotes[i] = (size_t)odd; /* now: the parity before the cut */
+    odd ^= (int)(q & 1);
+  }
+  place_cuts(c, quotes);
+  free(quotes);
+#pragma omp parallel for schedule(static)
+  for (long i = 0; i < nk; i++)
+    csvp_count_records(c->buf, c->len, c->chunks[i].begin, c->chunks[i].end,
+                       &c->chunks[i].n_pred, &c->chunks[i].n_nl);
+  return KEEL_OK;
+}
+
 /* Cuts the data into chunks at record starts and counts their records
  * and lines; c->n_rows is the total (exact for every file the reader
- * accepts). */
+ * accepts). Numeric data rarely holds a quote, so the cuts first assume
+ * none (every line feed then ends a record) and one pass both counts the
+ * records and checks that assumption; a quote anywhere sends the whole
+ * plan down the exact route. */
 static int plan_chunks(csv_ctx *c)
 {
   const keel_host *h = c->host;
@@ -635,40 +691,22 @@ static int plan_chunks(csv_ctx *c)
   c->n_chunks = k;
   c->chunks = calloc(k, sizeof *c->chunks);
   c->chunk_state = malloc(k * 3 * c->n_cols);
-  size_t *quotes = calloc(k, sizeof *quotes);
-  if (!c->chunks || !c->chunk_state || !quotes) {
-    free(quotes);
+  if (!c->chunks || !c->chunk_state)
     return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
-  }
-  /* raw cut points, then the quote parity before each */
-  for (size_t i = 0; i < k; i++)
-    c->chunks[i].begin = c->data_pos + body / k * i;
+  raw_cuts(c);
+  place_cuts(c, NULL);
   const long nk = (long)k;
-#pragma omp parallel for schedule(static)
-  for (long i = 0; i < nk; i++) {
-    size_t e = i + 1 < nk ? c->chunks[i + 1].begin : c->len;
-    quotes[i] = csvp_count_quotes(c->buf, c->chunks[i].begin, e);
-  }
-  int odd = 0;
-  for (size_t i = 0; i < k; i++) {
-    size_t q = quotes[i];
-    quotes[i] = (size_t)odd; /* now: the parity before the cut */
-    odd ^= (int)(q & 1);
-  }
-#pragma omp parallel for schedule(static)
-  for (long i = 1; i < nk; i++)
-    c->chunks[i].begin = csvp_record_start_after(
-        c->buf, c->len, c->chunks[i].begin, (int)quotes[i]);
-  free(quotes);
-  for (size_t i = 1; i < k; i++)
-    if (c->chunks[i].begin < c->chunks[i - 1].begin)
-      c->chunks[i].begin = c->chunks[i - 1].begin;
-  for (size_t i = 0; i < k; i++)
-    c->chunks[i].end = i + 1 < k ? c->chunks[i + 1].begin : c->len;
-#pragma omp parallel for schedule(static)
+  int quoted = 0;
+#pragma omp parallel for schedule(static) reduction(| : quoted)
   for (long i = 0; i < nk; i++)
-    csvp_count_records(c->buf, c->len, c->chunks[i].begin, c->chunks[i].end,
-                       &c->chunks[i].n_pred, &c->chunks[i].n_nl);
+    quoted |= csvp_count_records_unquoted(
+                  c->buf, c->len, c->chunks[i].begin, c->chunks[i].end,
+                  &c->chunks[i].n_pred, &c->chunks[i].n_nl) != 0;
+  if (quoted) {
+    int rc = plan_quoted(c);
+    if (rc)
+      return rc;
+  }
   size_t row = 0, line = c->data_line;
   for (size_t i = 0; i < k; i++) {
     csv_chunk *ch = &c->chunks[i];
@@ -1118,7 +1156,7 @@ static const keel_source_api csv_api = {
 static const keel_plugin csv_plugin = {
     KEEL_PLUGIN_HEADER(KEEL_KIND_SOURCE),
     .name = "csv",
-    .version = "1.2.1",
+    .version = "1.2.2",
     .summary = "CSV file (RFC 4180, optional gzip) with typed columns",
     .license = "MIT",
     .params = csv_params,

@@ -215,6 +215,32 @@ size_t csvp_record_start_after(const char *buf, size_t len, size_t from,
   return len;
 }
 
+int csvp_count_records_unquoted(const char *buf, size_t len, size_t begin,
+                                size_t end, size_t *records,
+                                size_t *newlines)
+{
+  size_t pos = begin, n = 0, nl = 0;
+  while (pos < end) {
+    const char *q = memchr(buf + pos, '\n', end - pos);
+    size_t stop = q ? (size_t)(q - buf) : end;
+    /* the line was just read: looking for a quote in it costs no memory
+     * traffic */
+    if (memchr(buf + pos, '"', stop - pos))
+      return -1;
+    /* an empty line, or one that is only the CR of a CRLF, is no record
+     * (as in csvp_count_records) */
+    if (stop > pos && !(stop == pos + 1 && is_crlf(buf, len, pos)))
+      n++;
+    if (!q)
+      break;
+    nl++;
+    pos = stop + 1;
+  }
+  *records = n;
+  *newlines = nl;
+  return 0;
+}
+
 void csvp_count_records(const char *buf, size_t len, size_t begin,
                         size_t end, size_t *records, size_t *newlines)
 {

@@ -87,6 +87,14 @@ size_t csvp_record_start_after(const char *buf, size_t len, size_t from,
 void csvp_count_records(const char *buf, size_t len, size_t begin,
                         size_t end, size_t *records, size_t *newlines);
 
+/* csvp_count_records for a chunk without quote bytes, in one pass over
+ * it: returns 0, or -1 (and counts nothing) when the chunk holds a '"'.
+ * Numeric files rarely quote; the reader cuts them optimistically
+ * (csv.c, plan_chunks) and takes the exact route only on a quote. */
+int csvp_count_records_unquoted(const char *buf, size_t len, size_t begin,
+                                size_t end, size_t *records,
+                                size_t *newlines);
+
 /* Strict number parsing. The accepted syntax is decimal only:
  *   [+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?
  * The value is always exactly what strtod gives for the same text
