@@ -90,7 +90,7 @@ enum { K_NONE = 0, K_NUM, K_DATE, K_STR };
 /* Chunks: about this many per thread (load balance), none smaller than
  * CSV_CHUNK_MIN bytes (small, so tests and the fuzzer cross chunk
  * boundaries), and per-chunk state bounded for very wide files. */
-#define CSV_CHUNKS_PER_THREAD 8
+#define CSV_CHUNKS_PER_THREAD 32
 #define CSV_CHUNK_MIN 512u
 #define CSV_CHUNK_STATE_MAX (1u << 24)
 
