@@ -150,6 +150,36 @@ static inline uint64_t csvp__value8(uint64_t a)
   return (a * UINT64_C(42949672960001)) >> 32;
 }
 
+/* Per byte of a (the input bytes xor '0'): top bit set when the byte is
+ * not a digit (no carry between bytes: 0x7f + 0x76 < 0x100). */
+static inline uint64_t csvp__nondigits(uint64_t a)
+{
+  return (((a & UINT64_C(0x7F7F7F7F7F7F7F7F)) + UINT64_C(0x7676767676767676)) |
+          a) &
+         UINT64_C(0x8080808080808080);
+}
+
+/* The exponent after the 'e' at s, on the unchecked path (the bytes up to
+ * s + 8 are readable): adds it to *exp10 and returns the byte after it,
+ * or NULL for anything unusual (no digit, five or more digits), which
+ * the general scanner decides. */
+static inline const char *csvp__exponent(const char *s, long *exp10)
+{
+  const char *e = s + 1, *ed;
+  int eneg = 0;
+  long ev = 0;
+  if (*e == '+' || *e == '-') {
+    eneg = *e == '-';
+    e++;
+  }
+  for (ed = e; (unsigned)(*e - '0') < 10 && e - ed < 5; e++)
+    ev = ev * 10 + (*e - '0');
+  if (e == ed || (unsigned)(*e - '0') < 10)
+    return NULL;
+  *exp10 += eneg ? -ev : ev;
+  return e;
+}
+
 /* Reads the run of digits at s, eight bytes at a time while 8 bytes are
  * left: *m = *m * 10^k + their value (modulo 2^64). Returns s + k. */
 static inline const char *csvp__digits(const char *s, const char *end,
@@ -160,11 +190,7 @@ static inline const char *csvp__digits(const char *s, const char *end,
     uint64_t x, a, nondigit;
     memcpy(&x, s, sizeof x);
     a = x ^ UINT64_C(0x3030303030303030); /* digits become 0..9 */
-    /* per byte: top bit set when the byte is >= 10 (no carry between
-     * bytes: 0x7f + 0x76 < 0x100) */
-    nondigit = (((a & UINT64_C(0x7F7F7F7F7F7F7F7F)) +
-                 UINT64_C(0x7676767676767676)) | a) &
-               UINT64_C(0x8080808080808080);
+    nondigit = csvp__nondigits(a);
     if (nondigit == 0) {
       acc = acc * 100000000u + csvp__value8(a);
       s += 8;
@@ -194,9 +220,7 @@ static inline const char *csvp__digits24(const char *s, uint64_t *m)
     uint64_t x, a, nondigit;
     memcpy(&x, s, sizeof x);
     a = x ^ UINT64_C(0x3030303030303030);
-    nondigit = (((a & UINT64_C(0x7F7F7F7F7F7F7F7F)) +
-                 UINT64_C(0x7676767676767676)) | a) &
-               UINT64_C(0x8080808080808080);
+    nondigit = csvp__nondigits(a);
     if (nondigit == 0) {
       acc = acc * 100000000u + csvp__value8(a);
       s += 8;
@@ -217,10 +241,11 @@ static inline const char *csvp__digits24(const char *s, uint64_t *m)
  * 6 (5 and the byte after) = 58. */
 #define CSVP_FAST_SPAN 64
 
-/* The fast path proper: p[0, CSVP_FAST_SPAN) must be readable; `end` is
- * only passed on to csvp_scan_number. */
-static inline int csvp__scan_unchecked(const char *p, const char *end,
-                                       double *out, const char **stop)
+/* The fast path for long digit runs (eight or more before or after the
+ * point): runs of up to 24 digits, eight at a time. p[0, CSVP_FAST_SPAN)
+ * must be readable; `end` is only passed on to csvp_scan_number. */
+static inline int csvp__scan_long(const char *p, const char *end,
+                                  double *out, const char **stop)
 {
   const char *s = p;
   uint64_t m = 0;
@@ -240,19 +265,9 @@ static inline int csvp__scan_unchecked(const char *p, const char *end,
   if (ndig == 0 || ndig > 19)
     return csvp_scan_number(p, end, out, stop);
   if ((*s | 0x20) == 'e') {
-    const char *e = s + 1, *ed;
-    int eneg = 0;
-    long ev = 0;
-    if (*e == '+' || *e == '-') {
-      eneg = *e == '-';
-      e++;
-    }
-    for (ed = e; (unsigned)(*e - '0') < 10 && e - ed < 5; e++)
-      ev = ev * 10 + (*e - '0');
-    if (e == ed || (unsigned)(*e - '0') < 10)
+    s = csvp__exponent(s, &exp10);
+    if (!s)
       return csvp_scan_number(p, end, out, stop);
-    exp10 += eneg ? -ev : ev;
-    s = e;
   }
   uint64_t bits;
   if (m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
@@ -269,6 +284,101 @@ static inline int csvp__scan_unchecked(const char *p, const char *end,
   memcpy(out, &bits, sizeof *out);
   *stop = s;
   return CSVP_NUM_OK;
+}
+
+/* The value of the first k digits (0..7) of a (input bytes xor '0'). */
+static inline uint64_t csvp__value_lead(uint64_t a, int k)
+{
+  /* bytes [0, k) shifted up so zeros lead; two shifts, so that k = 0
+   * (an empty word) needs no shift by 64 */
+  uint64_t digits = a & ((UINT64_C(1) << (8 * k)) - 1);
+  return csvp__value8((digits << (63 - 8 * k)) << 1);
+}
+
+/* The end of the fast path: the exponent at t if any, then the double
+ * m * 10^exp10 with the sign bit neg. `wide` says m may exceed 2^53 (a
+ * constant at each call, so each copy keeps only the test it needs). */
+static inline int csvp__finish(const char *p, const char *end, double *out,
+                               const char **stop, const char *t, uint64_t m,
+                               long exp10, uint64_t neg, int wide)
+{
+  if ((*t | 0x20) == 'e') {
+    t = csvp__exponent(t, &exp10);
+    if (!t)
+      return csvp_scan_number(p, end, out, stop);
+  }
+  uint64_t bits;
+  if ((!wide || m <= (UINT64_C(1) << 53)) && exp10 >= -22 && exp10 <= 22) {
+    double d = (double)m; /* exact */
+    d = exp10 < 0 ? d / csvp__pow10_exact[-exp10]
+                  : d * csvp__pow10_exact[exp10];
+    memcpy(&bits, &d, sizeof bits);
+  } else {
+    bits = m ? csvp_round_pow10(m, exp10) : 0;
+    if (bits == 0 && m)
+      return csvp_scan_number(p, end, out, stop);
+  }
+  bits |= neg << 63; /* the sign as a bit, not a branch */
+  memcpy(out, &bits, sizeof *out);
+  *stop = t;
+  return CSVP_NUM_OK;
+}
+
+/* The fast path proper: p[0, CSVP_FAST_SPAN) must be readable; `end` is
+ * only passed on to csvp_scan_number. Straight-line code for the common
+ * cell, fewer than eight integer digits: one 8-byte load finds them, a
+ * second the fraction's, and when there are at most eight digits in all
+ * they are packed into one word and converted at once (one csvp__value8
+ * instead of two). Longer fractions go on eight digits at a time. Long
+ * integer parts and more than 19 digits take csvp__scan_long. */
+static inline int csvp__scan_unchecked(const char *p, const char *end,
+                                       double *out, const char **stop)
+{
+  const char *s = p;
+  /* the sign without a branch: it varies from cell to cell */
+  uint64_t neg = *s == '-';
+  s += neg | (*s == '+');
+  uint64_t x, a, nd, m;
+  memcpy(&x, s, sizeof x);
+  a = x ^ UINT64_C(0x3030303030303030); /* digits become 0..9 */
+  nd = csvp__nondigits(a);
+  if (nd == 0) /* eight or more integer digits */
+    return csvp__scan_long(p, end, out, stop);
+  int k = __builtin_ctzll(nd) >> 3; /* integer digits, 0..7 */
+  const char *t = s + k;
+  if (*t != '.') {
+    if (k == 0) /* no digit: not a number, the general scanner says */
+      return csvp__scan_long(p, end, out, stop);
+    m = csvp__value8(a << (64 - 8 * k));
+    return csvp__finish(p, end, out, stop, t, m, 0, neg, 0);
+  }
+  const char *fr = t + 1;
+  uint64_t y, b, nf;
+  memcpy(&y, fr, sizeof y);
+  b = y ^ UINT64_C(0x3030303030303030);
+  nf = csvp__nondigits(b);
+  if (nf == 0) { /* eight or more fraction digits */
+    m = csvp__value_lead(a, k);
+    t = csvp__digits24(fr, &m);
+    long f = t - fr;
+    if (k + f > 19) /* m wrapped, or 24 digits and more */
+      return csvp__scan_long(p, end, out, stop);
+    return csvp__finish(p, end, out, stop, t, m, -f, neg, 1);
+  }
+  int f = __builtin_ctzll(nf) >> 3;
+  int n = k + f;
+  if (n == 0) /* "." alone: the general scanner refuses it */
+    return csvp__scan_long(p, end, out, stop);
+  /* the digits of each side, most significant in the lowest byte */
+  uint64_t ai = a & ((UINT64_C(1) << (8 * k)) - 1);
+  uint64_t bf = b & ((UINT64_C(1) << (8 * f)) - 1);
+  if (n <= 8) /* both sides in one word, zeros leading */
+    m = csvp__value8((ai | (bf << (8 * k))) << (64 - 8 * n));
+  else /* here k and f are both >= 2 */
+    m = csvp__value8(ai << (64 - 8 * k)) * csvp__pow10_u64[f] +
+        csvp__value8(bf << (64 - 8 * f));
+  /* m < 10^14 < 2^53: exact as a double */
+  return csvp__finish(p, end, out, stop, fr + f, m, -(long)f, neg, 0);
 }
 
 static inline int csvp_scan_number_fast(const char *p, const char *end,
