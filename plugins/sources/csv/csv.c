@@ -456,37 +456,45 @@ static int cell_generic(const csv_ctx *c, csv_chunk *ch, size_t line,
   return KEEL_OK;
 }
 
+/* Where the cell of column j that ends at q is followed by what it must
+ * be: the next cell's start (after the delimiter), or for the last column
+ * the next record's (after LF or CRLF, or the end of the data); NULL
+ * when it is followed by anything else. */
+static inline const char *cell_after(const csv_ctx *c, const char *q,
+                                     const char *e, size_t j, size_t last)
+{
+  if (j < last)
+    return q < e && *q == c->delim ? q + 1 : NULL;
+  if (q == e || *q == '\n')
+    return q + (q < e);
+  if (*q == '\r' && q + 1 < e && q[1] == '\n')
+    return q + 2;
+  return NULL;
+}
+
 /* The record at *ppos by the fused path: unquoted fields, numbers and
  * empty cells in numeric candidates, the general cell rules elsewhere.
  * Returns 1 and moves *ppos past the record, or 0 when the record needs
  * the general path (quotes, a cell that is not a plain number, a missing
  * marker, a width or line-end problem, any error). Cells it has set
- * before giving up are set again identically by the general path. */
-static int fast_record(const csv_ctx *c, csv_chunk *ch, size_t line,
-                       size_t row, size_t *ppos)
+ * before giving up are set again identically by the general path; a
+ * numeric cell is set only once it is known to end where it should, so
+ * the general path finds the column's inference state as it was.
+ * `store` is a constant at each call (fast_record), so each copy keeps
+ * only its own stores. */
+static inline __attribute__((always_inline)) int
+fast_record_body(const csv_ctx *c, csv_chunk *ch, size_t line, size_t row,
+                 size_t *ppos, const int store)
 {
-  const int store = ch->store;
   const char *b = c->buf, *e = b + c->len, *p = b + *ppos;
-  const uint8_t *fend = c->field_end;
-  const char delim = c->delim;
   const size_t last = c->n_cols - 1;
   for (size_t j = 0;; j++) {
     const csv_col *col = &c->cols[j];
-    const char *q;
+    const char *q, *next;
     if (col->num_ok && ch->kind[j] <= K_NUM) {
-      /* a quoted cell is no number: the scan refuses it below */
-      if (p == e || fend[(unsigned char)*p]) {
-        q = p; /* empty cell: missing */
-        if (store) {
-          col->miss[row] = 1;
-          col->num[row] = 0.0;
-        }
-        ch->any_missing[j] = 1;
-      } else {
-        double v;
-        if (csvp_scan_number_fast(p, e, &v, &q) != CSVP_NUM_OK)
-          return 0;
-        if (q < e && !fend[(unsigned char)*q])
+      double v;
+      if (csvp_scan_number_fast(p, e, &v, &q) == CSVP_NUM_OK) {
+        if (!(next = cell_after(c, q, e, j, last)))
           return 0;
         if (c->marker_first[(unsigned char)*p] &&
             is_missing(c, p, (size_t)(q - p)))
@@ -494,6 +502,16 @@ static int fast_record(const csv_ctx *c, csv_chunk *ch, size_t line,
         ch->kind[j] = K_NUM;
         if (store)
           col->num[row] = v;
+      } else {
+        /* no number: an empty cell (missing) when it ends right here;
+         * anything else, a quoted cell too, takes the general path */
+        if (!(next = cell_after(c, p, e, j, last)))
+          return 0;
+        if (store) {
+          col->miss[row] = 1;
+          col->num[row] = 0.0;
+        }
+        ch->any_missing[j] = 1;
       }
     } else {
       if (p < e && *p == '"')
@@ -505,28 +523,22 @@ static int fast_record(const csv_ctx *c, csv_chunk *ch, size_t line,
         return 0;
       if (cell_generic(c, ch, line, row, j, p, (size_t)(q - p)) != KEEL_OK)
         return 0;
+      if (!(next = cell_after(c, q, e, j, last)))
+        return 0;
     }
-    if (j < last) {
-      if (q < e && *q == delim) {
-        p = q + 1;
-        continue;
-      }
-      return 0;
-    }
-    if (q == e) {
-      *ppos = c->len;
+    if (j == last) {
+      *ppos = (size_t)(next - b);
       return 1;
     }
-    if (*q == '\n') {
-      *ppos = (size_t)(q - b) + 1;
-      return 1;
-    }
-    if (*q == '\r' && q + 1 < e && q[1] == '\n') {
-      *ppos = (size_t)(q - b) + 2;
-      return 1;
-    }
-    return 0;
+    p = next;
   }
+}
+
+static int fast_record(const csv_ctx *c, csv_chunk *ch, size_t line,
+                       size_t row, size_t *ppos)
+{
+  return ch->store ? fast_record_body(c, ch, line, row, ppos, 1)
+                   : fast_record_body(c, ch, line, row, ppos, 0);
 }
 
 /* The record at *ppos by the general tokenizer, with the sequential
