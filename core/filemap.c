@@ -6,6 +6,7 @@
 #include "filemap.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -65,4 +66,45 @@ void keel_file_map_close(keel_file_map *m)
   else
     free((void *)m->data);
   memset(m, 0, sizeof *m);
+}
+
+struct keel_shared_map {
+  keel_file_map map;
+  atomic_int refs;
+};
+
+int keel_shared_map_open(int fd, size_t len, const char *name,
+                         keel_shared_map **out, keel_error *err)
+{
+  *out = NULL;
+  keel_shared_map *m = calloc(1, sizeof *m);
+  if (!m)
+    return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", name);
+  int rc = keel_file_map_open(fd, len, name, &m->map, err);
+  if (rc) {
+    free(m);
+    return rc;
+  }
+  atomic_init(&m->refs, 1);
+  *out = m;
+  return KEEL_OK;
+}
+
+keel_shared_map *keel_shared_map_ref(keel_shared_map *m)
+{
+  atomic_fetch_add(&m->refs, 1);
+  return m;
+}
+
+void keel_shared_map_unref(keel_shared_map *m)
+{
+  if (!m || atomic_fetch_sub(&m->refs, 1) != 1)
+    return;
+  keel_file_map_close(&m->map);
+  free(m);
+}
+
+const keel_file_map *keel_shared_map_view(const keel_shared_map *m)
+{
+  return &m->map;
 }

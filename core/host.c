@@ -68,12 +68,15 @@ static void host_free(void *p)
  * An uncompressed file is mapped (filemap.c): input_read copies from the
  * mapping, input_view hands it out. A gzip file (magic 1f 8b) goes through
  * zlib's reader; input_view inflates it once into host memory. The lineage
- * hash of each new file starts at open (input_hash.c). */
+ * hash of each new file starts at open (input_hash.c), and while it is not
+ * settled the inputs of that file view the hash's own mapping: one
+ * mapping per file, and the parse reads exactly the bytes hashed. */
 
 struct keel_input {
   char *name;
   gzFile gz;              /* gzip files */
   keel_file_map map;      /* uncompressed files: the whole file */
+  keel_shared_map *shared; /* when set, map is its view (not ours) */
   size_t pos;             /* input_read's position in map */
   unsigned char *inflated; /* input_view of a gzip file */
   size_t inflated_len;
@@ -89,12 +92,17 @@ static int hash_in_background(void)
 #endif
 }
 
+/* The record of resolved in ctx, made (and its hash started) on first
+ * use; *rec points into ctx->inputs until the next call. */
 static int record_input(keel_host_context *ctx, const char *name,
-                        const char *resolved, keel_error *err)
+                        const char *resolved, keel_input_record **rec_out,
+                        keel_error *err)
 {
   for (size_t i = 0; i < ctx->n_inputs; i++)
-    if (strcmp(ctx->inputs[i].resolved, resolved) == 0)
+    if (strcmp(ctx->inputs[i].resolved, resolved) == 0) {
+      *rec_out = &ctx->inputs[i];
       return KEEL_OK;
+    }
   keel_input_record *grown =
       realloc(ctx->inputs, (ctx->n_inputs + 1) * sizeof *grown);
   if (!grown)
@@ -115,13 +123,26 @@ static int record_input(keel_host_context *ctx, const char *name,
     free(rec.resolved);
     return rc;
   }
-  ctx->inputs[ctx->n_inputs++] = rec;
+  ctx->inputs[ctx->n_inputs] = rec;
+  *rec_out = &ctx->inputs[ctx->n_inputs++];
   return KEEL_OK;
 }
 
-/* Opens resolved (a regular file) for reading as in. */
-static int open_content(keel_input *in, const char *resolved, keel_error *err)
+/* Opens resolved (a regular file) for reading as in; `hashing` is its
+ * lineage hash in progress, or NULL. */
+static int open_content(keel_input *in, const char *resolved,
+                        keel_input_hash *hashing, keel_error *err)
 {
+  if (hashing) {
+    keel_shared_map *shared = keel_input_hash_map(hashing);
+    const keel_file_map *v = keel_shared_map_view(shared);
+    if (!(v->len >= 2 && v->data[0] == 0x1f && v->data[1] == 0x8b)) {
+      in->shared = shared; /* uncompressed: read the hashed bytes */
+      in->map = *v;
+      return KEEL_OK;
+    }
+    keel_shared_map_unref(shared); /* gzip: zlib reads its own fd */
+  }
   int fd = open(resolved, O_RDONLY | O_CLOEXEC);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0) {
@@ -173,7 +194,8 @@ static int host_input_open(void *vctx, const char *path, keel_input **out,
                    "device or pipe cannot be data)", path);
     goto out;
   }
-  if (ctx && (rc = record_input(ctx, path, resolved, err)))
+  keel_input_record *rec = NULL;
+  if (ctx && (rc = record_input(ctx, path, resolved, &rec, err)))
     goto out;
   keel_input *in = calloc(1, sizeof *in);
   if (!in || !(in->name = strdup(path))) {
@@ -181,7 +203,7 @@ static int host_input_open(void *vctx, const char *path, keel_input **out,
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
     goto out;
   }
-  if ((rc = open_content(in, resolved, err))) {
+  if ((rc = open_content(in, resolved, rec ? rec->hashing : NULL, err))) {
     free(in->name);
     free(in);
     goto out;
@@ -294,7 +316,10 @@ static void host_input_close(keel_input *in)
     return;
   if (in->gz)
     gzclose(in->gz);
-  keel_file_map_close(&in->map);
+  if (in->shared)
+    keel_shared_map_unref(in->shared);
+  else
+    keel_file_map_close(&in->map);
   free(in->inflated);
   free(in->name);
   free(in);

@@ -1,6 +1,8 @@
 /* keel_input_hash: see input_hash.h. The file is hashed through a mapping
- * (filemap.c), so hashing costs no copy; the background thread only reads
- * and the caller only waits in finish, so the two share nothing else. */
+ * (filemap.c), so hashing costs no copy. The mapping is made in the
+ * caller's thread and shared (keel_input_hash_map) with the inputs that
+ * read the file; the background thread only reads it and the caller only
+ * waits in finish, so the two share nothing else. */
 #define _GNU_SOURCE
 #include "input_hash.h"
 
@@ -19,8 +21,8 @@
 struct keel_input_hash {
   char *path;
   char *name;
-  int fd;
-  struct stat before; /* the file when hashing began */
+  keel_shared_map *map; /* the bytes hashed; shared with the readers */
+  struct stat before;   /* the file when hashing began */
   pthread_t thread;
   int threaded;
   /* results, written by whichever thread hashes */
@@ -32,23 +34,15 @@ struct keel_input_hash {
 
 static void compute(keel_input_hash *h)
 {
-  keel_file_map m;
-  h->rc = keel_file_map_open(h->fd, (size_t)h->before.st_size, h->name, &m,
-                             &h->err);
-  close(h->fd);
-  h->fd = -1;
-  if (h->rc)
-    return;
+  const keel_file_map *m = keel_shared_map_view(h->map);
   keel_sha256 *s = keel_sha256_new();
   if (!s) {
-    keel_file_map_close(&m);
     h->rc = keel_fail(&h->err, KEEL_ENOMEM, "%s: out of memory", h->name);
     return;
   }
-  keel_sha256_update(s, m.data, m.len);
+  keel_sha256_update(s, m->data, m->len);
   keel_sha256_final_hex(s, h->hex);
-  h->bytes = m.len;
-  keel_file_map_close(&m);
+  h->bytes = m->len;
 }
 
 static void *hash_thread(void *arg)
@@ -68,16 +62,23 @@ int keel_input_hash_start(const char *path, const char *name, int background,
     free(h);
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   }
-  h->fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (h->fd < 0 || fstat(h->fd, &h->before) != 0) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fstat(fd, &h->before) != 0) {
     int e = errno;
+    if (fd >= 0)
+      close(fd);
     keel_input_hash_free(h);
     return keel_fail(err, e == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
                      "%s: cannot open: %s", name, strerror(e));
   }
-  if (!S_ISREG(h->before.st_mode)) {
+  int rc = S_ISREG(h->before.st_mode)
+               ? keel_shared_map_open(fd, (size_t)h->before.st_size, name,
+                                      &h->map, err)
+               : keel_fail(err, KEEL_EINVAL, "%s: not a regular file", name);
+  close(fd);
+  if (rc) {
     keel_input_hash_free(h);
-    return keel_fail(err, KEEL_EINVAL, "%s: not a regular file", name);
+    return rc;
   }
   h->threaded =
       background && pthread_create(&h->thread, NULL, hash_thread, h) == 0;
@@ -120,14 +121,18 @@ int keel_input_hash_finish(keel_input_hash *h, char hex[65], uint64_t *bytes,
   return KEEL_OK;
 }
 
+keel_shared_map *keel_input_hash_map(keel_input_hash *h)
+{
+  return keel_shared_map_ref(h->map);
+}
+
 void keel_input_hash_free(keel_input_hash *h)
 {
   if (!h)
     return;
   if (h->threaded)
     pthread_join(h->thread, NULL);
-  if (h->fd >= 0)
-    close(h->fd);
+  keel_shared_map_unref(h->map);
   free(h->path);
   free(h->name);
   free(h);

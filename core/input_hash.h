@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "filemap.h"
 #include "keel/error.h"
 
 typedef struct keel_input_hash keel_input_hash;
@@ -24,7 +25,12 @@ int keel_input_hash_start(const char *path, const char *name, int background,
 int keel_input_hash_finish(keel_input_hash *h, char hex[65], uint64_t *bytes,
                            keel_error *err);
 
-/* Waits for a running hash and frees. NULL is a no-op. */
+/* A new reference to the mapping being hashed: readers of the file view
+ * exactly the bytes hashed, and the file is mapped once. */
+keel_shared_map *keel_input_hash_map(keel_input_hash *h);
+
+/* Waits for a running hash and frees (the mapping lives on while a reader
+ * holds a reference). NULL is a no-op. */
 void keel_input_hash_free(keel_input_hash *h);
 
 #endif

@@ -679,6 +679,33 @@ static void lineage_at(int threads)
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "changed"));
   keel_host_context_free(&ctx);
 
+  /* One mapping per file: two inputs of it view the hash's own pages, an
+   * input opened before settle stays readable after it, and one opened
+   * after settle maps the file itself. */
+  write_file(path, data, n); /* as it was before the append above */
+  CU_ASSERT_EQUAL_FATAL(keel_host_context_init(&ctx, dir), KEEL_OK);
+  keel_host_bind(&h, &ctx);
+  keel_input *in2 = NULL;
+  const char *v1 = NULL, *v2 = NULL, *v3 = NULL;
+  size_t n1 = 0, n2 = 0, n3 = 0;
+  CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "big.csv", &in, &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "big.csv", &in2, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(h.input_view(in, &v1, &n1, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(h.input_view(in2, &v2, &n2, &err), KEEL_OK);
+  CU_ASSERT_PTR_EQUAL(v1, v2);
+  h.input_close(in2);
+  CU_ASSERT_EQUAL_FATAL(keel_host_context_settle(&ctx, &err), KEEL_OK);
+  CU_ASSERT_STRING_EQUAL(ctx.inputs[0].sha256, want);
+  CU_ASSERT_EQUAL_FATAL(n1, n);
+  CU_ASSERT_EQUAL(memcmp(v1, data, n), 0); /* still mapped after settle */
+  h.input_close(in);
+  CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "big.csv", &in, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(h.input_view(in, &v3, &n3, &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(n3, n);
+  CU_ASSERT_EQUAL(memcmp(v3, data, n), 0);
+  h.input_close(in);
+  keel_host_context_free(&ctx);
+
   /* Opened and never settled: freeing the context waits for the thread. */
   CU_ASSERT_EQUAL_FATAL(keel_host_context_init(&ctx, dir), KEEL_OK);
   keel_host_bind(&h, &ctx);
