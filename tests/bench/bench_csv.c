@@ -20,6 +20,7 @@
  *
  * MB is 10^6 bytes of the file on disk. Figures only: nothing here passes
  * or fails, except `numbers` on a mismatch. */
+#include <malloc.h>
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
@@ -295,6 +296,10 @@ static int cmd_read(int argc, char **argv)
     uint64_t bytes = 0;
     t_sha[k] = time_sha(path);
     t_in[k] = time_input_read(path, &bytes);
+    /* Give the freed table back to the kernel, so every rep pays the page
+     * faults of a fresh table as `keel run` does; otherwise glibc keeps it
+     * for the next rep at some thread counts and not at others. */
+    malloc_trim(0);
   }
   double r = median(t_read, reps), s = median(t_sha, reps),
          in = median(t_in, reps);
