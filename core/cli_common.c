@@ -9,6 +9,16 @@
 #include "status.h"
 #include "template.h"
 
+int keel_cli_parse_threads(const char *text, int *out)
+{
+  char *end = NULL;
+  long v = strtol(text, &end, 10);
+  if (!text[0] || *end || v < 1 || v > 1024)
+    return -1;
+  *out = (int)v;
+  return 0;
+}
+
 int keel_cli_is_override(const char *text)
 {
   if (!text || text[0] == '-')

@@ -29,6 +29,11 @@ int keel_cli_parse_args(int argc, char **argv, const char *const *extra_flags,
                         int *flag_seen, keel_cli_args *out, keel_error *err);
 void keel_cli_args_free(keel_cli_args *a);
 
+/* The value of --threads: a whole decimal number in [1, 1024] into *out
+ * (0), or -1 for anything else; KEEL_CLI_THREADS_HELP says so in words. */
+int keel_cli_parse_threads(const char *text, int *out);
+#define KEEL_CLI_THREADS_HELP "--threads wants an integer in [1, 1024]"
+
 /* Whether text looks like an override (has '=' and a '.' before it and
  * does not start with '-'). */
 int keel_cli_is_override(const char *text);

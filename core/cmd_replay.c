@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bundle_cli.h"
+#include "cli_common.h"
 #include "commands.h"
 #include "envinfo.h"
 #include "run.h"
@@ -251,13 +252,13 @@ int keel_cmd_replay(int argc, char **argv)
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
-      char *end;
-      long v = strtol(argv[++i], &end, 10);
-      if (*end || v < 1 || v > 1024) {
+      if (keel_cli_parse_threads(argv[++i], &threads)) {
+        char why[128];
+        snprintf(why, sizeof why, KEEL_CLI_THREADS_HELP ", not '%.40s'",
+                 argv[i]);
         free(plugin_paths);
-        return usage("--threads takes a number from 1 to 1024");
+        return usage(why);
       }
-      threads = (int)v;
     } else if (strcmp(a, "--out") == 0 && i + 1 < argc) {
       out_dir = argv[++i];
     } else if (strcmp(a, "--plugin-path") == 0 && i + 1 < argc) {

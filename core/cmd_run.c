@@ -6,19 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "run.h"
 #include "status.h"
-
-static int parse_threads(const char *text, int *out)
-{
-  char *end = NULL;
-  long v = strtol(text, &end, 10);
-  if (!text[0] || *end || v < 1 || v > 1024)
-    return -1;
-  *out = (int)v;
-  return 0;
-}
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -65,8 +56,8 @@ int keel_cmd_run(int argc, char **argv)
     if ((v = option_value(argc, argv, &i, "--out")))
       opt.out_dir = v;
     else if ((v = option_value(argc, argv, &i, "--threads"))) {
-      if (parse_threads(v, &opt.threads)) {
-        code = usage_error("--threads wants an integer in [1, 1024], not '%s'", v);
+      if (keel_cli_parse_threads(v, &opt.threads)) {
+        code = usage_error(KEEL_CLI_THREADS_HELP ", not '%s'", v);
         goto out;
       }
     } else if ((v = option_value(argc, argv, &i, "--resume")))

@@ -174,6 +174,8 @@ rc=0
 (cd "$T/elsewhere" && KEEL_PLUGIN_PATH= "$KEEL" replay "$b1" --threads 2) >"$T/out" 2>&1 || rc=$?
 if ((rc == 0)) && grep -q "^REPRODUCED" "$T/out"; then ok; else fail "replay at 2 threads: exit $rc"; sed 's/^/    /' "$T/out" >&2; fi
 expect "replay of an overridden run" 0 "^REPRODUCED" -- replay "$b3" --threads 1
+expect "replay --threads 0" 2 "--threads wants an integer in .1, 1024., not '0'" -- replay "$b3" --threads 0
+expect "replay --threads 2x" 2 "not '2x'" -- replay "$b3" --threads 2x
 
 # Bundled data: the replay reads the bundle's copy even when the original
 # is gone. Unbundled data that changed: exit 4 naming the file, before any
