@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* by its path: the tests and the fuzz target compile this file alone */
+#include "../../common/keel_civil.h"
+
 void csvp_init(csvp_reader *r, const char *buf, size_t len, char delim)
 {
   memset(r, 0, sizeof *r);
@@ -540,17 +543,6 @@ static int two_digits(const char *p)
   return (p[0] - '0') * 10 + (p[1] - '0');
 }
 
-/* Howard Hinnant's days_from_civil. */
-static long days_from_civil(long y, long m, long d)
-{
-  y -= m <= 2;
-  long era = (y >= 0 ? y : y - 399) / 400;
-  long yoe = y - era * 400;
-  long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 int csvp_parse_date(const char *p, size_t len, double *days)
 {
   static const int mdays[12] = {31, 28, 31, 30, 31, 30,
@@ -566,6 +558,6 @@ int csvp_parse_date(const char *p, size_t len, double *days)
   int dim = mdays[mo - 1] + (mo == 2 && leap);
   if (d > dim)
     return -1;
-  *days = (double)days_from_civil(y, mo, d);
+  *days = (double)keel_days_from_civil(y, mo, d);
   return 0;
 }

@@ -20,6 +20,7 @@
 
 #include <keel/keel.h>
 
+#include "keel_civil.h"
 #include "keel_transform_util.h"
 
 #define WHO "date"
@@ -110,29 +111,11 @@ static int date_schema(const keel_host *host, const keel_value *params,
   return rc;
 }
 
-/* Floor division for the calendar arithmetic. */
-static int64_t date_floordiv(int64_t a, int64_t b)
-{
-  int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-/* Days since 1970-01-01 of y-m-d (H. Hinnant's days_from_civil). */
-static int64_t date_days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-  y -= m <= 2;
-  int64_t era = date_floordiv(y, 400);
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 /* The value of one part for day number z (H. Hinnant's civil_from_days). */
 static double date_part(int64_t z, int part)
 {
   int64_t zz = z + 719468;
-  int64_t era = date_floordiv(zz, 146097);
+  int64_t era = keel_floordiv(zz, 146097);
   int64_t doe = zz - era * 146097;
   int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
   int64_t doy0 = doe - (365 * yoe + yoe / 4 - yoe / 100);
@@ -144,8 +127,8 @@ static double date_part(int64_t z, int part)
   case PART_YEAR: return (double)y;
   case PART_MONTH: return (double)m;
   case PART_DAY: return (double)d;
-  case PART_DOW: return (double)(z + 3 - date_floordiv(z + 3, 7) * 7);
-  case PART_DOY: return (double)(z - date_days_from_civil(y, 1, 1) + 1);
+  case PART_DOW: return (double)(z + 3 - keel_floordiv(z + 3, 7) * 7);
+  case PART_DOY: return (double)(z - keel_days_from_civil(y, 1, 1) + 1);
   case PART_QUARTER: return (double)((m - 1) / 3 + 1);
   }
   return 0.0;
