@@ -244,8 +244,6 @@ static int member_header(const bjob *j, unsigned char out[512])
 }
 
 static char *json_text(const json_t *json);
-static int read_whole_file(const char *path, unsigned char **out, size_t *n,
-                           keel_error *err);
 
 static void run_job(bjob *j, keel_gzseg_deflater *d)
 {
@@ -263,7 +261,7 @@ static void run_job(bjob *j, keel_gzseg_deflater *d)
     j->data = (unsigned char *)text;
     j->size = strlen(text);
   } else if (j->path) {
-    j->rc = read_whole_file(j->path, &j->data, &j->size, &j->err);
+    j->rc = keel_read_file(j->path, &j->data, &j->size, &j->err);
     if (j->rc)
       return;
   }
@@ -640,44 +638,6 @@ int keel_bundle_add_bytes(keel_bundle_builder *b, const char *name,
   return put_entry(b, name, copy, n, err);
 }
 
-static int read_whole_file(const char *path, unsigned char **out, size_t *n,
-                           keel_error *err)
-{
-  FILE *f = fopen(path, "rb");
-  unsigned char *buf = NULL;
-  size_t len = 0, cap = 0;
-  if (!f)
-    return keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
-                     "%s: cannot open: %s", path, strerror(errno));
-  for (;;) {
-    size_t got;
-    if (len == cap) {
-      size_t ncap = cap ? 2 * cap : 65536;
-      unsigned char *grown = realloc(buf, ncap);
-      if (!grown) {
-        free(buf);
-        fclose(f);
-        return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", path);
-      }
-      buf = grown;
-      cap = ncap;
-    }
-    got = fread(buf + len, 1, cap - len, f);
-    len += got;
-    if (got == 0)
-      break;
-  }
-  if (ferror(f)) {
-    free(buf);
-    fclose(f);
-    return keel_fail(err, KEEL_EIO, "%s: read error", path);
-  }
-  fclose(f);
-  *out = buf;
-  *n = len;
-  return 0;
-}
-
 int keel_bundle_add_file(keel_bundle_builder *b, const char *name,
                          const char *path, keel_error *err)
 {
@@ -686,7 +646,7 @@ int keel_bundle_add_file(keel_bundle_builder *b, const char *name,
   int rc = user_name_check(b, name, err);
   if (rc)
     return rc;
-  rc = read_whole_file(path, &data, &n, err);
+  rc = keel_read_file(path, &data, &n, err);
   if (rc)
     return rc;
   return put_entry(b, name, data, n, err);

@@ -1,14 +1,8 @@
 #include "checkpoint.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <openssl/evp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "fsutil.h"
 #include "status.h"
@@ -90,58 +84,6 @@ static void sha256(const void *data, size_t n, unsigned char out[CKPT_HASH])
   EVP_Digest(data, n, out, &len, EVP_sha256(), NULL);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
-/* Writes bytes to path via a temporary file in the same folder. */
-static int atomic_write(const char *path, const unsigned char *p, size_t n,
-                        keel_error *err)
-{
-  size_t len = strlen(path);
-  char *tmp = malloc(len + 32);
-  if (!tmp)
-    return keel_fail(err, KEEL_ENOMEM, "out of memory");
-  snprintf(tmp, len + 32, "%s.tmp.%ld", path, (long)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    int rc = keel_fail(err, KEEL_EIO, "checkpoint %s: cannot create %s: %s",
-                       path, tmp, strerror(errno));
-    free(tmp);
-    return rc;
-  }
-  if (write_all(fd, p, n) != 0 || fsync(fd) != 0) {
-    int e = errno;
-    close(fd);
-    unlink(tmp);
-    free(tmp);
-    return keel_fail(err, KEEL_EIO, "checkpoint %s: writing failed: %s",
-                     path, strerror(e));
-  }
-  if (close(fd) != 0 || rename(tmp, path) != 0) {
-    int e = errno;
-    unlink(tmp);
-    free(tmp);
-    return keel_fail(err, KEEL_EIO, "checkpoint %s: cannot move in place: %s",
-                     path, strerror(e));
-  }
-  free(tmp);
-  /* Make the rename itself durable (best effort, as before). */
-  (void)keel_fs_sync_dir_of(path);
-  return KEEL_OK;
-}
-
 int keel_checkpoint_write(const char *path, const keel_checkpoint *ck,
                           keel_error *err)
 {
@@ -175,39 +117,9 @@ int keel_checkpoint_write(const char *path, const keel_checkpoint *ck,
     free(b.p);
     return keel_fail(err, KEEL_ENOMEM, "checkpoint %s: out of memory", path);
   }
-  rc = atomic_write(path, b.p, b.n, err);
+  rc = keel_write_file_atomic(path, b.p, b.n, 0644, 0, err);
   free(b.p);
   return rc;
-}
-
-static int read_file(const char *path, unsigned char **out, size_t *n,
-                     keel_error *err)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
-                     "checkpoint %s: cannot open: %s", path, strerror(errno));
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    fclose(f);
-    return keel_fail(err, KEEL_EIO, "checkpoint %s: not a regular file",
-                     path);
-  }
-  size_t size = (size_t)st.st_size;
-  unsigned char *p = malloc(size ? size : 1);
-  if (!p) {
-    fclose(f);
-    return keel_fail(err, KEEL_ENOMEM, "checkpoint %s: out of memory", path);
-  }
-  if (fread(p, 1, size, f) != size) {
-    free(p);
-    fclose(f);
-    return keel_fail(err, KEEL_EIO, "checkpoint %s: read failed", path);
-  }
-  fclose(f);
-  *out = p;
-  *n = size;
-  return KEEL_OK;
 }
 
 int keel_checkpoint_read(const char *path, keel_checkpoint *out,
@@ -216,7 +128,7 @@ int keel_checkpoint_read(const char *path, keel_checkpoint *out,
   memset(out, 0, sizeof *out);
   unsigned char *p = NULL;
   size_t n = 0;
-  int rc = read_file(path, &p, &n, err);
+  int rc = keel_read_file(path, &p, &n, err);
   if (rc != KEEL_OK)
     return rc;
   rc = KEEL_EINTEGRITY;

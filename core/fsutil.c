@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,4 +153,62 @@ int keel_fs_mkdir_p(const char *dir, keel_error *err)
   }
   free(copy);
   return rc;
+}
+
+int keel_read_file(const char *path, unsigned char **out, size_t *n,
+                   keel_error *err)
+{
+  *out = NULL;
+  *n = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
+                     "%s: cannot open: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    fclose(f);
+    return keel_fail(err, KEEL_EIO, "%s: not a regular file", path);
+  }
+  /* sized from fstat, grown if the file grows while read */
+  size_t cap = (size_t)st.st_size + 1, len = 0;
+  unsigned char *buf = malloc(cap);
+  for (;;) {
+    if (buf && len == cap) {
+      unsigned char *grown = cap <= SIZE_MAX / 2 ? realloc(buf, 2 * cap) : NULL;
+      if (!grown) {
+        free(buf);
+        buf = NULL;
+      } else {
+        buf = grown;
+        cap *= 2;
+      }
+    }
+    if (!buf) {
+      fclose(f);
+      return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", path);
+    }
+    size_t got = fread(buf + len, 1, cap - len, f);
+    len += got;
+    if (got == 0)
+      break;
+  }
+  if (ferror(f)) {
+    int e = errno;
+    free(buf);
+    fclose(f);
+    return keel_fail(err, KEEL_EIO, "%s: read error: %s", path, strerror(e));
+  }
+  fclose(f);
+  if (len == cap) { /* room for the NUL */
+    unsigned char *grown = realloc(buf, cap + 1);
+    if (!grown) {
+      free(buf);
+      return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", path);
+    }
+    buf = grown;
+  }
+  buf[len] = 0;
+  *out = buf;
+  *n = len;
+  return KEEL_OK;
 }

@@ -31,6 +31,13 @@ int keel_fs_temp_open(const char *path, char **tmp, keel_error *err);
 int keel_fs_temp_commit(int fd, char *tmp, const char *path, int no_replace,
                         keel_error *err);
 
+/* Reads the whole regular file at path into a malloc'd buffer (*out, *n;
+ * one spare byte, NUL, after the data). Returns 0, or KEEL_ENOTFOUND /
+ * KEEL_EIO / KEEL_ENOMEM with err naming path; a folder, device or pipe is
+ * KEEL_EIO ("not a regular file"). */
+int keel_read_file(const char *path, unsigned char **out, size_t *n,
+                   keel_error *err);
+
 /* Creates dir and every missing folder above it (mode 0755), like
  * mkdir -p; folders that exist are fine. */
 int keel_fs_mkdir_p(const char *dir, keel_error *err);

@@ -115,7 +115,7 @@ else
   [[ $top == checkpoints ]] && ok || fail "killed run left in its output folder: $(echo $top)"
   others=$(find "$T/b/checkpoints" -type f ! -name checkpoint.ckpt)
   if [[ -n $others ]]; then
-    if grep -qv '/checkpoint\.ckpt\.tmp\.[0-9]*$' <<<"$others"; then
+    if grep -qvE '/\.checkpoint\.ckpt\.tmp-[A-Za-z0-9]{6}$' <<<"$others"; then
       fail "killed run left non-temporary files: $others"
     else
       echo "note: killed run left a checkpoint temporary: $others" >&2
