@@ -128,9 +128,10 @@ int keel_checkpoint_read(const char *path, keel_checkpoint *out,
   memset(out, 0, sizeof *out);
   unsigned char *p = NULL;
   size_t n = 0;
-  int rc = keel_read_file(path, &p, &n, err);
-  if (rc != KEEL_OK)
-    return rc;
+  keel_error why = {0};
+  int rc = keel_read_file(path, &p, &n, &why);
+  if (rc != KEEL_OK) /* "checkpoint PATH: cannot open: ..." */
+    return keel_fail(err, rc, "checkpoint %s", why.message);
   rc = KEEL_EINTEGRITY;
   if (n < CKPT_HEADER + CKPT_HASH || memcmp(p, CKPT_MAGIC, 8) != 0) {
     keel_fail(err, rc, "checkpoint %s: not a keel checkpoint (bad magic or "
