@@ -602,8 +602,9 @@ static void parse_chunk(const csv_ctx *c, csv_chunk *ch, csvp_field *fields)
     }
     size_t next = pos;
     if (fast_record(c, ch, line, row, &next)) {
+      /* a line more unless the record ran to the end of the data */
+      line += b[next - 1] == '\n';
       pos = next;
-      line++;
     } else {
       int rc = slow_record(c, ch, fields, row, &pos, &line);
       if (rc) {

@@ -159,10 +159,10 @@ static inline uint64_t csvp__nondigits(uint64_t a)
          UINT64_C(0x8080808080808080);
 }
 
-/* The exponent after the 'e' at s, on the unchecked path (the bytes up to
- * s + 8 are readable): adds it to *exp10 and returns the byte after it,
- * or NULL for anything unusual (no digit, five or more digits), which
- * the general scanner decides. */
+/* The exponent after the 'e' at s, on the unchecked path (s[0, 8) is
+ * readable): adds it to *exp10 and returns the byte after it, or NULL for
+ * anything unusual (no digit, six or more digits), which the general
+ * scanner decides. */
 static inline const char *csvp__exponent(const char *s, long *exp10)
 {
   const char *e = s + 1, *ed;
