@@ -181,8 +181,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* errors are deterministic and always explained */
     CHECK(e1.message[0] && strcmp(e1.message, e2.message) == 0);
     /* the parallel reader's self-check (csv.c, continue_serial) is a bug
-     * report, never an answer to any input */
-    CHECK(strstr(e1.message, "internal error") == NULL);
+     * report, never an answer to any input; matched by its start, which
+     * no text from the file can produce (messages quote cells and names
+     * only after fixed words) */
+    CHECK(strncmp(e1.message, "fuzz.csv: internal error:", 25) != 0);
   }
   keel_schema_free(&decl);
   return 0;
