@@ -155,19 +155,38 @@ int keel_fs_mkdir_p(const char *dir, keel_error *err)
   return rc;
 }
 
+FILE *keel_fs_open_regular(const char *path, int *rc, keel_error *err)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    *rc = keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
+                    "%s: cannot open: %s", path, strerror(errno));
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    fclose(f);
+    *rc = keel_fail(err, KEEL_EINVAL, "%s: not a regular file", path);
+    return NULL;
+  }
+  *rc = KEEL_OK;
+  return f;
+}
+
 int keel_read_file(const char *path, unsigned char **out, size_t *n,
                    keel_error *err)
 {
   *out = NULL;
   *n = 0;
-  FILE *f = fopen(path, "rb");
+  int rc;
+  FILE *f = keel_fs_open_regular(path, &rc, err);
   if (!f)
-    return keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
-                     "%s: cannot open: %s", path, strerror(errno));
+    return rc;
   struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(fileno(f), &st) != 0) {
     fclose(f);
-    return keel_fail(err, KEEL_EIO, "%s: not a regular file", path);
+    return keel_fail(err, KEEL_EIO, "%s: cannot stat: %s", path,
+                     strerror(errno));
   }
   /* sized from fstat, grown if the file grows while read */
   size_t cap = (size_t)st.st_size + 1, len = 0;

@@ -9,6 +9,7 @@
 #define KEEL_CORE_FSUTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "keel/error.h"
 
@@ -31,10 +32,15 @@ int keel_fs_temp_open(const char *path, char **tmp, keel_error *err);
 int keel_fs_temp_commit(int fd, char *tmp, const char *path, int no_replace,
                         keel_error *err);
 
+/* Opens the regular file at path for reading ("rb"). NULL with *rc set
+ * and err naming path: KEEL_ENOTFOUND, KEEL_EIO, or KEEL_EINVAL for a
+ * folder, device or pipe ("not a regular file": /dev/zero would be read
+ * forever, a FIFO would block). */
+FILE *keel_fs_open_regular(const char *path, int *rc, keel_error *err);
+
 /* Reads the whole regular file at path into a malloc'd buffer (*out, *n;
- * one spare byte, NUL, after the data). Returns 0, or KEEL_ENOTFOUND /
- * KEEL_EIO / KEEL_ENOMEM with err naming path; a folder, device or pipe is
- * KEEL_EIO ("not a regular file"). */
+ * one spare byte, NUL, after the data). Returns 0, or the codes of
+ * keel_fs_open_regular, or KEEL_EIO / KEEL_ENOMEM, with err naming path. */
 int keel_read_file(const char *path, unsigned char **out, size_t *n,
                    keel_error *err);
 

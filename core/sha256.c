@@ -1,13 +1,12 @@
 #include "sha256.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
+#include "fsutil.h"
 #include "status.h"
 
 struct keel_sha256 {
@@ -72,16 +71,10 @@ void keel_sha256_hex(const void *data, size_t n, char hex[65])
 int keel_sha256_file(const char *path, char hex[65], uint64_t *bytes,
                      keel_error *err)
 {
-  FILE *f = fopen(path, "rb");
+  int rc;
+  FILE *f = keel_fs_open_regular(path, &rc, err);
   if (!f)
-    return keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
-                     "%s: cannot open: %s", path, strerror(errno));
-  /* A device or FIFO would be read forever (/dev/zero) or block. */
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    fclose(f);
-    return keel_fail(err, KEEL_EINVAL, "%s: not a regular file", path);
-  }
+    return rc;
   keel_sha256 *h = keel_sha256_new();
   if (!h) {
     fclose(f);

@@ -97,7 +97,7 @@ static void test_read_file(void)
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "nope"));
   CU_ASSERT_PTR_NULL(data);
   memset(&err, 0, sizeof err);
-  CU_ASSERT_EQUAL(keel_read_file(dir, &data, &n, &err), KEEL_EIO);
+  CU_ASSERT_EQUAL(keel_read_file(dir, &data, &n, &err), KEEL_EINVAL);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "not a regular file"));
 }
 
