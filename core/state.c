@@ -65,46 +65,42 @@ static int is_utf8(const char *s)
   return j != NULL;
 }
 
-static state_entry *new_entry(keel_state *st, const char *key, keel_error *err)
+/* A new entry for key in *out (counted once the caller fills it), or the
+ * KEEL_E* code (also when err is NULL: the code, not a guess). */
+static int new_entry(keel_state *st, const char *key, state_entry **out,
+                     keel_error *err)
 {
-  if (!st || !key || !key[0]) {
-    keel_fail(err, KEEL_EINVAL, "state: a key is required");
-    return NULL;
-  }
-  if (!is_utf8(key)) {
-    keel_fail(err, KEEL_EINVAL, "state: key is not valid UTF-8");
-    return NULL;
-  }
-  if (find(st, key)) {
-    keel_fail(err, KEEL_EINVAL, "state: key '%s' written twice", key);
-    return NULL;
-  }
+  *out = NULL;
+  if (!st || !key || !key[0])
+    return keel_fail(err, KEEL_EINVAL, "state: a key is required");
+  if (!is_utf8(key))
+    return keel_fail(err, KEEL_EINVAL, "state: key is not valid UTF-8");
+  if (find(st, key))
+    return keel_fail(err, KEEL_EINVAL, "state: key '%s' written twice", key);
   if (st->n == st->cap) {
     size_t cap = st->cap ? 2 * st->cap : 8;
     state_entry *e = realloc(st->entries, cap * sizeof *e);
-    if (!e) {
-      keel_fail(err, KEEL_ENOMEM, "out of memory");
-      return NULL;
-    }
+    if (!e)
+      return keel_fail(err, KEEL_ENOMEM, "out of memory");
     st->entries = e;
     st->cap = cap;
   }
   state_entry *e = &st->entries[st->n];
   memset(e, 0, sizeof *e);
   e->key = strdup(key);
-  if (!e->key) {
-    keel_fail(err, KEEL_ENOMEM, "out of memory");
-    return NULL;
-  }
-  return e;
+  if (!e->key)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  *out = e;
+  return KEEL_OK;
 }
 
 int keel_state_put_f64(keel_state *st, const char *key, const double *v,
                        size_t n, keel_error *err)
 {
-  state_entry *e = new_entry(st, key, err);
-  if (!e)
-    return err ? err->code : KEEL_EINVAL;
+  state_entry *e;
+  int rc = new_entry(st, key, &e, err);
+  if (rc)
+    return rc;
   e->f64 = malloc(n ? n * sizeof *e->f64 : 1);
   if (!e->f64) {
     entry_clear(e);
@@ -127,9 +123,10 @@ int keel_state_put_strings(keel_state *st, const char *key,
       return keel_fail(err, KEEL_EINVAL,
                        "state: key '%s' item %zu is not valid UTF-8",
                        key ? key : "(null)", i + 1);
-  state_entry *e = new_entry(st, key, err);
-  if (!e)
-    return err ? err->code : KEEL_EINVAL;
+  state_entry *e;
+  int rc = new_entry(st, key, &e, err);
+  if (rc)
+    return rc;
   e->is_strings = 1;
   e->strings = calloc(n ? n : 1, sizeof *e->strings);
   int ok = e->strings != NULL;
