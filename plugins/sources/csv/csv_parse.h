@@ -180,6 +180,25 @@ static inline const char *csvp__exponent(const char *s, long *exp10)
   return e;
 }
 
+/* One block of eight bytes at s (all readable): *acc = *acc * 10^k + the
+ * value of its k leading digits (modulo 2^64); returns k, 8 when the
+ * block is all digits. */
+static inline int csvp__digit_block(const char *s, uint64_t *acc)
+{
+  uint64_t x, a, nondigit;
+  memcpy(&x, s, sizeof x);
+  a = x ^ UINT64_C(0x3030303030303030); /* digits become 0..9 */
+  nondigit = csvp__nondigits(a);
+  if (nondigit == 0) {
+    *acc = *acc * 100000000u + csvp__value8(a);
+    return 8;
+  }
+  int k = __builtin_ctzll(nondigit) >> 3;
+  if (k) /* the k digits, shifted up so zeros lead */
+    *acc = *acc * csvp__pow10_u64[k] + csvp__value8(a << (64 - 8 * k));
+  return k;
+}
+
 /* Reads the run of digits at s, eight bytes at a time while 8 bytes are
  * left: *m = *m * 10^k + their value (modulo 2^64). Returns s + k. */
 static inline const char *csvp__digits(const char *s, const char *end,
@@ -187,20 +206,12 @@ static inline const char *csvp__digits(const char *s, const char *end,
 {
   uint64_t acc = *m;
   while (end - s >= 8) {
-    uint64_t x, a, nondigit;
-    memcpy(&x, s, sizeof x);
-    a = x ^ UINT64_C(0x3030303030303030); /* digits become 0..9 */
-    nondigit = csvp__nondigits(a);
-    if (nondigit == 0) {
-      acc = acc * 100000000u + csvp__value8(a);
-      s += 8;
-      continue;
+    int k = csvp__digit_block(s, &acc);
+    s += k;
+    if (k < 8) {
+      *m = acc;
+      return s;
     }
-    int k = __builtin_ctzll(nondigit) >> 3;
-    if (k) /* the k digits, shifted up so zeros lead */
-      acc = acc * csvp__pow10_u64[k] + csvp__value8(a << (64 - 8 * k));
-    *m = acc;
-    return s + k;
   }
   while (s < end && (unsigned)(*s - '0') < 10) {
     acc = acc * 10 + (unsigned)(*s - '0');
@@ -215,24 +226,12 @@ static inline const char *csvp__digits(const char *s, const char *end,
  * counts more than 19 digits and takes the general path. */
 static inline const char *csvp__digits24(const char *s, uint64_t *m)
 {
-  uint64_t acc = *m;
   for (int i = 0; i < 3; i++) {
-    uint64_t x, a, nondigit;
-    memcpy(&x, s, sizeof x);
-    a = x ^ UINT64_C(0x3030303030303030);
-    nondigit = csvp__nondigits(a);
-    if (nondigit == 0) {
-      acc = acc * 100000000u + csvp__value8(a);
-      s += 8;
-      continue;
-    }
-    int k = __builtin_ctzll(nondigit) >> 3;
-    if (k)
-      acc = acc * csvp__pow10_u64[k] + csvp__value8(a << (64 - 8 * k));
-    *m = acc;
-    return s + k;
+    int k = csvp__digit_block(s, m);
+    s += k;
+    if (k < 8)
+      break;
   }
-  *m = acc;
   return s;
 }
 
