@@ -109,13 +109,21 @@ static int name_set_add(name_set *s, char *name)
  * Returns NULL or a malloc'd description. */
 static char *gzip_problem(const char *path)
 {
+  /* A layer that cannot be checked is a problem, never a pass: the tar
+   * reader opened the path a moment ago, so this means it changed since. */
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   struct stat st;
-  if (fd < 0)
-    return NULL; /* the tar reader already read it: cannot happen */
+  char why_not[512];
+  if (fd < 0) {
+    snprintf(why_not, sizeof why_not, "%s: cannot open for the gzip check: "
+             "%s", path, strerror(errno));
+    return strdup(why_not);
+  }
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
-    return NULL;
+    snprintf(why_not, sizeof why_not, "%s: not a regular file at the gzip "
+             "check (it changed while being read)", path);
+    return strdup(why_not);
   }
   keel_file_map m;
   keel_error err = {0};
