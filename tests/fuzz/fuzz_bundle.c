@@ -59,15 +59,20 @@ static int safe_name(const char *name)
   }
 }
 
-/* Extraction walk: every path must be below the run's folder. */
-static const char *walk_top;
+/* Extraction walk over the whole temporary folder: every path in it must
+ * be the run's folder or below it (a '/' after its name, not a sibling
+ * that merely starts with the same letters). */
+static const char *walk_root, *walk_top;
 static size_t walk_files, walk_bad;
 
 static int walk_count(const char *path, const struct stat *st, int type,
                       struct FTW *ftw)
 {
   (void)ftw;
-  if (strncmp(path, walk_top, strlen(walk_top)) != 0)
+  if (strcmp(path, walk_root) == 0)
+    return 0;
+  size_t n = strlen(walk_top);
+  if (strncmp(path, walk_top, n) != 0 || (path[n] != '\0' && path[n] != '/'))
     walk_bad++;
   if (type == FTW_F && S_ISREG(st->st_mode))
     walk_files++;
@@ -103,15 +108,14 @@ static void check_extract(const keel_bundle *b, size_t n_files)
   }
   char top[4096 + 300];
   snprintf(top, sizeof top, "%s/%s", dir, b->top);
+  walk_root = dir;
   walk_top = top;
   walk_files = walk_bad = 0;
-  /* walk the run's folder only if it exists; then the whole temp dir must
-   * hold nothing but it */
-  nftw(top, walk_count, 16, FTW_PHYS);
+  nftw(dir, walk_count, 16, FTW_PHYS);
   CHECK(walk_bad == 0);
   CHECK(walk_files == n_files);
   nftw(dir, walk_remove, 16, FTW_PHYS | FTW_DEPTH);
-  CHECK(access(dir, F_OK) != 0); /* nothing but the run's folder was there */
+  CHECK(access(dir, F_OK) != 0); /* removed: the next input starts clean */
 }
 
 static void check_json_members(const keel_bundle *b)
