@@ -827,9 +827,13 @@ int keel_bundle_add_plugin(keel_bundle_builder *b, const char *kind,
   if (include_so) {
     /* Read and checked against sha256 by the worker; a plugin that
      * changed on disk since it was loaded fails the seal. */
-    char *copy = path ? strdup(path) : NULL;
+    if (!path)
+      return keel_fail(err, KEEL_EINVAL, "bundle: %s '%s' has no file to "
+                       "bundle (no path given)", kind, name);
+    char *copy = strdup(path);
     if (!copy)
-      return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
+      return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory copying the "
+                       "path of %s '%s'", kind, name);
     rc = add_entry(b, file, NULL, 0, NULL, copy, sha256, err);
     if (rc)
       return rc;

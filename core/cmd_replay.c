@@ -16,6 +16,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "envinfo.h"
+#include "manifest.h"
 #include "run.h"
 #include "sha256.h"
 #include "status.h"
@@ -34,15 +35,6 @@ static int usage(const char *why)
           "[--out DIR] [--keep] [--plugin-path DIR]...\n",
           why);
   return KEEL_EXIT_CONFIG;
-}
-
-static char *join(const char *a, const char *b)
-{
-  size_t n = strlen(a) + strlen(b) + 2;
-  char *s = malloc(n);
-  if (s)
-    snprintf(s, n, "%s/%s", a, b);
-  return s;
 }
 
 /* The bundled copy ("data/...") recorded next to `path` in some object of
@@ -89,14 +81,14 @@ static char *remap_data(void *vctx, const char *path)
   const char *base = strrchr(path, '/');
   char name[1024];
   if (copy)
-    return join(ctx->root, copy);
+    return keel_path_join(ctx->root, copy);
   /* `keel run --include-data` stores a file as data/<path as given>. */
   snprintf(name, sizeof name, "data/%s", path);
   if (keel_bundle_find(ctx->b, name))
-    return join(ctx->root, name);
+    return keel_path_join(ctx->root, name);
   snprintf(name, sizeof name, "data/%s", base ? base + 1 : path);
   if (keel_bundle_find(ctx->b, name))
-    return join(ctx->root, name);
+    return keel_path_join(ctx->root, name);
   /* A path that is absolute or climbs out with ".." is bundled as
    * data/input-<first 16 hex of its SHA-256> (see run.c). */
   size_t i;
@@ -108,11 +100,11 @@ static char *remap_data(void *vctx, const char *path)
     if (p && sha && strlen(sha) == 64 && strcmp(p, path) == 0) {
       snprintf(name, sizeof name, "data/input-%.16s", sha);
       if (keel_bundle_find(ctx->b, name))
-        return join(ctx->root, name);
+        return keel_path_join(ctx->root, name);
     }
   }
   if (path[0] != '/' && ctx->manifest_dir && ctx->manifest_dir[0])
-    return join(ctx->manifest_dir, path);
+    return keel_path_join(ctx->manifest_dir, path);
   return NULL;
 }
 
@@ -319,11 +311,11 @@ int keel_cmd_replay(int argc, char **argv)
     code = KEEL_EXIT_RUNTIME;
     goto out;
   }
-  root = join(tmp, b->top);
-  manifest = join(root, "manifest.ini");
-  template_path = join(root, "template.ini");
-  plugin_dir = join(root, "plugins");
-  out_tmp = join(tmp, "out");
+  root = keel_path_join(tmp, b->top);
+  manifest = keel_path_join(root, "manifest.ini");
+  template_path = keel_path_join(root, "template.ini");
+  plugin_dir = keel_path_join(root, "plugins");
+  out_tmp = keel_path_join(tmp, "out");
   if (!root || !manifest || !template_path || !plugin_dir || !out_tmp) {
     code = KEEL_EXIT_RUNTIME;
     goto out;

@@ -155,7 +155,8 @@ int keel_fs_mkdir_p(const char *dir, keel_error *err)
   return rc;
 }
 
-FILE *keel_fs_open_regular(const char *path, int *rc, keel_error *err)
+FILE *keel_fs_open_regular(const char *path, struct stat *st, int *rc,
+                           keel_error *err)
 {
   FILE *f = fopen(path, "rb");
   if (!f) {
@@ -163,8 +164,10 @@ FILE *keel_fs_open_regular(const char *path, int *rc, keel_error *err)
                     "%s: cannot open: %s", path, strerror(errno));
     return NULL;
   }
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+  struct stat own;
+  if (!st)
+    st = &own;
+  if (fstat(fileno(f), st) != 0 || !S_ISREG(st->st_mode)) {
     fclose(f);
     *rc = keel_fail(err, KEEL_EINVAL, "%s: not a regular file", path);
     return NULL;
@@ -179,15 +182,10 @@ int keel_read_file(const char *path, unsigned char **out, size_t *n,
   *out = NULL;
   *n = 0;
   int rc;
-  FILE *f = keel_fs_open_regular(path, &rc, err);
+  struct stat st;
+  FILE *f = keel_fs_open_regular(path, &st, &rc, err);
   if (!f)
     return rc;
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0) {
-    fclose(f);
-    return keel_fail(err, KEEL_EIO, "%s: cannot stat: %s", path,
-                     strerror(errno));
-  }
   /* sized from fstat, grown if the file grows while read */
   size_t cap = (size_t)st.st_size + 1, len = 0;
   unsigned char *buf = malloc(cap);

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "keel/error.h"
 
@@ -35,8 +36,9 @@ int keel_fs_temp_commit(int fd, char *tmp, const char *path, int no_replace,
 /* Opens the regular file at path for reading ("rb"). NULL with *rc set
  * and err naming path: KEEL_ENOTFOUND, KEEL_EIO, or KEEL_EINVAL for a
  * folder, device or pipe ("not a regular file": /dev/zero would be read
- * forever, a FIFO would block). */
-FILE *keel_fs_open_regular(const char *path, int *rc, keel_error *err);
+ * forever, a FIFO would block). With st, its fstat is stored there. */
+FILE *keel_fs_open_regular(const char *path, struct stat *st, int *rc,
+                           keel_error *err);
 
 /* Reads the whole regular file at path into a malloc'd buffer (*out, *n;
  * one spare byte, NUL, after the data). Returns 0, or the codes of

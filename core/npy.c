@@ -276,32 +276,9 @@ int keel_npy_decode(const void *bytes, size_t len, const char *name,
 int keel_npy_read(const char *path, keel_npy_array *out, keel_error *err)
 {
   memset(out, 0, sizeof *out);
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
-                     "%s: %s", path, strerror(errno));
-  size_t cap = 1 << 16, len = 0;
-  unsigned char *buf = malloc(cap);
-  int rc = buf ? KEEL_OK : keel_fail(err, KEEL_ENOMEM, "out of memory");
-  while (!rc) {
-    if (len == cap) {
-      unsigned char *nb = realloc(buf, cap * 2);
-      if (!nb) {
-        rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
-        break;
-      }
-      buf = nb;
-      cap *= 2;
-    }
-    size_t got = fread(buf + len, 1, cap - len, f);
-    len += got;
-    if (got == 0) {
-      if (ferror(f))
-        rc = keel_fail(err, KEEL_EIO, "%s: read failed", path);
-      break;
-    }
-  }
-  fclose(f);
+  unsigned char *buf = NULL;
+  size_t len = 0;
+  int rc = keel_read_file(path, &buf, &len, err);
   if (!rc)
     rc = keel_npy_decode(buf, len, path, out, err);
   free(buf);

@@ -72,7 +72,7 @@ int keel_sha256_file(const char *path, char hex[65], uint64_t *bytes,
                      keel_error *err)
 {
   int rc;
-  FILE *f = keel_fs_open_regular(path, &rc, err);
+  FILE *f = keel_fs_open_regular(path, NULL, &rc, err);
   if (!f)
     return rc;
   keel_sha256 *h = keel_sha256_new();

@@ -53,6 +53,7 @@ static void test_write_atomic(void)
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "a.bin"));
   CU_ASSERT_EQUAL_FATAL(keel_read_file(path, &data, &n, &err), KEEL_OK);
   CU_ASSERT_EQUAL(n, 7);
+  CU_ASSERT_EQUAL(memcmp(data, "second!", 7), 0);
   free(data);
   /* no temporary is left behind, whatever happened */
   CU_ASSERT_EQUAL(count_entries(dir), 1);
