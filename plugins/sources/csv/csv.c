@@ -143,7 +143,6 @@ typedef struct csv_ctx {
   size_t data_pos, data_line; /* where the data starts */
   char *scratch; /* unescaped fields, at their own offsets in buf */
   uint8_t special[256];      /* bytes that end an unquoted field */
-  uint8_t field_end[256];    /* the delimiter, LF and CR */
   uint8_t marker_first[256]; /* first bytes of the missing markers */
   size_t *marker_len;
   csv_chunk *chunks;
@@ -365,9 +364,6 @@ static int setup_tables(csv_ctx *c)
   c->special['\n'] = 1;
   c->special['\r'] = 1;
   c->special[0] = 1;
-  c->field_end[(unsigned char)c->delim] = 1;
-  c->field_end['\n'] = 1;
-  c->field_end['\r'] = 1;
   c->marker_len = calloc(m->n ? m->n : 1, sizeof *c->marker_len);
   if (!c->marker_len)
     return c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");

@@ -518,7 +518,7 @@ int csvp_parse_double(const char *p, size_t len, double *out)
     return CSVP_NUM_BAD;
   if (len < CSVP_FAST_SPAN) {
     /* the fast path on a padded copy: a NUL ends the number */
-    char pad[2 * CSVP_FAST_SPAN];
+    char pad[CSVP_FAST_SPAN]; /* all the unchecked path reads */
     const char *ps;
     memcpy(pad, p, len);
     memset(pad + len, 0, sizeof pad - len);

@@ -240,60 +240,6 @@ static inline const char *csvp__digits24(const char *s, uint64_t *m)
  * 6 (5 and the byte after) = 58. */
 #define CSVP_FAST_SPAN 64
 
-/* The fast path for long digit runs (eight or more before or after the
- * point): runs of up to 24 digits, eight at a time. p[0, CSVP_FAST_SPAN)
- * must be readable; `end` is only passed on to csvp_scan_number. */
-static inline int csvp__scan_long(const char *p, const char *end,
-                                  double *out, const char **stop)
-{
-  const char *s = p;
-  uint64_t m = 0;
-  long exp10 = 0;
-  /* the sign without a branch: it varies from cell to cell */
-  uint64_t neg = *s == '-';
-  s += neg | (*s == '+');
-  const char *ds = s;
-  s = csvp__digits24(s, &m);
-  long ndig = s - ds;
-  if (*s == '.') {
-    const char *f = ++s;
-    s = csvp__digits24(s, &m);
-    exp10 = -(long)(s - f);
-    ndig += s - f;
-  }
-  if (ndig == 0 || ndig > 19)
-    return csvp_scan_number(p, end, out, stop);
-  if ((*s | 0x20) == 'e') {
-    s = csvp__exponent(s, &exp10);
-    if (!s)
-      return csvp_scan_number(p, end, out, stop);
-  }
-  uint64_t bits;
-  if (m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
-    double d = (double)m;
-    d = exp10 < 0 ? d / csvp__pow10_exact[-exp10]
-                  : d * csvp__pow10_exact[exp10];
-    memcpy(&bits, &d, sizeof bits);
-  } else {
-    bits = m ? csvp_round_pow10(m, exp10) : 0;
-    if (bits == 0)
-      return csvp_scan_number(p, end, out, stop);
-  }
-  bits |= neg << 63; /* the sign as a bit, not a branch */
-  memcpy(out, &bits, sizeof *out);
-  *stop = s;
-  return CSVP_NUM_OK;
-}
-
-/* The value of the first k digits (0..7) of a (input bytes xor '0'). */
-static inline uint64_t csvp__value_lead(uint64_t a, int k)
-{
-  /* bytes [0, k) shifted up so zeros lead; two shifts, so that k = 0
-   * (an empty word) needs no shift by 64 */
-  uint64_t digits = a & ((UINT64_C(1) << (8 * k)) - 1);
-  return csvp__value8((digits << (63 - 8 * k)) << 1);
-}
-
 /* The end of the fast path: the exponent at t if any, then the double
  * m * 10^exp10 with the sign bit neg. `wide` says m may exceed 2^53 (a
  * constant at each call, so each copy keeps only the test it needs). */
@@ -323,13 +269,49 @@ static inline int csvp__finish(const char *p, const char *end, double *out,
   return CSVP_NUM_OK;
 }
 
+/* The fast path for long digit runs (eight or more before or after the
+ * point): runs of up to 24 digits, eight at a time. p[0, CSVP_FAST_SPAN)
+ * must be readable; `end` is only passed on to csvp_scan_number. */
+static inline int csvp__scan_long(const char *p, const char *end,
+                                  double *out, const char **stop)
+{
+  const char *s = p;
+  uint64_t m = 0;
+  long exp10 = 0;
+  /* the sign without a branch: it varies from cell to cell */
+  uint64_t neg = *s == '-';
+  s += neg | (*s == '+');
+  const char *ds = s;
+  s = csvp__digits24(s, &m);
+  long ndig = s - ds;
+  if (*s == '.') {
+    const char *f = ++s;
+    s = csvp__digits24(s, &m);
+    exp10 = -(long)(s - f);
+    ndig += s - f;
+  }
+  if (ndig == 0 || ndig > 19)
+    return csvp_scan_number(p, end, out, stop);
+  return csvp__finish(p, end, out, stop, s, m, exp10, neg, 1);
+}
+
+/* The value of the first k digits (0..7) of a (input bytes xor '0'). */
+static inline uint64_t csvp__value_lead(uint64_t a, int k)
+{
+  /* bytes [0, k) shifted up so zeros lead; two shifts, so that k = 0
+   * (an empty word) needs no shift by 64 */
+  uint64_t digits = a & ((UINT64_C(1) << (8 * k)) - 1);
+  return csvp__value8((digits << (63 - 8 * k)) << 1);
+}
+
 /* The fast path proper: p[0, CSVP_FAST_SPAN) must be readable; `end` is
  * only passed on to csvp_scan_number. Straight-line code for the common
  * cell, fewer than eight integer digits: one 8-byte load finds them, a
  * second the fraction's, and when there are at most eight digits in all
  * they are packed into one word and converted at once (one csvp__value8
  * instead of two). Longer fractions go on eight digits at a time. Long
- * integer parts and more than 19 digits take csvp__scan_long.
+ * integer parts take csvp__scan_long, more than 19 digits the general
+ * scanner.
  * Always inlined, as is csvp_scan_number_fast: left to itself the
  * compiler may call it once per cell from the reader's loop, which costs
  * about a tenth of the parse (callgrind). */
@@ -367,13 +349,13 @@ csvp__scan_unchecked(const char *p, const char *end, double *out,
     t = csvp__digits24(fr, &m);
     long f = t - fr;
     if (k + f > 19) /* m wrapped, or 24 digits and more */
-      return csvp__scan_long(p, end, out, stop);
+      return csvp_scan_number(p, end, out, stop);
     return csvp__finish(p, end, out, stop, t, m, -f, neg, 1);
   }
   int f = __builtin_ctzll(nf) >> 3;
   int n = k + f;
   if (n == 0) /* "." alone: the general scanner refuses it */
-    return csvp__scan_long(p, end, out, stop);
+    return csvp_scan_number(p, end, out, stop);
   /* the digits of each side, most significant in the lowest byte */
   uint64_t ai = a & ((UINT64_C(1) << (8 * k)) - 1);
   uint64_t bf = b & ((UINT64_C(1) << (8 * f)) - 1);
