@@ -247,8 +247,11 @@ int csvp_count_records_unquoted(const char *buf, size_t len, size_t begin,
 void csvp_count_records(const char *buf, size_t len, size_t begin,
                         size_t end, size_t *records, size_t *newlines)
 {
+  if (csvp_count_records_unquoted(buf, len, begin, end, records,
+                                  newlines) == 0)
+    return;
+  /* with quotes: a line feed inside a quoted field ends no record */
   size_t pos = begin, n = 0, nl = 0;
-  int quotes = memchr(buf + begin, '"', end - begin) != NULL;
   while (pos < end) {
     /* at a record start: empty lines are skipped, as csvp_next_record does */
     if (buf[pos] == '\n') {
@@ -262,14 +265,6 @@ void csvp_count_records(const char *buf, size_t len, size_t begin,
       continue;
     }
     n++;
-    if (!quotes) {
-      const char *q = memchr(buf + pos, '\n', end - pos);
-      if (!q)
-        break;
-      pos = (size_t)(q - buf) + 1;
-      nl++;
-      continue;
-    }
     int odd = 0;
     for (; pos < end; pos++) {
       if (buf[pos] == '"') {
