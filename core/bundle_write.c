@@ -245,9 +245,25 @@ static int member_header(const bjob *j, unsigned char out[512])
 
 static char *json_text(const json_t *json);
 
-static void run_job(bjob *j, keel_gzseg_deflater *d)
+/* A member as the tar stream holds it: its 512-byte header, its data, and
+ * the zeros up to the next 512-byte block. The worker's segment and the
+ * seal's fallback are both made from these spans, so they are the same
+ * bytes by construction. Returns the padding's length. */
+static size_t member_spans(const unsigned char *header, const bjob *j,
+                           keel_gzseg_span span[3])
 {
   static const unsigned char zeros[512];
+  span[0].p = header;
+  span[0].n = 512;
+  span[1].p = j->data;
+  span[1].n = j->size;
+  span[2].p = zeros;
+  span[2].n = (512 - j->size % 512) % 512;
+  return span[2].n;
+}
+
+static void run_job(bjob *j, keel_gzseg_deflater *d)
+{
   keel_gzseg_span span[3];
   if (j->json) {
     char *text = json_text(j->json);
@@ -278,12 +294,7 @@ static void run_job(bjob *j, keel_gzseg_deflater *d)
    * member itself. */
   if (j->level < 0 || member_header(j, j->header) != 0)
     return;
-  span[0].p = j->header;
-  span[0].n = 512;
-  span[1].p = j->data;
-  span[1].n = j->size;
-  span[2].p = zeros;
-  span[2].n = (512 - j->size % 512) % 512;
+  member_spans(j->header, j, span);
   j->rc = keel_gzseg_compressv(d, span, 3, j->level, &j->seg);
   if (j->rc)
     keel_fail(&j->err, j->rc, "bundle entry '%s': cannot compress it",
@@ -1258,16 +1269,17 @@ static int write_tar(keel_bundle_builder *b, int fd, const char *dest,
   }
   rc = keel_gzseg_begin(&w, &b->worker_defl);
   for (size_t i = 0; !rc && i < b->n; i++) {
-    static const unsigned char zeros[512];
     bjob *j = b->entries[i].job;
-    size_t hs = start[i] - 512, pad = (512 - j->size % 512) % 512;
-    size_t pe = start[i] + j->size + pad;
     if (j->level < 0)
       continue;
+    keel_gzseg_span span[3];
+    size_t hs = start[i] - 512;
+    size_t pad = member_spans(start[i] >= 512 ? t.p + hs : NULL, j, span);
+    size_t pe = start[i] + j->size + pad;
     /* libarchive wrote the header just before the data and zeros after
      * it, as the job assumed. */
     if (start[i] < 512 || hs < pos || pe > t.len ||
-        memcmp(t.p + start[i] + j->size, zeros, pad) != 0) {
+        memcmp(t.p + start[i] + j->size, span[2].p, pad) != 0) {
       rc = keel_fail(err, KEEL_EIO, "%s: unexpected tar layout at member "
                      "'%s' (internal error)", dest, b->entries[i].name);
       goto out;
@@ -1277,8 +1289,6 @@ static int write_tar(keel_bundle_builder *b, int fd, const char *dest,
     if (!rc && j->header_ok && memcmp(t.p + hs, j->header, 512) == 0) {
       rc = keel_gzseg_append(&w, &j->seg);
     } else if (!rc) { /* the same segment, made here */
-      keel_gzseg_span span[3] = {
-          {t.p + hs, 512}, {j->data, j->size}, {zeros, pad}};
       rc = keel_gzseg_addv(&w, span, 3, j->level);
     }
     pos = pe;
