@@ -597,11 +597,10 @@ static void test_extract(void)
 
 static void test_signed_bundle(void)
 {
-  /* keel_test_tmp_path returns a static buffer: keep copies. */
-  char *key = strdup(keel_test_tmp_path("sig.key"));
-  char *pub = strdup(keel_test_tmp_path("sig.pub"));
-  char *key2 = strdup(keel_test_tmp_path("other.key"));
-  char *pub2 = strdup(keel_test_tmp_path("other.pub"));
+  const char *key = keel_test_tmp_path("sig.key");
+  const char *pub = keel_test_tmp_path("sig.pub");
+  const char *key2 = keel_test_tmp_path("other.key");
+  const char *pub2 = keel_test_tmp_path("other.pub");
   keel_error err = {0};
   char d[65], problems[4096], *p;
   const char *t;
@@ -625,10 +624,6 @@ static void test_signed_bundle(void)
                   KEEL_EINTEGRITY);
   CU_ASSERT_PTR_NOT_NULL(strstr(problems, "not signed"));
   free(p);
-  free(key);
-  free(pub);
-  free(key2);
-  free(pub2);
 }
 
 static void test_digest_rules(void)

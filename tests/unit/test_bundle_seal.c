@@ -241,10 +241,9 @@ static void test_json_copied(void)
  * bundle is left behind. */
 static void test_plugin_checked_at_seal(void)
 {
-  /* keel_test_tmp_path returns one static buffer: keep copies */
-  char *so = strdup(keel_test_tmp_path("fake-plugin.so"));
-  char *dir = strdup(keel_test_tmp_path("plugin-bad"));
-  char *missing = strdup(keel_test_tmp_path("no-such.so"));
+  const char *so = keel_test_tmp_path("fake-plugin.so");
+  const char *dir = keel_test_tmp_path("plugin-bad");
+  const char *missing = keel_test_tmp_path("no-such.so");
   char good[65], bad[65], *path = NULL, digest[65];
   keel_error err = {0};
   keel_bundle_builder *b;
@@ -288,9 +287,6 @@ static void test_plugin_checked_at_seal(void)
     keel_bundle_close(bd);
   }
   free(path);
-  free(so);
-  free(dir);
-  free(missing);
 }
 
 /* Freed with jobs queued, running and done: nothing leaks (ASan). */

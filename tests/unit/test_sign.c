@@ -8,15 +8,11 @@
 #include "sign.h"
 #include "test_util.h"
 
-static char *tmp(const char *name)
-{
-  return strdup(keel_test_tmp_path(name)); /* the helper's buffer is static */
-}
-
 static void test_keygen_sign_verify(void)
 {
-  char *key = tmp("a.key"), *pub = tmp("a.pub");
-  char *key2 = tmp("b.key"), *pub2 = tmp("b.pub");
+  const char *key = keel_test_tmp_path("a.key"), *pub = keel_test_tmp_path("a.pub");
+  const char *key2 = keel_test_tmp_path("b.key"),
+             *pub2 = keel_test_tmp_path("b.pub");
   keel_error err = {0};
   unsigned char sig[KEEL_SIG_BYTES];
   char fp_sign[65], fp_verify[65], fp2[65];
@@ -49,16 +45,15 @@ static void test_keygen_sign_verify(void)
     keel_sign_bytes(key, msg, sizeof msg - 1, s2, NULL, &err);
     CU_ASSERT_EQUAL(memcmp(s1, s2, sizeof s1), 0);
   }
-  free(key);
-  free(pub);
-  free(key2);
-  free(pub2);
 }
 
 static void test_refusals(void)
 {
-  char *key = tmp("c.key"), *pub = tmp("c.pub"), *junk = tmp("junk.pem");
-  char *rsa = tmp("rsa.key"), *cmd = malloc(8192);
+  const char *key = keel_test_tmp_path("c.key"),
+             *pub = keel_test_tmp_path("c.pub"),
+             *junk = keel_test_tmp_path("junk.pem");
+  const char *rsa = keel_test_tmp_path("rsa.key");
+  char *cmd = malloc(8192);
   keel_error err = {0};
   unsigned char sig[KEEL_SIG_BYTES] = {0};
   FILE *f;
@@ -89,10 +84,6 @@ static void test_refusals(void)
                     KEEL_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "Ed25519"));
   }
-  free(key);
-  free(pub);
-  free(junk);
-  free(rsa);
   free(cmd);
 }
 

@@ -15,8 +15,11 @@
 #include "host.h"
 #include "params.h"
 
-/* The scratch folder of this test program (keel_test_tmp_path). */
+/* The scratch folder of this test program (keel_test_tmp_path), and the
+ * paths handed out in it (freed when the suite ends). */
 static char tmp_dir[256];
+static char **tmp_paths;
+static size_t n_tmp_paths;
 
 static void test_host_release(void);
 
@@ -57,6 +60,9 @@ int keel_test_run_suite(const char *suite, const keel_test_case *tests)
   CU_cleanup_registry();
   test_host_release();
   tmp_dir_cleanup(failed || run == 0);
+  for (size_t i = 0; i < n_tmp_paths; i++)
+    free(tmp_paths[i]);
+  free(tmp_paths);
   return (failed || run == 0) ? 1 : 0;
 }
 
@@ -164,7 +170,6 @@ const keel_host *keel_test_host(void)
 
 const char *keel_test_tmp_path(const char *name)
 {
-  static char path[4096];
   char *dir = tmp_dir;
   if (!dir[0]) {
     snprintf(dir, sizeof tmp_dir, "/tmp/keel-test-XXXXXX");
@@ -173,7 +178,21 @@ const char *keel_test_tmp_path(const char *name)
       return name;
     }
   }
-  snprintf(path, sizeof path, "%s/%s", dir, name);
+  /* a string of its own per call, kept until the suite ends, so a test
+   * may hold several paths at once */
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *path = malloc(n);
+  char **grown = realloc(tmp_paths, (n_tmp_paths + 1) * sizeof *grown);
+  if (!path || !grown) {
+    free(path);
+    if (grown)
+      tmp_paths = grown;
+    CU_FAIL_FATAL("out of memory");
+    return name;
+  }
+  tmp_paths = grown;
+  snprintf(path, n, "%s/%s", dir, name);
+  tmp_paths[n_tmp_paths++] = path;
   return path;
 }
 

@@ -30,7 +30,8 @@ keel_value *keel_test_default_values(const keel_loaded_plugin *p);
 const keel_host *keel_test_host(void);
 
 /* A path in a fresh scratch folder under /tmp for this test program
- * (removed after a clean run; KEEL_TEST_KEEP=1 keeps it). */
+ * (removed after a clean run; KEEL_TEST_KEEP=1 keeps it). Each call
+ * returns a string of its own, valid until the suite ends. */
 const char *keel_test_tmp_path(const char *name);
 
 /* The whole file as a malloc'd buffer (one spare byte), its size in *n;
