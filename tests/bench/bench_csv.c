@@ -31,12 +31,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "host.h"
+#include "plugin/host.h"
 #include "keel/rng.h"
-#include "loader.h"
-#include "params.h"
-#include "sha256.h"
-#include "table.h"
+#include "plugin/loader.h"
+#include "base/params.h"
+#include "base/sha256.h"
+#include "plugin/table.h"
 
 /* The exactness test's string generator and checker (csv_random_decimal,
  * csv_check_decimal) and, through it, the plugin's number parser. */

@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle.h"
-#include "progress.h"
-#include "run.h"
+#include "bundle/bundle.h"
+#include "train/progress.h"
+#include "run/run.h"
 
 static double seal_seconds; /* summed by the wrappers */
 /* per call name, summed over all reps, for the breakdown line */
@@ -172,7 +172,6 @@ int main(int argc, char **argv)
     opt.n_plugin_paths = 1;
     opt.out_dir = out_dir;
     opt.threads = threads;
-    opt.quiet = 1;
     opt.include_plugins = 1;
     keel_run_outcome o;
     keel_error err = {0};

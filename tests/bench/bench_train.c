@@ -20,12 +20,12 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "config.h"
-#include "loader.h"
+#include "config/config.h"
+#include "plugin/loader.h"
 #include "mono_mlp.h"
-#include "params.h"
-#include "progress.h"
-#include "train.h"
+#include "base/params.h"
+#include "train/progress.h"
+#include "train/train.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -214,7 +214,6 @@ static int bench_digits(const char *pdir, const char *csv, const args *a)
   s.task = KEEL_TASK_CLASSIFICATION;
   s.n_classes = 10;
   s.threads = a->threads;
-  s.quiet = 1;
   keel_train_data tr = {xtr, ytr, ntr, 64}, te = {xte, yte, nte, 64};
 
   mono_config mc = {.hidden = 128, .n_out = 10, .batch = batch,
@@ -307,7 +306,6 @@ static int bench_synth(const char *pdir, const args *a)
   s.task = KEEL_TASK_CLASSIFICATION;
   s.n_classes = 2;
   s.threads = a->threads;
-  s.quiet = 1;
   size_t ntr = 160000;
   keel_train_data tr = {x, y, ntr, D}, te = {x + ntr * D, y + ntr, N - ntr, D};
   double *t = malloc((size_t)a->reps * sizeof *t);

@@ -29,11 +29,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle.h"
-#include "envinfo.h"
+#include "bundle/bundle.h"
+#include "bundle/envinfo.h"
 #include "fuzz_check.h"
 #include "fuzz_file.h"
-#include "gzcheck.h"
+#include "bundle/gzcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

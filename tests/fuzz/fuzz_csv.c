@@ -17,8 +17,8 @@
 
 #include "fuzz_check.h"
 #include "keel/keel.h"
-#include "status.h"
-#include "table.h"
+#include "base/status.h"
+#include "plugin/table.h"
 
 struct keel_input {
   const uint8_t *data;

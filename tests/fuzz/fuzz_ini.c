@@ -24,9 +24,9 @@
 
 #include "fuzz_check.h"
 #include "fuzz_file.h"
-#include "ini.h"
-#include "manifest.h"
-#include "template.h"
+#include "config/ini.h"
+#include "config/manifest.h"
+#include "config/template.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -29,11 +29,11 @@
 
 #include <jansson.h>
 
-#include "bundle.h"
-#include "bundle_cli.h"
-#include "envinfo.h"
+#include "bundle/bundle.h"
+#include "cli/bundle_cli.h"
+#include "bundle/envinfo.h"
 #include "fuzz_check.h"
-#include "state.h"
+#include "plugin/state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

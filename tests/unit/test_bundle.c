@@ -12,10 +12,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "bundle.h"
-#include "sha256.h"
-#include "envinfo.h"
-#include "sign.h"
+#include "bundle/bundle.h"
+#include "base/sha256.h"
+#include "bundle/envinfo.h"
+#include "bundle/sign.h"
 #include "test_util.h"
 
 #define RUN_ID "keel-run-20250102T030405.678Z-0badf00d"

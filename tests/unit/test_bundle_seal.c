@@ -13,9 +13,9 @@
 
 #include <zlib.h>
 
-#include "bundle.h"
-#include "gzseg.h"
-#include "sha256.h"
+#include "bundle/bundle.h"
+#include "bundle/gzseg.h"
+#include "base/sha256.h"
 #include "test_util.h"
 
 #define RUN_ID "keel-run-20250102T030405.678Z-5ea15ea1"

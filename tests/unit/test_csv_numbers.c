@@ -357,8 +357,8 @@ static int csv_check_decimal(const char *buf, size_t len)
 #include <CUnit/CUnit.h>
 #include <omp.h>
 
-#include "params.h"
-#include "table.h"
+#include "base/params.h"
+#include "plugin/table.h"
 #include "test_util.h"
 
 static uint64_t test_count(void)

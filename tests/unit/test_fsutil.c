@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fsutil.h"
-#include "status.h"
+#include "base/fsutil.h"
+#include "base/status.h"
 #include "test_util.h"
 
 /* Entries of dir other than . and .. */

@@ -8,8 +8,8 @@
 
 #include <zlib.h>
 
-#include "gzcheck.h"
-#include "gzseg.h"
+#include "bundle/gzcheck.h"
+#include "bundle/gzseg.h"
 #include "test_util.h"
 
 /* A small file in keel's layout: compressed text, a stored (level 0)

@@ -12,7 +12,7 @@
 
 #include <zlib.h>
 
-#include "gzseg.h"
+#include "bundle/gzseg.h"
 #include "test_util.h"
 
 /* Deterministic test bytes: text-like (compressible) or noise. */

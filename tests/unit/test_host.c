@@ -13,9 +13,9 @@
 #include <omp.h>
 #include <zlib.h>
 
-#include "host.h"
-#include "sha256.h"
-#include "status.h"
+#include "plugin/host.h"
+#include "base/sha256.h"
+#include "base/status.h"
 #include "test_util.h"
 
 /* ---- helpers ----------------------------------------------------------- */

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ini.h"
+#include "config/ini.h"
 #include "test_util.h"
 
 static keel_ini *parse_ok(const char *text)

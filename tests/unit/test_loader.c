@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "loader.h"
-#include "params.h"
-#include "sha256.h"
+#include "plugin/loader.h"
+#include "base/params.h"
+#include "base/sha256.h"
 #include "test_util.h"
 
 /* ---- helpers ----------------------------------------------------------- */

@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_common.h"
-#include "config_json.h"
-#include "manifest.h"
-#include "resolve.h"
-#include "template.h"
+#include "config/load.h"
+#include "base/path.h"
+#include "config/config_json.h"
+#include "config/manifest.h"
+#include "config/resolve.h"
+#include "config/template.h"
 #include "test_util.h"
 
 #define MDIR KEEL_TEST_DATA_DIR "/manifests"
@@ -21,7 +22,7 @@ static int load(const char *file, const char *const *ovr, size_t n_ovr,
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", MDIR, file);
   const char *paths[] = {KEEL_TEST_PLUGIN_DIR};
-  return keel_cli_load_config(path, ovr, n_ovr, paths, 1, 1, NULL, reg, cfg,
+  return keel_config_load(path, ovr, n_ovr, paths, 1, 1, NULL, reg, cfg,
                               err);
 }
 
@@ -436,7 +437,7 @@ static void test_shipped(void)
   keel_run_config *cfg = NULL;
   keel_error err = {0};
   const char *paths[] = {KEEL_TEST_PLUGIN_DIR};
-  int rc = keel_cli_load_config(KEEL_TEST_SOURCE_DIR "/manifests/iris.ini",
+  int rc = keel_config_load(KEEL_TEST_SOURCE_DIR "/manifests/iris.ini",
                                 NULL, 0, paths, 1, 1, NULL, &reg, &cfg, &err);
   if (rc)
     fprintf(stderr, "%s\n", err.message);
@@ -452,12 +453,12 @@ static void test_template_override(void)
   keel_error err = {0};
   const char *paths[] = {KEEL_TEST_PLUGIN_DIR};
   /* Replay passes the bundle's template; its version is still checked. */
-  int rc = keel_cli_load_config(MDIR "/good.ini", NULL, 0, paths, 1, 1,
+  int rc = keel_config_load(MDIR "/good.ini", NULL, 0, paths, 1, 1,
                                 MDIR "/templates/test-permissive.ini", &reg,
                                 &cfg, &err);
   CU_ASSERT_EQUAL(rc, KEEL_EINVAL); /* 1.0.0 is fine, but no transform slot */
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "has no [slot.transform]"));
-  rc = keel_cli_load_config(MDIR "/good.ini", NULL, 0, paths, 1, 1,
+  rc = keel_config_load(MDIR "/good.ini", NULL, 0, paths, 1, 1,
                             MDIR "/templates/test-classification.ini", &reg,
                             &cfg, &err);
   CU_ASSERT_EQUAL(rc, 0);

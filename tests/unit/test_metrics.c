@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "train/metrics.h"
 #include "test_util.h"
 
 static void test_classification(void)

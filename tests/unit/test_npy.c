@@ -7,7 +7,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "npy.h"
+#include "base/npy.h"
 #include "test_util.h"
 
 static void test_header_bytes(void)

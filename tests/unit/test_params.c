@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "params.h"
+#include "base/params.h"
 #include "test_util.h"
 
 static const char *const act_choices[] = {"relu", "tanh", "sigmoid", NULL};

@@ -13,12 +13,12 @@
 #include <CUnit/CUnit.h>
 #include <jansson.h>
 
-#include "config.h"
-#include "npy.h"
-#include "params.h"
-#include "pipeline.h"
-#include "state.h"
-#include "table.h"
+#include "config/config.h"
+#include "base/npy.h"
+#include "base/params.h"
+#include "data/pipeline.h"
+#include "plugin/state.h"
+#include "plugin/table.h"
 #include "test_util.h"
 
 /* ---- building configurations by hand ---------------------------------- */

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "semver.h"
+#include "base/semver.h"
 #include "test_util.h"
 
 static int sat(const char *v, const char *range)

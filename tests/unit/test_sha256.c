@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "base/sha256.h"
 #include "test_util.h"
 
 static const char *const EMPTY =

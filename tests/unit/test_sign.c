@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sign.h"
+#include "bundle/sign.h"
 #include "test_util.h"
 
 static void test_keygen_sign_verify(void)

@@ -12,8 +12,8 @@
 #include <omp.h>
 
 #include "keel/rng.h"
-#include "params.h"
-#include "table.h"
+#include "base/params.h"
+#include "plugin/table.h"
 #include "test_util.h"
 
 /* The plugin's parsing code, compiled in directly to test it alone. */

@@ -7,8 +7,8 @@
 
 #include <CUnit/CUnit.h>
 
-#include "params.h"
-#include "table.h"
+#include "base/params.h"
+#include "plugin/table.h"
 #include "test_util.h"
 
 typedef struct src {

@@ -9,8 +9,8 @@
 
 #include <CUnit/CUnit.h>
 
-#include "params.h"
-#include "table.h"
+#include "base/params.h"
+#include "plugin/table.h"
 #include "test_util.h"
 
 static const keel_loaded_plugin *plugin(void)

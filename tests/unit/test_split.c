@@ -6,7 +6,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "split.h"
+#include "data/split.h"
 #include "test_util.h"
 
 static void check_cover(const keel_split *s, size_t n)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state.h"
+#include "plugin/state.h"
 #include "test_util.h"
 
 static void test_put_get(void)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "table.h"
+#include "plugin/table.h"
 #include "test_util.h"
 
 static const char *const colours[] = {"red", "green", "blue"};

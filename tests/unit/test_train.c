@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
-#include "config.h"
-#include "params.h"
-#include "train.h"
+#include "train/checkpoint.h"
+#include "config/config.h"
+#include "base/params.h"
+#include "train/train.h"
 #include "test_util.h"
 
 #define NF 6
@@ -101,7 +101,6 @@ static void fixture_init(fixture *f, const char *model, const char *loss,
   f->s.train_values = f->tv;
   f->s.task = task;
   f->s.n_classes = task == KEEL_TASK_CLASSIFICATION ? 3 : 0;
-  f->s.quiet = 1;
   f->s.host = keel_test_host();
   f->s.fingerprint = "fp-test";
   const float *y = task == KEEL_TASK_CLASSIFICATION ? Y_CLS : Y_REG;

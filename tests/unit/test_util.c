@@ -12,8 +12,8 @@
 #include <CUnit/Basic.h>
 #include <zlib.h>
 
-#include "host.h"
-#include "params.h"
+#include "plugin/host.h"
+#include "base/params.h"
 
 /* The scratch folder of this test program (keel_test_tmp_path), and the
  * paths handed out in it (freed when the suite ends). */

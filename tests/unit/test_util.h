@@ -5,7 +5,7 @@
 #include <CUnit/CUnit.h>
 
 #include "keel/keel.h"
-#include "loader.h"
+#include "plugin/loader.h"
 
 typedef struct keel_test_case {
   const char *name;

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "params.h"
-#include "state.h"
-#include "table.h"
+#include "base/params.h"
+#include "plugin/state.h"
+#include "plugin/table.h"
 #include "test_util.h"
 
 #define TT_MAX_PARAMS 64

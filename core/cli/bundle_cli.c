@@ -1,0 +1,92 @@
+/* Shared plumbing of the bundle commands. */
+#include "cli/bundle_cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/status.h"
+
+const char *keel_bundle_cli_args(int argc, char **argv, const char *opt,
+                                 const char **value, int *flag,
+                                 const char **path)
+{
+  size_t olen = opt ? strlen(opt) : 0;
+  *path = NULL;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (opt && value && strcmp(a, opt) == 0 && i + 1 < argc)
+      *value = argv[++i];
+    else if (opt && value && strncmp(a, opt, olen) == 0 && a[olen] == '=')
+      *value = a + olen + 1;
+    else if (opt && !value && strcmp(a, opt) == 0)
+      *flag = 1;
+    else if (a[0] == '-' && a[1])
+      return "unknown option";
+    else if (!*path)
+      *path = a;
+    else
+      return "one bundle at a time";
+  }
+  return *path ? NULL : "no bundle given";
+}
+
+int keel_bundle_cli_open(const char *cmd, const char *path, int check,
+                         keel_bundle **out)
+{
+  keel_error err = {0};
+  keel_bundle_report r;
+  int rc = keel_bundle_open(path, NULL, out, &err);
+  if (rc) {
+    fprintf(stderr, "keel %s: %s\n", cmd, err.message);
+    return keel_bundle_exit_code(rc);
+  }
+  if (!check)
+    return 0;
+  rc = keel_bundle_check(*out, NULL, &r, &err);
+  if (rc) {
+    if (r.problems)
+      fputs(r.problems, stderr);
+    fprintf(stderr, "keel %s: %s: the bundle fails verification; refusing it "
+                    "(`keel verify %s` for details)\n",
+            cmd, path, path);
+    keel_bundle_report_free(&r);
+    keel_bundle_close(*out);
+    *out = NULL;
+    return keel_bundle_exit_code(rc);
+  }
+  keel_bundle_report_free(&r);
+  return 0;
+}
+
+json_t *keel_bundle_cli_json(const keel_bundle *b, const char *name)
+{
+  keel_error err = {0};
+  return keel_bundle_json(b, name, &err);
+}
+
+const char *keel_jstr(const json_t *j, const char *key)
+{
+  static char buf[256];
+  char path[256], *save = NULL;
+  const json_t *v = j;
+  snprintf(path, sizeof path, "%s", key);
+  for (char *k = strtok_r(path, ".", &save); k && v;
+       k = strtok_r(NULL, ".", &save))
+    v = json_object_get(v, k);
+  if (!v || json_is_null(v))
+    return "";
+  if (json_is_string(v))
+    return json_string_value(v);
+  if (json_is_integer(v)) {
+    snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+    return buf;
+  }
+  if (json_is_real(v)) {
+    snprintf(buf, sizeof buf, "%.6g", json_real_value(v));
+    return buf;
+  }
+  if (json_is_boolean(v))
+    return json_is_true(v) ? "true" : "false";
+  return "(structured)";
+}

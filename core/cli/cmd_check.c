@@ -1,0 +1,251 @@
+/* keel check MANIFEST [section.key=value...] [--plugin-path DIR]... [--json]
+ *
+ * Validates everything that can be validated without training: the
+ * manifest and template syntax, the template version, every plugin (found,
+ * allowed, fit for the task), every value (type, plugin range, template
+ * range), and the declared data schema through every stage. Prints the
+ * resolved configuration with each value's origin. Exit 0 or 2. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_common.h"
+#include "config/load.h"
+#include "cli/commands.h"
+#include "config/config_json.h"
+#include "plugin/host.h"
+#include "config/manifest.h"
+#include "data/pipeline.h"
+#include "base/status.h"
+#include "train/train.h"
+
+static const char check_usage[] =
+    "usage: keel check MANIFEST [section.key=value...] [--plugin-path "
+    "DIR]... [--json]\n";
+
+static void print_origin(const keel_resolved_param *rp)
+{
+  switch (rp->origin) {
+  case KEEL_ORIGIN_PLUGIN_DEFAULT:
+    printf("(default)");
+    break;
+  case KEEL_ORIGIN_OVERRIDE:
+    printf("(command line)");
+    break;
+  default:
+    printf("(%s %s)", keel_origin_name(rp->origin),
+           rp->where ? rp->where : "?");
+  }
+}
+
+static size_t key_width(const keel_stage *st, size_t w)
+{
+  for (size_t i = 0; st->section && i < st->n_params; i++) {
+    size_t n = strlen(st->section) + 1 + strlen(st->decls[i].name);
+    if (n > w)
+      w = n;
+  }
+  return w;
+}
+
+static size_t value_width(const keel_stage *st, size_t w)
+{
+  for (size_t i = 0; st->params && i < st->n_params; i++) {
+    size_t n = st->params[i].text ? strlen(st->params[i].text) : 0;
+    if (n > w && n <= 40)
+      w = n;
+  }
+  return w;
+}
+
+static void print_stage(const keel_stage *st, int kw, int vw)
+{
+  if (!st->section)
+    return;
+  if (st->plugin)
+    printf("[%s] %s %s\n", st->section, st->plugin->desc.name,
+           st->plugin->desc.version);
+  else
+    printf("[%s]\n", st->section);
+  if (st->n_params == 0)
+    printf("  (no parameters)\n");
+  for (size_t i = 0; i < st->n_params; i++) {
+    const keel_resolved_param *rp = &st->params[i];
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", st->section, rp->decl->name);
+    printf("  %-*s = %-*s  ", kw, key, vw, rp->text ? rp->text : "");
+    print_origin(rp);
+    printf("\n");
+  }
+}
+
+static void print_plugin_line(const keel_stage *st)
+{
+  if (!st->plugin)
+    return;
+  const keel_loaded_plugin *p = st->plugin;
+  printf("  %-18s %-12s %-8s sha256:%s  %s\n", st->section, p->desc.name,
+         p->desc.version, p->sha256, p->path ? p->path : "");
+}
+
+static void print_config(const keel_run_config *c)
+{
+  printf("manifest  %s\n", c->manifest_path);
+  printf("template  %s %s (%s)  %s\n", c->template_name, c->template_version,
+         c->task == KEEL_TASK_REGRESSION ? "regression" : "classification",
+         c->template_path);
+  const keel_template_checks *k = &c->checks;
+  printf("checks    min_rows ");
+  if (k->min_rows >= 0)
+    printf("%lld", (long long)k->min_rows);
+  else
+    printf("-");
+  printf(", max_missing_fraction ");
+  if (k->max_missing_fraction >= 0)
+    printf("%g", k->max_missing_fraction);
+  else
+    printf("-");
+  printf(", min_class_count ");
+  if (k->min_class_count >= 0)
+    printf("%lld", (long long)k->min_class_count);
+  else
+    printf("-");
+  printf("; missing %s, finite %s\n",
+         k->contract_flags & KEEL_CONTRACT_NO_MISSING ? "forbidden"
+                                                      : "allowed",
+         k->contract_flags & KEEL_CONTRACT_FINITE ? "required" : "optional");
+  if (c->n_overrides) {
+    printf("overrides");
+    for (size_t i = 0; i < c->n_overrides; i++)
+      printf(" %s", c->overrides[i].text);
+    printf("\n");
+  }
+
+  printf("\nplugins\n");
+  print_plugin_line(&c->source);
+  for (size_t i = 0; i < c->n_transforms; i++)
+    print_plugin_line(&c->transforms[i]);
+  print_plugin_line(&c->model);
+  print_plugin_line(&c->loss);
+  print_plugin_line(&c->optimizer);
+
+  const keel_stage *order[7 + 64];
+  size_t n = 0;
+  order[n++] = &c->data;
+  order[n++] = &c->source;
+  for (size_t i = 0; i < c->n_transforms && n < 64; i++)
+    order[n++] = &c->transforms[i];
+  order[n++] = &c->model;
+  order[n++] = &c->loss;
+  order[n++] = &c->optimizer;
+  order[n++] = &c->train;
+  size_t kw = 0, vw = 0;
+  for (size_t i = 0; i < n; i++) {
+    kw = key_width(order[i], kw);
+    vw = value_width(order[i], vw);
+  }
+  printf("\nvalues\n");
+  for (size_t i = 0; i < n; i++)
+    print_stage(order[i], (int)kw, (int)vw);
+}
+
+/* Propagates the declared schemas (pipeline.c). */
+static int check_schemas(const keel_run_config *cfg, keel_stage_schemas *out,
+                         keel_error *err)
+{
+  keel_host_context ctx;
+  int rc = keel_host_context_init(&ctx, cfg->manifest_dir);
+  if (rc)
+    return keel_fail(err, rc, "out of memory");
+  keel_host host;
+  keel_host_bind(&host, &ctx);
+  rc = keel_pipeline_check(cfg, &host, out, err);
+  keel_host_context_free(&ctx);
+  return rc;
+}
+
+static void print_error_json(const keel_error *err, int code)
+{
+  json_t *o = json_pack("{s:b, s:s, s:i}", "valid", 0, "error", err->message,
+                        "exit", code);
+  if (o) {
+    json_dumpf(o, stdout, JSON_INDENT(2));
+    printf("\n");
+    json_decref(o);
+  }
+}
+
+int keel_cmd_check(int argc, char **argv)
+{
+  keel_cli_args a;
+  keel_error err = {0};
+  int rc = keel_cli_parse_args(argc, argv, NULL, NULL, &a, &err);
+  if (rc) {
+    fprintf(stderr, "keel check: %s\n%s", err.message, check_usage);
+    return KEEL_EXIT_CONFIG;
+  }
+  if (a.help) {
+    printf("%s", check_usage);
+    keel_cli_args_free(&a);
+    return KEEL_EXIT_OK;
+  }
+  if (a.n_positional != 1) {
+    fprintf(stderr, "keel check: %s\n%s",
+            a.n_positional ? "expected one manifest (overrides are "
+                             "SECTION.KEY=VALUE)"
+                           : "no manifest given",
+            check_usage);
+    keel_cli_args_free(&a);
+    return KEEL_EXIT_CONFIG;
+  }
+  keel_registry *reg = NULL;
+  keel_run_config *cfg = NULL;
+  keel_stage_schemas schemas;
+  int have_schemas = 0;
+  memset(&schemas, 0, sizeof schemas);
+  rc = keel_config_load(a.positional[0], a.overrides, a.n_overrides,
+                            a.plugin_paths, a.n_plugin_paths, 0, NULL, &reg,
+                            &cfg, &err);
+  if (!rc) {
+    rc = check_schemas(cfg, &schemas, &err);
+    have_schemas = rc == 0;
+  }
+  /* model/loss/task/width and [train] rules that need no data */
+  if (!rc)
+    rc = keel_train_check(cfg, 0, 0, &err);
+  int code = keel_config_exit_code(rc);
+  if (rc) {
+    fprintf(stderr, "keel check: %s\n", err.message);
+    if (a.json)
+      print_error_json(&err, code);
+  } else if (a.json) {
+    json_t *root = keel_run_config_to_json(cfg);
+    char *sj = keel_stage_schemas_to_json(&schemas);
+    json_t *sv = sj ? json_loads(sj, 0, NULL) : NULL;
+    free(sj);
+    if (!root) {
+      json_decref(sv);
+      fprintf(stderr, "keel check: out of memory\n");
+      code = KEEL_EXIT_RUNTIME;
+    } else {
+      json_object_set_new(root, "valid", json_true());
+      json_object_set_new(root, "schemas", sv ? sv : json_null());
+      json_dumpf(root, stdout, JSON_INDENT(2));
+      printf("\n");
+      json_decref(root);
+    }
+  } else {
+    print_config(cfg);
+    printf("\nschema\n");
+    fflush(stdout);
+    keel_stage_schemas_print(stdout, &schemas);
+    printf("\nok: %s is valid\n", cfg->manifest_path);
+  }
+  if (have_schemas)
+    keel_stage_schemas_free(&schemas);
+  keel_run_config_free(cfg);
+  keel_registry_destroy(reg);
+  keel_cli_args_free(&a);
+  return code;
+}

@@ -1,0 +1,187 @@
+/* keel show BUNDLE [--json]: what ran, on what data, with what values, and
+ * how it went, in one screen (or as one JSON object for tools). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/bundle_cli.h"
+#include "cli/commands.h"
+#include "bundle/envinfo.h"
+#include "base/status.h"
+
+static int usage(const char *why)
+{
+  fprintf(stderr, "keel show: %s\nusage: keel show BUNDLE [--json]\n", why);
+  return KEEL_EXIT_CONFIG;
+}
+
+static size_t count_lines(const keel_bundle_member *m)
+{
+  size_t n = 0;
+  for (size_t i = 0; m && i < m->size; i++)
+    n += m->data[i] == '\n';
+  return n;
+}
+
+/* The values that did not come from a declared default (the run's choices),
+ * as "section.key" -> {"value", "origin"}; all values when verbose. */
+static json_t *chosen_values(const json_t *cfg)
+{
+  json_t *out = json_object(), *st, *p;
+  size_t i, k;
+  json_array_foreach(json_object_get(cfg, "stages"), i, st) {
+    const char *section = json_string_value(json_object_get(st, "section"));
+    json_array_foreach(json_object_get(st, "params"), k, p) {
+      const char *name = json_string_value(json_object_get(p, "name"));
+      const char *origin = json_string_value(json_object_get(p, "origin"));
+      char key[256];
+      if (!section || !name || (origin && strcmp(origin, "default") == 0))
+        continue;
+      snprintf(key, sizeof key, "%s.%s", section, name);
+      json_object_set_new(out, key,
+                          json_pack("{s:O?,s:s?}", "value",
+                                    json_object_get(p, "value"), "origin",
+                                    origin));
+    }
+  }
+  return out;
+}
+
+/* Prints flattened scalars of j, skipping keys that start with one of
+ * skip[] and null values, at most max lines. */
+static void print_flat(const char *label, const json_t *j, size_t max,
+                       const char *const *skip)
+{
+  keel_flat *f = NULL;
+  size_t n = 0, shown = 0;
+  if (!j || keel_json_flatten(j, &f, &n) != 0)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    int drop = strcmp(f[i].value, "null") == 0;
+    for (size_t k = 0; skip && skip[k] && !drop; k++)
+      drop = strncmp(f[i].key, skip[k], strlen(skip[k])) == 0;
+    if (drop)
+      continue;
+    if (shown == max) {
+      printf("%-10s ... (%zu more)\n", "", n - i);
+      break;
+    }
+    printf("%-10s %s = %s\n", shown ? "" : label, f[i].key, f[i].value);
+    shown++;
+  }
+  keel_flat_free(f, n);
+}
+
+static void show_text(const keel_bundle *b, json_t *run, json_t *cfg,
+                      json_t *plugins, json_t *lineage, json_t *metrics,
+                      json_t *values, size_t epochs, const char *digest,
+                      const char *integrity)
+{
+  json_t *p, *v;
+  size_t i;
+  const char *key;
+  printf("%-10s %s (%s, exit %s)\n", "run", b->top, keel_jstr(run, "status"),
+         keel_jstr(run, "exit_code"));
+  if (*keel_jstr(run, "error"))
+    printf("%-10s %s\n", "error", keel_jstr(run, "error"));
+  printf("%-10s %s .. %s", "when", keel_jstr(run, "started_at"),
+         keel_jstr(run, "ended_at"));
+  printf(" (%s s wall", keel_jstr(run, "wall_seconds"));
+  printf(", %s s user CPU", keel_jstr(run, "cpu_seconds.user"));
+  printf(", peak %s KiB", keel_jstr(run, "peak_rss_kib"));
+  printf(", %s threads)\n", keel_jstr(run, "threads"));
+  printf("%-10s %s@%s\n", "by", keel_jstr(run, "user"), keel_jstr(run, "host"));
+  if (cfg) {
+    printf("%-10s %s %s", "template", keel_jstr(cfg, "template.name"),
+           keel_jstr(cfg, "template.version"));
+    printf(" (%s)\n", keel_jstr(cfg, "template.task"));
+  }
+  json_array_foreach(json_object_get(plugins, "plugins"), i, p) {
+    const char *file = json_string_value(json_object_get(p, "file"));
+    printf("%-10s %-10s %-16s", i ? "" : "plugins", keel_jstr(p, "kind"),
+           keel_jstr(p, "name"));
+    printf(" %-8s sha256 %.12s %s\n", keel_jstr(p, "version"),
+           keel_jstr(p, "sha256"),
+           file && keel_bundle_find(b, file) ? "(bundled)" : "(not bundled)");
+  }
+  {
+    static const char *const data_skip[] = {
+        "schemas", "feature_names", "classes", "split.row_hash",
+        "split.classes", "source.sha256", "source.version", NULL};
+    print_flat("data", lineage, 20, data_skip);
+  }
+  i = 0;
+  json_object_foreach(values, key, v) {
+    printf("%-10s %s = %s", i++ ? "" : "values", key, keel_jstr(v, "value"));
+    printf(" (%s)\n", keel_jstr(v, "origin"));
+  }
+  print_flat("metrics", metrics, 16, NULL);
+  printf("%-10s %zu\n", "epochs", epochs);
+  printf("%-10s %s\n", "digest", digest);
+  printf("%-10s %s\n", "integrity", integrity);
+}
+
+int keel_cmd_show(int argc, char **argv)
+{
+  const char *path = NULL;
+  int as_json = 0, code;
+  keel_bundle *b = NULL;
+  keel_bundle_report r;
+  keel_error err = {0};
+  json_t *run, *cfg, *plugins, *lineage, *metrics, *values;
+  char integrity[256];
+  size_t epochs;
+  const char *why =
+      keel_bundle_cli_args(argc, argv, "--json", NULL, &as_json, &path);
+  if (why)
+    return usage(why);
+  code = keel_bundle_cli_open("show", path, 0, &b);
+  if (code)
+    return code;
+  code = keel_bundle_check(b, NULL, &r, &err) == 0 ? KEEL_EXIT_OK
+                                                   : KEEL_EXIT_INTEGRITY;
+  if (code)
+    snprintf(integrity, sizeof integrity,
+             "FAILED: %zu problem(s); run `keel verify` for details",
+             r.n_problems);
+  else
+    snprintf(integrity, sizeof integrity, "ok (%zu files)", r.n_files);
+  run = keel_bundle_cli_json(b, "run.json");
+  cfg = keel_bundle_cli_json(b, "config.json");
+  plugins = keel_bundle_cli_json(b, "plugins.json");
+  lineage = keel_bundle_cli_json(b, "lineage.json");
+  metrics = keel_bundle_cli_json(b, "metrics.json");
+  values = chosen_values(cfg);
+  epochs = count_lines(keel_bundle_find(b, "metrics.jsonl"));
+  if (as_json) {
+    json_t *o = json_pack(
+        "{s:s,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:I,s:s,s:{s:b,s:I,s:s?}}",
+        "run_id", b->top, "run", run, "template",
+        json_object_get(cfg, "template"), "plugins",
+        json_object_get(plugins, "plugins"), "lineage", lineage, "values",
+        values, "metrics", metrics, "epochs", (json_int_t)epochs, "digest",
+        r.digest, "integrity", "ok", code == 0, "problems",
+        (json_int_t)r.n_problems, "details", r.problems);
+    char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                       JSON_REAL_PRECISION(17))
+                   : NULL;
+    if (text)
+      puts(text);
+    free(text);
+    json_decref(o);
+  } else {
+    show_text(b, run, cfg, plugins, lineage, metrics, values, epochs,
+              r.digest, integrity);
+  }
+  if (code)
+    fprintf(stderr, "keel show: %s: the bundle fails verification\n", path);
+  json_decref(run);
+  json_decref(cfg);
+  json_decref(plugins);
+  json_decref(lineage);
+  json_decref(metrics);
+  json_decref(values);
+  keel_bundle_report_free(&r);
+  keel_bundle_close(b);
+  return code;
+}

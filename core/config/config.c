@@ -1,0 +1,195 @@
+/* The resolved run configuration: release and JSON form (config.h,
+ * config_json.h). */
+#include "config/config.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "config/config_json.h"
+#include "base/params.h"
+
+const char *keel_origin_name(keel_origin o)
+{
+  switch (o) {
+  case KEEL_ORIGIN_PLUGIN_DEFAULT: return "default";
+  case KEEL_ORIGIN_TEMPLATE: return "template";
+  case KEEL_ORIGIN_MANIFEST: return "manifest";
+  case KEEL_ORIGIN_OVERRIDE: return "override";
+  default: return "unknown";
+  }
+}
+
+static void stage_free(keel_stage *st)
+{
+  for (size_t i = 0; st->params && i < st->n_params; i++) {
+    free(st->params[i].text);
+    free(st->params[i].where);
+  }
+  for (size_t i = 0; st->values && i < st->n_params; i++)
+    keel_value_clear(&st->decls[i], &st->values[i]);
+  free(st->params);
+  free(st->values);
+  free(st->section);
+}
+
+void keel_run_config_free(keel_run_config *cfg)
+{
+  if (!cfg)
+    return;
+  stage_free(&cfg->data);
+  stage_free(&cfg->train);
+  stage_free(&cfg->source);
+  for (size_t i = 0; i < cfg->n_transforms; i++)
+    stage_free(&cfg->transforms[i]);
+  free(cfg->transforms);
+  stage_free(&cfg->model);
+  stage_free(&cfg->loss);
+  stage_free(&cfg->optimizer);
+  for (size_t i = 0; i < cfg->n_overrides; i++)
+    free(cfg->overrides[i].text);
+  free(cfg->overrides);
+  free(cfg->manifest_path);
+  free(cfg->manifest_dir);
+  free(cfg->manifest_text);
+  free(cfg->template_path);
+  free(cfg->template_text);
+  free(cfg->template_name);
+  free(cfg->template_version);
+  free(cfg);
+}
+
+json_t *keel_value_to_json(const keel_param_decl *d, const keel_value *v)
+{
+  switch (d->type) {
+  case KEEL_PARAM_BOOL: return json_boolean(v->i != 0);
+  case KEEL_PARAM_INT: return json_integer((json_int_t)v->i);
+  case KEEL_PARAM_FLOAT: return json_real(v->f);
+  case KEEL_PARAM_STRING:
+  case KEEL_PARAM_ENUM: return json_string(v->s ? v->s : "");
+  case KEEL_PARAM_INT_LIST: {
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < v->n; i++)
+      json_array_append_new(a, json_integer((json_int_t)v->ints[i]));
+    return a;
+  }
+  case KEEL_PARAM_STRING_LIST: {
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < v->n; i++)
+      json_array_append_new(a, json_string(v->strings[i]));
+    return a;
+  }
+  }
+  return json_null();
+}
+
+/* A bound as JSON: a number, or null for an infinite one. */
+static json_t *bound_json(double b)
+{
+  return isfinite(b) ? json_real(b) : json_null();
+}
+
+static json_t *stage_json(const keel_stage *st, const char *kind)
+{
+  json_t *o = json_object();
+  if (!o)
+    return NULL;
+  json_object_set_new(o, "section", json_string(st->section ? st->section : ""));
+  json_object_set_new(o, "kind", json_string(kind));
+  json_object_set_new(o, "line", json_integer(st->line));
+  if (st->plugin) {
+    const keel_loaded_plugin *p = st->plugin;
+    json_object_set_new(
+        o, "plugin",
+        json_pack("{s:s, s:s, s:s, s:s}", "name", p->desc.name, "version",
+                  p->desc.version, "sha256", p->sha256, "path",
+                  p->path ? p->path : ""));
+  } else {
+    json_object_set_new(o, "plugin", json_null());
+  }
+  json_t *params = json_array();
+  for (size_t i = 0; params && st->params && i < st->n_params; i++) {
+    const keel_resolved_param *rp = &st->params[i];
+    const keel_param_decl *d = rp->decl;
+    json_t *p = json_object();
+    if (!p)
+      break;
+    json_object_set_new(p, "name", json_string(d->name));
+    json_object_set_new(p, "type", json_string(keel_param_type_name(d->type)));
+    json_object_set_new(p, "value", keel_value_to_json(d, &st->values[i]));
+    json_object_set_new(p, "text", json_string(rp->text ? rp->text : ""));
+    json_object_set_new(p, "origin", json_string(keel_origin_name(rp->origin)));
+    json_object_set_new(p, "where",
+                        rp->where ? json_string(rp->where) : json_null());
+    if (d->type == KEEL_PARAM_INT || d->type == KEEL_PARAM_FLOAT ||
+        d->type == KEEL_PARAM_INT_LIST) {
+      json_object_set_new(p, "min", bound_json(rp->lo));
+      json_object_set_new(p, "max", bound_json(rp->hi));
+    }
+    json_array_append_new(params, p);
+  }
+  json_object_set_new(o, "params", params ? params : json_null());
+  return o;
+}
+
+json_t *keel_run_config_to_json(const keel_run_config *cfg)
+{
+  json_t *root = json_object();
+  if (!root)
+    return NULL;
+  json_object_set_new(
+      root, "manifest",
+      json_pack("{s:s, s:s}", "path",
+                cfg->manifest_path ? cfg->manifest_path : "", "dir",
+                cfg->manifest_dir ? cfg->manifest_dir : ""));
+  json_object_set_new(
+      root, "template",
+      json_pack("{s:s, s:s, s:s, s:s}", "name",
+                cfg->template_name ? cfg->template_name : "", "version",
+                cfg->template_version ? cfg->template_version : "", "path",
+                cfg->template_path ? cfg->template_path : "", "task",
+                cfg->task == KEEL_TASK_REGRESSION ? "regression"
+                                                  : "classification"));
+  json_t *checks = json_object();
+  if (checks) {
+    const keel_template_checks *c = &cfg->checks;
+    json_object_set_new(checks, "min_rows",
+                        c->min_rows >= 0 ? json_integer(c->min_rows)
+                                         : json_null());
+    json_object_set_new(checks, "max_missing_fraction",
+                        c->max_missing_fraction >= 0
+                            ? json_real(c->max_missing_fraction)
+                            : json_null());
+    json_object_set_new(checks, "min_class_count",
+                        c->min_class_count >= 0
+                            ? json_integer(c->min_class_count)
+                            : json_null());
+    json_object_set_new(checks, "missing",
+                        json_string(c->contract_flags & KEEL_CONTRACT_NO_MISSING
+                                        ? "forbidden"
+                                        : "allowed"));
+    json_object_set_new(checks, "finite",
+                        json_string(c->contract_flags & KEEL_CONTRACT_FINITE
+                                        ? "required"
+                                        : "optional"));
+    json_object_set_new(root, "checks", checks);
+  }
+  json_t *stages = json_array();
+  if (stages) {
+    json_array_append_new(stages, stage_json(&cfg->data, "host"));
+    json_array_append_new(stages, stage_json(&cfg->source, "source"));
+    for (size_t i = 0; i < cfg->n_transforms; i++)
+      json_array_append_new(stages,
+                            stage_json(&cfg->transforms[i], "transform"));
+    json_array_append_new(stages, stage_json(&cfg->model, "model"));
+    json_array_append_new(stages, stage_json(&cfg->loss, "loss"));
+    json_array_append_new(stages, stage_json(&cfg->optimizer, "optimizer"));
+    json_array_append_new(stages, stage_json(&cfg->train, "host"));
+    json_object_set_new(root, "stages", stages);
+  }
+  json_t *ov = json_array();
+  for (size_t i = 0; ov && i < cfg->n_overrides; i++)
+    json_array_append_new(ov, json_string(cfg->overrides[i].text));
+  if (ov)
+    json_object_set_new(root, "overrides", ov);
+  return root;
+}

@@ -1,0 +1,29 @@
+/* The resolved configuration as JSON (jansson), for `keel check --json`
+ * and the run bundle's resolved manifest. */
+#ifndef KEEL_CORE_CONFIG_JSON_H
+#define KEEL_CORE_CONFIG_JSON_H
+
+#include <jansson.h>
+
+#include "config/config.h"
+
+/* A new object (caller json_decref()s it), or NULL when out of memory:
+ *   {"manifest": {"path", "dir"},
+ *    "template": {"name", "version", "path", "task"},
+ *    "checks": {"min_rows", "max_missing_fraction", "min_class_count",
+ *               "missing", "finite"},
+ *    "stages": [{"section", "kind" ("host" or a plugin kind), "line",
+ *                "plugin": {"name", "version", "sha256", "path"} | null,
+ *                "params": [{"name", "type", "value" (typed), "text"
+ *                            (canonical), "origin", "where" | null,
+ *                            "min", "max" (numeric types)}]}],
+ *    "overrides": ["section.key=value", ...]}
+ * Stages come in pipeline order: data, source, transforms, model, loss,
+ * optimizer, train. */
+json_t *keel_run_config_to_json(const keel_run_config *cfg);
+
+/* One parameter's typed value as JSON (bool, integer, real, string or
+ * array), or NULL when out of memory. */
+json_t *keel_value_to_json(const keel_param_decl *decl, const keel_value *v);
+
+#endif

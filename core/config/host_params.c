@@ -1,0 +1,76 @@
+/* The host's own parameter tables: the [data] and [train] sections of a
+ * manifest, declared with the same KEEL_P_* machinery as plugin
+ * parameters so they get the same checking, origins and documentation.
+ * Order must match enum keel_data_param / keel_train_param (config.h). */
+#include <math.h>
+
+#include "config/config.h"
+
+static const char *const missing_label_choices[] = {"error", "drop", NULL};
+static const char *const lr_schedule_choices[] = {"constant", "step",
+                                                  "cosine", NULL};
+static const char *const early_stop_choices[] = {
+    "none", "loss", "accuracy", "macro_f1", "rmse", "mae", "r2", NULL};
+
+const keel_param_decl keel_data_decls[KEEL_DATA_N_PARAMS] = {
+    [KEEL_DATA_LABEL] = {.name = "label", .type = KEEL_PARAM_STRING,
+                         .flags = KEEL_PARAM_REQUIRED,
+                         .doc = "name of the label (target) column"},
+    [KEEL_DATA_VALID_FRACTION] =
+        KEEL_P_FLOAT("valid_fraction", 0.2, 0.0, 0.9, 0, NULL,
+                     "fraction of rows held out for validation"),
+    [KEEL_DATA_TEST_FRACTION] =
+        KEEL_P_FLOAT("test_fraction", 0.0, 0.0, 0.9, 0, NULL,
+                     "fraction of rows held out for the final test"),
+    [KEEL_DATA_SPLIT_SEED] =
+        KEEL_P_INT("split_seed", 42, 0, 9007199254740991.0, NULL,
+                   "seed of the deterministic train/valid/test split"),
+    [KEEL_DATA_STRATIFY] =
+        KEEL_P_BOOL("stratify", 1,
+                    "keep class proportions in every split "
+                    "(classification only)"),
+    [KEEL_DATA_MISSING_LABEL] =
+        KEEL_P_ENUM("missing_label", "error", missing_label_choices,
+                    "what to do with rows whose label is missing"),
+};
+
+const keel_param_decl keel_train_decls[KEEL_TRAIN_N_PARAMS] = {
+    [KEEL_TRAIN_EPOCHS] = KEEL_P_INT("epochs", 20, 1, 100000, "epochs",
+                                     "passes over the training split"),
+    [KEEL_TRAIN_BATCH_SIZE] = KEEL_P_INT("batch_size", 32, 1, 1 << 20, "rows",
+                                         "rows per minibatch"),
+    [KEEL_TRAIN_CHUNK_ROWS] =
+        KEEL_P_INT("chunk_rows", 16, 1, 65536, "rows",
+                   "rows per parallel work unit; independent of thread "
+                   "count"),
+    [KEEL_TRAIN_SEED] =
+        KEEL_P_INT("seed", 1, 0, 9007199254740991.0, NULL,
+                   "seed of weight initialisation and row shuffling"),
+    [KEEL_TRAIN_THREADS] =
+        KEEL_P_INT("threads", 0, 0, 1024, "threads",
+                   "OpenMP threads, 0 = the OpenMP default; results do "
+                   "not depend on it"),
+    [KEEL_TRAIN_LR_SCHEDULE] =
+        KEEL_P_ENUM("lr_schedule", "constant", lr_schedule_choices,
+                    "learning-rate schedule applied on top of the "
+                    "optimizer's lr"),
+    [KEEL_TRAIN_WARMUP_EPOCHS] =
+        KEEL_P_INT("warmup_epochs", 0, 0, 100000, "epochs",
+                   "epochs of linear learning-rate warm-up"),
+    [KEEL_TRAIN_STEP_EPOCHS] =
+        KEEL_P_INT("step_epochs", 10, 1, 100000, "epochs",
+                   "period of the step schedule"),
+    [KEEL_TRAIN_STEP_GAMMA] =
+        KEEL_P_FLOAT("step_gamma", 0.1, 1e-6, 1.0, 0, NULL,
+                     "factor applied to the learning rate every period"),
+    [KEEL_TRAIN_EARLY_STOP_METRIC] =
+        KEEL_P_ENUM("early_stop_metric", "none", early_stop_choices,
+                    "validation metric watched for early stopping "
+                    "(none = off)"),
+    [KEEL_TRAIN_PATIENCE] =
+        KEEL_P_INT("patience", 5, 1, 100000, "epochs",
+                   "epochs without improvement before stopping"),
+    [KEEL_TRAIN_CHECKPOINT_EVERY] =
+        KEEL_P_INT("checkpoint_every", 0, 0, 100000, "epochs",
+                   "epochs between checkpoints, 0 = off"),
+};

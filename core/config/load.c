@@ -1,0 +1,96 @@
+/* Loading a run's configuration (see load.h). */
+#include "config/load.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/status.h"
+#include "config/manifest.h"
+#include "config/resolve.h"
+#include "config/template.h"
+
+int keel_registry_build(const char *const *plugin_paths, size_t n_paths,
+                            const char *const *manifest_paths,
+                            size_t n_manifest_paths, int only_explicit,
+                            keel_registry **out, keel_error *err)
+{
+  *out = NULL;
+  keel_registry *reg = NULL;
+  int rc = keel_registry_create(&reg, err);
+  for (size_t i = 0; !rc && i < n_paths; i++)
+    rc = keel_registry_add_path(reg, plugin_paths[i], err);
+  if (!only_explicit) {
+    const char *env = getenv("KEEL_PLUGIN_PATH");
+    if (!rc && env && *env)
+      rc = keel_registry_add_path_list(reg, env, err);
+    for (size_t i = 0; !rc && i < n_manifest_paths; i++)
+      rc = keel_registry_add_path(reg, manifest_paths[i], err);
+    if (!rc)
+      rc = keel_registry_add_default_paths(reg, err);
+  }
+  if (!rc)
+    rc = keel_registry_scan(reg, err);
+  if (rc) {
+    keel_registry_destroy(reg);
+    return rc;
+  }
+  *out = reg;
+  return 0;
+}
+
+int keel_config_load(const char *manifest_path,
+                         const char *const *overrides, size_t n_overrides,
+                         const char *const *plugin_paths,
+                         size_t n_plugin_paths, int only_explicit_paths,
+                         const char *template_override,
+                         keel_registry **reg_out, keel_run_config **cfg_out,
+                         keel_error *err)
+{
+  *reg_out = NULL;
+  *cfg_out = NULL;
+  keel_manifest *m = NULL;
+  keel_template *t = NULL;
+  keel_registry *reg = NULL;
+  char *tpath = NULL;
+  int rc = keel_manifest_load(manifest_path, &m, err);
+  if (rc)
+    goto out;
+  if (template_override) {
+    tpath = strdup(template_override);
+    if (!tpath)
+      rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+  } else {
+    rc = keel_template_locate(m->template_ref->value, m->dir, &tpath, err);
+    if (rc)
+      keel_error_prefix(err, "%s:%d: [keel] template", m->ini->path,
+                        m->template_ref->line);
+  }
+  if (!rc)
+    rc = keel_template_load(tpath, &t, err);
+  if (!rc)
+    rc = keel_registry_build(plugin_paths, n_plugin_paths,
+                                 (const char *const *)m->plugin_paths,
+                                 m->n_plugin_paths, only_explicit_paths, &reg,
+                                 err);
+  if (!rc)
+    rc = keel_config_resolve(m, t, reg, overrides, n_overrides, cfg_out, err);
+  if (rc) {
+    keel_registry_destroy(reg);
+    reg = NULL;
+  }
+out:
+  *reg_out = reg;
+  free(tpath);
+  keel_template_free(t);
+  keel_manifest_free(m);
+  return rc;
+}
+
+int keel_config_exit_code(int status)
+{
+  if (status == 0)
+    return KEEL_EXIT_OK;
+  if (status == KEEL_ENOMEM || status == KEEL_EDIVERGED)
+    return KEEL_EXIT_RUNTIME;
+  return KEEL_EXIT_CONFIG;
+}

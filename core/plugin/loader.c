@@ -1,0 +1,570 @@
+/* Finding, opening and checking plugins.
+ *
+ * Everything about a plugin is checked from its static descriptor before
+ * any of its code runs (only the entry accessor, which must return static
+ * data): like PostgreSQL's magic block and GStreamer's descriptor, the
+ * first difference found is reported as "host has X, plugin has Y". */
+#include "plugin/loader.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/params.h"
+#include "base/semver.h"
+#include "base/sha256.h"
+#include "base/status.h"
+
+struct keel_registry {
+  char **paths;
+  size_t n_paths;
+  keel_loaded_plugin **plugins;
+  size_t n_plugins;
+};
+
+static const char *const kind_names[] = {NULL, "source", "transform", "model",
+                                         "loss", "optimizer"};
+
+const char *keel_kind_name(int kind)
+{
+  if (kind < KEEL_KIND_SOURCE || kind > KEEL_KIND_OPTIMIZER)
+    return NULL;
+  return kind_names[kind];
+}
+
+const char *const *keel_kind_names(void)
+{
+  return kind_names + KEEL_KIND_SOURCE;
+}
+
+int keel_kind_from_name(const char *name)
+{
+  if (!name)
+    return 0;
+  for (int k = KEEL_KIND_SOURCE; k <= KEEL_KIND_OPTIMIZER; k++)
+    if (strcmp(kind_names[k], name) == 0)
+      return k;
+  return 0;
+}
+
+/* ---- descriptor checks ------------------------------------------------- */
+
+static int valid_plugin_name(const char *s)
+{
+  if (!s || !islower((unsigned char)s[0]) || strlen(s) > 47)
+    return 0;
+  for (const char *p = s; *p; p++)
+    if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_' &&
+        *p != '-')
+      return 0;
+  return 1;
+}
+
+/* MAJOR.MINOR.PATCH with optional -pre / +build (semver.c's grammar). */
+static int valid_semver(const char *s)
+{
+  keel_semver v;
+  return s && keel_semver_parse(s, &v, NULL) == KEEL_OK;
+}
+
+/* Sizes at ABI 1.0: the least a plugin may declare. When ABI 1.1 appends
+ * a field, freeze each of these at its 1.0 value (offsetof of the first new
+ * field) so that 1.0 plugins keep loading; the copies below zero-extend. */
+#define DESCRIPTOR_SIZE_1_0 sizeof(keel_plugin)
+
+/* Host size of each kind's function table (at ABI 1.0 also its minimum). */
+static size_t api_size(int kind)
+{
+  switch (kind) {
+  case KEEL_KIND_SOURCE: return sizeof(keel_source_api);
+  case KEEL_KIND_TRANSFORM: return sizeof(keel_transform_api);
+  case KEEL_KIND_MODEL: return sizeof(keel_model_api);
+  case KEEL_KIND_LOSS: return sizeof(keel_loss_api);
+  case KEEL_KIND_OPTIMIZER: return sizeof(keel_optimizer_api);
+  }
+  return 0;
+}
+
+#define NEED(API, FIELD)                                                       \
+  do {                                                                         \
+    if (!(API)->FIELD)                                                         \
+      return #FIELD;                                                           \
+  } while (0)
+
+/* Name of the first required function the table lacks, or NULL. */
+static const char *missing_function(int kind, const void *api)
+{
+  switch (kind) {
+  case KEEL_KIND_SOURCE: {
+    const keel_source_api *a = api;
+    NEED(a, schema);
+    NEED(a, read);
+    break;
+  }
+  case KEEL_KIND_TRANSFORM: {
+    const keel_transform_api *a = api;
+    NEED(a, schema);
+    NEED(a, apply);
+    break;
+  }
+  case KEEL_KIND_MODEL: {
+    const keel_model_api *a = api;
+    NEED(a, create);
+    NEED(a, destroy);
+    NEED(a, n_weights);
+    NEED(a, workspace_floats);
+    NEED(a, init);
+    NEED(a, forward);
+    NEED(a, backward);
+    NEED(a, tensor);
+    break;
+  }
+  case KEEL_KIND_LOSS: {
+    const keel_loss_api *a = api;
+    NEED(a, output_width);
+    NEED(a, value_grad);
+    break;
+  }
+  case KEEL_KIND_OPTIMIZER: {
+    const keel_optimizer_api *a = api;
+    NEED(a, state_floats);
+    NEED(a, step);
+    break;
+  }
+  }
+  return NULL;
+}
+
+/* Checks the descriptor and makes the zero-extended copies. */
+static int check_descriptor(const char *file, const keel_plugin *raw,
+                            keel_loaded_plugin *lp, keel_error *err)
+{
+  if (raw->abi_major != KEEL_ABI_MAJOR)
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: incompatible ABI major version: host has %u, plugin "
+                     "has %u; rebuild the plugin against this keel SDK",
+                     file, KEEL_ABI_MAJOR, raw->abi_major);
+  if (raw->abi_minor > KEEL_ABI_MINOR)
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: plugin needs ABI %u.%u, newer than this host's %u.%u; "
+                     "upgrade keel",
+                     file, raw->abi_major, raw->abi_minor, KEEL_ABI_MAJOR,
+                     KEEL_ABI_MINOR);
+  /* Every field of ABI 1.0 must be present. */
+  if (raw->struct_size < DESCRIPTOR_SIZE_1_0)
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: descriptor too small: %u bytes, ABI %u.0 needs at "
+                     "least %zu",
+                     file, raw->struct_size, KEEL_ABI_MAJOR, DESCRIPTOR_SIZE_1_0);
+  /* Read only what the plugin declared; newer host fields stay zero. */
+  memset(&lp->desc, 0, sizeof lp->desc);
+  memcpy(&lp->desc, raw,
+         raw->struct_size < sizeof(keel_plugin) ? raw->struct_size
+                                                : sizeof(keel_plugin));
+  const keel_plugin *d = &lp->desc;
+  const char *kind = keel_kind_name((int)d->kind);
+  if (!kind)
+    return keel_fail(err, KEEL_EPLUGIN, "%s: unknown plugin kind %u (expected "
+                     "1..5: source, transform, model, loss, optimizer)",
+                     file, d->kind);
+  if (!d->name || !d->name[0])
+    return keel_fail(err, KEEL_EPLUGIN, "%s: %s plugin has no name", file, kind);
+  if (!valid_plugin_name(d->name))
+    return keel_fail(err, KEEL_EPLUGIN, "%s: invalid plugin name '%s' (expected "
+                     "[a-z][a-z0-9_-]*, at most 47 bytes)", file, d->name);
+  if (!d->version || !d->version[0])
+    return keel_fail(err, KEEL_EPLUGIN, "%s: plugin '%s' has no version", file,
+                     d->name);
+  if (!valid_semver(d->version))
+    return keel_fail(err, KEEL_EPLUGIN, "%s: plugin '%s' has malformed semantic "
+                     "version '%s' (expected MAJOR.MINOR.PATCH)",
+                     file, d->name, d->version);
+  if (!d->summary || !d->summary[0])
+    return keel_fail(err, KEEL_EPLUGIN, "%s: plugin '%s' has no summary", file,
+                     d->name);
+  if (!d->api)
+    return keel_fail(err, KEEL_EPLUGIN, "%s: %s plugin '%s' has no function "
+                     "table", file, kind, d->name);
+  uint32_t api_bytes = *(const uint32_t *)d->api;
+  size_t host_bytes = api_size((int)d->kind);
+  if (api_bytes < host_bytes)
+    return keel_fail(err, KEEL_EPLUGIN, "%s: %s function table of '%s' too "
+                     "small: %u bytes, expected at least %zu",
+                     file, kind, d->name, api_bytes, host_bytes);
+  void *api = calloc(1, host_bytes);
+  if (!api)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  memcpy(api, d->api, api_bytes < host_bytes ? api_bytes : host_bytes);
+  lp->api = api;
+  const char *missing = missing_function((int)d->kind, api);
+  if (missing)
+    return keel_fail(err, KEEL_EPLUGIN, "%s: %s plugin '%s' lacks required "
+                     "function '%s'", file, kind, d->name, missing);
+  keel_error perr = {0};
+  if (keel_param_table_check(d->params, d->n_params, &perr))
+    return keel_fail(err, KEEL_EPLUGIN, "%s: plugin '%s': %s", file, d->name,
+                     perr.message);
+  return KEEL_OK;
+}
+
+/* Refuses what dlopen would report cryptically: missing files, folders,
+ * unreadable or non-ELF files. */
+static int check_file(const char *path, keel_error *err)
+{
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
+                     "%s: cannot access plugin: %s", path, strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    return keel_fail(err, KEEL_EPLUGIN, "%s: is a directory, not a plugin file",
+                     path);
+  if (!S_ISREG(st.st_mode))
+    return keel_fail(err, KEEL_EPLUGIN, "%s: not a regular file", path);
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return keel_fail(err, KEEL_EIO, "%s: cannot read plugin: %s", path,
+                     strerror(errno));
+  unsigned char magic[4] = {0};
+  size_t n = fread(magic, 1, 4, f);
+  fclose(f);
+  if (n != 4 || memcmp(magic, "\177ELF", 4) != 0)
+    return keel_fail(err, KEEL_EPLUGIN, "%s: not an ELF shared object", path);
+  return KEEL_OK;
+}
+
+void keel_loaded_plugin_free(keel_loaded_plugin *p)
+{
+  if (!p)
+    return;
+  free((void *)p->api);
+  free(p->path);
+  free(p);
+}
+
+int keel_plugin_load_file(const char *path, keel_loaded_plugin **out,
+                          keel_error *err)
+{
+  *out = NULL;
+  int rc = check_file(path, err);
+  if (rc)
+    return rc;
+  keel_loaded_plugin *lp = calloc(1, sizeof *lp);
+  if (!lp)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  lp->path = realpath(path, NULL);
+  if (!lp->path) {
+    rc = keel_fail(err, KEEL_EIO, "%s: %s", path, strerror(errno));
+    goto fail;
+  }
+  void *handle = dlopen(lp->path, RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char *why = dlerror();
+    rc = keel_fail(err, KEEL_EPLUGIN, "%s: cannot load: %s", path,
+                   why ? why : "unknown dlopen error");
+    goto fail;
+  }
+  keel_plugin_entry_fn entry;
+  void *sym = dlsym(handle, KEEL_PLUGIN_ENTRY_NAME);
+  memcpy(&entry, &sym, sizeof entry);
+  if (!entry) {
+    rc = keel_fail(err, KEEL_EPLUGIN, "%s: no entry symbol '%s' (not a keel "
+                   "plugin? define it with KEEL_PLUGIN_DEFINE)",
+                   path, KEEL_PLUGIN_ENTRY_NAME);
+    dlclose(handle);
+    goto fail;
+  }
+  const keel_plugin *raw = entry();
+  if (!raw) {
+    rc = keel_fail(err, KEEL_EPLUGIN, "%s: entry symbol returned no descriptor",
+                   path);
+    dlclose(handle);
+    goto fail;
+  }
+  rc = check_descriptor(path, raw, lp, err);
+  if (rc) {
+    dlclose(handle);
+    goto fail;
+  }
+  rc = keel_sha256_file(lp->path, lp->sha256, NULL, err);
+  if (rc)
+    goto fail; /* handle stays: it is harmless and plugins are never closed */
+  if (lp->desc.init) {
+    keel_error perr = {0};
+    if (lp->desc.init(keel_host_services(), &perr) != KEEL_OK) {
+      rc = keel_fail(err, KEEL_EPLUGIN, "%s: plugin '%s' refused to initialise: "
+                     "%s", path, lp->desc.name, perr.message);
+      goto fail;
+    }
+  }
+  /* Accepted: the handle is deliberately never closed (plugins stay
+   * resident: OpenMP pools and TLS destructors must not outlive code). */
+  *out = lp;
+  return KEEL_OK;
+fail:
+  keel_loaded_plugin_free(lp);
+  return rc;
+}
+
+/* ---- registry ----------------------------------------------------------- */
+
+int keel_registry_create(keel_registry **out, keel_error *err)
+{
+  *out = calloc(1, sizeof **out);
+  return *out ? KEEL_OK : keel_fail(err, KEEL_ENOMEM, "out of memory");
+}
+
+void keel_registry_destroy(keel_registry *reg)
+{
+  if (!reg)
+    return;
+  for (size_t i = 0; i < reg->n_paths; i++)
+    free(reg->paths[i]);
+  free(reg->paths);
+  for (size_t i = 0; i < reg->n_plugins; i++)
+    keel_loaded_plugin_free(reg->plugins[i]);
+  free(reg->plugins);
+  free(reg);
+}
+
+int keel_registry_add_path(keel_registry *reg, const char *entry,
+                           keel_error *err)
+{
+  if (!entry || !entry[0])
+    return KEEL_OK; /* an empty element of a list means nothing */
+  char **grown = realloc(reg->paths, (reg->n_paths + 1) * sizeof *grown);
+  if (!grown)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  reg->paths = grown;
+  if (!(reg->paths[reg->n_paths] = strdup(entry)))
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  reg->n_paths++;
+  return KEEL_OK;
+}
+
+int keel_registry_add_path_list(keel_registry *reg, const char *list,
+                                keel_error *err)
+{
+  if (!list)
+    return KEEL_OK;
+  char *copy = strdup(list);
+  if (!copy)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  int rc = KEEL_OK;
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, ":", &save); tok && !rc;
+       tok = strtok_r(NULL, ":", &save))
+    rc = keel_registry_add_path(reg, tok, err);
+  free(copy);
+  return rc;
+}
+
+static int is_dir(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Default entries are marked with a leading '?' so a missing one is
+ * skipped instead of refused. */
+static int add_optional(keel_registry *reg, const char *dir, keel_error *err)
+{
+  if (!is_dir(dir))
+    return KEEL_OK;
+  for (size_t i = 0; i < reg->n_paths; i++)
+    if (strcmp(reg->paths[i], dir) == 0)
+      return KEEL_OK;
+  return keel_registry_add_path(reg, dir, err);
+}
+
+int keel_registry_add_default_paths(keel_registry *reg, keel_error *err)
+{
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  int rc = KEEL_OK;
+  if (n > 0) {
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+      *slash = '\0';
+      char dir[PATH_MAX + 64];
+      /* Running from the build tree: its plugins-out folder. */
+      snprintf(dir, sizeof dir, "%s/plugins-out", exe);
+      if ((rc = add_optional(reg, dir, err)))
+        return rc;
+      /* Installed under any prefix: PREFIX/bin/keel finds PREFIX/lib... */
+      snprintf(dir, sizeof dir, "%s/../%s", exe, KEEL_INSTALL_PLUGIN_RELDIR);
+      char *real = realpath(dir, NULL);
+      if (real) {
+        rc = add_optional(reg, real, err);
+        free(real);
+        if (rc)
+          return rc;
+      }
+    }
+  }
+  return add_optional(reg, KEEL_INSTALL_PLUGIN_DIR, err);
+}
+
+static int ends_with_so(const char *name)
+{
+  size_t n = strlen(name);
+  return n > 3 && strcmp(name + n - 3, ".so") == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The .so files of a folder in byte order (never locale order). */
+static int list_dir(const char *dir, char ***files, size_t *n, keel_error *err)
+{
+  *files = NULL;
+  *n = 0;
+  DIR *d = opendir(dir);
+  if (!d)
+    return keel_fail(err, KEEL_EIO, "%s: cannot read plugin folder: %s", dir,
+                     strerror(errno));
+  struct dirent *e;
+  int rc = KEEL_OK;
+  while ((e = readdir(d)) != NULL) {
+    if (!ends_with_so(e->d_name))
+      continue;
+    char **grown = realloc(*files, (*n + 1) * sizeof *grown);
+    size_t len = strlen(dir) + strlen(e->d_name) + 2;
+    char *path = malloc(len);
+    if (!grown || !path) {
+      free(path);
+      if (grown)
+        *files = grown;
+      rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+      break;
+    }
+    *files = grown;
+    snprintf(path, len, "%s/%s", dir, e->d_name);
+    (*files)[(*n)++] = path;
+  }
+  closedir(d);
+  if (*n)
+    qsort(*files, *n, sizeof **files, cmp_str);
+  return rc;
+}
+
+static keel_loaded_plugin *find_plugin(const keel_registry *reg, int kind,
+                                       const char *name)
+{
+  for (size_t i = 0; i < reg->n_plugins; i++)
+    if ((int)reg->plugins[i]->desc.kind == kind &&
+        strcmp(reg->plugins[i]->desc.name, name) == 0)
+      return reg->plugins[i];
+  return NULL;
+}
+
+/* Adds p unless an earlier search entry already gave this kind and name;
+ * two in the same entry are refused. Takes ownership of p. */
+static int register_plugin(keel_registry *reg, keel_loaded_plugin *p,
+                           const char *entry, keel_error *err)
+{
+  keel_loaded_plugin *prev = find_plugin(reg, (int)p->desc.kind, p->desc.name);
+  if (prev && strcmp(prev->path, p->path) == 0) {
+    /* The very same file again (an entry listed twice, a second scan). */
+    keel_loaded_plugin_free(p);
+    return KEEL_OK;
+  }
+  if (prev && strcmp(prev->search_entry, entry) == 0) {
+    int rc = keel_fail(err, KEEL_EPLUGIN,
+                       "%s: two %s plugins named '%s' in %s (the other is %s)",
+                       p->path, keel_kind_name((int)p->desc.kind), p->desc.name,
+                       entry, prev->path);
+    keel_loaded_plugin_free(p);
+    return rc;
+  }
+  if (prev) { /* shadowed by an earlier entry, like PATH */
+    keel_loaded_plugin_free(p);
+    return KEEL_OK;
+  }
+  keel_loaded_plugin **grown =
+      realloc(reg->plugins, (reg->n_plugins + 1) * sizeof *grown);
+  if (!grown) {
+    keel_loaded_plugin_free(p);
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  }
+  reg->plugins = grown;
+  p->search_entry = entry;
+  reg->plugins[reg->n_plugins++] = p;
+  return KEEL_OK;
+}
+
+static int cmp_plugin(const void *a, const void *b)
+{
+  const keel_loaded_plugin *x = *(keel_loaded_plugin *const *)a;
+  const keel_loaded_plugin *y = *(keel_loaded_plugin *const *)b;
+  if (x->desc.kind != y->desc.kind)
+    return x->desc.kind < y->desc.kind ? -1 : 1;
+  return strcmp(x->desc.name, y->desc.name);
+}
+
+int keel_registry_scan(keel_registry *reg, keel_error *err)
+{
+  int rc = KEEL_OK;
+  for (size_t i = 0; i < reg->n_paths && !rc; i++) {
+    const char *entry = reg->paths[i];
+    char **files = NULL;
+    size_t n = 0;
+    if (is_dir(entry)) {
+      rc = list_dir(entry, &files, &n, err);
+    } else {
+      files = malloc(sizeof *files);
+      if (!files || !(files[0] = strdup(entry)))
+        rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+      else
+        n = 1;
+    }
+    for (size_t f = 0; f < n && !rc; f++) {
+      keel_loaded_plugin *p = NULL;
+      rc = keel_plugin_load_file(files[f], &p, err);
+      if (!rc)
+        rc = register_plugin(reg, p, entry, err);
+    }
+    for (size_t f = 0; f < n; f++)
+      free(files[f]);
+    free(files);
+  }
+  if (reg->n_plugins)
+    qsort(reg->plugins, reg->n_plugins, sizeof *reg->plugins, cmp_plugin);
+  return rc;
+}
+
+const keel_loaded_plugin *keel_registry_find(const keel_registry *reg,
+                                             keel_kind kind, const char *name)
+{
+  return find_plugin(reg, (int)kind, name);
+}
+
+size_t keel_registry_count(const keel_registry *reg)
+{
+  return reg->n_plugins;
+}
+
+const keel_loaded_plugin *keel_registry_at(const keel_registry *reg,
+                                           size_t index)
+{
+  return index < reg->n_plugins ? reg->plugins[index] : NULL;
+}
+
+size_t keel_registry_path_count(const keel_registry *reg)
+{
+  return reg->n_paths;
+}
+
+const char *keel_registry_path_at(const keel_registry *reg, size_t index)
+{
+  return index < reg->n_paths ? reg->paths[index] : NULL;
+}

@@ -1,0 +1,453 @@
+/* One run end to end. Validation problems (manifest, template, plugins,
+ * declared schemas) stop before anything is written, with exit 2. Once a
+ * run is past validation, it always ends as a sealed bundle, a failed one
+ * included, so every attempt leaves an auditable record. */
+#include "run/run.h"
+#include "config/load.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <omp.h>
+
+#include "bundle/bundle.h"
+#include "config/config_json.h"
+#include "base/fsutil.h"
+#include "plugin/host.h"
+#include "plugin/loader.h"
+#include "data/pipeline.h"
+#include "base/sha256.h"
+#include "plugin/state.h"
+#include "base/status.h"
+#include "train/train.h"
+
+void keel_run_outcome_free(keel_run_outcome *out)
+{
+  free(out->bundle_path);
+  memset(out, 0, sizeof *out);
+}
+
+/* ---- the resolved configuration ---------------------------------------- */
+
+/* The configuration without what differs between a run and its replay
+ * (paths, manifest lines, thread count): what config.json holds and what
+ * a checkpoint's fingerprint covers. */
+static char *stable_config_text(const json_t *full)
+{
+  json_t *copy = json_deep_copy(full);
+  if (!copy)
+    return NULL;
+  keel_bundle_config_strip(copy);
+  char *text = json_dumps(copy, JSON_SORT_KEYS | JSON_COMPACT);
+  json_decref(copy);
+  return text;
+}
+
+/* ---- lineage --------------------------------------------------------- */
+
+static json_t *parse_owned(char *text)
+{
+  json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+  free(text);
+  return j ? j : json_null();
+}
+
+static json_t *lineage_json(const keel_run_config *cfg,
+                            const keel_host_context *ctx,
+                            const keel_prepared *prep)
+{
+  json_t *files = json_array();
+  for (size_t i = 0; i < ctx->n_inputs; i++)
+    json_array_append_new(files, json_pack("{s:s, s:s, s:I}", "path",
+                                           ctx->inputs[i].name, "sha256",
+                                           ctx->inputs[i].sha256, "bytes",
+                                           (json_int_t)ctx->inputs[i].bytes));
+  json_t *source = json_pack("{s:s, s:s, s:s, s:o}", "plugin",
+                             cfg->source.plugin->desc.name, "version",
+                             cfg->source.plugin->desc.version, "sha256",
+                             cfg->source.plugin->sha256, "files", files);
+  json_t *root = json_pack("{s:o, s:s, s:I, s:I}", "source", source, "label",
+                           prep->label, "rows_read", (json_int_t)prep->n_source_rows,
+                           "features", (json_int_t)prep->n_features);
+  json_object_set_new(root, "schemas", parse_owned(keel_stage_schemas_to_json(&prep->schemas)));
+  json_object_set_new(root, "split", parse_owned(keel_prepared_split_json(prep)));
+  json_t *names = json_array();
+  for (size_t i = 0; i < prep->n_features; i++)
+    json_array_append_new(names, json_string(prep->feature_names[i]));
+  json_object_set_new(root, "feature_names", names);
+  json_t *classes = json_array();
+  for (size_t i = 0; i < prep->n_classes; i++)
+    json_array_append_new(classes, json_string(prep->class_names[i]));
+  json_object_set_new(root, "classes", classes);
+  return root;
+}
+
+/* ---- metrics ---------------------------------------------------------- */
+
+static json_t *num_or_null(double v)
+{
+  return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *metrics_json(const keel_metrics *m)
+{
+  json_t *o = json_object();
+  json_object_set_new(o, "rows", json_integer((json_int_t)m->n_rows));
+  json_object_set_new(o, "loss", num_or_null(m->loss));
+  json_object_set_new(o, "accuracy", num_or_null(m->accuracy));
+  json_object_set_new(o, "macro_f1", num_or_null(m->macro_f1));
+  json_object_set_new(o, "rmse", num_or_null(m->rmse));
+  json_object_set_new(o, "mae", num_or_null(m->mae));
+  json_object_set_new(o, "r2", num_or_null(m->r2));
+  return o;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+typedef struct run_state {
+  const keel_run_options *opt;
+  keel_registry *reg;
+  keel_run_config *cfg;
+  keel_host_context ctx;
+  keel_host host;
+  keel_bundle_builder *bundle;
+  keel_prepared prep;
+  int prepared;
+  keel_train_result train;
+  int trained;
+  char *checkpoint_dir;
+  keel_stage_schemas schemas; /* from validation, handed to preparation */
+  int checked;
+} run_state;
+
+/* Records one stage's plugin unless an earlier stage used the same one. */
+static int add_stage_plugin(run_state *rs, const keel_stage *st,
+                            const keel_stage *const *earlier, size_t n_earlier,
+                            keel_error *err)
+{
+  const keel_loaded_plugin *p = st->plugin;
+  for (size_t j = 0; j < n_earlier; j++)
+    if (earlier[j]->plugin == p)
+      return KEEL_OK; /* one plugin used by two sections */
+  char abi[32];
+  snprintf(abi, sizeof abi, "%u.%u", p->desc.abi_major, p->desc.abi_minor);
+  return keel_bundle_add_plugin(rs->bundle, keel_kind_name((int)p->desc.kind),
+                                p->desc.name, p->desc.version, abi, p->path,
+                                p->sha256, rs->opt->include_plugins, err);
+}
+
+static int add_plugins(run_state *rs, keel_error *err)
+{
+  const keel_run_config *cfg = rs->cfg;
+  size_t n = 0, cap = cfg->n_transforms + 4;
+  const keel_stage **stages = malloc(cap * sizeof *stages);
+  if (!stages)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  stages[n++] = &cfg->source;
+  for (size_t i = 0; i < cfg->n_transforms; i++)
+    stages[n++] = &cfg->transforms[i];
+  stages[n++] = &cfg->model;
+  stages[n++] = &cfg->loss;
+  stages[n++] = &cfg->optimizer;
+  int rc = KEEL_OK;
+  for (size_t i = 0; i < n && !rc; i++)
+    rc = add_stage_plugin(rs, stages[i], stages, i, err);
+  free(stages);
+  return rc;
+}
+
+static int add_data_record(run_state *rs, keel_error *err)
+{
+  /* The lineage hashes ran while the source read the files. */
+  int rc = keel_host_context_settle(&rs->ctx, err);
+  if (rc)
+    return rc;
+  json_t *lineage = lineage_json(rs->cfg, &rs->ctx, &rs->prep);
+  rc = keel_bundle_add_json(rs->bundle, "lineage.json", lineage, err);
+  json_decref(lineage);
+  for (size_t i = 0; !rc && i < rs->ctx.n_inputs; i++) {
+    rc = keel_bundle_audit(rs->bundle, "read-data", rs->ctx.inputs[i].name,
+                           rs->ctx.inputs[i].sha256, err);
+    if (!rc && rs->opt->include_data) {
+      char name[4200];
+      snprintf(name, sizeof name, "data/%s", rs->ctx.inputs[i].name);
+      if (strstr(name, "..") || rs->ctx.inputs[i].name[0] == '/')
+        snprintf(name, sizeof name, "data/input-%.16s",
+                 rs->ctx.inputs[i].sha256); /* cmd_replay.c looks here */
+      rc = keel_bundle_add_file(rs->bundle, name, rs->ctx.inputs[i].resolved, err);
+    }
+  }
+  for (size_t i = 0; !rc && i < rs->prep.n_transforms; i++) {
+    char name[512];
+    snprintf(name, sizeof name, "preprocess/%02zu-%s.json", i + 1,
+             rs->cfg->transforms[i].section);
+    char *text = keel_state_to_json(rs->prep.states[i]);
+    if (!text)
+      return keel_fail(err, KEEL_ENOMEM, "out of memory");
+    rc = keel_bundle_add_bytes(rs->bundle, name, text, strlen(text), err);
+    free(text);
+  }
+  return rc;
+}
+
+static int add_results(run_state *rs, const keel_train_setup *setup,
+                       keel_error *err)
+{
+  const keel_train_result *t = &rs->train;
+  int rc = KEEL_OK;
+  for (size_t i = 0; !rc && i < t->n_tensors; i++) {
+    char name[256];
+    snprintf(name, sizeof name, "weights/%s.npy", t->tensors[i].name);
+    rc = keel_bundle_add_npy_f32(rs->bundle, name, t->weights + t->tensors[i].offset,
+                                 t->tensors[i].shape, t->tensors[i].ndim, err);
+  }
+  if (!rc && t->n_opt_state) {
+    size_t shape[1] = {t->n_opt_state};
+    rc = keel_bundle_add_npy_f32(rs->bundle, "optimizer_state.npy", t->opt_state,
+                                 shape, 1, err);
+  }
+  if (!rc && t->metrics_jsonl)
+    rc = keel_bundle_add_bytes(rs->bundle, "metrics.jsonl", t->metrics_jsonl,
+                               strlen(t->metrics_jsonl), err);
+  if (rc)
+    return rc;
+  json_t *final = json_object();
+  json_object_set_new(final, "epochs", json_integer((json_int_t)t->epochs_run));
+  json_object_set_new(final, "steps", json_integer((json_int_t)t->steps));
+  json_object_set_new(final, "stopped_early", json_boolean(t->stopped_early));
+  json_object_set_new(final, "best_epoch", json_integer((json_int_t)t->best_epoch));
+  json_object_set_new(final, "train", metrics_json(&t->train));
+  json_object_set_new(final, "valid", metrics_json(&t->valid));
+  const keel_prepared_part *test = &rs->prep.part[KEEL_SPLIT_TEST];
+  if (test->n_rows) {
+    keel_train_data d = {test->X, test->y, test->n_rows, rs->prep.n_features};
+    keel_metrics m;
+    rc = keel_train_evaluate(setup, t->weights, t->n_weights, &d, &m, err);
+    if (!rc)
+      json_object_set_new(final, "test", metrics_json(&m));
+  }
+  if (!rc)
+    rc = keel_bundle_add_json(rs->bundle, "metrics.json", final, err);
+  json_decref(final);
+  return rc;
+}
+
+/* The identity a checkpoint must match: config and data hashes. */
+static void fingerprint(run_state *rs, const char *config_text, char hex[65])
+{
+  keel_sha256 *h = keel_sha256_new();
+  keel_sha256_update(h, config_text, strlen(config_text));
+  for (size_t i = 0; i < rs->ctx.n_inputs; i++)
+    keel_sha256_update(h, rs->ctx.inputs[i].sha256, 64);
+  keel_sha256_final_hex(h, hex);
+}
+
+static int train_model(run_state *rs, const char *config_text, keel_error *err)
+{
+  const keel_run_config *cfg = rs->cfg;
+  char fp[65];
+  fingerprint(rs, config_text, fp);
+  keel_train_setup setup = {
+    .model = cfg->model.plugin, .loss = cfg->loss.plugin,
+    .optimizer = cfg->optimizer.plugin, .model_values = cfg->model.values,
+    .loss_values = cfg->loss.values, .optimizer_values = cfg->optimizer.values,
+    .train_values = cfg->train.values, .task = rs->prep.task,
+    .n_classes = rs->prep.n_classes, .threads = rs->opt->threads,
+    .progress = rs->opt->progress, .resume_path = rs->opt->resume,
+    .fingerprint = fp, .host = &rs->host,
+  };
+  if (cfg->train.values[KEEL_TRAIN_CHECKPOINT_EVERY].i > 0) {
+    size_t n = strlen(rs->opt->out_dir) + 128;
+    rs->checkpoint_dir = malloc(n);
+    if (!rs->checkpoint_dir)
+      return keel_fail(err, KEEL_ENOMEM, "out of memory");
+    snprintf(rs->checkpoint_dir, n, "%s/checkpoints/%.16s", rs->opt->out_dir, fp);
+    int rc = keel_fs_mkdir_p(rs->checkpoint_dir, err);
+    if (rc != 0)
+      return rc;
+    setup.checkpoint_dir = rs->checkpoint_dir;
+  }
+  const keel_prepared_part *tr = &rs->prep.part[KEEL_SPLIT_TRAIN];
+  const keel_prepared_part *va = &rs->prep.part[KEEL_SPLIT_VALID];
+  keel_train_data train = {tr->X, tr->y, tr->n_rows, rs->prep.n_features};
+  keel_train_data valid = {va->X, va->y, va->n_rows, rs->prep.n_features};
+  int rc = keel_train_run(&setup, &train, va->n_rows ? &valid : NULL, &rs->train, err);
+  rs->trained = 1;
+  keel_bundle_set_outcome(rs->bundle, 0, NULL, rs->train.threads);
+  int add_rc = add_results(rs, &setup, rc ? NULL : err);
+  return rc ? rc : add_rc;
+}
+
+static int until_transforms(run_state *rs, keel_run_outcome *out, keel_error *err)
+{
+  const char *stem = strrchr(rs->cfg->manifest_path, '/');
+  stem = stem ? stem + 1 : rs->cfg->manifest_path;
+  size_t n = strlen(rs->opt->out_dir) + strlen(stem) + 32;
+  char *dir = malloc(n);
+  if (!dir)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  int len = snprintf(dir, n, "%s/transforms-%s", rs->opt->out_dir, stem);
+  if (len > 4 && strcmp(dir + len - 4, ".ini") == 0)
+    dir[len - 4] = '\0';
+  int rc = keel_prepared_write(&rs->prep, dir, err);
+  if (rc)
+    free(dir);
+  else
+    out->bundle_path = dir;
+  return rc;
+}
+
+static int seal(run_state *rs, int exit_code, const char *error,
+                keel_run_outcome *out, keel_error *err)
+{
+  int threads = rs->trained ? rs->train.threads : 0;
+  keel_bundle_set_outcome(rs->bundle, exit_code, error, threads);
+  char digest[65] = "";
+  char *path = NULL;
+  int rc = keel_bundle_seal(rs->bundle, rs->opt->out_dir, rs->opt->sign_key, &path,
+                            digest, err);
+  if (rc)
+    return rc;
+  out->bundle_path = path;
+  memcpy(out->result_digest, digest, sizeof digest);
+  return KEEL_OK;
+}
+
+static int validate(run_state *rs, keel_error *err)
+{
+  const keel_run_options *opt = rs->opt;
+  int rc = keel_config_load(opt->manifest_path, opt->overrides, opt->n_overrides,
+                                opt->plugin_paths, opt->n_plugin_paths,
+                                opt->no_default_plugin_paths, opt->template_path,
+                                &rs->reg, &rs->cfg, err);
+  if (rc)
+    return rc;
+  if ((rc = keel_host_context_init(&rs->ctx, rs->cfg->manifest_dir)))
+    return keel_fail(err, rc, "out of memory");
+  rs->ctx.remap = opt->data_remap;
+  rs->ctx.remap_ctx = opt->data_remap_ctx;
+  keel_host_bind(&rs->host, &rs->ctx);
+  rc = keel_pipeline_check(rs->cfg, &rs->host, &rs->schemas, err);
+  rs->checked = rc == KEEL_OK;
+  if (!rc) /* training rules that need no data, before any is read */
+    rc = keel_train_check(rs->cfg, 0, 0, err);
+  return rc;
+}
+
+static int begin_bundle(run_state *rs, json_t *config, keel_error *err)
+{
+  char *id = keel_new_run_id();
+  if (!id || !(rs->bundle = keel_bundle_builder_new(id))) {
+    free(id);
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  }
+  free(id);
+  const keel_run_config *cfg = rs->cfg;
+  int rc = keel_bundle_add_bytes(rs->bundle, "manifest.ini", cfg->manifest_text,
+                                 strlen(cfg->manifest_text), err);
+  if (!rc)
+    rc = keel_bundle_add_bytes(rs->bundle, "template.ini", cfg->template_text,
+                               strlen(cfg->template_text), err);
+  if (!rc)
+    rc = keel_bundle_add_config(rs->bundle, config, err);
+  if (!rc)
+    rc = keel_bundle_set_info(rs->bundle, "manifest_path", cfg->manifest_path, err);
+  /* Absolute, so a replay from any folder finds data it does not carry. */
+  char *abs_dir = realpath(cfg->manifest_dir, NULL);
+  if (!rc)
+    rc = keel_bundle_set_info(rs->bundle, "manifest_dir",
+                              abs_dir ? abs_dir : cfg->manifest_dir, err);
+  free(abs_dir);
+  if (!rc)
+    rc = keel_bundle_set_info(rs->bundle, "template_path", cfg->template_path, err);
+  if (!rc)
+    rc = add_plugins(rs, err);
+  return rc;
+}
+
+int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
+                     keel_error *err)
+{
+  memset(out, 0, sizeof *out);
+  run_state rs = {0};
+  rs.opt = opt;
+  /* --threads applies to every parallel stage (parsing too), not only
+   * training; results never depend on it. */
+  if (opt->threads > 0)
+    omp_set_num_threads(opt->threads);
+  json_t *config = NULL;
+  char *config_text = NULL;
+  int rc = validate(&rs, err);
+  if (rc) {
+    /* Validation failed: the same exit code keel check gives. */
+    out->exit_code = keel_config_exit_code(rc);
+    goto done;
+  }
+  config = keel_run_config_to_json(rs.cfg);
+  config_text = config ? stable_config_text(config) : NULL;
+  if (!config_text) {
+    rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+    out->exit_code = KEEL_EXIT_RUNTIME;
+    goto done;
+  }
+  /* Past validation: from here on the run ends as a bundle. */
+  if ((rc = begin_bundle(&rs, config, err))) {
+    out->exit_code = KEEL_EXIT_RUNTIME;
+    goto done;
+  }
+  rc = keel_pipeline_prepare_checked(rs.cfg, &rs.host, &rs.schemas, &rs.prep,
+                                     err);
+  rs.checked = 0; /* the schemas now belong to rs.prep */
+  rs.prepared = rc == KEEL_OK;
+  if (!rc && opt->until_transforms) {
+    rc = until_transforms(&rs, out, err);
+    out->exit_code = rc ? KEEL_EXIT_RUNTIME : KEEL_EXIT_OK;
+    goto done;
+  }
+  if (!rc)
+    rc = add_data_record(&rs, err);
+  if (!rc)
+    rc = train_model(&rs, config_text, err);
+  /* No parallel work is left: release OpenMP's threads now. Idle, they
+   * spin for milliseconds waiting for more and take a core from sealing,
+   * whose worker thread runs beside the main one (bundle_write.c). */
+  omp_pause_resource_all(omp_pause_soft);
+  /* Past validation every failure is a runtime failure (exit 1), even a
+   * value only the data can refute (batch_size > training rows, another
+   * run's checkpoint): the run is sealed, and exit 2 promises that nothing
+   * was written (docs/cli.md). */
+  out->exit_code = rc ? KEEL_EXIT_RUNTIME : KEEL_EXIT_OK;
+  if (rc) {
+    keel_error seal_err = {0};
+    /* The failure is the run's result: seal it with the message. */
+    if (seal(&rs, out->exit_code, err->message, out, &seal_err) != KEEL_OK) {
+      size_t used = strlen(err->message);
+      snprintf(err->message + used, sizeof err->message - used,
+               " (sealing its bundle failed too: %s)", seal_err.message);
+    }
+    goto done;
+  }
+  if ((rc = seal(&rs, KEEL_EXIT_OK, NULL, out, err)))
+    out->exit_code = KEEL_EXIT_RUNTIME;
+done:
+  free(config_text);
+  json_decref(config);
+  if (rs.trained)
+    keel_train_result_free(&rs.train);
+  if (rs.prepared)
+    keel_prepared_free(&rs.prep);
+  if (rs.checked)
+    keel_stage_schemas_free(&rs.schemas);
+  keel_bundle_builder_free(rs.bundle);
+  free(rs.checkpoint_dir);
+  if (rs.ctx.base_dir)
+    keel_host_context_free(&rs.ctx);
+  keel_run_config_free(rs.cfg);
+  keel_registry_destroy(rs.reg);
+  return rc;
+}
