@@ -3,6 +3,8 @@
  * host's own sections alike. */
 #include "base/params.h"
 
+#include "base/number.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -313,16 +315,6 @@ int keel_param_default(const keel_param_decl *decl, keel_value *out,
   return rc;
 }
 
-/* Shortest "%.Ng" text that reads back as exactly v. */
-static void format_double(double v, char *buf, size_t size)
-{
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(buf, size, "%.*g", prec, v);
-    if (strtod(buf, NULL) == v)
-      return;
-  }
-}
-
 char *keel_param_format(const keel_param_decl *decl, const keel_value *v)
 {
   char buf[64];
@@ -333,7 +325,7 @@ char *keel_param_format(const keel_param_decl *decl, const keel_value *v)
     snprintf(buf, sizeof buf, "%lld", (long long)v->i);
     return strdup(buf);
   case KEEL_PARAM_FLOAT:
-    format_double(v->f, buf, sizeof buf);
+    keel_format_double(v->f, buf, sizeof buf);
     return strdup(buf);
   case KEEL_PARAM_STRING:
   case KEEL_PARAM_ENUM:

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <zlib.h>
 
+#include "base/number.h"
 #include "base/status.h"
 #include "bundle/revision.h"
 
@@ -249,14 +250,8 @@ static void flat_push(flat_buf *fb, const char *key, const json_t *j)
   if (json_is_string(j)) {
     value = strdup(json_string_value(j));
   } else if (json_is_real(j)) {
-    /* The shortest text that reads back to the same double. */
-    char buf[40];
-    double d = json_real_value(j);
-    for (int prec = 1; prec <= 17; prec++) {
-      snprintf(buf, sizeof buf, "%.*g", prec, d);
-      if (strtod(buf, NULL) == d)
-        break;
-    }
+    char buf[KEEL_DOUBLE_TEXT];
+    keel_format_double(json_real_value(j), buf, sizeof buf);
     value = strdup(buf);
   } else
     value = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT |
