@@ -6,30 +6,7 @@
 #include <string.h>
 
 #include "base/status.h"
-
-const char *keel_bundle_cli_args(int argc, char **argv, const char *opt,
-                                 const char **value, int *flag,
-                                 const char **path)
-{
-  size_t olen = opt ? strlen(opt) : 0;
-  *path = NULL;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (opt && value && strcmp(a, opt) == 0 && i + 1 < argc)
-      *value = argv[++i];
-    else if (opt && value && strncmp(a, opt, olen) == 0 && a[olen] == '=')
-      *value = a + olen + 1;
-    else if (opt && !value && strcmp(a, opt) == 0)
-      *flag = 1;
-    else if (a[0] == '-' && a[1])
-      return "unknown option";
-    else if (!*path)
-      *path = a;
-    else
-      return "one bundle at a time";
-  }
-  return *path ? NULL : "no bundle given";
-}
+#include "cli/cli_common.h"
 
 int keel_bundle_cli_open(const char *cmd, const char *path, int check,
                          keel_bundle **out)
@@ -38,7 +15,9 @@ int keel_bundle_cli_open(const char *cmd, const char *path, int check,
   keel_bundle_report r;
   int rc = keel_bundle_open(path, NULL, out, &err);
   if (rc) {
-    fprintf(stderr, "keel %s: %s\n", cmd, err.message);
+    fprintf(stderr, "keel %s: ", cmd);
+    keel_cli_put_escaped(stderr, err.message); /* names the path as given */
+    fputc('\n', stderr);
     return keel_bundle_exit_code(rc);
   }
   if (!check)

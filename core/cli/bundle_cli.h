@@ -14,15 +14,6 @@
 int keel_bundle_cli_open(const char *cmd, const char *path, int check,
                          keel_bundle **out);
 
-/* Reads the command line of a one-bundle command: "BUNDLE [OPT]", with
- * at most one option name `opt` (NULL: none). With `value` set the option
- * takes a value ("OPT V" or "OPT=V", into *value); otherwise it is a flag
- * (*flag = 1). Returns NULL with *path set, or why the line is a usage
- * error ("unknown option", "one bundle at a time", "no bundle given"). */
-const char *keel_bundle_cli_args(int argc, char **argv, const char *opt,
-                                 const char **value, int *flag,
-                                 const char **path);
-
 /* A member as JSON, or NULL (silently) when absent or unparsable. */
 json_t *keel_bundle_cli_json(const keel_bundle *b, const char *name);
 

@@ -6,11 +6,11 @@
  * range), and the declared data schema through every stage. Prints the
  * resolved configuration with each value's origin. Exit 0 or 2. */
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli_common.h"
 #include "config/load.h"
 #include "cli/commands.h"
 #include "config/config_json.h"
@@ -20,9 +20,34 @@
 #include "base/status.h"
 #include "train/train.h"
 
-static const char check_usage[] =
-    "usage: keel check MANIFEST [section.key=value...] [--plugin-path "
-    "DIR]... [--json]\n";
+typedef struct check_args {
+  keel_cli_list plugin_paths;
+  int json;
+} check_args;
+
+static const keel_cli_option check_options[] = {
+    {"plugin-path", 0, KEEL_CLI_LIST, "DIR",
+     "add a plugin folder or .so file before the defaults",
+     offsetof(check_args, plugin_paths), 0, 0},
+    {"json", 0, KEEL_CLI_FLAG, NULL,
+     "print the resolved configuration and schemas as JSON (the error too)",
+     offsetof(check_args, json), 0, 0},
+};
+
+const keel_cli_command keel_cli_check = {
+    .name = "check",
+    .main = keel_cmd_check,
+    .summary = "validate a manifest without training; print the resolved "
+               "configuration and the schema at every stage",
+    .operands = "MANIFEST",
+    .overrides = 1,
+    .min_operands = 1,
+    .max_operands = 1,
+    .missing = "no manifest given",
+    .too_many = "expected one manifest (overrides are SECTION.KEY=VALUE)",
+    .options = check_options,
+    .n_options = KEEL_CLI_COUNT(check_options),
+};
 
 static void print_origin(const keel_resolved_param *rp)
 {
@@ -178,35 +203,22 @@ static void print_error_json(const keel_error *err, int code)
 
 int keel_cmd_check(int argc, char **argv)
 {
-  keel_cli_args a;
+  check_args a = {0};
+  keel_cli_operands ops;
   keel_error err = {0};
-  int rc = keel_cli_parse_args(argc, argv, NULL, NULL, &a, &err);
-  if (rc) {
-    fprintf(stderr, "keel check: %s\n%s", err.message, check_usage);
-    return KEEL_EXIT_CONFIG;
-  }
-  if (a.help) {
-    printf("%s", check_usage);
-    keel_cli_args_free(&a);
-    return KEEL_EXIT_OK;
-  }
-  if (a.n_positional != 1) {
-    fprintf(stderr, "keel check: %s\n%s",
-            a.n_positional ? "expected one manifest (overrides are "
-                             "SECTION.KEY=VALUE)"
-                           : "no manifest given",
-            check_usage);
-    keel_cli_args_free(&a);
-    return KEEL_EXIT_CONFIG;
+  int rc = keel_cli_parse(&keel_cli_check, argc, argv, &a, &ops);
+  if (rc != KEEL_CLI_GO) {
+    keel_cli_free(&keel_cli_check, &a, &ops);
+    return rc;
   }
   keel_registry *reg = NULL;
   keel_run_config *cfg = NULL;
   keel_stage_schemas schemas;
   int have_schemas = 0;
   memset(&schemas, 0, sizeof schemas);
-  rc = keel_config_load(a.positional[0], a.overrides, a.n_overrides,
-                            a.plugin_paths, a.n_plugin_paths, 0, NULL, &reg,
-                            &cfg, &err);
+  rc = keel_config_load(ops.args.items[0], ops.overrides.items,
+                        ops.overrides.n, a.plugin_paths.items,
+                        a.plugin_paths.n, 0, NULL, &reg, &cfg, &err);
   if (!rc) {
     rc = check_schemas(cfg, &schemas, &err);
     have_schemas = rc == 0;
@@ -246,6 +258,6 @@ int keel_cmd_check(int argc, char **argv)
     keel_stage_schemas_free(&schemas);
   keel_run_config_free(cfg);
   keel_registry_destroy(reg);
-  keel_cli_args_free(&a);
+  keel_cli_free(&keel_cli_check, &a, &ops);
   return code;
 }

@@ -200,31 +200,24 @@ static size_t results_diff(const keel_bundle *a, const keel_bundle *b)
   return count;
 }
 
-int keel_cmd_diff(int argc, char **argv)
+const keel_cli_command keel_cli_diff = {
+    .name = "diff",
+    .main = keel_cmd_diff,
+    .summary = "what differs between two bundles",
+    .operands = "A B",
+    .min_operands = 2,
+    .max_operands = 2,
+    .missing = "expected two bundles, A and B",
+    .too_many = "expected two bundles, A and B",
+};
+
+static int diff_bundles(const char *pa, const char *pb)
 {
   static const char *const env_skip[] = {"threads.", NULL};
-  const char *pa = NULL, *pb = NULL;
   keel_bundle *a = NULL, *b = NULL;
   keel_error err = {0};
   char da[65], db[65];
   int code;
-  for (int i = 1; i < argc; i++) {
-    if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "keel diff: unknown option %s\nusage: keel diff A B\n",
-              argv[i]);
-      return KEEL_EXIT_CONFIG;
-    }
-    if (!pa)
-      pa = argv[i];
-    else if (!pb)
-      pb = argv[i];
-    else
-      pa = NULL, pb = NULL, i = argc;
-  }
-  if (!pa || !pb) {
-    fprintf(stderr, "usage: keel diff A B\n");
-    return KEEL_EXIT_CONFIG;
-  }
   code = keel_bundle_cli_open("diff", pa, 1, &a);
   if (!code)
     code = keel_bundle_cli_open("diff", pb, 1, &b);
@@ -250,5 +243,15 @@ int keel_cmd_diff(int argc, char **argv)
 out:
   keel_bundle_close(a);
   keel_bundle_close(b);
+  return code;
+}
+
+int keel_cmd_diff(int argc, char **argv)
+{
+  keel_cli_operands ops;
+  int code = keel_cli_parse(&keel_cli_diff, argc, argv, NULL, &ops);
+  if (code == KEEL_CLI_GO)
+    code = diff_bundles(ops.args.items[0], ops.args.items[1]);
+  keel_cli_free(&keel_cli_diff, NULL, &ops);
   return code;
 }

@@ -1,6 +1,7 @@
 /* keel env BUNDLE [--containerfile PATH]: the drift between the
  * environment a run recorded and this machine; optionally a Containerfile
  * pinned to the run's Debian release and package versions. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,28 @@
 #include "base/fsutil.h"
 #include "base/status.h"
 
-static int usage(const char *why)
-{
-  fprintf(stderr,
-          "keel env: %s\nusage: keel env BUNDLE [--containerfile PATH]\n", why);
-  return KEEL_EXIT_CONFIG;
-}
+typedef struct env_args {
+  const char *containerfile;
+} env_args;
+
+static const keel_cli_option env_options[] = {
+    {"containerfile", 0, KEEL_CLI_PATH, "PATH",
+     "write a Containerfile pinned to the run's Debian release and packages",
+     offsetof(env_args, containerfile), 0, 0},
+};
+
+const keel_cli_command keel_cli_env = {
+    .name = "env",
+    .main = keel_cmd_env,
+    .summary = "compare a bundle's environment with this machine",
+    .operands = "BUNDLE",
+    .min_operands = 1,
+    .max_operands = 1,
+    .missing = "no bundle given",
+    .too_many = "one bundle at a time",
+    .options = env_options,
+    .n_options = KEEL_CLI_COUNT(env_options),
+};
 
 /* "2025-01-02T03:04:05.678Z" -> "20250102T030405Z" (snapshot.debian.org). */
 static void snapshot_date(const char *iso, char out[17])
@@ -33,19 +50,14 @@ static void snapshot_date(const char *iso, char out[17])
   out[k] = '\0';
 }
 
-int keel_cmd_env(int argc, char **argv)
+static int env_report(const char *path, const char *containerfile)
 {
-  const char *path = NULL, *containerfile = NULL;
   keel_bundle *b = NULL;
   keel_error err = {0};
   json_t *then, *now = NULL, *run = NULL;
   char *report = NULL;
   size_t n = 0;
   int code;
-  const char *why = keel_bundle_cli_args(argc, argv, "--containerfile",
-                                         &containerfile, NULL, &path);
-  if (why)
-    return usage(why);
   code = keel_bundle_cli_open("env", path, 1, &b);
   if (code)
     return code;
@@ -91,5 +103,16 @@ out:
   json_decref(then);
   json_decref(now);
   keel_bundle_close(b);
+  return code;
+}
+
+int keel_cmd_env(int argc, char **argv)
+{
+  env_args a = {0};
+  keel_cli_operands ops;
+  int code = keel_cli_parse(&keel_cli_env, argc, argv, &a, &ops);
+  if (code == KEEL_CLI_GO)
+    code = env_report(ops.args.items[0], a.containerfile);
+  keel_cli_free(&keel_cli_env, &a, &ops);
   return code;
 }

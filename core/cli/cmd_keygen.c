@@ -8,17 +8,25 @@
 #include "bundle/sign.h"
 #include "base/status.h"
 
-int keel_cmd_keygen(int argc, char **argv)
+const keel_cli_command keel_cli_keygen = {
+    .name = "keygen",
+    .main = keel_cmd_keygen,
+    .summary = "make an Ed25519 key pair (NAME.key, NAME.pub) for signing "
+               "bundles",
+    .operands = "NAME",
+    .min_operands = 1,
+    .max_operands = 1,
+    .missing = "no NAME given (the keys go to NAME.key and NAME.pub)",
+    .too_many = "expected one NAME",
+};
+
+static int keygen(const char *name)
 {
   keel_error err = {0};
   char *priv, *pub;
   size_t n;
   int rc;
-  if (argc != 2 || argv[1][0] == '-' || !argv[1][0]) {
-    fprintf(stderr, "usage: keel keygen NAME   (writes NAME.key and NAME.pub)\n");
-    return KEEL_EXIT_CONFIG;
-  }
-  n = strlen(argv[1]) + 5;
+  n = strlen(name) + 5;
   priv = malloc(n);
   pub = malloc(n);
   if (!priv || !pub) {
@@ -27,8 +35,8 @@ int keel_cmd_keygen(int argc, char **argv)
     fprintf(stderr, "keel keygen: out of memory\n");
     return KEEL_EXIT_RUNTIME;
   }
-  snprintf(priv, n, "%s.key", argv[1]);
-  snprintf(pub, n, "%s.pub", argv[1]);
+  snprintf(priv, n, "%s.key", name);
+  snprintf(pub, n, "%s.pub", name);
   rc = keel_sign_keygen(priv, pub, &err);
   if (rc)
     fprintf(stderr, "keel keygen: %s\n", err.message);
@@ -42,4 +50,16 @@ int keel_cmd_keygen(int argc, char **argv)
   return rc == 0 ? KEEL_EXIT_OK
          : rc == KEEL_EINVAL ? KEEL_EXIT_CONFIG
                              : KEEL_EXIT_RUNTIME;
+}
+
+int keel_cmd_keygen(int argc, char **argv)
+{
+  keel_cli_operands ops;
+  int code = keel_cli_parse(&keel_cli_keygen, argc, argv, NULL, &ops);
+  if (code == KEEL_CLI_GO && !ops.args.items[0][0])
+    code = keel_cli_usage_error(&keel_cli_keygen, "NAME is empty");
+  if (code == KEEL_CLI_GO)
+    code = keygen(ops.args.items[0]);
+  keel_cli_free(&keel_cli_keygen, NULL, &ops);
+  return code;
 }

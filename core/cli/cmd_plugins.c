@@ -6,19 +6,42 @@
  * unknown name (with a "did you mean") or an unusable plugin path. */
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli_common.h"
 #include "config/load.h"
 #include "cli/commands.h"
 #include "config/config_json.h"
 #include "base/params.h"
 #include "base/status.h"
 
-static const char plugins_usage[] =
-    "usage: keel plugins [NAME|KIND/NAME] [--json] [--plugin-path DIR]...\n";
+typedef struct plugins_args {
+  int json;
+  keel_cli_list plugin_paths;
+} plugins_args;
+
+static const keel_cli_option plugins_options[] = {
+    {"json", 0, KEEL_CLI_FLAG, NULL, "print the list or the documentation as JSON",
+     offsetof(plugins_args, json), 0, 0},
+    {"plugin-path", 0, KEEL_CLI_LIST, "DIR",
+     "add a plugin folder or .so file before the defaults",
+     offsetof(plugins_args, plugin_paths), 0, 0},
+};
+
+const keel_cli_command keel_cli_plugins = {
+    .name = "plugins",
+    .main = keel_cmd_plugins,
+    .summary = "list plugins, or print one plugin's documentation generated "
+               "from its schema",
+    .operands = "[NAME|KIND/NAME]",
+    .min_operands = 0,
+    .max_operands = 1,
+    .too_many = "expected at most one plugin name",
+    .options = plugins_options,
+    .n_options = KEEL_CLI_COUNT(plugins_options),
+};
 
 static const char *col_type_name(int t)
 {
@@ -354,30 +377,20 @@ static int find_plugin(const keel_registry *reg, const char *query,
 
 int keel_cmd_plugins(int argc, char **argv)
 {
-  keel_cli_args a;
+  plugins_args a = {0};
+  keel_cli_operands ops;
   keel_error err = {0};
-  int rc = keel_cli_parse_args(argc, argv, NULL, NULL, &a, &err);
-  if (rc) {
-    fprintf(stderr, "keel plugins: %s\n%s", err.message, plugins_usage);
-    return KEEL_EXIT_CONFIG;
-  }
-  if (a.help) {
-    printf("%s", plugins_usage);
-    keel_cli_args_free(&a);
-    return KEEL_EXIT_OK;
-  }
-  if (a.n_positional > 1 || a.n_overrides) {
-    fprintf(stderr, "keel plugins: expected at most one plugin name\n%s",
-            plugins_usage);
-    keel_cli_args_free(&a);
-    return KEEL_EXIT_CONFIG;
+  int rc = keel_cli_parse(&keel_cli_plugins, argc, argv, &a, &ops);
+  if (rc != KEEL_CLI_GO) {
+    keel_cli_free(&keel_cli_plugins, &a, &ops);
+    return rc;
   }
   keel_registry *reg = NULL;
-  rc = keel_registry_build(a.plugin_paths, a.n_plugin_paths, NULL, 0, 0,
-                               &reg, &err);
+  rc = keel_registry_build(a.plugin_paths.items, a.plugin_paths.n, NULL, 0, 0,
+                           &reg, &err);
   const keel_loaded_plugin *p = NULL;
-  if (!rc && a.n_positional == 1)
-    rc = find_plugin(reg, a.positional[0], &p, &err);
+  if (!rc && ops.args.n == 1)
+    rc = find_plugin(reg, ops.args.items[0], &p, &err);
   int code = keel_config_exit_code(rc);
   if (rc) {
     fprintf(stderr, "keel plugins: %s\n", err.message);
@@ -404,6 +417,6 @@ int keel_cmd_plugins(int argc, char **argv)
     print_list(reg);
   }
   keel_registry_destroy(reg);
-  keel_cli_args_free(&a);
+  keel_cli_free(&keel_cli_plugins, &a, &ops);
   return code;
 }

@@ -4,9 +4,13 @@
  * drift, extracts it into a fresh temporary folder, runs the bundled
  * manifest against the bundled template with only the bundled plugins and
  * the bundled (or original, hash-checked) data, then compares result
- * digests. Prints REPRODUCED and exits 0, or exits 4 saying what differs. */
+ * digests. Prints REPRODUCED and exits 0, or exits 4 saying what differs.
+ * The temporary folder is made under $TMPDIR (else /tmp) and removed
+ * unless --keep. */
 #define _XOPEN_SOURCE 700
+#include <errno.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +18,6 @@
 
 #include "cli/bundle_cli.h"
 #include "base/path.h"
-#include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "bundle/envinfo.h"
 #include "config/manifest.h"
@@ -28,15 +31,6 @@ typedef struct replay_ctx {
   json_t *lineage;        /* may be NULL */
   const char *manifest_dir; /* original run's, from run.json; may be "" */
 } replay_ctx;
-
-static int usage(const char *why)
-{
-  fprintf(stderr,
-          "keel replay: %s\nusage: keel replay BUNDLE [--threads N] "
-          "[--out DIR] [--keep] [--plugin-path DIR]...\n",
-          why);
-  return KEEL_EXIT_CONFIG;
-}
 
 /* The bundled copy ("data/...") recorded next to `path` in some object of
  * the lineage, if that member exists. */
@@ -222,200 +216,281 @@ static const char **original_overrides(const keel_bundle *b, size_t *n,
   return out;
 }
 
-int keel_cmd_replay(int argc, char **argv)
-{
-  const char *path = NULL, *out_dir = NULL;
-  const char **plugin_paths = calloc((size_t)argc + 1, sizeof *plugin_paths);
-  const char **overrides = NULL;
-  size_t n_paths = 0, n_overrides = 0, n_bundled = 0, n_drift = 0;
-  int threads = 0, keep = 0, code;
-  keel_bundle *b = NULL;
-  keel_error err = {0};
-  keel_run_options opt = {0};
-  keel_run_outcome outcome = {0};
-  json_t *env_then = NULL, *env_now = NULL, *plugins = NULL, *run = NULL,
-         *cfg_holder = NULL;
-  char tmp[] = "/tmp/keel-replay-XXXXXX", *root = NULL, *manifest = NULL,
-       *template_path = NULL, *plugin_dir = NULL, *out_tmp = NULL,
-       *drift = NULL, digest[65];
-  replay_ctx ctx = {0};
-  int made_tmp = 0;
-  if (!plugin_paths)
-    return KEEL_EXIT_RUNTIME;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
-      if (keel_cli_parse_threads(argv[++i], &threads)) {
-        char why[128];
-        snprintf(why, sizeof why, KEEL_CLI_THREADS_HELP ", not '%.40s'",
-                 argv[i]);
-        free(plugin_paths);
-        return usage(why);
-      }
-    } else if (strcmp(a, "--out") == 0 && i + 1 < argc) {
-      out_dir = argv[++i];
-    } else if (strcmp(a, "--plugin-path") == 0 && i + 1 < argc) {
-      plugin_paths[1 + n_paths++] = argv[++i]; /* [0]: the bundle's */
-    } else if (strcmp(a, "--keep") == 0) {
-      keep = 1;
-    } else if (a[0] == '-' && a[1]) {
-      free(plugin_paths);
-      return usage("unknown option");
-    } else if (!path) {
-      path = a;
-    } else {
-      free(plugin_paths);
-      return usage("one bundle at a time");
-    }
-  }
-  if (!path) {
-    free(plugin_paths);
-    return usage("no bundle given");
-  }
-  code = keel_bundle_cli_open("replay", path, 1, &b);
-  if (code)
-    goto out;
+/* ---- the command ---------------------------------------------------------- */
 
-  /* Environment drift first: a replay on another machine may legitimately
-   * differ, and the user should know why before the result. */
-  env_then = keel_bundle_cli_json(b, "environment.json");
-  env_now = keel_envinfo_capture();
-  if (env_then && env_now &&
-      keel_envinfo_drift(env_then, env_now, &drift, &n_drift, &err) == 0) {
+typedef struct replay_args {
+  int threads;
+  const char *out;
+  int keep;
+  keel_cli_list plugin_paths;
+} replay_args;
+
+static const keel_cli_option replay_options[] = {
+    {"threads", 0, KEEL_CLI_INT, "N",
+     "OpenMP threads for the re-run; the result does not depend on them",
+     offsetof(replay_args, threads), 1, 1024},
+    {"out", 0, KEEL_CLI_PATH, "DIR",
+     "keep the replayed bundle in DIR (default: the temporary folder)",
+     offsetof(replay_args, out), 0, 0},
+    {"keep", 0, KEEL_CLI_FLAG, NULL,
+     "keep the temporary folder (the extracted bundle and the replay)",
+     offsetof(replay_args, keep), 0, 0},
+    {"plugin-path", 0, KEEL_CLI_LIST, "DIR",
+     "add a plugin folder or .so file after the bundle's own plugins",
+     offsetof(replay_args, plugin_paths), 0, 0},
+};
+
+const keel_cli_command keel_cli_replay = {
+    .name = "replay",
+    .main = keel_cmd_replay,
+    .summary = "re-run a bundle offline and compare its result digest",
+    .operands = "BUNDLE",
+    .min_operands = 1,
+    .max_operands = 1,
+    .missing = "no bundle given",
+    .too_many = "one bundle at a time",
+    .options = replay_options,
+    .n_options = KEEL_CLI_COUNT(replay_options),
+};
+
+/* One replay, from the opened bundle to the comparison; everything it
+ * holds is released by replay_cleanup. */
+typedef struct replay_job {
+  const char *path;          /* the bundle as given (borrowed) */
+  const replay_args *args;   /* borrowed */
+  keel_bundle *b;
+  char *tmp;                 /* the temporary folder; NULL until made */
+  char *root, *manifest, *template_path, *plugin_dir, *out_tmp;
+  const char **plugin_paths; /* [0] the bundle's plugins/, then the user's */
+  size_t n_bundled;          /* plugins the bundle carries */
+  const char **overrides;    /* the original run's, from cfg_holder */
+  size_t n_overrides;
+  json_t *plugins, *run, *cfg_holder;
+  replay_ctx ctx;
+  keel_run_outcome outcome;
+} replay_job;
+
+/* $TMPDIR/keel-replay-XXXXXX ($TMPDIR unset or empty: /tmp), made; NULL
+ * after saying why. */
+static char *make_temp_dir(void)
+{
+  const char *base = getenv("TMPDIR");
+  char *dir;
+  if (!base || !base[0])
+    base = "/tmp";
+  dir = keel_path_join(base, "keel-replay-XXXXXX");
+  if (dir && mkdtemp(dir))
+    return dir;
+  fprintf(stderr, "keel replay: cannot create a temporary folder in %s: %s\n",
+          base, dir ? strerror(errno) : "out of memory");
+  free(dir);
+  return NULL;
+}
+
+/* Environment drift first: a replay on another machine may legitimately
+ * differ, and the user should know why before the result. */
+static void report_drift(const keel_bundle *b)
+{
+  json_t *then = keel_bundle_cli_json(b, "environment.json");
+  json_t *now = keel_envinfo_capture();
+  char *drift = NULL;
+  size_t n_drift = 0;
+  keel_error err = {0};
+  if (then && now &&
+      keel_envinfo_drift(then, now, &drift, &n_drift, &err) == 0) {
     if (n_drift)
       fprintf(stderr, "keel replay: environment drift (%zu):\n%s", n_drift,
               drift);
     else
       fprintf(stderr, "keel replay: no environment drift\n");
   }
+  free(drift);
+  json_decref(then);
+  json_decref(now);
+}
 
-  plugins = keel_bundle_cli_json(b, "plugins.json");
-  code = check_plugins(b, plugins, &n_bundled);
+/* Opens and verifies the bundle, reports drift, and refuses a bundle whose
+ * plugins or run files are not there to replay. Returns an exit code. */
+static int replay_open(replay_job *j)
+{
+  int code = keel_bundle_cli_open("replay", j->path, 1, &j->b);
   if (code)
-    goto out;
-  if (!keel_bundle_find(b, "manifest.ini") ||
-      !keel_bundle_find(b, "template.ini")) {
+    return code;
+  report_drift(j->b);
+  j->plugins = keel_bundle_cli_json(j->b, "plugins.json");
+  code = check_plugins(j->b, j->plugins, &j->n_bundled);
+  if (code)
+    return code;
+  if (!keel_bundle_find(j->b, "manifest.ini") ||
+      !keel_bundle_find(j->b, "template.ini")) {
     fprintf(stderr, "keel replay: %s has no manifest.ini or template.ini "
                     "(the run failed before validation?)\n",
-            path);
-    code = KEEL_EXIT_INTEGRITY;
-    goto out;
+            j->path);
+    return KEEL_EXIT_INTEGRITY;
   }
-  if (!mkdtemp(tmp)) {
-    fprintf(stderr, "keel replay: cannot create a temporary folder\n");
-    code = KEEL_EXIT_RUNTIME;
-    goto out;
-  }
-  made_tmp = 1;
-  if (keel_bundle_extract(b, tmp, &err) != 0) {
+  return 0;
+}
+
+/* Extracts the bundle into a fresh temporary folder and names the files
+ * the run will read there. Returns an exit code. */
+static int replay_extract(replay_job *j)
+{
+  keel_error err = {0};
+  const keel_cli_list *user = &j->args->plugin_paths;
+  if (!(j->tmp = make_temp_dir()))
+    return KEEL_EXIT_RUNTIME;
+  if (keel_bundle_extract(j->b, j->tmp, &err) != 0) {
     fprintf(stderr, "keel replay: %s\n", err.message);
-    code = KEEL_EXIT_RUNTIME;
-    goto out;
+    return KEEL_EXIT_RUNTIME;
   }
-  root = keel_path_join(tmp, b->top);
-  manifest = keel_path_join(root, "manifest.ini");
-  template_path = keel_path_join(root, "template.ini");
-  plugin_dir = keel_path_join(root, "plugins");
-  out_tmp = keel_path_join(tmp, "out");
-  if (!root || !manifest || !template_path || !plugin_dir || !out_tmp) {
-    code = KEEL_EXIT_RUNTIME;
-    goto out;
-  }
-  if (n_bundled == 0 && n_paths == 0) {
+  j->root = keel_path_join(j->tmp, j->b->top);
+  j->manifest = keel_path_join(j->root, "manifest.ini");
+  j->template_path = keel_path_join(j->root, "template.ini");
+  j->plugin_dir = keel_path_join(j->root, "plugins");
+  j->out_tmp = keel_path_join(j->tmp, "out");
+  j->plugin_paths = calloc(user->n + 1, sizeof *j->plugin_paths);
+  if (!j->root || !j->manifest || !j->template_path || !j->plugin_dir ||
+      !j->out_tmp || !j->plugin_paths)
+    return KEEL_EXIT_RUNTIME;
+  if (j->n_bundled == 0 && user->n == 0) {
     fprintf(stderr, "keel replay: %s carries no plugins (made with "
                     "--no-plugins); pass --plugin-path DIR\n",
-            path);
-    code = KEEL_EXIT_CONFIG;
-    goto out;
+            j->path);
+    return KEEL_EXIT_CONFIG;
   }
   /* Only the bundle's plugins (first), then any --plugin-path given. */
-  plugin_paths[0] = plugin_dir;
-  run = keel_bundle_cli_json(b, "run.json");
-  overrides = original_overrides(b, &n_overrides, &cfg_holder);
-  ctx.b = b;
-  ctx.root = root;
-  ctx.lineage = keel_bundle_cli_json(b, "lineage.json");
-  ctx.manifest_dir = keel_jstr(run, "manifest_dir");
+  j->plugin_paths[0] = j->plugin_dir;
+  for (size_t i = 0; i < user->n; i++)
+    j->plugin_paths[1 + i] = user->items[i];
+  return 0;
+}
 
-  {
-    int bad = check_data(&ctx, ctx.lineage, 0);
-    if (bad < 0) {
-      fprintf(stderr, "keel replay: cannot replay %s: a data file the run "
-                      "read is neither bundled nor readable\n",
-              b->top);
-      code = KEEL_EXIT_RUNTIME;
-      goto out;
-    }
-    if (bad > 0) {
-      printf("NOT REPRODUCED %s: the data differs from what the run read\n",
-             b->top);
-      code = KEEL_EXIT_NOT_REPRODUCED;
-      goto out;
-    }
+/* Everything the run reads besides the files: the original overrides, the
+ * data map, and the data itself checked against the lineage. Returns an
+ * exit code. */
+static int replay_prepare(replay_job *j)
+{
+  int code = replay_open(j);
+  if (!code)
+    code = replay_extract(j);
+  if (code)
+    return code;
+  j->run = keel_bundle_cli_json(j->b, "run.json");
+  j->overrides = original_overrides(j->b, &j->n_overrides, &j->cfg_holder);
+  j->ctx.b = j->b;
+  j->ctx.root = j->root;
+  j->ctx.lineage = keel_bundle_cli_json(j->b, "lineage.json");
+  j->ctx.manifest_dir = keel_jstr(j->run, "manifest_dir");
+  int bad = check_data(&j->ctx, j->ctx.lineage, 0);
+  if (bad < 0) {
+    fprintf(stderr, "keel replay: cannot replay %s: a data file the run "
+                    "read is neither bundled nor readable\n",
+            j->b->top);
+    return KEEL_EXIT_RUNTIME;
   }
-  opt.manifest_path = manifest;
-  opt.overrides = overrides;
-  opt.n_overrides = n_overrides;
-  opt.plugin_paths = n_bundled ? plugin_paths : plugin_paths + 1;
-  opt.n_plugin_paths = n_paths + (n_bundled ? 1 : 0);
-  opt.no_default_plugin_paths = 1;
-  opt.template_path = template_path;
-  opt.data_remap = remap_data;
-  opt.data_remap_ctx = &ctx;
-  opt.out_dir = out_dir ? out_dir : out_tmp;
-  opt.threads = threads;
-  opt.include_plugins = 1;
-  {
-    int rc = keel_run_execute(&opt, &outcome, &err);
-    if (rc != 0 && !outcome.bundle_path) {
-      fprintf(stderr, "keel replay: the replay failed: %s\n", err.message);
-      code = KEEL_EXIT_NOT_REPRODUCED;
-      goto out;
-    }
-    if (rc != 0)
-      fprintf(stderr, "keel replay: the replayed run failed: %s\n",
-              err.message);
+  if (bad > 0) {
+    printf("NOT REPRODUCED %s: the data differs from what the run read\n",
+           j->b->top);
+    return KEEL_EXIT_NOT_REPRODUCED;
   }
-  if (keel_bundle_digest_of(b, digest, &err) != 0) {
+  return 0;
+}
+
+/* Re-runs the bundled manifest with only the bundle's template, plugins
+ * and data. Returns an exit code; 0 when a replayed bundle was sealed. */
+static int replay_execute(replay_job *j)
+{
+  keel_error err = {0};
+  const replay_args *a = j->args;
+  keel_run_options opt = {
+      .manifest_path = j->manifest,
+      .overrides = j->overrides,
+      .n_overrides = j->n_overrides,
+      .plugin_paths = j->n_bundled ? j->plugin_paths : j->plugin_paths + 1,
+      .n_plugin_paths = a->plugin_paths.n + (j->n_bundled ? 1 : 0),
+      .no_default_plugin_paths = 1,
+      .template_path = j->template_path,
+      .data_remap = remap_data,
+      .data_remap_ctx = &j->ctx,
+      .out_dir = a->out ? a->out : j->out_tmp,
+      .threads = a->threads,
+      .include_plugins = 1,
+  };
+  int rc = keel_run_execute(&opt, &j->outcome, &err);
+  if (rc != 0 && !j->outcome.bundle_path) {
+    fprintf(stderr, "keel replay: the replay failed: %s\n", err.message);
+    return KEEL_EXIT_NOT_REPRODUCED;
+  }
+  if (rc != 0)
+    fprintf(stderr, "keel replay: the replayed run failed: %s\n",
+            err.message);
+  return 0;
+}
+
+/* REPRODUCED when the replay's result digest is the bundle's; else what
+ * differs (keel diff) and exit 4. */
+static int replay_compare(replay_job *j)
+{
+  keel_error err = {0};
+  char digest[65];
+  const char *got = j->outcome.result_digest;
+  if (keel_bundle_digest_of(j->b, digest, &err) != 0) {
     fprintf(stderr, "keel replay: %s\n", err.message);
-    code = KEEL_EXIT_INTEGRITY;
-    goto out;
+    return KEEL_EXIT_INTEGRITY;
   }
-  if (strcmp(digest, outcome.result_digest) == 0) {
-    printf("REPRODUCED %s (result digest %s)\n", b->top, digest);
-    code = KEEL_EXIT_OK;
-  } else {
-    char *args[] = {"diff", (char *)path, outcome.bundle_path, NULL};
-    fflush(stdout);
-    keel_cmd_diff(3, args);
-    printf("NOT REPRODUCED %s: result digest %s, replay gave %s\n", b->top,
-           digest, outcome.result_digest[0] ? outcome.result_digest : "none");
-    if (out_dir || keep)
-      printf("replayed bundle: %s\n", outcome.bundle_path);
-    code = KEEL_EXIT_NOT_REPRODUCED;
+  if (strcmp(digest, got) == 0) {
+    printf("REPRODUCED %s (result digest %s)\n", j->b->top, digest);
+    return KEEL_EXIT_OK;
   }
-out:
-  if (made_tmp) {
-    if (keep)
-      fprintf(stderr, "keel replay: kept %s\n", tmp);
+  char *args[] = {"diff", "--", (char *)j->path, j->outcome.bundle_path,
+                  NULL};
+  fflush(stdout);
+  keel_cmd_diff(4, args);
+  printf("NOT REPRODUCED %s: result digest %s, replay gave %s\n", j->b->top,
+         digest, got[0] ? got : "none");
+  if (j->args->out || j->args->keep)
+    printf("replayed bundle: %s\n", j->outcome.bundle_path);
+  return KEEL_EXIT_NOT_REPRODUCED;
+}
+
+static void replay_cleanup(replay_job *j)
+{
+  if (j->tmp) {
+    if (j->args->keep)
+      fprintf(stderr, "keel replay: kept %s\n", j->tmp);
     else
-      nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+      nftw(j->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
   }
-  keel_run_outcome_free(&outcome);
-  json_decref(ctx.lineage);
-  json_decref(cfg_holder);
-  json_decref(run);
-  json_decref(plugins);
-  json_decref(env_then);
-  json_decref(env_now);
-  free(overrides);
-  free(drift);
-  free(root);
-  free(manifest);
-  free(template_path);
-  free(plugin_dir);
-  free(out_tmp);
-  free(plugin_paths);
-  keel_bundle_close(b);
+  keel_run_outcome_free(&j->outcome);
+  json_decref(j->ctx.lineage);
+  json_decref(j->cfg_holder);
+  json_decref(j->run);
+  json_decref(j->plugins);
+  free(j->overrides);
+  free(j->plugin_paths);
+  free(j->root);
+  free(j->manifest);
+  free(j->template_path);
+  free(j->plugin_dir);
+  free(j->out_tmp);
+  free(j->tmp);
+  keel_bundle_close(j->b);
+}
+
+int keel_cmd_replay(int argc, char **argv)
+{
+  replay_args a = {0};
+  keel_cli_operands ops;
+  int code = keel_cli_parse(&keel_cli_replay, argc, argv, &a, &ops);
+  if (code == KEEL_CLI_GO) {
+    replay_job j = {.path = ops.args.items[0], .args = &a};
+    code = replay_prepare(&j);
+    if (!code)
+      code = replay_execute(&j);
+    if (!code)
+      code = replay_compare(&j);
+    replay_cleanup(&j);
+  }
+  keel_cli_free(&keel_cli_replay, &a, &ops);
   return code;
 }

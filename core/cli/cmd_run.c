@@ -1,103 +1,90 @@
 /* keel run: parse the command line into keel_run_options and hand over to
  * run.c. The bundle's path is the last line on stdout, so scripts can do
  * b=$(keel run m.ini). */
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "cli/cli_common.h"
+#include "base/status.h"
 #include "cli/commands.h"
 #include "cli/progress_view.h"
 #include "run/run.h"
-#include "base/status.h"
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+typedef struct run_args {
+  const char *out;
+  int threads;
+  int quiet;
+  const char *resume;
+  const char *sign;
+  int include_data;
+  int no_plugins;
+  int until_transforms;
+  keel_cli_list plugin_paths;
+} run_args;
 
-static int usage_error(const char *fmt, ...)
+static const keel_cli_option run_options[] = {
+    {"out", 0, KEEL_CLI_PATH, "DIR", "where the bundle goes (default runs/)",
+     offsetof(run_args, out), 0, 0},
+    {"threads", 0, KEEL_CLI_INT, "N",
+     "OpenMP threads; the result does not depend on them",
+     offsetof(run_args, threads), 1, 1024},
+    {"quiet", 'q', KEEL_CLI_FLAG, NULL, "no progress on stderr",
+     offsetof(run_args, quiet), 0, 0},
+    {"resume", 0, KEEL_CLI_PATH, "CHECKPOINT",
+     "continue from a checkpoint under OUT/checkpoints/",
+     offsetof(run_args, resume), 0, 0},
+    {"sign", 0, KEEL_CLI_PATH, "KEY",
+     "sign the bundle with an Ed25519 private key from `keel keygen`",
+     offsetof(run_args, sign), 0, 0},
+    {"include-data", 0, KEEL_CLI_FLAG, NULL,
+     "copy the data files into the bundle", offsetof(run_args, include_data),
+     0, 0},
+    {"no-plugins", 0, KEEL_CLI_FLAG, NULL,
+     "leave the plugin .so files out of the bundle (their hashes stay)",
+     offsetof(run_args, no_plugins), 0, 0},
+    {"until-transforms", 0, KEEL_CLI_FLAG, NULL,
+     "stop after preprocessing; write its results to OUT/transforms-NAME/",
+     offsetof(run_args, until_transforms), 0, 0},
+    {"plugin-path", 0, KEEL_CLI_LIST, "DIR",
+     "add a plugin folder or .so file before the defaults",
+     offsetof(run_args, plugin_paths), 0, 0},
+};
+
+const keel_cli_command keel_cli_run = {
+    .name = "run",
+    .main = keel_cmd_run,
+    .summary = "train and seal the run into a bundle; prints the bundle path "
+               "last on stdout",
+    .operands = "MANIFEST",
+    .overrides = 1,
+    .min_operands = 1,
+    .max_operands = 1,
+    .missing = "no manifest given",
+    .too_many = "expected one manifest (overrides look like "
+                "section.key=value)",
+    .options = run_options,
+    .n_options = KEEL_CLI_COUNT(run_options),
+};
+
+/* Runs what the command line asked for; returns the exit code. */
+static int run_parsed(const run_args *a, const keel_cli_operands *ops)
 {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "keel run: ");
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "\nusage: keel run MANIFEST [section.key=value...] [--out DIR] "
-                  "[--threads N] [--quiet] [--resume CHECKPOINT] [--sign KEY] "
-                  "[--include-data] [--no-plugins] [--until-transforms] "
-                  "[--plugin-path DIR]...\n");
-  return KEEL_EXIT_CONFIG;
-}
-
-/* Options that take a value accept "--opt VALUE" and "--opt=VALUE". */
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-  size_t n = strlen(name);
-  if (strncmp(argv[*i], name, n) != 0)
-    return NULL;
-  if (argv[*i][n] == '=')
-    return argv[*i] + n + 1;
-  if (argv[*i][n] == '\0' && *i + 1 < argc)
-    return argv[++*i];
-  return NULL;
-}
-
-int keel_cmd_run(int argc, char **argv)
-{
-  keel_run_options opt = {0};
-  opt.out_dir = "runs";
-  opt.include_plugins = 1;
-  int quiet = 0;
-  const char **overrides = calloc((size_t)argc, sizeof *overrides);
-  const char **paths = calloc((size_t)argc, sizeof *paths);
-  int code = KEEL_EXIT_CONFIG;
-  if (!overrides || !paths)
-    goto out;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v;
-    if ((v = option_value(argc, argv, &i, "--out")))
-      opt.out_dir = v;
-    else if ((v = option_value(argc, argv, &i, "--threads"))) {
-      if (keel_cli_parse_threads(v, &opt.threads)) {
-        code = usage_error(KEEL_CLI_THREADS_HELP ", not '%s'", v);
-        goto out;
-      }
-    } else if ((v = option_value(argc, argv, &i, "--resume")))
-      opt.resume = v;
-    else if ((v = option_value(argc, argv, &i, "--sign")))
-      opt.sign_key = v;
-    else if ((v = option_value(argc, argv, &i, "--plugin-path")))
-      paths[opt.n_plugin_paths++] = v;
-    else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)
-      quiet = 1;
-    else if (strcmp(a, "--include-data") == 0)
-      opt.include_data = 1;
-    else if (strcmp(a, "--no-plugins") == 0)
-      opt.include_plugins = 0;
-    else if (strcmp(a, "--until-transforms") == 0)
-      opt.until_transforms = 1;
-    else if (a[0] == '-') {
-      code = usage_error("unknown or incomplete option '%s'", a);
-      goto out;
-    } else if (strchr(a, '=') && opt.manifest_path)
-      overrides[opt.n_overrides++] = a;
-    else if (!opt.manifest_path)
-      opt.manifest_path = a;
-    else {
-      code = usage_error("unexpected argument '%s' (overrides look like "
-                         "section.key=value)", a);
-      goto out;
-    }
-  }
-  if (!opt.manifest_path) {
-    code = usage_error("%s", "no manifest given");
-    goto out;
-  }
+  keel_run_options opt = {
+      .manifest_path = ops->args.items[0],
+      .overrides = ops->overrides.items,
+      .n_overrides = ops->overrides.n,
+      .plugin_paths = a->plugin_paths.items,
+      .n_plugin_paths = a->plugin_paths.n,
+      .out_dir = a->out,
+      .threads = a->threads,
+      .resume = a->resume,
+      .sign_key = a->sign,
+      .include_data = a->include_data,
+      .include_plugins = !a->no_plugins,
+      .until_transforms = a->until_transforms,
+  };
   keel_progress_view view;
-  if (!quiet)
+  if (!a->quiet)
     opt.progress = keel_progress_view_init(&view, stderr);
-  opt.overrides = overrides;
-  opt.plugin_paths = paths;
   keel_run_outcome result = {0};
   keel_error err = {0};
   int rc = keel_run_execute(&opt, &result, &err);
@@ -105,12 +92,20 @@ int keel_cmd_run(int argc, char **argv)
     fprintf(stderr, "keel run: %s\n", err.message);
   if (result.bundle_path)
     printf("%s\n", result.bundle_path);
-  code = result.exit_code;
+  int code = result.exit_code;
   if (rc != KEEL_OK && code == KEEL_EXIT_OK)
     code = KEEL_EXIT_RUNTIME;
   keel_run_outcome_free(&result);
-out:
-  free(overrides);
-  free(paths);
+  return code;
+}
+
+int keel_cmd_run(int argc, char **argv)
+{
+  run_args a = {.out = "runs"};
+  keel_cli_operands ops;
+  int code = keel_cli_parse(&keel_cli_run, argc, argv, &a, &ops);
+  if (code == KEEL_CLI_GO)
+    code = run_parsed(&a, &ops);
+  keel_cli_free(&keel_cli_run, &a, &ops);
   return code;
 }

@@ -1,5 +1,6 @@
 /* keel show BUNDLE [--json]: what ran, on what data, with what values, and
  * how it went, in one screen (or as one JSON object for tools). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,27 @@
 #include "bundle/envinfo.h"
 #include "base/status.h"
 
-static int usage(const char *why)
-{
-  fprintf(stderr, "keel show: %s\nusage: keel show BUNDLE [--json]\n", why);
-  return KEEL_EXIT_CONFIG;
-}
+typedef struct show_args {
+  int json;
+} show_args;
+
+static const keel_cli_option show_options[] = {
+    {"json", 0, KEEL_CLI_FLAG, NULL, "print it all as one JSON object",
+     offsetof(show_args, json), 0, 0},
+};
+
+const keel_cli_command keel_cli_show = {
+    .name = "show",
+    .main = keel_cmd_show,
+    .summary = "what ran, on what data, with what values, and how it went",
+    .operands = "BUNDLE",
+    .min_operands = 1,
+    .max_operands = 1,
+    .missing = "no bundle given",
+    .too_many = "one bundle at a time",
+    .options = show_options,
+    .n_options = KEEL_CLI_COUNT(show_options),
+};
 
 static size_t count_lines(const keel_bundle_member *m)
 {
@@ -121,20 +138,15 @@ static void show_text(const keel_bundle *b, json_t *run, json_t *cfg,
   printf("%-10s %s\n", "integrity", integrity);
 }
 
-int keel_cmd_show(int argc, char **argv)
+static int show_bundle(const char *path, int as_json)
 {
-  const char *path = NULL;
-  int as_json = 0, code;
+  int code;
   keel_bundle *b = NULL;
   keel_bundle_report r;
   keel_error err = {0};
   json_t *run, *cfg, *plugins, *lineage, *metrics, *values;
   char integrity[256];
   size_t epochs;
-  const char *why =
-      keel_bundle_cli_args(argc, argv, "--json", NULL, &as_json, &path);
-  if (why)
-    return usage(why);
   code = keel_bundle_cli_open("show", path, 0, &b);
   if (code)
     return code;
@@ -183,5 +195,16 @@ int keel_cmd_show(int argc, char **argv)
   json_decref(values);
   keel_bundle_report_free(&r);
   keel_bundle_close(b);
+  return code;
+}
+
+int keel_cmd_show(int argc, char **argv)
+{
+  show_args a = {0};
+  keel_cli_operands ops;
+  int code = keel_cli_parse(&keel_cli_show, argc, argv, &a, &ops);
+  if (code == KEEL_CLI_GO)
+    code = show_bundle(ops.args.items[0], a.json);
+  keel_cli_free(&keel_cli_show, &a, &ops);
   return code;
 }
