@@ -12,7 +12,8 @@
 # - a flag parses bare and refuses `--flag=x`;
 # - an unknown option is named with exit 2 (escaped when it holds control
 #   bytes); `--` ends the options;
-# - docs/cli.md and README.md's Commands table name every option.
+# - docs/cli.md and README.md's Commands table name every option;
+# - replay makes its temporary folder under $TMPDIR.
 . "$(dirname "$0")/lib.sh"
 unset KEEL_PLUGIN_PATH
 
@@ -196,5 +197,23 @@ refused "two bundles" show "one bundle at a time" -- a b
 refused "near miss" replay "unknown option '--thread'; did you mean '--threads'?" -- b.tar.gz --thread 2
 
 [[ -z $(ls -A "$W") ]] && ok || fail "refused or failed commands wrote: $(ls -A "$W")"
+
+# replay makes its temporary folder under $TMPDIR, else /tmp.
+b=$("$KEEL" run "$KEEL_SRC/manifests/iris.ini" --out "$T/runs" --quiet 2>"$T/run.err" | tail -n 1) || true
+if [[ -f $b ]]; then
+  mkdir -p "$T/tmpdir"
+  RC=0
+  TMPDIR=$T/tmpdir "$KEEL" replay "$b" --keep >"$T/out" 2>&1 || RC=$?
+  ((RC == 0)) && grep -q "kept $T/tmpdir/keel-replay-" "$T/out" && ok ||
+    { fail "replay with TMPDIR=$T/tmpdir: exit $RC"; show_output; }
+  compgen -G "$T/tmpdir/keel-replay-*/out" >/dev/null && ok || fail "replay --keep kept nothing under \$TMPDIR"
+  RC=0
+  TMPDIR=$T/no-such-tmpdir "$KEEL" replay "$b" >"$T/out" 2>&1 || RC=$?
+  ((RC == 1)) && grep -qF "temporary folder in $T/no-such-tmpdir" "$T/out" && ok ||
+    { fail "replay with a missing TMPDIR: exit $RC"; show_output; }
+else
+  fail "keel run iris.ini made no bundle"
+  show_output "$T/run.err"
+fi
 
 finish
