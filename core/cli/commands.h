@@ -10,15 +10,16 @@
 
 #include "cli/options.h"
 
-int keel_cmd_check(int argc, char **argv);   /* keel check MANIFEST [k=v...] */
-int keel_cmd_plugins(int argc, char **argv); /* keel plugins [NAME] [--json] */
-int keel_cmd_run(int argc, char **argv);     /* keel run MANIFEST [k=v...] */
-int keel_cmd_verify(int argc, char **argv);  /* keel verify BUNDLE */
-int keel_cmd_show(int argc, char **argv);    /* keel show BUNDLE */
-int keel_cmd_env(int argc, char **argv);     /* keel env BUNDLE */
-int keel_cmd_replay(int argc, char **argv);  /* keel replay BUNDLE */
-int keel_cmd_diff(int argc, char **argv);    /* keel diff A B */
-int keel_cmd_keygen(int argc, char **argv);  /* keel keygen NAME */
+/* The commands themselves; their options: keel help CMD. */
+int keel_cmd_check(int argc, char **argv);
+int keel_cmd_plugins(int argc, char **argv);
+int keel_cmd_run(int argc, char **argv);
+int keel_cmd_verify(int argc, char **argv);
+int keel_cmd_show(int argc, char **argv);
+int keel_cmd_env(int argc, char **argv);
+int keel_cmd_replay(int argc, char **argv);
+int keel_cmd_diff(int argc, char **argv);
+int keel_cmd_keygen(int argc, char **argv);
 
 /* Each command's table, beside its code. */
 extern const keel_cli_command keel_cli_check, keel_cli_run, keel_cli_plugins,
