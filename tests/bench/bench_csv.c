@@ -273,7 +273,7 @@ static int cmd_read(int argc, char **argv)
     double t0 = now_s(), c0 = cpu_s();
     int rc = api->read(&host, v, &t, &err);
     /* Ingest ends when the lineage hash is known too: with more than one
-     * thread it runs beside the parse (core/input_hash.c). */
+     * thread it runs beside the parse (core/plugin/input_hash.c). */
     if (rc == KEEL_OK)
       rc = keel_host_context_settle(&ctx, &err);
     t_read[k] = now_s() - t0;

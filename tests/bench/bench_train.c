@@ -9,7 +9,7 @@
  *       logistic regression on 200,000 x 100 synthetic rows (160k train,
  *       40k test), xent, SGD lr 0.1, batch 256, 5 epochs; samples/s.
  *
- * Data split and standardization follow ../shared/bench/peers/README.md
+ * Data split and standardization follow the peers (tests/bench/peers/common.py)
  * in spirit (80/20, standardized on train), with keel's own Philox split,
  * so accuracies are comparable but not row-for-row identical. Output:
  * one "key=value ..." line per measurement (like the peer scripts). */

@@ -5,22 +5,60 @@
 #   . "$(dirname "$0")/lib.sh"
 #
 # It checks the environment ctest gives (KEEL, KEEL_SRC, KEEL_TMP; see
-# tests/CMakeLists.txt), starts from an empty $KEEL_TMP (also $T), keeps
-# the counters, and prints one summary line at the end:
+# tests/CMakeLists.txt; a script that needs KEEL_BUILD or KEEL_BROKEN_DIR
+# checks those itself), starts from an empty $KEEL_TMP (also $T), makes
+# $KEEL absolute (scripts cd), and unsets what would make a result depend
+# on the caller's shell: OMP_NUM_THREADS, KEEL_PLUGIN_PATH and
+# KEEL_TEMPLATE_PATH; LC_ALL=C. PY is the python3 the bootstrap installs.
 #
+# Counting checks:
 #   ok                      count a passed check
 #   fail MESSAGE            count a failed check, print MESSAGE on stderr
+#   bail MESSAGE            fail MESSAGE and finish at once: for a step that
+#                           everything after it depends on
 #   check LABEL CMD...      ok when CMD succeeds, else fail LABEL
+#   finish                  print "NAME: P passed, F failed"; exit 1 if any
+#                           check failed or none ran
+#
+# Running keel:
 #   expect LABEL CODE REGEX -- ARGS...
 #                           run "$KEEL" ARGS; wants exit CODE and, unless
 #                           REGEX is empty, stdout+stderr matching REGEX
 #                           (grep -Ei); output kept in $T/out, exit in $RC
-#   show_output [FILE]      indent FILE ($T/out) onto stderr
-#   finish                  print "NAME: P passed, F failed"; exit 1 if any
-#                           check failed or none ran
+#   krun ARGS...            run "$KEEL" ARGS with stdout in $T/out, stderr
+#                           in $T/err and the exit status in $RC; checks
+#                           nothing (for the scripts that tell the two
+#                           streams apart)
+#   seal ARGS...            `keel run ARGS --quiet`: the bundle path (last
+#                           stdout line) in $B; on a non-zero exit or no
+#                           bundle file: fail, show stderr, return 1 (so
+#                           call it in `if` or with `||`)
 #
-# Each script ends with `finish`. A script that needs a tool the bootstrap
-# installs fails when it is missing (DESIGN.md: tests do not skip).
+# Looking at output:
+#   has LABEL TEXT...       for each fixed TEXT: ok when $T/out holds it,
+#                           else fail "LABEL: out lacks 'TEXT'" (and
+#                           show the file once)
+#   has_err LABEL TEXT...   the same on $T/err
+#   show_output [FILE...]   indent FILEs ($T/out) onto stderr
+#   json_value FILE EXPR    print the Python expression EXPR over the JSON
+#                           document in FILE ("-": stdin), bound to d: a
+#                           string as it is, anything else as compact JSON
+#                           (true, 0.01, ["a","b"])
+#
+# Fixtures:
+#   flip FILE OFFSET        xor one byte of FILE with 0x01 in place (OFFSET
+#                           past the end: the last byte)
+#   shipped_manifests [NAME...]
+#                           copy manifests/NAME.ini (all with no NAME) into
+#                           $T/m beside links to the shipped templates/ and
+#                           data/, so an edit of the source tree while the
+#                           test runs cannot change them
+#   need TOOL...            bail unless every TOOL is on PATH
+#
+# Each script ends with `finish`; one that stops before (set -e, a bail
+# aside) says where and exits non-zero. A script that needs a tool the
+# bootstrap installs fails when it is missing (DESIGN.md: tests do not
+# skip).
 set -euo pipefail
 : "${KEEL:?KEEL must name the keel binary (run through ctest)}"
 : "${KEEL_SRC:?KEEL_SRC must name the source tree}"
@@ -28,11 +66,26 @@ set -euo pipefail
 rm -rf "$KEEL_TMP"
 mkdir -p "$KEEL_TMP"
 T=$KEEL_TMP
+KEEL=$(realpath "$KEEL")
+unset OMP_NUM_THREADS KEEL_PLUGIN_PATH KEEL_TEMPLATE_PATH
+export LC_ALL=C
 PY=/usr/bin/python3
 TEST_NAME=$(basename "$0" .sh)
 passed=0
 failures=0
 RC=0
+B=""
+
+_lib_finished=0
+_lib_err_line=""
+trap '_lib_err_line=$LINENO' ERR
+_lib_on_exit() {
+  local rc=$?
+  ((_lib_finished)) && return
+  echo "$TEST_NAME: stopped${_lib_err_line:+ at line $_lib_err_line} (exit $rc) before finish; $passed passed, $failures failed" >&2
+  ((rc != 0)) || exit 1
+}
+trap _lib_on_exit EXIT
 
 ok() { passed=$((passed + 1)); }
 
@@ -41,8 +94,25 @@ fail() {
   failures=$((failures + 1))
 }
 
+bail() {
+  fail "$@"
+  finish
+}
+
+need() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 ||
+      bail "$tool is needed (packaging/bootstrap.sh installs it)"
+  done
+}
+
 show_output() {
-  sed 's/^/    /' "${1:-$T/out}" >&2
+  if (($#)); then
+    sed 's/^/    /' "$@" >&2
+  else
+    sed 's/^/    /' "$T/out" >&2
+  fi
 }
 
 check() {
@@ -71,7 +141,64 @@ expect() {
   fi
 }
 
+krun() {
+  RC=0
+  "$KEEL" "$@" >"$T/out" 2>"$T/err" || RC=$?
+}
+
+seal() {
+  local rc=0
+  B=$("$KEEL" run "$@" --quiet 2>"$T/err" | tail -n 1) || rc=$?
+  if ((rc != 0)) || [[ ! -f $B ]]; then
+    fail "keel run $*: exit $rc, printed '$B'"
+    show_output "$T/err"
+    return 1
+  fi
+}
+
+# _has FILE LABEL TEXT...: has and has_err.
+_has() {
+  local file=$1 label=$2 text missing=0
+  shift 2
+  for text in "$@"; do
+    if grep -qF -- "$text" "$file"; then ok; else
+      fail "$label: $(basename "$file") lacks '$text'"
+      missing=1
+    fi
+  done
+  ((missing == 0)) || show_output "$file"
+}
+has() { _has "$T/out" "$@"; }
+has_err() { _has "$T/err" "$@"; }
+
+json_value() {
+  "$PY" -c 'import json, sys
+d = json.load(sys.stdin if sys.argv[1] == "-" else open(sys.argv[1]))
+v = eval(sys.argv[2], {"d": d})
+print(v if isinstance(v, str) else json.dumps(v, separators=(",", ":")))' "$1" "$2"
+}
+
+flip() {
+  "$PY" -c 'import sys
+p = sys.argv[1]; d = bytearray(open(p, "rb").read())
+i = min(int(sys.argv[2]), len(d) - 1); d[i] ^= 1
+open(p, "wb").write(d)' "$1" "$2"
+}
+
+shipped_manifests() {
+  mkdir -p "$T/m"
+  ln -sfn "$KEEL_SRC/manifests/templates" "$T/m/templates"
+  ln -sfn "$KEEL_SRC/manifests/data" "$T/m/data"
+  if (($#)); then
+    local name
+    for name in "$@"; do cp "$KEEL_SRC/manifests/$name.ini" "$T/m/"; done
+  else
+    cp "$KEEL_SRC"/manifests/*.ini "$T/m/"
+  fi
+}
+
 finish() {
+  _lib_finished=1
   echo "$TEST_NAME: $passed passed, $failures failed"
   if ((passed + failures == 0)); then
     echo "$TEST_NAME: no check ran" >&2

@@ -5,46 +5,18 @@
 # naming the file; hostile archives are refused by verify, show, diff and
 # replay; diff is quiet on equal results and names a changed value; replay
 # reproduces at another thread count from the bundle alone.
-set -euo pipefail
-: "${KEEL:?}" "${KEEL_SRC:?}" "${KEEL_TMP:?}"
-rm -rf "$KEEL_TMP"
-mkdir -p "$KEEL_TMP"
-T=$KEEL_TMP
-PY=/usr/bin/python3
-failures=0
-passed=0
-
-ok() { passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# expect LABEL CODE REGEX -- ARGS: runs keel ARGS, wants exit CODE and
-# stdout+stderr matching REGEX (extended, case-insensitive).
-expect() {
-  local label=$1 want=$2 re=$3
-  shift 4
-  local rc=0
-  "$KEEL" "$@" >"$T/out" 2>&1 || rc=$?
-  if ((rc != want)); then
-    fail "$label: exit $rc, expected $want"
-    sed 's/^/    /' "$T/out" >&2
-  elif [[ -n $re ]] && ! grep -qEi -- "$re" "$T/out"; then
-    fail "$label: output does not match /$re/"
-    sed 's/^/    /' "$T/out" >&2
-  else
-    ok
-  fi
-}
+. "$(dirname "$0")/lib.sh"
+need tar sha256sum
 
 M=$KEEL_SRC/manifests/iris.ini
 
 # ---- sealing -------------------------------------------------------------
-b1=$("$KEEL" run "$M" --out "$T/runs" --threads 1 --quiet 2>"$T/run1.err" | tail -n 1)
-b2=$("$KEEL" run "$M" --out "$T/runs" --threads 2 --quiet 2>"$T/run2.err" | tail -n 1)
-[[ -f $b1 && -f $b2 && $b1 != "$b2" ]] || { fail "keel run did not print two bundle paths"; cat "$T"/run*.err >&2; exit 1; }
-[[ $(basename "$b1") == keel-run-*.tar.gz ]] || fail "bundle name $(basename "$b1")"
+seal "$M" --out "$T/runs" --threads 1 || bail "keel run --threads 1 sealed no bundle"
+b1=$B
+seal "$M" --out "$T/runs" --threads 2 || bail "keel run --threads 2 sealed no bundle"
+b2=$B
+[[ $b1 != "$b2" ]] || bail "keel run printed the same bundle path twice: $b1"
+[[ $(basename "$b1") == keel-run-*.tar.gz ]] && ok || fail "bundle name $(basename "$b1")"
 if ls -A "$T/runs" | grep -q '^\.'; then fail "temporary file left in runs/"; else ok; fi
 
 expect "verify intact" 0 "^OK .*result digest [0-9a-f]{64}" -- verify "$b1"
@@ -68,12 +40,10 @@ expect "diff of equal results is quiet" 0 "" -- diff "$b1" "$b2"
 [[ ! -s $T/out ]] && ok || fail "diff of equal results printed: $(cat "$T/out")"
 
 # ---- tampering -----------------------------------------------------------
-# retar NAME: packs $T/tamper/<top> into $T/NAME.tar.gz.
+# fresh: $b1 extracted into $T/tamper; retar NAME: packs $T/tamper/<top>
+# into $T/NAME.tar.gz.
 fresh() { rm -rf "$T/tamper"; mkdir -p "$T/tamper"; tar xzf "$b1" -C "$T/tamper"; }
 retar() { tar czf "$T/$1.tar.gz" -C "$T/tamper" "$top1"; }
-flip() { $PY -c 'import sys
-p=sys.argv[1]; d=bytearray(open(p,"rb").read()); i=min(int(sys.argv[2]), len(d)-1); d[i]^=1
-open(p,"wb").write(d)' "$1" "$2"; }
 
 fresh; flip "$T/tamper/$top1/weights/W.npy" 150; retar t-weights
 expect "flipped byte in weights" 3 "modified: weights/W.npy" -- verify "$T/t-weights.tar.gz"
@@ -153,7 +123,8 @@ done
 [[ ! -e /tmp/keel-evil && ! -e $T/keel-evil ]] && ok || fail "a hostile member was written outside"
 
 # ---- diff with a changed value -------------------------------------------
-b3=$("$KEEL" run "$M" optimizer.lr=0.05 --out "$T/runs" --quiet 2>"$T/run3.err" | tail -n 1)
+seal "$M" optimizer.lr=0.05 --out "$T/runs" || true
+b3=$B
 expect "diff names a changed value" 1 "optimizer\.lr: 0\.1 -> 0\.05" -- diff "$b1" "$b3"
 grep -qE "metrics.*epoch 1" "$T/out" && ok || fail "diff does not name the first differing epoch"
 grep -qE "weights/W\.npy: differs" "$T/out" && ok || fail "diff does not name the weights"
@@ -162,7 +133,8 @@ grep -qE "weights/W\.npy: differs" "$T/out" && ok || fail "diff does not name th
 expect "show" 0 "digest +[0-9a-f]{64}" -- show "$b1"
 grep -qE "optimizer\.lr = 0\.1 \(manifest\)" "$T/out" && ok || fail "show lacks the values"
 expect "show --json" 0 '"digest"' -- show "$b1" --json
-$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["integrity"]["ok"] and len(d["digest"])==64' "$T/out" && ok || fail "show --json is not the expected JSON"
+[[ $(json_value "$T/out" 'bool(d["integrity"]["ok"] and len(d["digest"]) == 64)') == true ]] && ok ||
+  fail "show --json is not the expected JSON"
 expect "env" 0 "drift|no drift" -- env "$b1" --containerfile "$T/Containerfile"
 grep -qE "^FROM .*debian:[a-z]+" "$T/Containerfile" && grep -qE "libc6=" "$T/Containerfile" && ok || fail "Containerfile not pinned"
 
@@ -172,7 +144,7 @@ grep -qE "^FROM .*debian:[a-z]+" "$T/Containerfile" && grep -qE "libc6=" "$T/Con
 mkdir -p "$T/elsewhere"
 rc=0
 (cd "$T/elsewhere" && KEEL_PLUGIN_PATH= "$KEEL" replay "$b1" --threads 2) >"$T/out" 2>&1 || rc=$?
-if ((rc == 0)) && grep -q "^REPRODUCED" "$T/out"; then ok; else fail "replay at 2 threads: exit $rc"; sed 's/^/    /' "$T/out" >&2; fi
+if ((rc == 0)) && grep -q "^REPRODUCED" "$T/out"; then ok; else fail "replay at 2 threads: exit $rc"; show_output; fi
 expect "replay of an overridden run" 0 "^REPRODUCED" -- replay "$b3" --threads 1
 expect "replay --threads 0" 2 "--threads wants an integer in .1, 1024., not '0'" -- replay "$b3" --threads 0
 expect "replay --threads 2x" 2 "not '2x'" -- replay "$b3" --threads 2x
@@ -183,9 +155,12 @@ expect "replay --threads 2x" 2 "not '2x'" -- replay "$b3" --threads 2x
 mkdir -p "$T/own/data"
 cp "$M" "$T/own/"
 cp "$KEEL_SRC/manifests/data/iris.csv" "$T/own/data/"
-bd=$("$KEEL" run "$T/own/iris.ini" --out "$T/runs" --quiet --include-data 2>/dev/null | tail -n 1)
-bu=$("$KEEL" run "$T/own/iris.ini" --out "$T/runs" --quiet 2>/dev/null | tail -n 1)
-bn=$("$KEEL" run "$M" --out "$T/runs" --quiet --no-plugins 2>/dev/null | tail -n 1)
+seal "$T/own/iris.ini" --out "$T/runs" --include-data || true
+bd=$B
+seal "$T/own/iris.ini" --out "$T/runs" || true
+bu=$B
+seal "$M" --out "$T/runs" --no-plugins || true
+bn=$B
 sed -i '2s/^5\.1/5.2/' "$T/own/data/iris.csv"
 expect "replay with changed data" 4 "data/iris.csv.*SHA-256" -- replay "$bu"
 grep -q "^NOT REPRODUCED" "$T/out" && ok || fail "no NOT REPRODUCED line"
@@ -198,11 +173,11 @@ expect "replay with --plugin-path" 0 "^REPRODUCED" -- replay "$bn" --plugin-path
 # ---- signing ---------------------------------------------------------------
 expect "keygen" 0 "" -- keygen "$T/signer"
 expect "keygen never overwrites" 2 "exists" -- keygen "$T/signer"
-bs=$("$KEEL" run "$M" --out "$T/runs" --quiet --sign "$T/signer.key" 2>"$T/runs.err" | tail -n 1)
+seal "$M" --out "$T/runs" --sign "$T/signer.key" || true
+bs=$B
 expect "verify signed" 0 "signature valid" -- verify "$bs" --pubkey "$T/signer.pub"
 expect "keygen other" 0 "" -- keygen "$T/other"
 expect "verify with another key" 3 "signature" -- verify "$bs" --pubkey "$T/other.pub"
 expect "unsigned bundle with --pubkey" 3 "not signed" -- verify "$b1" --pubkey "$T/signer.pub"
 
-echo "bundle e2e: $passed passed, $failures failed"
-((failures == 0))
+finish

@@ -4,64 +4,38 @@
 # stage and column; `keel run --until-transforms` writes the prepared
 # matrices and fitted state, and data-only problems exit 1 naming file,
 # row and column (or stage), leaving nothing half-written.
-set -euo pipefail
-: "${KEEL:?}" "${KEEL_SRC:?}" "${KEEL_TMP:?}"
-rm -rf "$KEEL_TMP"
-mkdir -p "$KEEL_TMP"
-cd "$KEEL_TMP"
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-# expect CODE NEEDLE... -- CMD...: exit code and stderr+stdout contents
-expect() {
-  local want=$1; shift
-  local needles=()
-  while [ "$1" != "--" ]; do needles+=("$1"); shift; done
-  shift
-  local out rc=0
-  out=$("$@" 2>&1) || rc=$?
-  if [ "$rc" != "$want" ]; then
-    fail "exit $rc (want $want): $*"; echo "$out" | tail -5 >&2; return
-  fi
-  for n in "${needles[@]}"; do
-    if ! grep -qF -- "$n" <<<"$out"; then
-      fail "output of '$*' lacks '$n'"; echo "$out" | tail -5 >&2
-    fi
-  done
-}
+. "$(dirname "$0")/lib.sh"
+cd "$T"
 
 # ---- shipped manifests: schema at every stage ------------------------------
 for m in iris penguins cars diabetes digits; do
-  expect 0 "[source] csv" "model input:" "ok: " -- \
-    "$KEEL" check "$KEEL_SRC/manifests/$m.ini"
+  expect "check $m.ini" 0 "" -- check "$KEEL_SRC/manifests/$m.ini"
+  has "check $m.ini" "[source] csv" "model input:" "ok: "
 done
-expect 0 "[transform.sex] onehot" "sex=*" "may-miss" -- \
-  "$KEEL" check "$KEEL_SRC/manifests/penguins.ini"
-expect 0 "name          text" "[transform.drop_name] drop" "year_year" -- \
-  "$KEEL" check "$KEEL_SRC/manifests/cars.ini"
+expect "check penguins.ini" 0 "" -- check "$KEEL_SRC/manifests/penguins.ini"
+has "check penguins.ini" "[transform.sex] onehot" "sex=*" "may-miss"
+expect "check cars.ini" 0 "" -- check "$KEEL_SRC/manifests/cars.ini"
+has "check cars.ini" "name          text" "[transform.drop_name] drop" "year_year"
 
 # ---- prepared data ---------------------------------------------------------
-expect 0 "" -- "$KEEL" run "$KEEL_SRC/manifests/cars.ini" --quiet \
-  --until-transforms --out "$KEEL_TMP/runs"
-d=$KEEL_TMP/runs/transforms-cars
+expect "run cars.ini" 0 "" -- run "$KEEL_SRC/manifests/cars.ini" --quiet --until-transforms --out "$T/runs"
+d=$T/runs/transforms-cars
 for f in X_train.npy y_train.npy X_valid.npy y_valid.npy X_test.npy \
          01-transform.drop_name.json 05-transform.scale.json schemas.json \
          split.json; do
-  [ -s "$d/$f" ] || fail "cars: $f missing"
+  [ -s "$d/$f" ] && ok || fail "cars: $f missing"
 done
-grep -q '"dropped_missing_label": 8' "$d/split.json" || fail "cars: 8 dropped labels not recorded"
-grep -q '"train": 278' "$d/split.json" || fail "cars: train count"
-head -c 6 "$d/X_train.npy" | od -c | grep -q 'N   U   M   P   Y' || fail "cars: X_train.npy is not .npy"
+grep -q '"dropped_missing_label": 8' "$d/split.json" && ok || fail "cars: 8 dropped labels not recorded"
+grep -q '"train": 278' "$d/split.json" && ok || fail "cars: train count"
+head -c 6 "$d/X_train.npy" | od -c | grep -q 'N   U   M   P   Y' && ok || fail "cars: X_train.npy is not .npy"
 # same manifest, same bytes
-cp -r "$d" "$KEEL_TMP/first"
-expect 0 "" -- "$KEEL" run "$KEEL_SRC/manifests/cars.ini" --quiet \
-  --until-transforms --out "$KEEL_TMP/runs"
+cp -r "$d" "$T/first"
+expect "run cars.ini" 0 "" -- run "$KEEL_SRC/manifests/cars.ini" --quiet --until-transforms --out "$T/runs"
 for f in X_train.npy X_valid.npy y_train.npy 03-transform.fill.json split.json; do
-  cmp -s "$d/$f" "$KEEL_TMP/first/$f" || fail "cars: $f differs between runs"
+  cmp -s "$d/$f" "$T/first/$f" && ok || fail "cars: $f differs between runs"
 done
-expect 0 "" -- "$KEEL" run "$KEEL_SRC/manifests/digits.ini" --quiet \
-  --until-transforms --out "$KEEL_TMP/runs"
-grep -q '"classes": \[' "$KEEL_TMP/runs/transforms-digits/schemas.json" || fail "digits: classes"
+expect "run digits.ini" 0 "" -- run "$KEEL_SRC/manifests/digits.ini" --quiet --until-transforms --out "$T/runs"
+grep -q '"classes": \[' "$T/runs/transforms-digits/schemas.json" && ok || fail "digits: classes"
 
 # ---- bad input -------------------------------------------------------------
 # a 60-row table: x1 numeric, x2 numeric, c categorical, t text-ish, label
@@ -97,78 +71,87 @@ INI
 ENC=$'[transform.enc]\nplugin = onehot\ncolumns = c'
 
 TX=$ENC manifest ok.ini good.csv ""
-expect 0 "[transform.enc] onehot" "c=*" -- "$KEEL" check ok.ini
+expect "check ok.ini" 0 "" -- check ok.ini
+has "check ok.ini" "[transform.enc] onehot" "c=*"
 
 LABEL=lable TX=$ENC manifest nolabel.ini good.csv ""
-expect 2 "label = 'lable'" "did you mean 'label'" -- "$KEEL" check nolabel.ini
+expect "check nolabel.ini" 2 "" -- check nolabel.ini
+has "check nolabel.ini" "label = 'lable'" "did you mean 'label'"
 
 manifest cat.ini good.csv ""
-expect 2 "column 'c'" "categorical" "onehot" -- "$KEEL" check cat.ini
+expect "check cat.ini" 2 "" -- check cat.ini
+has "check cat.ini" "column 'c'" "categorical" "onehot"
 
 TX=$ENC$'\n[transform.scale]\nplugin = standardize\ncolumns = x1, c' \
   manifest stdcat.ini good.csv ""
-expect 2 "[transform.scale] standardize" "'c'" -- "$KEEL" check stdcat.ini
+expect "check stdcat.ini" 2 "" -- check stdcat.ini
+has "check stdcat.ini" "[transform.scale] standardize" "'c'"
 
 TX=$ENC manifest text.ini good.csv "text_columns = x2"
-expect 2 "column 'x2'" "text" -- "$KEEL" check text.ini
+expect "check text.ini" 2 "" -- check text.ini
+has "check text.ini" "column 'x2'" "text"
 
 sed 's/^4,2,/4,nan,/' good.csv > nan.csv
 TX=$ENC manifest nan.ini nan.csv ""
-expect 2 "column 'x2'" "NaN or Inf" -- "$KEEL" check nan.ini
+expect "check nan.ini" 2 "" -- check nan.ini
+has "check nan.ini" "column 'x2'" "NaN or Inf"
 
 sed 's/^4,2,/4,,/' good.csv > gap.csv
 TX=$ENC manifest gap.ini gap.csv ""
-expect 2 "column 'x2'" "may be missing" "impute" -- "$KEEL" check gap.ini
+expect "check gap.ini" 2 "" -- check gap.ini
+has "check gap.ini" "column 'x2'" "may be missing" "impute"
 
 sed '7s/,p,/,p,extra,/' good.csv > ragged.csv
 TX=$ENC manifest ragged.ini ragged.csv ""
-expect 2 "ragged.csv:7" "data row 6" "ragged" -- "$KEEL" check ragged.ini
+expect "check ragged.ini" 2 "" -- check ragged.ini
+has "check ragged.ini" "ragged.csv:7" "data row 6" "ragged"
 
 printf 'x1,x2,c,label\n1,2,"p,no\n' > quote.csv
 TX=$ENC manifest quote.ini quote.csv ""
-expect 2 "quote.csv:2" "unterminated" -- "$KEEL" check quote.ini
+expect "check quote.ini" 2 "" -- check quote.ini
+has "check quote.ini" "quote.csv:2" "unterminated"
 
 sed 's/^8,4,/8,four,/' good.csv > word.csv
 TX=$ENC manifest word.ini word.csv "numeric_columns = x2"
-expect 2 "word.csv:10" "data row 9" "'x2'" "four" -- "$KEEL" check word.ini
+expect "check word.ini" 2 "" -- check word.ini
+has "check word.ini" "word.csv:10" "data row 9" "'x2'" "four"
 
 : > empty.csv
 TX=$ENC manifest empty.ini empty.csv ""
-expect 2 "empty.csv" "empty" -- "$KEEL" check empty.ini
+expect "check empty.ini" 2 "" -- check empty.ini
+has "check empty.ini" "empty.csv" "empty"
 echo "x1,x2,c,label" > header.csv
 TX=$ENC manifest header.ini header.csv ""
-expect 2 "header.csv" "no data rows" -- "$KEEL" check header.ini
+expect "check header.ini" 2 "" -- check header.ini
+has "check header.ini" "header.csv" "no data rows"
 sed '1s/x2/x1/' good.csv > dup.csv
 TX=$ENC manifest dup.ini dup.csv ""
-expect 2 "dup.csv:1" "duplicate column name 'x1'" -- "$KEEL" check dup.ini
+expect "check dup.ini" 2 "" -- check dup.ini
+has "check dup.ini" "dup.csv:1" "duplicate column name 'x1'"
 
 # only the data reveals these: keel check passes, keel run exits 1
 sed '13s/,yes$/,/' good.csv > nolab.csv
 TX=$ENC manifest nolab.ini nolab.csv ""
-expect 0 "" -- "$KEEL" check nolab.ini
-expect 1 "label 'label' is missing in source data row 12" "missing_label = drop" -- \
-  "$KEEL" run nolab.ini --quiet --until-transforms --out "$KEEL_TMP/bad"
-[ ! -e "$KEEL_TMP/bad/transforms-nolab" ] || fail "failed run left a prepared folder"
+expect "check nolab.ini" 0 "" -- check nolab.ini
+expect "run nolab.ini" 1 "" -- run nolab.ini --quiet --until-transforms --out "$T/bad"
+has "run nolab.ini" "label 'label' is missing in source data row 12" "missing_label = drop"
+[ ! -e "$T/bad/transforms-nolab" ] && ok || fail "failed run left a prepared folder"
 MISSING_LABEL=drop TX=$ENC manifest droplab.ini nolab.csv ""
-expect 0 "" -- "$KEEL" run droplab.ini --quiet --until-transforms --out "$KEEL_TMP/runs"
-grep -q '"dropped_rows": \[' "$KEEL_TMP/runs/transforms-droplab/split.json" || fail "dropped rows not recorded"
+expect "run droplab.ini" 0 "" -- run droplab.ini --quiet --until-transforms --out "$T/runs"
+grep -q '"dropped_rows": \[' "$T/runs/transforms-droplab/split.json" && ok || fail "dropped rows not recorded"
 
 awk -F, 'BEGIN { OFS = "," } NR > 1 { $2 = 7 } { print }' good.csv > const.csv
 TX=$ENC$'\n[transform.scale]\nplugin = standardize' manifest const.ini const.csv ""
-expect 1 "[transform.scale] standardize" "'x2'" "variance" -- \
-  "$KEEL" run const.ini --quiet --until-transforms --out "$KEEL_TMP/bad"
+expect "run const.ini" 1 "" -- run const.ini --quiet --until-transforms --out "$T/bad"
+has "run const.ini" "[transform.scale] standardize" "'x2'" "variance"
 
 # a category only outside the training split: find a validation row first
-"$KEEL" run ok.ini --quiet --until-transforms --out "$KEEL_TMP/runs" >/dev/null
+"$KEEL" run ok.ini --quiet --until-transforms --out "$T/runs" >/dev/null
 # rows_valid.npy: int64 source rows after a 128-byte header
-row=$(od -An -t d8 -j 128 -N 8 "$KEEL_TMP/runs/transforms-ok/rows_valid.npy" | tr -d ' ')
+row=$(od -An -t d8 -j 128 -N 8 "$T/runs/transforms-ok/rows_valid.npy" | tr -d ' ')
 awk -F, -v r="$row" 'BEGIN { OFS = "," } NR == r + 2 { $3 = "zzz" } { print }' good.csv > unseen.csv
 TX=$ENC manifest unseen.ini unseen.csv ""
-expect 1 "[transform.enc] onehot" "'c'" "zzz" -- \
-  "$KEEL" run unseen.ini --quiet --until-transforms --out "$KEEL_TMP/bad"
+expect "run unseen.ini" 1 "" -- run unseen.ini --quiet --until-transforms --out "$T/bad"
+has "run unseen.ini" "[transform.enc] onehot" "'c'" "zzz"
 
-if [ "$fails" -ne 0 ]; then
-  echo "$fails failure(s)" >&2
-  exit 1
-fi
-echo "test_data: ok"
+finish

@@ -10,22 +10,8 @@
 # - `keel replay` at another thread count, from another folder with an
 #   empty KEEL_PLUGIN_PATH, prints REPRODUCED and exits 0;
 # - `sha256sum -c SHA256SUMS` accepts every bundle after a plain `tar xf`.
-set -euo pipefail
-: "${KEEL:?}" "${KEEL_SRC:?}" "${KEEL_TMP:?}"
-rm -rf "$KEEL_TMP"
-mkdir -p "$KEEL_TMP"
-T=$KEEL_TMP
-KEEL=$(realpath "$KEEL")
-unset OMP_NUM_THREADS KEEL_PLUGIN_PATH
-export LC_ALL=C
-failures=0
-passed=0
-
-ok() { passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
+. "$(dirname "$0")/lib.sh"
+need tar sha256sum
 
 # The files whose bytes are the result: every one must be equal between
 # runs of one manifest, whatever the thread count.
@@ -35,26 +21,22 @@ deterministic_files() {
     optimizer/* 2>/dev/null || true)
 }
 
-# run_one LABEL THREADS_ARG ENV... : runs the current manifest, extracts
-# its bundle to $X/LABEL/ (the run folder itself) and records the path.
+# run_one LABEL THREADS_ARG [OMP_NUM_THREADS]: runs the current manifest,
+# extracts its bundle to $X/LABEL/ (the run folder itself) and records the
+# path.
 declare -A bundle dir
 run_one() {
-  local label=$1 targ=$2
-  shift 2
-  local args=(run "$m" --out "$T/runs/$name" --quiet)
+  local label=$1 targ=$2 omp=${3:-}
+  local args=("$m" --out "$T/runs/$name")
   [[ -n $targ ]] && args+=(--threads "$targ")
-  local out rc=0
-  out=$(env "$@" "$KEEL" "${args[@]}" 2>"$T/err") || rc=$?
-  local b
-  b=$(printf '%s\n' "$out" | tail -n 1)
-  if ((rc != 0)) || [[ ! -f $b ]]; then
-    fail "$name/$label: keel run exited $rc, stdout '$out'"
-    sed 's/^/    /' "$T/err" >&2
-    return 1
+  if [[ -n $omp ]]; then
+    OMP_NUM_THREADS=$omp seal "${args[@]}" || return 1
+  else
+    seal "${args[@]}" || return 1
   fi
   mkdir -p "$X/$label"
-  tar xzf "$b" -C "$X/$label"
-  bundle[$label]=$b
+  tar xzf "$B" -C "$X/$label"
+  bundle[$label]=$B
   dir[$label]=$(echo "$X/$label"/keel-run-*)
   [[ -d ${dir[$label]} ]] || { fail "$name/$label: no run folder in bundle"; return 1; }
 }
@@ -72,10 +54,7 @@ mkdir -p "$T/elsewhere"
 shopt -s nullglob
 # Snapshots of the shipped manifests beside the shipped templates and data,
 # so an edit of the source tree while the test runs cannot change them.
-mkdir -p "$T/m"
-ln -s "$KEEL_SRC/manifests/templates" "$T/m/templates"
-ln -s "$KEEL_SRC/manifests/data" "$T/m/data"
-cp "$KEEL_SRC"/manifests/*.ini "$T/m/"
+shipped_manifests
 manifests=("$T"/m/*.ini)
 ((${#manifests[@]} >= 5)) && ok || fail "expected at least 5 shipped manifests, found ${#manifests[@]}"
 
@@ -85,11 +64,11 @@ for m in "${manifests[@]}"; do
   bundle=()
   dir=()
   # --threads wins over OMP_NUM_THREADS; OMP_NUM_THREADS alone is obeyed.
-  run_one t1 1 OMP_NUM_THREADS=3 || continue
+  run_one t1 1 3 || continue
   run_one t2 2 || continue
   run_one t3 3 || continue
-  run_one omp1 "" OMP_NUM_THREADS=1 || continue
-  run_one omp2 "" OMP_NUM_THREADS=2 || continue
+  run_one omp1 "" 1 || continue
+  run_one omp2 "" 2 || continue
 
   for spec in t1:1 t2:2 t3:3 omp1:1 omp2:2; do
     label=${spec%%:*} want=${spec#*:}
@@ -106,11 +85,7 @@ for m in "${manifests[@]}"; do
     [[ $dl == "$d" ]] && ok || fail "$name/$label: result digest $dl != $d (threads 1)"
     grep -q "\"result_digest\": \"$d\"" "${dir[$label]}/run.json" && ok ||
       fail "$name/$label: run.json does not record result digest $d"
-    rc=0
-    vout=$("$KEEL" verify "${bundle[$label]}" 2>&1) || rc=$?
-    if ((rc == 0)) && [[ $vout == *"result digest $d"* ]]; then ok; else
-      fail "$name/$label: keel verify exit $rc: $vout"
-    fi
+    expect "$name/$label: keel verify" 0 "result digest $d" -- verify "${bundle[$label]}"
   done
 
   # The deterministic files exist and are byte-identical.
@@ -141,27 +116,25 @@ for m in "${manifests[@]}"; do
 
   # keel diff: quiet and 0 for equal results (same and other thread count).
   for label in omp1 t3; do
-    rc=0
-    "$KEEL" diff "${bundle[t1]}" "${bundle[$label]}" >"$T/diff.out" 2>"$T/diff.err" || rc=$?
-    ((rc == 0)) && ok || fail "$name: keel diff t1 $label exited $rc"
-    [[ ! -s $T/diff.out && ! -s $T/diff.err ]] && ok ||
-      fail "$name: keel diff t1 $label printed: $(cat "$T/diff.out" "$T/diff.err")"
+    krun diff "${bundle[t1]}" "${bundle[$label]}"
+    ((RC == 0)) && ok || fail "$name: keel diff t1 $label exited $RC"
+    [[ ! -s $T/out && ! -s $T/err ]] && ok ||
+      fail "$name: keel diff t1 $label printed: $(cat "$T/out" "$T/err")"
   done
 
   # Replay at another thread count than the original (2), from another
   # folder, with an empty plugin path: everything comes from the bundle.
-  rc=0
+  RC=0
   (cd "$T/elsewhere" && KEEL_PLUGIN_PATH= "$KEEL" replay "${bundle[t2]}" --threads 1) \
-    >"$T/replay.out" 2>"$T/replay.err" || rc=$?
-  if ((rc == 0)) && grep -qE "^REPRODUCED .*result digest $d" "$T/replay.out"; then ok; else
-    fail "$name: keel replay --threads 1 of a 2-thread run: exit $rc"
-    sed 's/^/    /' "$T/replay.out" "$T/replay.err" >&2
+    >"$T/out" 2>"$T/err" || RC=$?
+  if ((RC == 0)) && grep -qE "^REPRODUCED .*result digest $d" "$T/out"; then ok; else
+    fail "$name: keel replay --threads 1 of a 2-thread run: exit $RC"
+    show_output "$T/out" "$T/err"
   fi
-  rc=0
-  "$KEEL" replay "${bundle[t1]}" --threads 3 >"$T/replay.out" 2>"$T/replay.err" || rc=$?
-  if ((rc == 0)) && grep -qE "^REPRODUCED .*result digest $d" "$T/replay.out"; then ok; else
-    fail "$name: keel replay --threads 3 of a 1-thread run: exit $rc"
-    sed 's/^/    /' "$T/replay.out" "$T/replay.err" >&2
+  krun replay "${bundle[t1]}" --threads 3
+  if ((RC == 0)) && grep -qE "^REPRODUCED .*result digest $d" "$T/out"; then ok; else
+    fail "$name: keel replay --threads 3 of a 1-thread run: exit $RC"
+    show_output "$T/out" "$T/err"
   fi
   [[ -z $(ls -A "$T/elsewhere") ]] && ok || fail "$name: replay left files in its working folder: $(ls -A "$T/elsewhere")"
 
@@ -181,5 +154,4 @@ done
 leftover=$(find "$T/runs" -mindepth 2 ! -name 'keel-run-*.tar.gz' | head)
 [[ -z $leftover ]] && ok || fail "unexpected files in the run folders: $leftover"
 
-echo "$passed passed, $failures failed"
-((failures == 0))
+finish

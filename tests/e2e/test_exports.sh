@@ -3,9 +3,9 @@
 # keel_plugin_entry. Anything else in the dynamic symbol table could clash
 # with another plugin or the host (RTLD_LOCAL limits, but does not remove,
 # interposition) and is an ABI surface nobody promised to keep.
-set -euo pipefail
-: "${KEEL_BUILD:?}" "${KEEL_TMP:?}"
-mkdir -p "$KEEL_TMP"
+. "$(dirname "$0")/lib.sh"
+: "${KEEL_BUILD:?KEEL_BUILD must name the build tree}"
+need cc nm
 
 # Symbols the static linker defines in every shared object, not the
 # plugin's code: section boundaries (__bss_start, _edata, _end and their
@@ -35,40 +35,29 @@ check_exports() {
 
 # The check must be able to fail: a plugin built without hidden visibility
 # leaks its helper, and one without the entry has nothing to offer.
-cat >"$KEEL_TMP/leaky.c" <<'C'
+cat >"$T/leaky.c" <<'C'
 int keel_plugin_entry(void);
 int helper_leaks(void);
 int helper_leaks(void) { return 1; }
 int keel_plugin_entry(void) { return helper_leaks(); }
 C
-cc -shared -fPIC -o "$KEEL_TMP/leaky.so" "$KEEL_TMP/leaky.c"
-if check_exports "$KEEL_TMP/leaky.so" 2>"$KEEL_TMP/leaky.err"; then
-  echo "FAIL: the export check accepted a plugin exporting helper_leaks" >&2
-  exit 1
+cc -shared -fPIC -o "$T/leaky.so" "$T/leaky.c"
+if check_exports "$T/leaky.so" 2>"$T/leaky.err"; then
+  bail "the export check accepted a plugin exporting helper_leaks"
 fi
-grep -q helper_leaks "$KEEL_TMP/leaky.err"
-cc -shared -fPIC -fvisibility=hidden -o "$KEEL_TMP/noentry.so" "$KEEL_TMP/leaky.c"
-if check_exports "$KEEL_TMP/noentry.so" 2>/dev/null; then
-  echo "FAIL: the export check accepted a plugin without the entry symbol" >&2
-  exit 1
+grep -q helper_leaks "$T/leaky.err" && ok ||
+  bail "the export check did not name helper_leaks: $(cat "$T/leaky.err")"
+cc -shared -fPIC -fvisibility=hidden -o "$T/noentry.so" "$T/leaky.c"
+if check_exports "$T/noentry.so" 2>/dev/null; then
+  bail "the export check accepted a plugin without the entry symbol"
+else
+  ok
 fi
 
 shopt -s nullglob
 plugins=("$KEEL_BUILD"/plugins-out/*.so)
-if ((${#plugins[@]} == 0)); then
-  echo "FAIL: no plugins in $KEEL_BUILD/plugins-out" >&2
-  exit 1
-fi
-fail=0
+((${#plugins[@]} > 0)) || bail "no plugins in $KEEL_BUILD/plugins-out"
 for so in "${plugins[@]}"; do
-  if check_exports "$so"; then
-    echo "ok: $(basename "$so") exports only keel_plugin_entry"
-  else
-    fail=1
-  fi
+  check "$(basename "$so") exports more than keel_plugin_entry" check_exports "$so"
 done
-if ((fail)); then
-  echo "FAIL: some plugins export more than their entry symbol" >&2
-  exit 1
-fi
-echo "PASS: ${#plugins[@]} plugins export only keel_plugin_entry"
+finish

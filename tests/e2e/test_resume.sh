@@ -10,46 +10,21 @@
 # - a corrupted, truncated or foreign file is refused as a checkpoint, and
 #   a checkpoint of another manifest or other values is refused naming the
 #   reason; each with a non-zero exit.
-set -euo pipefail
-: "${KEEL:?}" "${KEEL_SRC:?}" "${KEEL_TMP:?}"
-rm -rf "$KEEL_TMP"
-mkdir -p "$KEEL_TMP"
-T=$KEEL_TMP
-unset OMP_NUM_THREADS
-export LC_ALL=C
+. "$(dirname "$0")/lib.sh"
+need tar
 shopt -s nullglob
-failures=0
-passed=0
 
-ok() { passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# expect LABEL CODE REGEX -- ARGS: runs keel ARGS, wants exit CODE and
-# stdout+stderr matching REGEX (extended, case-insensitive).
-expect() {
-  local label=$1 want=$2 re=$3
-  shift 4
-  local rc=0
-  "$KEEL" "$@" >"$T/out" 2>&1 || rc=$?
-  if ((rc != want)); then
-    fail "$label: exit $rc, expected $want"
-    sed 's/^/    /' "$T/out" >&2
-  elif [[ -n $re ]] && ! grep -qEi -- "$re" "$T/out"; then
-    fail "$label: output does not match /$re/"
-    sed 's/^/    /' "$T/out" >&2
-  else
-    ok
+# expect_nonzero LABEL REGEX ARGS...: keel ARGS exits non-zero with
+# stdout+stderr (in $T/out) matching REGEX (grep -Ei).
+expect_nonzero() {
+  local label=$1 re=$2
+  shift 2
+  RC=0
+  "$KEEL" "$@" >"$T/out" 2>&1 || RC=$?
+  if ((RC != 0)) && grep -qEi -- "$re" "$T/out"; then ok; else
+    fail "$label: exit $RC, output:"
+    show_output
   fi
-}
-
-# flip FILE OFFSET: xor one byte with 0x01 in place.
-flip() {
-  local v
-  v=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-  printf "\\$(printf '%03o' $((v ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
 # files_of BUNDLE DIR: extracts the bundle into DIR, prints the run folder.
@@ -61,10 +36,7 @@ files_of() {
 
 # A snapshot of the manifest beside the shipped templates and data, so an
 # edit of the source tree while the test runs cannot change it.
-mkdir -p "$T/m"
-ln -s "$KEEL_SRC/manifests/templates" "$T/m/templates"
-ln -s "$KEEL_SRC/manifests/data" "$T/m/data"
-cp "$KEEL_SRC/manifests/digits.ini" "$KEEL_SRC/manifests/iris.ini" "$T/m/"
+shipped_manifests digits iris
 M=$T/m/digits.ini
 # Epoch lines on stderr (not a terminal): "epoch E/N ...".
 epochs_seen() { grep -c '^epoch [0-9]' "$1" 2>/dev/null || true; }
@@ -75,8 +47,8 @@ killed=0
 for setting in "model.hidden=256 train.epochs=40" "model.hidden=512 train.epochs=80"; do
   read -r -a O <<<"train.checkpoint_every=2 $setting"
   rm -rf "$T/a" "$T/b"
-  a=$("$KEEL" run "$M" "${O[@]}" --out "$T/a" --threads 2 --quiet 2>"$T/a.err" | tail -n 1)
-  [[ -f $a ]] || { fail "uninterrupted run ($setting) printed no bundle"; cat "$T/a.err" >&2; break; }
+  seal "$M" "${O[@]}" --out "$T/a" --threads 2 || break
+  a=$B
   n_epochs=${setting##*=}
 
   "$KEEL" run "$M" "${O[@]}" --out "$T/b" --threads 2 >"$T/b.out" 2>"$T/b.err" &
@@ -125,11 +97,7 @@ else
     ok
   fi
   ckpts=("$T"/b/checkpoints/*/checkpoint.ckpt)
-  if ((${#ckpts[@]} != 1)); then
-    fail "expected one checkpoint after the kill, found ${#ckpts[@]}"
-    echo "$passed passed, $failures failed"
-    exit 1
-  fi
+  ((${#ckpts[@]} == 1)) || bail "expected one checkpoint after the kill, found ${#ckpts[@]}"
   ok
   ck=${ckpts[0]}
   cp "$ck" "$T/saved.ckpt"
@@ -139,7 +107,7 @@ else
   r=$("$KEEL" run "$M" "${O[@]}" --out "$T/b" --threads 1 --resume "$ck" 2>"$T/r.err" | tail -n 1) || rc=$?
   if ((rc != 0)) || [[ ! -f $r ]]; then
     fail "resume exited $rc"
-    sed 's/^/    /' "$T/r.err" >&2
+    show_output "$T/r.err"
   else
     ok
     first=$(sed -nE 's#^epoch ([0-9]+)/.*#\1#p' "$T/r.err" | head -n 1)
@@ -168,12 +136,8 @@ else
   # A flipped byte in the middle of the checkpoint.
   cp "$T/saved.ckpt" "$T/flipped.ckpt"
   flip "$T/flipped.ckpt" $(($(stat -c %s "$T/flipped.ckpt") / 2))
-  rc=0
-  "$KEEL" run "$M" "${O[@]}" --out "$T/c" --quiet --resume "$T/flipped.ckpt" >"$T/out" 2>&1 || rc=$?
-  if ((rc != 0)) && grep -qEi "flipped\.ckpt.*corrupt" "$T/out"; then ok; else
-    fail "corrupted checkpoint: exit $rc"
-    sed 's/^/    /' "$T/out" >&2
-  fi
+  expect_nonzero "corrupted checkpoint" "flipped\.ckpt.*corrupt" \
+    run "$M" "${O[@]}" --out "$T/c" --quiet --resume "$T/flipped.ckpt"
   # Refused after validation: the attempt is sealed as a failed run.
   fb=$(grep '\.tar\.gz$' "$T/out" | tail -n 1 || true)
   if [[ -n $fb && -f $fb ]]; then
@@ -187,16 +151,6 @@ else
   # A flipped byte in the header.
   cp "$T/saved.ckpt" "$T/header.ckpt"
   flip "$T/header.ckpt" 20
-  expect_nonzero() {
-    local label=$1 re=$2
-    shift 2
-    local rc=0
-    "$KEEL" "$@" >"$T/out" 2>&1 || rc=$?
-    if ((rc != 0)) && grep -qEi -- "$re" "$T/out"; then ok; else
-      fail "$label: exit $rc, output:"
-      sed 's/^/    /' "$T/out" >&2
-    fi
-  }
   expect_nonzero "checkpoint with a flipped header byte" "header\.ckpt.*(corrupt|sizes|version|not a keel)" \
     run "$M" "${O[@]}" --out "$T/c" --quiet --resume "$T/header.ckpt"
   head -c 100 "$T/saved.ckpt" >"$T/truncated.ckpt"
@@ -213,7 +167,7 @@ else
   # A checkpoint of another manifest, and of the same manifest with
   # another value: refused, naming the fingerprint.
   "$KEEL" run "$T/m/iris.ini" train.checkpoint_every=1 train.epochs=3 \
-    --out "$T/iris" --quiet >/dev/null 2>"$T/iris.err" || { fail "iris checkpoint run"; cat "$T/iris.err" >&2; }
+    --out "$T/iris" --quiet >/dev/null 2>"$T/iris.err" || { fail "iris checkpoint run"; show_output "$T/iris.err"; }
   iris_ck=$(echo "$T"/iris/checkpoints/*/checkpoint.ckpt)
   expect_nonzero "checkpoint of another manifest" "fingerprint|another run|different" \
     run "$M" "${O[@]}" --out "$T/c" --quiet --resume "$iris_ck"
@@ -221,5 +175,4 @@ else
     run "$M" "${O[@]}" optimizer.lr=0.001 --out "$T/c" --quiet --resume "$T/saved.ckpt"
 fi
 
-echo "$passed passed, $failures failed"
-((failures == 0))
+finish

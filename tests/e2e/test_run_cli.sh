@@ -11,29 +11,8 @@
 #   naming both numbers, nothing half-written;
 # - --until-transforms writes the prepared matrices;
 # - keel --version, keel help run, usage errors and unknown commands.
-set -euo pipefail
-: "${KEEL:?}" "${KEEL_SRC:?}" "${KEEL_TMP:?}"
-rm -rf "$KEEL_TMP"
-mkdir -p "$KEEL_TMP"
-T=$KEEL_TMP
-KEEL=$(realpath "$KEEL")
-unset OMP_NUM_THREADS
-export LC_ALL=C
-failures=0
-passed=0
-
-ok() { passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# krun ARGS: runs keel ARGS with stdout in $T/so, stderr in $T/se; sets RC.
-krun() {
-  RC=0
-  "$KEEL" "$@" >"$T/so" 2>"$T/se" || RC=$?
-}
-show_output() { sed 's/^/    stdout: /' "$T/so" >&2; sed 's/^/    stderr: /' "$T/se" >&2; }
+. "$(dirname "$0")/lib.sh"
+need tar
 
 # no_temporaries DIR LABEL: no dot-files (the bundle writer's
 # .<id>.tar.gz.tmp-XXXXXX) or other temporaries in DIR.
@@ -48,20 +27,20 @@ DIAB=$KEEL_SRC/manifests/diabetes.ini
 
 # ---- stdout / stderr -----------------------------------------------------
 krun run "$IRIS" --out "$T/o1" --threads 2
-b=$(tail -n 1 "$T/so")
+b=$(tail -n 1 "$T/out")
 if ((RC == 0)) && [[ -f $b && $b == "$T/o1/keel-run-"*.tar.gz ]]; then ok; else
   fail "keel run --out: exit $RC, last stdout line '$b'"
-  show_output
+  show_output "$T/out" "$T/err"
 fi
-(($(wc -l <"$T/so") == 1)) && ok || fail "keel run printed more than the bundle path on stdout: $(cat "$T/so")"
-grep -qE '^epoch 1/[0-9]+ ' "$T/se" && ok || fail "no per-epoch progress on stderr (not a terminal)"
+(($(wc -l <"$T/out") == 1)) && ok || fail "keel run printed more than the bundle path on stdout: $(cat "$T/out")"
+grep -qE '^epoch 1/[0-9]+ ' "$T/err" && ok || fail "no per-epoch progress on stderr (not a terminal)"
 
 krun run "$IRIS" --out="$T/o2" --quiet
-b2=$(cat "$T/so")
-if ((RC == 0)) && (($(wc -l <"$T/so") == 1)) && [[ -f $b2 && $b2 == "$T/o2/"* ]]; then ok; else
-  fail "keel run --out=DIR --quiet: exit $RC, stdout '$(cat "$T/so")'"
+b2=$(cat "$T/out")
+if ((RC == 0)) && (($(wc -l <"$T/out") == 1)) && [[ -f $b2 && $b2 == "$T/o2/"* ]]; then ok; else
+  fail "keel run --out=DIR --quiet: exit $RC, stdout '$(cat "$T/out")'"
 fi
-[[ ! -s $T/se ]] && ok || fail "--quiet still wrote to stderr: $(cat "$T/se")"
+[[ ! -s $T/err ]] && ok || fail "--quiet still wrote to stderr: $(cat "$T/err")"
 (($(find "$T/o2" -type f | wc -l) == 1)) && ok || fail "--out folder holds more than the bundle: $(ls -A "$T/o2")"
 no_temporaries "$T/o1" "run"
 "$KEEL" verify "$b" >/dev/null && ok || fail "keel verify of the bundle from --out"
@@ -69,7 +48,7 @@ no_temporaries "$T/o1" "run"
 # Default output folder: runs/ relative to the working folder.
 mkdir -p "$T/cwd"
 rc=0
-rel=$(cd "$T/cwd" && "$KEEL" run "$IRIS" --quiet 2>"$T/se") || rc=$?
+rel=$(cd "$T/cwd" && "$KEEL" run "$IRIS" --quiet 2>"$T/err") || rc=$?
 if ((rc == 0)) && [[ $rel == runs/keel-run-*.tar.gz && -f $T/cwd/$rel ]]; then ok; else
   fail "default --out: exit $rc, printed '$rel' (expected runs/keel-run-*.tar.gz under the working folder)"
 fi
@@ -79,18 +58,18 @@ fi
 # diabetes' raw target (~150) with SGD at the template's largest lr (0.5)
 # blows up within a few epochs.
 krun run "$DIAB" optimizer.lr=0.5 --out "$T/div" --quiet
-fb=$(tail -n 1 "$T/so")
+fb=$(tail -n 1 "$T/out")
 if ((RC == 1)); then ok; else
   fail "diverging run: exit $RC, expected 1"
-  show_output
+  show_output "$T/out" "$T/err"
 fi
-if grep -qiE 'diverged.*epoch [0-9]+.*step [0-9]+' "$T/se" && grep -qi 'smaller learning rate' "$T/se"; then ok; else
-  fail "divergence message does not name epoch and step and suggest a smaller learning rate: $(cat "$T/se")"
+if grep -qiE 'diverged.*epoch [0-9]+.*step [0-9]+' "$T/err" && grep -qi 'smaller learning rate' "$T/err"; then ok; else
+  fail "divergence message does not name epoch and step and suggest a smaller learning rate: $(cat "$T/err")"
 fi
 if [[ -f $fb && $fb == "$T/div/keel-run-"*.tar.gz ]]; then
   ok
   krun verify "$fb"
-  ((RC == 0)) && ok || { fail "keel verify of the failed run's bundle: exit $RC"; show_output; }
+  ((RC == 0)) && ok || { fail "keel verify of the failed run's bundle: exit $RC"; show_output "$T/out" "$T/err"; }
   tar xzf "$fb" -O --wildcards '*/run.json' >"$T/run.json"
   grep -q '"status": "failed"' "$T/run.json" && ok || fail "failed run's run.json status is not failed"
   grep -q '"exit_code": 1,' "$T/run.json" && ok || fail "failed run's run.json exit_code is not 1"
@@ -100,7 +79,7 @@ if [[ -f $fb && $fb == "$T/div/keel-run-"*.tar.gz ]]; then
   n=$(tar xzf "$fb" -O --wildcards '*/metrics.jsonl' | grep -c '"epoch"' || true)
   ((n >= 1)) && ok || fail "failed run's bundle has no metric lines"
   krun show "$fb"
-  ((RC == 0)) && grep -qi 'failed' "$T/so" && ok || fail "keel show of a failed run: exit $RC"
+  ((RC == 0)) && grep -qi 'failed' "$T/out" && ok || fail "keel show of a failed run: exit $RC"
 else
   fail "diverging run left no sealed bundle (last stdout line '$fb')"
 fi
@@ -109,9 +88,9 @@ no_temporaries "$T/div" "diverged run"
 
 # ---- batch size larger than the training split ---------------------------
 krun run "$DIAB" train.batch_size=100000 --out "$T/bs" --quiet
-if ((RC != 0)) && grep -qE 'batch_size.*100000' "$T/se" && grep -qE 'training split.*[0-9]+ rows|[0-9]+ training rows' "$T/se"; then ok; else
+if ((RC != 0)) && grep -qE 'batch_size.*100000' "$T/err" && grep -qE 'training split.*[0-9]+ rows|[0-9]+ training rows' "$T/err"; then ok; else
   fail "batch_size > training rows: exit $RC"
-  show_output
+  show_output "$T/out" "$T/err"
 fi
 no_temporaries "$T/bs" "batch_size refusal"
 # Anything it left is a complete, sealed record of the failure.
@@ -130,10 +109,10 @@ fi
 
 # ---- --until-transforms ----------------------------------------------------
 krun run "$KEEL_SRC/manifests/penguins.ini" --until-transforms --out "$T/ut"
-d=$(tail -n 1 "$T/so")
+d=$(tail -n 1 "$T/out")
 if ((RC == 0)) && [[ $d == "$T/ut/transforms-penguins" && -d $d ]]; then ok; else
   fail "--until-transforms: exit $RC, printed '$d'"
-  show_output
+  show_output "$T/out" "$T/err"
 fi
 for f in X_train.npy y_train.npy X_valid.npy y_valid.npy split.json schemas.json; do
   if [[ -f $d/$f ]]; then ok; else fail "--until-transforms did not write $f"; fi
@@ -145,31 +124,31 @@ no_temporaries "$T/ut" "--until-transforms"
 
 # ---- version, help, usage errors ------------------------------------------
 krun --version
-((RC == 0)) && grep -qE '^keel [0-9]+\.[0-9]+\.[0-9]+' "$T/so" && ok || { fail "keel --version: exit $RC"; show_output; }
+((RC == 0)) && grep -qE '^keel [0-9]+\.[0-9]+\.[0-9]+' "$T/out" && ok || { fail "keel --version: exit $RC"; show_output "$T/out" "$T/err"; }
 krun help run
-if ((RC == 0)) && grep -q 'usage: keel run MANIFEST' "$T/so" && grep -q -- '--resume' "$T/so" && grep -q -- '--out' "$T/so"; then ok; else
+if ((RC == 0)) && grep -q 'usage: keel run MANIFEST' "$T/out" && grep -q -- '--resume' "$T/out" && grep -q -- '--out' "$T/out"; then ok; else
   fail "keel help run: exit $RC"
-  show_output
+  show_output "$T/out" "$T/err"
 fi
 # help and docs/cli.md agree: --until-transforms takes no folder.
-if grep -q -- '--until-transforms DIR' "$T/so" "$T/se"; then
+if grep -q -- '--until-transforms DIR' "$T/out" "$T/err"; then
   fail "keel help run shows '--until-transforms DIR', but the option takes no value (docs/cli.md; 'keel run M --until-transforms DIR' is a usage error)"
 else
   ok
 fi
 krun frobnicate
-((RC == 2)) && grep -qi "unknown command 'frobnicate'" "$T/se" && ok || { fail "unknown command: exit $RC"; show_output; }
-[[ ! -s $T/so ]] && ok || fail "unknown command wrote to stdout"
+((RC == 2)) && grep -qi "unknown command 'frobnicate'" "$T/err" && ok || { fail "unknown command: exit $RC"; show_output "$T/out" "$T/err"; }
+[[ ! -s $T/out ]] && ok || fail "unknown command wrote to stdout"
 
 mkdir -p "$T/usage"
 usage_case() {
   local label=$1
   shift
   RC=0
-  (cd "$T/usage" && "$KEEL" "$@") >"$T/so" 2>"$T/se" || RC=$?
-  if ((RC == 2)) && grep -q 'usage: keel run' "$T/se" && [[ ! -s $T/so ]]; then ok; else
+  (cd "$T/usage" && "$KEEL" "$@") >"$T/out" 2>"$T/err" || RC=$?
+  if ((RC == 2)) && grep -q 'usage: keel run' "$T/err" && [[ ! -s $T/out ]]; then ok; else
     fail "$label: exit $RC, expected 2 with the usage on stderr"
-    show_output
+    show_output "$T/out" "$T/err"
   fi
 }
 usage_case "no manifest" run
@@ -180,9 +159,8 @@ usage_case "stray argument" run "$IRIS" stray
 [[ -z $(ls -A "$T/usage") ]] && ok || fail "usage errors wrote files: $(ls -A "$T/usage")"
 # A validation error (a value out of the template's range): exit 2, nothing written.
 RC=0
-(cd "$T/usage" && "$KEEL" run "$IRIS" optimizer.lr=5) >"$T/so" 2>"$T/se" || RC=$?
-((RC == 2)) && grep -q 'optimizer' "$T/se" && ok || { fail "out-of-range lr: exit $RC"; show_output; }
+(cd "$T/usage" && "$KEEL" run "$IRIS" optimizer.lr=5) >"$T/out" 2>"$T/err" || RC=$?
+((RC == 2)) && grep -q 'optimizer' "$T/err" && ok || { fail "out-of-range lr: exit $RC"; show_output "$T/out" "$T/err"; }
 [[ -z $(ls -A "$T/usage") ]] && ok || fail "a validation error wrote files: $(ls -A "$T/usage")"
 
-echo "$passed passed, $failures failed"
-((failures == 0))
+finish

@@ -12,9 +12,11 @@
 #
 # Scratch work goes to build-fuzz/ (ignored; KEEL_FUZZ_BUILD overrides):
 # csv compiles the plugin's sources directly (with -fopenmp, as the plugin
-# is built); the other targets link a
-# clang-built, instrumented libkeel (build-fuzz/core, configured with
-# CMake on first use). With --update-corpus the new inputs found are merged
+# is built) with core/plugin/table.c and core/base/status.c; the other
+# targets link a clang-built, instrumented libkeel: the static library of
+# every core/ layer and of the CLI (the json target reads bundles through
+# cli/bundle_cli.c), built by the keel_cli target in build-fuzz/core
+# (configured with CMake on first use). With --update-corpus the new inputs found are merged
 # (minimised, libFuzzer -merge=1) back into the corpus so the next run
 # starts from them. A finding (crash, leak, sanitizer report or contract
 # violation) exits non-zero and leaves the reproducer in build-fuzz/
@@ -56,8 +58,14 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -g -O1 -Wall -Werror=implicit-function-declaration -fno-omit-frame-pointer -ffp-contract=off"
 mkdir -p "$out"
 
-# An instrumented libkeel (libkeel_core.a) built by clang, for the targets
-# that call core/. make/ninja rebuild only what changed.
+# The core/ layer libraries (core/CMakeLists.txt: one static library per
+# layer, keel_core only an interface over them), in the order a static
+# link needs; --start-group below forgives a cycle.
+core_libs="cli run train data config plugin bundle build_revision base"
+
+# An instrumented libkeel built by clang, for the targets that call core/:
+# the keel_cli target builds every layer below it. make/ninja rebuild only
+# what changed.
 build_core() {
   local dir=$out/core
   if [ ! -f "$dir/CMakeCache.txt" ]; then
@@ -66,7 +74,7 @@ build_core() {
       -DCMAKE_C_FLAGS="-O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $san" \
       -DCMAKE_C_FLAGS_DEBUG="-g" >/dev/null
   fi
-  cmake --build "$dir" --target keel_core -j"$(nproc)" >/dev/null
+  cmake --build "$dir" --target keel_cli -j"$(nproc)" >/dev/null
 }
 
 build_target() {
@@ -78,17 +86,24 @@ build_target() {
         -I"$root/sdk/include" -I"$root/core" \
         "$root/tests/fuzz/fuzz_csv.c" \
         "$root/plugins/sources/csv/csv.c" "$root/plugins/sources/csv/csv_parse.c" \
-        "$root/core/table.c" "$root/core/status.c" -fopenmp -lm -o "$out/fuzz_csv"
+        "$root/core/plugin/table.c" "$root/core/base/status.c" -fopenmp -lm \
+        -o "$out/fuzz_csv"
       ;;
     *)
       build_core
+      local libs=() l
+      for l in $core_libs; do
+        libs+=("$out/core/core/libkeel_$l.a")
+      done
+      # -I core: the layer-qualified includes ("base/status.h") resolve
+      # there, as headers live in core/<layer>/.
       # shellcheck disable=SC2046
       "$cc" $cflags -fsanitize=fuzzer $san \
         -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
         -I"$root/sdk/include" -I"$root/core" \
-        "$root/tests/fuzz/fuzz_$t.c" "$out/core/core/libkeel_core.a" \
+        "$root/tests/fuzz/fuzz_$t.c" -Wl,--start-group "${libs[@]}" -Wl,--end-group \
         $(pkg-config --libs inih libarchive libffi jansson zlib libcrypto) \
-        -fopenmp -ldl -lm -o "$out/fuzz_$t"
+        -fopenmp -lpthread -ldl -lm -o "$out/fuzz_$t"
       ;;
   esac
 }

@@ -68,7 +68,7 @@ static int has(const char *hay, const char *needle)
 }
 
 /* A good built plugin: csv.so if built, else the first *.so in byte order;
- * NULL (and the caller skips) only when the folder has none. */
+ * NULL (and the caller fails) only when the folder has none. */
 static const char *good_plugin(void)
 {
   static char path[4096];
@@ -93,12 +93,26 @@ static const char *good_plugin(void)
   return path;
 }
 
+/* A test that needs a built plugin fails without one: the build makes
+ * them, and a skipped test is not a passed one. */
 #define NEED_GOOD_PLUGIN(VAR)                                                  \
   const char *VAR = good_plugin();                                            \
   if (!VAR) {                                                                  \
-    CU_PASS("skipped: no plugin built in " KEEL_TEST_PLUGIN_DIR);             \
+    fprintf(stderr, "\n  no plugin built in %s\n", KEEL_TEST_PLUGIN_DIR);      \
+    CU_FAIL("no built plugin (*.so) in KEEL_TEST_PLUGIN_DIR");                 \
     return;                                                                    \
   }
+
+/* Fails the current test naming a build artifact it needs that is absent;
+ * returns 1 when it is there. */
+static int need_artifact(const char *path)
+{
+  if (file_exists(path))
+    return 1;
+  fprintf(stderr, "\n  %s was not built\n", path);
+  CU_FAIL("a build artifact the test needs is missing (named above)");
+  return 0;
+}
 
 /* ---- kinds ------------------------------------------------------------- */
 
@@ -255,8 +269,8 @@ static void test_find_foundation_plugins(void)
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.so", KEEL_TEST_PLUGIN_DIR, want[i].name);
-    if (!file_exists(path))
-      continue; /* not built (yet) */
+    if (!need_artifact(path))
+      continue;
     const keel_loaded_plugin *p = keel_registry_find(reg, want[i].kind, want[i].name);
     CU_ASSERT_PTR_NOT_NULL(p);
     if (p)
@@ -526,23 +540,14 @@ static void test_refuse_truncated_elf(void)
 
 /* ---- the deliberately broken plugins ----------------------------------- */
 
-/* Refused with `code` and message words; if the .so is absent, the test
- * fails when its source exists (the build should have made it) and skips
- * otherwise. */
+/* Refused with `code` and message words; if the .so is absent (not built,
+ * or its source tests/plugins/NAME.c is gone), the test fails. */
 static void broken(const char *name, const char *n1, const char *n2)
 {
-  char so[4096], src[4096];
+  char so[4096];
   snprintf(so, sizeof so, "%s/%s.so", KEEL_TEST_BROKEN_DIR, name);
-  snprintf(src, sizeof src, "%s/tests/plugins/%s.c", KEEL_TEST_SOURCE_DIR, name);
-  if (!file_exists(so)) {
-    if (file_exists(src)) {
-      fprintf(stderr, "\n  %s not built\n", so);
-      CU_FAIL("a broken test plugin was not built");
-    } else {
-      CU_PASS("skipped: broken plugin source absent");
-    }
+  if (!need_artifact(so))
     return;
-  }
   expect_refusal(so, KEEL_EPLUGIN, n1, n2);
 }
 
@@ -621,16 +626,9 @@ static void test_duplicate_in_one_entry(void)
   char a[4096], b[4096];
   snprintf(a, sizeof a, "%s/dup_a.so", KEEL_TEST_BROKEN_DIR);
   snprintf(b, sizeof b, "%s/dup_b.so", KEEL_TEST_BROKEN_DIR);
-  if (!file_exists(a) || !file_exists(b)) {
-    char src[4096];
-    snprintf(src, sizeof src, "%s/tests/plugins/dup_a.c", KEEL_TEST_SOURCE_DIR);
-    if (file_exists(src)) {
-      CU_FAIL("dup_a.so/dup_b.so were not built");
-    } else {
-      CU_PASS("skipped: dup_a/dup_b sources absent");
-    }
+  int have_a = need_artifact(a), have_b = need_artifact(b);
+  if (!have_a || !have_b)
     return;
-  }
   keel_error err = {0};
   keel_loaded_plugin *pa = NULL, *pb = NULL;
   CU_ASSERT_EQUAL_FATAL(keel_plugin_load_file(a, &pa, &err), KEEL_OK);
@@ -686,10 +684,8 @@ static void test_scan_stops_at_broken(void)
 {
   char bad[4096];
   snprintf(bad, sizeof bad, "%s/abi_major.so", KEEL_TEST_BROKEN_DIR);
-  if (!file_exists(bad)) {
-    CU_PASS("skipped: abi_major.so not built");
+  if (!need_artifact(bad))
     return;
-  }
   NEED_GOOD_PLUGIN(good);
   const char *d = fresh_dir("mixed");
   char p[4200];
