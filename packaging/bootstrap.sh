@@ -11,14 +11,31 @@
 # nothing missing), 1 something missing (--check) or apt failed, 2 usage.
 set -eu
 
-# Build: compiler, CMake >= 3.25 (bookworm has 3.25.1), pkg-config and the
-# libraries DESIGN.md names. Test: CUnit; python3 is used by some e2e tests
-# to compare JSON. git: the build records its revision; ca-certificates so
-# git can clone over https from a fresh image.
-PACKAGES="build-essential cmake pkg-config libinih-dev libarchive-dev
-libffi-dev libcunit1-dev libssl-dev libjansson-dev libsqlite3-dev
-zlib1g-dev git ca-certificates python3"
-# Fuzzing (tests/fuzz): libFuzzer ships in clang's runtime package.
+# Build: gcc, make and binutils (build-essential; gcc brings OpenMP),
+# CMake >= 3.25 (bookworm has 3.25.1), pkg-config, and the libraries
+# core/ and plugins/ link: inih, libarchive, libffi, OpenSSL's libcrypto,
+# jansson, zlib (CMakeLists.txt finds each of them).
+BUILD_PACKAGES="build-essential cmake pkg-config libinih-dev libarchive-dev
+libffi-dev libssl-dev libjansson-dev zlib1g-dev"
+# Test: what the test programs and scripts under tests/ call.
+#   libcunit1-dev  the unit tests (tests/unit)
+#   python3        e2e tests build hostile tarballs and read JSON
+#   jq             e2e tests query the CLI's JSON output
+#   git            core/revision.cmake records the revision; the checks in
+#                  tests/arch list the files git tracks
+#   clang-format   tests/arch/check_format.sh (clang-format-14 on bookworm)
+#   binutils       nm, for the exported symbols of plugins (e2e)
+#   gcc, make      (build-essential) gcc -MM in tests/arch/check_layers.sh,
+#                  make in the out-of-tree SDK test
+#   bash coreutils tar gzip diffutils findutils sed grep mawk
+#                  the shell tools the scripts run (sha256sum, od, tar,
+#                  diff, cmp, find, awk, ...); Debian's base system has
+#                  them, they are listed so a trimmed image gets them too
+TEST_PACKAGES="libcunit1-dev python3 jq git clang-format binutils
+bash coreutils tar gzip diffutils findutils sed grep mawk"
+PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES"
+# Fuzzing (tests/fuzz/run_fuzz.sh): libFuzzer ships in clang's runtime
+# package.
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
 fuzz=0

@@ -11,6 +11,7 @@
 #include <ini.h> /* libinih: config/ini.h is keel's strict layer over it */
 
 #include "base/status.h"
+#include "config/config_error.h"
 
 typedef struct ini_ctx {
   keel_ini *ini;
@@ -27,12 +28,10 @@ static int ctx_fail(ini_ctx *c, int code, const char *fmt, ...)
 {
   if (c->failed)
     return code;
-  char what[KEEL_ERROR_SIZE];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
+  keel_config_vfail(c->err, code, c->ini->path, c->line, fmt, ap);
   va_end(ap);
-  keel_fail(c->err, code, "%s:%d: %s", c->ini->path, c->line, what);
   c->failed = 1;
   return code;
 }
@@ -299,10 +298,9 @@ int keel_ini_parse_buffer(const char *name, const char *text, size_t size,
     keel_ini_free(ini);
     if (rc == -2)
       return keel_fail(err, KEEL_ENOMEM, "out of memory");
-    return keel_fail(err, KEEL_EINVAL,
-                     "%s:%d: syntax error; expected `key = value`, "
-                     "`[section]` or a comment",
-                     name, rc);
+    return keel_config_fail(err, KEEL_EINVAL, name, rc,
+                            "syntax error; expected `key = value`, "
+                            "`[section]` or a comment");
   }
   *out = ini;
   return 0;

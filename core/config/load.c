@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/status.h"
+#include "config/config_error.h"
 #include "config/manifest.h"
 #include "config/resolve.h"
 #include "config/template.h"
@@ -60,10 +61,11 @@ int keel_config_load(const char *manifest_path,
     if (!tpath)
       rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
   } else {
-    rc = keel_template_locate(m->template_ref->value, m->dir, &tpath, err);
+    keel_error e2 = {0};
+    rc = keel_template_locate(m->template_ref->value, m->dir, &tpath, &e2);
     if (rc)
-      keel_error_prefix(err, "%s:%d: [keel] template", m->ini->path,
-                        m->template_ref->line);
+      keel_config_fail(err, rc, m->ini->path, m->template_ref->line,
+                       "[keel] template: %s", e2.message);
   }
   if (!rc)
     rc = keel_template_load(tpath, &t, err);

@@ -3,7 +3,6 @@
 
 #include "base/path.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +11,7 @@
 #include "base/params.h"
 #include "base/semver.h"
 #include "base/status.h"
-
-static int mfail(const keel_ini *ini, int line, keel_error *err,
-                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int mfail(const keel_ini *ini, int line, keel_error *err,
-                 const char *fmt, ...)
-{
-  char what[KEEL_ERROR_SIZE];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
-  va_end(ap);
-  return keel_fail(err, KEEL_EINVAL, "%s:%d: %s", ini->path, line, what);
-}
+#include "config/config_error.h"
 
 static int is_instance_name(const char *s)
 {
@@ -78,21 +64,23 @@ static int check_section_name(const keel_ini *ini, const keel_ini_section *sec,
       dym = guess;
     }
   } else if (strcmp(sec->name, "transform") == 0) {
-    return mfail(ini, sec->line, err,
-                 "[transform]: a transform needs a name; expected "
-                 "[transform.NAME] such as [transform.scale]");
+    return keel_config_fail(err, KEEL_EINVAL, ini->path, sec->line,
+                            "[transform]: a transform needs a name; expected "
+                            "[transform.NAME] such as [transform.scale]");
   } else {
     dym = keel_did_you_mean(sec->name, known, sizeof known / sizeof known[0]);
     if (dym && strcmp(dym, "transform") == 0)
       dym = "transform.NAME";
   }
   if (dym)
-    return mfail(ini, sec->line, err,
-                 "[%s]: unknown section; did you mean [%s]?", sec->name, dym);
-  return mfail(ini, sec->line, err,
-               "[%s]: unknown section; expected [keel], [data], [source], "
-               "[transform.NAME], [model], [loss], [optimizer] or [train]",
-               sec->name);
+    return keel_config_fail(err, KEEL_EINVAL, ini->path, sec->line,
+                            "[%s]: unknown section; did you mean [%s]?",
+                            sec->name, dym);
+  return keel_config_fail(
+      err, KEEL_EINVAL, ini->path, sec->line,
+      "[%s]: unknown section; expected [keel], [data], [source], "
+      "[transform.NAME], [model], [loss], [optimizer] or [train]",
+      sec->name);
 }
 
 static int parse_keel_section(keel_manifest *m, const keel_ini_section *sec,
@@ -112,28 +100,32 @@ static int parse_keel_section(keel_manifest *m, const keel_ini_section *sec,
     else {
       const char *dym = keel_did_you_mean(e->key, keys, 3);
       if (dym)
-        return mfail(ini, e->line, err,
-                     "[keel] key '%s' is not known; did you mean '%s'?",
-                     e->key, dym);
-      return mfail(ini, e->line, err,
-                   "[keel] key '%s' is not known; expected template, "
-                   "template_version or plugin_path",
-                   e->key);
+        return keel_config_fail(
+            err, KEEL_EINVAL, ini->path, e->line,
+            "[keel] key '%s' is not known; did you mean '%s'?", e->key, dym);
+      return keel_config_fail(
+          err, KEEL_EINVAL, ini->path, e->line,
+          "[keel] key '%s' is not known; expected template, "
+          "template_version or plugin_path",
+          e->key);
     }
   }
   if (!m->template_ref || !*m->template_ref->value)
-    return mfail(ini, m->template_ref ? m->template_ref->line : sec->line,
-                 err,
-                 "[keel] template: missing; expected the template's name "
-                 "(e.g. tabular-classification) or a path to it");
+    return keel_config_fail(
+        err, KEEL_EINVAL, ini->path,
+        m->template_ref ? m->template_ref->line : sec->line,
+        "[keel] template: missing; expected the template's name "
+        "(e.g. tabular-classification) or a path to it");
   if (!m->template_version)
-    return mfail(ini, sec->line, err,
-                 "[keel] template_version: missing; expected a version "
-                 "range such as '>=1.0 <2'");
+    return keel_config_fail(
+        err, KEEL_EINVAL, ini->path, sec->line,
+        "[keel] template_version: missing; expected a version "
+        "range such as '>=1.0 <2'");
   keel_error e2;
   if (keel_semver_range_check(m->template_version->value, &e2))
-    return mfail(ini, m->template_version->line, err,
-                 "[keel] template_version: %s", e2.message);
+    return keel_config_fail(err, KEEL_EINVAL, ini->path,
+                            m->template_version->line,
+                            "[keel] template_version: %s", e2.message);
   const keel_ini_entry *pp = keel_ini_entry_find(sec, "plugin_path");
   if (pp) {
     char *copy = strdup(pp->value);
@@ -158,9 +150,10 @@ static int parse_keel_section(keel_manifest *m, const keel_ini_section *sec,
     }
     free(copy);
     if (m->n_plugin_paths == 0)
-      return mfail(ini, pp->line, err,
-                   "[keel] plugin_path: empty; expected folders separated "
-                   "by ':'");
+      return keel_config_fail(
+          err, KEEL_EINVAL, ini->path, pp->line,
+          "[keel] plugin_path: empty; expected folders separated "
+          "by ':'");
   }
   return 0;
 }
@@ -186,9 +179,10 @@ int keel_manifest_load(const char *path, keel_manifest **out, keel_error *err)
   }
   const keel_ini_section *k = keel_ini_section_find(m->ini, "keel");
   if (!k) {
-    rc = mfail(m->ini, 1, err,
-               "missing [keel] section; expected [keel] with template = "
-               "NAME and template_version = RANGE");
+    rc = keel_config_fail(
+        err, KEEL_EINVAL, m->ini->path, 1,
+        "missing [keel] section; expected [keel] with template = "
+        "NAME and template_version = RANGE");
     goto fail;
   }
   m->keel_line = k->line;

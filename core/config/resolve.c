@@ -10,7 +10,9 @@
 
 #include "base/params.h"
 #include "base/semver.h"
+#include "base/buffer.h"
 #include "base/status.h"
+#include "config/config_error.h"
 
 typedef struct ovr {
   char *text, *section, *key, *value;
@@ -27,18 +29,38 @@ typedef struct rctx {
   keel_error *err;
 } rctx;
 
-/* Formats a failure: "LOC: [SECTION] KEY: WHAT". */
-static int rfail(keel_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* A composed message's text, or what to say when composing it failed. */
+static const char *buf_text(const keel_buf *b)
+{
+  return b->failed || !b->data ? "(out of memory)" : (const char *)b->data;
+}
 
-static int rfail(keel_error *err, int code, const char *fmt, ...)
+/* Fails at the place a value came from: "command line: override 'TEXT':
+ * " when override_text is set, else "FILE:LINE: " (nothing when file is
+ * NULL too). The message is composed once in a growable buffer, so a long
+ * plugin message is never cut short by an intermediate fixed buffer. */
+static int where_fail(keel_error *err, int code, const char *override_text,
+                      const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static int where_fail(keel_error *err, int code, const char *override_text,
+                      const char *file, int line, const char *fmt, ...)
 {
   va_list ap;
-  char msg[KEEL_ERROR_SIZE];
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  if (!override_text) {
+    int rc = keel_config_vfail(err, code, file, line, fmt, ap);
+    va_end(ap);
+    return rc;
+  }
+  keel_buf what = KEEL_BUF_INIT;
+  keel_buf_vprintf(&what, fmt, ap);
   va_end(ap);
-  return keel_fail(err, code, "%s", msg);
+  int rc =
+      keel_config_fail(err, code, NULL, 0, "command line: override '%s': %s",
+                       override_text, buf_text(&what));
+  keel_buf_free(&what);
+  return rc;
 }
 
 int keel_override_split(const char *text, char **section, char **key,
@@ -154,29 +176,30 @@ static int parse_narrow(rctx *r, const char *section, const char *who,
         if (strcmp(d->choices[k], tok) == 0)
           break;
       if (k == nc || k >= 64) {
-        rc = rfail(r->err, KEEL_EINVAL,
-                   "%s:%d: [%s] %s: '%s' is not a choice of %s; a template "
-                   "may only narrow the choices (expected a subset like "
-                   "'a | b')",
-                   path, e->line, section, d->name, tok, who);
+        rc = keel_config_fail(
+            r->err, KEEL_EINVAL, path, e->line,
+            "[%s] %s: '%s' is not a choice of %s; a template "
+            "may only narrow the choices (expected a subset like "
+            "'a | b')",
+            section, d->name, tok, who);
         break;
       }
       out->choices |= 1ull << k;
     }
     free(copy);
     if (!rc && out->choices == 0)
-      rc = rfail(r->err, KEEL_EINVAL,
-                 "%s:%d: [%s] %s: empty choice list; expected 'a | b'",
-                 path, e->line, section, d->name);
+      rc = keel_config_fail(r->err, KEEL_EINVAL, path, e->line,
+                            "[%s] %s: empty choice list; expected 'a | b'",
+                            section, d->name);
     return rc;
   }
   if (d->type != KEEL_PARAM_INT && d->type != KEEL_PARAM_FLOAT &&
       d->type != KEEL_PARAM_INT_LIST)
-    return rfail(r->err, KEEL_EINVAL,
-                 "%s:%d: [%s] %s: a %s parameter has no range; expected "
-                 "ranges only for int, float, int_list and enum parameters",
-                 path, e->line, section, d->name,
-                 keel_param_type_name(d->type));
+    return keel_config_fail(
+        r->err, KEEL_EINVAL, path, e->line,
+        "[%s] %s: a %s parameter has no range; expected "
+        "ranges only for int, float, int_list and enum parameters",
+        section, d->name, keel_param_type_name(d->type));
   const char *dots = strstr(e->value, "..");
   char lo_s[64], hi_s[64];
   int ok = dots != NULL;
@@ -202,16 +225,16 @@ static int parse_narrow(rctx *r, const char *section, const char *who,
     }
   }
   if (!ok)
-    return rfail(r->err, KEEL_EINVAL,
-                 "%s:%d: [%s] %s: '%s' is not a range; expected 'LO .. HI' "
-                 "with LO <= HI",
-                 path, e->line, section, d->name, e->value);
+    return keel_config_fail(r->err, KEEL_EINVAL, path, e->line,
+                            "[%s] %s: '%s' is not a range; expected 'LO .. HI' "
+                            "with LO <= HI",
+                            section, d->name, e->value);
   if (out->lo < d->min || out->hi > d->max)
-    return rfail(r->err, KEEL_EINVAL,
-                 "%s:%d: [%s] %s: %g .. %g is wider than %s's range %g .. "
-                 "%g; expected a template range inside the plugin's",
-                 path, e->line, section, d->name, out->lo, out->hi, who,
-                 d->min, d->max);
+    return keel_config_fail(r->err, KEEL_EINVAL, path, e->line,
+                            "[%s] %s: %g .. %g is wider than %s's range %g .. "
+                            "%g; expected a template range inside the plugin's",
+                            section, d->name, out->lo, out->hi, who, d->min,
+                            d->max);
   return 0;
 }
 
@@ -241,10 +264,10 @@ static int check_unknown_keys(rctx *r, const char *path,
       continue;
     const char *dym = keel_did_you_mean(e->key, names, n);
     if (dym)
-      rc = rfail(r->err, KEEL_EINVAL,
-                 "%s:%d: [%s] key '%s' is not a parameter of %s; did you "
-                 "mean '%s'?",
-                 path, e->line, sec->name, e->key, who, dym);
+      rc = keel_config_fail(r->err, KEEL_EINVAL, path, e->line,
+                            "[%s] key '%s' is not a parameter of %s; did you "
+                            "mean '%s'?",
+                            sec->name, e->key, who, dym);
     else {
       char list[256] = "";
       for (size_t k = 0; k < n; k++) {
@@ -252,11 +275,11 @@ static int check_unknown_keys(rctx *r, const char *path,
         snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "",
                  names[k]);
       }
-      rc = rfail(r->err, KEEL_EINVAL,
-                 "%s:%d: [%s] key '%s' is not a parameter of %s; expected "
-                 "one of: %s",
-                 path, e->line, sec->name, e->key, who,
-                 n ? list : "(none: it takes no parameters)");
+      rc = keel_config_fail(r->err, KEEL_EINVAL, path, e->line,
+                            "[%s] key '%s' is not a parameter of %s; expected "
+                            "one of: %s",
+                            sec->name, e->key, who,
+                            n ? list : "(none: it takes no parameters)");
     }
   }
   free(names);
@@ -272,47 +295,55 @@ typedef struct layer {
   const char *override_text;
 } layer;
 
+/* Fails at layer l: "WHERE: [SECTION] KEY: WHAT". */
 static int layer_fail(rctx *r, const layer *l, const char *section,
-                      const keel_param_decl *d, int code, const char *what)
+                      const keel_param_decl *d, int code, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static int layer_fail(rctx *r, const layer *l, const char *section,
+                      const keel_param_decl *d, int code, const char *fmt, ...)
 {
-  if (l->origin == KEEL_ORIGIN_OVERRIDE)
-    return rfail(r->err, code, "command line: override '%s': [%s] %s: %s",
-                 l->override_text, section, d->name, what);
-  if (l->origin == KEEL_ORIGIN_PLUGIN_DEFAULT)
-    return rfail(r->err, code, "[%s] %s: declared default: %s", section,
-                 d->name, what);
-  return rfail(r->err, code, "%s:%d: [%s] %s: %s", l->file, l->line, section,
-               d->name, what);
+  keel_buf what = KEEL_BUF_INIT;
+  va_list ap;
+  va_start(ap, fmt);
+  keel_buf_vprintf(&what, fmt, ap);
+  va_end(ap);
+  int rc = where_fail(
+      r->err, code, l->origin == KEEL_ORIGIN_OVERRIDE ? l->override_text : NULL,
+      l->file, l->line, "[%s] %s: %s%s", section, d->name,
+      l->origin == KEEL_ORIGIN_PLUGIN_DEFAULT ? "declared default: " : "",
+      buf_text(&what));
+  keel_buf_free(&what);
+  return rc;
 }
 
-/* "an integer in [1, 100]", "one of: a | b", ... for messages. */
-static void expected_text(const keel_param_decl *d, char *buf, size_t size)
+/* Appends "an integer in [1, 100]", "one of: a | b", ... for messages. */
+static void expected_text(const keel_param_decl *d, keel_buf *b)
 {
   const char *what = "a value";
   switch (d->type) {
   case KEEL_PARAM_BOOL:
-    snprintf(buf, size, "true or false");
+    keel_buf_printf(b, "true or false");
     return;
   case KEEL_PARAM_INT: what = "an integer"; break;
   case KEEL_PARAM_FLOAT: what = "a finite number"; break;
   case KEEL_PARAM_INT_LIST: what = "comma-separated integers, each"; break;
-  case KEEL_PARAM_STRING: snprintf(buf, size, "text"); return;
+  case KEEL_PARAM_STRING:
+    keel_buf_printf(b, "text");
+    return;
   case KEEL_PARAM_STRING_LIST:
-    snprintf(buf, size, "comma-separated names");
+    keel_buf_printf(b, "comma-separated names");
     return;
   case KEEL_PARAM_ENUM:
-    snprintf(buf, size, "one of:");
-    for (size_t i = 0; d->choices && d->choices[i]; i++) {
-      size_t used = strlen(buf);
-      snprintf(buf + used, size - used, "%s%s", i ? " | " : " ",
-               d->choices[i]);
-    }
+    keel_buf_printf(b, "one of:");
+    for (size_t i = 0; d->choices && d->choices[i]; i++)
+      keel_buf_printf(b, "%s%s", i ? " | " : " ", d->choices[i]);
     return;
   }
   if (d->type == KEEL_PARAM_FLOAT)
-    snprintf(buf, size, "%s in [%g, %g]", what, d->min, d->max);
+    keel_buf_printf(b, "%s in [%g, %g]", what, d->min, d->max);
   else
-    snprintf(buf, size, "%s in [%.0f, %.0f]", what, d->min, d->max);
+    keel_buf_printf(b, "%s in [%.0f, %.0f]", what, d->min, d->max);
 }
 
 /* Parses one layer's text and checks both ranges. */
@@ -325,32 +356,31 @@ static int check_layer(rctx *r, const layer *l, const char *section,
   if (rc) {
     const char *msg = param_msg(d, e2.message);
     if (strstr(msg, "expected"))
-      return layer_fail(r, l, section, d, rc, msg);
-    char exp[KEEL_ERROR_SIZE / 4], what[KEEL_ERROR_SIZE / 2];
-    expected_text(d, exp, sizeof exp);
-    snprintf(what, sizeof what, "%s; expected %s", msg, exp);
-    return layer_fail(r, l, section, d, rc, what);
+      return layer_fail(r, l, section, d, rc, "%s", msg);
+    keel_buf exp = KEEL_BUF_INIT;
+    expected_text(d, &exp);
+    rc = layer_fail(r, l, section, d, rc, "%s; expected %s", msg,
+                    buf_text(&exp));
+    keel_buf_free(&exp);
+    return rc;
   }
   if (nw->set && d->type == KEEL_PARAM_ENUM) {
     if (v->i < 0 || v->i >= 64 || !(nw->choices & (1ull << v->i))) {
-      char what[KEEL_ERROR_SIZE / 2];
-      snprintf(what, sizeof what,
-               "'%s' is not allowed by template %s; expected one of: %s "
-               "(%s:%d)",
-               l->text, r->t->name, nw->text,
-               keel_path_basename(r->t->ini->path), nw->line);
       keel_value_clear(d, v);
-      return layer_fail(r, l, section, d, KEEL_ERANGE, what);
+      return layer_fail(r, l, section, d, KEEL_ERANGE,
+                        "'%s' is not allowed by template %s; expected one "
+                        "of: %s (%s:%d)",
+                        l->text, r->t->name, nw->text,
+                        keel_path_basename(r->t->ini->path), nw->line);
     }
   } else if (nw->set) {
     rc = keel_param_check_range(d, v, nw->lo, nw->hi, &e2);
     if (rc) {
-      char what[KEEL_ERROR_SIZE / 2];
-      snprintf(what, sizeof what, "%s, as narrowed by template %s (%s:%d)",
-               param_msg(d, e2.message), r->t->name,
-               keel_path_basename(r->t->ini->path), nw->line);
       keel_value_clear(d, v);
-      return layer_fail(r, l, section, d, rc, what);
+      return layer_fail(r, l, section, d, rc,
+                        "%s, as narrowed by template %s (%s:%d)",
+                        param_msg(d, e2.message), r->t->name,
+                        keel_path_basename(r->t->ini->path), nw->line);
     }
   }
   return 0;
@@ -404,8 +434,8 @@ static int resolve_params(rctx *r, keel_stage *st, const char *tkey,
       keel_error e2 = {0};
       rc = keel_param_default(d, &dv, &e2);
       if (rc)
-        return rfail(r->err, KEEL_EPLUGIN, "[%s] %s: %s", st->section,
-                     d->name, e2.message);
+        return keel_config_fail(r->err, KEEL_EPLUGIN, NULL, 0, "[%s] %s: %s",
+                                st->section, d->name, e2.message);
       char *txt = keel_param_format(d, &dv);
       keel_value_clear(d, &dv);
       if (!txt)
@@ -433,11 +463,12 @@ static int resolve_params(rctx *r, keel_stage *st, const char *tkey,
                              .override_text = o->text};
     if (nl == 0) {
       int line = msec ? msec->line : m->keel_line;
-      return rfail(r->err, KEEL_EINVAL,
-                   "%s:%d: [%s] %s: required parameter of %s is not set; "
-                   "expected %s = <%s> (%s)",
-                   m->ini->path, line, st->section, d->name, who, d->name,
-                   keel_param_type_name(d->type), d->doc ? d->doc : "");
+      return keel_config_fail(r->err, KEEL_EINVAL, m->ini->path, line,
+                              "[%s] %s: required parameter of %s is not set; "
+                              "expected %s = <%s> (%s)",
+                              st->section, d->name, who, d->name,
+                              keel_param_type_name(d->type),
+                              d->doc ? d->doc : "");
     }
     /* Every layer must be valid on its own, even when a higher one wins:
      * a broken template default is a broken template. */
@@ -501,17 +532,14 @@ static int resolve_slot(rctx *r, keel_stage *st, keel_kind kind,
   const keel_ini_entry *pe = keel_ini_entry_find(msec, "plugin");
   const ovr *po = find_override(r, msec->name, "plugin");
   const char *name = po ? po->value : pe ? pe->value : NULL;
-  char loc[KEEL_ERROR_SIZE / 2];
-  if (po)
-    snprintf(loc, sizeof loc, "command line: override '%s'", po->text);
-  else
-    snprintf(loc, sizeof loc, "%s:%d", m->ini->path,
-             pe ? pe->line : msec->line);
+  /* Where the plugin was named, for messages. */
+  const char *otext = po ? po->text : NULL;
+  int line = pe ? pe->line : msec->line;
   if (!name || !*name) {
     char *allowed = keel_template_allow_text(r->t, kind);
-    rfail(r->err, KEEL_EINVAL,
-          "%s: [%s] plugin: missing; expected plugin = one of: %s", loc,
-          msec->name, allowed ? allowed : "?");
+    where_fail(r->err, KEEL_EINVAL, otext, m->ini->path, line,
+               "[%s] plugin: missing; expected plugin = one of: %s", msec->name,
+               allowed ? allowed : "?");
     free(allowed);
     return KEEL_EINVAL;
   }
@@ -525,27 +553,27 @@ static int resolve_slot(rctx *r, keel_stage *st, keel_kind kind,
     char hint[128] = "";
     if (dym)
       snprintf(hint, sizeof hint, "did you mean '%s'? ", dym);
-    return rfail(r->err, KEEL_EINVAL,
-                 "%s: [%s] plugin: no %s plugin named '%s' on the plugin "
-                 "path; %savailable: %s",
-                 loc, msec->name, kn, name, hint, avail);
+    return where_fail(r->err, KEEL_EINVAL, otext, m->ini->path, line,
+                      "[%s] plugin: no %s plugin named '%s' on the plugin "
+                      "path; %savailable: %s",
+                      msec->name, kn, name, hint, avail);
   }
   keel_error e2 = {0};
   if (keel_template_allows(r->t, kind, p->desc.name, p->desc.version, &e2))
-    return rfail(r->err, KEEL_EINVAL, "%s: [%s] plugin: %s", loc, msec->name,
-                 e2.message);
+    return where_fail(r->err, KEEL_EINVAL, otext, m->ini->path, line,
+                      "[%s] plugin: %s", msec->name, e2.message);
   if ((kind == KEEL_KIND_MODEL || kind == KEEL_KIND_LOSS) &&
       p->desc.contract.tasks != 0 &&
       !(p->desc.contract.tasks & (uint32_t)r->t->task))
-    return rfail(r->err, KEEL_EINVAL,
-                 "%s: [%s] plugin: %s does not support the template's task "
-                 "%s; expected a %s for %s",
-                 loc, msec->name, p->desc.name,
-                 r->t->task == KEEL_TASK_CLASSIFICATION ? "classification"
-                                                        : "regression",
-                 kn,
-                 r->t->task == KEEL_TASK_CLASSIFICATION ? "classification"
-                                                        : "regression");
+    return where_fail(r->err, KEEL_EINVAL, otext, m->ini->path, line,
+                      "[%s] plugin: %s does not support the template's task "
+                      "%s; expected a %s for %s",
+                      msec->name, p->desc.name,
+                      r->t->task == KEEL_TASK_CLASSIFICATION ? "classification"
+                                                             : "regression",
+                      kn,
+                      r->t->task == KEEL_TASK_CLASSIFICATION ? "classification"
+                                                             : "regression");
   st->plugin = p;
   st->decls = p->desc.params;
   st->n_params = p->desc.params ? p->desc.n_params : 0;
@@ -589,34 +617,38 @@ static int parse_overrides(rctx *r, const char *const *texts, size_t n)
       return keel_fail(r->err, KEEL_ENOMEM, "out of memory");
     int kind = keel_manifest_section_kind(o->section);
     if (kind == -1)
-      return rfail(r->err, KEEL_EINVAL,
-                   "command line: override '%s': [keel] cannot be "
-                   "overridden; expected an override of a slot or of "
-                   "[data]/[train]",
-                   o->text);
+      return keel_config_fail(
+          r->err, KEEL_EINVAL, NULL, 0,
+          "command line: override '%s': [keel] cannot be "
+          "overridden; expected an override of a slot or of "
+          "[data]/[train]",
+          o->text);
     if (kind > 0 && !keel_ini_section_find(r->m->ini, o->section))
-      return rfail(r->err, KEEL_EINVAL,
-                   "command line: override '%s': %s has no [%s] section; "
-                   "expected an override of a section the manifest has",
-                   o->text, r->m->ini->path, o->section);
+      return keel_config_fail(
+          r->err, KEEL_EINVAL, NULL, 0,
+          "command line: override '%s': %s has no [%s] section; "
+          "expected an override of a section the manifest has",
+          o->text, r->m->ini->path, o->section);
     if (kind == -2) {
       static const char *const known[] = {"data", "train", "source",
                                           "model", "loss", "optimizer"};
       const char *dym = keel_did_you_mean(o->section, known, 6);
-      return rfail(r->err, KEEL_EINVAL,
-                   "command line: override '%s': unknown section [%s]; "
-                   "%s%s%sexpected data, train, source, transform.NAME, "
-                   "model, loss or optimizer",
-                   o->text, o->section, dym ? "did you mean [" : "",
-                   dym ? dym : "", dym ? "]? " : "");
+      return keel_config_fail(
+          r->err, KEEL_EINVAL, NULL, 0,
+          "command line: override '%s': unknown section [%s]; "
+          "%s%s%sexpected data, train, source, transform.NAME, "
+          "model, loss or optimizer",
+          o->text, o->section, dym ? "did you mean [" : "", dym ? dym : "",
+          dym ? "]? " : "");
     }
     for (size_t j = 0; j < i; j++)
       if (strcmp(r->ovr[j].section, o->section) == 0 &&
           strcmp(r->ovr[j].key, o->key) == 0)
-        return rfail(r->err, KEEL_EINVAL,
-                     "command line: override '%s': %s.%s given twice "
-                     "(also '%s'); expected each value once",
-                     o->text, o->section, o->key, r->ovr[j].text);
+        return keel_config_fail(
+            r->err, KEEL_EINVAL, NULL, 0,
+            "command line: override '%s': %s.%s given twice "
+            "(also '%s'); expected each value once",
+            o->text, o->section, o->key, r->ovr[j].text);
   }
   return 0;
 }
@@ -644,12 +676,12 @@ static int check_unused_overrides(rctx *r)
       names[n++] = st->decls[k].name;
     const char *dym = keel_did_you_mean(o->key, names, n);
     const char *who = st && st->plugin ? st->plugin->desc.name : o->section;
-    return rfail(r->err, KEEL_EINVAL,
-                 "command line: override '%s': [%s] key '%s' is not a "
-                 "parameter of %s%s%s%s",
-                 o->text, o->section, o->key, who,
-                 dym ? "; did you mean '" : "", dym ? dym : "",
-                 dym ? "'?" : "");
+    return keel_config_fail(
+        r->err, KEEL_EINVAL, NULL, 0,
+        "command line: override '%s': [%s] key '%s' is not a "
+        "parameter of %s%s%s%s",
+        o->text, o->section, o->key, who, dym ? "; did you mean '" : "",
+        dym ? dym : "", dym ? "'?" : "");
   }
   return 0;
 }
@@ -661,15 +693,16 @@ static int check_template_version(rctx *r)
   keel_error e2 = {0};
   if (keel_semver_satisfies(r->t->version, m->template_version->value,
                             &match, &e2))
-    return rfail(r->err, KEEL_EINVAL, "%s:%d: [keel] template_version: %s",
-                 m->ini->path, m->template_version->line, e2.message);
+    return keel_config_fail(r->err, KEEL_EINVAL, m->ini->path,
+                            m->template_version->line,
+                            "[keel] template_version: %s", e2.message);
   if (!match)
-    return rfail(r->err, KEEL_EINVAL,
-                 "%s:%d: [keel] template_version: template %s is version "
-                 "%s (%s), outside '%s'; expected a template version in "
-                 "that range",
-                 m->ini->path, m->template_version->line, r->t->name,
-                 r->t->version, r->t->ini->path, m->template_version->value);
+    return keel_config_fail(
+        r->err, KEEL_EINVAL, m->ini->path, m->template_version->line,
+        "[keel] template_version: template %s is version "
+        "%s (%s), outside '%s'; expected a template version in "
+        "that range",
+        r->t->name, r->t->version, r->t->ini->path, m->template_version->value);
   return 0;
 }
 
@@ -725,11 +758,11 @@ static int resolve_all(rctx *r)
     const char *kn = keel_kind_name((int)required[i]);
     if (!keel_ini_section_find(m->ini, kn)) {
       char *allowed = keel_template_allow_text(r->t, required[i]);
-      rfail(r->err, KEEL_EINVAL,
-            "%s:%d: missing required slot [%s]; expected a [%s] section "
-            "with plugin = one of: %s (template %s %s)",
-            m->ini->path, m->keel_line, kn, kn, allowed ? allowed : "?",
-            r->t->name, r->t->version);
+      keel_config_fail(r->err, KEEL_EINVAL, m->ini->path, m->keel_line,
+                       "missing required slot [%s]; expected a [%s] section "
+                       "with plugin = one of: %s (template %s %s)",
+                       kn, kn, allowed ? allowed : "?", r->t->name,
+                       r->t->version);
       free(allowed);
       return KEEL_EINVAL;
     }

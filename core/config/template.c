@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "base/params.h"
 #include "base/semver.h"
 #include "base/status.h"
+#include "config/config_error.h"
 
 #ifndef KEEL_BUILD_TEMPLATE_DIR
 #define KEEL_BUILD_TEMPLATE_DIR ""
@@ -34,21 +34,6 @@ static int is_plugin_name(const char *s, size_t n)
       return 0;
   }
   return 1;
-}
-
-/* "FILE:LINE: [section] key: " style failure for template entries. */
-static int tfail(const keel_ini *ini, int line, keel_error *err,
-                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int tfail(const keel_ini *ini, int line, keel_error *err,
-                 const char *fmt, ...)
-{
-  char what[KEEL_ERROR_SIZE];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
-  va_end(ap);
-  return keel_fail(err, KEEL_EINVAL, "%s:%d: %s", ini->path, line, what);
 }
 
 /* Refuses keys of `sec` not in `names`. */
@@ -71,11 +56,12 @@ static int check_keys(const keel_ini *ini, const keel_ini_section *sec,
                j ? ", " : "", names[j]);
     }
     if (dym)
-      return tfail(ini, e->line, err,
-                   "[%s] unknown key '%s'; did you mean '%s'?", sec->name,
-                   e->key, dym);
-    return tfail(ini, e->line, err, "[%s] unknown key '%s'; expected one of: %s",
-                 sec->name, e->key, expected);
+      return keel_config_fail(err, KEEL_EINVAL, ini->path, e->line,
+                              "[%s] unknown key '%s'; did you mean '%s'?",
+                              sec->name, e->key, dym);
+    return keel_config_fail(err, KEEL_EINVAL, ini->path, e->line,
+                            "[%s] unknown key '%s'; expected one of: %s",
+                            sec->name, e->key, expected);
   }
   return 0;
 }
@@ -89,10 +75,10 @@ static int parse_allow(keel_template *t, keel_template_slot *slot,
   if (rc)
     return rc;
   if (!e)
-    return tfail(t->ini, sec->line, err,
-                 "[%s] allow: missing; expected a list like "
-                 "'allow = csv >=1 <2, libsvm'",
-                 sec->name);
+    return keel_config_fail(err, KEEL_EINVAL, t->ini->path, sec->line,
+                            "[%s] allow: missing; expected a list like "
+                            "'allow = csv >=1 <2, libsvm'",
+                            sec->name);
   slot->present = 1;
   slot->line = e->line;
   const char *p = e->value;
@@ -109,10 +95,11 @@ static int parse_allow(keel_template *t, keel_template_slot *slot,
     if (nlen > len)
       nlen = len;
     if (!is_plugin_name(p, nlen))
-      return tfail(t->ini, e->line, err,
-                   "[%s] allow: '%.*s' is not a plugin name; expected "
-                   "NAME [RANGE] entries separated by ','",
-                   sec->name, (int)len, p);
+      return keel_config_fail(
+          err, KEEL_EINVAL, t->ini->path, e->line,
+          "[%s] allow: '%.*s' is not a plugin name; expected "
+          "NAME [RANGE] entries separated by ','",
+          sec->name, (int)len, p);
     keel_template_allow a = {0};
     a.plugin = strndup(p, nlen);
     if (len > nlen) {
@@ -138,27 +125,29 @@ static int parse_allow(keel_template *t, keel_template_slot *slot,
     if (a.range) {
       keel_error e2;
       if (keel_semver_range_check(a.range, &e2))
-        return tfail(t->ini, e->line, err, "[%s] allow: %s: %s", sec->name,
-                     a.plugin, e2.message);
+        return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                                "[%s] allow: %s: %s", sec->name, a.plugin,
+                                e2.message);
     }
     for (size_t i = 0; i + 1 < slot->n_allow; i++)
       if (strcmp(slot->allow[i].plugin, a.plugin) == 0)
-        return tfail(t->ini, e->line, err,
-                     "[%s] allow: plugin '%s' listed twice; expected each "
-                     "plugin once",
-                     sec->name, a.plugin);
+        return keel_config_fail(
+            err, KEEL_EINVAL, t->ini->path, e->line,
+            "[%s] allow: plugin '%s' listed twice; expected each "
+            "plugin once",
+            sec->name, a.plugin);
     if (!comma)
       break;
     p = comma + 1;
     if (!*p)
-      return tfail(t->ini, e->line, err,
-                   "[%s] allow: trailing ','; expected another plugin",
-                   sec->name);
+      return keel_config_fail(
+          err, KEEL_EINVAL, t->ini->path, e->line,
+          "[%s] allow: trailing ','; expected another plugin", sec->name);
   }
   if (slot->n_allow == 0)
-    return tfail(t->ini, e->line, err,
-                 "[%s] allow: empty; expected at least one plugin",
-                 sec->name);
+    return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                            "[%s] allow: empty; expected at least one plugin",
+                            sec->name);
   return 0;
 }
 
@@ -175,31 +164,34 @@ static int parse_template_section(keel_template *t,
   const keel_ini_entry *task = keel_ini_entry_find(sec, "task");
   const keel_ini_entry *summary = keel_ini_entry_find(sec, "summary");
   if (!name || !is_plugin_name(name->value, strlen(name->value)))
-    return tfail(t->ini, name ? name->line : sec->line, err,
-                 "[template] name: %s; expected a name like "
-                 "tabular-classification",
-                 name ? "not a valid name" : "missing");
+    return keel_config_fail(err, KEEL_EINVAL, t->ini->path,
+                            name ? name->line : sec->line,
+                            "[template] name: %s; expected a name like "
+                            "tabular-classification",
+                            name ? "not a valid name" : "missing");
   if (!version)
-    return tfail(t->ini, sec->line, err,
-                 "[template] version: missing; expected MAJOR.MINOR.PATCH");
+    return keel_config_fail(
+        err, KEEL_EINVAL, t->ini->path, sec->line,
+        "[template] version: missing; expected MAJOR.MINOR.PATCH");
   keel_semver v;
   keel_error e2;
   if (keel_semver_parse(version->value, &v, &e2))
-    return tfail(t->ini, version->line, err, "[template] version: %s",
-                 e2.message);
+    return keel_config_fail(err, KEEL_EINVAL, t->ini->path, version->line,
+                            "[template] version: %s", e2.message);
   if (!task)
-    return tfail(t->ini, sec->line, err,
-                 "[template] task: missing; expected classification or "
-                 "regression");
+    return keel_config_fail(
+        err, KEEL_EINVAL, t->ini->path, sec->line,
+        "[template] task: missing; expected classification or "
+        "regression");
   if (strcmp(task->value, "classification") == 0)
     t->task = KEEL_TASK_CLASSIFICATION;
   else if (strcmp(task->value, "regression") == 0)
     t->task = KEEL_TASK_REGRESSION;
   else
-    return tfail(t->ini, task->line, err,
-                 "[template] task: '%s'; expected classification or "
-                 "regression",
-                 task->value);
+    return keel_config_fail(err, KEEL_EINVAL, t->ini->path, task->line,
+                            "[template] task: '%s'; expected classification or "
+                            "regression",
+                            task->value);
   t->name = name->value;
   t->version = version->value;
   t->summary = summary ? summary->value : "";
@@ -218,24 +210,26 @@ static int parse_contract(keel_template *t, const keel_ini_section *sec,
     const char *v = e->value;
     if (strcmp(e->key, "features") == 0) {
       if (strcmp(v, "numeric") != 0)
-        return tfail(t->ini, e->line, err,
-                     "[contract] features: '%s'; expected numeric", v);
+        return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                                "[contract] features: '%s'; expected numeric",
+                                v);
     } else if (strcmp(e->key, "missing") == 0) {
       if (strcmp(v, "forbidden") == 0)
         t->checks.contract_flags |= KEEL_CONTRACT_NO_MISSING;
       else if (strcmp(v, "allowed") != 0)
-        return tfail(t->ini, e->line, err,
-                     "[contract] missing: '%s'; expected forbidden or "
-                     "allowed",
-                     v);
+        return keel_config_fail(
+            err, KEEL_EINVAL, t->ini->path, e->line,
+            "[contract] missing: '%s'; expected forbidden or "
+            "allowed",
+            v);
     } else { /* finite */
       if (strcmp(v, "required") == 0)
         t->checks.contract_flags |= KEEL_CONTRACT_FINITE;
       else if (strcmp(v, "optional") != 0)
-        return tfail(t->ini, e->line, err,
-                     "[contract] finite: '%s'; expected required or "
-                     "optional",
-                     v);
+        return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                                "[contract] finite: '%s'; expected required or "
+                                "optional",
+                                v);
     }
   }
   return 0;
@@ -254,17 +248,18 @@ static int parse_checks(keel_template *t, const keel_ini_section *sec,
     if (strcmp(e->key, "max_missing_fraction") == 0) {
       double d;
       if (keel_parse_double(e->value, &d, NULL) || d < 0 || d > 1)
-        return tfail(t->ini, e->line, err,
-                     "[checks] max_missing_fraction: '%s'; expected a "
-                     "number in 0 .. 1",
-                     e->value);
+        return keel_config_fail(
+            err, KEEL_EINVAL, t->ini->path, e->line,
+            "[checks] max_missing_fraction: '%s'; expected a "
+            "number in 0 .. 1",
+            e->value);
       t->checks.max_missing_fraction = d;
     } else {
       int64_t n;
       if (keel_parse_int64(e->value, &n, NULL) || n < 0)
-        return tfail(t->ini, e->line, err,
-                     "[checks] %s: '%s'; expected an integer >= 0", e->key,
-                     e->value);
+        return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                                "[checks] %s: '%s'; expected an integer >= 0",
+                                e->key, e->value);
       if (strcmp(e->key, "min_rows") == 0)
         t->checks.min_rows = n;
       else
@@ -294,22 +289,23 @@ static int check_param_section(keel_template *t, const keel_ini_section *sec,
   snprintf(kind_name, sizeof kind_name, "%.*s", (int)klen, rest);
   int kind = keel_kind_from_name(kind_name);
   if (!dot || kind == 0 || !is_plugin_name(dot + 1, strlen(dot + 1)))
-    return tfail(t->ini, sec->line, err,
-                 "[%s]: unknown section; expected [%.*sdata], "
-                 "[%.*strain] or [%.*sKIND.PLUGIN] such as "
-                 "[%.*soptimizer.sgd]",
-                 sec->name, (int)(rest - sec->name), sec->name,
-                 (int)(rest - sec->name), sec->name,
-                 (int)(rest - sec->name), sec->name,
-                 (int)(rest - sec->name), sec->name);
+    return keel_config_fail(err, KEEL_EINVAL, t->ini->path, sec->line,
+                            "[%s]: unknown section; expected [%.*sdata], "
+                            "[%.*strain] or [%.*sKIND.PLUGIN] such as "
+                            "[%.*soptimizer.sgd]",
+                            sec->name, (int)(rest - sec->name), sec->name,
+                            (int)(rest - sec->name), sec->name,
+                            (int)(rest - sec->name), sec->name,
+                            (int)(rest - sec->name), sec->name);
   const keel_template_slot *slot = &t->slots[kind];
   for (size_t i = 0; i < slot->n_allow; i++)
     if (strcmp(slot->allow[i].plugin, dot + 1) == 0)
       return 0;
-  return tfail(t->ini, sec->line, err,
-               "[%s]: plugin '%s' is not allowed in [slot.%s]; expected "
-               "one of the plugins its allow list names",
-               sec->name, dot + 1, kind_name);
+  return keel_config_fail(
+      err, KEEL_EINVAL, t->ini->path, sec->line,
+      "[%s]: plugin '%s' is not allowed in [slot.%s]; expected "
+      "one of the plugins its allow list names",
+      sec->name, dot + 1, kind_name);
 }
 
 static int check_structure(keel_template *t, keel_error *err)
@@ -317,9 +313,10 @@ static int check_structure(keel_template *t, keel_error *err)
   const keel_ini *ini = t->ini;
   const keel_ini_section *tsec = keel_ini_section_find(ini, "template");
   if (!tsec)
-    return tfail(ini, 1, err,
-                 "missing [template] section; expected name, version and "
-                 "task");
+    return keel_config_fail(
+        err, KEEL_EINVAL, ini->path, 1,
+        "missing [template] section; expected name, version and "
+        "task");
   int rc = parse_template_section(t, tsec, err);
   if (rc)
     return rc;
@@ -332,12 +329,12 @@ static int check_structure(keel_template *t, keel_error *err)
     if (kind <= 0 || kind > KEEL_KIND_OPTIMIZER) {
       const char *dym = keel_did_you_mean(sec->name + 5, keel_kind_names(),
                                           KEEL_KIND_OPTIMIZER);
-      return tfail(ini, sec->line, err,
-                   "[%s]: unknown slot%s%s%s; expected slot.source, "
-                   "slot.transform, slot.model, slot.loss or "
-                   "slot.optimizer",
-                   sec->name, dym ? " (did you mean 'slot." : "",
-                   dym ? dym : "", dym ? "'?)" : "");
+      return keel_config_fail(err, KEEL_EINVAL, ini->path, sec->line,
+                              "[%s]: unknown slot%s%s%s; expected slot.source, "
+                              "slot.transform, slot.model, slot.loss or "
+                              "slot.optimizer",
+                              sec->name, dym ? " (did you mean 'slot." : "",
+                              dym ? dym : "", dym ? "'?)" : "");
     }
     rc = parse_allow(t, &t->slots[kind], sec, err);
     if (rc)
@@ -347,10 +344,11 @@ static int check_structure(keel_template *t, keel_error *err)
                                        KEEL_KIND_LOSS, KEEL_KIND_OPTIMIZER};
   for (size_t i = 0; i < 4; i++)
     if (!t->slots[required[i]].present)
-      return tfail(ini, tsec->line, err,
-                   "missing [slot.%s] section; expected an allow list for "
-                   "every required slot (source, model, loss, optimizer)",
-                   keel_kind_name((int)required[i]));
+      return keel_config_fail(
+          err, KEEL_EINVAL, ini->path, tsec->line,
+          "missing [slot.%s] section; expected an allow list for "
+          "every required slot (source, model, loss, optimizer)",
+          keel_kind_name((int)required[i]));
   static const char *const known[] = {"template", "slot.source",
                                       "slot.transform", "slot.model",
                                       "slot.loss", "slot.optimizer",
@@ -374,13 +372,15 @@ static int check_structure(keel_template *t, keel_error *err)
       const char *dym =
           keel_did_you_mean(n, known, sizeof known / sizeof known[0]);
       if (dym)
-        return tfail(ini, sec->line, err,
-                     "[%s]: unknown section; did you mean [%s]?", n, dym);
-      return tfail(ini, sec->line, err,
-                   "[%s]: unknown section; expected [template], "
-                   "[slot.KIND], [contract], [checks], [defaults.*] or "
-                   "[ranges.*]",
-                   n);
+        return keel_config_fail(err, KEEL_EINVAL, ini->path, sec->line,
+                                "[%s]: unknown section; did you mean [%s]?", n,
+                                dym);
+      return keel_config_fail(
+          err, KEEL_EINVAL, ini->path, sec->line,
+          "[%s]: unknown section; expected [template], "
+          "[slot.KIND], [contract], [checks], [defaults.*] or "
+          "[ranges.*]",
+          n);
     }
     if (rc)
       return rc;
