@@ -20,7 +20,6 @@ libffi-dev libssl-dev libjansson-dev zlib1g-dev"
 # Test: what the test programs and scripts under tests/ call.
 #   libcunit1-dev  the unit tests (tests/unit)
 #   python3        e2e tests build hostile tarballs and read JSON
-#   jq             e2e tests query the CLI's JSON output
 #   git            core/revision.cmake records the revision; the checks in
 #                  tests/arch list the files git tracks
 #   clang-format   tests/arch/check_format.sh (clang-format-14 on bookworm)
@@ -31,7 +30,7 @@ libffi-dev libssl-dev libjansson-dev zlib1g-dev"
 #                  the shell tools the scripts run (sha256sum, od, tar,
 #                  diff, cmp, find, awk, ...); Debian's base system has
 #                  them, they are listed so a trimmed image gets them too
-TEST_PACKAGES="libcunit1-dev python3 jq git clang-format binutils
+TEST_PACKAGES="libcunit1-dev python3 git clang-format binutils
 bash coreutils tar gzip diffutils findutils sed grep mawk"
 PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES"
 # Fuzzing (tests/fuzz/run_fuzz.sh): libFuzzer ships in clang's runtime
