@@ -1302,9 +1302,7 @@ static int write_tar(keel_bundle_builder *b, int fd, const char *dest,
     goto out;
   }
   retire_worker(b); /* every job done, no compressing left */
-  if (keel_gzseg_write_fd(&w, fd) != 0)
-    rc = keel_fail(err, KEEL_EIO, "%s: write failed: %s", dest,
-                   strerror(errno));
+  rc = keel_gzseg_write_fd(&w, fd, dest, err);
 out:
   keel_gzseg_writer_free(&w);
   free(t.p);

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keel/error.h"
+
 /* One compressed segment. */
 typedef struct keel_gzseg_seg {
   unsigned char *data;  /* raw deflate bytes (malloc'd; NULL when empty) */
@@ -112,8 +114,10 @@ int keel_gzseg_addv(keel_gzseg_writer *w, const keel_gzseg_span *in,
 /* Ends the stream: an empty final deflate block, CRC-32, ISIZE; then
  * computes the seal into the header. */
 int keel_gzseg_finish(keel_gzseg_writer *w);
-/* Writes the whole (finished) file to fd. 0, or -1 with errno set. */
-int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd);
+/* Writes the whole (finished) file to fd. 0, or KEEL_EIO (KEEL_EINVAL
+ * for an unfinished writer) with err naming path, the file fd is. */
+int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd,
+                        const char *path, keel_error *err);
 /* The whole (finished) file as one malloc'd buffer. 0 or KEEL_ENOMEM. */
 int keel_gzseg_join(const keel_gzseg_writer *w, unsigned char **out,
                     size_t *n);

@@ -44,6 +44,8 @@ static void test_header_and_empty(void)
   size_t n = 0, out_n = 99;
   unsigned char *gz, *out;
   CU_ASSERT_EQUAL_FATAL(keel_gzseg_begin(&w, NULL), 0);
+  /* Unfinished: nothing to write yet. */
+  CU_ASSERT_EQUAL(keel_gzseg_write_fd(&w, -1, "early.gz", NULL), KEEL_EINVAL);
   /* Empty segments, inline and ahead, add nothing. */
   CU_ASSERT_EQUAL(keel_gzseg_add(&w, "", 0, 1), 0);
   CU_ASSERT_EQUAL(keel_gzseg_compress(NULL, "", 0, 0, &seg), 0);
@@ -53,6 +55,15 @@ static void test_header_and_empty(void)
   CU_ASSERT_EQUAL(keel_gzseg_finish(&w), 0);
   gz = joined(&w, &n);
   CU_ASSERT_FATAL(gz != NULL && n >= KEEL_GZSEG_HEADER_SIZE + 8);
+  /* A file that cannot be written: KEEL_EIO naming it. */
+  {
+    keel_error err = {0};
+    int fd = open("/dev/null", O_RDONLY);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(keel_gzseg_write_fd(&w, fd, "ro.gz", &err), KEEL_EIO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "ro.gz: write failed"));
+    close(fd);
+  }
   CU_ASSERT_EQUAL(n, w.len);
   CU_ASSERT_EQUAL(memcmp(gz, keel_gzseg_header_prefix,
                          KEEL_GZSEG_SEAL_OFFSET), 0);
@@ -124,7 +135,7 @@ static void test_mixed_round_trip(void)
     unsigned char *back = malloc(total + 1);
     int got;
     CU_ASSERT_FATAL(fd >= 0);
-    CU_ASSERT_EQUAL(keel_gzseg_write_fd(&w, fd), 0);
+    CU_ASSERT_EQUAL(keel_gzseg_write_fd(&w, fd, path, NULL), 0);
     close(fd);
     gf = gzopen(path, "rb");
     CU_ASSERT_PTR_NOT_NULL_FATAL(gf);
@@ -269,7 +280,7 @@ static void test_large(void)
   /* write_fd writes exactly the joined bytes */
   fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   CU_ASSERT_FATAL(fd >= 0);
-  CU_ASSERT_EQUAL(keel_gzseg_write_fd(&w, fd), 0);
+  CU_ASSERT_EQUAL(keel_gzseg_write_fd(&w, fd, path, NULL), 0);
   close(fd);
   {
     FILE *f = fopen(path, "rb");
