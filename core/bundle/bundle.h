@@ -1,11 +1,13 @@
 /* Run bundles: one deterministic, hash-verified tar.gz per run.
  *
- * Writing (bundle_write.c): a builder collects named entries in memory and
- * seals them into <out_dir>/<run_id>.tar.gz: entries sorted, owner 0:0,
- * mode 0644 (0755 folders), mtime 0, gzip header without time or name, so
- * the same entries give the same bytes. Written to a temporary file in
- * out_dir, fsync'd, renamed, and the folder fsync'd: an interrupted seal
- * never leaves a partial bundle under the final name.
+ * Writing (bundle_builder.c, bundle_worker.c, bundle_tar.c, bundle_seal.c;
+ * bundle_write_internal.h says which does what): a builder collects named
+ * entries in memory and seals them into <out_dir>/<run_id>.tar.gz:
+ * entries sorted, owner 0:0, mode 0644 (0755 folders), mtime 0, gzip
+ * header without time or name, so the same entries give the same bytes.
+ * Written to a temporary file in out_dir, fsync'd, renamed, and the folder
+ * fsync'd: an interrupted seal never leaves a partial bundle under the
+ * final name.
  *
  * Reading (bundle_read.c): a bundle is untrusted input. Every member's name,
  * type and size is checked after libarchive decoded the header and before
