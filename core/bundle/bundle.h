@@ -12,8 +12,10 @@
  * Reading (bundle_read.c): a bundle is untrusted input. Every member's name,
  * type and size is checked after libarchive decoded the header and before
  * any data is read; members are then read into memory. Nothing touches the
- * file system until keel_bundle_extract, which writes only regular files
- * and folders below a folder the caller created.
+ * file system until keel_bundle_extract (bundle_extract.c), which writes
+ * only regular files and folders below a folder the caller created.
+ * Checking (bundle_check.c) recomputes every hash, the digest and the
+ * signature.
  *
  * Layout (docs/bundle-format.md), inside one folder named after the run id:
  *   manifest.ini template.ini config.json plugins.json plugins/<kind>-<name>-<version>.so
