@@ -15,6 +15,7 @@
 #include "base/fsutil.h"
 #include "base/npy.h"
 #include "base/status.h"
+#include "bundle/bundle_name.h"
 #include "bundle/bundle_write_internal.h"
 #include "bundle/envinfo.h"
 
@@ -66,28 +67,14 @@ static int safe_id(const char *s)
   return 1;
 }
 
-/* Same rules the reader applies: relative, canonical, printable. */
+/* The reader's rule (bundle_name.h: relative, canonical, printable) and
+ * two of the writer's own: room for the run id in front of the name (the
+ * reader limits the whole path), and a file's name, not a folder's. */
 static int valid_name(const char *name)
 {
   size_t len = strlen(name);
-  const char *p = name;
-  if (len == 0 || len > KEEL__BUNDLE_NAME_MAX || name[0] == '/' ||
-      name[len - 1] == '/')
-    return 0;
-  for (const char *c = name; *c; c++)
-    if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '\\')
-      return 0;
-  while (*p) {
-    const char *slash = strchr(p, '/');
-    size_t n = slash ? (size_t)(slash - p) : strlen(p);
-    if (n == 0 || (n == 1 && p[0] == '.') ||
-        (n == 2 && p[0] == '.' && p[1] == '.'))
-      return 0;
-    p += n;
-    if (*p == '/')
-      p++;
-  }
-  return 1;
+  return len > 0 && len <= KEEL__BUNDLE_NAME_MAX && name[len - 1] != '/' &&
+         !keel__bundle_name_problem(name);
 }
 
 keel__bundle_entry *keel__bundle_find_entry(keel_bundle_builder *b,

@@ -24,7 +24,9 @@
 #include "bundle/gzseg.h"
 
 #define KEEL__BUNDLE_FORMAT "keel-bundle/1"
-/* Longest entry name (the reader applies the same limit). */
+/* Longest entry name the builder accepts. (The reader limits the whole
+ * member path, run id included, to KEEL__BUNDLE_PATH_MAX, bundle_name.h:
+ * with a run id over 54 bytes a 200-byte name would not read back.) */
 #define KEEL__BUNDLE_NAME_MAX 200
 /* Level of what the seal compresses (folder headers, the end of the
  * archive), of tar headers, padding, and of every member that is not a
