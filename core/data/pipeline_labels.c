@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/number.h"
 #include "base/status.h"
 #include "data/pipeline_internal.h"
 
@@ -40,10 +41,13 @@ static int encode_targets(const keel_column *lc, const size_t *kept,
 {
   for (size_t i = 0; i < n_kept; i++) {
     double v = lc->num[kept[i]];
-    if (!isfinite(v) || !isfinite((float)v))
-      return keel_fail(err, KEEL_EDATA, "[data] label '%s' is %g in source "
+    if (!isfinite(v) || !isfinite((float)v)) {
+      char vs[KEEL_DOUBLE_TEXT];
+      keel_format_double(v, vs, sizeof vs);
+      return keel_fail(err, KEEL_EDATA, "[data] label '%s' is %s in source "
                        "data row %zu; a regression target must be finite "
-                       "(and fit float32)", lc->name, v, kept[i] + 1);
+                       "(and fit float32)", lc->name, vs, kept[i] + 1);
+    }
     out->y[i] = v;
   }
   return KEEL_OK;
@@ -110,10 +114,12 @@ static int encode_integers(const keel_column *lc, const size_t *kept,
   for (size_t i = 0; i < n_kept; i++) {
     double v = lc->num[kept[i]];
     if (!isfinite(v) || v != floor(v) || fabs(v) > 9007199254740992.0) {
+      char vs[KEEL_DOUBLE_TEXT];
+      keel_format_double(v, vs, sizeof vs); /* 2.0000001, not "2" */
       free(vals);
-      return keel_fail(err, KEEL_EDATA, "[data] label '%s' is %g in source "
+      return keel_fail(err, KEEL_EDATA, "[data] label '%s' is %s in source "
                        "data row %zu; a classification label must be a "
-                       "category or an integer", lc->name, v, kept[i] + 1);
+                       "category or an integer", lc->name, vs, kept[i] + 1);
     }
     vals[i] = v;
   }
