@@ -59,7 +59,6 @@ typedef struct keel_bundle_builder keel_bundle_builder;
  * the start time now. NULL on ENOMEM or a bad id. Single-threaded. */
 keel_bundle_builder *keel_bundle_builder_new(const char *run_id);
 void keel_bundle_builder_free(keel_bundle_builder *b);
-const char *keel_bundle_builder_run_id(const keel_bundle_builder *b);
 
 /* Adds an entry NAME (relative, '/'-separated, no "..", no leading '/')
  * with a copy of data[0..n). Adding a name twice is KEEL_EINVAL. Names the

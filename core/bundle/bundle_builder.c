@@ -231,11 +231,6 @@ void keel_bundle_builder_free(keel_bundle_builder *b)
   free(b);
 }
 
-const char *keel_bundle_builder_run_id(const keel_bundle_builder *b)
-{
-  return b->run_id;
-}
-
 int keel_bundle_add_bytes(keel_bundle_builder *b, const char *name,
                           const void *data, size_t n, keel_error *err)
 {
