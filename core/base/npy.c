@@ -148,12 +148,6 @@ int keel_npy_write_f32_1d(const char *path, const float *data, size_t n,
   return keel_npy_write(path, KEEL_NPY_F32, data, 1, &n, err);
 }
 
-int keel_npy_write_f64_1d(const char *path, const double *data, size_t n,
-                          keel_error *err)
-{
-  return keel_npy_write(path, KEEL_NPY_F64, data, 1, &n, err);
-}
-
 /* ---- reader ----------------------------------------------------------- */
 
 /* Finds 'key': in the header dict and returns the text after it. */

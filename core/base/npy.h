@@ -39,12 +39,10 @@ int keel_npy_encode(keel_npy_dtype dtype, const void *data, size_t ndim,
 /* Writes the array to path atomically. */
 int keel_npy_write(const char *path, keel_npy_dtype dtype, const void *data,
                    size_t ndim, const size_t *shape, keel_error *err);
-/* Shorthands for 2-D float32 and 1-D arrays. */
+/* Shorthands for 2-D and 1-D float32 arrays. */
 int keel_npy_write_f32_2d(const char *path, const float *data, size_t rows,
                           size_t cols, keel_error *err);
 int keel_npy_write_f32_1d(const char *path, const float *data, size_t n,
-                          keel_error *err);
-int keel_npy_write_f64_1d(const char *path, const double *data, size_t n,
                           keel_error *err);
 
 /* A loaded array; free with keel_npy_free. */
