@@ -506,17 +506,6 @@ static int pack_parts(keel_prepared *p, keel_table *const parts[KEEL_SPLIT_N],
   return KEEL_OK;
 }
 
-int keel_pipeline_prepare(const keel_run_config *cfg, const keel_host *host,
-                          keel_prepared *out, keel_error *err)
-{
-  keel_stage_schemas schemas;
-  memset(out, 0, sizeof *out);
-  int rc = keel_pipeline_check(cfg, host, &schemas, err);
-  if (rc)
-    return rc;
-  return keel_pipeline_prepare_checked(cfg, host, &schemas, out, err);
-}
-
 int keel_pipeline_prepare_checked(const keel_run_config *cfg,
                                   const keel_host *host,
                                   keel_stage_schemas *checked,

@@ -150,7 +150,12 @@ static int prepare(const keel_run_config *cfg, keel_prepared *p,
                    keel_error *err)
 {
   memset(err, 0, sizeof *err);
-  int rc = keel_pipeline_prepare(cfg, keel_test_host(), p, err);
+  keel_stage_schemas checked;
+  memset(p, 0, sizeof *p);
+  int rc = keel_pipeline_check(cfg, keel_test_host(), &checked, err);
+  if (!rc)
+    rc = keel_pipeline_prepare_checked(cfg, keel_test_host(), &checked, p,
+                                       err);
   if (rc && rc != KEEL_EDATA && rc != KEEL_ESCHEMA)
     fprintf(stderr, "prepare: %s\n", err->message);
   return rc;
