@@ -216,13 +216,6 @@ int keel_gzseg_compressv(keel_gzseg_deflater *d, const keel_gzseg_span *in,
                      &seg->size);
 }
 
-int keel_gzseg_compress(keel_gzseg_deflater *d, const void *in, size_t n,
-                        int level, keel_gzseg_seg *seg)
-{
-  keel_gzseg_span span = {in, n};
-  return keel_gzseg_compressv(d, &span, 1, level, seg);
-}
-
 void keel_gzseg_seg_free(keel_gzseg_seg *seg)
 {
   if (!seg)
@@ -377,22 +370,6 @@ int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd,
     }
   }
   return KEEL_OK;
-}
-
-int keel_gzseg_join(const keel_gzseg_writer *w, unsigned char **out,
-                    size_t *n)
-{
-  unsigned char *buf = malloc(w->len ? w->len : 1);
-  size_t at = 0;
-  if (!buf)
-    return KEEL_ENOMEM;
-  for (size_t i = 0; i < w->n_pieces; i++) {
-    memcpy(buf + at, w->pieces[i].p, w->pieces[i].n);
-    at += w->pieces[i].n;
-  }
-  *out = buf;
-  *n = at;
-  return 0;
 }
 
 void keel_gzseg_writer_free(keel_gzseg_writer *w)
