@@ -42,6 +42,15 @@ int keel_buf_append(keel_buf *b, const void *src, size_t n)
   return KEEL_OK;
 }
 
+int keel_buf_advance(keel_buf *b, size_t n)
+{
+  if (keel_buf_reserve(b, n))
+    return KEEL_ENOMEM;
+  b->len += n;
+  b->data[b->len] = '\0';
+  return KEEL_OK;
+}
+
 int keel_buf_vprintf(keel_buf *b, const char *fmt, va_list ap)
 {
   if (b->failed)

@@ -21,6 +21,11 @@ typedef struct keel_buf {
 int keel_buf_reserve(keel_buf *b, size_t more);
 /* Appends n bytes. 0 or KEEL_ENOMEM (and b->failed set). */
 int keel_buf_append(keel_buf *b, const void *src, size_t n);
+/* Counts n more bytes as appended without writing them (room is made;
+ * their content is unspecified): for a writer that must account for
+ * bytes it will never read back, like the bundle's tar builder skipping
+ * the data it compresses elsewhere. 0 or KEEL_ENOMEM. */
+int keel_buf_advance(keel_buf *b, size_t n);
 /* Appends formatted text; the data stays NUL-terminated. */
 int keel_buf_printf(keel_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -13,18 +13,21 @@
 
 #include "base/status.h"
 
-int keel_fs_sync_dir_of(const char *path)
+int keel_fs_sync_dir_of(const char *path, keel_error *err)
 {
   char *copy = strdup(path);
-  int fd, rc = 0;
+  int fd, rc = KEEL_OK;
   if (!copy)
-    return -1;
+    return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", path);
   fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   free(copy);
   if (fd < 0)
-    return -1;
+    return keel_fail(err, KEEL_EIO, "%s: cannot open its folder to fsync "
+                     "it: %s", path, strerror(errno));
+  /* EINVAL: a file system that cannot fsync folders; nothing to do */
   if (fsync(fd) != 0 && errno != EINVAL)
-    rc = -1;
+    rc = keel_fail(err, KEEL_EIO, "%s: cannot fsync its folder: %s", path,
+                   strerror(errno));
   close(fd);
   return rc;
 }
@@ -88,9 +91,7 @@ int keel_fs_temp_commit(int fd, char *tmp, const char *path, int no_replace,
                    strerror(errno));
     goto out;
   }
-  if (keel_fs_sync_dir_of(path) != 0)
-    rc = keel_fail(err, KEEL_EIO, "%s: cannot fsync its folder: %s", path,
-                   strerror(errno));
+  rc = keel_fs_sync_dir_of(path, err);
 out:
   if (rc || no_replace)
     unlink(tmp);

@@ -51,8 +51,9 @@ int keel_read_file(const char *path, unsigned char **out, size_t *n,
 int keel_fs_mkdir_p(const char *dir, keel_error *err);
 
 /* fsyncs the folder that holds path, so a rename or link into it is
- * durable. Returns 0, or -1 with errno set (EINVAL from a file system that
- * cannot fsync folders counts as success). */
-int keel_fs_sync_dir_of(const char *path);
+ * durable. Returns 0, or KEEL_EIO / KEEL_ENOMEM with err naming path
+ * (EINVAL from a file system that cannot fsync folders counts as
+ * success). */
+int keel_fs_sync_dir_of(const char *path, keel_error *err);
 
 #endif

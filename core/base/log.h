@@ -17,7 +17,5 @@ void keel_log_set_sink(keel_log_sink fn, void *ctx);
 /* Formats one line (cut at 4 KiB) and hands it to the sink. */
 void keel_log_vemit(keel_log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
-void keel_log_emit(keel_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 #endif

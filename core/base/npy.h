@@ -4,8 +4,8 @@
  * Writing is atomic (temp file in the same folder, fsync, rename) and
  * deterministic (the header text depends only on dtype and shape; padded
  * with spaces to a 64-byte boundary, as numpy does). Data is stored
- * little-endian, C order. The reader is defensive: it accepts only the
- * dtypes below, C order, and a data size that matches the file exactly. */
+ * little-endian, C order. (keel reads no .npy back: replay recomputes and
+ * compares digests, and numpy reads what keel writes.) */
 #ifndef KEEL_CORE_NPY_H
 #define KEEL_CORE_NPY_H
 
@@ -24,9 +24,6 @@ typedef enum keel_npy_dtype {
   KEEL_NPY_U8 = 5   /* '|u1' */
 } keel_npy_dtype;
 
-/* Bytes per element of dtype (0 if unknown). */
-size_t keel_npy_dtype_size(keel_npy_dtype dtype);
-
 /* Encodes an array as the bytes of a .npy file into a malloc'd buffer
  * (*out, *out_len; caller frees). ndim may be 0 (a scalar) up to
  * KEEL_NPY_MAX_DIMS; data holds prod(shape) elements (may be NULL if that
@@ -39,27 +36,10 @@ int keel_npy_encode(keel_npy_dtype dtype, const void *data, size_t ndim,
 /* Writes the array to path atomically. */
 int keel_npy_write(const char *path, keel_npy_dtype dtype, const void *data,
                    size_t ndim, const size_t *shape, keel_error *err);
-/* Shorthands for 2-D float32 and 1-D arrays. */
+/* Shorthands for 2-D and 1-D float32 arrays. */
 int keel_npy_write_f32_2d(const char *path, const float *data, size_t rows,
                           size_t cols, keel_error *err);
 int keel_npy_write_f32_1d(const char *path, const float *data, size_t n,
                           keel_error *err);
-int keel_npy_write_f64_1d(const char *path, const double *data, size_t n,
-                          keel_error *err);
-
-/* A loaded array; free with keel_npy_free. */
-typedef struct keel_npy_array {
-  keel_npy_dtype dtype;
-  size_t ndim;
-  size_t shape[KEEL_NPY_MAX_DIMS];
-  size_t n;    /* number of elements */
-  void *data;  /* n elements, malloc'd, host byte order */
-} keel_npy_array;
-
-/* Parses .npy bytes (version 1.0 or 2.0 header). `name` is for messages. */
-int keel_npy_decode(const void *bytes, size_t len, const char *name,
-                    keel_npy_array *out, keel_error *err);
-int keel_npy_read(const char *path, keel_npy_array *out, keel_error *err);
-void keel_npy_free(keel_npy_array *a);
 
 #endif

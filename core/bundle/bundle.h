@@ -1,17 +1,21 @@
 /* Run bundles: one deterministic, hash-verified tar.gz per run.
  *
- * Writing (bundle_write.c): a builder collects named entries in memory and
- * seals them into <out_dir>/<run_id>.tar.gz: entries sorted, owner 0:0,
- * mode 0644 (0755 folders), mtime 0, gzip header without time or name, so
- * the same entries give the same bytes. Written to a temporary file in
- * out_dir, fsync'd, renamed, and the folder fsync'd: an interrupted seal
- * never leaves a partial bundle under the final name.
+ * Writing (bundle_builder.c, bundle_worker.c, bundle_tar.c, bundle_seal.c;
+ * bundle_write_internal.h says which does what): a builder collects named
+ * entries in memory and seals them into <out_dir>/<run_id>.tar.gz:
+ * entries sorted, owner 0:0, mode 0644 (0755 folders), mtime 0, gzip
+ * header without time or name, so the same entries give the same bytes.
+ * Written to a temporary file in out_dir, fsync'd, renamed, and the folder
+ * fsync'd: an interrupted seal never leaves a partial bundle under the
+ * final name.
  *
  * Reading (bundle_read.c): a bundle is untrusted input. Every member's name,
  * type and size is checked after libarchive decoded the header and before
  * any data is read; members are then read into memory. Nothing touches the
- * file system until keel_bundle_extract, which writes only regular files
- * and folders below a folder the caller created.
+ * file system until keel_bundle_extract (bundle_extract.c), which writes
+ * only regular files and folders below a folder the caller created.
+ * Checking (bundle_check.c) recomputes every hash, the digest and the
+ * signature.
  *
  * Layout (docs/bundle-format.md), inside one folder named after the run id:
  *   manifest.ini template.ini config.json plugins.json plugins/<kind>-<name>-<version>.so
@@ -55,7 +59,6 @@ typedef struct keel_bundle_builder keel_bundle_builder;
  * the start time now. NULL on ENOMEM or a bad id. Single-threaded. */
 keel_bundle_builder *keel_bundle_builder_new(const char *run_id);
 void keel_bundle_builder_free(keel_bundle_builder *b);
-const char *keel_bundle_builder_run_id(const keel_bundle_builder *b);
 
 /* Adds an entry NAME (relative, '/'-separated, no "..", no leading '/')
  * with a copy of data[0..n). Adding a name twice is KEEL_EINVAL. Names the

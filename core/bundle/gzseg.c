@@ -12,6 +12,7 @@
 
 #include <zlib.h>
 
+#include "base/status.h"
 #include "keel/error.h"
 
 /* Input is handed to zlib in pieces of at most this many bytes (avail_in
@@ -215,13 +216,6 @@ int keel_gzseg_compressv(keel_gzseg_deflater *d, const keel_gzseg_span *in,
                      &seg->size);
 }
 
-int keel_gzseg_compress(keel_gzseg_deflater *d, const void *in, size_t n,
-                        int level, keel_gzseg_seg *seg)
-{
-  keel_gzseg_span span = {in, n};
-  return keel_gzseg_compressv(d, &span, 1, level, seg);
-}
-
 void keel_gzseg_seg_free(keel_gzseg_seg *seg)
 {
   if (!seg)
@@ -342,14 +336,14 @@ int keel_gzseg_finish(keel_gzseg_writer *w)
   return rc;
 }
 
-int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd)
+int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd,
+                        const char *path, keel_error *err)
 {
   struct iovec iov[64];
   size_t at = 0, skip = 0; /* piece, bytes of it already written */
-  if (!w->finished) {
-    errno = EINVAL;
-    return -1;
-  }
+  if (!w->finished)
+    return keel_fail(err, KEEL_EINVAL, "%s: the gzip stream is not "
+                     "finished (internal error)", path);
   while (at < w->n_pieces) {
     int k = 0;
     ssize_t done;
@@ -360,11 +354,9 @@ int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd)
     done = writev(fd, iov, k);
     if (done < 0 && errno == EINTR)
       continue;
-    if (done <= 0) {
-      if (done == 0)
-        errno = EIO;
-      return -1;
-    }
+    if (done <= 0)
+      return keel_fail(err, KEEL_EIO, "%s: write failed: %s", path,
+                       done == 0 ? "no progress" : strerror(errno));
     while (done > 0) {
       size_t left = w->pieces[at].n - skip;
       if ((size_t)done >= left) {
@@ -377,23 +369,7 @@ int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd)
       }
     }
   }
-  return 0;
-}
-
-int keel_gzseg_join(const keel_gzseg_writer *w, unsigned char **out,
-                    size_t *n)
-{
-  unsigned char *buf = malloc(w->len ? w->len : 1);
-  size_t at = 0;
-  if (!buf)
-    return KEEL_ENOMEM;
-  for (size_t i = 0; i < w->n_pieces; i++) {
-    memcpy(buf + at, w->pieces[i].p, w->pieces[i].n);
-    at += w->pieces[i].n;
-  }
-  *out = buf;
-  *n = at;
-  return 0;
+  return KEEL_OK;
 }
 
 void keel_gzseg_writer_free(keel_gzseg_writer *w)

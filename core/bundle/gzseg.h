@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keel/error.h"
+
 /* One compressed segment. */
 typedef struct keel_gzseg_seg {
   unsigned char *data;  /* raw deflate bytes (malloc'd; NULL when empty) */
@@ -43,21 +45,17 @@ void keel_gzseg_deflater_free(keel_gzseg_deflater *d);
  * touch of its memory. 0, KEEL_EINVAL, KEEL_ENOMEM or KEEL_EIO. */
 int keel_gzseg_deflater_warm(keel_gzseg_deflater *d, int level);
 
-/* Compresses in[0..n) at level (0 = stored .. 9) into *seg (cleared
- * first), with d's stream for that level (d NULL: a fresh one). n == 0
- * gives an empty segment (no bytes). 0, or KEEL_ENOMEM / KEEL_EINVAL (bad
- * level) / KEEL_EIO (zlib failure). */
-int keel_gzseg_compress(keel_gzseg_deflater *d, const void *in, size_t n,
-                        int level, keel_gzseg_seg *seg);
-
 /* A piece of input. */
 typedef struct keel_gzseg_span {
   const void *p;
   size_t n;
 } keel_gzseg_span;
 
-/* One segment of the concatenation of in[0..n_in), without copying it.
- * The same spans (lengths and bytes) give the same segment. */
+/* Compresses the concatenation of in[0..n_in) (without copying it) at
+ * level (0 = stored .. 9) into *seg (cleared first), with d's stream for
+ * that level (d NULL: a fresh one). The same bytes give the same segment,
+ * however they are cut into spans; no bytes give an empty segment. 0, or
+ * KEEL_ENOMEM / KEEL_EINVAL (bad level) / KEEL_EIO (zlib failure). */
 int keel_gzseg_compressv(keel_gzseg_deflater *d, const keel_gzseg_span *in,
                          size_t n_in, int level, keel_gzseg_seg *seg);
 void keel_gzseg_seg_free(keel_gzseg_seg *seg);
@@ -100,11 +98,11 @@ typedef struct keel_gzseg_writer {
  * 'K' 'S', LEN 32, the seal. d: the deflater keel_gzseg_add uses
  * (borrowed; NULL: the writer's own). 0 or KEEL_ENOMEM. */
 int keel_gzseg_begin(keel_gzseg_writer *w, keel_gzseg_deflater *d);
-/* Appends a segment made by keel_gzseg_compress. Its bytes are borrowed:
+/* Appends a segment made by keel_gzseg_compressv. Its bytes are borrowed:
  * seg must stay until the writer is written out or freed. */
 int keel_gzseg_append(keel_gzseg_writer *w, const keel_gzseg_seg *seg);
 /* Compresses in[0..n) at level now and appends it: the same bytes as
- * keel_gzseg_compress + keel_gzseg_append. */
+ * keel_gzseg_compressv of one span + keel_gzseg_append. */
 int keel_gzseg_add(keel_gzseg_writer *w, const void *in, size_t n, int level);
 /* Same with spans: the bytes of keel_gzseg_compressv + keel_gzseg_append. */
 int keel_gzseg_addv(keel_gzseg_writer *w, const keel_gzseg_span *in,
@@ -112,11 +110,10 @@ int keel_gzseg_addv(keel_gzseg_writer *w, const keel_gzseg_span *in,
 /* Ends the stream: an empty final deflate block, CRC-32, ISIZE; then
  * computes the seal into the header. */
 int keel_gzseg_finish(keel_gzseg_writer *w);
-/* Writes the whole (finished) file to fd. 0, or -1 with errno set. */
-int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd);
-/* The whole (finished) file as one malloc'd buffer. 0 or KEEL_ENOMEM. */
-int keel_gzseg_join(const keel_gzseg_writer *w, unsigned char **out,
-                    size_t *n);
+/* Writes the whole (finished) file to fd. 0, or KEEL_EIO (KEEL_EINVAL
+ * for an unfinished writer) with err naming path, the file fd is. */
+int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd,
+                        const char *path, keel_error *err);
 void keel_gzseg_writer_free(keel_gzseg_writer *w);
 
 #endif

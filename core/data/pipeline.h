@@ -4,11 +4,11 @@
  * schema() and every transform's schema()), so `keel check` catches a
  * text column, a column that may still be missing or non-finite, or a
  * label that does not fit the task before any training, naming the stage
- * and the column. keel_pipeline_prepare then runs it for real: it reads
- * the source, checks actual against declared schemas after every stage,
- * applies the template's data checks, splits (deterministically, see
- * split.h), fits each transform on the training split only, applies the
- * fitted state to every split and packs float32 matrices.
+ * and the column. keel_pipeline_prepare_checked then runs it for real: it
+ * reads the source, checks actual against declared schemas after every
+ * stage, applies the template's data checks, splits (deterministically,
+ * see split.h), fits each transform on the training split only, applies
+ * the fitted state to every split and packs float32 matrices.
  *
  * Errors: KEEL_EINVAL / KEEL_ESCHEMA for what the declared schemas reveal
  * (exit 2: `keel check` knows), KEEL_EDATA for what only the data reveals
@@ -89,19 +89,16 @@ typedef struct keel_prepared {
   keel_stage_schemas schemas; /* declared schemas of every stage */
 } keel_prepared;
 
-/* Reads, checks, splits, fits and packs. cfg and host are borrowed; *out
- * is filled only on success (free with keel_prepared_free). */
-int keel_pipeline_prepare(const keel_run_config *cfg, const keel_host *host,
-                          keel_prepared *out, keel_error *err);
-
-void keel_prepared_free(keel_prepared *p);
-/* The same, for a caller that already ran keel_pipeline_check on cfg (so
- * the source's schema scan is not done twice): takes over *checked (left
- * emptied) whatever the outcome. */
+/* Reads, checks, splits, fits and packs, after keel_pipeline_check on cfg
+ * gave *checked (so the source's schema scan is not done twice); takes
+ * over *checked (left emptied) whatever the outcome. cfg and host are
+ * borrowed; *out is filled only on success (free with
+ * keel_prepared_free). */
 int keel_pipeline_prepare_checked(const keel_run_config *cfg,
                                   const keel_host *host,
                                   keel_stage_schemas *checked,
                                   keel_prepared *out, keel_error *err);
+void keel_prepared_free(keel_prepared *p);
 
 /* Applies the transforms of cfg with the given fitted states (one per
  * transform, e.g. reloaded with keel_state_from_json) to `features` (a

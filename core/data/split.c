@@ -7,6 +7,7 @@
 
 #include "keel/rng.h"
 #include "base/sha256.h"
+#include "base/number.h"
 #include "base/status.h"
 
 const char *keel_split_part_name(keel_split_part p)
@@ -81,11 +82,13 @@ int keel_split_make(size_t n_rows, const int32_t *classes, size_t n_classes,
   out->stratified = stratify != 0;
   out->valid_fraction = valid_fraction;
   out->test_fraction = test_fraction;
+  char vf[KEEL_DOUBLE_TEXT], tf[KEEL_DOUBLE_TEXT];
+  keel_format_double(valid_fraction, vf, sizeof vf);
+  keel_format_double(test_fraction, tf, sizeof tf);
   if (!(valid_fraction >= 0 && valid_fraction < 1 && test_fraction >= 0 &&
         test_fraction < 1 && valid_fraction + test_fraction < 1))
-    return keel_fail(err, KEEL_EINVAL, "split: fractions valid=%g test=%g "
-                     "must be in [0, 1) with a sum below 1", valid_fraction,
-                     test_fraction);
+    return keel_fail(err, KEEL_EINVAL, "split: fractions valid=%s test=%s "
+                     "must be in [0, 1) with a sum below 1", vf, tf);
   if (stratify && (!classes || n_classes == 0))
     return keel_fail(err, KEEL_EINVAL, "split: stratify needs class labels");
   int rc = KEEL_OK;
@@ -122,8 +125,8 @@ int keel_split_make(size_t n_rows, const int32_t *classes, size_t n_classes,
   }
   if (out->n[KEEL_SPLIT_TRAIN] == 0)
     rc = keel_fail(err, KEEL_EDATA, "split: the training part is empty (%zu "
-                   "rows, valid_fraction %g, test_fraction %g)", n_rows,
-                   valid_fraction, test_fraction);
+                   "rows, valid_fraction %s, test_fraction %s)", n_rows, vf,
+                   tf);
 out:
   free(idx);
   if (rc)

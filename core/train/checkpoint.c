@@ -1,9 +1,13 @@
+/* Checkpoints: a run's state after an epoch (weights, optimizer state,
+ * step, early stopping, metric lines) in one little-endian file ending
+ * in its SHA-256, written atomically; read back defensively. */
 #include "train/checkpoint.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buffer.h"
 #include "base/fsutil.h"
 #include "base/status.h"
 
@@ -14,45 +18,23 @@
 /* Refuse absurd sizes before allocating (a hostile or broken file). */
 #define CKPT_MAX_TEXT (256u * 1024u * 1024u)
 
-typedef struct buf {
-  unsigned char *p;
-  size_t n, cap;
-} buf;
-
-static int buf_put(buf *b, const void *src, size_t n)
-{
-  if (b->n + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->n + n)
-      cap *= 2;
-    unsigned char *p = realloc(b->p, cap);
-    if (!p)
-      return KEEL_ENOMEM;
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->n, src, n);
-  b->n += n;
-  return KEEL_OK;
-}
-
-static int put_u32(buf *b, uint32_t v)
+static int put_u32(keel_buf *b, uint32_t v)
 {
   unsigned char le[4];
   for (int i = 0; i < 4; i++)
     le[i] = (unsigned char)(v >> (8 * i));
-  return buf_put(b, le, 4);
+  return keel_buf_append(b, le, 4);
 }
 
-static int put_u64(buf *b, uint64_t v)
+static int put_u64(keel_buf *b, uint64_t v)
 {
   unsigned char le[8];
   for (int i = 0; i < 8; i++)
     le[i] = (unsigned char)(v >> (8 * i));
-  return buf_put(b, le, 8);
+  return keel_buf_append(b, le, 8);
 }
 
-static int put_f32s(buf *b, const float *v, size_t n)
+static int put_f32s(keel_buf *b, const float *v, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
     uint32_t u;
@@ -87,12 +69,12 @@ static void sha256(const void *data, size_t n, unsigned char out[CKPT_HASH])
 int keel_checkpoint_write(const char *path, const keel_checkpoint *ck,
                           keel_error *err)
 {
-  buf b = {0};
+  keel_buf b = KEEL_BUF_INIT;
   const char *fp = ck->fingerprint ? ck->fingerprint : "";
   const char *mt = ck->metrics_jsonl ? ck->metrics_jsonl : "";
   uint64_t best;
   memcpy(&best, &ck->best_value, 8);
-  int rc = buf_put(&b, CKPT_MAGIC, 8);
+  int rc = keel_buf_append(&b, CKPT_MAGIC, 8);
   rc = rc ? rc : put_u32(&b, CKPT_VERSION);
   rc = rc ? rc : put_u32(&b, 0);
   rc = rc ? rc : put_u64(&b, ck->epoch);
@@ -104,21 +86,21 @@ int keel_checkpoint_write(const char *path, const keel_checkpoint *ck,
   rc = rc ? rc : put_u64(&b, ck->n_opt_state);
   rc = rc ? rc : put_u64(&b, strlen(fp));
   rc = rc ? rc : put_u64(&b, strlen(mt));
-  rc = rc ? rc : buf_put(&b, fp, strlen(fp));
+  rc = rc ? rc : keel_buf_append(&b, fp, strlen(fp));
   rc = rc ? rc : put_f32s(&b, ck->weights, ck->n_weights);
   rc = rc ? rc : put_f32s(&b, ck->opt_state, ck->n_opt_state);
-  rc = rc ? rc : buf_put(&b, mt, strlen(mt));
+  rc = rc ? rc : keel_buf_append(&b, mt, strlen(mt));
   if (rc == KEEL_OK) {
     unsigned char h[CKPT_HASH];
-    sha256(b.p, b.n, h);
-    rc = buf_put(&b, h, CKPT_HASH);
+    sha256(b.data, b.len, h);
+    rc = keel_buf_append(&b, h, CKPT_HASH);
   }
   if (rc != KEEL_OK) {
-    free(b.p);
+    keel_buf_free(&b);
     return keel_fail(err, KEEL_ENOMEM, "checkpoint %s: out of memory", path);
   }
-  rc = keel_write_file_atomic(path, b.p, b.n, 0644, 0, err);
-  free(b.p);
+  rc = keel_write_file_atomic(path, b.data, b.len, 0644, 0, err);
+  keel_buf_free(&b);
   return rc;
 }
 

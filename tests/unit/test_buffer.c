@@ -33,6 +33,25 @@ static void test_text_and_bytes(void)
   free(s);
 }
 
+/* advance counts bytes without writing them: what follows lands after
+ * them, and the bytes before are kept. */
+static void test_advance(void)
+{
+  keel_buf b = KEEL_BUF_INIT;
+  CU_ASSERT_EQUAL(keel_buf_append(&b, "head", 4), 0);
+  CU_ASSERT_EQUAL(keel_buf_advance(&b, 100000), 0);
+  CU_ASSERT_EQUAL(b.len, 100004u);
+  CU_ASSERT(b.cap > b.len);
+  CU_ASSERT_EQUAL(keel_buf_append(&b, "tail", 4), 0);
+  CU_ASSERT_EQUAL(b.len, 100008u);
+  CU_ASSERT_EQUAL(memcmp(b.data, "head", 4), 0);
+  CU_ASSERT_EQUAL(memcmp(b.data + 100004, "tail", 5), 0);
+  CU_ASSERT_NOT_EQUAL(keel_buf_advance(&b, (size_t)-1), 0);
+  CU_ASSERT(b.failed);
+  CU_ASSERT_EQUAL(b.len, 100008u);
+  keel_buf_free(&b);
+}
+
 static void test_failed_stays_failed(void)
 {
   keel_buf b = KEEL_BUF_INIT;
@@ -65,6 +84,7 @@ int main(void)
 {
   static const keel_test_case tests[] = {
       {"text and bytes", test_text_and_bytes},
+      {"advance counts bytes it does not write", test_advance},
       {"a failed buffer stays failed", test_failed_stays_failed},
       {"shortest round-trip doubles", test_shortest_double},
       {NULL, NULL}};

@@ -204,6 +204,22 @@ static void test_builder_refuses_bad_names(void)
                   KEEL_EINVAL);
   CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "a\nb", "x", 1, &err),
                   KEEL_EINVAL);
+  {
+    /* the reader's rule, and the writer's own: no folder name, at most
+     * 200 bytes */
+    static const char *const bad[] = {"", "dir/", "./a", "a//b", "a\\b",
+                                      "a/./b", ".."};
+    char long_name[202];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+      CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, bad[i], "x", 1, &err),
+                      KEEL_EINVAL);
+    memset(long_name, 'n', 201);
+    long_name[201] = '\0';
+    CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, long_name, "x", 1, &err),
+                    KEEL_EINVAL);
+    long_name[200] = '\0';
+    CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, long_name, "x", 1, &err), 0);
+  }
   CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "SHA256SUMS", "x", 1, &err),
                   KEEL_EINVAL);
   CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "ok.txt", "x", 1, &err), 0);

@@ -1,6 +1,6 @@
 /* fsutil: atomic writes (content, mode, no-replace, no temporary left),
  * whole-file reads (content and the NUL after it, refusals by kind), and
- * mkdir -p. */
+ * mkdir -p, folder fsync. */
 #include <CUnit/CUnit.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -113,6 +113,23 @@ static void test_mkdir_p(void)
   CU_ASSERT_EQUAL(keel_fs_mkdir_p(dir, &err), KEEL_OK); /* exists: fine */
 }
 
+/* The folder fsync: fine for a file in an existing folder, KEEL_EIO naming
+ * the path when the folder is not there. */
+static void test_sync_dir_of(void)
+{
+  char path[4200];
+  snprintf(path, sizeof path, "%s/file", keel_test_tmp_path("fs-sync"));
+  keel_error err = {0};
+  CU_ASSERT_EQUAL(keel_fs_mkdir_p(keel_test_tmp_path("fs-sync"), &err),
+                  KEEL_OK);
+  CU_ASSERT_EQUAL(keel_fs_sync_dir_of(path, &err), KEEL_OK);
+  snprintf(path, sizeof path, "%s/absent/file",
+           keel_test_tmp_path("fs-sync"));
+  CU_ASSERT_EQUAL(keel_fs_sync_dir_of(path, &err), KEEL_EIO);
+  CU_ASSERT_EQUAL(err.code, KEEL_EIO);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, path));
+}
+
 int main(void)
 {
   static const keel_test_case tests[] = {
@@ -120,6 +137,7 @@ int main(void)
        test_write_atomic},
       {"read a whole file: content, NUL, refusals", test_read_file},
       {"mkdir -p", test_mkdir_p},
+      {"folder fsync: ok, and KEEL_EIO naming the path", test_sync_dir_of},
       {NULL, NULL}};
   return keel_test_run_suite("fsutil", tests);
 }

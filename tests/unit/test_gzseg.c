@@ -30,11 +30,28 @@ static unsigned char *make_bytes(size_t n, int noise, unsigned seed)
   return p;
 }
 
+/* The finished file in memory: w's pieces one after the other (what
+ * keel_gzseg_write_fd must write). */
 static unsigned char *joined(keel_gzseg_writer *w, size_t *n)
 {
-  unsigned char *buf = NULL;
-  CU_ASSERT_EQUAL(keel_gzseg_join(w, &buf, n), 0);
+  unsigned char *buf = malloc(w->len ? w->len : 1);
+  size_t at = 0;
+  CU_ASSERT_FATAL(buf != NULL && w->finished);
+  for (size_t i = 0; i < w->n_pieces; i++) {
+    memcpy(buf + at, w->pieces[i].p, w->pieces[i].n);
+    at += w->pieces[i].n;
+  }
+  CU_ASSERT_EQUAL(at, w->len);
+  *n = at;
   return buf;
+}
+
+/* One segment of in[0..n): keel_gzseg_compressv over a single span. */
+static int compress1(keel_gzseg_deflater *d, const void *in, size_t n,
+                     int level, keel_gzseg_seg *seg)
+{
+  keel_gzseg_span span = {in, n};
+  return keel_gzseg_compressv(d, &span, 1, level, seg);
 }
 
 static void test_header_and_empty(void)
@@ -44,15 +61,26 @@ static void test_header_and_empty(void)
   size_t n = 0, out_n = 99;
   unsigned char *gz, *out;
   CU_ASSERT_EQUAL_FATAL(keel_gzseg_begin(&w, NULL), 0);
+  /* Unfinished: nothing to write yet. */
+  CU_ASSERT_EQUAL(keel_gzseg_write_fd(&w, -1, "early.gz", NULL), KEEL_EINVAL);
   /* Empty segments, inline and ahead, add nothing. */
   CU_ASSERT_EQUAL(keel_gzseg_add(&w, "", 0, 1), 0);
-  CU_ASSERT_EQUAL(keel_gzseg_compress(NULL, "", 0, 0, &seg), 0);
+  CU_ASSERT_EQUAL(compress1(NULL, "", 0, 0, &seg), 0);
   CU_ASSERT_EQUAL(seg.size, 0);
   CU_ASSERT_EQUAL(seg.in_size, 0);
   CU_ASSERT_EQUAL(keel_gzseg_append(&w, &seg), 0);
   CU_ASSERT_EQUAL(keel_gzseg_finish(&w), 0);
   gz = joined(&w, &n);
   CU_ASSERT_FATAL(gz != NULL && n >= KEEL_GZSEG_HEADER_SIZE + 8);
+  /* A file that cannot be written: KEEL_EIO naming it. */
+  {
+    keel_error err = {0};
+    int fd = open("/dev/null", O_RDONLY);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(keel_gzseg_write_fd(&w, fd, "ro.gz", &err), KEEL_EIO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "ro.gz: write failed"));
+    close(fd);
+  }
   CU_ASSERT_EQUAL(n, w.len);
   CU_ASSERT_EQUAL(memcmp(gz, keel_gzseg_header_prefix,
                          KEEL_GZSEG_SEAL_OFFSET), 0);
@@ -64,8 +92,8 @@ static void test_header_and_empty(void)
   /* Nothing can follow the end. */
   CU_ASSERT_EQUAL(keel_gzseg_add(&w, "x", 1, 1), KEEL_EINVAL);
   CU_ASSERT_EQUAL(keel_gzseg_finish(&w), KEEL_EINVAL);
-  CU_ASSERT_EQUAL(keel_gzseg_compress(NULL, "x", 1, 10, &seg), KEEL_EINVAL);
-  CU_ASSERT_EQUAL(keel_gzseg_compress(NULL, "x", 1, -1, &seg), KEEL_EINVAL);
+  CU_ASSERT_EQUAL(compress1(NULL, "x", 1, 10, &seg), KEEL_EINVAL);
+  CU_ASSERT_EQUAL(compress1(NULL, "x", 1, -1, &seg), KEEL_EINVAL);
   free(out);
   free(gz);
   keel_gzseg_writer_free(&w);
@@ -90,7 +118,7 @@ static void test_mixed_round_trip(void)
   CU_ASSERT_EQUAL_FATAL(keel_gzseg_begin(&w, &d), 0);
   for (size_t i = 0; i < k; i++) {
     if (i % 3 == 0) { /* compressed ahead, spliced in */
-      CU_ASSERT_EQUAL(keel_gzseg_compress(NULL, parts[i], sizes[i],
+      CU_ASSERT_EQUAL(compress1(NULL, parts[i], sizes[i],
                                           levels[i], &ahead[i]), 0);
       CU_ASSERT_EQUAL(ahead[i].in_size, sizes[i]);
       CU_ASSERT_EQUAL(ahead[i].crc, crc32(0, parts[i], (uInt)sizes[i]));
@@ -124,7 +152,7 @@ static void test_mixed_round_trip(void)
     unsigned char *back = malloc(total + 1);
     int got;
     CU_ASSERT_FATAL(fd >= 0);
-    CU_ASSERT_EQUAL(keel_gzseg_write_fd(&w, fd), 0);
+    CU_ASSERT_EQUAL(keel_gzseg_write_fd(&w, fd, path, NULL), 0);
     close(fd);
     gf = gzopen(path, "rb");
     CU_ASSERT_PTR_NOT_NULL_FATAL(gf);
@@ -161,7 +189,7 @@ static void *compress_thread(void *arg)
   job *jobs = arg;
   keel_gzseg_deflater d = {0};
   for (job *j = jobs; j->in; j++)
-    j->rc = keel_gzseg_compress(&d, j->in, j->n, j->level, &j->seg);
+    j->rc = compress1(&d, j->in, j->n, j->level, &j->seg);
   keel_gzseg_deflater_free(&d);
   return NULL;
 }
@@ -196,7 +224,7 @@ static void test_ahead_equals_inline(void)
       if (way == 0) { /* inline, one compressor reused throughout */
         CU_ASSERT_EQUAL(keel_gzseg_add(&w, parts[i], sizes[i], levels[i]), 0);
       } else if (way == 1) { /* ahead, a fresh compressor each */
-        CU_ASSERT_EQUAL(keel_gzseg_compress(NULL, parts[i], sizes[i],
+        CU_ASSERT_EQUAL(compress1(NULL, parts[i], sizes[i],
                                             levels[i], &fresh[i]), 0);
         CU_ASSERT_EQUAL(keel_gzseg_append(&w, &fresh[i]), 0);
       } else { /* ahead, on another thread */
@@ -269,7 +297,7 @@ static void test_large(void)
   /* write_fd writes exactly the joined bytes */
   fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   CU_ASSERT_FATAL(fd >= 0);
-  CU_ASSERT_EQUAL(keel_gzseg_write_fd(&w, fd), 0);
+  CU_ASSERT_EQUAL(keel_gzseg_write_fd(&w, fd, path, NULL), 0);
   close(fd);
   {
     FILE *f = fopen(path, "rb");

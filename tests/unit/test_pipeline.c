@@ -150,7 +150,12 @@ static int prepare(const keel_run_config *cfg, keel_prepared *p,
                    keel_error *err)
 {
   memset(err, 0, sizeof *err);
-  int rc = keel_pipeline_prepare(cfg, keel_test_host(), p, err);
+  keel_stage_schemas checked;
+  memset(p, 0, sizeof *p);
+  int rc = keel_pipeline_check(cfg, keel_test_host(), &checked, err);
+  if (!rc)
+    rc = keel_pipeline_prepare_checked(cfg, keel_test_host(), &checked, p,
+                                       err);
   if (rc && rc != KEEL_EDATA && rc != KEEL_ESCHEMA)
     fprintf(stderr, "prepare: %s\n", err->message);
   return rc;
@@ -598,6 +603,21 @@ static void test_deterministic_and_seeded(void)
   free_cfg(cfg);
 }
 
+/* The file at path holds exactly the .npy encoding of the array. */
+static void expect_npy(const char *path, keel_npy_dtype dtype,
+                       const void *data, size_t ndim, const size_t *shape)
+{
+  size_t n = 0, enc_len = 0;
+  void *enc = NULL;
+  unsigned char *got = keel_test_read_file(path, &n);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+  CU_ASSERT_EQUAL_FATAL(keel_npy_encode(dtype, data, ndim, shape, &enc,
+                                        &enc_len, NULL), KEEL_OK);
+  CU_ASSERT(n == enc_len && memcmp(got, enc, n) == 0);
+  free(enc);
+  free(got);
+}
+
 static void test_write_files(void)
 {
   keel_run_config *cfg = make_cfg("csv/classes.csv", "label",
@@ -609,21 +629,21 @@ static void test_write_files(void)
   const char *dir = keel_test_tmp_path("out/deeper/prepared");
   char path[4200];
   CU_ASSERT_EQUAL_FATAL(keel_prepared_write(&p, dir, &err), KEEL_OK);
-  keel_npy_array a;
+  const keel_prepared_part *tr = &p.part[KEEL_SPLIT_TRAIN];
+  const keel_prepared_part *te = &p.part[KEEL_SPLIT_TEST];
+  size_t x_shape[2] = {tr->n_rows, 2};
+  CU_ASSERT_EQUAL(p.n_features, 2);
   snprintf(path, sizeof path, "%s/X_train.npy", dir);
-  CU_ASSERT_EQUAL_FATAL(keel_npy_read(path, &a, &err), KEEL_OK);
-  CU_ASSERT_EQUAL(a.shape[0], p.part[0].n_rows);
-  CU_ASSERT_EQUAL(a.shape[1], 2);
-  CU_ASSERT_EQUAL(memcmp(a.data, p.part[0].X, a.n * sizeof(float)), 0);
-  keel_npy_free(&a);
+  expect_npy(path, KEEL_NPY_F32, tr->X, 2, x_shape);
   snprintf(path, sizeof path, "%s/y_valid.npy", dir);
-  CU_ASSERT_EQUAL_FATAL(keel_npy_read(path, &a, &err), KEEL_OK);
-  CU_ASSERT_EQUAL(a.n, p.part[KEEL_SPLIT_VALID].n_rows);
-  keel_npy_free(&a);
+  expect_npy(path, KEEL_NPY_F32, p.part[KEEL_SPLIT_VALID].y, 1,
+             &p.part[KEEL_SPLIT_VALID].n_rows);
+  int64_t *rows = malloc((te->n_rows + 1) * sizeof *rows);
+  for (size_t i = 0; rows && i < te->n_rows; i++)
+    rows[i] = (int64_t)te->rows[i];
   snprintf(path, sizeof path, "%s/rows_test.npy", dir);
-  CU_ASSERT_EQUAL_FATAL(keel_npy_read(path, &a, &err), KEEL_OK);
-  CU_ASSERT_EQUAL(a.dtype, KEEL_NPY_I64);
-  keel_npy_free(&a);
+  expect_npy(path, KEEL_NPY_I64, rows, 1, &te->n_rows);
+  free(rows);
   snprintf(path, sizeof path, "%s/01-transform.scale.json", dir);
   json_t *j = json_load_file(path, 0, NULL);
   CU_ASSERT_PTR_NOT_NULL(j);

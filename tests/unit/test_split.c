@@ -87,10 +87,14 @@ static void test_refusals(void)
   keel_error err = {0};
   CU_ASSERT_EQUAL(keel_split_make(10, NULL, 0, 0.6, 0.5, 1, 0, &s, &err),
                   KEEL_EINVAL);
-  CU_ASSERT(strstr(err.message, "fractions") != NULL);
+  CU_ASSERT(strstr(err.message, "fractions valid=0.6 test=0.5 ") != NULL);
   CU_ASSERT_EQUAL(keel_split_make(1, NULL, 0, 0.6, 0.0, 1, 0, &s, &err),
                   KEEL_EDATA);
   CU_ASSERT(strstr(err.message, "training part is empty") != NULL);
+  CU_ASSERT_EQUAL(keel_split_make(10, NULL, 0, 0.5, 0.49999999999999994, 1, 0,
+                                  &s, &err),
+                  KEEL_EINVAL);
+  CU_ASSERT(strstr(err.message, "test=0.49999999999999994 ") != NULL);
   CU_ASSERT_EQUAL(keel_split_make(10, NULL, 0, 0.2, 0.0, 1, 1, &s, &err),
                   KEEL_EINVAL);
   /* a label outside [0, n_classes) is refused, naming its row */

@@ -1,0 +1,121 @@
+/* train_internal: what the files of the training loop share, internal to
+ * the train layer (never installed, never included from another layer).
+ *
+ *   train.c          the loop: epochs, metric lines, early stopping,
+ *                    checkpoints and resume (keel_train_run)
+ *   trainer.c        the engine: one model with per-thread scratch, the
+ *                    minibatches of one epoch, evaluation of a split
+ *   train_kernels.c  the element-wise kernels the engine calls
+ *   train_check.c    the rules checked before anything is built
+ *
+ * The determinism contract of train.h holds for everything here. */
+#ifndef KEEL_TRAIN_INTERNAL_H
+#define KEEL_TRAIN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "train/progress.h"
+#include "train/train.h"
+#include "train/train_kernels.h"
+
+/* [train] early_stop_metric, in the order of its choices. */
+enum {
+  KEEL__ES_NONE,
+  KEEL__ES_LOSS,
+  KEEL__ES_ACCURACY,
+  KEEL__ES_MACRO_F1,
+  KEEL__ES_RMSE,
+  KEEL__ES_MAE,
+  KEEL__ES_R2
+};
+
+/* The name of a loaded plugin for messages ("?" when it has none). */
+static inline const char *keel__plugin_name(const keel_loaded_plugin *p)
+{
+  return p && p->desc.name ? p->desc.name : "?";
+}
+
+/* ---- trainer.c ---------------------------------------------------------- */
+
+/* One model instance and the scratch a run needs. */
+typedef struct keel__trainer {
+  const keel_train_setup *s;
+  const keel_host *host;
+  const keel_model_api *mapi;
+  const keel_loss_api *lapi;
+  const keel_optimizer_api *oapi;
+  void *model;
+  keel_task task;
+  size_t n_classes; /* confusion size for classification, else 0 */
+  size_t nf, width, nw, nopt;
+  size_t chunk, batch, max_chunks;
+  int nt;
+  const keel__train_kernels *k;
+  /* per-thread scratch, thread t at t * stride (padded, see PAD_FLOATS) */
+  float *xbuf, *ybuf, *obuf, *dbuf, *ws;
+  size_t xs, ys, os, ws_floats, wss;
+  uint64_t *conf; /* nt * conf_stride, K * K used */
+  size_t conf_stride;
+  /* per-chunk results */
+  float *grads; /* max_chunks * gs */
+  size_t gs;
+  keel_metric_sums *csums;
+  float *grad; /* combined gradient */
+  /* several threads and small chunk gradients: train_epoch_claimed */
+  int claimed;
+} keel__trainer;
+
+/* What one epoch of minibatches needs besides the trainer. */
+typedef struct keel__epoch_run {
+  const keel_train_data *d;
+  const size_t *perm;
+  float *w, *opt;
+  uint64_t epoch;
+  uint64_t *step;
+  keel_metric_sums *esum;
+  double *lr_scale;
+  keel_progress *prog;
+  keel_error *err;
+} keel__epoch_run;
+
+/* Creates the model instance (s borrowed for T's life) for nf inputs and
+ * the scratch for batches of up to max_rows_per_batch rows. On failure T
+ * is still safe to free. */
+int keel__trainer_init(keel__trainer *T, const keel_train_setup *s, size_t nf,
+                       size_t max_rows_per_batch, keel_error *err);
+void keel__trainer_free(keel__trainer *T);
+
+/* Every minibatch of one epoch, rows in E->perm order: chunks in
+ * parallel, the fixed-order combination, the optimizer step. 0 or
+ * KEEL_EDIVERGED (E->err says where). */
+int keel__trainer_epoch(keel__trainer *T, keel__epoch_run *E);
+
+/* Metrics of w on split d (rows in order, chunks of T->chunk rows). 0 or
+ * KEEL_ENOMEM (err untouched: the caller words it). */
+int keel__trainer_evaluate(keel__trainer *T, const float *w,
+                           const keel_train_data *d, double ss_tot,
+                           keel_metrics *m);
+
+/* Sums the per-thread class counts into total (K * K) and clears them. */
+void keel__trainer_confusion_collect(keel__trainer *T, uint64_t *total);
+
+/* The row order of epoch `epoch`: a permutation of 0..n-1 into perm that
+ * depends on (seed, epoch) only; draws is scratch of n entries. */
+void keel__train_shuffle(size_t *perm, size_t *draws, size_t n, uint64_t seed,
+                         uint64_t epoch, int nt);
+
+/* ---- train_check.c ------------------------------------------------------ */
+
+/* The configuration and the data, before anything is allocated. */
+int keel__train_check_setup(const keel_train_setup *s,
+                            const keel_train_data *train,
+                            const keel_train_data *valid, keel_error *err);
+
+/* Labels of split d: class indexes for classification, finite targets
+ * otherwise. split names it in messages ("training"). */
+int keel__train_check_labels(const keel_train_setup *s,
+                             const keel_train_data *d, const char *split,
+                             keel_error *err);
+
+#endif
