@@ -1,7 +1,7 @@
 /* A read-only view of a whole regular file without copying it: mmap where
  * the file system allows it, else the bytes read into memory. */
-#ifndef KEEL_FILEMAP_H
-#define KEEL_FILEMAP_H
+#ifndef KEEL_BASE_FILEMAP_H
+#define KEEL_BASE_FILEMAP_H
 
 #include <stddef.h>
 

@@ -5,8 +5,8 @@
  * so the rename cannot cross file systems), fsync, rename (or link, never
  * replacing), then fsync of the folder. A reader never sees a partial file
  * at the target, and a crash leaves either the old file or the new one. */
-#ifndef KEEL_CORE_FSUTIL_H
-#define KEEL_CORE_FSUTIL_H
+#ifndef KEEL_BASE_FSUTIL_H
+#define KEEL_BASE_FSUTIL_H
 
 #include <stddef.h>
 #include <stdio.h>

@@ -6,8 +6,8 @@
  * with spaces to a 64-byte boundary, as numpy does). Data is stored
  * little-endian, C order. (keel reads no .npy back: replay recomputes and
  * compares digests, and numpy reads what keel writes.) */
-#ifndef KEEL_CORE_NPY_H
-#define KEEL_CORE_NPY_H
+#ifndef KEEL_BASE_NPY_H
+#define KEEL_BASE_NPY_H
 
 #include <stddef.h>
 #include <stdint.h>

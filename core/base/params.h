@@ -1,7 +1,7 @@
 /* Typed parameter values: parsing manifest text against a declaration,
  * checking ranges, formatting canonical text, and "did you mean". */
-#ifndef KEEL_CORE_PARAMS_H
-#define KEEL_CORE_PARAMS_H
+#ifndef KEEL_BASE_PARAMS_H
+#define KEEL_BASE_PARAMS_H
 
 #include <stddef.h>
 #include <stdint.h>

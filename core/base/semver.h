@@ -8,8 +8,8 @@
  *   *    (any version)
  * where V may be partial ("1", "1.2"): missing parts are zero, so ">=1 <2"
  * is >=1.0.0 <2.0.0. Blanks may follow the operator (">= 1.2"). */
-#ifndef KEEL_CORE_SEMVER_H
-#define KEEL_CORE_SEMVER_H
+#ifndef KEEL_BASE_SEMVER_H
+#define KEEL_BASE_SEMVER_H
 
 #include <stdint.h>
 

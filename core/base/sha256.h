@@ -1,6 +1,6 @@
 /* SHA-256 via OpenSSL's libcrypto (EVP), as lowercase hex. */
-#ifndef KEEL_CORE_SHA256_H
-#define KEEL_CORE_SHA256_H
+#ifndef KEEL_BASE_SHA256_H
+#define KEEL_BASE_SHA256_H
 
 #include <stddef.h>
 #include <stdint.h>

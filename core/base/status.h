@@ -1,6 +1,6 @@
 /* Status codes to text, and the CLI's documented exit codes. */
-#ifndef KEEL_CORE_STATUS_H
-#define KEEL_CORE_STATUS_H
+#ifndef KEEL_BASE_STATUS_H
+#define KEEL_BASE_STATUS_H
 
 #include "keel/error.h"
 

@@ -35,8 +35,8 @@
  * plugin .so bytes (their SHA-256 is in plugins.json), data copies (their
  * SHA-256 is in lineage.json), environment.json, audit.jsonl, README.md and
  * run.json are outside the digest. */
-#ifndef KEEL_CORE_BUNDLE_H
-#define KEEL_CORE_BUNDLE_H
+#ifndef KEEL_BUNDLE_BUNDLE_H
+#define KEEL_BUNDLE_BUNDLE_H
 
 #include <stddef.h>
 #include <stdint.h>

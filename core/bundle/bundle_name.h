@@ -2,8 +2,8 @@
  * the writer to every entry it is given and by the reader to every member
  * and every SHA256SUMS line of an untrusted bundle. Internal to the
  * bundle layer. */
-#ifndef KEEL_BUNDLE_NAME_H
-#define KEEL_BUNDLE_NAME_H
+#ifndef KEEL_BUNDLE_BUNDLE_NAME_H
+#define KEEL_BUNDLE_BUNDLE_NAME_H
 
 /* Longest member path the reader accepts, the top folder included. */
 #define KEEL__BUNDLE_PATH_MAX 255

@@ -9,8 +9,8 @@
  *                     signature, the gzip file written atomically
  *
  * The contract is bundle.h's. */
-#ifndef KEEL_BUNDLE_WRITE_INTERNAL_H
-#define KEEL_BUNDLE_WRITE_INTERNAL_H
+#ifndef KEEL_BUNDLE_BUNDLE_WRITE_INTERNAL_H
+#define KEEL_BUNDLE_BUNDLE_WRITE_INTERNAL_H
 
 #include <pthread.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
 /* The environment a run ran in, as JSON (environment.json of a bundle),
  * the drift between two such records, and a Containerfile that rebuilds
  * one on the Debian release and package versions it names. */
-#ifndef KEEL_CORE_ENVINFO_H
-#define KEEL_CORE_ENVINFO_H
+#ifndef KEEL_BUNDLE_ENVINFO_H
+#define KEEL_BUNDLE_ENVINFO_H
 
 #include <stddef.h>
 

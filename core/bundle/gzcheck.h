@@ -3,8 +3,8 @@
  * and length, nothing after the stream. Readers ignore a flip that changes
  * no member (a padding bit, a match distance that copies the same bytes,
  * the header's time); the seal does not. */
-#ifndef KEEL_GZCHECK_H
-#define KEEL_GZCHECK_H
+#ifndef KEEL_BUNDLE_GZCHECK_H
+#define KEEL_BUNDLE_GZCHECK_H
 
 #include <stddef.h>
 

@@ -14,8 +14,8 @@
  * splicing it in gives the same file. That is what lets the bundle builder
  * compress members in the background while the run goes on and still
  * write byte-identical bundles. */
-#ifndef KEEL_CORE_GZSEG_H
-#define KEEL_CORE_GZSEG_H
+#ifndef KEEL_BUNDLE_GZSEG_H
+#define KEEL_BUNDLE_GZSEG_H
 
 #include <stddef.h>
 #include <stdint.h>

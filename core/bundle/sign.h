@@ -3,8 +3,8 @@
  * A bundle's SIGNATURE signs the exact bytes of its SHA256SUMS, which in
  * turn pin every other file. Keys are PKCS#8 / SubjectPublicKeyInfo PEM
  * files as `openssl genpkey -algorithm ed25519` writes them. */
-#ifndef KEEL_CORE_SIGN_H
-#define KEEL_CORE_SIGN_H
+#ifndef KEEL_BUNDLE_SIGN_H
+#define KEEL_BUNDLE_SIGN_H
 
 #include <stddef.h>
 

@@ -1,8 +1,8 @@
 /* Helpers shared by the bundle commands (verify, show, env, diff, replay):
  * opening a bundle with the user-facing error, and small JSON accessors.
  * CLI-only: these print diagnostics on stderr. */
-#ifndef KEEL_CORE_BUNDLE_CLI_H
-#define KEEL_CORE_BUNDLE_CLI_H
+#ifndef KEEL_CLI_BUNDLE_CLI_H
+#define KEEL_CLI_BUNDLE_CLI_H
 
 #include <jansson.h>
 

@@ -1,7 +1,7 @@
 /* Helpers shared by the keel subcommands: escaped output of untrusted
  * text and the log sink. Command lines are parsed by options.h. */
-#ifndef KEEL_CORE_CLI_COMMON_H
-#define KEEL_CORE_CLI_COMMON_H
+#ifndef KEEL_CLI_CLI_COMMON_H
+#define KEEL_CLI_CLI_COMMON_H
 
 #include <stdio.h>
 

@@ -3,8 +3,8 @@
  * "keel" (argv[0] is the command name), prints what the user sees (results
  * on stdout, diagnostics on stderr) and returns an exit code from
  * status.h. main.c only dispatches. */
-#ifndef KEEL_CORE_COMMANDS_H
-#define KEEL_CORE_COMMANDS_H
+#ifndef KEEL_CLI_COMMANDS_H
+#define KEEL_CLI_COMMANDS_H
 
 #include <stddef.h>
 

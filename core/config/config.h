@@ -4,8 +4,8 @@
  * (resolve.c). Every value carries where it came from. Host sections
  * ([data], [train]) use the same typed parameter machinery as plugins, with
  * the host's own declaration tables (host_params.c). */
-#ifndef KEEL_CORE_CONFIG_H
-#define KEEL_CORE_CONFIG_H
+#ifndef KEEL_CONFIG_CONFIG_H
+#define KEEL_CONFIG_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>

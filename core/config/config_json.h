@@ -1,7 +1,7 @@
 /* The resolved configuration as JSON (jansson), for `keel check --json`
  * and the run bundle's resolved manifest. */
-#ifndef KEEL_CORE_CONFIG_JSON_H
-#define KEEL_CORE_CONFIG_JSON_H
+#ifndef KEEL_CONFIG_CONFIG_JSON_H
+#define KEEL_CONFIG_CONFIG_JSON_H
 
 #include <jansson.h>
 

@@ -19,8 +19,8 @@
  * KEEL_INI_MAX_SECTION bytes, keys over KEEL_INI_MAX_KEY bytes, a line
  * without '=', "key: value", a key before any section, a duplicate key in
  * a section and a section that appears twice. */
-#ifndef KEEL_CORE_INI_H
-#define KEEL_CORE_INI_H
+#ifndef KEEL_CONFIG_INI_H
+#define KEEL_CONFIG_INI_H
 
 #include <stddef.h>
 

@@ -6,8 +6,8 @@
  *   [transform.NAME]  zero or more, applied in file order
  * Loading checks the file's syntax and its section and [keel] structure;
  * values are checked against the plugins by resolve.c. */
-#ifndef KEEL_CORE_MANIFEST_H
-#define KEEL_CORE_MANIFEST_H
+#ifndef KEEL_CONFIG_MANIFEST_H
+#define KEEL_CONFIG_MANIFEST_H
 
 #include <stddef.h>
 

@@ -11,8 +11,8 @@
  * version, and fit the template's task. Errors say "FILE:LINE: [section]
  * key: what; expected ..." (KEEL_EINVAL or KEEL_ERANGE; "command line" for
  * overrides) and nothing is returned. */
-#ifndef KEEL_CORE_RESOLVE_H
-#define KEEL_CORE_RESOLVE_H
+#ifndef KEEL_CONFIG_RESOLVE_H
+#define KEEL_CONFIG_RESOLVE_H
 
 #include <stddef.h>
 

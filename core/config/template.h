@@ -11,8 +11,8 @@
  *   [defaults.KIND.PLUGIN]  plugin parameter defaults
  *   [ranges.data|train], [ranges.KIND.PLUGIN]
  *                           narrowed ranges: "LO .. HI" or "a | b | c" */
-#ifndef KEEL_CORE_TEMPLATE_H
-#define KEEL_CORE_TEMPLATE_H
+#ifndef KEEL_CONFIG_TEMPLATE_H
+#define KEEL_CONFIG_TEMPLATE_H
 
 #include <stddef.h>
 

@@ -15,8 +15,8 @@
  * (exit 1); messages start with "[section] plugin:" or "[data]". Nothing
  * here prints. Not thread-safe for one config (plugins are not reentrant
  * per call). */
-#ifndef KEEL_CORE_PIPELINE_H
-#define KEEL_CORE_PIPELINE_H
+#ifndef KEEL_DATA_PIPELINE_H
+#define KEEL_DATA_PIPELINE_H
 
 #include <stddef.h>
 #include <stdio.h>

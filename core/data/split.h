@@ -9,8 +9,8 @@
  * counters c * 2^40 + i), so every class keeps its proportions. Each
  * split's index list is then sorted ascending and hashed: SHA-256 over the
  * indices as little-endian uint64, recorded with the counts. */
-#ifndef KEEL_CORE_SPLIT_H
-#define KEEL_CORE_SPLIT_H
+#ifndef KEEL_DATA_SPLIT_H
+#define KEEL_DATA_SPLIT_H
 
 #include <stddef.h>
 #include <stdint.h>

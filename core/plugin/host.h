@@ -1,7 +1,7 @@
 /* The host side of keel_host: the services plugins call, and the per-run
  * context those services report into (data files read, with hashes). */
-#ifndef KEEL_CORE_HOST_H
-#define KEEL_CORE_HOST_H
+#ifndef KEEL_PLUGIN_HOST_H
+#define KEEL_PLUGIN_HOST_H
 
 #include <stddef.h>
 #include <stdint.h>

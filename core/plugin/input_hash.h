@@ -3,8 +3,8 @@
  * the run may use more than one, and checked at the end against the file's
  * identity so a file that changed during the run is an error, not a hash
  * that describes other bytes than the ones trained on. */
-#ifndef KEEL_INPUT_HASH_H
-#define KEEL_INPUT_HASH_H
+#ifndef KEEL_PLUGIN_INPUT_HASH_H
+#define KEEL_PLUGIN_INPUT_HASH_H
 
 #include <stdint.h>
 

@@ -7,8 +7,8 @@
  * (ABI, size, kind, name, semver, functions, parameter table) before any
  * plugin code other than the entry symbol runs, hashed (SHA-256) and kept
  * resident: plugins are never dlclose()d once accepted. */
-#ifndef KEEL_CORE_LOADER_H
-#define KEEL_CORE_LOADER_H
+#ifndef KEEL_PLUGIN_LOADER_H
+#define KEEL_PLUGIN_LOADER_H
 
 #include <stddef.h>
 

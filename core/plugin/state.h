@@ -1,8 +1,8 @@
 /* Fitted transform state: named arrays of doubles or strings, in insertion
  * order, serialized to JSON with doubles printed to round-trip exactly
  * ("%.17g"), so a reloaded state gives bit-identical transforms. */
-#ifndef KEEL_CORE_STATE_H
-#define KEEL_CORE_STATE_H
+#ifndef KEEL_PLUGIN_STATE_H
+#define KEEL_PLUGIN_STATE_H
 
 #include "keel/keel.h"
 

@@ -1,7 +1,7 @@
 /* Host-side tables and schemas: the implementations behind the table and
  * schema services of keel_host, plus what the pipeline needs. */
-#ifndef KEEL_CORE_TABLE_H
-#define KEEL_CORE_TABLE_H
+#ifndef KEEL_PLUGIN_TABLE_H
+#define KEEL_PLUGIN_TABLE_H
 
 #include "keel/keel.h"
 

@@ -1,8 +1,8 @@
 /* One run end to end: resolve the configuration, load plugins, prepare the
  * data, train, and seal the bundle. Used by `keel run` and by `keel replay`
  * (which points it at a bundle's extracted files). */
-#ifndef KEEL_CORE_RUN_H
-#define KEEL_CORE_RUN_H
+#ifndef KEEL_RUN_RUN_H
+#define KEEL_RUN_RUN_H
 
 #include <stddef.h>
 

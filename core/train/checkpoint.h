@@ -12,8 +12,8 @@
  * Files are written atomically (temporary file in the same folder, fsync,
  * rename, fsync of the folder), so a killed run leaves the previous
  * checkpoint or the new one, never a torn file. */
-#ifndef KEEL_CORE_CHECKPOINT_H
-#define KEEL_CORE_CHECKPOINT_H
+#ifndef KEEL_TRAIN_CHECKPOINT_H
+#define KEEL_TRAIN_CHECKPOINT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,8 +6,8 @@
  * pairwise order over chunk index; class counts are integers, so they may
  * be added in any order (per thread). Hence the metrics never depend on
  * the thread count. */
-#ifndef KEEL_CORE_METRICS_H
-#define KEEL_CORE_METRICS_H
+#ifndef KEEL_TRAIN_METRICS_H
+#define KEEL_TRAIN_METRICS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -16,8 +16,8 @@
  *     by the batch's row count;
  *   - the optimizer runs on one thread.
  * See docs/training.md. */
-#ifndef KEEL_CORE_TRAIN_H
-#define KEEL_CORE_TRAIN_H
+#ifndef KEEL_TRAIN_TRAIN_H
+#define KEEL_TRAIN_TRAIN_H
 
 #include <stddef.h>
 #include <stdint.h>

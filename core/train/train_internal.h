@@ -9,8 +9,8 @@
  *   train_check.c    the rules checked before anything is built
  *
  * The determinism contract of train.h holds for everything here. */
-#ifndef KEEL_TRAIN_INTERNAL_H
-#define KEEL_TRAIN_INTERNAL_H
+#ifndef KEEL_TRAIN_TRAIN_INTERNAL_H
+#define KEEL_TRAIN_TRAIN_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>

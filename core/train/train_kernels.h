@@ -5,8 +5,8 @@
  * Every set gives the same bits: the kernels are element-wise IEEE
  * operations, nothing sums across elements in an order that depends on
  * the vector width. */
-#ifndef KEEL_TRAIN_KERNELS_H
-#define KEEL_TRAIN_KERNELS_H
+#ifndef KEEL_TRAIN_TRAIN_KERNELS_H
+#define KEEL_TRAIN_TRAIN_KERNELS_H
 
 #include <stddef.h>
 
