@@ -12,10 +12,13 @@ typedef struct keel_buf {
   unsigned char *data; /* NULL until the first append */
   size_t len;          /* bytes appended (the NUL after text not counted) */
   size_t cap;
-  int failed;          /* an allocation failed: the content is incomplete */
+  int failed; /* an allocation failed: the content is incomplete */
 } keel_buf;
 
-#define KEEL_BUF_INIT {NULL, 0, 0, 0}
+#define KEEL_BUF_INIT                                                          \
+  {                                                                            \
+    NULL, 0, 0, 0                                                              \
+  }
 
 /* Makes room for `more` bytes after len (and a NUL). 0 or KEEL_ENOMEM. */
 int keel_buf_reserve(keel_buf *b, size_t more);

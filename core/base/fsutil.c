@@ -22,8 +22,10 @@ int keel_fs_sync_dir_of(const char *path, keel_error *err)
   fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   free(copy);
   if (fd < 0)
-    return keel_fail(err, KEEL_EIO, "%s: cannot open its folder to fsync "
-                     "it: %s", path, strerror(errno));
+    return keel_fail(err, KEEL_EIO,
+                     "%s: cannot open its folder to fsync "
+                     "it: %s",
+                     path, strerror(errno));
   /* EINVAL: a file system that cannot fsync folders; nothing to do */
   if (fsync(fd) != 0 && errno != EINVAL)
     rc = keel_fail(err, KEEL_EIO, "%s: cannot fsync its folder: %s", path,
@@ -67,23 +69,22 @@ int keel_fs_temp_commit(int fd, char *tmp, const char *path, int no_replace,
 {
   int rc = 0;
   if (fsync(fd) != 0) {
-    rc = keel_fail(err, KEEL_EIO, "%s: fsync failed: %s", path,
-                   strerror(errno));
+    rc =
+        keel_fail(err, KEEL_EIO, "%s: fsync failed: %s", path, strerror(errno));
     close(fd);
     goto out;
   }
   if (close(fd) != 0) {
-    rc = keel_fail(err, KEEL_EIO, "%s: close failed: %s", path,
-                   strerror(errno));
+    rc =
+        keel_fail(err, KEEL_EIO, "%s: close failed: %s", path, strerror(errno));
     goto out;
   }
   if (no_replace) {
     if (link(tmp, path) != 0) {
       int e = errno;
-      rc = keel_fail(err, e == EEXIST ? KEEL_EINVAL : KEEL_EIO, "%s: %s",
-                     path,
-                     e == EEXIST ? "exists already, not replaced"
-                                 : strerror(e));
+      rc =
+          keel_fail(err, e == EEXIST ? KEEL_EINVAL : KEEL_EIO, "%s: %s", path,
+                    e == EEXIST ? "exists already, not replaced" : strerror(e));
       goto out;
     }
   } else if (rename(tmp, path) != 0) {

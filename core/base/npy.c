@@ -73,8 +73,8 @@ int keel_npy_encode(keel_npy_dtype dtype, const void *data, size_t ndim,
   if (!descr)
     return keel_fail(err, KEEL_EINVAL, "npy: unknown dtype %d", (int)dtype);
   if (ndim > KEEL_NPY_MAX_DIMS)
-    return keel_fail(err, KEEL_EINVAL, "npy: %zu dimensions (at most %d)",
-                     ndim, KEEL_NPY_MAX_DIMS);
+    return keel_fail(err, KEEL_EINVAL, "npy: %zu dimensions (at most %d)", ndim,
+                     KEEL_NPY_MAX_DIMS);
   int ok;
   size_t n = shape_count(ndim, shape, esize, &ok);
   if (!ok)
@@ -83,9 +83,9 @@ int keel_npy_encode(keel_npy_dtype dtype, const void *data, size_t ndim,
     return keel_fail(err, KEEL_EINVAL, "npy: no data for %zu elements", n);
 
   char dict[512];
-  int len = snprintf(dict, sizeof dict,
-                     "{'descr': '%s', 'fortran_order': False, 'shape': (",
-                     descr);
+  int len =
+      snprintf(dict, sizeof dict,
+               "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
   /* numpy's spelling: "()", "(3,)", "(3, 4)" */
   for (size_t i = 0; i < ndim; i++)
     len += snprintf(dict + len, sizeof dict - (size_t)len, "%s%zu",

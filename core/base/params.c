@@ -74,7 +74,8 @@ int keel_parse_double(const char *text, double *out, keel_error *err)
     return keel_fail(err, KEEL_ERANGE, "'%s' overflows a double", text);
   if (errno == ERANGE && v == 0.0)
     return keel_fail(err, KEEL_ERANGE,
-                     "'%s' is too small for a double (it would read as 0)", text);
+                     "'%s' is too small for a double (it would read as 0)",
+                     text);
   if (!isfinite(v))
     return keel_fail(err, KEEL_EINVAL, "'%s' is not a finite number", text);
   *out = v;
@@ -95,18 +96,18 @@ static int parse_bool(const char *text, int64_t *out, keel_error *err)
       return KEEL_OK;
     }
   }
-  return keel_fail(err, KEEL_EINVAL, "'%s' is not a bool; expected true or false",
-                   text);
+  return keel_fail(err, KEEL_EINVAL,
+                   "'%s' is not a bool; expected true or false", text);
 }
 
 static int range_fail(const keel_param_decl *d, double v, double lo, double hi,
                       keel_error *err)
 {
   if (d->type == KEEL_PARAM_FLOAT)
-    return keel_fail(err, KEEL_ERANGE, "%.17g is outside the allowed range [%g, %g]",
-                     v, lo, hi);
-  return keel_fail(err, KEEL_ERANGE, "%.0f is outside the allowed range [%.0f, %.0f]",
-                   v, lo, hi);
+    return keel_fail(err, KEEL_ERANGE,
+                     "%.17g is outside the allowed range [%g, %g]", v, lo, hi);
+  return keel_fail(err, KEEL_ERANGE,
+                   "%.0f is outside the allowed range [%.0f, %.0f]", v, lo, hi);
 }
 
 int keel_param_check_range(const keel_param_decl *decl, const keel_value *v,
@@ -126,8 +127,7 @@ int keel_param_check_range(const keel_param_decl *decl, const keel_value *v,
       if ((double)v->ints[i] < lo || (double)v->ints[i] > hi)
         return range_fail(decl, (double)v->ints[i], lo, hi, err);
     break;
-  default:
-    break;
+  default: break;
   }
   return KEEL_OK;
 }
@@ -160,9 +160,10 @@ static int split_list(const char *text, char ***items, size_t *n,
     size_t len = comma ? (size_t)(comma - start) : strlen(start);
     out[i] = trimmed_copy(start, len);
     if (!out[i] || out[i][0] == '\0') {
-      int code = out[i] ? keel_fail(err, KEEL_EINVAL,
-                                    "list '%s' has an empty item %zu", text, i + 1)
-                        : keel_fail(err, KEEL_ENOMEM, "out of memory");
+      int code = out[i]
+                     ? keel_fail(err, KEEL_EINVAL,
+                                 "list '%s' has an empty item %zu", text, i + 1)
+                     : keel_fail(err, KEEL_ENOMEM, "out of memory");
       for (size_t j = 0; j <= i; j++)
         free(out[j]);
       free(out);
@@ -190,8 +191,7 @@ static int parse_typed(const keel_param_decl *d, const char *text,
   int rc = KEEL_OK;
   memset(out, 0, sizeof *out);
   switch (d->type) {
-  case KEEL_PARAM_BOOL:
-    return parse_bool(text, &out->i, err);
+  case KEEL_PARAM_BOOL: return parse_bool(text, &out->i, err);
   case KEEL_PARAM_INT:
     rc = keel_parse_int64(text, &out->i, err);
     return rc ? rc : keel_param_check_range(d, out, d->min, d->max, err);
@@ -221,8 +221,9 @@ static int parse_typed(const keel_param_decl *d, const char *text,
     }
     const char *guess = keel_did_you_mean(text, d->choices, n);
     if (guess)
-      return keel_fail(err, KEEL_EINVAL, "'%s' is not one of: %s (did you mean '%s'?)",
-                       text, list, guess);
+      return keel_fail(err, KEEL_EINVAL,
+                       "'%s' is not one of: %s (did you mean '%s'?)", text,
+                       list, guess);
     return keel_fail(err, KEEL_EINVAL, "'%s' is not one of: %s", text, list);
   }
   case KEEL_PARAM_INT_LIST: {
@@ -275,7 +276,7 @@ int keel_param_parse(const keel_param_decl *decl, const char *text,
 {
   memset(out, 0, sizeof *out);
   int rc = text ? parse_typed(decl, text, out, err)
-               : keel_fail(err, KEEL_EINVAL, "no value");
+                : keel_fail(err, KEEL_EINVAL, "no value");
   if (rc == KEEL_OK)
     return rc;
   /* Say what was expected, in the parameter's own terms. */
@@ -288,7 +289,8 @@ int keel_param_default(const keel_param_decl *decl, keel_value *out,
 {
   memset(out, 0, sizeof *out);
   if (decl->flags & KEEL_PARAM_REQUIRED)
-    return keel_fail(err, KEEL_EINVAL, "parameter '%s' is required", decl->name);
+    return keel_fail(err, KEEL_EINVAL, "parameter '%s' is required",
+                     decl->name);
   switch (decl->type) {
   case KEEL_PARAM_BOOL:
     if (decl->def_int != 0 && decl->def_int != 1)
@@ -296,9 +298,7 @@ int keel_param_default(const keel_param_decl *decl, keel_value *out,
                        decl->name, (long long)decl->def_int);
     out->i = decl->def_int;
     return KEEL_OK;
-  case KEEL_PARAM_INT:
-    out->i = decl->def_int;
-    break;
+  case KEEL_PARAM_INT: out->i = decl->def_int; break;
   case KEEL_PARAM_FLOAT:
     if (!isfinite(decl->def_float))
       return keel_fail(err, KEEL_EINVAL, "float %s: default is not finite",
@@ -306,7 +306,8 @@ int keel_param_default(const keel_param_decl *decl, keel_value *out,
     out->f = decl->def_float;
     break;
   default:
-    return keel_param_parse(decl, decl->def_text ? decl->def_text : "", out, err);
+    return keel_param_parse(decl, decl->def_text ? decl->def_text : "", out,
+                            err);
   }
   int rc = keel_param_check_range(decl, out, decl->min, decl->max, err);
   if (rc)
@@ -319,8 +320,7 @@ char *keel_param_format(const keel_param_decl *decl, const keel_value *v)
 {
   char buf[64];
   switch (decl->type) {
-  case KEEL_PARAM_BOOL:
-    return strdup(v->i ? "true" : "false");
+  case KEEL_PARAM_BOOL: return strdup(v->i ? "true" : "false");
   case KEEL_PARAM_INT:
     snprintf(buf, sizeof buf, "%lld", (long long)v->i);
     return strdup(buf);
@@ -328,13 +328,13 @@ char *keel_param_format(const keel_param_decl *decl, const keel_value *v)
     keel_format_double(v->f, buf, sizeof buf);
     return strdup(buf);
   case KEEL_PARAM_STRING:
-  case KEEL_PARAM_ENUM:
-    return strdup(v->s ? v->s : "");
+  case KEEL_PARAM_ENUM: return strdup(v->s ? v->s : "");
   case KEEL_PARAM_INT_LIST:
   case KEEL_PARAM_STRING_LIST: {
     size_t cap = 1;
     for (size_t i = 0; i < v->n; i++)
-      cap += (decl->type == KEEL_PARAM_INT_LIST ? 24 : strlen(v->strings[i])) + 1;
+      cap +=
+          (decl->type == KEEL_PARAM_INT_LIST ? 24 : strlen(v->strings[i])) + 1;
     char *out = malloc(cap);
     if (!out)
       return NULL;
@@ -357,17 +357,10 @@ char *keel_param_format(const keel_param_decl *decl, const keel_value *v)
 void keel_value_clear(const keel_param_decl *decl, keel_value *v)
 {
   switch (decl->type) {
-  case KEEL_PARAM_STRING:
-    free((char *)v->s);
-    break;
-  case KEEL_PARAM_INT_LIST:
-    free((int64_t *)v->ints);
-    break;
-  case KEEL_PARAM_STRING_LIST:
-    free_items((char **)v->strings, v->n);
-    break;
-  default:
-    break;
+  case KEEL_PARAM_STRING: free((char *)v->s); break;
+  case KEEL_PARAM_INT_LIST: free((int64_t *)v->ints); break;
+  case KEEL_PARAM_STRING_LIST: free_items((char **)v->strings, v->n); break;
+  default: break;
   }
   memset(v, 0, sizeof *v);
 }
@@ -425,7 +418,8 @@ int keel_param_table_check(const keel_param_decl *decls, size_t n,
                            keel_error *err)
 {
   if (n && !decls)
-    return keel_fail(err, KEEL_EPLUGIN, "n_params is %zu but the table is NULL", n);
+    return keel_fail(err, KEEL_EPLUGIN, "n_params is %zu but the table is NULL",
+                     n);
   for (size_t i = 0; i < n; i++) {
     const keel_param_decl *d = &decls[i];
     if (!valid_param_name(d->name))
@@ -435,7 +429,8 @@ int keel_param_table_check(const keel_param_decl *decls, size_t n,
                        i + 1, d->name ? d->name : "(null)");
     for (size_t j = 0; j < i; j++)
       if (strcmp(decls[j].name, d->name) == 0)
-        return keel_fail(err, KEEL_EPLUGIN, "duplicate parameter '%s'", d->name);
+        return keel_fail(err, KEEL_EPLUGIN, "duplicate parameter '%s'",
+                         d->name);
     if (d->type < KEEL_PARAM_BOOL || d->type > KEEL_PARAM_STRING_LIST)
       return keel_fail(err, KEEL_EPLUGIN, "parameter '%s' has unknown type %d",
                        d->name, (int)d->type);
@@ -449,15 +444,17 @@ int keel_param_table_check(const keel_param_decl *decls, size_t n,
       return keel_fail(err, KEEL_EPLUGIN, "enum parameter '%s' has no choices",
                        d->name);
     if (!d->doc || !d->doc[0])
-      return keel_fail(err, KEEL_EPLUGIN, "parameter '%s' has no doc line", d->name);
+      return keel_fail(err, KEEL_EPLUGIN, "parameter '%s' has no doc line",
+                       d->name);
     if (d->flags & KEEL_PARAM_REQUIRED)
       continue;
     keel_value v;
     keel_error sub = {0};
     int rc = keel_param_default(d, &v, &sub);
     if (rc)
-      return keel_fail(err, KEEL_EPLUGIN, "default of parameter '%s' is invalid: %s",
-                       d->name, sub.message);
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "default of parameter '%s' is invalid: %s", d->name,
+                       sub.message);
     keel_value_clear(d, &v);
   }
   return KEEL_OK;

@@ -105,7 +105,10 @@ int keel_semver_parse(const char *text, keel_semver *out, keel_error *err)
   return 0;
 }
 
-static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+  return (a > b) - (a < b);
+}
 
 /* Pre-release precedence: identifiers compared left to right, numeric ones
  * numerically and below alphanumeric ones; a shorter list is lower. */
@@ -195,8 +198,8 @@ static int walk_range(const char *range, const keel_semver *v, int *match,
 {
   static const char *const ops[] = {">=", "<=", ">", "<", "=", "^", "~"};
   const char *p = range;
-  int any = 0;           /* some alternative held */
-  int alt_holds = 1;     /* every comparator so far in this alternative */
+  int any = 0;       /* some alternative held */
+  int alt_holds = 1; /* every comparator so far in this alternative */
   int alt_terms = 0;
   while (isspace((unsigned char)*p))
     p++;

@@ -7,9 +7,9 @@
 /* Exit codes of the keel command (documented in docs/cli.md). */
 enum keel_exit {
   KEEL_EXIT_OK = 0,
-  KEEL_EXIT_RUNTIME = 1,      /* training, data or I/O failed at run time */
-  KEEL_EXIT_CONFIG = 2,       /* usage, configuration or validation error */
-  KEEL_EXIT_INTEGRITY = 3,    /* a bundle failed verification */
+  KEEL_EXIT_RUNTIME = 1,       /* training, data or I/O failed at run time */
+  KEEL_EXIT_CONFIG = 2,        /* usage, configuration or validation error */
+  KEEL_EXIT_INTEGRITY = 3,     /* a bundle failed verification */
   KEEL_EXIT_NOT_REPRODUCED = 4 /* replay gave a different result digest */
 };
 

@@ -18,10 +18,11 @@
  * signature.
  *
  * Layout (docs/bundle-format.md), inside one folder named after the run id:
- *   manifest.ini template.ini config.json plugins.json plugins/<kind>-<name>-<version>.so
- *   lineage.json data/... preprocess/NN-<section>.json weights/<t>.npy
- *   optimizer_state.npy metrics.jsonl metrics.json environment.json
- *   audit.jsonl README.md run.json digest.txt SHA256SUMS [SIGNATURE]
+ *   manifest.ini template.ini config.json plugins.json
+ * plugins/<kind>-<name>-<version>.so lineage.json data/...
+ * preprocess/NN-<section>.json weights/<t>.npy optimizer_state.npy
+ * metrics.jsonl metrics.json environment.json audit.jsonl README.md run.json
+ * digest.txt SHA256SUMS [SIGNATURE]
  *
  * RESULT DIGEST CONTRACT (bundle_digest.c). The result digest covers exactly
  * the entries for which keel_bundle_digest_covers() is true:
@@ -88,8 +89,8 @@ void keel_bundle_config_strip(json_t *cfg);
 /* A float32 / float64 array as a numpy .npy v1.0 file (little-endian,
  * C order); shape has ndim (1..8) entries. */
 int keel_bundle_add_npy_f32(keel_bundle_builder *b, const char *name,
-                            const float *data, const size_t *shape,
-                            size_t ndim, keel_error *err);
+                            const float *data, const size_t *shape, size_t ndim,
+                            keel_error *err);
 int keel_bundle_add_npy_f64(keel_bundle_builder *b, const char *name,
                             const double *data, const size_t *shape,
                             size_t ndim, keel_error *err);
@@ -107,8 +108,7 @@ int keel_bundle_add_plugin(keel_bundle_builder *b, const char *kind,
 /* Appends an event to audit.jsonl: {"seq","time","user","action",
  * "object","sha256"}; sha256 may be NULL. */
 int keel_bundle_audit(keel_bundle_builder *b, const char *action,
-                      const char *object, const char *sha256,
-                      keel_error *err);
+                      const char *object, const char *sha256, keel_error *err);
 
 /* Extra string facts for run.json ("command", "manifest_path",
  * "manifest_dir" — replay resolves unbundled relative data paths against
@@ -143,7 +143,7 @@ typedef struct keel_bundle_limits {
 extern const keel_bundle_limits keel_bundle_default_limits;
 
 typedef struct keel_bundle_member {
-  char *name;          /* relative to the top folder ("weights/w.npy") */
+  char *name; /* relative to the top folder ("weights/w.npy") */
   int is_dir;
   unsigned char *data; /* size bytes (+ a NUL after them), NULL for dirs */
   size_t size;
@@ -175,8 +175,7 @@ json_t *keel_bundle_json(const keel_bundle *b, const char *name,
 /* Writes every member below dir (an existing, empty folder the caller
  * made, e.g. with mkdtemp): dir/<top>/<name>. Files are created with
  * O_EXCL|O_NOFOLLOW, so nothing is written outside dir. */
-int keel_bundle_extract(const keel_bundle *b, const char *dir,
-                        keel_error *err);
+int keel_bundle_extract(const keel_bundle *b, const char *dir, keel_error *err);
 
 /* ---- checking ---------------------------------------------------------- */
 
@@ -186,10 +185,10 @@ int keel_bundle_extract(const keel_bundle *b, const char *dir,
 typedef struct keel_bundle_report {
   char *problems;
   size_t n_problems;
-  size_t n_files;          /* files listed in SHA256SUMS */
-  char digest[65];         /* recomputed result digest */
-  int signed_;             /* SIGNATURE present */
-  int signature_checked;   /* and verified with the given public key */
+  size_t n_files;        /* files listed in SHA256SUMS */
+  char digest[65];       /* recomputed result digest */
+  int signed_;           /* SIGNATURE present */
+  int signature_checked; /* and verified with the given public key */
 } keel_bundle_report;
 
 /* Recomputes every hash, the result digest and (with pubkey_path) the

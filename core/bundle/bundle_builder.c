@@ -42,8 +42,8 @@ json_t *keel__bundle_take_environment(keel_bundle_builder *b)
 
 /* Names the builder writes itself. */
 static const char *const generated_names[] = {
-    "run.json",   "digest.txt",   "SHA256SUMS", "SIGNATURE",
-    "README.md",  "plugins.json", "audit.jsonl", NULL};
+    "run.json",  "digest.txt",   "SHA256SUMS",  "SIGNATURE",
+    "README.md", "plugins.json", "audit.jsonl", NULL};
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -180,8 +180,7 @@ char *keel_new_run_id(void)
     memcpy(rnd, &v, sizeof rnd);
   }
   snprintf(id, 48, "keel-run-%.15s.%03dZ-%02x%02x%02x%02x", stamp,
-           (int)(ts.tv_nsec / 1000000L % 1000), rnd[0], rnd[1], rnd[2],
-           rnd[3]);
+           (int)(ts.tv_nsec / 1000000L % 1000), rnd[0], rnd[1], rnd[2], rnd[3]);
   return id;
 }
 
@@ -304,7 +303,8 @@ void keel_bundle_config_strip(json_t *cfg)
   size_t i;
   json_object_del(cfg, "manifest");
   json_object_del(json_object_get(cfg, "template"), "path");
-  json_array_foreach(stages, i, st) {
+  json_array_foreach(stages, i, st)
+  {
     json_t *params = json_object_get(st, "params");
     const char *section = json_string_value(json_object_get(st, "section"));
     json_object_del(json_object_get(st, "plugin"), "path");
@@ -362,8 +362,8 @@ static int add_npy(keel_bundle_builder *b, const char *name, const void *data,
 }
 
 int keel_bundle_add_npy_f32(keel_bundle_builder *b, const char *name,
-                            const float *data, const size_t *shape,
-                            size_t ndim, keel_error *err)
+                            const float *data, const size_t *shape, size_t ndim,
+                            keel_error *err)
 {
   return add_npy(b, name, data, KEEL_NPY_F32, shape, ndim, err);
 }
@@ -393,8 +393,7 @@ const char *keel__bundle_current_user(keel_bundle_builder *b)
 }
 
 int keel_bundle_audit(keel_bundle_builder *b, const char *action,
-                      const char *object, const char *sha256,
-                      keel_error *err)
+                      const char *object, const char *sha256, keel_error *err)
 {
   struct timespec ts;
   char when[32];
@@ -403,8 +402,8 @@ int keel_bundle_audit(keel_bundle_builder *b, const char *action,
     return keel_fail(err, KEEL_ENOMEM, "audit: out of memory");
   clock_gettime(CLOCK_REALTIME, &ts);
   keel__bundle_iso_time(&ts, when);
-  json_object_set_new(
-      ev, "seq", json_integer((json_int_t)json_array_size(b->audit) + 1));
+  json_object_set_new(ev, "seq",
+                      json_integer((json_int_t)json_array_size(b->audit) + 1));
   json_object_set_new(ev, "time", json_string(when));
   json_object_set_new(ev, "user", json_string(keel__bundle_current_user(b)));
   json_object_set_new(ev, "action", json_string(action ? action : ""));
@@ -432,18 +431,24 @@ int keel_bundle_add_plugin(keel_bundle_builder *b, const char *kind,
                      version ? version : "?");
   if ((size_t)snprintf(file, sizeof file, "plugins/%s-%s-%s.so", kind, name,
                        version) >= sizeof file)
-    return keel_fail(err, KEEL_EINVAL, "bundle: plugin file name for %s '%s' "
-                     "is too long", kind, name);
+    return keel_fail(err, KEEL_EINVAL,
+                     "bundle: plugin file name for %s '%s' "
+                     "is too long",
+                     kind, name);
   if (include_so) {
     /* Read and checked against sha256 by the worker; a plugin that
      * changed on disk since it was loaded fails the seal. */
     if (!path)
-      return keel_fail(err, KEEL_EINVAL, "bundle: %s '%s' has no file to "
-                       "bundle (no path given)", kind, name);
+      return keel_fail(err, KEEL_EINVAL,
+                       "bundle: %s '%s' has no file to "
+                       "bundle (no path given)",
+                       kind, name);
     char *copy = strdup(path);
     if (!copy)
-      return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory copying the "
-                       "path of %s '%s'", kind, name);
+      return keel_fail(err, KEEL_ENOMEM,
+                       "bundle: out of memory copying the "
+                       "path of %s '%s'",
+                       kind, name);
     rc = add_entry(b, file, NULL, 0, NULL, copy, sha256, err);
     if (rc)
       return rc;

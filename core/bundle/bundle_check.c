@@ -16,10 +16,9 @@
 #include "bundle/sign.h"
 
 /* One finding: a line of the report. */
-static void problem(keel_buf *out, keel_bundle_report *r, const char *fmt,
-                    ...) __attribute__((format(printf, 3, 4)));
-static void problem(keel_buf *out, keel_bundle_report *r, const char *fmt,
-                    ...)
+static void problem(keel_buf *out, keel_bundle_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void problem(keel_buf *out, keel_bundle_report *r, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -134,8 +133,9 @@ static void check_required(const keel_bundle *b, keel_buf *out,
                            keel_bundle_report *r)
 {
   static const char *const required[] = {
-    "run.json", "plugins.json", "environment.json", "audit.jsonl",
-    "README.md", "digest.txt", NULL};
+      "run.json",    "plugins.json", "environment.json",
+      "audit.jsonl", "README.md",    "digest.txt",
+      NULL};
   for (const char *const *name = required; *name; name++)
     if (!keel_bundle_find(b, *name))
       problem(out, r, "missing: %s (every sealed bundle has it)\n", *name);

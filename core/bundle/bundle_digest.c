@@ -6,22 +6,20 @@
  * canonical text made of one "<sha256 hex>  <name>\n" line per covered
  * entry, sorted by name (bytewise), i.e. a sha256sum listing of exactly
  * those files. */
-#include "bundle/bundle.h"
 #include "base/sha256.h"
+#include "bundle/bundle.h"
 
 #include <stdlib.h>
 #include <string.h>
-
 
 #include "base/status.h"
 
 int keel_bundle_digest_covers(const char *name)
 {
-  static const char *const exact[] = {
-      "config.json",  "plugins.json",  "lineage.json",
-      "metrics.json", "metrics.jsonl", "optimizer_state.npy"};
-  static const char *const prefix[] = {"preprocess/", "weights/",
-                                       "optimizer/"};
+  static const char *const exact[] = {"config.json",   "plugins.json",
+                                      "lineage.json",  "metrics.json",
+                                      "metrics.jsonl", "optimizer_state.npy"};
+  static const char *const prefix[] = {"preprocess/", "weights/", "optimizer/"};
   for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
     if (strcmp(name, exact[i]) == 0)
       return 1;
@@ -40,8 +38,7 @@ typedef struct digest_pair {
 
 static int pair_cmp(const void *a, const void *b)
 {
-  return strcmp(((const digest_pair *)a)->name,
-                ((const digest_pair *)b)->name);
+  return strcmp(((const digest_pair *)a)->name, ((const digest_pair *)b)->name);
 }
 
 int keel_bundle_digest_compute(const char *const *names,
@@ -59,8 +56,8 @@ int keel_bundle_digest_compute(const char *const *names,
     if (!keel_bundle_digest_covers(names[i]))
       continue;
     if (strlen(sha256s[i]) != 64) {
-      rc = keel_fail(err, KEEL_EINVAL,
-                     "result digest: '%s' has no SHA-256", names[i]);
+      rc = keel_fail(err, KEEL_EINVAL, "result digest: '%s' has no SHA-256",
+                     names[i]);
       goto out;
     }
     pairs[m].name = names[i];

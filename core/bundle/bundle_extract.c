@@ -39,8 +39,7 @@ static int make_parents(char *path, size_t root_len, keel_error *err)
   return 0;
 }
 
-int keel_bundle_extract(const keel_bundle *b, const char *dir,
-                        keel_error *err)
+int keel_bundle_extract(const keel_bundle *b, const char *dir, keel_error *err)
 {
   size_t root_len = strlen(dir);
   for (size_t i = 0; i < b->n_members; i++) {

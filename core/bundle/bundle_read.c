@@ -83,14 +83,18 @@ static char *gzip_problem(const char *path)
   struct stat st;
   char why_not[512];
   if (fd < 0) {
-    snprintf(why_not, sizeof why_not, "%s: cannot open for the gzip check: "
-             "%s", path, strerror(errno));
+    snprintf(why_not, sizeof why_not,
+             "%s: cannot open for the gzip check: "
+             "%s",
+             path, strerror(errno));
     return strdup(why_not);
   }
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
-    snprintf(why_not, sizeof why_not, "%s: not a regular file at the gzip "
-             "check (it changed while being read)", path);
+    snprintf(why_not, sizeof why_not,
+             "%s: not a regular file at the gzip "
+             "check (it changed while being read)",
+             path);
     return strdup(why_not);
   }
   keel_file_map m;
@@ -163,10 +167,9 @@ static int check_header(keel_bundle *b, struct archive_entry *e,
   mode_t type = archive_entry_filetype(e);
   *rel = NULL;
   if (!raw)
-    return keel_fail(err, KEEL_EINTEGRITY,
-                     "%s: a member has no readable name", b->path);
-  if (archive_entry_hardlink(e) || archive_entry_symlink(e) ||
-      type == AE_IFLNK)
+    return keel_fail(err, KEEL_EINTEGRITY, "%s: a member has no readable name",
+                     b->path);
+  if (archive_entry_hardlink(e) || archive_entry_symlink(e) || type == AE_IFLNK)
     return keel_fail(err, KEEL_EINTEGRITY,
                      "%s: member '%s' is a link; bundles hold no links",
                      b->path, raw);
@@ -184,8 +187,8 @@ static int check_header(keel_bundle *b, struct archive_entry *e,
     name[--len] = '\0';
   why = keel__bundle_name_problem(name);
   if (why) {
-    keel_fail(err, KEEL_EINTEGRITY, "%s: member '%s' refused: %s", b->path,
-              raw, why);
+    keel_fail(err, KEEL_EINTEGRITY, "%s: member '%s' refused: %s", b->path, raw,
+              why);
     free(name);
     return KEEL_EINTEGRITY;
   }
@@ -199,8 +202,8 @@ static int check_header(keel_bundle *b, struct archive_entry *e,
     }
   } else if (strlen(b->top) != top_len || strncmp(b->top, name, top_len)) {
     keel_fail(err, KEEL_EINTEGRITY,
-              "%s: member '%s' is outside the bundle's folder '%s/'",
-              b->path, raw, b->top);
+              "%s: member '%s' is outside the bundle's folder '%s/'", b->path,
+              raw, b->top);
     free(name);
     return KEEL_EINTEGRITY;
   }
@@ -226,8 +229,8 @@ static int check_header(keel_bundle *b, struct archive_entry *e,
     *total += (uint64_t)size;
     if (*total > lim->max_total_bytes) {
       keel_fail(err, KEEL_EINTEGRITY,
-                "%s: members add up to more than %llu bytes (at '%s')",
-                b->path, (unsigned long long)lim->max_total_bytes, raw);
+                "%s: members add up to more than %llu bytes (at '%s')", b->path,
+                (unsigned long long)lim->max_total_bytes, raw);
       free(name);
       return KEEL_EINTEGRITY;
     }
@@ -242,15 +245,14 @@ static int check_header(keel_bundle *b, struct archive_entry *e,
   }
   return 0;
 size_fail:
-  keel_fail(err, KEEL_EINTEGRITY, "%s: member '%s' has no valid size",
-            b->path, raw);
+  keel_fail(err, KEEL_EINTEGRITY, "%s: member '%s' has no valid size", b->path,
+            raw);
   free(name);
   return KEEL_EINTEGRITY;
 }
 
 static int read_member_data(struct archive *a, keel_bundle *b,
-                            keel_bundle_member *m, size_t size,
-                            keel_error *err)
+                            keel_bundle_member *m, size_t size, keel_error *err)
 {
   size_t got = 0;
   m->data = malloc(size + 1);
@@ -261,8 +263,8 @@ static int read_member_data(struct archive *a, keel_bundle *b,
     la_ssize_t r = archive_read_data(a, m->data + got, size - got);
     if (r < 0)
       return keel_fail(err, KEEL_EINTEGRITY,
-                       "%s: member '%s' is corrupt or truncated: %s",
-                       b->path, m->name, ar_msg(a));
+                       "%s: member '%s' is corrupt or truncated: %s", b->path,
+                       m->name, ar_msg(a));
     if (r == 0)
       return keel_fail(err, KEEL_EINTEGRITY,
                        "%s: member '%s' is truncated (%zu of %zu bytes)",
@@ -273,7 +275,6 @@ static int read_member_data(struct archive *a, keel_bundle *b,
   m->size = size;
   return 0;
 }
-
 
 /* Reads every member of the open archive a into b: headers checked,
  * duplicates refused, data read. */
@@ -323,8 +324,8 @@ static int read_members(struct archive *a, keel_bundle *b,
     if (ins <= 0) {
       rc = ins < 0 ? keel_fail(err, KEEL_ENOMEM, "%s: out of memory", path)
                    : keel_fail(err, KEEL_EINTEGRITY,
-                               "%s: member '%s/%s' appears twice", path,
-                               b->top, rel);
+                               "%s: member '%s/%s' appears twice", path, b->top,
+                               rel);
       free(rel);
       break;
     }
@@ -358,8 +359,8 @@ static int refuse_file_and_folder(const keel_bundle *b, keel_error *err)
         break;
       if (b->members[j].name[n] == '/')
         return keel_fail(err, KEEL_EINTEGRITY,
-                         "%s: member '%s' is both a file and a folder",
-                         b->path, m->name);
+                         "%s: member '%s' is both a file and a folder", b->path,
+                         m->name);
     }
   }
   return 0;
@@ -368,8 +369,7 @@ static int refuse_file_and_folder(const keel_bundle *b, keel_error *err)
 int keel_bundle_open(const char *path, const keel_bundle_limits *limits,
                      keel_bundle **out, keel_error *err)
 {
-  const keel_bundle_limits *lim = limits ? limits
-                                         : &keel_bundle_default_limits;
+  const keel_bundle_limits *lim = limits ? limits : &keel_bundle_default_limits;
   struct archive *a = NULL;
   keel_bundle *b;
   struct stat st;
@@ -401,8 +401,8 @@ int keel_bundle_open(const char *path, const keel_bundle_limits *limits,
   if (rc)
     goto out;
   if (!b->top) {
-    rc = keel_fail(err, KEEL_EINTEGRITY,
-                   "%s: empty archive; not a keel bundle", path);
+    rc = keel_fail(err, KEEL_EINTEGRITY, "%s: empty archive; not a keel bundle",
+                   path);
     goto out;
   }
   b->archive_problem = gzip_problem(path);

@@ -75,7 +75,8 @@ static int seal_audit(keel_bundle_builder *b, keel_error *err)
   keel_buf out = KEEL_BUF_INIT;
   size_t i;
   json_t *ev;
-  json_array_foreach(b->audit, i, ev) {
+  json_array_foreach(b->audit, i, ev)
+  {
     char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (line) {
       keel_buf_printf(&out, "%s\n", line);
@@ -85,37 +86,39 @@ static int seal_audit(keel_bundle_builder *b, keel_error *err)
   return put_text(b, "audit.jsonl", &out, err);
 }
 
-static int seal_readme(keel_bundle_builder *b, const char *digest,
-                       int signing, keel_error *err)
+static int seal_readme(keel_bundle_builder *b, const char *digest, int signing,
+                       keel_error *err)
 {
   keel_buf out = KEEL_BUF_INIT;
-  keel_buf_printf(&out,
-          "# keel run bundle %s\n\n"
-          "This archive is the sealed record of one `keel` training run: the\n"
-          "manifest as given, the template, the fully resolved configuration,\n"
-          "the plugins that ran, data lineage, fitted preprocessing state,\n"
-          "weights and optimizer state (`.npy`), per-epoch and final metrics,\n"
-          "the environment, the audit events and a run record.\n\n"
-          "- status: %s (exit code %d)%s%s\n"
-          "- result digest: `%s` (SHA-256 over the deterministic parts; see\n"
-          "  `digest.txt` and docs/bundle-format.md)\n\n",
-          b->run_id, b->error || b->exit_code ? "failed" : "ok", b->exit_code,
-          b->error ? "\n- error: " : "", b->error ? b->error : "", digest);
-  keel_buf_printf(&out,
-          "## Verify\n\n"
-          "    keel verify %s.tar.gz%s\n\n"
-          "or, without keel:\n\n"
-          "    tar xzf %s.tar.gz && cd %s && sha256sum -c SHA256SUMS\n\n"
-          "## Inspect\n\n"
-          "    keel show %s.tar.gz\n"
-          "    keel env %s.tar.gz      # drift from this machine\n\n"
-          "## Replay\n\n"
-          "    keel replay %s.tar.gz [--threads N]\n\n"
-          "Replay extracts the bundle into a temporary folder, loads only the\n"
-          "bundled plugins and prints REPRODUCED when the result digest\n"
-          "matches.\n",
-          b->run_id, signing ? " --pubkey KEY.pub" : "", b->run_id, b->run_id,
-          b->run_id, b->run_id, b->run_id);
+  keel_buf_printf(
+      &out,
+      "# keel run bundle %s\n\n"
+      "This archive is the sealed record of one `keel` training run: the\n"
+      "manifest as given, the template, the fully resolved configuration,\n"
+      "the plugins that ran, data lineage, fitted preprocessing state,\n"
+      "weights and optimizer state (`.npy`), per-epoch and final metrics,\n"
+      "the environment, the audit events and a run record.\n\n"
+      "- status: %s (exit code %d)%s%s\n"
+      "- result digest: `%s` (SHA-256 over the deterministic parts; see\n"
+      "  `digest.txt` and docs/bundle-format.md)\n\n",
+      b->run_id, b->error || b->exit_code ? "failed" : "ok", b->exit_code,
+      b->error ? "\n- error: " : "", b->error ? b->error : "", digest);
+  keel_buf_printf(
+      &out,
+      "## Verify\n\n"
+      "    keel verify %s.tar.gz%s\n\n"
+      "or, without keel:\n\n"
+      "    tar xzf %s.tar.gz && cd %s && sha256sum -c SHA256SUMS\n\n"
+      "## Inspect\n\n"
+      "    keel show %s.tar.gz\n"
+      "    keel env %s.tar.gz      # drift from this machine\n\n"
+      "## Replay\n\n"
+      "    keel replay %s.tar.gz [--threads N]\n\n"
+      "Replay extracts the bundle into a temporary folder, loads only the\n"
+      "bundled plugins and prints REPRODUCED when the result digest\n"
+      "matches.\n",
+      b->run_id, signing ? " --pubkey KEY.pub" : "", b->run_id, b->run_id,
+      b->run_id, b->run_id, b->run_id);
   return put_text(b, "README.md", &out, err);
 }
 
@@ -142,12 +145,11 @@ static int seal_run_record(keel_bundle_builder *b, const char *digest,
   gethostname(host, sizeof host - 1);
   json_object_set_new(r, "format", json_string(KEEL__BUNDLE_FORMAT));
   json_object_set_new(r, "run_id", json_string(b->run_id));
-  json_object_set_new(r, "status", json_string(b->error || b->exit_code
-                                                   ? "failed"
-                                                   : "ok"));
+  json_object_set_new(r, "status",
+                      json_string(b->error || b->exit_code ? "failed" : "ok"));
   json_object_set_new(r, "exit_code", json_integer(b->exit_code));
-  json_object_set_new(r, "error", b->error ? json_string(b->error)
-                                           : json_null());
+  json_object_set_new(r, "error",
+                      b->error ? json_string(b->error) : json_null());
   json_object_set_new(r, "result_digest", json_string(digest));
   json_object_set_new(r, "started_at", json_string(start_s));
   json_object_set_new(r, "ended_at", json_string(end_s));
@@ -156,11 +158,12 @@ static int seal_run_record(keel_bundle_builder *b, const char *digest,
       json_real((double)(end_mono.tv_sec - b->start_mono.tv_sec) +
                 (double)(end_mono.tv_nsec - b->start_mono.tv_nsec) / 1e9));
   cpu = json_object();
-  json_object_set_new(cpu, "user", json_real(tv_seconds(ru.ru_utime) -
-                                             tv_seconds(b->start_usage.ru_utime)));
-  json_object_set_new(cpu, "system",
-                      json_real(tv_seconds(ru.ru_stime) -
-                                tv_seconds(b->start_usage.ru_stime)));
+  json_object_set_new(
+      cpu, "user",
+      json_real(tv_seconds(ru.ru_utime) - tv_seconds(b->start_usage.ru_utime)));
+  json_object_set_new(
+      cpu, "system",
+      json_real(tv_seconds(ru.ru_stime) - tv_seconds(b->start_usage.ru_stime)));
   json_object_set_new(r, "cpu_seconds", cpu);
   json_object_set_new(r, "peak_rss_kib", json_integer(ru.ru_maxrss));
   json_object_set_new(r, "threads", json_integer(b->threads));
@@ -173,11 +176,11 @@ static int seal_run_record(keel_bundle_builder *b, const char *digest,
   json_decref(r);
   if (!text)
     return keel_fail(err, KEEL_ENOMEM, "bundle: out of memory");
-  return keel__bundle_put_entry(b, "run.json", (unsigned char *)text, strlen(text), err);
+  return keel__bundle_put_entry(b, "run.json", (unsigned char *)text,
+                                strlen(text), err);
 }
 
-static int seal_digest(keel_bundle_builder *b, char digest[65],
-                       keel_error *err)
+static int seal_digest(keel_bundle_builder *b, char digest[65], keel_error *err)
 {
   const char **names = calloc(b->n ? b->n : 1, sizeof *names);
   const char **shas = calloc(b->n ? b->n : 1, sizeof *shas);
@@ -210,8 +213,10 @@ static int seal_signature(keel_bundle_builder *b, const char *sign_key,
   int rc = keel_sign_bytes(sign_key, sums->data, sums->len, sig, fp, err);
   if (rc)
     return rc;
-  keel_buf_printf(&text, "algorithm: ed25519\npublic-key-sha256: %s\n"
-                  "signature: ", fp);
+  keel_buf_printf(&text,
+                  "algorithm: ed25519\npublic-key-sha256: %s\n"
+                  "signature: ",
+                  fp);
   for (size_t i = 0; i < KEEL_SIG_BYTES; i++)
     keel_buf_printf(&text, "%02x", sig[i]);
   keel_buf_printf(&text, "\n");
@@ -261,15 +266,17 @@ static int compress_tar(keel_bundle_builder *b, const keel__tarbuf *t,
       continue;
     keel_gzseg_span span[3];
     size_t hs = start[i] - 512;
-    size_t pad = keel__bundle_member_spans(start[i] >= 512 ? tp + hs : NULL,
-                                           j, span);
+    size_t pad =
+        keel__bundle_member_spans(start[i] >= 512 ? tp + hs : NULL, j, span);
     size_t pe = start[i] + j->size + pad;
     /* libarchive wrote the header just before the data and zeros after
      * it, as the job assumed. */
     if (start[i] < 512 || hs < pos || pe > tlen ||
         memcmp(tp + start[i] + j->size, span[2].p, pad) != 0)
-      return keel_fail(err, KEEL_EIO, "%s: unexpected tar layout at member "
-                       "'%s' (internal error)", dest, b->entries[i].name);
+      return keel_fail(err, KEEL_EIO,
+                       "%s: unexpected tar layout at member "
+                       "'%s' (internal error)",
+                       dest, b->entries[i].name);
     if (hs > pos)
       rc = keel_gzseg_add(w, tp + pos, hs - pos, KEEL__BUNDLE_SEGMENT_LEVEL);
     if (!rc && j->header_ok && memcmp(tp + hs, j->header, 512) == 0) {

@@ -30,15 +30,14 @@ static int tar_header(struct archive *a, struct archive_entry *e,
   return archive_write_header(a, e);
 }
 
-
 /* Keeps the first 512 bytes libarchive writes, counts the rest. */
 typedef struct hdrcap {
   unsigned char *out;
   size_t len;
 } hdrcap;
 
-static la_ssize_t hdrcap_write(struct archive *a, void *client,
-                               const void *buf, size_t n)
+static la_ssize_t hdrcap_write(struct archive *a, void *client, const void *buf,
+                               size_t n)
 {
   hdrcap *h = client;
   (void)a;
@@ -91,13 +90,13 @@ size_t keel__bundle_member_spans(const unsigned char *header,
 /* The tar is built in memory, unblocked: each byte libarchive writes
  * arrives here at once, so the buffer's length after a member's header
  * is where its data starts. */
-static la_ssize_t tarbuf_write(struct archive *a, void *client,
-                               const void *buf, size_t n)
+static la_ssize_t tarbuf_write(struct archive *a, void *client, const void *buf,
+                               size_t n)
 {
   keel__tarbuf *t = client;
   /* a member with its own segment: its bytes are counted, never read */
-  int rc = t->skip ? keel_buf_advance(&t->buf, n)
-                   : keel_buf_append(&t->buf, buf, n);
+  int rc =
+      t->skip ? keel_buf_advance(&t->buf, n) : keel_buf_append(&t->buf, buf, n);
   if (rc != KEEL_OK) {
     archive_set_error(a, ENOMEM, "out of memory");
     return -1;
@@ -143,8 +142,7 @@ int keel__bundle_build_tar(keel_bundle_builder *b, keel__tarbuf *t,
     /* Folder entries for each new parent of this name, in order. */
     for (const char *s = strchr(en->name, '/'); s; s = strchr(s + 1, '/')) {
       size_t plen = (size_t)(s - en->name);
-      if (strncmp(prev, en->name, plen) == 0 &&
-          (prev[plen] == '/'))
+      if (strncmp(prev, en->name, plen) == 0 && (prev[plen] == '/'))
         continue;
       snprintf(path, sizeof path, "%s/%.*s", b->run_id, (int)plen, en->name);
       if (tar_header(a, e, path, 1, 0) != ARCHIVE_OK)
@@ -155,14 +153,15 @@ int keel__bundle_build_tar(keel_bundle_builder *b, keel__tarbuf *t,
       goto ar_fail;
     start[i] = t->buf.len;
     t->skip = en->job->level >= 0;
-    if (en->job->size &&
-        archive_write_data(a, en->job->data, en->job->size) !=
-            (la_ssize_t)en->job->size)
+    if (en->job->size && archive_write_data(a, en->job->data, en->job->size) !=
+                             (la_ssize_t)en->job->size)
       goto ar_fail;
     t->skip = 0;
     if (t->buf.len - start[i] != en->job->size) {
-      rc = keel_fail(err, KEEL_EIO, "%s: the tar writer buffered member "
-                     "'%s' (internal error)", dest, en->name);
+      rc = keel_fail(err, KEEL_EIO,
+                     "%s: the tar writer buffered member "
+                     "'%s' (internal error)",
+                     dest, en->name);
       goto out;
     }
     prev = en->name;

@@ -65,8 +65,7 @@ static void run_job(keel__bundle_job *j, keel_gzseg_deflater *d)
   keel__bundle_member_spans(j->header, j, span);
   j->rc = keel_gzseg_compressv(d, span, 3, j->level, &j->seg);
   if (j->rc)
-    keel_fail(&j->err, j->rc, "bundle entry '%s': cannot compress it",
-              j->name);
+    keel_fail(&j->err, j->rc, "bundle entry '%s': cannot compress it", j->name);
   else
     j->header_ok = 1;
 }
@@ -128,8 +127,7 @@ void keel__bundle_queue_job(keel_bundle_builder *b, keel__bundle_job *j)
   if (b->sealed)
     return;
   if (!b->worker_started && !b->worker_failed) {
-    b->worker_started =
-        pthread_create(&b->worker, NULL, worker_main, b) == 0;
+    b->worker_started = pthread_create(&b->worker, NULL, worker_main, b) == 0;
     b->worker_failed = !b->worker_started;
   }
   if (b->worker_started) {

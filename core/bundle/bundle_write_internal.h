@@ -45,13 +45,13 @@ typedef struct keel__bundle_job {
   const char *run_id, *name; /* borrowed from the builder and the entry */
   unsigned char *data;       /* the bytes (owned), once made */
   size_t size;
-  json_t *json;              /* to serialize into data (owned), or NULL */
-  char *path;                /* to read into data (owned), or NULL */
-  char expect[65];           /* with path: the SHA-256 it must have */
-  int level;                 /* segment level, or -1: no segment */
-  int state;                 /* KEEL__JOB_PENDING, _RUNNING, _DONE */
+  json_t *json;    /* to serialize into data (owned), or NULL */
+  char *path;      /* to read into data (owned), or NULL */
+  char expect[65]; /* with path: the SHA-256 it must have */
+  int level;       /* segment level, or -1: no segment */
+  int state;       /* KEEL__JOB_PENDING, _RUNNING, _DONE */
   int rc;
-  keel_error err;            /* why rc */
+  keel_error err; /* why rc */
   char hex[65];
   unsigned char header[512]; /* the ustar header the tar will hold */
   int header_ok;             /* header and seg made */

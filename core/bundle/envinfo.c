@@ -31,13 +31,29 @@
 
 /* Debian packages whose versions pin a run's environment: the runtime
  * libraries keel links and the tools and headers it builds with. */
-static const char *const env_packages[] = {
-    "libc6",        "libgomp1",        "libssl3",        "libarchive13",
-    "libjansson4",  "libinih1",        "zlib1g",         "libffi8",
-    "libc6-dev",    "libssl-dev",      "libarchive-dev", "libjansson-dev",
-    "libinih-dev",  "zlib1g-dev",      "libffi-dev",     "libcunit1-dev",
-    "gcc",          "gcc-12",          "cmake",          "make",
-    "pkg-config",   "ca-certificates", NULL};
+static const char *const env_packages[] = {"libc6",
+                                           "libgomp1",
+                                           "libssl3",
+                                           "libarchive13",
+                                           "libjansson4",
+                                           "libinih1",
+                                           "zlib1g",
+                                           "libffi8",
+                                           "libc6-dev",
+                                           "libssl-dev",
+                                           "libarchive-dev",
+                                           "libjansson-dev",
+                                           "libinih-dev",
+                                           "zlib1g-dev",
+                                           "libffi-dev",
+                                           "libcunit1-dev",
+                                           "gcc",
+                                           "gcc-12",
+                                           "cmake",
+                                           "make",
+                                           "pkg-config",
+                                           "ca-certificates",
+                                           NULL};
 
 static char *trim(char *s)
 {
@@ -254,8 +270,8 @@ static void flat_push(flat_buf *fb, const char *key, const json_t *j)
     keel_format_double(json_real_value(j), buf, sizeof buf);
     value = strdup(buf);
   } else
-    value = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT |
-                              JSON_REAL_PRECISION(17));
+    value =
+        json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17));
   if (fb->n == fb->cap) {
     size_t cap = fb->cap ? 2 * fb->cap : 64;
     grown = realloc(fb->v, cap * sizeof *grown);
@@ -292,7 +308,8 @@ static void flat_walk(flat_buf *fb, const char *prefix, const json_t *j,
     json_t *v;
     if (json_object_size(j) == 0)
       flat_push(fb, prefix, j);
-    json_object_foreach((json_t *)j, key, v) {
+    json_object_foreach((json_t *)j, key, v)
+    {
       size_t n = strlen(prefix) + strlen(key) + 2;
       char *p = malloc(n);
       if (!p) {
@@ -308,7 +325,8 @@ static void flat_walk(flat_buf *fb, const char *prefix, const json_t *j,
     json_t *v;
     if (json_array_size(j) == 0)
       flat_push(fb, prefix, j);
-    json_array_foreach(j, i, v) {
+    json_array_foreach(j, i, v)
+    {
       size_t n = strlen(prefix) + 24;
       char *p = malloc(n);
       if (!p) {
@@ -354,7 +372,8 @@ void keel_flat_free(keel_flat *f, size_t n)
   free(f);
 }
 
-/* ---- drift ----------------------------------------------------------------- */
+/* ---- drift -----------------------------------------------------------------
+ */
 
 /* Keys whose difference is not drift: they describe the run, not the
  * machine's software. */
@@ -433,7 +452,8 @@ int keel_envinfo_drift(const json_t *then, const json_t *now, char **report,
       j++;
     }
   }
-  fa = json_string_value(json_object_get(json_object_get(then, "cpu"), "flags"));
+  fa =
+      json_string_value(json_object_get(json_object_get(then, "cpu"), "flags"));
   fb = json_string_value(json_object_get(json_object_get(now, "cpu"), "flags"));
   if (fa && fb && strcmp(fa, fb) != 0) {
     fputs("cpu.flags: only in bundle: ", out);
@@ -473,8 +493,8 @@ int keel_envinfo_containerfile(const json_t *env, const char *run_id,
 {
   const json_t *osr = json_object_get(env, "os_release");
   const json_t *pk = json_object_get(env, "packages");
-  const char *codename = json_string_value(json_object_get(osr,
-                                                           "VERSION_CODENAME"));
+  const char *codename =
+      json_string_value(json_object_get(osr, "VERSION_CODENAME"));
   const char *id = json_string_value(json_object_get(osr, "ID"));
   const char *kv = json_string_value(
       json_object_get(json_object_get(env, "keel"), "version"));
@@ -516,7 +536,8 @@ int keel_envinfo_containerfile(const json_t *env, const char *run_id,
   fputs("RUN apt-get update && \\\n"
         "    apt-get install -y --no-install-recommends --allow-downgrades",
         out);
-  json_object_foreach((json_t *)pk, key, v) {
+  json_object_foreach((json_t *)pk, key, v)
+  {
     const char *ver = json_string_value(v);
     if (!safe_token(key) || !safe_token(ver))
       continue;
@@ -525,8 +546,9 @@ int keel_envinfo_containerfile(const json_t *env, const char *run_id,
   }
   fputs(" && \\\n    rm -rf /var/lib/apt/lists/*\n", out);
   if (rev && safe_token(rev) && strcmp(rev, "unknown") != 0)
-    fprintf(out, "# Build keel at revision %s:\n"
-                 "#   cmake --preset default && cmake --build --preset default\n",
+    fprintf(out,
+            "# Build keel at revision %s:\n"
+            "#   cmake --preset default && cmake --build --preset default\n",
             rev);
   fclose(out);
   if (n_pkgs == 0) {

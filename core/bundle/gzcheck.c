@@ -9,10 +9,11 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "bundle/gzseg.h"
 #include "base/sha256.h"
+#include "bundle/gzseg.h"
 
-static char *problem(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *problem(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 static char *problem(const char *fmt, ...)
 {
   char buf[256];
@@ -56,7 +57,8 @@ static char *stream_problem(const unsigned char *data, size_t n)
     }
     if (zr != Z_OK && zr != Z_BUF_ERROR) {
       why = problem("the gzip stream is corrupt near byte %zu (bad data, "
-                    "CRC or length)", fed - zs.avail_in);
+                    "CRC or length)",
+                    fed - zs.avail_in);
       break;
     }
   }

@@ -20,8 +20,7 @@
  * output, depend on the input length only. */
 #define FEED_MAX ((size_t)1 << 30)
 
-static unsigned long crc_of(unsigned long crc, const unsigned char *p,
-                            size_t n)
+static unsigned long crc_of(unsigned long crc, const unsigned char *p, size_t n)
 {
   while (n) {
     size_t k = n < FEED_MAX ? n : FEED_MAX;
@@ -40,8 +39,8 @@ static uInt clamp_uint(size_t n)
 static z_stream *new_stream(int level)
 {
   z_stream *zs = calloc(1, sizeof *zs);
-  if (zs && deflateInit2(zs, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) !=
-                Z_OK) {
+  if (zs &&
+      deflateInit2(zs, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     free(zs);
     zs = NULL;
   }
@@ -153,8 +152,8 @@ static int deflate_raw(keel_gzseg_deflater *d, const keel_gzseg_span *in,
       if (k > FEED_MAX)
         k = FEED_MAX;
       /* zlib does not write through next_in */
-      zs->next_in = (Bytef *)(uintptr_t)((const unsigned char *)in[span].p +
-                                         span_at);
+      zs->next_in =
+          (Bytef *)(uintptr_t)((const unsigned char *)in[span].p + span_at);
       zs->avail_in = (uInt)k;
       span_at += k;
       left -= k;
@@ -212,8 +211,7 @@ int keel_gzseg_compressv(keel_gzseg_deflater *d, const keel_gzseg_span *in,
   }
   if (seg->in_size == 0)
     return 0;
-  return deflate_raw(d, in, n_in, level, Z_SYNC_FLUSH, &seg->data,
-                     &seg->size);
+  return deflate_raw(d, in, n_in, level, Z_SYNC_FLUSH, &seg->data, &seg->size);
 }
 
 void keel_gzseg_seg_free(keel_gzseg_seg *seg)
@@ -336,19 +334,22 @@ int keel_gzseg_finish(keel_gzseg_writer *w)
   return rc;
 }
 
-int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd,
-                        const char *path, keel_error *err)
+int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd, const char *path,
+                        keel_error *err)
 {
   struct iovec iov[64];
   size_t at = 0, skip = 0; /* piece, bytes of it already written */
   if (!w->finished)
-    return keel_fail(err, KEEL_EINVAL, "%s: the gzip stream is not "
-                     "finished (internal error)", path);
+    return keel_fail(err, KEEL_EINVAL,
+                     "%s: the gzip stream is not "
+                     "finished (internal error)",
+                     path);
   while (at < w->n_pieces) {
     int k = 0;
     ssize_t done;
     for (size_t i = at; i < w->n_pieces && k < 64; i++, k++) {
-      iov[k].iov_base = (void *)(uintptr_t)(w->pieces[i].p + (i == at ? skip : 0));
+      iov[k].iov_base =
+          (void *)(uintptr_t)(w->pieces[i].p + (i == at ? skip : 0));
       iov[k].iov_len = w->pieces[i].n - (i == at ? skip : 0);
     }
     done = writev(fd, iov, k);

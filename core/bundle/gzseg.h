@@ -24,10 +24,10 @@
 
 /* One compressed segment. */
 typedef struct keel_gzseg_seg {
-  unsigned char *data;  /* raw deflate bytes (malloc'd; NULL when empty) */
+  unsigned char *data; /* raw deflate bytes (malloc'd; NULL when empty) */
   size_t size;
-  uint64_t in_size;     /* uncompressed length */
-  unsigned long crc;    /* CRC-32 of the uncompressed bytes */
+  uint64_t in_size;  /* uncompressed length */
+  unsigned long crc; /* CRC-32 of the uncompressed bytes */
 } keel_gzseg_seg;
 
 /* Reusable compressor state, one zlib deflate stream per level, made on
@@ -82,8 +82,8 @@ extern const unsigned char keel_gzseg_header_prefix[KEEL_GZSEG_SEAL_OFFSET];
 typedef struct keel_gzseg_writer {
   keel_gzseg_piece *pieces;
   size_t n_pieces, cap_pieces;
-  size_t len;          /* gzip bytes in all */
-  unsigned long crc;   /* of all uncompressed bytes so far */
+  size_t len;        /* gzip bytes in all */
+  unsigned long crc; /* of all uncompressed bytes so far */
   uint64_t isize;
   int finished;
   unsigned char header[KEEL_GZSEG_HEADER_SIZE]; /* the seal set by finish */
@@ -112,8 +112,8 @@ int keel_gzseg_addv(keel_gzseg_writer *w, const keel_gzseg_span *in,
 int keel_gzseg_finish(keel_gzseg_writer *w);
 /* Writes the whole (finished) file to fd. 0, or KEEL_EIO (KEEL_EINVAL
  * for an unfinished writer) with err naming path, the file fd is. */
-int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd,
-                        const char *path, keel_error *err);
+int keel_gzseg_write_fd(const keel_gzseg_writer *w, int fd, const char *path,
+                        keel_error *err);
 void keel_gzseg_writer_free(keel_gzseg_writer *w);
 
 #endif

@@ -11,10 +11,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "bundle/bundle.h"
-#include "base/sha256.h"
 #include "base/fsutil.h"
+#include "base/sha256.h"
 #include "base/status.h"
+#include "bundle/bundle.h"
 
 static const char *ssl_reason(void)
 {
@@ -33,17 +33,17 @@ static int pem_to_file(const char *path, EVP_PKEY *key, int private_key,
   int ok, rc;
   if (!bio)
     return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", path);
-  ok = private_key ? PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0,
-                                              NULL, NULL)
-                   : PEM_write_bio_PUBKEY(bio, key);
+  ok = private_key
+           ? PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL)
+           : PEM_write_bio_PUBKEY(bio, key);
   if (!ok) {
     BIO_free(bio);
     return keel_fail(err, KEEL_EIO, "%s: cannot encode key: %s", path,
                      ssl_reason());
   }
   len = BIO_get_mem_data(bio, &mem);
-  rc = keel_write_file_atomic(path, mem, (size_t)len,
-                              private_key ? 0600 : 0644, 1, err);
+  rc = keel_write_file_atomic(path, mem, (size_t)len, private_key ? 0600 : 0644,
+                              1, err);
   BIO_free(bio);
   return rc;
 }
@@ -57,8 +57,10 @@ int keel_sign_keygen(const char *priv_path, const char *pub_path,
   /* Check both names first so a refusal never leaves half a pair. */
   if (access(priv_path, F_OK) == 0 || access(pub_path, F_OK) == 0) {
     EVP_PKEY_CTX_free(ctx);
-    return keel_fail(err, KEEL_EINVAL, "%s or %s exists already; not "
-                     "overwriting a key", priv_path, pub_path);
+    return keel_fail(err, KEEL_EINVAL,
+                     "%s or %s exists already; not "
+                     "overwriting a key",
+                     priv_path, pub_path);
   }
   if (!ctx || EVP_PKEY_keygen_init(ctx) <= 0 ||
       EVP_PKEY_keygen(ctx, &key) <= 0) {
@@ -87,8 +89,8 @@ static int load_key(const char *path, int private_key, EVP_PKEY **out,
                     : PEM_read_PUBKEY(f, NULL, NULL, NULL);
   fclose(f);
   if (!key)
-    return keel_fail(err, KEEL_EINVAL, "%s: not a %s key in PEM form: %s",
-                     path, private_key ? "private" : "public", ssl_reason());
+    return keel_fail(err, KEEL_EINVAL, "%s: not a %s key in PEM form: %s", path,
+                     private_key ? "private" : "public", ssl_reason());
   if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
     EVP_PKEY_free(key);
     return keel_fail(err, KEEL_EINVAL, "%s: not an Ed25519 key", path);

@@ -26,8 +26,9 @@ int keel_bundle_cli_open(const char *cmd, const char *path, int check,
   if (rc) {
     if (r.problems)
       fputs(r.problems, stderr);
-    fprintf(stderr, "keel %s: %s: the bundle fails verification; refusing it "
-                    "(`keel verify %s` for details)\n",
+    fprintf(stderr,
+            "keel %s: %s: the bundle fails verification; refusing it "
+            "(`keel verify %s` for details)\n",
             cmd, path, path);
     keel_bundle_report_free(&r);
     keel_bundle_close(*out);

@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/load.h"
+#include "base/status.h"
 #include "cli/commands.h"
 #include "config/config_json.h"
-#include "plugin/host.h"
+#include "config/load.h"
 #include "config/manifest.h"
 #include "data/pipeline.h"
-#include "base/status.h"
+#include "plugin/host.h"
 #include "train/train.h"
 
 typedef struct check_args {
@@ -52,12 +52,8 @@ const keel_cli_command keel_cli_check = {
 static void print_origin(const keel_resolved_param *rp)
 {
   switch (rp->origin) {
-  case KEEL_ORIGIN_PLUGIN_DEFAULT:
-    printf("(default)");
-    break;
-  case KEEL_ORIGIN_OVERRIDE:
-    printf("(command line)");
-    break;
+  case KEEL_ORIGIN_PLUGIN_DEFAULT: printf("(default)"); break;
+  case KEEL_ORIGIN_OVERRIDE: printf("(command line)"); break;
   default:
     printf("(%s %s)", keel_origin_name(rp->origin),
            rp->where ? rp->where : "?");
@@ -137,8 +133,7 @@ static void print_config(const keel_run_config *c)
   else
     printf("-");
   printf("; missing %s, finite %s\n",
-         k->contract_flags & KEEL_CONTRACT_NO_MISSING ? "forbidden"
-                                                      : "allowed",
+         k->contract_flags & KEEL_CONTRACT_NO_MISSING ? "forbidden" : "allowed",
          k->contract_flags & KEEL_CONTRACT_FINITE ? "required" : "optional");
   if (c->n_overrides) {
     printf("overrides");
@@ -216,9 +211,9 @@ int keel_cmd_check(int argc, char **argv)
   keel_stage_schemas schemas;
   int have_schemas = 0;
   memset(&schemas, 0, sizeof schemas);
-  rc = keel_config_load(ops.args.items[0], ops.overrides.items,
-                        ops.overrides.n, a.plugin_paths.items,
-                        a.plugin_paths.n, 0, NULL, &reg, &cfg, &err);
+  rc = keel_config_load(ops.args.items[0], ops.overrides.items, ops.overrides.n,
+                        a.plugin_paths.items, a.plugin_paths.n, 0, NULL, &reg,
+                        &cfg, &err);
   if (!rc) {
     rc = check_schemas(cfg, &schemas, &err);
     have_schemas = rc == 0;

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/status.h"
+#include "bundle/envinfo.h"
 #include "cli/bundle_cli.h"
 #include "cli/commands.h"
-#include "bundle/envinfo.h"
-#include "base/status.h"
 
 /* Every parameter as "section.name" -> value, plus the template. */
 static json_t *all_values(const json_t *cfg)
@@ -21,9 +21,11 @@ static json_t *all_values(const json_t *cfg)
     return out;
   json_object_set(out, "template", json_object_get(cfg, "template"));
   json_object_set(out, "overrides", json_object_get(cfg, "overrides"));
-  json_array_foreach(json_object_get(cfg, "stages"), i, st) {
+  json_array_foreach(json_object_get(cfg, "stages"), i, st)
+  {
     const char *section = json_string_value(json_object_get(st, "section"));
-    json_array_foreach(json_object_get(st, "params"), k, p) {
+    json_array_foreach(json_object_get(st, "params"), k, p)
+    {
       const char *name = json_string_value(json_object_get(p, "name"));
       char key[256];
       if (!section || !name)
@@ -40,7 +42,8 @@ static json_t *plugin_map(const json_t *plugins)
 {
   json_t *out = json_object(), *p;
   size_t i;
-  json_array_foreach(json_object_get(plugins, "plugins"), i, p) {
+  json_array_foreach(json_object_get(plugins, "plugins"), i, p)
+  {
     char key[256];
     snprintf(key, sizeof key, "%s/%s", keel_jstr(p, "kind"),
              keel_jstr(p, "name"));
@@ -104,7 +107,8 @@ static size_t json_member_diff(const char *label, const keel_bundle *a,
                                json_t *(*map)(const json_t *),
                                const char *const *skip)
 {
-  json_t *ja = keel_bundle_cli_json(a, name), *jb = keel_bundle_cli_json(b, name);
+  json_t *ja = keel_bundle_cli_json(a, name),
+         *jb = keel_bundle_cli_json(b, name);
   json_t *ma = ja, *mb = jb;
   size_t n;
   if (map) {
@@ -175,8 +179,8 @@ static size_t metrics_diff(const keel_bundle *a, const keel_bundle *b)
 /* Other digest-covered files (weights, optimizer state, fitted state). */
 static size_t results_diff(const keel_bundle *a, const keel_bundle *b)
 {
-  static const char *const handled[] = {"config.json", "plugins.json",
-                                        "lineage.json", "metrics.json",
+  static const char *const handled[] = {"config.json",   "plugins.json",
+                                        "lineage.json",  "metrics.json",
                                         "metrics.jsonl", NULL};
   size_t count = 0;
   for (int side = 0; side < 2; side++) {
@@ -223,7 +227,8 @@ static int diff_bundles(const char *pa, const char *pb)
     code = keel_bundle_cli_open("diff", pb, 1, &b);
   if (code)
     goto out;
-  if (keel_bundle_digest_of(a, da, &err) || keel_bundle_digest_of(b, db, &err)) {
+  if (keel_bundle_digest_of(a, da, &err) ||
+      keel_bundle_digest_of(b, db, &err)) {
     fprintf(stderr, "keel diff: %s\n", err.message);
     code = KEEL_EXIT_INTEGRITY;
     goto out;

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/bundle.h"
-#include "cli/bundle_cli.h"
-#include "cli/commands.h"
-#include "bundle/envinfo.h"
 #include "base/fsutil.h"
 #include "base/status.h"
+#include "bundle/bundle.h"
+#include "bundle/envinfo.h"
+#include "cli/bundle_cli.h"
+#include "cli/commands.h"
 
 typedef struct env_args {
   const char *containerfile;
@@ -87,13 +87,12 @@ static int env_report(const char *path, const char *containerfile)
         keel_write_file_atomic(containerfile, text, strlen(text), 0644, 0,
                                &err) != 0) {
       fprintf(stderr, "keel env: %s\n", err.message);
-      code = err.code == KEEL_EUNSUPPORTED ? KEEL_EXIT_CONFIG
-                                           : KEEL_EXIT_RUNTIME;
+      code =
+          err.code == KEEL_EUNSUPPORTED ? KEEL_EXIT_CONFIG : KEEL_EXIT_RUNTIME;
     } else {
       printf("wrote %s (FROM debian:%s, packages pinned to the run's "
              "versions)\n",
-             containerfile,
-             keel_jstr(then, "os_release.VERSION_CODENAME"));
+             containerfile, keel_jstr(then, "os_release.VERSION_CODENAME"));
     }
     free(text);
   }

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/commands.h"
-#include "bundle/sign.h"
 #include "base/status.h"
+#include "bundle/sign.h"
+#include "cli/commands.h"
 
 const keel_cli_command keel_cli_keygen = {
     .name = "keygen",
@@ -47,7 +47,7 @@ static int keygen(const char *name)
            priv, priv, pub, pub);
   free(priv);
   free(pub);
-  return rc == 0 ? KEEL_EXIT_OK
+  return rc == 0             ? KEEL_EXIT_OK
          : rc == KEEL_EINVAL ? KEEL_EXIT_CONFIG
                              : KEEL_EXIT_RUNTIME;
 }

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/load.h"
-#include "cli/commands.h"
-#include "config/config_json.h"
 #include "base/params.h"
 #include "base/status.h"
+#include "cli/commands.h"
+#include "config/config_json.h"
+#include "config/load.h"
 
 typedef struct plugins_args {
   int json;
@@ -23,7 +23,8 @@ typedef struct plugins_args {
 } plugins_args;
 
 static const keel_cli_option plugins_options[] = {
-    {"json", 0, KEEL_CLI_FLAG, NULL, "print the list or the documentation as JSON",
+    {"json", 0, KEEL_CLI_FLAG, NULL,
+     "print the list or the documentation as JSON",
      offsetof(plugins_args, json), 0, 0},
     {"plugin-path", 0, KEEL_CLI_LIST, "DIR",
      "add a plugin folder or .so file before the defaults",
@@ -99,9 +100,7 @@ static void range_text(const keel_param_decl *d, char *buf, size_t size)
 {
   char lo[64], hi[64];
   switch (d->type) {
-  case KEEL_PARAM_BOOL:
-    snprintf(buf, size, "true | false");
-    return;
+  case KEEL_PARAM_BOOL: snprintf(buf, size, "true | false"); return;
   case KEEL_PARAM_INT:
   case KEEL_PARAM_INT_LIST:
   case KEEL_PARAM_FLOAT:
@@ -113,12 +112,10 @@ static void range_text(const keel_param_decl *d, char *buf, size_t size)
     buf[0] = '\0';
     for (size_t i = 0; d->choices && d->choices[i]; i++) {
       size_t used = strlen(buf);
-      snprintf(buf + used, size - used, "%s%s", i ? " | " : "",
-               d->choices[i]);
+      snprintf(buf + used, size - used, "%s%s", i ? " | " : "", d->choices[i]);
     }
     return;
-  default:
-    snprintf(buf, size, "-");
+  default: snprintf(buf, size, "-");
   }
 }
 
@@ -157,9 +154,9 @@ static json_t *plugin_doc_json(const keel_loaded_plugin *p)
   const keel_plugin *d = &p->desc;
   json_object_set_new(o, "license",
                       d->license ? json_string(d->license) : json_null());
-  json_object_set_new(o, "abi", json_pack("{s:i, s:i}", "major",
-                                          (int)d->abi_major, "minor",
-                                          (int)d->abi_minor));
+  json_object_set_new(o, "abi",
+                      json_pack("{s:i, s:i}", "major", (int)d->abi_major,
+                                "minor", (int)d->abi_minor));
   json_t *tasks = json_array();
   if (d->contract.tasks & KEEL_TASK_CLASSIFICATION)
     json_array_append_new(tasks, json_string("classification"));
@@ -184,7 +181,8 @@ static json_t *plugin_doc_json(const keel_loaded_plugin *p)
     if (!jp)
       break;
     json_object_set_new(jp, "name", json_string(pd->name));
-    json_object_set_new(jp, "type", json_string(keel_param_type_name(pd->type)));
+    json_object_set_new(jp, "type",
+                        json_string(keel_param_type_name(pd->type)));
     int required = (pd->flags & KEEL_PARAM_REQUIRED) != 0;
     json_object_set_new(jp, "required", json_boolean(required));
     keel_value v;
@@ -197,10 +195,10 @@ static json_t *plugin_doc_json(const keel_loaded_plugin *p)
     }
     if (pd->type == KEEL_PARAM_INT || pd->type == KEEL_PARAM_FLOAT ||
         pd->type == KEEL_PARAM_INT_LIST) {
-      json_object_set_new(jp, "min", isfinite(pd->min) ? json_real(pd->min)
-                                                       : json_null());
-      json_object_set_new(jp, "max", isfinite(pd->max) ? json_real(pd->max)
-                                                       : json_null());
+      json_object_set_new(jp, "min",
+                          isfinite(pd->min) ? json_real(pd->min) : json_null());
+      json_object_set_new(jp, "max",
+                          isfinite(pd->max) ? json_real(pd->max) : json_null());
     }
     if (pd->type == KEEL_PARAM_ENUM) {
       json_t *ch = json_array();
@@ -250,7 +248,7 @@ static void print_doc(const keel_loaded_plugin *p)
   /* Column widths. */
   int wn = 4, wt = 4, wd = 7, wr = 13, wu = 4;
   char **defs = calloc(n, sizeof *defs);
-  char (*ranges)[256] = calloc(n, sizeof *ranges);
+  char(*ranges)[256] = calloc(n, sizeof *ranges);
   if (!defs || !ranges) {
     free(defs);
     free(ranges);
@@ -260,11 +258,11 @@ static void print_doc(const keel_loaded_plugin *p)
     const keel_param_decl *pd = &d->params[i];
     defs[i] = default_text(pd);
     range_text(pd, ranges[i], sizeof ranges[i]);
-#define WIDEN(W, S)                                                          \
-  do {                                                                       \
-    int l_ = (int)strlen(S);                                                 \
-    if (l_ > (W))                                                            \
-      (W) = l_;                                                              \
+#define WIDEN(W, S)                                                            \
+  do {                                                                         \
+    int l_ = (int)strlen(S);                                                   \
+    if (l_ > (W))                                                              \
+      (W) = l_;                                                                \
   } while (0)
     WIDEN(wn, pd->name);
     WIDEN(wt, keel_param_type_name(pd->type));
@@ -301,8 +299,7 @@ static void print_list(const keel_registry *reg)
     if (lv > wv)
       wv = lv;
   }
-  printf("%-10s %-*s %-*s %s\n", "kind", wn, "name", wv, "version",
-         "summary");
+  printf("%-10s %-*s %-*s %s\n", "kind", wn, "name", wv, "version", "summary");
   for (size_t i = 0; i < n; i++) {
     const keel_loaded_plugin *p = keel_registry_at(reg, i);
     printf("%-10s %-*s %-*s %s\n", keel_kind_name((int)p->desc.kind), wn,

@@ -16,19 +16,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/bundle_cli.h"
 #include "base/path.h"
-#include "cli/commands.h"
-#include "bundle/envinfo.h"
-#include "config/manifest.h"
-#include "run/run.h"
 #include "base/sha256.h"
 #include "base/status.h"
+#include "bundle/envinfo.h"
+#include "cli/bundle_cli.h"
+#include "cli/commands.h"
+#include "config/manifest.h"
+#include "run/run.h"
 
 typedef struct replay_ctx {
   const keel_bundle *b;
-  const char *root;       /* <tmp>/<top> */
-  json_t *lineage;        /* may be NULL */
+  const char *root;         /* <tmp>/<top> */
+  json_t *lineage;          /* may be NULL */
   const char *manifest_dir; /* original run's, from run.json; may be "" */
 } replay_ctx;
 
@@ -43,19 +43,19 @@ static const char *lineage_copy(const json_t *j, const char *path,
   if (depth > 16)
     return NULL;
   if (json_is_array(j)) {
-    json_array_foreach(j, i, v) if ((found = lineage_copy(v, path, b,
-                                                           depth + 1)))
-        return found;
+    json_array_foreach(j, i, v) if ((found = lineage_copy(
+                                         v, path, b, depth + 1))) return found;
     return NULL;
   }
   if (!json_is_object(j))
     return NULL;
   int names_path = 0;
-  json_object_foreach((json_t *)j, key, v) if (json_is_string(v) &&
-                                               strcmp(json_string_value(v),
-                                                      path) == 0)
+  json_object_foreach((json_t *)j, key,
+                      v) if (json_is_string(v) &&
+                             strcmp(json_string_value(v), path) == 0)
       names_path = 1;
-  json_object_foreach((json_t *)j, key, v) {
+  json_object_foreach((json_t *)j, key, v)
+  {
     const char *s = json_string_value(v);
     if (names_path && s && strncmp(s, "data/", 5) == 0 &&
         keel_bundle_find(b, s))
@@ -88,8 +88,9 @@ static char *remap_data(void *vctx, const char *path)
    * data/input-<first 16 hex of its SHA-256> (see run.c). */
   size_t i;
   json_t *f;
-  json_array_foreach(json_object_get(json_object_get(ctx->lineage, "source"),
-                                     "files"), i, f) {
+  json_array_foreach(
+      json_object_get(json_object_get(ctx->lineage, "source"), "files"), i, f)
+  {
     const char *p = json_string_value(json_object_get(f, "path"));
     const char *sha = json_string_value(json_object_get(f, "sha256"));
     if (p && sha && strlen(sha) == 64 && strcmp(p, path) == 0) {
@@ -116,7 +117,8 @@ static int check_data(replay_ctx *ctx, const json_t *j, int depth)
   if (depth > 16)
     return 0;
   if (json_is_array(j)) {
-    json_array_foreach(j, i, v) {
+    json_array_foreach(j, i, v)
+    {
       if ((r = check_data(ctx, v, depth + 1)) < 0)
         return r;
       bad += r;
@@ -146,7 +148,8 @@ static int check_data(replay_ctx *ctx, const json_t *j, int depth)
       free(mapped);
     }
   }
-  json_object_foreach((json_t *)j, key, v) {
+  json_object_foreach((json_t *)j, key, v)
+  {
     if (!json_is_object(v) && !json_is_array(v))
       continue;
     if ((r = check_data(ctx, v, depth + 1)) < 0)
@@ -163,7 +166,8 @@ static int check_plugins(const keel_bundle *b, const json_t *plugins,
   json_t *p;
   size_t i;
   *n_bundled = 0;
-  json_array_foreach(json_object_get(plugins, "plugins"), i, p) {
+  json_array_foreach(json_object_get(plugins, "plugins"), i, p)
+  {
     const char *file = json_string_value(json_object_get(p, "file"));
     const char *sha = json_string_value(json_object_get(p, "sha256"));
     const keel_bundle_member *m = file ? keel_bundle_find(b, file) : NULL;
@@ -208,7 +212,8 @@ static const char **original_overrides(const keel_bundle *b, size_t *n,
   out = calloc(json_array_size(ovr) + 1, sizeof *out);
   if (!out)
     return NULL;
-  json_array_foreach(ovr, i, v) {
+  json_array_foreach(ovr, i, v)
+  {
     const char *s = json_string_value(v);
     if (s && strncmp(s, "train.threads=", 14) != 0)
       out[(*n)++] = s;
@@ -216,7 +221,8 @@ static const char **original_overrides(const keel_bundle *b, size_t *n,
   return out;
 }
 
-/* ---- the command ---------------------------------------------------------- */
+/* ---- the command ----------------------------------------------------------
+ */
 
 typedef struct replay_args {
   int threads;
@@ -256,10 +262,10 @@ const keel_cli_command keel_cli_replay = {
 /* One replay, from the opened bundle to the comparison; everything it
  * holds is released by replay_cleanup. */
 typedef struct replay_job {
-  const char *path;          /* the bundle as given (borrowed) */
-  const replay_args *args;   /* borrowed */
+  const char *path;        /* the bundle as given (borrowed) */
+  const replay_args *args; /* borrowed */
   keel_bundle *b;
-  char *tmp;                 /* the temporary folder; NULL until made */
+  char *tmp; /* the temporary folder; NULL until made */
   char *root, *manifest, *template_path, *plugin_dir, *out_tmp;
   const char **plugin_paths; /* [0] the bundle's plugins/, then the user's */
   size_t n_bundled;          /* plugins the bundle carries */
@@ -323,8 +329,9 @@ static int replay_open(replay_job *j)
     return code;
   if (!keel_bundle_find(j->b, "manifest.ini") ||
       !keel_bundle_find(j->b, "template.ini")) {
-    fprintf(stderr, "keel replay: %s has no manifest.ini or template.ini "
-                    "(the run failed before validation?)\n",
+    fprintf(stderr,
+            "keel replay: %s has no manifest.ini or template.ini "
+            "(the run failed before validation?)\n",
             j->path);
     return KEEL_EXIT_INTEGRITY;
   }
@@ -353,8 +360,9 @@ static int replay_extract(replay_job *j)
       !j->out_tmp || !j->plugin_paths)
     return KEEL_EXIT_RUNTIME;
   if (j->n_bundled == 0 && user->n == 0) {
-    fprintf(stderr, "keel replay: %s carries no plugins (made with "
-                    "--no-plugins); pass --plugin-path DIR\n",
+    fprintf(stderr,
+            "keel replay: %s carries no plugins (made with "
+            "--no-plugins); pass --plugin-path DIR\n",
             j->path);
     return KEEL_EXIT_CONFIG;
   }
@@ -383,8 +391,9 @@ static int replay_prepare(replay_job *j)
   j->ctx.manifest_dir = keel_jstr(j->run, "manifest_dir");
   int bad = check_data(&j->ctx, j->ctx.lineage, 0);
   if (bad < 0) {
-    fprintf(stderr, "keel replay: cannot replay %s: a data file the run "
-                    "read is neither bundled nor readable\n",
+    fprintf(stderr,
+            "keel replay: cannot replay %s: a data file the run "
+            "read is neither bundled nor readable\n",
             j->b->top);
     return KEEL_EXIT_RUNTIME;
   }
@@ -422,8 +431,7 @@ static int replay_execute(replay_job *j)
     return KEEL_EXIT_NOT_REPRODUCED;
   }
   if (rc != 0)
-    fprintf(stderr, "keel replay: the replayed run failed: %s\n",
-            err.message);
+    fprintf(stderr, "keel replay: the replayed run failed: %s\n", err.message);
   return 0;
 }
 
@@ -442,8 +450,7 @@ static int replay_compare(replay_job *j)
     printf("REPRODUCED %s (result digest %s)\n", j->b->top, digest);
     return KEEL_EXIT_OK;
   }
-  char *args[] = {"diff", "--", (char *)j->path, j->outcome.bundle_path,
-                  NULL};
+  char *args[] = {"diff", "--", (char *)j->path, j->outcome.bundle_path, NULL};
   fflush(stdout);
   keel_cmd_diff(4, args);
   printf("NOT REPRODUCED %s: result digest %s, replay gave %s\n", j->b->top,

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/status.h"
+#include "bundle/envinfo.h"
 #include "cli/bundle_cli.h"
 #include "cli/commands.h"
-#include "bundle/envinfo.h"
-#include "base/status.h"
 
 typedef struct show_args {
   int json;
@@ -46,9 +46,11 @@ static json_t *chosen_values(const json_t *cfg)
 {
   json_t *out = json_object(), *st, *p;
   size_t i, k;
-  json_array_foreach(json_object_get(cfg, "stages"), i, st) {
+  json_array_foreach(json_object_get(cfg, "stages"), i, st)
+  {
     const char *section = json_string_value(json_object_get(st, "section"));
-    json_array_foreach(json_object_get(st, "params"), k, p) {
+    json_array_foreach(json_object_get(st, "params"), k, p)
+    {
       const char *name = json_string_value(json_object_get(p, "name"));
       const char *origin = json_string_value(json_object_get(p, "origin"));
       char key[256];
@@ -113,7 +115,8 @@ static void show_text(const keel_bundle *b, json_t *run, json_t *cfg,
            keel_jstr(cfg, "template.version"));
     printf(" (%s)\n", keel_jstr(cfg, "template.task"));
   }
-  json_array_foreach(json_object_get(plugins, "plugins"), i, p) {
+  json_array_foreach(json_object_get(plugins, "plugins"), i, p)
+  {
     const char *file = json_string_value(json_object_get(p, "file"));
     printf("%-10s %-10s %-16s", i ? "" : "plugins", keel_jstr(p, "kind"),
            keel_jstr(p, "name"));
@@ -123,12 +126,13 @@ static void show_text(const keel_bundle *b, json_t *run, json_t *cfg,
   }
   {
     static const char *const data_skip[] = {
-        "schemas", "feature_names", "classes", "split.row_hash",
+        "schemas",       "feature_names", "classes",        "split.row_hash",
         "split.classes", "source.sha256", "source.version", NULL};
     print_flat("data", lineage, 20, data_skip);
   }
   i = 0;
-  json_object_foreach(values, key, v) {
+  json_object_foreach(values, key, v)
+  {
     printf("%-10s %s = %s", i++ ? "" : "values", key, keel_jstr(v, "value"));
     printf(" (%s)\n", keel_jstr(v, "origin"));
   }
@@ -182,8 +186,8 @@ static int show_bundle(const char *path, int as_json)
     free(text);
     json_decref(o);
   } else {
-    show_text(b, run, cfg, plugins, lineage, metrics, values, epochs,
-              r.digest, integrity);
+    show_text(b, run, cfg, plugins, lineage, metrics, values, epochs, r.digest,
+              integrity);
   }
   if (code)
     fprintf(stderr, "keel show: %s: the bundle fails verification\n", path);

@@ -4,10 +4,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "base/status.h"
 #include "bundle/bundle.h"
 #include "cli/bundle_cli.h"
 #include "cli/commands.h"
-#include "base/status.h"
 
 typedef struct verify_args {
   const char *pubkey;

@@ -134,9 +134,7 @@ void keel_cli_write_doc(FILE *fp, const keel_cli_command *cmd,
                         keel_cli_doc_format format)
 {
   switch (format) {
-  case KEEL_CLI_DOC_HELP:
-    write_help(fp, cmd);
-    break;
+  case KEEL_CLI_DOC_HELP: write_help(fp, cmd); break;
   }
 }
 
@@ -219,9 +217,7 @@ static int store(const keel_cli_command *cmd, const keel_cli_option *o,
   char *field = (char *)opts + o->offset;
   long v;
   switch (o->kind) {
-  case KEEL_CLI_FLAG:
-    *(int *)field = 1;
-    return KEEL_CLI_GO;
+  case KEEL_CLI_FLAG: *(int *)field = 1; return KEEL_CLI_GO;
   case KEEL_CLI_INT:
     if (parse_long(value, &v) || v < o->min || v > o->max)
       return keel_cli_usage_error(cmd,
@@ -230,9 +226,7 @@ static int store(const keel_cli_command *cmd, const keel_cli_option *o,
                                   o->name, o->min, o->max, value);
     *(int *)field = (int)v;
     return KEEL_CLI_GO;
-  case KEEL_CLI_STRING:
-    *(const char **)field = value;
-    return KEEL_CLI_GO;
+  case KEEL_CLI_STRING: *(const char **)field = value; return KEEL_CLI_GO;
   case KEEL_CLI_PATH:
   case KEEL_CLI_LIST:
     if (!value[0])

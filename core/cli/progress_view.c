@@ -33,10 +33,11 @@ static void draw_batch(void *ctx, const keel_progress_batch_event *ev)
   for (int i = 0; i < width; i++)
     bar[i] = i < fill ? '#' : '.';
   bar[width] = '\0';
-  fprintf(v->fp, "\r\033[Kepoch %llu/%llu [%s] batch %zu/%zu loss %.4g "
-          "%.0f samples/s ETA %s", (unsigned long long)ev->epoch + 1,
-          (unsigned long long)ev->epochs, bar, ev->batch + 1, ev->batches,
-          ev->loss, ev->samples_per_s, eta);
+  fprintf(v->fp,
+          "\r\033[Kepoch %llu/%llu [%s] batch %zu/%zu loss %.4g "
+          "%.0f samples/s ETA %s",
+          (unsigned long long)ev->epoch + 1, (unsigned long long)ev->epochs,
+          bar, ev->batch + 1, ev->batches, ev->loss, ev->samples_per_s, eta);
   fflush(v->fp);
   v->drawn = 1;
 }
@@ -59,8 +60,7 @@ static void draw_epoch(void *ctx, const keel_progress_epoch_event *ev)
       fprintf(v->fp, " rmse %.4g mae %.4g r2 %.4f", ev->valid->rmse,
               ev->valid->mae, ev->valid->r2);
   }
-  fprintf(v->fp, "  %.0f samples/s  %.2fs\n", ev->samples_per_s,
-          ev->seconds);
+  fprintf(v->fp, "  %.0f samples/s  %.2fs\n", ev->samples_per_s, ev->seconds);
   fflush(v->fp);
 }
 

@@ -11,8 +11,8 @@
 typedef struct keel_progress_view {
   keel_progress_sink sink; /* hand &view->sink to the run */
   FILE *fp;
-  int tty;                 /* redraw one line in place */
-  int drawn;               /* a bar is on screen */
+  int tty;   /* redraw one line in place */
+  int drawn; /* a bar is on screen */
   double t_drawn;
 } keel_progress_view;
 

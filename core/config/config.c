@@ -5,8 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "config/config_json.h"
 #include "base/params.h"
+#include "config/config_json.h"
 
 const char *keel_origin_name(keel_origin o)
 {
@@ -93,16 +93,16 @@ static json_t *stage_json(const keel_stage *st, const char *kind)
   json_t *o = json_object();
   if (!o)
     return NULL;
-  json_object_set_new(o, "section", json_string(st->section ? st->section : ""));
+  json_object_set_new(o, "section",
+                      json_string(st->section ? st->section : ""));
   json_object_set_new(o, "kind", json_string(kind));
   json_object_set_new(o, "line", json_integer(st->line));
   if (st->plugin) {
     const keel_loaded_plugin *p = st->plugin;
-    json_object_set_new(
-        o, "plugin",
-        json_pack("{s:s, s:s, s:s, s:s}", "name", p->desc.name, "version",
-                  p->desc.version, "sha256", p->sha256, "path",
-                  p->path ? p->path : ""));
+    json_object_set_new(o, "plugin",
+                        json_pack("{s:s, s:s, s:s, s:s}", "name", p->desc.name,
+                                  "version", p->desc.version, "sha256",
+                                  p->sha256, "path", p->path ? p->path : ""));
   } else {
     json_object_set_new(o, "plugin", json_null());
   }
@@ -136,11 +136,11 @@ json_t *keel_run_config_to_json(const keel_run_config *cfg)
   json_t *root = json_object();
   if (!root)
     return NULL;
-  json_object_set_new(
-      root, "manifest",
-      json_pack("{s:s, s:s}", "path",
-                cfg->manifest_path ? cfg->manifest_path : "", "dir",
-                cfg->manifest_dir ? cfg->manifest_dir : ""));
+  json_object_set_new(root, "manifest",
+                      json_pack("{s:s, s:s}", "path",
+                                cfg->manifest_path ? cfg->manifest_path : "",
+                                "dir",
+                                cfg->manifest_dir ? cfg->manifest_dir : ""));
   json_object_set_new(
       root, "template",
       json_pack("{s:s, s:s, s:s, s:s}", "name",

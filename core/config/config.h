@@ -14,10 +14,11 @@
 #include "plugin/loader.h"
 
 typedef enum keel_origin {
-  KEEL_ORIGIN_PLUGIN_DEFAULT = 0, /* the plugin's (or host's) declared default */
-  KEEL_ORIGIN_TEMPLATE = 1,       /* the template's [defaults.*] */
-  KEEL_ORIGIN_MANIFEST = 2,       /* the manifest */
-  KEEL_ORIGIN_OVERRIDE = 3        /* the command line */
+  KEEL_ORIGIN_PLUGIN_DEFAULT =
+      0,                    /* the plugin's (or host's) declared default */
+  KEEL_ORIGIN_TEMPLATE = 1, /* the template's [defaults.*] */
+  KEEL_ORIGIN_MANIFEST = 2, /* the manifest */
+  KEEL_ORIGIN_OVERRIDE = 3  /* the command line */
 } keel_origin;
 
 const char *keel_origin_name(keel_origin o); /* "default", "template", ... */
@@ -25,33 +26,33 @@ const char *keel_origin_name(keel_origin o); /* "default", "template", ... */
 /* One resolved parameter. */
 typedef struct keel_resolved_param {
   const keel_param_decl *decl; /* borrowed from the plugin or host table */
-  char *text;       /* canonical text of the value ("0.1", "relu", "a,b") */
+  char *text; /* canonical text of the value ("0.1", "relu", "a,b") */
   keel_origin origin;
-  char *where;      /* "iris.ini:12", "command line", "template x.ini:7",
-                       or NULL for a declared default */
+  char *where; /* "iris.ini:12", "command line", "template x.ini:7",
+                  or NULL for a declared default */
   /* Allowed range after the template narrowed it (for the record). */
   double lo, hi;
 } keel_resolved_param;
 
 /* One filled slot (or host section): a plugin and its values. */
 typedef struct keel_stage {
-  char *section;                      /* "source", "transform.scale", "train" */
-  const keel_loaded_plugin *plugin;   /* NULL for host sections */
-  const keel_param_decl *decls;       /* plugin's or host's table */
+  char *section;                    /* "source", "transform.scale", "train" */
+  const keel_loaded_plugin *plugin; /* NULL for host sections */
+  const keel_param_decl *decls;     /* plugin's or host's table */
   size_t n_params;
-  keel_resolved_param *params;        /* n_params, in declaration order */
-  keel_value *values;                 /* n_params, what the plugin receives */
-  int line;                           /* manifest line of the section */
+  keel_resolved_param *params; /* n_params, in declaration order */
+  keel_value *values;          /* n_params, what the plugin receives */
+  int line;                    /* manifest line of the section */
 } keel_stage;
 
 /* Indexes into the [data] host section's values. */
 enum keel_data_param {
-  KEEL_DATA_LABEL = 0,          /* string: the label column */
-  KEEL_DATA_VALID_FRACTION,     /* float */
-  KEEL_DATA_TEST_FRACTION,      /* float */
-  KEEL_DATA_SPLIT_SEED,         /* int */
-  KEEL_DATA_STRATIFY,           /* bool */
-  KEEL_DATA_MISSING_LABEL,      /* enum: error, drop */
+  KEEL_DATA_LABEL = 0,      /* string: the label column */
+  KEEL_DATA_VALID_FRACTION, /* float */
+  KEEL_DATA_TEST_FRACTION,  /* float */
+  KEEL_DATA_SPLIT_SEED,     /* int */
+  KEEL_DATA_STRATIFY,       /* bool */
+  KEEL_DATA_MISSING_LABEL,  /* enum: error, drop */
   KEEL_DATA_N_PARAMS
 };
 
@@ -79,31 +80,31 @@ extern const keel_param_decl keel_train_decls[KEEL_TRAIN_N_PARAMS];
 
 /* Sanity checks and contract from the template. */
 typedef struct keel_template_checks {
-  int64_t min_rows;             /* -1 when unset */
-  double max_missing_fraction;  /* per column; < 0 when unset */
-  int64_t min_class_count;      /* -1 when unset */
-  uint32_t contract_flags;      /* KEEL_CONTRACT_* the model input must meet */
+  int64_t min_rows;            /* -1 when unset */
+  double max_missing_fraction; /* per column; < 0 when unset */
+  int64_t min_class_count;     /* -1 when unset */
+  uint32_t contract_flags;     /* KEEL_CONTRACT_* the model input must meet */
 } keel_template_checks;
 
 typedef struct keel_override {
-  char *text;  /* "optimizer.lr=0.01" as given */
+  char *text; /* "optimizer.lr=0.01" as given */
 } keel_override;
 
 typedef struct keel_run_config {
-  char *manifest_path;      /* as given */
-  char *manifest_dir;       /* folder relative paths resolve against */
-  char *manifest_text;      /* the bytes of the manifest as read */
-  char *template_path;      /* the template file chosen */
-  char *template_text;      /* its bytes */
+  char *manifest_path; /* as given */
+  char *manifest_dir;  /* folder relative paths resolve against */
+  char *manifest_text; /* the bytes of the manifest as read */
+  char *template_path; /* the template file chosen */
+  char *template_text; /* its bytes */
   char *template_name;
-  char *template_version;   /* "1.0.0" */
+  char *template_version; /* "1.0.0" */
   keel_task task;
   keel_template_checks checks;
 
-  keel_stage data;          /* host section [data] */
-  keel_stage train;         /* host section [train] */
+  keel_stage data;  /* host section [data] */
+  keel_stage train; /* host section [train] */
   keel_stage source;
-  keel_stage *transforms;   /* in manifest order */
+  keel_stage *transforms; /* in manifest order */
   size_t n_transforms;
   keel_stage model;
   keel_stage loss;

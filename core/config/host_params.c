@@ -7,13 +7,14 @@
 #include "config/config.h"
 
 static const char *const missing_label_choices[] = {"error", "drop", NULL};
-static const char *const lr_schedule_choices[] = {"constant", "step",
-                                                  "cosine", NULL};
+static const char *const lr_schedule_choices[] = {"constant", "step", "cosine",
+                                                  NULL};
 static const char *const early_stop_choices[] = {
     "none", "loss", "accuracy", "macro_f1", "rmse", "mae", "r2", NULL};
 
 const keel_param_decl keel_data_decls[KEEL_DATA_N_PARAMS] = {
-    [KEEL_DATA_LABEL] = {.name = "label", .type = KEEL_PARAM_STRING,
+    [KEEL_DATA_LABEL] = {.name = "label",
+                         .type = KEEL_PARAM_STRING,
                          .flags = KEEL_PARAM_REQUIRED,
                          .doc = "name of the label (target) column"},
     [KEEL_DATA_VALID_FRACTION] =
@@ -25,10 +26,9 @@ const keel_param_decl keel_data_decls[KEEL_DATA_N_PARAMS] = {
     [KEEL_DATA_SPLIT_SEED] =
         KEEL_P_INT("split_seed", 42, 0, 9007199254740991.0, NULL,
                    "seed of the deterministic train/valid/test split"),
-    [KEEL_DATA_STRATIFY] =
-        KEEL_P_BOOL("stratify", 1,
-                    "keep class proportions in every split "
-                    "(classification only)"),
+    [KEEL_DATA_STRATIFY] = KEEL_P_BOOL("stratify", 1,
+                                       "keep class proportions in every split "
+                                       "(classification only)"),
     [KEEL_DATA_MISSING_LABEL] =
         KEEL_P_ENUM("missing_label", "error", missing_label_choices,
                     "what to do with rows whose label is missing"),
@@ -37,8 +37,8 @@ const keel_param_decl keel_data_decls[KEEL_DATA_N_PARAMS] = {
 const keel_param_decl keel_train_decls[KEEL_TRAIN_N_PARAMS] = {
     [KEEL_TRAIN_EPOCHS] = KEEL_P_INT("epochs", 20, 1, 100000, "epochs",
                                      "passes over the training split"),
-    [KEEL_TRAIN_BATCH_SIZE] = KEEL_P_INT("batch_size", 32, 1, 1 << 20, "rows",
-                                         "rows per minibatch"),
+    [KEEL_TRAIN_BATCH_SIZE] =
+        KEEL_P_INT("batch_size", 32, 1, 1 << 20, "rows", "rows per minibatch"),
     [KEEL_TRAIN_CHUNK_ROWS] =
         KEEL_P_INT("chunk_rows", 16, 1, 65536, "rows",
                    "rows per parallel work unit; independent of thread "
@@ -57,9 +57,8 @@ const keel_param_decl keel_train_decls[KEEL_TRAIN_N_PARAMS] = {
     [KEEL_TRAIN_WARMUP_EPOCHS] =
         KEEL_P_INT("warmup_epochs", 0, 0, 100000, "epochs",
                    "epochs of linear learning-rate warm-up"),
-    [KEEL_TRAIN_STEP_EPOCHS] =
-        KEEL_P_INT("step_epochs", 10, 1, 100000, "epochs",
-                   "period of the step schedule"),
+    [KEEL_TRAIN_STEP_EPOCHS] = KEEL_P_INT(
+        "step_epochs", 10, 1, 100000, "epochs", "period of the step schedule"),
     [KEEL_TRAIN_STEP_GAMMA] =
         KEEL_P_FLOAT("step_gamma", 0.1, 1e-6, 1.0, 0, NULL,
                      "factor applied to the learning rate every period"),

@@ -15,9 +15,9 @@
 
 typedef struct ini_ctx {
   keel_ini *ini;
-  size_t pos;      /* next byte of ini->text to read */
-  int line;        /* number of the line last handed to libinih */
-  int failed;      /* first error recorded in err */
+  size_t pos; /* next byte of ini->text to read */
+  int line;   /* number of the line last handed to libinih */
+  int failed; /* first error recorded in err */
   keel_error *err;
 } ini_ctx;
 
@@ -36,7 +36,10 @@ static int ctx_fail(ini_ctx *c, int code, const char *fmt, ...)
   return code;
 }
 
-static int is_blank(char ch) { return ch == ' ' || ch == '\t'; }
+static int is_blank(char ch)
+{
+  return ch == ' ' || ch == '\t';
+}
 
 static int is_name_char(char ch)
 {
@@ -193,8 +196,8 @@ static char *read_line(char *str, int num, void *stream)
       return NULL;
     }
     if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
-      ctx_fail(c, KEEL_EINVAL,
-               "control byte 0x%02x in line; expected text", ch);
+      ctx_fail(c, KEEL_EINVAL, "control byte 0x%02x in line; expected text",
+               ch);
       return NULL;
     }
     end++;
@@ -207,8 +210,8 @@ static char *read_line(char *str, int num, void *stream)
   if ((size_t)num - 1 < max)
     max = (size_t)num - 1;
   if (len > max) {
-    ctx_fail(c, KEEL_EINVAL, "line too long (%zu bytes); max %zu bytes",
-             len, max);
+    ctx_fail(c, KEEL_EINVAL, "line too long (%zu bytes); max %zu bytes", len,
+             max);
     return NULL;
   }
   memcpy(str, ini->text + start, len);
@@ -220,7 +223,7 @@ static char *read_line(char *str, int num, void *stream)
 }
 
 static int on_key(void *user, const char *section, const char *name,
-                       const char *value)
+                  const char *value)
 {
   ini_ctx *c = user;
   keel_ini *ini = c->ini;

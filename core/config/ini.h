@@ -26,9 +26,9 @@
 
 #include "keel/error.h"
 
-#define KEEL_INI_MAX_LINE 199   /* bytes per line, line end excluded */
-#define KEEL_INI_MAX_SECTION 48 /* bytes per section name */
-#define KEEL_INI_MAX_KEY 47     /* bytes per key (a parameter name) */
+#define KEEL_INI_MAX_LINE 199        /* bytes per line, line end excluded */
+#define KEEL_INI_MAX_SECTION 48      /* bytes per section name */
+#define KEEL_INI_MAX_KEY 47          /* bytes per key (a parameter name) */
 #define KEEL_INI_MAX_FILE (1u << 20) /* bytes per file */
 
 typedef struct keel_ini_entry {
@@ -45,9 +45,9 @@ typedef struct keel_ini_section {
 } keel_ini_section;
 
 typedef struct keel_ini {
-  char *path;   /* as given (used in messages) */
-  char *text;   /* the bytes as read, NUL-terminated */
-  size_t size;  /* number of bytes in text */
+  char *path;                 /* as given (used in messages) */
+  char *text;                 /* the bytes as read, NUL-terminated */
+  size_t size;                /* number of bytes in text */
   keel_ini_section *sections; /* in file order */
   size_t n_sections;
 } keel_ini;

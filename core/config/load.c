@@ -11,9 +11,9 @@
 #include "config/template.h"
 
 int keel_registry_build(const char *const *plugin_paths, size_t n_paths,
-                            const char *const *manifest_paths,
-                            size_t n_manifest_paths, int only_explicit,
-                            keel_registry **out, keel_error *err)
+                        const char *const *manifest_paths,
+                        size_t n_manifest_paths, int only_explicit,
+                        keel_registry **out, keel_error *err)
 {
   *out = NULL;
   keel_registry *reg = NULL;
@@ -39,13 +39,11 @@ int keel_registry_build(const char *const *plugin_paths, size_t n_paths,
   return 0;
 }
 
-int keel_config_load(const char *manifest_path,
-                         const char *const *overrides, size_t n_overrides,
-                         const char *const *plugin_paths,
-                         size_t n_plugin_paths, int only_explicit_paths,
-                         const char *template_override,
-                         keel_registry **reg_out, keel_run_config **cfg_out,
-                         keel_error *err)
+int keel_config_load(const char *manifest_path, const char *const *overrides,
+                     size_t n_overrides, const char *const *plugin_paths,
+                     size_t n_plugin_paths, int only_explicit_paths,
+                     const char *template_override, keel_registry **reg_out,
+                     keel_run_config **cfg_out, keel_error *err)
 {
   *reg_out = NULL;
   *cfg_out = NULL;
@@ -71,9 +69,8 @@ int keel_config_load(const char *manifest_path,
     rc = keel_template_load(tpath, &t, err);
   if (!rc)
     rc = keel_registry_build(plugin_paths, n_plugin_paths,
-                                 (const char *const *)m->plugin_paths,
-                                 m->n_plugin_paths, only_explicit_paths, &reg,
-                                 err);
+                             (const char *const *)m->plugin_paths,
+                             m->n_plugin_paths, only_explicit_paths, &reg, err);
   if (!rc)
     rc = keel_config_resolve(m, t, reg, overrides, n_overrides, cfg_out, err);
   if (rc) {

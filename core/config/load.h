@@ -16,9 +16,9 @@
  * tree's and install prefix's plugin folders. With only_explicit set, only
  * the first list is used (replay: the bundle's plugins alone). */
 int keel_registry_build(const char *const *plugin_paths, size_t n_paths,
-                            const char *const *manifest_paths,
-                            size_t n_manifest_paths, int only_explicit,
-                            keel_registry **out, keel_error *err);
+                        const char *const *manifest_paths,
+                        size_t n_manifest_paths, int only_explicit,
+                        keel_registry **out, keel_error *err);
 
 /* Everything `keel check` and `keel run` need before data is read: reads
  * the manifest, finds the template (template_override, when not NULL, is
@@ -27,13 +27,11 @@ int keel_registry_build(const char *const *plugin_paths, size_t n_paths,
  * *reg_out (keel_registry_destroy, after the config) and *cfg_out
  * (keel_run_config_free). Errors are "FILE:LINE: ..." with KEEL_EINVAL /
  * KEEL_ERANGE for configuration problems (exit 2). */
-int keel_config_load(const char *manifest_path,
-                         const char *const *overrides, size_t n_overrides,
-                         const char *const *plugin_paths,
-                         size_t n_plugin_paths, int only_explicit_paths,
-                         const char *template_override,
-                         keel_registry **reg_out, keel_run_config **cfg_out,
-                         keel_error *err);
+int keel_config_load(const char *manifest_path, const char *const *overrides,
+                     size_t n_overrides, const char *const *plugin_paths,
+                     size_t n_plugin_paths, int only_explicit_paths,
+                     const char *template_override, keel_registry **reg_out,
+                     keel_run_config **cfg_out, keel_error *err);
 
 /* The exit code for a status from the functions above: configuration and
  * validation problems are KEEL_EXIT_CONFIG (2), others KEEL_EXIT_RUNTIME. */

@@ -7,19 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin/loader.h"
 #include "base/params.h"
 #include "base/semver.h"
 #include "base/status.h"
 #include "config/config_error.h"
+#include "plugin/loader.h"
 
 static int is_instance_name(const char *s)
 {
   if (!(*s >= 'a' && *s <= 'z'))
     return 0;
   for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-          *s == '_' || *s == '-'))
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+          *s == '-'))
       return 0;
   return 1;
 }
@@ -48,8 +48,8 @@ static int check_section_name(const keel_ini *ini, const keel_ini_section *sec,
 {
   if (keel_manifest_section_kind(sec->name) != -2)
     return 0;
-  static const char *const known[] = {"keel",  "data", "train",
-                                      "source", "model", "loss",
+  static const char *const known[] = {"keel",      "data",     "train",
+                                      "source",    "model",    "loss",
                                       "optimizer", "transform"};
   const char *dym = NULL;
   char guess[KEEL_INI_MAX_SECTION + 16];
@@ -134,8 +134,8 @@ static int parse_keel_section(keel_manifest *m, const keel_ini_section *sec,
     char *save = NULL;
     for (char *tok = strtok_r(copy, ":", &save); tok;
          tok = strtok_r(NULL, ":", &save)) {
-      char **grown = realloc(m->plugin_paths,
-                             (m->n_plugin_paths + 1) * sizeof *grown);
+      char **grown =
+          realloc(m->plugin_paths, (m->n_plugin_paths + 1) * sizeof *grown);
       if (!grown) {
         free(copy);
         return keel_fail(err, KEEL_ENOMEM, "out of memory");

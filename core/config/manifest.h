@@ -15,9 +15,9 @@
 #include "keel/keel.h"
 
 typedef struct keel_manifest {
-  keel_ini *ini;       /* path as given, text, sections */
-  char *dir;           /* folder relative paths resolve against */
-  int keel_line;       /* line of [keel] */
+  keel_ini *ini; /* path as given, text, sections */
+  char *dir;     /* folder relative paths resolve against */
+  int keel_line; /* line of [keel] */
   const keel_ini_entry *template_ref;     /* [keel] template */
   const keel_ini_entry *template_version; /* [keel] template_version */
   char **plugin_paths; /* [keel] plugin_path entries, joined to dir */
@@ -27,13 +27,11 @@ typedef struct keel_manifest {
 
 /* Reads and checks a manifest. Errors "PATH:LINE: ..." (KEEL_EINVAL),
  * KEEL_ENOTFOUND/KEEL_EIO when it cannot be read. */
-int keel_manifest_load(const char *path, keel_manifest **out,
-                       keel_error *err);
+int keel_manifest_load(const char *path, keel_manifest **out, keel_error *err);
 void keel_manifest_free(keel_manifest *m);
 
 /* The kind a manifest section holds: a keel_kind, 0 for the host sections
  * [data]/[train], -1 for [keel], -2 for anything else. */
 int keel_manifest_section_kind(const char *section);
-
 
 #endif

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buffer.h"
 #include "base/params.h"
 #include "base/semver.h"
-#include "base/buffer.h"
 #include "base/status.h"
 #include "config/config_error.h"
 
@@ -322,15 +322,11 @@ static void expected_text(const keel_param_decl *d, keel_buf *b)
 {
   const char *what = "a value";
   switch (d->type) {
-  case KEEL_PARAM_BOOL:
-    keel_buf_printf(b, "true or false");
-    return;
+  case KEEL_PARAM_BOOL: keel_buf_printf(b, "true or false"); return;
   case KEEL_PARAM_INT: what = "an integer"; break;
   case KEEL_PARAM_FLOAT: what = "a finite number"; break;
   case KEEL_PARAM_INT_LIST: what = "comma-separated integers, each"; break;
-  case KEEL_PARAM_STRING:
-    keel_buf_printf(b, "text");
-    return;
+  case KEEL_PARAM_STRING: keel_buf_printf(b, "text"); return;
   case KEEL_PARAM_STRING_LIST:
     keel_buf_printf(b, "comma-separated names");
     return;
@@ -398,11 +394,11 @@ static int resolve_params(rctx *r, keel_stage *st, const char *tkey,
   int rc = check_unknown_keys(r, t->ini->path, tdef, st->decls, st->n_params,
                               who, 0);
   if (!rc)
-    rc = check_unknown_keys(r, t->ini->path, trng, st->decls, st->n_params,
-                            who, 0);
+    rc = check_unknown_keys(r, t->ini->path, trng, st->decls, st->n_params, who,
+                            0);
   if (!rc)
-    rc = check_unknown_keys(r, m->ini->path, msec, st->decls, st->n_params,
-                            who, 1);
+    rc = check_unknown_keys(r, m->ini->path, msec, st->decls, st->n_params, who,
+                            1);
   if (rc)
     return rc;
   if (st->n_params) {
@@ -441,8 +437,7 @@ static int resolve_params(rctx *r, keel_stage *st, const char *tkey,
       if (!txt)
         return keel_fail(r->err, KEEL_ENOMEM, "out of memory");
       rp->text = txt; /* replaced below if a higher layer sets it */
-      layers[nl++] = (layer){.text = txt,
-                             .origin = KEEL_ORIGIN_PLUGIN_DEFAULT};
+      layers[nl++] = (layer){.text = txt, .origin = KEEL_ORIGIN_PLUGIN_DEFAULT};
     }
     const keel_ini_entry *te = keel_ini_entry_find(tdef, d->name);
     if (te)
@@ -511,8 +506,8 @@ static void list_kind(const keel_registry *reg, keel_kind kind, char *buf,
     if (p->desc.kind != (uint32_t)kind)
       continue;
     size_t used = strlen(buf);
-    snprintf(buf + used, size - used, "%s%s %s", used ? ", " : "",
-             p->desc.name, p->desc.version);
+    snprintf(buf + used, size - used, "%s%s %s", used ? ", " : "", p->desc.name,
+             p->desc.version);
     if (*n_names < 256)
       names[(*n_names)++] = p->desc.name;
   }
@@ -607,8 +602,8 @@ static int parse_overrides(rctx *r, const char *const *texts, size_t n)
     return keel_fail(r->err, KEEL_ENOMEM, "out of memory");
   for (size_t i = 0; i < n; i++) {
     ovr *o = &r->ovr[i];
-    int rc = keel_override_split(texts[i], &o->section, &o->key, &o->value,
-                                 r->err);
+    int rc =
+        keel_override_split(texts[i], &o->section, &o->key, &o->value, r->err);
     if (rc)
       return rc;
     r->n_ovr = i + 1;
@@ -630,8 +625,8 @@ static int parse_overrides(rctx *r, const char *const *texts, size_t n)
           "expected an override of a section the manifest has",
           o->text, r->m->ini->path, o->section);
     if (kind == -2) {
-      static const char *const known[] = {"data", "train", "source",
-                                          "model", "loss", "optimizer"};
+      static const char *const known[] = {"data",  "train", "source",
+                                          "model", "loss",  "optimizer"};
       const char *dym = keel_did_you_mean(o->section, known, 6);
       return keel_config_fail(
           r->err, KEEL_EINVAL, NULL, 0,
@@ -662,8 +657,8 @@ static int check_unused_overrides(rctx *r)
     if (o->used)
       continue;
     const keel_stage *st = NULL;
-    keel_stage *all[] = {&c->data, &c->train, &c->source, &c->model,
-                         &c->loss, &c->optimizer};
+    keel_stage *all[] = {&c->data,  &c->train, &c->source,
+                         &c->model, &c->loss,  &c->optimizer};
     for (size_t k = 0; k < 6 && !st; k++)
       if (all[k]->section && strcmp(all[k]->section, o->section) == 0)
         st = all[k];
@@ -691,8 +686,8 @@ static int check_template_version(rctx *r)
   const keel_manifest *m = r->m;
   int match = 0;
   keel_error e2 = {0};
-  if (keel_semver_satisfies(r->t->version, m->template_version->value,
-                            &match, &e2))
+  if (keel_semver_satisfies(r->t->version, m->template_version->value, &match,
+                            &e2))
     return keel_config_fail(r->err, KEEL_EINVAL, m->ini->path,
                             m->template_version->line,
                             "[keel] template_version: %s", e2.message);
@@ -767,8 +762,7 @@ static int resolve_all(rctx *r)
       return KEEL_EINVAL;
     }
   }
-  rc = resolve_host(r, &c->data, "data", keel_data_decls,
-                      KEEL_DATA_N_PARAMS);
+  rc = resolve_host(r, &c->data, "data", keel_data_decls, KEEL_DATA_N_PARAMS);
   if (!rc)
     rc = resolve_slot(r, &c->source, KEEL_KIND_SOURCE,
                       keel_ini_section_find(m->ini, "source"));
@@ -807,9 +801,9 @@ static int resolve_all(rctx *r)
 }
 
 int keel_config_resolve(const keel_manifest *m, const keel_template *t,
-                        const keel_registry *reg,
-                        const char *const *overrides, size_t n_overrides,
-                        keel_run_config **out, keel_error *err)
+                        const keel_registry *reg, const char *const *overrides,
+                        size_t n_overrides, keel_run_config **out,
+                        keel_error *err)
 {
   *out = NULL;
   rctx r = {.m = m, .t = t, .reg = reg, .err = err};

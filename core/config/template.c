@@ -9,12 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "plugin/loader.h"
-#include "config/manifest.h"
 #include "base/params.h"
 #include "base/semver.h"
 #include "base/status.h"
 #include "config/config_error.h"
+#include "config/manifest.h"
+#include "plugin/loader.h"
 
 #ifndef KEEL_BUILD_TEMPLATE_DIR
 #define KEEL_BUILD_TEMPLATE_DIR ""
@@ -52,8 +52,8 @@ static int check_keys(const keel_ini *ini, const keel_ini_section *sec,
     char expected[256] = "";
     for (j = 0; j < n; j++) {
       size_t used = strlen(expected);
-      snprintf(expected + used, sizeof expected - used, "%s%s",
-               j ? ", " : "", names[j]);
+      snprintf(expected + used, sizeof expected - used, "%s%s", j ? ", " : "",
+               names[j]);
     }
     if (dym)
       return keel_config_fail(err, KEEL_EINVAL, ini->path, e->line,
@@ -151,8 +151,7 @@ static int parse_allow(keel_template *t, keel_template_slot *slot,
   return 0;
 }
 
-static int parse_template_section(keel_template *t,
-                                  const keel_ini_section *sec,
+static int parse_template_section(keel_template *t, const keel_ini_section *sec,
                                   keel_error *err)
 {
   static const char *const keys[] = {"name", "version", "task", "summary"};
@@ -349,12 +348,10 @@ static int check_structure(keel_template *t, keel_error *err)
           "missing [slot.%s] section; expected an allow list for "
           "every required slot (source, model, loss, optimizer)",
           keel_kind_name((int)required[i]));
-  static const char *const known[] = {"template", "slot.source",
-                                      "slot.transform", "slot.model",
-                                      "slot.loss", "slot.optimizer",
-                                      "contract", "checks", "defaults.train",
-                                      "defaults.data", "ranges.train",
-                                      "ranges.data"};
+  static const char *const known[] = {
+      "template",       "slot.source",    "slot.transform", "slot.model",
+      "slot.loss",      "slot.optimizer", "contract",       "checks",
+      "defaults.train", "defaults.data",  "ranges.train",   "ranges.data"};
   for (size_t i = 0; i < ini->n_sections; i++) {
     const keel_ini_section *sec = &ini->sections[i];
     const char *n = sec->name;
@@ -388,8 +385,7 @@ static int check_structure(keel_template *t, keel_error *err)
   return 0;
 }
 
-int keel_template_load(const char *path, keel_template **out,
-                       keel_error *err)
+int keel_template_load(const char *path, keel_template **out, keel_error *err)
 {
   *out = NULL;
   keel_template *t = calloc(1, sizeof *t);
@@ -496,8 +492,8 @@ int keel_template_locate(const char *ref, const char *manifest_dir,
     }
     free(p);
     size_t used = strlen(searched);
-    snprintf(searched + used, sizeof searched - used, "%s%s",
-             used ? ", " : "", dirs[i]);
+    snprintf(searched + used, sizeof searched - used, "%s%s", used ? ", " : "",
+             dirs[i]);
   }
   for (size_t i = 0; i < nd; i++)
     free(dirs[i]);
@@ -535,8 +531,7 @@ char *keel_template_allow_text(const keel_template *t, keel_kind kind)
 }
 
 int keel_template_allows(const keel_template *t, keel_kind kind,
-                         const char *name, const char *version,
-                         keel_error *err)
+                         const char *name, const char *version, keel_error *err)
 {
   const keel_template_slot *s = &t->slots[kind];
   const char *kn = keel_kind_name((int)kind);
@@ -571,9 +566,8 @@ int keel_template_allows(const keel_template *t, keel_kind kind,
   return KEEL_EINVAL;
 }
 
-static const keel_ini_section *find_prefixed(const keel_template *t,
-                                             const char *prefix,
-                                             const char *key)
+static const keel_ini_section *
+find_prefixed(const keel_template *t, const char *prefix, const char *key)
 {
   char name[KEEL_INI_MAX_SECTION + 16];
   snprintf(name, sizeof name, "%s.%s", prefix, key);

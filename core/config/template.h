@@ -25,14 +25,14 @@ typedef struct keel_template_allow {
 } keel_template_allow;
 
 typedef struct keel_template_slot {
-  int present;  /* the template has [slot.KIND] */
-  int line;     /* line of its allow key */
+  int present; /* the template has [slot.KIND] */
+  int line;    /* line of its allow key */
   keel_template_allow *allow;
   size_t n_allow;
 } keel_template_slot;
 
 typedef struct keel_template {
-  keel_ini *ini; /* path (as found), text, every section */
+  keel_ini *ini;       /* path (as found), text, every section */
   const char *name;    /* borrowed from ini */
   const char *version; /* full semver, borrowed from ini */
   const char *summary; /* borrowed from ini, "" if none */
@@ -45,8 +45,7 @@ typedef struct keel_template {
  * lists, version syntax). Keys of [defaults.*]/[ranges.*] for plugins are
  * checked against the plugin's declarations at resolution time; host ones
  * here. Errors are "PATH:LINE: ..." (KEEL_EINVAL). */
-int keel_template_load(const char *path, keel_template **out,
-                       keel_error *err);
+int keel_template_load(const char *path, keel_template **out, keel_error *err);
 void keel_template_free(keel_template *t);
 
 /* Finds the template file for a manifest's `template = REF`: REF with a

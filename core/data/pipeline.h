@@ -22,8 +22,8 @@
 #include <stdio.h>
 
 #include "config/config.h"
-#include "keel/keel.h"
 #include "data/split.h"
+#include "keel/keel.h"
 
 /* The declared schema after one stage. */
 typedef struct keel_stage_schema {
@@ -35,13 +35,13 @@ typedef struct keel_stage_schema {
 /* Every stage's declared schema, as `keel check` shows it. */
 typedef struct keel_stage_schemas {
   keel_task task;
-  char *label;                 /* the label column's name */
+  char *label; /* the label column's name */
   keel_col_type label_type;
   uint32_t label_flags;
-  keel_stage_schema *stages;   /* [0] the source (label included), then one
-                                  per transform: its output (no label) */
+  keel_stage_schema *stages; /* [0] the source (label included), then one
+                                per transform: its output (no label) */
   size_t n_stages;
-  keel_schema features;        /* what reaches the model (owned) */
+  keel_schema features; /* what reaches the model (owned) */
 } keel_stage_schemas;
 
 void keel_stage_schemas_free(keel_stage_schemas *s);
@@ -76,16 +76,16 @@ typedef struct keel_prepared {
   char *label;
   size_t n_features;
   char **feature_names;
-  size_t n_classes;          /* 0 for regression */
-  char **class_names;        /* sorted: bytewise, or numerically for a
-                                numeric label */
+  size_t n_classes;   /* 0 for regression */
+  char **class_names; /* sorted: bytewise, or numerically for a
+                         numeric label */
   keel_prepared_part part[KEEL_SPLIT_N]; /* train, valid, test */
-  keel_split split;          /* indices are source data rows */
+  keel_split split;                      /* indices are source data rows */
   size_t n_source_rows;
-  size_t *dropped_rows;      /* source rows dropped for a missing label */
+  size_t *dropped_rows; /* source rows dropped for a missing label */
   size_t n_dropped;
   size_t n_transforms;
-  keel_state **states;       /* fitted state per transform (owned) */
+  keel_state **states;        /* fitted state per transform (owned) */
   keel_stage_schemas schemas; /* declared schemas of every stage */
 } keel_prepared;
 

@@ -95,10 +95,10 @@ json_t *keel__schemas_json(const keel_stage_schemas *s)
 {
   json_t *stages = json_array();
   for (size_t i = 0; stages && i < s->n_stages; i++)
-    json_array_append_new(
-        stages, json_pack("{s:s, s:s, s:o}", "section", s->stages[i].section,
-                          "plugin", s->stages[i].plugin, "columns",
-                          schema_json(&s->stages[i].schema)));
+    json_array_append_new(stages, json_pack("{s:s, s:s, s:o}", "section",
+                                            s->stages[i].section, "plugin",
+                                            s->stages[i].plugin, "columns",
+                                            schema_json(&s->stages[i].schema)));
   return json_pack("{s:s, s:s, s:s, s:o, s:o}", "task",
                    s->task == KEEL_TASK_REGRESSION ? "regression"
                                                    : "classification",
@@ -157,9 +157,10 @@ static int label_not_found(const keel_schema *src, const char *label,
       used += (size_t)w;
   }
   const char *dym = keel_did_you_mean(label, names, src->n_cols);
-  int rc = keel_fail(err, KEEL_ESCHEMA, "[data] label = '%s': the source has "
-                     "no such column%s%s%s (columns: %s)", label,
-                     dym ? "; did you mean '" : "", dym ? dym : "",
+  int rc = keel_fail(err, KEEL_ESCHEMA,
+                     "[data] label = '%s': the source has "
+                     "no such column%s%s%s (columns: %s)",
+                     label, dym ? "; did you mean '" : "", dym ? dym : "",
                      dym ? "'?" : "", list);
   free(names);
   return rc;
@@ -169,9 +170,8 @@ static int check_label(const keel_run_config *cfg, keel_stage_schemas *s,
                        const keel_schema *src, int *label_index,
                        keel_error *err)
 {
-  const char *label = cfg->data.values
-                          ? cfg->data.values[KEEL_DATA_LABEL].s
-                          : NULL;
+  const char *label =
+      cfg->data.values ? cfg->data.values[KEEL_DATA_LABEL].s : NULL;
   if (!label || !label[0])
     return keel_fail(err, KEEL_EINVAL, "[data] label: no label column named");
   int li = keel_schema_find(src, label);
@@ -181,15 +181,18 @@ static int check_label(const keel_run_config *cfg, keel_stage_schemas *s,
   s->label_type = lc->type;
   s->label_flags = lc->flags;
   if (cfg->task == KEEL_TASK_REGRESSION && lc->type != KEEL_COL_NUMERIC)
-    return keel_fail(err, KEEL_ESCHEMA, "[data] label '%s' is %s, but the "
+    return keel_fail(err, KEEL_ESCHEMA,
+                     "[data] label '%s' is %s, but the "
                      "template's task is regression: the label must be "
-                     "numeric", label, keel_col_type_name(lc->type));
+                     "numeric",
+                     label, keel_col_type_name(lc->type));
   if (cfg->task != KEEL_TASK_REGRESSION && lc->type != KEEL_COL_NUMERIC &&
       lc->type != KEEL_COL_CATEGORICAL)
-    return keel_fail(err, KEEL_ESCHEMA, "[data] label '%s' is %s, but the "
+    return keel_fail(err, KEEL_ESCHEMA,
+                     "[data] label '%s' is %s, but the "
                      "template's task is classification: the label must be "
-                     "categorical or integer-valued numeric", label,
-                     keel_col_type_name(lc->type));
+                     "categorical or integer-valued numeric",
+                     label, keel_col_type_name(lc->type));
   *label_index = li;
   return KEEL_OK;
 }
@@ -207,15 +210,18 @@ static int check_model_input(const keel_run_config *cfg,
   if (m)
     need |= m->contract.flags;
   if (feat->n_cols == 0)
-    return keel_fail(err, KEEL_ESCHEMA, "%s: no feature column reaches the "
-                     "model (after %s)", mtag, last_tag);
+    return keel_fail(err, KEEL_ESCHEMA,
+                     "%s: no feature column reaches the "
+                     "model (after %s)",
+                     mtag, last_tag);
   for (size_t c = 0; c < feat->n_cols; c++) {
     const keel_column_schema *col = &feat->cols[c];
     if (col->type != KEEL_COL_NUMERIC)
-      return keel_fail(err, KEEL_ESCHEMA, "%s: column '%s' reaches the model "
+      return keel_fail(err, KEEL_ESCHEMA,
+                       "%s: column '%s' reaches the model "
                        "as %s (after %s); the model input must be numeric "
-                       "(%s)", mtag, col->name, keel_col_type_name(col->type),
-                       last_tag,
+                       "(%s)",
+                       mtag, col->name, keel_col_type_name(col->type), last_tag,
                        col->type == KEEL_COL_CATEGORICAL
                            ? "add an onehot transform or drop it"
                        : col->type == KEEL_COL_DATE
@@ -223,18 +229,21 @@ static int check_model_input(const keel_run_config *cfg,
                            : "drop it with a drop transform");
     if (m && m->contract.accepts &&
         !(m->contract.accepts & KEEL_COL_BIT(col->type)))
-      return keel_fail(err, KEEL_ESCHEMA, "%s: the model does not accept %s "
-                       "column '%s'", mtag, keel_col_type_name(col->type),
-                       col->name);
+      return keel_fail(err, KEEL_ESCHEMA,
+                       "%s: the model does not accept %s "
+                       "column '%s'",
+                       mtag, keel_col_type_name(col->type), col->name);
     if (col->flags & KEEL_COL_MAY_MISS)
-      return keel_fail(err, KEEL_ESCHEMA, "%s: column '%s' may be missing at "
+      return keel_fail(err, KEEL_ESCHEMA,
+                       "%s: column '%s' may be missing at "
                        "the model input (after %s); the %s requires no "
-                       "missing values (add an impute transform)", mtag,
-                       col->name, last_tag,
+                       "missing values (add an impute transform)",
+                       mtag, col->name, last_tag,
                        (need & KEEL_CONTRACT_NO_MISSING) ? "template/model"
                                                          : "dense matrix");
     if (col->flags & KEEL_COL_MAY_NONFINITE)
-      return keel_fail(err, KEEL_ESCHEMA, "%s: column '%s' may hold NaN or "
+      return keel_fail(err, KEEL_ESCHEMA,
+                       "%s: column '%s' may hold NaN or "
                        "Inf at the model input (after %s); the %s requires "
                        "finite values (clean the data, or impute/clip it)",
                        mtag, col->name, last_tag,
@@ -242,8 +251,10 @@ static int check_model_input(const keel_run_config *cfg,
                                                      : "dense matrix");
   }
   if (m && m->contract.tasks && !(m->contract.tasks & (uint32_t)cfg->task))
-    return keel_fail(err, KEEL_EINVAL, "%s: the model does not serve the "
-                     "template's task (%s)", mtag,
+    return keel_fail(err, KEEL_EINVAL,
+                     "%s: the model does not serve the "
+                     "template's task (%s)",
+                     mtag,
                      cfg->task == KEEL_TASK_REGRESSION ? "regression"
                                                        : "classification");
   return KEEL_OK;

@@ -62,9 +62,9 @@ char *keel__dump_json(json_t *j);
 /* The label of the rows a run keeps. */
 typedef struct keel__labels {
   size_t n_classes;
-  char **names;  /* class names: sorted bytewise, or numerically */
-  int32_t *cls;  /* per kept row (classification) */
-  double *y;     /* per kept row: class index or target */
+  char **names; /* class names: sorted bytewise, or numerically */
+  int32_t *cls; /* per kept row (classification) */
+  double *y;    /* per kept row: class index or target */
 } keel__labels;
 
 /* Encodes label column lc of the kept source rows kept[0..n_kept) as

@@ -44,9 +44,11 @@ static int encode_targets(const keel_column *lc, const size_t *kept,
     if (!isfinite(v) || !isfinite((float)v)) {
       char vs[KEEL_DOUBLE_TEXT];
       keel_format_double(v, vs, sizeof vs);
-      return keel_fail(err, KEEL_EDATA, "[data] label '%s' is %s in source "
+      return keel_fail(err, KEEL_EDATA,
+                       "[data] label '%s' is %s in source "
                        "data row %zu; a regression target must be finite "
-                       "(and fit float32)", lc->name, vs, kept[i] + 1);
+                       "(and fit float32)",
+                       lc->name, vs, kept[i] + 1);
     }
     out->y[i] = v;
   }
@@ -56,8 +58,7 @@ static int encode_targets(const keel_column *lc, const size_t *kept,
 /* A categorical label: the categories the kept rows use, sorted bytewise
  * by name, numbered from 0. */
 static int encode_categories(const keel_column *lc, const size_t *kept,
-                             size_t n_kept, keel__labels *out,
-                             keel_error *err)
+                             size_t n_kept, keel__labels *out, keel_error *err)
 {
   int32_t *map = malloc((lc->n_dict ? lc->n_dict : 1) * sizeof *map);
   named_code *used = malloc((lc->n_dict ? lc->n_dict : 1) * sizeof *used);
@@ -74,9 +75,10 @@ static int encode_categories(const keel_column *lc, const size_t *kept,
     if (code < 0 || (size_t)code >= lc->n_dict) {
       free(map);
       free(used);
-      return keel_fail(err, KEEL_EPLUGIN, "[data] label '%s': category code "
-                       "%d out of range in row %zu", lc->name, (int)code,
-                       kept[i] + 1);
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "[data] label '%s': category code "
+                       "%d out of range in row %zu",
+                       lc->name, (int)code, kept[i] + 1);
     }
     if (map[code] < 0) {
       map[code] = 0;
@@ -117,9 +119,11 @@ static int encode_integers(const keel_column *lc, const size_t *kept,
       char vs[KEEL_DOUBLE_TEXT];
       keel_format_double(v, vs, sizeof vs); /* 2.0000001, not "2" */
       free(vals);
-      return keel_fail(err, KEEL_EDATA, "[data] label '%s' is %s in source "
+      return keel_fail(err, KEEL_EDATA,
+                       "[data] label '%s' is %s in source "
                        "data row %zu; a classification label must be a "
-                       "category or an integer", lc->name, vs, kept[i] + 1);
+                       "category or an integer",
+                       lc->name, vs, kept[i] + 1);
     }
     vals[i] = v;
   }

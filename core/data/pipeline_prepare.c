@@ -27,28 +27,32 @@ static int check_column(const keel_column_schema *d, const keel_column *col,
   for (size_t r = 0; r < n_rows; r++) {
     if (col->missing[r]) {
       if (!(d->flags & KEEL_COL_MAY_MISS))
-        return keel_fail(err, KEEL_EDATA, "%s: column '%s' is missing in "
+        return keel_fail(err, KEEL_EDATA,
+                         "%s: column '%s' is missing in "
                          "source data row %zu (%s split), but the stage "
-                         "declared it never missing", tag, col->name,
-                         src_row(rows, r), part);
+                         "declared it never missing",
+                         tag, col->name, src_row(rows, r), part);
       continue;
     }
     if (col->num && !isfinite(col->num[r]) &&
         !(d->flags & KEEL_COL_MAY_NONFINITE))
-      return keel_fail(err, KEEL_EDATA, "%s: column '%s' is %g in source "
+      return keel_fail(err, KEEL_EDATA,
+                       "%s: column '%s' is %g in source "
                        "data row %zu (%s split), but the stage declared it "
-                       "finite", tag, col->name, col->num[r],
-                       src_row(rows, r), part);
+                       "finite",
+                       tag, col->name, col->num[r], src_row(rows, r), part);
     if (col->type == KEEL_COL_CATEGORICAL &&
         (col->code[r] < 0 || (size_t)col->code[r] >= col->n_dict))
-      return keel_fail(err, KEEL_EPLUGIN, "%s: column '%s' has category "
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "%s: column '%s' has category "
                        "code %d outside its dictionary of %zu in row %zu",
                        tag, col->name, (int)col->code[r], col->n_dict,
                        src_row(rows, r));
     if (col->type == KEEL_COL_TEXT && !col->text[r])
-      return keel_fail(err, KEEL_EPLUGIN, "%s: text column '%s' has no "
-                       "value in row %zu but is not marked missing", tag,
-                       col->name, src_row(rows, r));
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "%s: text column '%s' has no "
+                       "value in row %zu but is not marked missing",
+                       tag, col->name, src_row(rows, r));
   }
   return KEEL_OK;
 }
@@ -56,21 +60,22 @@ static int check_column(const keel_column_schema *d, const keel_column *col,
 /* Checks a table a stage produced against the stage's declared schema:
  * structure (a plugin bug: KEEL_EPLUGIN) and flags (data: KEEL_EDATA). */
 static int check_actual(const keel_schema *decl, const keel_table *t,
-                        const char *tag, const char *part,
-                        const size_t *rows, keel_error *err)
+                        const char *tag, const char *part, const size_t *rows,
+                        keel_error *err)
 {
   size_t c = 0;
   for (size_t k = 0; k < decl->n_cols; k++) {
     const keel_column_schema *d = &decl->cols[k];
     size_t wp = keel__wildcard_prefix(d->name);
     if (wp) {
-      for (; c < t->n_cols && strncmp(t->cols[c].name, d->name, wp) == 0;
-           c++) {
+      for (; c < t->n_cols && strncmp(t->cols[c].name, d->name, wp) == 0; c++) {
         if (t->cols[c].type != d->type)
-          return keel_fail(err, KEEL_EPLUGIN, "%s: column '%s' is %s on the "
-                           "%s split, but '%s' declared %s", tag,
-                           t->cols[c].name, keel_col_type_name(t->cols[c].type),
-                           part, d->name, keel_col_type_name(d->type));
+          return keel_fail(err, KEEL_EPLUGIN,
+                           "%s: column '%s' is %s on the "
+                           "%s split, but '%s' declared %s",
+                           tag, t->cols[c].name,
+                           keel_col_type_name(t->cols[c].type), part, d->name,
+                           keel_col_type_name(d->type));
         int rc = check_column(d, &t->cols[c], t->n_rows, tag, part, rows, err);
         if (rc)
           return rc;
@@ -78,23 +83,26 @@ static int check_actual(const keel_schema *decl, const keel_table *t,
       continue;
     }
     if (c >= t->n_cols)
-      return keel_fail(err, KEEL_EPLUGIN, "%s: produced %zu columns on the %s "
-                       "split, but declared %zu (column '%s' is absent)", tag,
-                       t->n_cols, part, decl->n_cols, d->name);
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "%s: produced %zu columns on the %s "
+                       "split, but declared %zu (column '%s' is absent)",
+                       tag, t->n_cols, part, decl->n_cols, d->name);
     const keel_column *col = &t->cols[c++];
     if (strcmp(col->name, d->name) != 0 || col->type != d->type)
-      return keel_fail(err, KEEL_EPLUGIN, "%s: column %zu is '%s' (%s) on the "
-                       "%s split, but declared '%s' (%s)", tag, c, col->name,
-                       keel_col_type_name(col->type), part, d->name,
-                       keel_col_type_name(d->type));
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "%s: column %zu is '%s' (%s) on the "
+                       "%s split, but declared '%s' (%s)",
+                       tag, c, col->name, keel_col_type_name(col->type), part,
+                       d->name, keel_col_type_name(d->type));
     int rc = check_column(d, col, t->n_rows, tag, part, rows, err);
     if (rc)
       return rc;
   }
   if (c != t->n_cols)
-    return keel_fail(err, KEEL_EPLUGIN, "%s: produced %zu columns on the %s "
-                     "split, but declared %zu ('%s' is not declared)", tag,
-                     t->n_cols, part, decl->n_cols, t->cols[c].name);
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: produced %zu columns on the %s "
+                     "split, but declared %zu ('%s' is not declared)",
+                     tag, t->n_cols, part, decl->n_cols, t->cols[c].name);
   return KEEL_OK;
 }
 
@@ -109,13 +117,16 @@ static int pack(const keel_table *t, size_t n_features, const char *tag,
     return keel_fail(err, KEEL_ENOMEM, "matrix too large");
   float *x = malloc(n && n_features ? n * n_features * sizeof *x : 1);
   if (!x)
-    return keel_fail(err, KEEL_ENOMEM, "out of memory for a %zu x %zu "
-                     "matrix", n, n_features);
+    return keel_fail(err, KEEL_ENOMEM,
+                     "out of memory for a %zu x %zu "
+                     "matrix",
+                     n, n_features);
   if (t->n_cols != n_features) {
     free(x);
-    return keel_fail(err, KEEL_EPLUGIN, "%s: %zu columns on the %s split, "
-                     "but %zu on the train split", tag, t->n_cols, part,
-                     n_features);
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: %zu columns on the %s split, "
+                     "but %zu on the train split",
+                     tag, t->n_cols, part, n_features);
   }
   for (size_t c = 0; n && c < n_features; c++) {
     const keel_column *col = &t->cols[c];
@@ -123,14 +134,14 @@ static int pack(const keel_table *t, size_t n_features, const char *tag,
       float v = (float)col->num[r];
       if (col->type != KEEL_COL_NUMERIC || col->missing[r] || !isfinite(v)) {
         free(x);
-        return keel_fail(err, KEEL_EDATA, "%s: column '%s' in source data "
+        return keel_fail(err, KEEL_EDATA,
+                         "%s: column '%s' in source data "
                          "row %zu (%s split) is %s; the model input must be "
-                         "finite float32", tag, col->name, src_row(rows, r),
-                         part,
-                         col->missing[r] ? "missing"
-                         : isfinite(col->num[r])
-                             ? "outside the float32 range"
-                             : "NaN or Inf");
+                         "finite float32",
+                         tag, col->name, src_row(rows, r), part,
+                         col->missing[r]         ? "missing"
+                         : isfinite(col->num[r]) ? "outside the float32 range"
+                                                 : "NaN or Inf");
       }
       x[r * n_features + c] = v;
     }
@@ -160,9 +171,10 @@ static int apply_stage(const keel_run_config *cfg, const keel_host *host,
   if (!next)
     return keel_fail(err, KEEL_EPLUGIN, "%s: apply returned no table", tag);
   if (next->n_rows != (*cur)->n_rows)
-    rc = keel_fail(err, KEEL_EPLUGIN, "%s: apply turned %zu rows into %zu "
-                   "(%s split); transforms must keep every row", tag,
-                   (*cur)->n_rows, next->n_rows, part);
+    rc = keel_fail(err, KEEL_EPLUGIN,
+                   "%s: apply turned %zu rows into %zu "
+                   "(%s split); transforms must keep every row",
+                   tag, (*cur)->n_rows, next->n_rows, part);
   if (!rc)
     rc = check_actual(&schemas->stages[i + 1].schema, next, tag, part, rows,
                       err);
@@ -199,8 +211,8 @@ int keel_pipeline_apply(const keel_run_config *cfg, const keel_host *host,
     if (!keel_table_copy_column(cur, &features->cols[c], err))
       rc = err && err->code ? err->code : KEEL_ENOMEM;
   for (size_t i = 0; !rc && i < cfg->n_transforms; i++)
-    rc = apply_stage(cfg, host, schemas, i, states[i], &cur, "given", NULL,
-                     err);
+    rc =
+        apply_stage(cfg, host, schemas, i, states[i], &cur, "given", NULL, err);
   if (!rc) {
     *n_features = cur->n_cols;
     rc = pack(cur, *n_features, last_tag(cfg, tag, sizeof tag), "given", NULL,
@@ -211,15 +223,15 @@ int keel_pipeline_apply(const keel_run_config *cfg, const keel_host *host,
 }
 /* The template's data sanity checks on the kept rows. */
 static int template_checks(const keel_run_config *cfg, const keel_table *t,
-                           size_t label_col, const size_t *kept,
-                           size_t n_kept, const keel__labels *lab,
-                           keel_error *err)
+                           size_t label_col, const size_t *kept, size_t n_kept,
+                           const keel__labels *lab, keel_error *err)
 {
   const keel_template_checks *ck = &cfg->checks;
   if (ck->min_rows >= 0 && n_kept < (size_t)ck->min_rows)
-    return keel_fail(err, KEEL_EDATA, "[data] %zu usable rows, but the "
-                     "template requires at least %lld (min_rows)", n_kept,
-                     (long long)ck->min_rows);
+    return keel_fail(err, KEEL_EDATA,
+                     "[data] %zu usable rows, but the "
+                     "template requires at least %lld (min_rows)",
+                     n_kept, (long long)ck->min_rows);
   if (ck->max_missing_fraction >= 0) {
     for (size_t c = 0; c < t->n_cols; c++) {
       if (c == label_col)
@@ -229,7 +241,8 @@ static int template_checks(const keel_run_config *cfg, const keel_table *t,
         miss += t->cols[c].missing[kept[i]] != 0;
       double frac = n_kept ? (double)miss / (double)n_kept : 0.0;
       if (frac > ck->max_missing_fraction)
-        return keel_fail(err, KEEL_EDATA, "[data] column '%s' is %.1f%% "
+        return keel_fail(err, KEEL_EDATA,
+                         "[data] column '%s' is %.1f%% "
                          "missing (%zu of %zu rows), but the template allows "
                          "at most %.1f%% (max_missing_fraction)",
                          t->cols[c].name, 100.0 * frac, miss, n_kept,
@@ -239,7 +252,8 @@ static int template_checks(const keel_run_config *cfg, const keel_table *t,
   if (cfg->task == KEEL_TASK_REGRESSION)
     return KEEL_OK;
   if (lab->n_classes < 2)
-    return keel_fail(err, KEEL_EDATA, "[data] label '%s' has %zu class%s in "
+    return keel_fail(err, KEEL_EDATA,
+                     "[data] label '%s' has %zu class%s in "
                      "the data; classification needs at least 2",
                      t->cols[label_col].name, lab->n_classes,
                      lab->n_classes == 1 ? "" : "es");
@@ -252,10 +266,11 @@ static int template_checks(const keel_run_config *cfg, const keel_table *t,
     int rc = KEEL_OK;
     for (size_t k = 0; !rc && k < lab->n_classes; k++)
       if (count[k] < (size_t)ck->min_class_count)
-        rc = keel_fail(err, KEEL_EDATA, "[data] class '%s' of label '%s' has "
+        rc = keel_fail(err, KEEL_EDATA,
+                       "[data] class '%s' of label '%s' has "
                        "%zu rows, but the template requires at least %lld "
-                       "(min_class_count)", lab->names[k],
-                       t->cols[label_col].name, count[k],
+                       "(min_class_count)",
+                       lab->names[k], t->cols[label_col].name, count[k],
                        (long long)ck->min_class_count);
     free(count);
     return rc;
@@ -287,10 +302,9 @@ void keel_prepared_free(keel_prepared *p)
 /* Sets kept[0..*n_kept) to the source rows that have a label. A row
  * without one is dropped (and recorded in p) with [data] missing_label =
  * drop, else an error. */
-static int keep_labelled_rows(const keel_run_config *cfg,
-                              const keel_column *lc, size_t n_rows,
-                              size_t *kept, size_t *n_kept, keel_prepared *p,
-                              keel_error *err)
+static int keep_labelled_rows(const keel_run_config *cfg, const keel_column *lc,
+                              size_t n_rows, size_t *kept, size_t *n_kept,
+                              keel_prepared *p, keel_error *err)
 {
   int drop = cfg->data.values[KEEL_DATA_MISSING_LABEL].i == 1;
   *n_kept = 0;
@@ -303,10 +317,11 @@ static int keep_labelled_rows(const keel_run_config *cfg,
       size_t total = 0;
       for (size_t q = 0; q < n_rows; q++)
         total += lc->missing[q] != 0;
-      return keel_fail(err, KEEL_EDATA, "[data] label '%s' is missing in "
+      return keel_fail(err, KEEL_EDATA,
+                       "[data] label '%s' is missing in "
                        "source data row %zu (%zu row%s in all); set [data] "
-                       "missing_label = drop to drop such rows", lc->name,
-                       r + 1, total, total == 1 ? "" : "s");
+                       "missing_label = drop to drop such rows",
+                       lc->name, r + 1, total, total == 1 ? "" : "s");
     }
     p->dropped_rows[p->n_dropped++] = r;
   }
@@ -365,8 +380,8 @@ static int read_and_split(const keel_run_config *cfg, const keel_host *host,
     rc = keel_fail(err, KEEL_EPLUGIN, "%s: read returned no table", tag);
     goto out;
   }
-  if ((rc = check_actual(&p->schemas.stages[0].schema, src, tag, "source",
-                         NULL, err)))
+  if ((rc = check_actual(&p->schemas.stages[0].schema, src, tag, "source", NULL,
+                         err)))
     goto out;
   p->n_source_rows = src->n_rows;
   int li = keel_table_find(src, p->schemas.label);
@@ -377,8 +392,7 @@ static int read_and_split(const keel_run_config *cfg, const keel_host *host,
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
     goto out;
   }
-  if ((rc = keep_labelled_rows(cfg, lc, src->n_rows, kept, &n_kept, p,
-                               err)) ||
+  if ((rc = keep_labelled_rows(cfg, lc, src->n_rows, kept, &n_kept, p, err)) ||
       (rc = keel__labels_encode(cfg, lc, kept, n_kept, &lab, err)) ||
       (rc = template_checks(cfg, src, (size_t)li, kept, n_kept, &lab, err)))
     goto out;
@@ -422,8 +436,8 @@ static int fit_and_apply(const keel_run_config *cfg, const keel_host *host,
                          keel_error *err)
 {
   char tag[128];
-  p->states = calloc(cfg->n_transforms ? cfg->n_transforms : 1,
-                     sizeof *p->states);
+  p->states =
+      calloc(cfg->n_transforms ? cfg->n_transforms : 1, sizeof *p->states);
   if (!p->states)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   p->n_transforms = cfg->n_transforms;
@@ -444,8 +458,7 @@ static int fit_and_apply(const keel_run_config *cfg, const keel_host *host,
     for (int k = 0; k < KEEL_SPLIT_N; k++) {
       if (k != KEEL_SPLIT_TRAIN && p->part[k].n_rows == 0)
         continue; /* nothing to apply; packed as 0 rows below */
-      int rc = apply_stage(cfg, host, &p->schemas, i, p->states[i],
-                           &parts[k],
+      int rc = apply_stage(cfg, host, &p->schemas, i, p->states[i], &parts[k],
                            keel_split_part_name((keel_split_part)k),
                            p->part[k].rows, err);
       if (rc)
@@ -464,8 +477,10 @@ static int take_feature_names(keel_prepared *p,
 {
   const keel_table *ft = parts[KEEL_SPLIT_TRAIN];
   if (ft->n_cols == 0)
-    return keel_fail(err, KEEL_EDATA, "%s: no feature column is left for "
-                     "the model", tag);
+    return keel_fail(err, KEEL_EDATA,
+                     "%s: no feature column is left for "
+                     "the model",
+                     tag);
   p->feature_names = calloc(ft->n_cols, sizeof *p->feature_names);
   if (!p->feature_names)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
@@ -474,12 +489,13 @@ static int take_feature_names(keel_prepared *p,
     if (!(p->feature_names[c] = strdup(ft->cols[c].name)))
       return keel_fail(err, KEEL_ENOMEM, "out of memory");
   for (int k = 1; k < KEEL_SPLIT_N; k++)
-    for (size_t c = 0; p->part[k].n_rows && c < parts[k]->n_cols &&
-                       c < p->n_features; c++)
+    for (size_t c = 0;
+         p->part[k].n_rows && c < parts[k]->n_cols && c < p->n_features; c++)
       if (strcmp(parts[k]->cols[c].name, p->feature_names[c]) != 0)
-        return keel_fail(err, KEEL_EPLUGIN, "%s: column %zu is '%s' on the "
-                         "%s split but '%s' on the train split", tag, c + 1,
-                         parts[k]->cols[c].name,
+        return keel_fail(err, KEEL_EPLUGIN,
+                         "%s: column %zu is '%s' on the "
+                         "%s split but '%s' on the train split",
+                         tag, c + 1, parts[k]->cols[c].name,
                          keel_split_part_name((keel_split_part)k),
                          p->feature_names[c]);
   return KEEL_OK;

@@ -100,8 +100,10 @@ static int remove_prepared_dir(const char *dir, int need_marker,
   snprintf(path, sizeof path, "%s/split.json", dir);
   struct stat st;
   if (need_marker && stat(path, &st) != 0)
-    return keel_fail(err, KEEL_EINVAL, "%s exists and is not a prepared-data "
-                     "folder (no split.json); refusing to replace it", dir);
+    return keel_fail(err, KEEL_EINVAL,
+                     "%s exists and is not a prepared-data "
+                     "folder (no split.json); refusing to replace it",
+                     dir);
   DIR *d = opendir(dir);
   if (!d)
     return keel_fail(err, KEEL_EIO, "%s: %s", dir, strerror(errno));
@@ -116,8 +118,10 @@ static int remove_prepared_dir(const char *dir, int need_marker,
   }
   closedir(d);
   if (!rc && rmdir(dir) != 0)
-    rc = keel_fail(err, KEEL_EIO, "%s: cannot replace it (%s); it holds "
-                   "files keel did not write", dir, strerror(errno));
+    rc = keel_fail(err, KEEL_EIO,
+                   "%s: cannot replace it (%s); it holds "
+                   "files keel did not write",
+                   dir, strerror(errno));
   return rc;
 }
 
@@ -186,16 +190,18 @@ int keel_prepared_write(const keel_prepared *p, const char *dir,
    * the end: the folder at `dir` is never half-written */
   snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", dir);
   if (!mkdtemp(tmp))
-    return keel_fail(err, KEEL_EIO, "%s: cannot create a temporary folder: "
-                     "%s", tmp, strerror(errno));
+    return keel_fail(err, KEEL_EIO,
+                     "%s: cannot create a temporary folder: "
+                     "%s",
+                     tmp, strerror(errno));
   chmod(tmp, 0755);
   int rc = write_prepared_files(p, tmp, err);
   struct stat st;
   if (!rc && stat(dir, &st) == 0)
     rc = remove_prepared_dir(dir, 1, err);
   if (!rc && rename(tmp, dir) != 0)
-    rc = keel_fail(err, KEEL_EIO, "%s: rename failed: %s", dir,
-                   strerror(errno));
+    rc =
+        keel_fail(err, KEEL_EIO, "%s: rename failed: %s", dir, strerror(errno));
   if (rc)
     remove_prepared_dir(tmp, 0, NULL); /* keeps err: its own goes to NULL */
   return rc;

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keel/rng.h"
-#include "base/sha256.h"
 #include "base/number.h"
+#include "base/sha256.h"
 #include "base/status.h"
+#include "keel/rng.h"
 
 const char *keel_split_part_name(keel_split_part p)
 {
@@ -87,8 +87,10 @@ int keel_split_make(size_t n_rows, const int32_t *classes, size_t n_classes,
   keel_format_double(test_fraction, tf, sizeof tf);
   if (!(valid_fraction >= 0 && valid_fraction < 1 && test_fraction >= 0 &&
         test_fraction < 1 && valid_fraction + test_fraction < 1))
-    return keel_fail(err, KEEL_EINVAL, "split: fractions valid=%s test=%s "
-                     "must be in [0, 1) with a sum below 1", vf, tf);
+    return keel_fail(err, KEEL_EINVAL,
+                     "split: fractions valid=%s test=%s "
+                     "must be in [0, 1) with a sum below 1",
+                     vf, tf);
   if (stratify && (!classes || n_classes == 0))
     return keel_fail(err, KEEL_EINVAL, "split: stratify needs class labels");
   int rc = KEEL_OK;
@@ -106,8 +108,10 @@ int keel_split_make(size_t n_rows, const int32_t *classes, size_t n_classes,
   } else {
     for (size_t i = 0; i < n_rows; i++)
       if (classes[i] < 0 || (size_t)classes[i] >= n_classes) {
-        rc = keel_fail(err, KEEL_EINVAL, "split: row %zu has class %d "
-                       "outside [0, %zu)", i, (int)classes[i], n_classes);
+        rc = keel_fail(err, KEEL_EINVAL,
+                       "split: row %zu has class %d "
+                       "outside [0, %zu)",
+                       i, (int)classes[i], n_classes);
         goto out;
       }
     for (size_t c = 0; c < n_classes; c++) {
@@ -115,8 +119,8 @@ int keel_split_make(size_t n_rows, const int32_t *classes, size_t n_classes,
       for (size_t i = 0; i < n_rows; i++)
         if ((size_t)classes[i] == c)
           idx[m++] = i;
-      deal(idx, m, seed, ((uint64_t)c + 1) << 40, valid_fraction,
-           test_fraction, out);
+      deal(idx, m, seed, ((uint64_t)c + 1) << 40, valid_fraction, test_fraction,
+           out);
     }
   }
   for (int p = 0; p < KEEL_SPLIT_N; p++) {
@@ -124,9 +128,10 @@ int keel_split_make(size_t n_rows, const int32_t *classes, size_t n_classes,
     keel_split_hash_rows(out->rows[p], out->n[p], out->sha256[p]);
   }
   if (out->n[KEEL_SPLIT_TRAIN] == 0)
-    rc = keel_fail(err, KEEL_EDATA, "split: the training part is empty (%zu "
-                   "rows, valid_fraction %s, test_fraction %s)", n_rows, vf,
-                   tf);
+    rc = keel_fail(err, KEEL_EDATA,
+                   "split: the training part is empty (%zu "
+                   "rows, valid_fraction %s, test_fraction %s)",
+                   n_rows, vf, tf);
 out:
   free(idx);
   if (rc)

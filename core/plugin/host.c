@@ -20,10 +20,10 @@
 #endif
 
 #include "base/filemap.h"
+#include "base/status.h"
 #include "plugin/input_hash.h"
 #include "plugin/loader.h"
 #include "plugin/state.h"
-#include "base/status.h"
 #include "plugin/table.h"
 
 static int log_threshold(void)
@@ -72,13 +72,13 @@ static void host_free(void *p)
 
 struct keel_input {
   char *name;
-  gzFile gz;              /* gzip files */
-  keel_file_map map;      /* uncompressed files: the whole file */
+  gzFile gz;               /* gzip files */
+  keel_file_map map;       /* uncompressed files: the whole file */
   keel_shared_map *shared; /* when set, map is its view (not ours) */
-  size_t pos;             /* input_read's position in map */
+  size_t pos;              /* input_read's position in map */
   unsigned char *inflated; /* input_view of a gzip file */
   size_t inflated_len;
-  int gz_started;         /* input_read has consumed gzip bytes */
+  int gz_started; /* input_read has consumed gzip bytes */
 };
 
 static int hash_in_background(void)
@@ -188,8 +188,10 @@ static int host_input_open(void *vctx, const char *path, keel_input **out,
     goto out;
   }
   if (!S_ISREG(st.st_mode)) {
-    rc = keel_fail(err, KEEL_EINVAL, "%s: not a regular file (a folder, "
-                   "device or pipe cannot be data)", path);
+    rc = keel_fail(err, KEEL_EINVAL,
+                   "%s: not a regular file (a folder, "
+                   "device or pipe cannot be data)",
+                   path);
     goto out;
   }
   keel_input_record *rec = NULL;
@@ -263,8 +265,10 @@ static int inflate_all(keel_input *in, keel_error *err)
       unsigned char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
       if (!nb) {
         free(buf);
-        return keel_fail(err, KEEL_ENOMEM, "%s: out of memory (%zu bytes "
-                         "inflated)", in->name, len);
+        return keel_fail(err, KEEL_ENOMEM,
+                         "%s: out of memory (%zu bytes "
+                         "inflated)",
+                         in->name, len);
       }
       buf = nb;
       cap *= 2;
@@ -324,30 +328,30 @@ static void host_input_close(keel_input *in)
 }
 
 static const keel_host host_table = {
-  .struct_size = sizeof(keel_host),
-  .abi_major = KEEL_ABI_MAJOR,
-  .abi_minor = KEEL_ABI_MINOR,
-  .fail = keel_fail,
-  .log = host_log,
-  .alloc = host_alloc,
-  .alloc_zero = host_alloc_zero,
-  .free = host_free,
-  .schema_add = keel_schema_add,
-  .table_new = keel_table_new,
-  .table_add = keel_table_add,
-  .table_copy_column = keel_table_copy_column,
-  .text_set = keel_table_text_set,
-  .table_free = keel_table_free,
-  .state_put_f64 = keel_state_put_f64,
-  .state_put_strings = keel_state_put_strings,
-  .state_get_f64 = keel_state_get_f64,
-  .state_get_strings = keel_state_get_strings,
-  .input_open = host_input_open,
-  .input_read = host_input_read,
-  .input_name = host_input_name,
-  .input_close = host_input_close,
-  .ctx = NULL,
-  .input_view = host_input_view,
+    .struct_size = sizeof(keel_host),
+    .abi_major = KEEL_ABI_MAJOR,
+    .abi_minor = KEEL_ABI_MINOR,
+    .fail = keel_fail,
+    .log = host_log,
+    .alloc = host_alloc,
+    .alloc_zero = host_alloc_zero,
+    .free = host_free,
+    .schema_add = keel_schema_add,
+    .table_new = keel_table_new,
+    .table_add = keel_table_add,
+    .table_copy_column = keel_table_copy_column,
+    .text_set = keel_table_text_set,
+    .table_free = keel_table_free,
+    .state_put_f64 = keel_state_put_f64,
+    .state_put_strings = keel_state_put_strings,
+    .state_get_f64 = keel_state_get_f64,
+    .state_get_strings = keel_state_get_strings,
+    .input_open = host_input_open,
+    .input_read = host_input_read,
+    .input_name = host_input_name,
+    .input_close = host_input_close,
+    .ctx = NULL,
+    .input_view = host_input_view,
 };
 
 const keel_host *keel_host_services(void)

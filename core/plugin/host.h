@@ -10,17 +10,17 @@
 
 /* One data file a plugin read through host->input_open. */
 typedef struct keel_input_record {
-  char *name;        /* the path as the plugin gave it */
-  char *resolved;    /* the path opened */
-  char sha256[65];   /* hex SHA-256 of the bytes on disk (after settle) */
-  uint64_t bytes;    /* size on disk (after settle) */
+  char *name;      /* the path as the plugin gave it */
+  char *resolved;  /* the path opened */
+  char sha256[65]; /* hex SHA-256 of the bytes on disk (after settle) */
+  uint64_t bytes;  /* size on disk (after settle) */
   struct keel_input_hash *hashing; /* until settle: the hash in progress */
 } keel_input_record;
 
 /* Where input_open resolves relative paths, and what it saw. */
 typedef struct keel_host_context {
-  char *base_dir;               /* folder of the manifest */
-  keel_input_record *inputs;    /* in first-open order, no duplicates */
+  char *base_dir;            /* folder of the manifest */
+  keel_input_record *inputs; /* in first-open order, no duplicates */
   size_t n_inputs;
   /* Optional: when set, input_open maps a path to another one (replay uses
    * it to read bundled data); returns a malloc'd path or NULL for as-is. */

@@ -115,7 +115,8 @@ int keel_input_hash_finish(keel_input_hash *h, char hex[65], uint64_t *bytes,
                      "%s: the file changed while this run was reading it "
                      "(size, inode or modification time differ from when "
                      "its lineage hash was taken); run again on a file "
-                     "nothing writes to", h->name);
+                     "nothing writes to",
+                     h->name);
   memcpy(hex, h->hex, 65);
   *bytes = h->bytes;
   return KEEL_OK;

@@ -29,8 +29,8 @@ struct keel_registry {
   size_t n_plugins;
 };
 
-static const char *const kind_names[] = {NULL, "source", "transform", "model",
-                                         "loss", "optimizer"};
+static const char *const kind_names[] = {NULL,    "source", "transform",
+                                         "model", "loss",   "optimizer"};
 
 const char *keel_kind_name(int kind)
 {
@@ -61,8 +61,8 @@ static int valid_plugin_name(const char *s)
   if (!s || !islower((unsigned char)s[0]) || strlen(s) > 47)
     return 0;
   for (const char *p = s; *p; p++)
-    if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_' &&
-        *p != '-')
+    if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) &&
+        *p != '_' && *p != '-')
       return 0;
   return 1;
 }
@@ -152,17 +152,18 @@ static int check_descriptor(const char *file, const keel_plugin *raw,
                      "has %u; rebuild the plugin against this keel SDK",
                      file, KEEL_ABI_MAJOR, raw->abi_major);
   if (raw->abi_minor > KEEL_ABI_MINOR)
-    return keel_fail(err, KEEL_EPLUGIN,
-                     "%s: plugin needs ABI %u.%u, newer than this host's %u.%u; "
-                     "upgrade keel",
-                     file, raw->abi_major, raw->abi_minor, KEEL_ABI_MAJOR,
-                     KEEL_ABI_MINOR);
+    return keel_fail(
+        err, KEEL_EPLUGIN,
+        "%s: plugin needs ABI %u.%u, newer than this host's %u.%u; "
+        "upgrade keel",
+        file, raw->abi_major, raw->abi_minor, KEEL_ABI_MAJOR, KEEL_ABI_MINOR);
   /* Every field of ABI 1.0 must be present. */
   if (raw->struct_size < DESCRIPTOR_SIZE_1_0)
     return keel_fail(err, KEEL_EPLUGIN,
                      "%s: descriptor too small: %u bytes, ABI %u.0 needs at "
                      "least %zu",
-                     file, raw->struct_size, KEEL_ABI_MAJOR, DESCRIPTOR_SIZE_1_0);
+                     file, raw->struct_size, KEEL_ABI_MAJOR,
+                     DESCRIPTOR_SIZE_1_0);
   /* Read only what the plugin declared; newer host fields stay zero. */
   memset(&lp->desc, 0, sizeof lp->desc);
   memcpy(&lp->desc, raw,
@@ -171,31 +172,39 @@ static int check_descriptor(const char *file, const keel_plugin *raw,
   const keel_plugin *d = &lp->desc;
   const char *kind = keel_kind_name((int)d->kind);
   if (!kind)
-    return keel_fail(err, KEEL_EPLUGIN, "%s: unknown plugin kind %u (expected "
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: unknown plugin kind %u (expected "
                      "1..5: source, transform, model, loss, optimizer)",
                      file, d->kind);
   if (!d->name || !d->name[0])
-    return keel_fail(err, KEEL_EPLUGIN, "%s: %s plugin has no name", file, kind);
+    return keel_fail(err, KEEL_EPLUGIN, "%s: %s plugin has no name", file,
+                     kind);
   if (!valid_plugin_name(d->name))
-    return keel_fail(err, KEEL_EPLUGIN, "%s: invalid plugin name '%s' (expected "
-                     "[a-z][a-z0-9_-]*, at most 47 bytes)", file, d->name);
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: invalid plugin name '%s' (expected "
+                     "[a-z][a-z0-9_-]*, at most 47 bytes)",
+                     file, d->name);
   if (!d->version || !d->version[0])
     return keel_fail(err, KEEL_EPLUGIN, "%s: plugin '%s' has no version", file,
                      d->name);
   if (!valid_semver(d->version))
-    return keel_fail(err, KEEL_EPLUGIN, "%s: plugin '%s' has malformed semantic "
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: plugin '%s' has malformed semantic "
                      "version '%s' (expected MAJOR.MINOR.PATCH)",
                      file, d->name, d->version);
   if (!d->summary || !d->summary[0])
     return keel_fail(err, KEEL_EPLUGIN, "%s: plugin '%s' has no summary", file,
                      d->name);
   if (!d->api)
-    return keel_fail(err, KEEL_EPLUGIN, "%s: %s plugin '%s' has no function "
-                     "table", file, kind, d->name);
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: %s plugin '%s' has no function "
+                     "table",
+                     file, kind, d->name);
   uint32_t api_bytes = *(const uint32_t *)d->api;
   size_t host_bytes = api_size((int)d->kind);
   if (api_bytes < host_bytes)
-    return keel_fail(err, KEEL_EPLUGIN, "%s: %s function table of '%s' too "
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: %s function table of '%s' too "
                      "small: %u bytes, expected at least %zu",
                      file, kind, d->name, api_bytes, host_bytes);
   void *api = calloc(1, host_bytes);
@@ -205,8 +214,10 @@ static int check_descriptor(const char *file, const keel_plugin *raw,
   lp->api = api;
   const char *missing = missing_function((int)d->kind, api);
   if (missing)
-    return keel_fail(err, KEEL_EPLUGIN, "%s: %s plugin '%s' lacks required "
-                     "function '%s'", file, kind, d->name, missing);
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: %s plugin '%s' lacks required "
+                     "function '%s'",
+                     file, kind, d->name, missing);
   keel_error perr = {0};
   if (keel_param_table_check(d->params, d->n_params, &perr))
     return keel_fail(err, KEEL_EPLUGIN, "%s: plugin '%s': %s", file, d->name,
@@ -274,7 +285,8 @@ int keel_plugin_load_file(const char *path, keel_loaded_plugin **out,
   void *sym = dlsym(handle, KEEL_PLUGIN_ENTRY_NAME);
   memcpy(&entry, &sym, sizeof entry);
   if (!entry) {
-    rc = keel_fail(err, KEEL_EPLUGIN, "%s: no entry symbol '%s' (not a keel "
+    rc = keel_fail(err, KEEL_EPLUGIN,
+                   "%s: no entry symbol '%s' (not a keel "
                    "plugin? define it with KEEL_PLUGIN_DEFINE)",
                    path, KEEL_PLUGIN_ENTRY_NAME);
     dlclose(handle);
@@ -298,8 +310,10 @@ int keel_plugin_load_file(const char *path, keel_loaded_plugin **out,
   if (lp->desc.init) {
     keel_error perr = {0};
     if (lp->desc.init(keel_host_services(), &perr) != KEEL_OK) {
-      rc = keel_fail(err, KEEL_EPLUGIN, "%s: plugin '%s' refused to initialise: "
-                     "%s", path, lp->desc.name, perr.message);
+      rc = keel_fail(err, KEEL_EPLUGIN,
+                     "%s: plugin '%s' refused to initialise: "
+                     "%s",
+                     path, lp->desc.name, perr.message);
       goto fail;
     }
   }

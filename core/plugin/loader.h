@@ -15,11 +15,11 @@
 #include "keel/keel.h"
 
 typedef struct keel_loaded_plugin {
-  keel_plugin desc;      /* zero-extended copy of the plugin's descriptor */
-  const void *api;       /* zero-extended copy of the kind's function table
-                            (points at a keel_*_api of the host's size) */
-  char *path;            /* realpath of the .so */
-  char sha256[65];       /* hex SHA-256 of the file */
+  keel_plugin desc;         /* zero-extended copy of the plugin's descriptor */
+  const void *api;          /* zero-extended copy of the kind's function table
+                               (points at a keel_*_api of the host's size) */
+  char *path;               /* realpath of the .so */
+  char sha256[65];          /* hex SHA-256 of the file */
   const char *search_entry; /* the search-path entry it was found in */
 } keel_loaded_plugin;
 
@@ -53,8 +53,7 @@ void keel_loaded_plugin_free(keel_loaded_plugin *p);
 
 /* The plugin of this kind and name, or NULL. */
 const keel_loaded_plugin *keel_registry_find(const keel_registry *reg,
-                                             keel_kind kind,
-                                             const char *name);
+                                             keel_kind kind, const char *name);
 /* All accepted plugins, sorted by kind then name. */
 size_t keel_registry_count(const keel_registry *reg);
 const keel_loaded_plugin *keel_registry_at(const keel_registry *reg,

@@ -143,12 +143,13 @@ int keel_state_put_strings(keel_state *st, const char *key,
   return KEEL_OK;
 }
 
-int keel_state_get_f64(const keel_state *st, const char *key,
-                       const double **v, size_t *n, keel_error *err)
+int keel_state_get_f64(const keel_state *st, const char *key, const double **v,
+                       size_t *n, keel_error *err)
 {
   const state_entry *e = find(st, key);
   if (!e || e->is_strings)
-    return keel_fail(err, KEEL_ENOTFOUND, "state has no numbers under '%s'", key);
+    return keel_fail(err, KEEL_ENOTFOUND, "state has no numbers under '%s'",
+                     key);
   *v = e->f64;
   *n = e->n;
   return KEEL_OK;
@@ -159,7 +160,8 @@ int keel_state_get_strings(const keel_state *st, const char *key,
 {
   const state_entry *e = find(st, key);
   if (!e || !e->is_strings)
-    return keel_fail(err, KEEL_ENOTFOUND, "state has no strings under '%s'", key);
+    return keel_fail(err, KEEL_ENOTFOUND, "state has no strings under '%s'",
+                     key);
   *v = (const char *const *)e->strings;
   *n = e->n;
   return KEEL_OK;
@@ -185,8 +187,9 @@ char *keel_state_to_json(const keel_state *st)
     json_t *vals = json_array();
     ok = vals != NULL;
     for (size_t j = 0; ok && j < e->n; j++)
-      ok = json_array_append_new(vals, e->is_strings ? json_string(e->strings[j])
-                                                     : f64_json(e->f64[j])) == 0;
+      ok =
+          json_array_append_new(vals, e->is_strings ? json_string(e->strings[j])
+                                                    : f64_json(e->f64[j])) == 0;
     json_t *entry = ok ? json_pack("{s:s, s:O}", "key", e->key,
                                    e->is_strings ? "strings" : "f64", vals)
                        : NULL;
@@ -198,7 +201,8 @@ char *keel_state_to_json(const keel_state *st)
     return NULL;
   }
   json_t *root = json_pack("{s:i, s:o}", "keel_state", 1, "entries", arr);
-  char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+  char *text =
+      root ? json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
   json_decref(root);
   return text;
 }
@@ -236,21 +240,25 @@ int keel_state_from_json(const char *text, const char *name, keel_state **out,
   json_t *entries = json_object_get(root, "entries");
   if (!st || !json_is_array(entries) ||
       json_integer_value(json_object_get(root, "keel_state")) != 1) {
-    rc = keel_fail(err, st ? KEEL_EDATA : KEEL_ENOMEM,
-                   "%s: not a keel state (expected {\"keel_state\":1, \"entries\":[...]})",
-                   name);
+    rc = keel_fail(
+        err, st ? KEEL_EDATA : KEEL_ENOMEM,
+        "%s: not a keel state (expected {\"keel_state\":1, \"entries\":[...]})",
+        name);
     goto out;
   }
   size_t i;
   json_t *e;
   keel_error sub = {0};
-  json_array_foreach(entries, i, e) {
+  json_array_foreach(entries, i, e)
+  {
     const char *key = json_string_value(json_object_get(e, "key"));
     json_t *f = json_object_get(e, "f64"), *s = json_object_get(e, "strings");
     /* Exactly one of the two members, and it is an array. */
     if (!key || (f != NULL) == (s != NULL) || !json_is_array(f ? f : s)) {
-      rc = keel_fail(err, KEEL_EDATA, "%s: entry %zu needs a key and one of "
-                     "f64 or strings", name, i + 1);
+      rc = keel_fail(err, KEEL_EDATA,
+                     "%s: entry %zu needs a key and one of "
+                     "f64 or strings",
+                     name, i + 1);
       goto out;
     }
     size_t n = json_array_size(f ? f : s);
@@ -286,8 +294,8 @@ int keel_state_from_json(const char *text, const char *name, keel_state **out,
       free(v);
     }
     if (rc) { /* a duplicate or empty key: the file is at fault */
-      rc = keel_fail(err, rc == KEEL_ENOMEM ? rc : KEEL_EDATA, "%s: entry %zu: %s",
-                     name, i + 1, sub.message);
+      rc = keel_fail(err, rc == KEEL_ENOMEM ? rc : KEEL_EDATA,
+                     "%s: entry %zu: %s", name, i + 1, sub.message);
       goto out;
     }
   }

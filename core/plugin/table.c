@@ -161,16 +161,17 @@ static void *zalloc(size_t n, size_t size)
   return calloc(n ? n : 1, size);
 }
 
-keel_column *keel_table_add(keel_table *t, const char *name,
-                            keel_col_type type, const char *const *dict,
-                            size_t n_dict, keel_error *err)
+keel_column *keel_table_add(keel_table *t, const char *name, keel_col_type type,
+                            const char *const *dict, size_t n_dict,
+                            keel_error *err)
 {
   if (!t || !name || !name[0]) {
     keel_fail(err, KEEL_EINVAL, "a column needs a table and a name");
     return NULL;
   }
   if (type < KEEL_COL_NUMERIC || type > KEEL_COL_DATE) {
-    keel_fail(err, KEEL_EINVAL, "column '%s': unknown type %d", name, (int)type);
+    keel_fail(err, KEEL_EINVAL, "column '%s': unknown type %d", name,
+              (int)type);
     return NULL;
   }
   if (keel_table_find(t, name) >= 0) {
@@ -226,8 +227,8 @@ keel_column *keel_table_add(keel_table *t, const char *name,
 keel_column *keel_table_copy_column(keel_table *t, const keel_column *src,
                                     keel_error *err)
 {
-  keel_column *c = keel_table_add(t, src->name, src->type, src->dict,
-                                  src->n_dict, err);
+  keel_column *c =
+      keel_table_add(t, src->name, src->type, src->dict, src->n_dict, err);
   if (!c)
     return NULL;
   size_t n = t->n_rows;
@@ -240,8 +241,8 @@ keel_column *keel_table_copy_column(keel_table *t, const keel_column *src,
   if (c->text) {
     size_t col = (size_t)(c - t->cols);
     for (size_t r = 0; r < n; r++)
-      if (src->text[r] &&
-          keel_table_text_set(t, col, r, src->text[r], strlen(src->text[r]), err))
+      if (src->text[r] && keel_table_text_set(t, col, r, src->text[r],
+                                              strlen(src->text[r]), err))
         return NULL;
   }
   return &t->cols[t->n_cols - 1];
@@ -250,9 +251,12 @@ keel_column *keel_table_copy_column(keel_table *t, const keel_column *src,
 int keel_table_text_set(keel_table *t, size_t col, size_t row, const char *s,
                         size_t len, keel_error *err)
 {
-  if (col >= t->n_cols || row >= t->n_rows || t->cols[col].type != KEEL_COL_TEXT)
-    return keel_fail(err, KEEL_EINVAL, "text_set: column %zu row %zu is not a "
-                     "text cell of this table", col, row);
+  if (col >= t->n_cols || row >= t->n_rows ||
+      t->cols[col].type != KEEL_COL_TEXT)
+    return keel_fail(err, KEEL_EINVAL,
+                     "text_set: column %zu row %zu is not a "
+                     "text cell of this table",
+                     col, row);
   char *copy = malloc(len + 1);
   if (!copy)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
@@ -281,8 +285,8 @@ keel_table *keel_table_take_rows(const keel_table *t, const size_t *rows,
   }
   for (size_t c = 0; c < t->n_cols; c++) {
     const keel_column *src = &t->cols[c];
-    keel_column *dst = keel_table_add(out, src->name, src->type, src->dict,
-                                      src->n_dict, err);
+    keel_column *dst =
+        keel_table_add(out, src->name, src->type, src->dict, src->n_dict, err);
     if (!dst)
       goto fail;
     for (size_t i = 0; i < n_rows; i++) {
@@ -293,7 +297,8 @@ keel_table *keel_table_take_rows(const keel_table *t, const size_t *rows,
       if (dst->code)
         dst->code[i] = src->code[r];
       if (dst->text && src->text[r] &&
-          keel_table_text_set(out, c, i, src->text[r], strlen(src->text[r]), err))
+          keel_table_text_set(out, c, i, src->text[r], strlen(src->text[r]),
+                              err))
         goto fail;
     }
   }

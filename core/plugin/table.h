@@ -7,20 +7,19 @@
 
 /* Schemas. */
 void keel_schema_init(keel_schema *s);
-void keel_schema_free(keel_schema *s);   /* frees contents, not s */
+void keel_schema_free(keel_schema *s); /* frees contents, not s */
 int keel_schema_add(keel_schema *s, const char *name, keel_col_type type,
                     uint32_t flags, keel_error *err);
 int keel_schema_find(const keel_schema *s, const char *name); /* -1 if absent */
-int keel_schema_copy(keel_schema *dst, const keel_schema *src,
-                     keel_error *err);
+int keel_schema_copy(keel_schema *dst, const keel_schema *src, keel_error *err);
 const char *keel_col_type_name(keel_col_type t); /* "numeric", ... */
 
 /* Tables. */
 keel_table *keel_table_new(size_t n_rows);
 void keel_table_free(keel_table *t);
-keel_column *keel_table_add(keel_table *t, const char *name,
-                            keel_col_type type, const char *const *dict,
-                            size_t n_dict, keel_error *err);
+keel_column *keel_table_add(keel_table *t, const char *name, keel_col_type type,
+                            const char *const *dict, size_t n_dict,
+                            keel_error *err);
 keel_column *keel_table_copy_column(keel_table *t, const keel_column *src,
                                     keel_error *err);
 int keel_table_text_set(keel_table *t, size_t col, size_t row, const char *s,

@@ -15,15 +15,15 @@
 #include <jansson.h>
 #include <omp.h>
 
+#include "base/fsutil.h"
+#include "base/sha256.h"
+#include "base/status.h"
 #include "bundle/bundle.h"
 #include "config/config_json.h"
-#include "base/fsutil.h"
+#include "data/pipeline.h"
 #include "plugin/host.h"
 #include "plugin/loader.h"
-#include "data/pipeline.h"
-#include "base/sha256.h"
 #include "plugin/state.h"
-#include "base/status.h"
 #include "train/train.h"
 
 void keel_run_outcome_free(keel_run_outcome *out)
@@ -67,15 +67,18 @@ static json_t *lineage_json(const keel_run_config *cfg,
                                            ctx->inputs[i].name, "sha256",
                                            ctx->inputs[i].sha256, "bytes",
                                            (json_int_t)ctx->inputs[i].bytes));
-  json_t *source = json_pack("{s:s, s:s, s:s, s:o}", "plugin",
-                             cfg->source.plugin->desc.name, "version",
-                             cfg->source.plugin->desc.version, "sha256",
-                             cfg->source.plugin->sha256, "files", files);
-  json_t *root = json_pack("{s:o, s:s, s:I, s:I}", "source", source, "label",
-                           prep->label, "rows_read", (json_int_t)prep->n_source_rows,
-                           "features", (json_int_t)prep->n_features);
-  json_object_set_new(root, "schemas", parse_owned(keel_stage_schemas_to_json(&prep->schemas)));
-  json_object_set_new(root, "split", parse_owned(keel_prepared_split_json(prep)));
+  json_t *source =
+      json_pack("{s:s, s:s, s:s, s:o}", "plugin", cfg->source.plugin->desc.name,
+                "version", cfg->source.plugin->desc.version, "sha256",
+                cfg->source.plugin->sha256, "files", files);
+  json_t *root =
+      json_pack("{s:o, s:s, s:I, s:I}", "source", source, "label", prep->label,
+                "rows_read", (json_int_t)prep->n_source_rows, "features",
+                (json_int_t)prep->n_features);
+  json_object_set_new(root, "schemas",
+                      parse_owned(keel_stage_schemas_to_json(&prep->schemas)));
+  json_object_set_new(root, "split",
+                      parse_owned(keel_prepared_split_json(prep)));
   json_t *names = json_array();
   for (size_t i = 0; i < prep->n_features; i++)
     json_array_append_new(names, json_string(prep->feature_names[i]));
@@ -179,7 +182,8 @@ static int add_data_record(run_state *rs, keel_error *err)
       if (strstr(name, "..") || rs->ctx.inputs[i].name[0] == '/')
         snprintf(name, sizeof name, "data/input-%.16s",
                  rs->ctx.inputs[i].sha256); /* cmd_replay.c looks here */
-      rc = keel_bundle_add_file(rs->bundle, name, rs->ctx.inputs[i].resolved, err);
+      rc = keel_bundle_add_file(rs->bundle, name, rs->ctx.inputs[i].resolved,
+                                err);
     }
   }
   for (size_t i = 0; !rc && i < rs->prep.n_transforms; i++) {
@@ -203,13 +207,14 @@ static int add_results(run_state *rs, const keel_train_setup *setup,
   for (size_t i = 0; !rc && i < t->n_tensors; i++) {
     char name[256];
     snprintf(name, sizeof name, "weights/%s.npy", t->tensors[i].name);
-    rc = keel_bundle_add_npy_f32(rs->bundle, name, t->weights + t->tensors[i].offset,
+    rc = keel_bundle_add_npy_f32(rs->bundle, name,
+                                 t->weights + t->tensors[i].offset,
                                  t->tensors[i].shape, t->tensors[i].ndim, err);
   }
   if (!rc && t->n_opt_state) {
     size_t shape[1] = {t->n_opt_state};
-    rc = keel_bundle_add_npy_f32(rs->bundle, "optimizer_state.npy", t->opt_state,
-                                 shape, 1, err);
+    rc = keel_bundle_add_npy_f32(rs->bundle, "optimizer_state.npy",
+                                 t->opt_state, shape, 1, err);
   }
   if (!rc && t->metrics_jsonl)
     rc = keel_bundle_add_bytes(rs->bundle, "metrics.jsonl", t->metrics_jsonl,
@@ -220,7 +225,8 @@ static int add_results(run_state *rs, const keel_train_setup *setup,
   json_object_set_new(final, "epochs", json_integer((json_int_t)t->epochs_run));
   json_object_set_new(final, "steps", json_integer((json_int_t)t->steps));
   json_object_set_new(final, "stopped_early", json_boolean(t->stopped_early));
-  json_object_set_new(final, "best_epoch", json_integer((json_int_t)t->best_epoch));
+  json_object_set_new(final, "best_epoch",
+                      json_integer((json_int_t)t->best_epoch));
   json_object_set_new(final, "train", metrics_json(&t->train));
   json_object_set_new(final, "valid", metrics_json(&t->valid));
   const keel_prepared_part *test = &rs->prep.part[KEEL_SPLIT_TEST];
@@ -253,20 +259,28 @@ static int train_model(run_state *rs, const char *config_text, keel_error *err)
   char fp[65];
   fingerprint(rs, config_text, fp);
   keel_train_setup setup = {
-    .model = cfg->model.plugin, .loss = cfg->loss.plugin,
-    .optimizer = cfg->optimizer.plugin, .model_values = cfg->model.values,
-    .loss_values = cfg->loss.values, .optimizer_values = cfg->optimizer.values,
-    .train_values = cfg->train.values, .task = rs->prep.task,
-    .n_classes = rs->prep.n_classes, .threads = rs->opt->threads,
-    .progress = rs->opt->progress, .resume_path = rs->opt->resume,
-    .fingerprint = fp, .host = &rs->host,
+      .model = cfg->model.plugin,
+      .loss = cfg->loss.plugin,
+      .optimizer = cfg->optimizer.plugin,
+      .model_values = cfg->model.values,
+      .loss_values = cfg->loss.values,
+      .optimizer_values = cfg->optimizer.values,
+      .train_values = cfg->train.values,
+      .task = rs->prep.task,
+      .n_classes = rs->prep.n_classes,
+      .threads = rs->opt->threads,
+      .progress = rs->opt->progress,
+      .resume_path = rs->opt->resume,
+      .fingerprint = fp,
+      .host = &rs->host,
   };
   if (cfg->train.values[KEEL_TRAIN_CHECKPOINT_EVERY].i > 0) {
     size_t n = strlen(rs->opt->out_dir) + 128;
     rs->checkpoint_dir = malloc(n);
     if (!rs->checkpoint_dir)
       return keel_fail(err, KEEL_ENOMEM, "out of memory");
-    snprintf(rs->checkpoint_dir, n, "%s/checkpoints/%.16s", rs->opt->out_dir, fp);
+    snprintf(rs->checkpoint_dir, n, "%s/checkpoints/%.16s", rs->opt->out_dir,
+             fp);
     int rc = keel_fs_mkdir_p(rs->checkpoint_dir, err);
     if (rc != 0)
       return rc;
@@ -276,14 +290,16 @@ static int train_model(run_state *rs, const char *config_text, keel_error *err)
   const keel_prepared_part *va = &rs->prep.part[KEEL_SPLIT_VALID];
   keel_train_data train = {tr->X, tr->y, tr->n_rows, rs->prep.n_features};
   keel_train_data valid = {va->X, va->y, va->n_rows, rs->prep.n_features};
-  int rc = keel_train_run(&setup, &train, va->n_rows ? &valid : NULL, &rs->train, err);
+  int rc = keel_train_run(&setup, &train, va->n_rows ? &valid : NULL,
+                          &rs->train, err);
   rs->trained = 1;
   keel_bundle_set_outcome(rs->bundle, 0, NULL, rs->train.threads);
   int add_rc = add_results(rs, &setup, rc ? NULL : err);
   return rc ? rc : add_rc;
 }
 
-static int until_transforms(run_state *rs, keel_run_outcome *out, keel_error *err)
+static int until_transforms(run_state *rs, keel_run_outcome *out,
+                            keel_error *err)
 {
   const char *stem = strrchr(rs->cfg->manifest_path, '/');
   stem = stem ? stem + 1 : rs->cfg->manifest_path;
@@ -309,8 +325,8 @@ static int seal(run_state *rs, int exit_code, const char *error,
   keel_bundle_set_outcome(rs->bundle, exit_code, error, threads);
   char digest[65] = "";
   char *path = NULL;
-  int rc = keel_bundle_seal(rs->bundle, rs->opt->out_dir, rs->opt->sign_key, &path,
-                            digest, err);
+  int rc = keel_bundle_seal(rs->bundle, rs->opt->out_dir, rs->opt->sign_key,
+                            &path, digest, err);
   if (rc)
     return rc;
   out->bundle_path = path;
@@ -321,10 +337,10 @@ static int seal(run_state *rs, int exit_code, const char *error,
 static int validate(run_state *rs, keel_error *err)
 {
   const keel_run_options *opt = rs->opt;
-  int rc = keel_config_load(opt->manifest_path, opt->overrides, opt->n_overrides,
-                                opt->plugin_paths, opt->n_plugin_paths,
-                                opt->no_default_plugin_paths, opt->template_path,
-                                &rs->reg, &rs->cfg, err);
+  int rc = keel_config_load(opt->manifest_path, opt->overrides,
+                            opt->n_overrides, opt->plugin_paths,
+                            opt->n_plugin_paths, opt->no_default_plugin_paths,
+                            opt->template_path, &rs->reg, &rs->cfg, err);
   if (rc)
     return rc;
   if ((rc = keel_host_context_init(&rs->ctx, rs->cfg->manifest_dir)))
@@ -356,7 +372,8 @@ static int begin_bundle(run_state *rs, json_t *config, keel_error *err)
   if (!rc)
     rc = keel_bundle_add_config(rs->bundle, config, err);
   if (!rc)
-    rc = keel_bundle_set_info(rs->bundle, "manifest_path", cfg->manifest_path, err);
+    rc = keel_bundle_set_info(rs->bundle, "manifest_path", cfg->manifest_path,
+                              err);
   /* Absolute, so a replay from any folder finds data it does not carry. */
   char *abs_dir = realpath(cfg->manifest_dir, NULL);
   if (!rc)
@@ -364,7 +381,8 @@ static int begin_bundle(run_state *rs, json_t *config, keel_error *err)
                               abs_dir ? abs_dir : cfg->manifest_dir, err);
   free(abs_dir);
   if (!rc)
-    rc = keel_bundle_set_info(rs->bundle, "template_path", cfg->template_path, err);
+    rc = keel_bundle_set_info(rs->bundle, "template_path", cfg->template_path,
+                              err);
   if (!rc)
     rc = add_plugins(rs, err);
   return rc;

@@ -9,34 +9,34 @@
 #include "keel/keel.h"
 
 typedef struct keel_run_options {
-  const char *manifest_path;        /* the manifest to run */
-  const char *const *overrides;     /* "section.key=value" from the CLI */
+  const char *manifest_path;    /* the manifest to run */
+  const char *const *overrides; /* "section.key=value" from the CLI */
   size_t n_overrides;
-  const char *const *plugin_paths;  /* --plugin-path entries, in order */
+  const char *const *plugin_paths; /* --plugin-path entries, in order */
   size_t n_plugin_paths;
-  int no_default_plugin_paths;      /* replay: only the bundle's plugins */
-  const char *template_path;        /* replay: the bundle's template; else
-                                       NULL to resolve from the manifest */
+  int no_default_plugin_paths; /* replay: only the bundle's plugins */
+  const char *template_path;   /* replay: the bundle's template; else
+                                  NULL to resolve from the manifest */
   /* Replay: maps a data path the source asks for to a bundled copy;
    * returns malloc'd path or NULL for as-is. */
   char *(*data_remap)(void *ctx, const char *path);
   void *data_remap_ctx;
-  const char *out_dir;              /* where the bundle goes (runs/) */
-  int threads;                      /* 0 = the [train] value / OpenMP's */
+  const char *out_dir; /* where the bundle goes (runs/) */
+  int threads;         /* 0 = the [train] value / OpenMP's */
   /* Training progress events; NULL: none (the library never prints). */
   const struct keel_progress_sink *progress;
-  const char *resume;               /* checkpoint to resume from, or NULL */
-  const char *sign_key;             /* Ed25519 private key PEM, or NULL */
-  int include_data;                 /* copy data files into the bundle */
-  int include_plugins;              /* copy plugin .so files (default 1) */
-  int until_transforms;             /* stop after preprocessing; write the
-                                       final matrices and fitted state */
+  const char *resume;   /* checkpoint to resume from, or NULL */
+  const char *sign_key; /* Ed25519 private key PEM, or NULL */
+  int include_data;     /* copy data files into the bundle */
+  int include_plugins;  /* copy plugin .so files (default 1) */
+  int until_transforms; /* stop after preprocessing; write the
+                           final matrices and fitted state */
 } keel_run_options;
 
 typedef struct keel_run_outcome {
-  char *bundle_path;         /* the sealed bundle (malloc'd) or NULL */
-  char result_digest[65];    /* hex, "" when no result */
-  int exit_code;             /* what `keel run` exits with */
+  char *bundle_path;      /* the sealed bundle (malloc'd) or NULL */
+  char result_digest[65]; /* hex, "" when no result */
+  int exit_code;          /* what `keel run` exits with */
 } keel_run_outcome;
 
 int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,

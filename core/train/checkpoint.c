@@ -116,14 +116,17 @@ int keel_checkpoint_read(const char *path, keel_checkpoint *out,
     return keel_fail(err, rc, "checkpoint %s", why.message);
   rc = KEEL_EINTEGRITY;
   if (n < CKPT_HEADER + CKPT_HASH || memcmp(p, CKPT_MAGIC, 8) != 0) {
-    keel_fail(err, rc, "checkpoint %s: not a keel checkpoint (bad magic or "
-              "shorter than a header)", path);
+    keel_fail(err, rc,
+              "checkpoint %s: not a keel checkpoint (bad magic or "
+              "shorter than a header)",
+              path);
     goto fail;
   }
   unsigned char h[CKPT_HASH];
   sha256(p, n - CKPT_HASH, h);
   if (memcmp(h, p + n - CKPT_HASH, CKPT_HASH) != 0) {
-    keel_fail(err, rc, "checkpoint %s: corrupted (SHA-256 of the contents "
+    keel_fail(err, rc,
+              "checkpoint %s: corrupted (SHA-256 of the contents "
               "does not match the one stored; file truncated or modified)",
               path);
     goto fail;
@@ -131,8 +134,10 @@ int keel_checkpoint_read(const char *path, keel_checkpoint *out,
   uint32_t version = get_u32(p + 8);
   if (version != CKPT_VERSION) {
     rc = KEEL_EUNSUPPORTED;
-    keel_fail(err, rc, "checkpoint %s: format version %u, this keel reads "
-              "version %u", path, version, CKPT_VERSION);
+    keel_fail(err, rc,
+              "checkpoint %s: format version %u, this keel reads "
+              "version %u",
+              path, version, CKPT_VERSION);
     goto fail;
   }
   const unsigned char *q = p + 16;
@@ -147,8 +152,10 @@ int keel_checkpoint_read(const char *path, keel_checkpoint *out,
   size_t body = n - CKPT_HEADER - CKPT_HASH;
   if (nfp > CKPT_MAX_TEXT || nmt > CKPT_MAX_TEXT || nw > body / 4 ||
       no > body / 4 || nfp + nmt + 4 * (nw + no) != body) {
-    keel_fail(err, rc, "checkpoint %s: sizes in the header do not add up "
-              "to the file size", path);
+    keel_fail(err, rc,
+              "checkpoint %s: sizes in the header do not add up "
+              "to the file size",
+              path);
     goto fail;
   }
   q = p + CKPT_HEADER;

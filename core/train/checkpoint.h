@@ -21,17 +21,17 @@
 #include "keel/keel.h"
 
 typedef struct keel_checkpoint {
-  char *fingerprint;    /* the caller's identity of configuration + data */
-  uint64_t epoch;       /* epochs completed */
-  uint64_t step;        /* optimizer steps taken */
-  uint64_t best_epoch;  /* early stopping: epoch of the best value (0 none) */
-  uint64_t bad_epochs;  /* early stopping: epochs since the best */
-  double best_value;    /* early stopping: best validation value */
+  char *fingerprint;   /* the caller's identity of configuration + data */
+  uint64_t epoch;      /* epochs completed */
+  uint64_t step;       /* optimizer steps taken */
+  uint64_t best_epoch; /* early stopping: epoch of the best value (0 none) */
+  uint64_t bad_epochs; /* early stopping: epochs since the best */
+  double best_value;   /* early stopping: best validation value */
   float *weights;
   size_t n_weights;
   float *opt_state;
   size_t n_opt_state;
-  char *metrics_jsonl;  /* per-epoch metric lines so far */
+  char *metrics_jsonl; /* per-epoch metric lines so far */
 } keel_checkpoint;
 
 /* Writes ck to path atomically. Borrowed ck. */

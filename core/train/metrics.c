@@ -5,8 +5,8 @@
 
 void keel_metric_sums_add_rows(keel_metric_sums *s, uint64_t *confusion,
                                keel_task task, size_t n_classes,
-                               const float *out, const float *y,
-                               size_t n_rows, size_t width)
+                               const float *out, const float *y, size_t n_rows,
+                               size_t width)
 {
   if (task == KEEL_TASK_CLASSIFICATION) {
     for (size_t r = 0; r < n_rows; r++) {

@@ -40,8 +40,8 @@ typedef struct keel_metric_sums {
  * valid class indexes (the caller checks). The loss is not touched. */
 void keel_metric_sums_add_rows(keel_metric_sums *s, uint64_t *confusion,
                                keel_task task, size_t n_classes,
-                               const float *out, const float *y,
-                               size_t n_rows, size_t width);
+                               const float *out, const float *y, size_t n_rows,
+                               size_t width);
 
 /* Pairwise tree over chunk index: a[0] = sum of a[0..n) in a fixed order
  * (a[c] += a[c + stride] for stride 1, 2, 4, ...). n may be 0. */

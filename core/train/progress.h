@@ -14,12 +14,12 @@
 
 /* After one optimizer step. */
 typedef struct keel_progress_batch_event {
-  uint64_t epoch, epochs;   /* 0-based epoch of total epochs */
-  uint64_t first_epoch;     /* first epoch of this process (after a resume) */
-  size_t batch, batches;    /* 0-based batch of batches per epoch */
-  double loss;              /* running mean training loss of the epoch */
-  double samples_per_s;     /* since the run (or resume) started */
-  double eta_s;             /* seconds left, < 0 when unknown */
+  uint64_t epoch, epochs; /* 0-based epoch of total epochs */
+  uint64_t first_epoch;   /* first epoch of this process (after a resume) */
+  size_t batch, batches;  /* 0-based batch of batches per epoch */
+  double loss;            /* running mean training loss of the epoch */
+  double samples_per_s;   /* since the run (or resume) started */
+  double eta_s;           /* seconds left, < 0 when unknown */
 } keel_progress_batch_event;
 
 /* After an epoch, its metrics computed. */
@@ -42,11 +42,11 @@ typedef struct keel_progress_sink {
 
 typedef struct keel_progress {
   const keel_progress_sink *sink; /* NULL: nothing is reported */
-  uint64_t epochs;   /* total epochs of the run */
-  uint64_t first;    /* first epoch run (after a resume) */
-  size_t batches;    /* batches per epoch */
-  size_t rows;       /* training rows per epoch */
-  double t_start;    /* seconds, monotonic */
+  uint64_t epochs;                /* total epochs of the run */
+  uint64_t first;                 /* first epoch run (after a resume) */
+  size_t batches;                 /* batches per epoch */
+  size_t rows;                    /* training rows per epoch */
+  double t_start;                 /* seconds, monotonic */
   double t_epoch;
 } keel_progress;
 
@@ -60,8 +60,8 @@ void keel_progress_epoch_begin(keel_progress *p, uint64_t epoch);
 void keel_progress_batch(keel_progress *p, uint64_t epoch, size_t batch,
                          double loss);
 /* After an epoch, with its metrics. */
-void keel_progress_epoch_end(keel_progress *p, uint64_t epoch,
-                             keel_task task, const keel_metrics *train,
+void keel_progress_epoch_end(keel_progress *p, uint64_t epoch, keel_task task,
+                             const keel_metrics *train,
                              const keel_metrics *valid);
 /* Seconds since an arbitrary start (monotonic clock). */
 double keel_progress_now(void);

@@ -35,12 +35,13 @@ typedef struct train_loop {
   early_stop es;
   uint64_t epoch0, epochs, seed, step;
   size_t steps_per_epoch;
-  long lr_idx;          /* the optimizer's "lr" parameter, or -1 */
+  long lr_idx; /* the optimizer's "lr" parameter, or -1 */
   double ss_train, ss_valid;
   keel_progress prog;
 } train_loop;
 
-/* ---- the metrics line ----------------------------------------------------- */
+/* ---- the metrics line -----------------------------------------------------
+ */
 
 /* ,"key":value, or null when not finite. "%.17g": these bytes are
  * metrics.jsonl, which the result digest covers. */
@@ -78,8 +79,8 @@ static void metrics_line(train_loop *L, uint64_t e, double lr_scale,
                          const keel_train_result *out)
 {
   keel_buf *b = &L->lines;
-  keel_buf_printf(b, "{\"epoch\":%llu,\"step\":%llu",
-                  (unsigned long long)e + 1, (unsigned long long)L->step);
+  keel_buf_printf(b, "{\"epoch\":%llu,\"step\":%llu", (unsigned long long)e + 1,
+                  (unsigned long long)L->step);
   json_num(b, "lr_scale", lr_scale);
   if (L->lr_idx >= 0)
     json_num(b, "lr", L->s->optimizer_values[L->lr_idx].f * lr_scale);
@@ -92,13 +93,13 @@ static void metrics_line(train_loop *L, uint64_t e, double lr_scale,
 static long optimizer_lr_index(const keel_loaded_plugin *opt)
 {
   for (size_t i = 0; i < opt->desc.n_params; i++)
-    if (opt->desc.params[i].name &&
-        strcmp(opt->desc.params[i].name, "lr") == 0)
+    if (opt->desc.params[i].name && strcmp(opt->desc.params[i].name, "lr") == 0)
       return (long)i;
   return -1;
 }
 
-/* ---- early stopping ------------------------------------------------------- */
+/* ---- early stopping -------------------------------------------------------
+ */
 
 /* The early-stopping value of m, and whether lower is better. */
 static double es_value(int metric, const keel_metrics *m, int *lower)
@@ -123,8 +124,8 @@ static int early_stop_update(early_stop *es, const keel_metrics *valid,
 {
   int lower;
   double v = es_value(es->metric, valid, &lower);
-  int better = isfinite(v) && (es->best_epoch == 0 ||
-                               (lower ? v < es->best : v > es->best));
+  int better = isfinite(v) &&
+               (es->best_epoch == 0 || (lower ? v < es->best : v > es->best));
   if (better) {
     es->best = v;
     es->best_epoch = e + 1;
@@ -135,27 +136,32 @@ static int early_stop_update(early_stop *es, const keel_metrics *valid,
   return es->patience > 0 && es->bad_epochs >= (uint64_t)es->patience;
 }
 
-/* ---- checkpoints ---------------------------------------------------------- */
+/* ---- checkpoints ----------------------------------------------------------
+ */
 
 /* Writes the state after epoch e (0-based) to L->ck_path, atomically. */
 static int checkpoint_save(const train_loop *L, const keel_train_result *out,
                            uint64_t e, keel_error *err)
 {
   const keel_train_setup *s = L->s;
-  keel_checkpoint w = {
-      .fingerprint = (char *)(s->fingerprint ? s->fingerprint : ""),
-      .epoch = e + 1, .step = L->step, .best_epoch = L->es.best_epoch,
-      .bad_epochs = L->es.bad_epochs, .best_value = L->es.best,
-      .weights = out->weights, .n_weights = L->T.nw,
-      .opt_state = out->opt_state, .n_opt_state = L->T.nopt,
-      .metrics_jsonl = (char *)L->lines.data};
+  keel_checkpoint w = {.fingerprint =
+                           (char *)(s->fingerprint ? s->fingerprint : ""),
+                       .epoch = e + 1,
+                       .step = L->step,
+                       .best_epoch = L->es.best_epoch,
+                       .bad_epochs = L->es.bad_epochs,
+                       .best_value = L->es.best,
+                       .weights = out->weights,
+                       .n_weights = L->T.nw,
+                       .opt_state = out->opt_state,
+                       .n_opt_state = L->T.nopt,
+                       .metrics_jsonl = (char *)L->lines.data};
   return keel_checkpoint_write(L->ck_path, &w, err);
 }
 
 /* Restores the checkpoint at s->resume_path into the run: weights,
  * optimizer state, metric lines, step, early stopping. */
-static int resume_from(train_loop *L, keel_train_result *out,
-                       keel_error *err)
+static int resume_from(train_loop *L, keel_train_result *out, keel_error *err)
 {
   const keel_train_setup *s = L->s;
   const char *path = s->resume_path;
@@ -178,7 +184,8 @@ static int resume_from(train_loop *L, keel_train_result *out,
   else if (ck.epoch > L->epochs)
     rc = keel_fail(err, KEEL_EINVAL,
                    "checkpoint %s is at epoch %llu, past the run's %llu "
-                   "epochs", path, (unsigned long long)ck.epoch,
+                   "epochs",
+                   path, (unsigned long long)ck.epoch,
                    (unsigned long long)L->epochs);
   if (rc == KEEL_OK) {
     memcpy(out->weights, ck.weights, L->T.nw * sizeof(float));
@@ -198,7 +205,8 @@ static int resume_from(train_loop *L, keel_train_result *out,
   return rc;
 }
 
-/* ---- the loop ------------------------------------------------------------- */
+/* ---- the loop -------------------------------------------------------------
+ */
 
 static int copy_tensors(keel__trainer *T, keel_train_result *out,
                         keel_error *err)
@@ -219,7 +227,8 @@ static int copy_tensors(keel__trainer *T, keel_train_result *out,
     out->tensors[i].name = name;
     out->n_tensors = i + 1;
     if (info.offset > T->nw)
-      return keel_fail(err, KEEL_EPLUGIN, "[model] %s: tensor %s starts at "
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "[model] %s: tensor %s starts at "
                        "%zu, past the %zu weights",
                        keel__plugin_name(T->s->model), name, info.offset,
                        T->nw);
@@ -251,14 +260,12 @@ static int loop_alloc(train_loop *L, keel_train_result *out, keel_error *err)
   rc = copy_tensors(T, out, err);
   if (rc != KEEL_OK)
     return rc;
-  if (s->checkpoint_dir &&
-      s->train_values[KEEL_TRAIN_CHECKPOINT_EVERY].i > 0) {
+  if (s->checkpoint_dir && s->train_values[KEEL_TRAIN_CHECKPOINT_EVERY].i > 0) {
     size_t len = strlen(s->checkpoint_dir) + sizeof KEEL_CHECKPOINT_FILE + 2;
     L->ck_path = malloc(len);
     if (!L->ck_path)
       return keel_fail(err, KEEL_ENOMEM, "train: out of memory");
-    snprintf(L->ck_path, len, "%s/%s", s->checkpoint_dir,
-             KEEL_CHECKPOINT_FILE);
+    snprintf(L->ck_path, len, "%s/%s", s->checkpoint_dir, KEEL_CHECKPOINT_FILE);
   }
   return KEEL_OK;
 }
@@ -301,10 +308,16 @@ static int run_epoch(train_loop *L, keel_train_result *out, uint64_t e,
   memset(T->conf, 0, (size_t)T->nt * T->conf_stride * sizeof *T->conf);
   keel_metric_sums esum = {0, 0, 0};
   double lr_scale = 1.0;
-  keel__epoch_run E = {.d = L->train, .perm = L->perm, .w = out->weights,
-                       .opt = out->opt_state, .epoch = e, .step = &L->step,
-                       .esum = &esum, .lr_scale = &lr_scale,
-                       .prog = &L->prog, .err = err};
+  keel__epoch_run E = {.d = L->train,
+                       .perm = L->perm,
+                       .w = out->weights,
+                       .opt = out->opt_state,
+                       .epoch = e,
+                       .step = &L->step,
+                       .esum = &esum,
+                       .lr_scale = &lr_scale,
+                       .prog = &L->prog,
+                       .err = err};
   int rc = keel__trainer_epoch(T, &E);
   out->steps = L->step;
   if (rc != KEEL_OK)
@@ -356,16 +369,17 @@ int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
     return rc;
   const keel_value *tv = s->train_values;
   size_t B = (size_t)tv[KEEL_TRAIN_BATCH_SIZE].i;
-  train_loop L = {
-      .s = s, .train = train,
-      .valid = valid && valid->n_rows > 0 ? valid : NULL,
-      .lines = KEEL_BUF_INIT,
-      .es = {.metric = (int)tv[KEEL_TRAIN_EARLY_STOP_METRIC].i,
-             .patience = tv[KEEL_TRAIN_PATIENCE].i, .best = NAN},
-      .epochs = (uint64_t)tv[KEEL_TRAIN_EPOCHS].i,
-      .seed = (uint64_t)tv[KEEL_TRAIN_SEED].i,
-      .steps_per_epoch = (train->n_rows + B - 1) / B,
-      .lr_idx = optimizer_lr_index(s->optimizer)};
+  train_loop L = {.s = s,
+                  .train = train,
+                  .valid = valid && valid->n_rows > 0 ? valid : NULL,
+                  .lines = KEEL_BUF_INIT,
+                  .es = {.metric = (int)tv[KEEL_TRAIN_EARLY_STOP_METRIC].i,
+                         .patience = tv[KEEL_TRAIN_PATIENCE].i,
+                         .best = NAN},
+                  .epochs = (uint64_t)tv[KEEL_TRAIN_EPOCHS].i,
+                  .seed = (uint64_t)tv[KEEL_TRAIN_SEED].i,
+                  .steps_per_epoch = (train->n_rows + B - 1) / B,
+                  .lr_idx = optimizer_lr_index(s->optimizer)};
   rc = loop_alloc(&L, out, err);
   if (rc == KEEL_OK)
     rc = loop_start(&L, out, err);
@@ -409,8 +423,10 @@ int keel_train_evaluate(const keel_train_setup *s, const float *weights,
   keel__trainer T;
   rc = keel__trainer_init(&T, s, data->n_features, 1, err);
   if (rc == KEEL_OK && T.nw != n_weights)
-    rc = keel_fail(err, KEEL_EINVAL, "evaluate: %zu weights given, the "
-                   "model has %zu", n_weights, T.nw);
+    rc = keel_fail(err, KEEL_EINVAL,
+                   "evaluate: %zu weights given, the "
+                   "model has %zu",
+                   n_weights, T.nw);
   if (rc == KEEL_OK) {
     double ss = s->task == KEEL_TASK_REGRESSION
                     ? keel_metrics_ss_tot(data->y, data->n_rows)

@@ -30,8 +30,8 @@
 
 /* One split as the data pipeline produced it. Borrowed. */
 typedef struct keel_train_data {
-  const float *x;    /* n_rows x n_features, row-major */
-  const float *y;    /* n_rows targets (class index as float) */
+  const float *x; /* n_rows x n_features, row-major */
+  const float *y; /* n_rows targets (class index as float) */
   size_t n_rows;
   size_t n_features;
 } keel_train_data;
@@ -45,17 +45,17 @@ typedef struct keel_train_setup {
   /* KEEL_TRAIN_N_PARAMS values, indexed by enum keel_train_param. */
   const keel_value *train_values;
   keel_task task;
-  size_t n_classes;            /* classification: labels in [0, n); else 0 */
-  int threads;                 /* > 0 overrides [train] threads */
+  size_t n_classes; /* classification: labels in [0, n); else 0 */
+  int threads;      /* > 0 overrides [train] threads */
   /* Where progress events go; NULL: nowhere (the library never prints). */
   const struct keel_progress_sink *progress;
-  const char *checkpoint_dir;  /* where checkpoint.ckpt goes; NULL: none */
-  const char *resume_path;     /* checkpoint to continue from, or NULL */
+  const char *checkpoint_dir; /* where checkpoint.ckpt goes; NULL: none */
+  const char *resume_path;    /* checkpoint to continue from, or NULL */
   /* Identity of the configuration and data (for example the hex digest of
    * the resolved manifest and the data hashes); stored in checkpoints and
    * compared on resume, so a foreign checkpoint is refused. NULL = "". */
   const char *fingerprint;
-  const keel_host *host;       /* NULL: keel_host_services() */
+  const keel_host *host; /* NULL: keel_host_services() */
   /* > 0: return after this (1-based) epoch, its checkpoint written, as if
    * the process had been stopped there (tests, time-boxed runs); the
    * result has interrupted = 1. 0: run all epochs. */
@@ -70,9 +70,9 @@ typedef struct keel_train_result {
   size_t n_weights;
   float *opt_state;
   size_t n_opt_state;
-  keel_tensor_info *tensors;   /* the model's tensors; names owned here */
+  keel_tensor_info *tensors; /* the model's tensors; names owned here */
   size_t n_tensors;
-  size_t n_outputs;            /* model outputs per row (the loss width) */
+  size_t n_outputs; /* model outputs per row (the loss width) */
   /* One JSON object per epoch, each ending in '\n':
    *   {"epoch":1,"step":23,"lr_scale":1,"lr":0.01,
    *    "train_loss":..,"train_accuracy":..,"train_macro_f1":..,
@@ -82,14 +82,14 @@ typedef struct keel_train_result {
    * value that does not exist, e.g. no validation rows). Train metrics
    * are accumulated over the epoch's minibatches, before each step. */
   char *metrics_jsonl;
-  keel_metrics train;          /* metrics of the last epoch run */
+  keel_metrics train; /* metrics of the last epoch run */
   keel_metrics valid;
-  uint64_t epochs_run;         /* epochs completed, resumed ones included */
-  uint64_t steps;              /* optimizer steps taken */
-  int stopped_early;           /* early stopping ended the run */
-  int interrupted;             /* stop_after_epoch ended the run */
-  uint64_t best_epoch;         /* early stopping: 1-based best epoch, or 0 */
-  int threads;                 /* threads used */
+  uint64_t epochs_run; /* epochs completed, resumed ones included */
+  uint64_t steps;      /* optimizer steps taken */
+  int stopped_early;   /* early stopping ended the run */
+  int interrupted;     /* stop_after_epoch ended the run */
+  uint64_t best_epoch; /* early stopping: 1-based best epoch, or 0 */
+  int threads;         /* threads used */
 } keel_train_result;
 
 /* Trains a model. valid may be NULL or empty. Returns 0 or a KEEL_E*:
@@ -98,8 +98,7 @@ typedef struct keel_train_result {
  * (NaN/Inf loss or weights; the message names epoch and step),
  * KEEL_EINTEGRITY (corrupted checkpoint), KEEL_EIO, KEEL_ENOMEM. Fills out
  * in every case. Reports progress to setup->progress. */
-int keel_train_run(const keel_train_setup *setup,
-                   const keel_train_data *train,
+int keel_train_run(const keel_train_setup *setup, const keel_train_data *train,
                    const keel_train_data *valid, keel_train_result *out,
                    keel_error *err);
 

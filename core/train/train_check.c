@@ -9,8 +9,8 @@
 #include "base/status.h"
 #include "train/train_internal.h"
 
-static const char *const es_names[] = {"none", "loss",  "accuracy", "macro_f1",
-                                       "rmse", "mae",   "r2"};
+static const char *const es_names[] = {"none", "loss", "accuracy", "macro_f1",
+                                       "rmse", "mae",  "r2"};
 
 int keel__train_check_labels(const keel_train_setup *s,
                              const keel_train_data *d, const char *split,
@@ -22,11 +22,11 @@ int keel__train_check_labels(const keel_train_setup *s,
       if (!(y >= 0 && y < (double)s->n_classes) || y != floor(y))
         return keel_fail(err, KEEL_EDATA,
                          "train: %s row %zu has label %g, expected a class "
-                         "index in [0, %zu)", split, r, y, s->n_classes);
+                         "index in [0, %zu)",
+                         split, r, y, s->n_classes);
     } else if (!isfinite(y)) {
       return keel_fail(err, KEEL_EDATA,
-                       "train: %s row %zu has a non-finite target", split,
-                       r);
+                       "train: %s row %zu has a non-finite target", split, r);
     }
   }
   return KEEL_OK;
@@ -39,12 +39,14 @@ static int check_config(const keel_train_setup *s, int has_valid,
                         keel_error *err)
 {
   if (!s || !s->model || !s->loss || !s->optimizer || !s->train_values)
-    return keel_fail(err, KEEL_EINVAL, "train: missing model, loss, "
+    return keel_fail(err, KEEL_EINVAL,
+                     "train: missing model, loss, "
                      "optimizer or [train] values");
   if (s->model->desc.kind != KEEL_KIND_MODEL ||
       s->loss->desc.kind != KEEL_KIND_LOSS ||
       s->optimizer->desc.kind != KEEL_KIND_OPTIMIZER)
-    return keel_fail(err, KEEL_EINVAL, "train: the model, loss and "
+    return keel_fail(err, KEEL_EINVAL,
+                     "train: the model, loss and "
                      "optimizer slots hold plugins of the wrong kind");
   const char *task_name =
       s->task == KEEL_TASK_CLASSIFICATION ? "classification" : "regression";
@@ -53,32 +55,35 @@ static int check_config(const keel_train_setup *s, int has_valid,
   for (int i = 0; i < 2; i++) {
     uint32_t tasks = pl[i]->desc.contract.tasks;
     if (tasks != 0 && !(tasks & (uint32_t)s->task))
-      return keel_fail(err, KEEL_EINVAL,
-                       "[%s] %s fits %s only, but the task is %s",
-                       slot[i], keel__plugin_name(pl[i]),
-                       tasks & KEEL_TASK_CLASSIFICATION ? "classification"
-                                                        : "regression",
-                       task_name);
+      return keel_fail(
+          err, KEEL_EINVAL, "[%s] %s fits %s only, but the task is %s", slot[i],
+          keel__plugin_name(pl[i]),
+          tasks & KEEL_TASK_CLASSIFICATION ? "classification" : "regression",
+          task_name);
   }
   const keel_value *tv = s->train_values;
   int64_t batch = tv[KEEL_TRAIN_BATCH_SIZE].i;
   if (tv[KEEL_TRAIN_EPOCHS].i < 1 || batch < 1 ||
       tv[KEEL_TRAIN_CHUNK_ROWS].i < 1)
-    return keel_fail(err, KEEL_EINVAL, "[train] epochs, batch_size and "
+    return keel_fail(err, KEEL_EINVAL,
+                     "[train] epochs, batch_size and "
                      "chunk_rows must be at least 1 (got %lld, %lld, %lld)",
                      (long long)tv[KEEL_TRAIN_EPOCHS].i, (long long)batch,
                      (long long)tv[KEEL_TRAIN_CHUNK_ROWS].i);
   int es = (int)tv[KEEL_TRAIN_EARLY_STOP_METRIC].i;
   if (es < KEEL__ES_NONE || es > KEEL__ES_R2)
-    return keel_fail(err, KEEL_EINVAL, "[train] early_stop_metric: unknown "
-                     "choice %d", es);
+    return keel_fail(err, KEEL_EINVAL,
+                     "[train] early_stop_metric: unknown "
+                     "choice %d",
+                     es);
   if (es != KEEL__ES_NONE) {
     int cls = s->task == KEEL_TASK_CLASSIFICATION;
     if ((cls && es >= KEEL__ES_RMSE) ||
         (!cls && (es == KEEL__ES_ACCURACY || es == KEEL__ES_MACRO_F1)))
       return keel_fail(err, KEEL_EINVAL,
                        "[train] early_stop_metric = %s does not exist for "
-                       "%s", es_names[es], task_name);
+                       "%s",
+                       es_names[es], task_name);
     if (!has_valid)
       return keel_fail(err, KEEL_EINVAL,
                        "[train] early_stop_metric = %s needs a validation "
@@ -96,8 +101,7 @@ static int check_widths(const keel_train_setup *s, size_t n_in,
   const keel_loss_api *lapi = s->loss->api;
   const keel_model_api *mapi = s->model->api;
   size_t width = 0;
-  int rc = lapi->output_width(s->loss_values, s->task, n_classes, &width,
-                              err);
+  int rc = lapi->output_width(s->loss_values, s->task, n_classes, &width, err);
   if (rc != KEEL_OK) {
     keel_error_prefix(err, "[loss] %s", keel__plugin_name(s->loss));
     return rc;
@@ -118,14 +122,16 @@ int keel_train_check(const keel_run_config *cfg, size_t n_features,
 {
   if (!cfg)
     return keel_fail(err, KEEL_EINVAL, "train check: no configuration");
-  keel_train_setup s = {
-      .model = cfg->model.plugin, .loss = cfg->loss.plugin,
-      .optimizer = cfg->optimizer.plugin,
-      .model_values = cfg->model.values, .loss_values = cfg->loss.values,
-      .optimizer_values = cfg->optimizer.values,
-      .train_values = cfg->train.values, .task = cfg->task};
-  int has_valid = !cfg->data.values ||
-                  cfg->data.values[KEEL_DATA_VALID_FRACTION].f > 0.0;
+  keel_train_setup s = {.model = cfg->model.plugin,
+                        .loss = cfg->loss.plugin,
+                        .optimizer = cfg->optimizer.plugin,
+                        .model_values = cfg->model.values,
+                        .loss_values = cfg->loss.values,
+                        .optimizer_values = cfg->optimizer.values,
+                        .train_values = cfg->train.values,
+                        .task = cfg->task};
+  int has_valid =
+      !cfg->data.values || cfg->data.values[KEEL_DATA_VALID_FRACTION].f > 0.0;
   int rc = check_config(&s, has_valid, err);
   if (rc != KEEL_OK)
     return rc;
@@ -143,8 +149,10 @@ int keel_train_check(const keel_run_config *cfg, size_t n_features,
   if (rc != KEEL_OK) {
     char three[sizeof err->message];
     snprintf(three, sizeof three, "%s", err->message);
-    rc = keel_fail(err, rc, "the model and loss serve no class count: with "
-                   "2 classes: %s; with 3 or more: %s", two.message, three);
+    rc = keel_fail(err, rc,
+                   "the model and loss serve no class count: with "
+                   "2 classes: %s; with 3 or more: %s",
+                   two.message, three);
   }
   return rc;
 }
@@ -159,13 +167,15 @@ int keel__train_check_setup(const keel_train_setup *s,
   if (rc != KEEL_OK)
     return rc;
   if (train->n_rows == 0 || train->n_features == 0)
-    return keel_fail(err, KEEL_EDATA, "train: the training split is empty "
-                     "(%zu rows, %zu features)", train->n_rows,
-                     train->n_features);
+    return keel_fail(err, KEEL_EDATA,
+                     "train: the training split is empty "
+                     "(%zu rows, %zu features)",
+                     train->n_rows, train->n_features);
   if (valid && valid->n_rows > 0 && valid->n_features != train->n_features)
-    return keel_fail(err, KEEL_EDATA, "train: the validation split has %zu "
-                     "features, the training split %zu", valid->n_features,
-                     train->n_features);
+    return keel_fail(err, KEEL_EDATA,
+                     "train: the validation split has %zu "
+                     "features, the training split %zu",
+                     valid->n_features, train->n_features);
   int64_t batch = s->train_values[KEEL_TRAIN_BATCH_SIZE].i;
   if ((uint64_t)batch > train->n_rows)
     return keel_fail(err, KEEL_EINVAL,
@@ -177,4 +187,3 @@ int keel__train_check_setup(const keel_train_setup *s,
     rc = keel__train_check_labels(s, valid, "validation", err);
   return rc;
 }
-

@@ -47,8 +47,8 @@ combine_body(float *g, size_t gs, size_t n_chunks, size_t lo, size_t hi,
 
 /* 1 when every w[i] is finite: NaN or Inf times zero is NaN, and a sum of
  * zeros and NaNs is NaN in any order. */
-static inline __attribute__((always_inline)) int all_finite_body(
-    const float *w, size_t n)
+static inline __attribute__((always_inline)) int all_finite_body(const float *w,
+                                                                 size_t n)
 {
   tv8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
   size_t i = 0;
@@ -79,15 +79,16 @@ static int all_finite_base(const float *w, size_t n)
 static const keel__train_kernels kernels_base = {combine_base, all_finite_base};
 
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2"))) static void
-combine_avx2(float *g, size_t gs, size_t n_chunks, size_t lo, size_t hi,
-             float *out, float rows)
+__attribute__((target("avx2"))) static void combine_avx2(float *g, size_t gs,
+                                                         size_t n_chunks,
+                                                         size_t lo, size_t hi,
+                                                         float *out, float rows)
 {
   combine_body(g, gs, n_chunks, lo, hi, out, rows);
 }
 
 __attribute__((target("avx2"))) static int all_finite_avx2(const float *w,
-                                                            size_t n)
+                                                           size_t n)
 {
   return all_finite_body(w, n);
 }

@@ -106,12 +106,10 @@ int keel__trainer_evaluate(keel__trainer *T, const float *w,
     return KEEL_ENOMEM;
   }
   memset(T->conf, 0, (size_t)T->nt * T->conf_stride * sizeof *T->conf);
-#pragma omp parallel for num_threads(T->nt) schedule(static) \
-    if (n_chunks > 1)
+#pragma omp parallel for num_threads(T->nt) schedule(static) if (n_chunks > 1)
   for (size_t c = 0; c < n_chunks; c++) {
     size_t start = c * C, len = n - start < C ? n - start : C;
-    run_chunk(T, w, d, NULL, start, len, omp_get_thread_num(), NULL,
-              &sums[c]);
+    run_chunk(T, w, d, NULL, start, len, omp_get_thread_num(), NULL, &sums[c]);
   }
   keel_metric_sums_tree(sums, n_chunks);
   keel__trainer_confusion_collect(T, conf);
@@ -167,17 +165,17 @@ static double lr_scale_at(const keel_value *tv, uint64_t step, uint64_t epoch,
   case SCHED_STEP: {
     int64_t every = tv[KEEL_TRAIN_STEP_EPOCHS].i;
     if (every > 0)
-      scale = pow(tv[KEEL_TRAIN_STEP_GAMMA].f,
-                  (double)(epoch / (uint64_t)every));
+      scale =
+          pow(tv[KEEL_TRAIN_STEP_GAMMA].f, (double)(epoch / (uint64_t)every));
     break;
   }
   case SCHED_COSINE:
     if (step >= warm && total > warm)
-      scale = 0.5 * (1.0 + cos(M_PI * (double)(step - warm) /
-                               (double)(total - warm)));
+      scale =
+          0.5 *
+          (1.0 + cos(M_PI * (double)(step - warm) / (double)(total - warm)));
     break;
-  default:
-    break;
+  default: break;
   }
   if (step < warm)
     scale *= (double)(step + 1) / (double)warm;
@@ -229,8 +227,7 @@ int keel__trainer_init(keel__trainer *T, const keel_train_setup *s, size_t nf,
     keel_error_prefix(err, "[loss] %s", keel__plugin_name(s->loss));
     return rc;
   }
-  rc = T->mapi->create(T->host, s->model_values, nf, T->width, &T->model,
-                       err);
+  rc = T->mapi->create(T->host, s->model_values, nf, T->width, &T->model, err);
   if (rc != KEEL_OK) {
     T->model = NULL;
     keel_error_prefix(err, "[model] %s", keel__plugin_name(s->model));
@@ -259,8 +256,10 @@ int keel__trainer_init(keel__trainer *T, const keel_train_setup *s, size_t nf,
   T->grad = malloc(T->nw * sizeof(float) + 1);
   if (!T->xbuf || !T->ybuf || !T->obuf || !T->dbuf || !T->ws || !T->conf ||
       !T->grads || !T->csums || !T->grad)
-    return keel_fail(err, KEEL_ENOMEM, "train: out of memory for %zu chunk "
-                     "gradients of %zu weights", T->max_chunks, T->nw);
+    return keel_fail(err, KEEL_ENOMEM,
+                     "train: out of memory for %zu chunk "
+                     "gradients of %zu weights",
+                     T->max_chunks, T->nw);
   return KEEL_OK;
 }
 
@@ -294,7 +293,8 @@ static int batch_finish(keel__trainer *T, keel__epoch_run *E, size_t b,
                      "training diverged at epoch %llu, step %llu (batch "
                      "%zu of %zu): a weight became NaN or infinite after "
                      "the optimizer step; try a smaller learning rate "
-                     "(optimizer.lr)", (unsigned long long)E->epoch + 1,
+                     "(optimizer.lr)",
+                     (unsigned long long)E->epoch + 1,
                      (unsigned long long)*E->step, b + 1, steps);
   keel_progress_batch(E->prog, E->epoch, b,
                       E->esum->loss / (double)(first + rows));
@@ -303,8 +303,7 @@ static int batch_finish(keel__trainer *T, keel__epoch_run *E, size_t b,
 
 /* The fixed-order combination of n_chunks chunk gradients into T->grad,
  * all weights on the calling thread, block after block. */
-static void combine_serial(const keel__trainer *T, size_t n_chunks,
-                           size_t rows)
+static void combine_serial(const keel__trainer *T, size_t n_chunks, size_t rows)
 {
   for (size_t lo = 0; lo < T->nw; lo += COMBINE_BLOCK)
     T->k->combine(T->grads, T->gs, n_chunks, lo,
@@ -436,4 +435,3 @@ int keel__trainer_epoch(keel__trainer *T, keel__epoch_run *E)
   }
   return rc;
 }
-

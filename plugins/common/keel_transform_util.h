@@ -68,14 +68,10 @@ static inline long tx_col_find(const tx_cols *v, const char *name)
 static inline const char *tx_type_name(keel_col_type t)
 {
   switch (t) {
-  case KEEL_COL_NUMERIC:
-    return "numeric";
-  case KEEL_COL_CATEGORICAL:
-    return "categorical";
-  case KEEL_COL_TEXT:
-    return "text";
-  case KEEL_COL_DATE:
-    return "date";
+  case KEEL_COL_NUMERIC: return "numeric";
+  case KEEL_COL_CATEGORICAL: return "categorical";
+  case KEEL_COL_TEXT: return "text";
+  case KEEL_COL_DATE: return "date";
   }
   return "of unknown type";
 }
@@ -99,8 +95,8 @@ static inline int tx_fail_bad_code(const keel_host *host, const char *who,
 {
   return host->fail(err, KEEL_EDATA,
                     "%s: column '%s' row %zu: code %d is outside its "
-                    "dictionary of %zu", who, c->name, r + 1,
-                    (int)c->code[r], c->n_dict);
+                    "dictionary of %zu",
+                    who, c->name, r + 1, (int)c->code[r], c->n_dict);
 }
 
 /* Refuses a name listed twice in a STRING_LIST parameter. */
@@ -342,15 +338,12 @@ typedef int (*tx_fit_fn)(const keel_host *host, const keel_value *params,
  * with fit, and stores "columns", then each of num_keys (f64, one value
  * per column), then each of str_keys (strings, one per column). Stores
  * nothing when a column fails. */
-static inline int tx_fit_columns(const keel_host *host, const char *who,
-                                 const keel_value *params,
-                                 const keel_value *columns,
-                                 const keel_table *train, uint32_t accepts,
-                                 const char *need,
-                                 const char *const *num_keys, size_t n_num,
-                                 const char *const *str_keys, size_t n_str,
-                                 tx_fit_fn fit, keel_state *state,
-                                 keel_error *err)
+static inline int
+tx_fit_columns(const keel_host *host, const char *who, const keel_value *params,
+               const keel_value *columns, const keel_table *train,
+               uint32_t accepts, const char *need, const char *const *num_keys,
+               size_t n_num, const char *const *str_keys, size_t n_str,
+               tx_fit_fn fit, keel_state *state, keel_error *err)
 {
   tx_cols v = tx_table_cols(train);
   size_t *idx = NULL, n = 0;
@@ -358,8 +351,7 @@ static inline int tx_fit_columns(const keel_host *host, const char *who,
   double *nums = NULL;
   if (n_num > TX_MAX_KEYS || n_str > TX_MAX_KEYS)
     return host->fail(err, KEEL_EINVAL, "%s: too many fitted keys", who);
-  int rc = tx_select(host, who, columns, accepts, need, &v, &idx, &n,
-                     err);
+  int rc = tx_select(host, who, columns, accepts, need, &v, &idx, &n, err);
   if (rc != KEEL_OK)
     goto out;
   size_t m = n ? n : 1;
@@ -410,9 +402,8 @@ typedef int (*tx_column_fn)(const keel_host *host, const keel_value *params,
 static inline int tx_apply_columns(const keel_host *host, const char *who,
                                    const keel_value *params,
                                    const keel_table *in, const long *pos,
-                                   int copy_targets, tx_column_fn fn,
-                                   void *ctx, keel_table **out,
-                                   keel_error *err)
+                                   int copy_targets, tx_column_fn fn, void *ctx,
+                                   keel_table **out, keel_error *err)
 {
   keel_table *t = host->table_new(in->n_rows);
   if (t == NULL)
@@ -453,8 +444,7 @@ static inline int tx_apply_selected(const keel_host *host, const char *who,
   tx_cols v = tx_table_cols(in);
   size_t *idx = NULL, n = 0;
   long *pos = NULL;
-  int rc = tx_select(host, who, columns, accepts, need, &v, &idx, &n,
-                     err);
+  int rc = tx_select(host, who, columns, accepts, need, &v, &idx, &n, err);
   if (rc != KEEL_OK)
     goto out;
   pos = malloc((in->n_cols ? in->n_cols : 1) * sizeof *pos);
@@ -464,8 +454,8 @@ static inline int tx_apply_selected(const keel_host *host, const char *who,
   }
   for (size_t c = 0, k = 0; c < in->n_cols; c++)
     pos[c] = (k < n && idx[k] == c) ? (long)k++ : -1;
-  rc = tx_apply_columns(host, who, params, in, pos, copy_targets, fn, ctx,
-                        out, err);
+  rc = tx_apply_columns(host, who, params, in, pos, copy_targets, fn, ctx, out,
+                        err);
 out:
   free(pos);
   free(idx);
@@ -483,10 +473,10 @@ typedef struct tx_map_ctx {
   tx_map_fn map;
 } tx_map_ctx;
 
-static inline int tx_map_column(const keel_host *host,
-                                const keel_value *params, void *ctx,
-                                keel_table *t, const keel_column *src,
-                                keel_column *dst, size_t k, keel_error *err)
+static inline int tx_map_column(const keel_host *host, const keel_value *params,
+                                void *ctx, keel_table *t,
+                                const keel_column *src, keel_column *dst,
+                                size_t k, keel_error *err)
 {
   (void)host;
   (void)err;
@@ -506,11 +496,11 @@ static inline int tx_map_column(const keel_host *host,
  * value of a fitted column by map(params, its fitted numbers, value). */
 static inline int tx_apply_fitted(const keel_host *host, const char *who,
                                   const keel_value *params,
-                                  const keel_state *state,
-                                  const keel_table *in, uint32_t accepts,
-                                  const char *need, const char *const *keys,
-                                  size_t n_keys, tx_map_fn map,
-                                  keel_table **out, keel_error *err)
+                                  const keel_state *state, const keel_table *in,
+                                  uint32_t accepts, const char *need,
+                                  const char *const *keys, size_t n_keys,
+                                  tx_map_fn map, keel_table **out,
+                                  keel_error *err)
 {
   const char *const *names = NULL;
   size_t n = 0;
@@ -524,8 +514,8 @@ static inline int tx_apply_fitted(const keel_host *host, const char *who,
   if (rc == KEEL_OK)
     rc = tx_bind(host, who, names, n, accepts, need, in, &pos, err);
   if (rc == KEEL_OK)
-    rc = tx_apply_columns(host, who, params, in, pos, 1, tx_map_column, &m,
-                          out, err);
+    rc = tx_apply_columns(host, who, params, in, pos, 1, tx_map_column, &m, out,
+                          err);
   free(pos);
   return rc;
 }

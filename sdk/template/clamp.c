@@ -75,8 +75,8 @@ static int clamp_schema(const keel_host *host, const keel_value *params,
     const keel_column_schema *col = &in->cols[c];
     int selected = clamp_selected(params, col->name);
     if (selected && params[P_COLUMNS].n > 0 && col->type != KEEL_COL_NUMERIC)
-      return host->fail(err, KEEL_ESCHEMA,
-                        "clamp: column '%s' is not numeric", col->name);
+      return host->fail(err, KEEL_ESCHEMA, "clamp: column '%s' is not numeric",
+                        col->name);
     rc = host->schema_add(out, col->name, col->type, col->flags, err);
     if (rc != KEEL_OK)
       return rc;

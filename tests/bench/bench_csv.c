@@ -31,11 +31,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "plugin/host.h"
-#include "keel/rng.h"
-#include "plugin/loader.h"
 #include "base/params.h"
 #include "base/sha256.h"
+#include "keel/rng.h"
+#include "plugin/host.h"
+#include "plugin/loader.h"
 #include "plugin/table.h"
 
 /* The exactness test's string generator and checker (csv_random_decimal,
@@ -85,16 +85,13 @@ static int gen_cell(char *out, size_t cap, uint64_t r, size_t j)
   double u = (double)((((uint64_t)b.v[0] << 32) | b.v[1]) >> 11) * 0x1.0p-53;
   double g = (u - 0.5) * 8.0; /* spread */
   switch (j % 6) {
-  case 0: /* small integer */
-    return snprintf(out, cap, "%u", b.v[2] % 1000u);
-  case 1: /* fixed, 6 decimals */
-    return snprintf(out, cap, "%.6f", g);
+  case 0: /* small integer */ return snprintf(out, cap, "%u", b.v[2] % 1000u);
+  case 1: /* fixed, 6 decimals */ return snprintf(out, cap, "%.6f", g);
   case 2: /* full precision, shortest-ish round trip */
     return snprintf(out, cap, "%.17g", g);
   case 3: /* few significant digits */
     return snprintf(out, cap, "%.4g", g * 100.0);
-  case 4: /* scientific */
-    return snprintf(out, cap, "%.10e", g * 1e-3);
+  case 4: /* scientific */ return snprintf(out, cap, "%.10e", g * 1e-3);
   default: /* signed integer-valued or 2 decimals */
     return snprintf(out, cap, (b.v[3] & 1) ? "%.2f" : "%.0f", g * 50.0);
   }
@@ -113,8 +110,7 @@ static int cmd_gen(const char *path, double mb)
   uint64_t written = 0;
   size_t n = 0;
   for (size_t j = 0; j < cols; j++)
-    n += (size_t)snprintf(line + n, sizeof line - n, "%sx%zu", j ? "," : "",
-                          j);
+    n += (size_t)snprintf(line + n, sizeof line - n, "%sx%zu", j ? "," : "", j);
   line[n++] = '\n';
   fwrite(line, 1, n, f);
   written += n;
@@ -163,8 +159,9 @@ static keel_value *csv_values(const keel_loaded_plugin *p, const char *file)
   for (size_t i = 0; i < n; i++) {
     keel_error err = {0};
     const keel_param_decl *d = &p->desc.params[i];
-    int rc = strcmp(d->name, "path") == 0 ? keel_param_parse(d, file, &v[i], &err)
-                                          : keel_param_default(d, &v[i], &err);
+    int rc = strcmp(d->name, "path") == 0
+                 ? keel_param_parse(d, file, &v[i], &err)
+                 : keel_param_default(d, &v[i], &err);
     if (rc != KEEL_OK) {
       fprintf(stderr, "bench_csv: %s: %s\n", d->name, err.message);
       exit(2);
@@ -308,8 +305,7 @@ static int cmd_read(int argc, char **argv)
          "read_cpu_s=%.3f read_page_faults=%ld "
          "table_digest=%016llx\n",
          omp_get_max_threads(), reps, mb, rows, cols, r, mb / r, mb / s,
-         mb / in, median(t_cpu, reps), faults,
-         (unsigned long long)digest);
+         mb / in, median(t_cpu, reps), faults, (unsigned long long)digest);
   free(t_read);
   free(t_sha);
   free(t_in);

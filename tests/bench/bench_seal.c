@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "bundle/bundle.h"
-#include "train/progress.h"
 #include "run/run.h"
+#include "train/progress.h"
 
 static double seal_seconds; /* summed by the wrappers */
 /* per call name, summed over all reps, for the breakdown line */
@@ -40,84 +40,84 @@ static void account(const char *name, double s)
     }
 }
 
-#define TIMED(call)                                                          \
-  do {                                                                       \
-    double t0_ = keel_progress_now();                                        \
-    call;                                                                    \
-    account(__func__ + 7, keel_progress_now() - t0_);                        \
+#define TIMED(call)                                                            \
+  do {                                                                         \
+    double t0_ = keel_progress_now();                                          \
+    call;                                                                      \
+    account(__func__ + 7, keel_progress_now() - t0_);                          \
   } while (0)
 
 /* One wrapper per builder call: declares __real_FN and __wrap_FN
  * (-Wmissing-prototypes) and defines __wrap_FN as the timed call of
  * __real_FN. PARAMS is the call's parameter list as in bundle.h / run.h,
  * ARGS the same names in parentheses. */
-#define WRAP(ret, fn, params, args)                                          \
-  ret __real_##fn params;                                                    \
-  ret __wrap_##fn params;                                                    \
-  ret __wrap_##fn params                                                     \
-  {                                                                          \
-    ret (*same_as_header_)params = fn; /* drift from bundle.h: -Werror */    \
-    ret r_;                                                                  \
-    (void)same_as_header_;                                                   \
-    TIMED(r_ = __real_##fn args);                                            \
-    return r_;                                                               \
+#define WRAP(ret, fn, params, args)                                            \
+  ret __real_##fn params;                                                      \
+  ret __wrap_##fn params;                                                      \
+  ret __wrap_##fn params                                                       \
+  {                                                                            \
+    ret(*same_as_header_) params = fn; /* drift from bundle.h: -Werror */      \
+    ret r_;                                                                    \
+    (void)same_as_header_;                                                     \
+    TIMED(r_ = __real_##fn args);                                              \
+    return r_;                                                                 \
   }
-#define WRAP_VOID(fn, params, args)                                          \
-  void __real_##fn params;                                                   \
-  void __wrap_##fn params;                                                   \
-  void __wrap_##fn params                                                    \
-  {                                                                          \
-    void (*same_as_header_)params = fn; /* drift from bundle.h: -Werror */   \
-    (void)same_as_header_;                                                   \
-    TIMED(__real_##fn args);                                                 \
+#define WRAP_VOID(fn, params, args)                                            \
+  void __real_##fn params;                                                     \
+  void __wrap_##fn params;                                                     \
+  void __wrap_##fn params                                                      \
+  {                                                                            \
+    void(*same_as_header_) params = fn; /* drift from bundle.h: -Werror */     \
+    (void)same_as_header_;                                                     \
+    TIMED(__real_##fn args);                                                   \
   }
 
 WRAP(keel_bundle_builder *, keel_bundle_builder_new, (const char *run_id),
      (run_id))
-WRAP_VOID(keel_bundle_builder_free, (keel_bundle_builder *b), (b))
+WRAP_VOID(keel_bundle_builder_free, (keel_bundle_builder * b), (b))
 WRAP(char *, keel_new_run_id, (void), ())
 WRAP(int, keel_bundle_add_bytes,
-     (keel_bundle_builder *b, const char *name, const void *data, size_t n,
+     (keel_bundle_builder * b, const char *name, const void *data, size_t n,
       keel_error *err),
      (b, name, data, n, err))
 WRAP(int, keel_bundle_add_file,
-     (keel_bundle_builder *b, const char *name, const char *path,
+     (keel_bundle_builder * b, const char *name, const char *path,
       keel_error *err),
      (b, name, path, err))
 WRAP(int, keel_bundle_add_json,
-     (keel_bundle_builder *b, const char *name, const json_t *json,
+     (keel_bundle_builder * b, const char *name, const json_t *json,
       keel_error *err),
      (b, name, json, err))
 WRAP(int, keel_bundle_add_config,
-     (keel_bundle_builder *b, const json_t *cfg, keel_error *err),
+     (keel_bundle_builder * b, const json_t *cfg, keel_error *err),
      (b, cfg, err))
 WRAP(int, keel_bundle_add_npy_f32,
-     (keel_bundle_builder *b, const char *name, const float *data,
+     (keel_bundle_builder * b, const char *name, const float *data,
       const size_t *shape, size_t ndim, keel_error *err),
      (b, name, data, shape, ndim, err))
 WRAP(int, keel_bundle_add_npy_f64,
-     (keel_bundle_builder *b, const char *name, const double *data,
+     (keel_bundle_builder * b, const char *name, const double *data,
       const size_t *shape, size_t ndim, keel_error *err),
      (b, name, data, shape, ndim, err))
 WRAP(int, keel_bundle_add_plugin,
-     (keel_bundle_builder *b, const char *kind, const char *name,
+     (keel_bundle_builder * b, const char *kind, const char *name,
       const char *version, const char *abi, const char *path,
       const char sha256[65], int include_so, keel_error *err),
      (b, kind, name, version, abi, path, sha256, include_so, err))
 WRAP(int, keel_bundle_audit,
-     (keel_bundle_builder *b, const char *action, const char *object,
+     (keel_bundle_builder * b, const char *action, const char *object,
       const char *sha256, keel_error *err),
      (b, action, object, sha256, err))
 WRAP(int, keel_bundle_set_info,
-     (keel_bundle_builder *b, const char *key, const char *value,
+     (keel_bundle_builder * b, const char *key, const char *value,
       keel_error *err),
      (b, key, value, err))
 WRAP_VOID(keel_bundle_set_outcome,
-          (keel_bundle_builder *b, int exit_code, const char *error,
+          (keel_bundle_builder * b, int exit_code, const char *error,
            int threads),
           (b, exit_code, error, threads))
 WRAP(int, keel_bundle_seal,
-     (keel_bundle_builder *b, const char *out_dir, const char *sign_key,
+     (keel_bundle_builder * b, const char *out_dir, const char *sign_key,
       char **final_path, char digest_hex[65], keel_error *err),
      (b, out_dir, sign_key, final_path, digest_hex, err))
 
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 {
   if (argc < 3) {
     fprintf(stderr, "usage: bench_seal PLUGIN_DIR MANIFEST [--threads N] "
-            "[--reps R] [OVERRIDE...]\n");
+                    "[--reps R] [OVERRIDE...]\n");
     return 2;
   }
   const char *plugin_dir = argv[1];
@@ -199,8 +199,8 @@ int main(int argc, char **argv)
   if (system(cmd) != 0)
     fprintf(stderr, "bench_seal: could not remove %s\n", out_dir);
   printf("peer=keel task=digits_seal threads=%d reps=%d run_s=%.4g "
-         "seal_s=%.4g seal_over_rest=%.2f%% bundle_bytes=%lld\n", threads,
-         reps, median(run, reps), median(seal, reps),
+         "seal_s=%.4g seal_over_rest=%.2f%% bundle_bytes=%lld\n",
+         threads, reps, median(run, reps), median(seal, reps),
          100.0 * median(ratio, reps), bytes);
   printf("seal_breakdown (mean s per run):");
   for (int i = 0; i < N_CALLS && call_names[i]; i++)

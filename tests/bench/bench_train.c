@@ -20,10 +20,10 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "config/config.h"
-#include "plugin/loader.h"
-#include "mono_mlp.h"
 #include "base/params.h"
+#include "config/config.h"
+#include "mono_mlp.h"
+#include "plugin/loader.h"
 #include "train/progress.h"
 #include "train/train.h"
 
@@ -206,8 +206,8 @@ static int bench_digits(const char *pdir, const char *csv, const args *a)
   s.optimizer = load(pdir, "adam");
   s.model_values = defaults(s.model->desc.params, s.model->desc.n_params);
   s.loss_values = defaults(s.loss->desc.params, s.loss->desc.n_params);
-  keel_value *ov = defaults(s.optimizer->desc.params,
-                            s.optimizer->desc.n_params);
+  keel_value *ov =
+      defaults(s.optimizer->desc.params, s.optimizer->desc.n_params);
   ov[pidx(s.optimizer, "lr")].f = 1e-3;
   s.optimizer_values = ov;
   s.train_values = train_values(epochs, batch, chunk);
@@ -216,9 +216,16 @@ static int bench_digits(const char *pdir, const char *csv, const args *a)
   s.threads = a->threads;
   keel_train_data tr = {xtr, ytr, ntr, 64}, te = {xte, yte, nte, 64};
 
-  mono_config mc = {.hidden = 128, .n_out = 10, .batch = batch,
-                    .chunk = chunk, .epochs = epochs, .seed = 0,
-                    .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
+  mono_config mc = {.hidden = 128,
+                    .n_out = 10,
+                    .batch = batch,
+                    .chunk = chunk,
+                    .epochs = epochs,
+                    .seed = 0,
+                    .lr = 1e-3,
+                    .beta1 = 0.9,
+                    .beta2 = 0.999,
+                    .eps = 1e-8,
                     .threads = a->threads};
   size_t nw = mono_n_weights(&mc, 64);
   float *wm = malloc(nw * sizeof *wm);
@@ -242,18 +249,17 @@ static int bench_digits(const char *pdir, const char *csv, const args *a)
   keel_metrics m;
   keel_error err = {0};
   keel_train_evaluate(&s, r.weights, r.n_weights, &te, &m, &err);
-  int same = r.n_weights == nw &&
-             memcmp(r.weights, wm, nw * sizeof *wm) == 0;
+  int same = r.n_weights == nw && memcmp(r.weights, wm, nw * sizeof *wm) == 0;
   double mk = median(tk, a->reps), mm = median(tm, a->reps);
   printf("peer=keel task=digits_mlp threads=%d epochs=%d batch=%d reps=%d "
          "train_s=%.4g epoch_s=%.4g samples_per_s=%.0f test_acc=%.4f\n",
-         a->threads, epochs, batch, a->reps, mk * epochs, mk,
-         (double)ntr / mk, m.accuracy);
+         a->threads, epochs, batch, a->reps, mk * epochs, mk, (double)ntr / mk,
+         m.accuracy);
   printf("peer=mono task=digits_mlp threads=%d epochs=%d batch=%d reps=%d "
          "train_s=%.4g epoch_s=%.4g samples_per_s=%.0f "
          "keel_over_mono=%.3f same_weight_bits=%s\n",
-         a->threads, epochs, batch, a->reps, mm * epochs, mm,
-         (double)ntr / mm, mk / mm, same ? "yes" : "NO");
+         a->threads, epochs, batch, a->reps, mm * epochs, mm, (double)ntr / mm,
+         mk / mm, same ? "yes" : "NO");
   keel_train_result_free(&r);
   return same ? 0 : 1;
 }
@@ -293,8 +299,8 @@ static int bench_synth(const char *pdir, const args *a)
   s.optimizer = load(pdir, "sgd");
   s.model_values = defaults(s.model->desc.params, s.model->desc.n_params);
   s.loss_values = defaults(s.loss->desc.params, s.loss->desc.n_params);
-  keel_value *ov = defaults(s.optimizer->desc.params,
-                            s.optimizer->desc.n_params);
+  keel_value *ov =
+      defaults(s.optimizer->desc.params, s.optimizer->desc.n_params);
   ov[pidx(s.optimizer, "lr")].f = 0.1;
   s.optimizer_values = ov;
   const int epochs = 5, batch = 256;
@@ -326,7 +332,8 @@ static int bench_synth(const char *pdir, const args *a)
   double med = median(t, a->reps);
   printf("peer=keel task=synth_logreg threads=%d epochs=%d batch=%d "
          "chunk_rows=%d reps=%d train_s=%.4g samples_per_s=%.0f "
-         "test_acc=%.4f\n", a->threads, epochs, batch, chunk, a->reps, med,
+         "test_acc=%.4f\n",
+         a->threads, epochs, batch, chunk, a->reps, med,
          (double)ntr * epochs / med, m.accuracy);
   keel_train_result_free(&r);
   return 0;

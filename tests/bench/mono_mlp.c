@@ -27,12 +27,15 @@ int mono_mlp_train(const mono_config *c, const float *x, const float *y,
   double bound2 = sqrt(6.0 / (double)(H + Kc));
   for (size_t i = 0; i < n_in * H; i++)
     W1[i] = (float)((2.0 * keel_rng_uniform(c->seed, KEEL_RNG_STREAM_INIT, i) -
-                     1.0) * bound1);
+                     1.0) *
+                    bound1);
   memset(b1, 0, H * sizeof *b1);
   size_t o2 = n_in * H + H;
   for (size_t i = 0; i < H * Kc; i++)
-    W2[i] = (float)((2.0 * keel_rng_uniform(c->seed, KEEL_RNG_STREAM_INIT,
-                                            o2 + i) - 1.0) * bound2);
+    W2[i] =
+        (float)((2.0 * keel_rng_uniform(c->seed, KEEL_RNG_STREAM_INIT, o2 + i) -
+                 1.0) *
+                bound2);
   memset(b2, 0, Kc * sizeof *b2);
 
   int nt = c->threads;

@@ -21,8 +21,8 @@
  * tests/fuzz/run_fuzz.sh bundle. */
 #define _GNU_SOURCE
 #include <ftw.h>
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +31,9 @@
 
 #include "bundle/bundle.h"
 #include "bundle/envinfo.h"
+#include "bundle/gzcheck.h"
 #include "fuzz_check.h"
 #include "fuzz_file.h"
-#include "bundle/gzcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -121,7 +121,7 @@ static void check_extract(const keel_bundle *b, size_t n_files)
 static void check_json_members(const keel_bundle *b)
 {
   static const char *const names[] = {
-      "run.json",     "plugins.json",    "config.json", "config_full.json",
+      "run.json",     "plugins.json",     "config.json",  "config_full.json",
       "lineage.json", "environment.json", "metrics.json", "no-such.json"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     keel_error err = {0};

@@ -9,15 +9,15 @@
  * returns has exactly the schema that schema() declared (names, types,
  * missing and non-finite flags); a refusal never is the reader's own
  * "internal error" self-check. Build and run: tests/fuzz/run_fuzz.sh. */
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/status.h"
 #include "fuzz_check.h"
 #include "keel/keel.h"
-#include "base/status.h"
 #include "plugin/table.h"
 
 struct keel_input {
@@ -37,9 +37,18 @@ static void fz_log(keel_log_level level, const char *fmt, ...)
   (void)fmt;
 }
 
-static void *fz_alloc(size_t n) { return malloc(n); }
-static void *fz_alloc_zero(size_t n, size_t s) { return calloc(n, s); }
-static void fz_free(void *p) { free(p); }
+static void *fz_alloc(size_t n)
+{
+  return malloc(n);
+}
+static void *fz_alloc_zero(size_t n, size_t s)
+{
+  return calloc(n, s);
+}
+static void fz_free(void *p)
+{
+  free(p);
+}
 
 static int fz_open(void *ctx, const char *path, keel_input **in,
                    keel_error *err)
@@ -85,7 +94,10 @@ static const char *fz_name(const keel_input *in)
   return "fuzz.csv";
 }
 
-static void fz_close(keel_input *in) { (void)in; }
+static void fz_close(keel_input *in)
+{
+  (void)in;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The plugin's entry symbol (csv.c, KEEL_PLUGIN_DEFINE). */
@@ -139,10 +151,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   v[3].strings = missing;
   /* declared types: numeric a, date b, text a, categorical b */
   switch ((mode >> 3) & 7) {
-  case 1: v[7].n = 1; v[7].strings = cols_a; break;
-  case 2: v[6].n = 1; v[6].strings = cols_b; break;
-  case 3: v[4].n = 1; v[4].strings = cols_a; break;
-  case 4: v[5].n = 1; v[5].strings = cols_b; break;
+  case 1:
+    v[7].n = 1;
+    v[7].strings = cols_a;
+    break;
+  case 2:
+    v[6].n = 1;
+    v[6].strings = cols_b;
+    break;
+  case 3:
+    v[4].n = 1;
+    v[4].strings = cols_a;
+    break;
+  case 4:
+    v[5].n = 1;
+    v[5].strings = cols_b;
+    break;
   default: break;
   }
 

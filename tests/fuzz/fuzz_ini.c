@@ -16,17 +16,17 @@
  * message naming the file ("PATH:..."). Build and run:
  * tests/fuzz/run_fuzz.sh ini. */
 #define _GNU_SOURCE
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_check.h"
-#include "fuzz_file.h"
 #include "config/ini.h"
 #include "config/manifest.h"
 #include "config/template.h"
+#include "fuzz_check.h"
+#include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,8 +45,7 @@ static int name_ok(const char *s, size_t max)
 static int value_ok(const char *v)
 {
   size_t n = strlen(v);
-  if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' ||
-            v[n - 1] == '\t'))
+  if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t'))
     return 0;
   for (const unsigned char *c = (const unsigned char *)v; *c; c++)
     if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
@@ -177,8 +176,8 @@ static void fuzz_template(const char *path, const uint8_t *text, size_t size)
       }
     }
     keel_error e3 = {0};
-    if (keel_template_allows(t, (keel_kind)kind, "no-such-plugin-xyz",
-                             "1.0.0", &e3) == 0) {
+    if (keel_template_allows(t, (keel_kind)kind, "no-such-plugin-xyz", "1.0.0",
+                             &e3) == 0) {
       /* allowed only if the slot names it */
       int named = 0;
       for (size_t i = 0; i < s->n_allow; i++)

@@ -21,8 +21,8 @@
  * the bundle must not start a line of its own. Build and run:
  * tests/fuzz/run_fuzz.sh json. */
 #define _GNU_SOURCE
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +30,8 @@
 #include <jansson.h>
 
 #include "bundle/bundle.h"
-#include "cli/bundle_cli.h"
 #include "bundle/envinfo.h"
+#include "cli/bundle_cli.h"
 #include "fuzz_check.h"
 #include "plugin/state.h"
 
@@ -93,7 +93,7 @@ static int add_member(keel_bundle *b, const char *name, const uint8_t *data,
  * members hold the input. Members sorted by name. */
 static keel_bundle *fake_bundle(const uint8_t *data, size_t size)
 {
-  static const char *const names[] = {"config.json", "environment.json",
+  static const char *const names[] = {"config.json",  "environment.json",
                                       "lineage.json", "metrics.json",
                                       "plugins.json", "run.json"};
   const size_t n = sizeof names / sizeof names[0];
@@ -171,13 +171,12 @@ static void fuzz_env(const uint8_t *data, size_t size)
   json_t *env = json_loadb((const char *)data, size, 0, &je);
   if (!env)
     return;
-  static const char *const dates[] = {NULL, "20250102T000000Z",
-                                      "2025 01\n02"};
+  static const char *const dates[] = {NULL, "20250102T000000Z", "2025 01\n02"};
   for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
     char *text = NULL;
     keel_error err = {0};
-    int rc = keel_envinfo_containerfile(env, "keel-run-fuzz", dates[i], &text,
-                                        &err);
+    int rc =
+        keel_envinfo_containerfile(env, "keel-run-fuzz", dates[i], &text, &err);
     if (rc) {
       CHECK(rc < 0 && text == NULL && err.message[0]);
       continue;
@@ -229,9 +228,8 @@ static void fuzz_members(const uint8_t *data, size_t size)
     keel_flat_free(f, n);
   }
   static const char *const paths[] = {
-      "result_digest", "run.status", "exit_code", "started_at",
-      "keel.version",  "a.b.c.d.e",  "",          "..",
-      "plugins"};
+      "result_digest", "run.status", "exit_code", "started_at", "keel.version",
+      "a.b.c.d.e",     "",           "..",        "plugins"};
   for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
     CHECK(keel_jstr(j, paths[i]) != NULL);
   json_decref(j);

@@ -27,8 +27,10 @@ static const keel_optimizer_api api = {
 };
 
 static const keel_plugin desc = {
-    .abi_major = KEEL_ABI_MAJOR, .abi_minor = KEEL_ABI_MINOR + 1,
-    .struct_size = sizeof(keel_plugin), .kind = KEEL_KIND_OPTIMIZER,
+    .abi_major = KEEL_ABI_MAJOR,
+    .abi_minor = KEEL_ABI_MINOR + 1,
+    .struct_size = sizeof(keel_plugin),
+    .kind = KEEL_KIND_OPTIMIZER,
     .name = "abi_minor_newer",
     .version = "1.0.0",
     .summary = "a deliberately broken test plugin",

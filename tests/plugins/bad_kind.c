@@ -27,8 +27,10 @@ static const keel_optimizer_api api = {
 };
 
 static const keel_plugin desc = {
-    .abi_major = KEEL_ABI_MAJOR, .abi_minor = KEEL_ABI_MINOR,
-    .struct_size = sizeof(keel_plugin), .kind = 42,
+    .abi_major = KEEL_ABI_MAJOR,
+    .abi_minor = KEEL_ABI_MINOR,
+    .struct_size = sizeof(keel_plugin),
+    .kind = 42,
     .name = "bad_kind",
     .version = "1.0.0",
     .summary = "a deliberately broken test plugin",

@@ -1,5 +1,5 @@
-/* Broken on purpose: the name "Bad Name" breaks the [a-z][a-z0-9_-]* rule (upper
- * case, a space). Refused: invalid name. */
+/* Broken on purpose: the name "Bad Name" breaks the [a-z][a-z0-9_-]* rule
+ * (upper case, a space). Refused: invalid name. */
 #include <math.h>
 
 #include <keel/keel.h>

@@ -5,8 +5,7 @@
 #include <keel/keel.h>
 
 static int twin_schema(const keel_host *host, const keel_value *params,
-                       const keel_schema *in, keel_schema *out,
-                       keel_error *err)
+                       const keel_schema *in, keel_schema *out, keel_error *err)
 {
   (void)params;
   for (size_t c = 0; c < in->n_cols; c++) {

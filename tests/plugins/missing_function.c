@@ -23,7 +23,10 @@ static int m_create(const keel_host *host, const keel_value *params,
   return KEEL_OK;
 }
 
-static void m_destroy(const keel_host *host, void *self) { host->free(self); }
+static void m_destroy(const keel_host *host, void *self)
+{
+  host->free(self);
+}
 
 static size_t m_n_weights(const void *self)
 {
@@ -63,8 +66,8 @@ static int m_tensor(const void *self, size_t index, keel_tensor_info *out)
   const shapes *s = self;
   if (index > 0)
     return KEEL_ENOTFOUND;
-  *out = (keel_tensor_info){.name = "W", .offset = 0, .ndim = 2,
-                            .shape = {s->n_out, s->n_in}};
+  *out = (keel_tensor_info){
+      .name = "W", .offset = 0, .ndim = 2, .shape = {s->n_out, s->n_in}};
   return KEEL_OK;
 }
 

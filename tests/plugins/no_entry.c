@@ -34,4 +34,7 @@ static const keel_plugin desc = {
 
 /* A plausible typo of KEEL_PLUGIN_ENTRY_NAME, exported like the real one. */
 KEEL_EXPORT const keel_plugin *keel_plugin_entyr(void);
-KEEL_EXPORT const keel_plugin *keel_plugin_entyr(void) { return &desc; }
+KEEL_EXPORT const keel_plugin *keel_plugin_entyr(void)
+{
+  return &desc;
+}

@@ -1,4 +1,5 @@
-/* Broken on purpose: the descriptor has no name (NULL). Refused: missing name. */
+/* Broken on purpose: the descriptor has no name (NULL). Refused: missing name.
+ */
 #include <math.h>
 
 #include <keel/keel.h>

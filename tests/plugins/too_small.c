@@ -27,8 +27,10 @@ static const keel_optimizer_api api = {
 };
 
 static const keel_plugin desc = {
-    .abi_major = KEEL_ABI_MAJOR, .abi_minor = KEEL_ABI_MINOR,
-    .struct_size = 8, .kind = KEEL_KIND_OPTIMIZER,
+    .abi_major = KEEL_ABI_MAJOR,
+    .abi_minor = KEEL_ABI_MINOR,
+    .struct_size = 8,
+    .kind = KEEL_KIND_OPTIMIZER,
     .name = "too_small",
     .version = "1.0.0",
     .summary = "a deliberately broken test plugin",

@@ -64,9 +64,15 @@ static void test_failed_stays_failed(void)
 static void test_shortest_double(void)
 {
   char t[KEEL_DOUBLE_TEXT];
-  const struct { double v; const char *want; } cases[] = {
-      {0.1, "0.1"}, {1.0, "1"}, {-2.5e-7, "-2.5e-07"}, {1e300, "1e+300"},
-      {0.30000000000000004, "0.30000000000000004"}, {0.0, "0"}};
+  const struct {
+    double v;
+    const char *want;
+  } cases[] = {{0.1, "0.1"},
+               {1.0, "1"},
+               {-2.5e-7, "-2.5e-07"},
+               {1e300, "1e+300"},
+               {0.30000000000000004, "0.30000000000000004"},
+               {0.0, "0"}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     keel_format_double(cases[i].v, t, sizeof t);
     CU_ASSERT_STRING_EQUAL(t, cases[i].want);

@@ -12,8 +12,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "bundle/bundle.h"
 #include "base/sha256.h"
+#include "bundle/bundle.h"
 #include "bundle/envinfo.h"
 #include "bundle/sign.h"
 #include "test_util.h"
@@ -30,39 +30,39 @@ static keel_bundle_builder *synthetic_builder(float w0)
   keel_bundle_builder *b = keel_bundle_builder_new(RUN_ID);
   float w[6];
   size_t shape[2] = {2, 3};
-  json_t *cfg = json_pack("{s:{s:s,s:f}}", "optimizer", "name", "sgd", "lr",
-                          0.1);
+  json_t *cfg =
+      json_pack("{s:{s:s,s:f}}", "optimizer", "name", "sgd", "lr", 0.1);
   CU_ASSERT_PTR_NOT_NULL_FATAL(b);
   memcpy(w, weights, sizeof w);
   w[0] = w0;
-  CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "manifest.ini", "[model]\n", 8,
-                                        &err), 0);
+  CU_ASSERT_EQUAL(
+      keel_bundle_add_bytes(b, "manifest.ini", "[model]\n", 8, &err), 0);
   CU_ASSERT_EQUAL(keel_bundle_add_json(b, "config.json", cfg, &err), 0);
-  CU_ASSERT_EQUAL(keel_bundle_add_npy_f32(b, "weights/w.npy", w, shape, 2,
-                                          &err), 0);
+  CU_ASSERT_EQUAL(
+      keel_bundle_add_npy_f32(b, "weights/w.npy", w, shape, 2, &err), 0);
   CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "metrics.jsonl",
                                         "{\"epoch\":1,\"loss\":0.5}\n"
                                         "{\"epoch\":2,\"loss\":0.25}\n",
-                                        46, &err), 0);
-  CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "data/iris.csv", "a,b\n1,2\n", 8,
-                                        &err), 0);
-  CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "environment.json", "{}\n", 3,
-                                        &err), 0);
-  CU_ASSERT_EQUAL(keel_bundle_audit(b, "data_read", "iris.csv", NULL, &err),
+                                        46, &err),
                   0);
+  CU_ASSERT_EQUAL(
+      keel_bundle_add_bytes(b, "data/iris.csv", "a,b\n1,2\n", 8, &err), 0);
+  CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "environment.json", "{}\n", 3, &err),
+                  0);
+  CU_ASSERT_EQUAL(keel_bundle_audit(b, "data_read", "iris.csv", NULL, &err), 0);
   keel_bundle_set_outcome(b, 0, NULL, 2);
   json_decref(cfg);
   return b;
 }
 
 /* Seals into a fresh folder; returns the malloc'd bundle path. */
-static char *seal_into(keel_bundle_builder *b, const char *dir,
-                       const char *key, char digest[65])
+static char *seal_into(keel_bundle_builder *b, const char *dir, const char *key,
+                       char digest[65])
 {
   keel_error err = {0};
   char *path = NULL;
-  int rc = keel_bundle_seal(b, keel_test_tmp_path(dir), key, &path, digest,
-                            &err);
+  int rc =
+      keel_bundle_seal(b, keel_test_tmp_path(dir), key, &path, digest, &err);
   if (rc)
     fprintf(stderr, "seal: %s\n", err.message);
   CU_ASSERT_EQUAL(rc, 0);
@@ -202,13 +202,12 @@ static void test_builder_refuses_bad_names(void)
                   KEEL_EINVAL);
   CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "a/../b", "x", 1, &err),
                   KEEL_EINVAL);
-  CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "a\nb", "x", 1, &err),
-                  KEEL_EINVAL);
+  CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "a\nb", "x", 1, &err), KEEL_EINVAL);
   {
     /* the reader's rule, and the writer's own: no folder name, at most
      * 200 bytes */
-    static const char *const bad[] = {"", "dir/", "./a", "a//b", "a\\b",
-                                      "a/./b", ".."};
+    static const char *const bad[] = {"",     "dir/",  "./a", "a//b",
+                                      "a\\b", "a/./b", ".."};
     char long_name[202];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
       CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, bad[i], "x", 1, &err),
@@ -271,23 +270,23 @@ static void test_seal_layout_and_determinism(void)
       continue;
     CU_ASSERT_EQUAL(a->members[i].size, b->members[i].size);
     if (a->members[i].size == b->members[i].size && a->members[i].data)
-      CU_ASSERT_EQUAL(memcmp(a->members[i].data, b->members[i].data,
-                             a->members[i].size), 0);
+      CU_ASSERT_EQUAL(
+          memcmp(a->members[i].data, b->members[i].data, a->members[i].size),
+          0);
   }
   {
     static const char *const expect[] = {
-        "README.md", "SHA256SUMS", "audit.jsonl", "config.json",
-        "data/iris.csv", "digest.txt", "environment.json", "manifest.ini",
-        "metrics.jsonl", "plugins.json", "run.json", "weights/w.npy"};
+        "README.md",     "SHA256SUMS",   "audit.jsonl",      "config.json",
+        "data/iris.csv", "digest.txt",   "environment.json", "manifest.ini",
+        "metrics.jsonl", "plugins.json", "run.json",         "weights/w.npy"};
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
       CU_ASSERT_PTR_NOT_NULL(keel_bundle_find(a, expect[i]));
     CU_ASSERT_PTR_NULL(keel_bundle_find(a, "SIGNATURE"));
   }
   {
     json_t *run = keel_bundle_json(a, "run.json", &err);
-    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(run,
-                                                             "result_digest")),
-                           d1);
+    CU_ASSERT_STRING_EQUAL(
+        json_string_value(json_object_get(run, "result_digest")), d1);
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(run, "status")),
                            "ok");
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(run, "threads")), 2);
@@ -347,8 +346,8 @@ static void test_npy_header(void)
   char d[65], *p;
   keel_bundle *bd = NULL;
   const keel_bundle_member *m;
-  CU_ASSERT_EQUAL(keel_bundle_add_npy_f64(b, "weights/v.npy", v, shape, 1,
-                                          &err), 0);
+  CU_ASSERT_EQUAL(
+      keel_bundle_add_npy_f64(b, "weights/v.npy", v, shape, 1, &err), 0);
   p = seal_into(b, "npy", NULL, d);
   CU_ASSERT_EQUAL_FATAL(keel_bundle_open(p, NULL, &bd, &err), 0);
   m = keel_bundle_find(bd, "weights/v.npy");
@@ -483,37 +482,53 @@ static void test_hostile_archives(void)
     size_t n;
     const char *expect;
   } cases[] = {
-      {"h-abs.tar.gz", {{"/etc/evil", AE_IFREG, "x", 1, NULL, NULL}}, 1,
+      {"h-abs.tar.gz",
+       {{"/etc/evil", AE_IFREG, "x", 1, NULL, NULL}},
+       1,
        "absolute path"},
       {"h-dotdot.tar.gz",
-       {{"keel-run-x/../../evil", AE_IFREG, "x", 1, NULL, NULL}}, 1, "'..'"},
+       {{"keel-run-x/../../evil", AE_IFREG, "x", 1, NULL, NULL}},
+       1,
+       "'..'"},
       {"h-symlink.tar.gz",
-       {{"keel-run-x/link", AE_IFLNK, NULL, 0, "/etc/passwd", NULL}}, 1,
+       {{"keel-run-x/link", AE_IFLNK, NULL, 0, "/etc/passwd", NULL}},
+       1,
        "link"},
       {"h-hardlink.tar.gz",
        {{"keel-run-x/a", AE_IFREG, "x", 1, NULL, NULL},
         {"keel-run-x/b", AE_IFREG, NULL, 0, NULL, "/etc/passwd"}},
-       2, "link"},
+       2,
+       "link"},
       {"h-device.tar.gz",
-       {{"keel-run-x/null", AE_IFCHR, NULL, 0, NULL, NULL}}, 1, "device"},
-      {"h-fifo.tar.gz", {{"keel-run-x/f", AE_IFIFO, NULL, 0, NULL, NULL}}, 1,
+       {{"keel-run-x/null", AE_IFCHR, NULL, 0, NULL, NULL}},
+       1,
+       "device"},
+      {"h-fifo.tar.gz",
+       {{"keel-run-x/f", AE_IFIFO, NULL, 0, NULL, NULL}},
+       1,
        "fifo"},
       {"h-dup.tar.gz",
        {{"keel-run-x/a", AE_IFREG, "x", 1, NULL, NULL},
         {"keel-run-x/a", AE_IFREG, "y", 1, NULL, NULL}},
-       2, "twice"},
+       2,
+       "twice"},
       {"h-two-tops.tar.gz",
        {{"keel-run-x/a", AE_IFREG, "x", 1, NULL, NULL},
         {"other/a", AE_IFREG, "y", 1, NULL, NULL}},
-       2, "outside"},
+       2,
+       "outside"},
       {"h-file-dir.tar.gz",
        {{"keel-run-x/a", AE_IFREG, "x", 1, NULL, NULL},
         {"keel-run-x/a/b", AE_IFREG, "y", 1, NULL, NULL}},
-       2, "both a file and a folder"},
-      {"h-dot.tar.gz", {{"keel-run-x/./a", AE_IFREG, "x", 1, NULL, NULL}}, 1,
+       2,
+       "both a file and a folder"},
+      {"h-dot.tar.gz",
+       {{"keel-run-x/./a", AE_IFREG, "x", 1, NULL, NULL}},
+       1,
        "non-canonical"},
       {"h-newline.tar.gz",
-       {{"keel-run-x/a\nb", AE_IFREG, "x", 1, NULL, NULL}}, 1,
+       {{"keel-run-x/a\nb", AE_IFREG, "x", 1, NULL, NULL}},
+       1,
        "control character"},
   };
   (void)top;
@@ -539,8 +554,7 @@ static void test_limits_and_broken_files(void)
   keel_error err = {0};
   keel_bundle_limits small = {100, 150, 3};
   char big[200];
-  raw_member m[4] = {
-      {"keel-run-x/big", AE_IFREG, big, sizeof big, NULL, NULL}};
+  raw_member m[4] = {{"keel-run-x/big", AE_IFREG, big, sizeof big, NULL, NULL}};
   const char *p;
   char d[65], cmd[1024];
   char *good;
@@ -576,8 +590,9 @@ static void test_limits_and_broken_files(void)
   fclose(fopen(p, "w"));
   CU_ASSERT_EQUAL(keel_bundle_open(p, NULL, &b, &err), KEEL_EINTEGRITY);
 
-  CU_ASSERT_EQUAL(keel_bundle_open(keel_test_tmp_path("l-none.tar.gz"), NULL,
-                                   &b, &err), KEEL_ENOTFOUND);
+  CU_ASSERT_EQUAL(
+      keel_bundle_open(keel_test_tmp_path("l-none.tar.gz"), NULL, &b, &err),
+      KEEL_ENOTFOUND);
 
   good = seal_into(synthetic_builder(1.5f), "trunc", NULL, d);
   p = keel_test_tmp_path("l-trunc.tar.gz");
@@ -664,10 +679,10 @@ static void test_digest_rules(void)
   CU_ASSERT(!keel_bundle_digest_covers("environment.json"));
   CU_ASSERT(!keel_bundle_digest_covers("plugins/model-mlp-1.0.0.so"));
   CU_ASSERT(!keel_bundle_digest_covers("data/iris.csv"));
-  CU_ASSERT_EQUAL(keel_bundle_digest_compute(names, shas, 4, d1, &lines,
-                                             &err), 0);
-  CU_ASSERT_EQUAL(keel_bundle_digest_compute(rev_names, rev_shas, 4, d2,
-                                             NULL, &err), 0);
+  CU_ASSERT_EQUAL(keel_bundle_digest_compute(names, shas, 4, d1, &lines, &err),
+                  0);
+  CU_ASSERT_EQUAL(
+      keel_bundle_digest_compute(rev_names, rev_shas, 4, d2, NULL, &err), 0);
   CU_ASSERT_STRING_EQUAL(d1, d2);
   CU_ASSERT_PTR_NOT_NULL_FATAL(lines);
   CU_ASSERT_PTR_NULL(strstr(lines, "run.json"));
@@ -684,8 +699,8 @@ static void test_envinfo(void)
   size_t n = 99;
   keel_error err = {0};
   CU_ASSERT_PTR_NOT_NULL_FATAL(a);
-  CU_ASSERT_PTR_NOT_NULL(json_object_get(json_object_get(a, "libraries"),
-                                         "glibc"));
+  CU_ASSERT_PTR_NOT_NULL(
+      json_object_get(json_object_get(a, "libraries"), "glibc"));
   CU_ASSERT_PTR_NOT_NULL(json_object_get(json_object_get(a, "os"), "kernel"));
   /* The run's thread count is a volatile fact of run.json, not of the
    * machine: environment.json must not depend on it. */
@@ -710,14 +725,14 @@ static void test_envinfo(void)
   CU_ASSERT_PTR_NOT_NULL(strstr(report, "only here: avx512f"));
   free(report);
 
-  json_object_set_new(a, "os_release",
-                      json_pack("{s:s,s:s}", "ID", "debian",
-                                "VERSION_CODENAME", "bookworm"));
-  json_object_set_new(a, "packages",
-                      json_pack("{s:s,s:s}", "libc6", "2.36-9+deb12u4",
-                                "evil", "1;rm -rf /"));
-  CU_ASSERT_EQUAL(keel_envinfo_containerfile(a, RUN_ID, "20250102T000000Z",
-                                             &cf, &err), 0);
+  json_object_set_new(
+      a, "os_release",
+      json_pack("{s:s,s:s}", "ID", "debian", "VERSION_CODENAME", "bookworm"));
+  json_object_set_new(
+      a, "packages",
+      json_pack("{s:s,s:s}", "libc6", "2.36-9+deb12u4", "evil", "1;rm -rf /"));
+  CU_ASSERT_EQUAL(
+      keel_envinfo_containerfile(a, RUN_ID, "20250102T000000Z", &cf, &err), 0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(cf);
   CU_ASSERT_PTR_NOT_NULL(strstr(cf, "FROM docker.io/library/debian:bookworm"));
   CU_ASSERT_PTR_NOT_NULL(strstr(cf, "libc6=2.36-9+deb12u4"));

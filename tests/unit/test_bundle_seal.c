@@ -14,9 +14,9 @@
 
 #include <zlib.h>
 
+#include "base/sha256.h"
 #include "bundle/bundle.h"
 #include "bundle/gzseg.h"
-#include "base/sha256.h"
 #include "test_util.h"
 
 #define RUN_ID "keel-run-20250102T030405.678Z-5ea15ea1"
@@ -64,8 +64,7 @@ static unsigned char *canonical_gzip(const unsigned char *tar, size_t len,
     if ((h[156] == '0' || h[156] == 0) && size > 0) {
       size_t nl = strlen(name);
       int level = nl > 4 && strcmp(name + nl - 4, ".npy") == 0 ? 0 : 1;
-      keel_gzseg_span span[3] = {
-          {h, 512}, {h + 512, size}, {zeros, pad}};
+      keel_gzseg_span span[3] = {{h, 512}, {h + 512, size}, {zeros, pad}};
       if (at > pos)
         CU_ASSERT_EQUAL(keel_gzseg_add(&w, tar + pos, at - pos, 1), 0);
       CU_ASSERT_EQUAL(keel_gzseg_addv(&w, span, 3, level), 0);
@@ -133,19 +132,20 @@ static keel_bundle_builder *rich_builder(const float *w, size_t nw,
   CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "manifest.ini", "[m]\n", 4, &err),
                   0);
   CU_ASSERT_EQUAL(keel_bundle_add_config(b, cfg, &err), 0);
-  CU_ASSERT_EQUAL(keel_bundle_add_npy_f32(b, "weights/big.npy", w, shape, 1,
-                                          &err), 0);
-  CU_ASSERT_EQUAL(keel_bundle_add_npy_f32(b, "weights/tiny.npy", w, tiny, 1,
-                                          &err), 0);
+  CU_ASSERT_EQUAL(
+      keel_bundle_add_npy_f32(b, "weights/big.npy", w, shape, 1, &err), 0);
+  CU_ASSERT_EQUAL(
+      keel_bundle_add_npy_f32(b, "weights/tiny.npy", w, tiny, 1, &err), 0);
   CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "data/big.txt", big_text,
-                                        strlen(big_text), &err), 0);
+                                        strlen(big_text), &err),
+                  0);
   CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "data/empty.txt", "", 0, &err), 0);
-  CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "data/a/b/c/deep.txt", "deep\n", 5,
-                                        &err), 0);
+  CU_ASSERT_EQUAL(
+      keel_bundle_add_bytes(b, "data/a/b/c/deep.txt", "deep\n", 5, &err), 0);
   CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "data/x512", odd, 512, &err), 0);
   CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "data/x513", odd, 513, &err), 0);
-  CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "environment.json", "{}\n", 3,
-                                        &err), 0);
+  CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "environment.json", "{}\n", 3, &err),
+                  0);
   keel_bundle_set_outcome(b, 0, NULL, 1);
   json_decref(cfg);
   if (wait_ms > 0) {
@@ -159,8 +159,8 @@ static char *seal(keel_bundle_builder *b, const char *dir)
 {
   keel_error err = {0};
   char *path = NULL, digest[65];
-  int rc = keel_bundle_seal(b, keel_test_tmp_path(dir), NULL, &path, digest,
-                            &err);
+  int rc =
+      keel_bundle_seal(b, keel_test_tmp_path(dir), NULL, &path, digest, &err);
   if (rc)
     fprintf(stderr, "seal: %s\n", err.message);
   CU_ASSERT_EQUAL(rc, 0);
@@ -183,7 +183,7 @@ static void test_canonical_layout(void)
     unsigned char *canon;
     CU_ASSERT_PTR_NOT_NULL_FATAL(tar);
     CU_ASSERT_EQUAL(tar_n % 10240, 0);
-    CU_ASSERT(n > nw * sizeof *w);               /* the .npy is stored */
+    CU_ASSERT(n > nw * sizeof *w);              /* the .npy is stored */
     CU_ASSERT(n < nw * sizeof *w + 150000 / 4); /* the text is not */
     canon = canonical_gzip(tar, tar_n, &canon_n);
     CU_ASSERT_PTR_NOT_NULL_FATAL(canon);
@@ -264,15 +264,18 @@ static void test_plugin_checked_at_seal(void)
   keel_bundle_builder *b;
   FILE *f = fopen(so, "wb");
   CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-  fputs("\x7f" "ELF not really", f);
+  fputs("\x7f"
+        "ELF not really",
+        f);
   fclose(f);
   CU_ASSERT_EQUAL(keel_sha256_file(so, good, NULL, &err), 0);
   memset(bad, '0', 64);
   bad[64] = '\0';
 
   b = keel_bundle_builder_new(RUN_ID);
-  CU_ASSERT_EQUAL(keel_bundle_add_plugin(b, "model", "fake", "1.0.0", "1.0",
-                                         so, bad, 1, &err), 0);
+  CU_ASSERT_EQUAL(keel_bundle_add_plugin(b, "model", "fake", "1.0.0", "1.0", so,
+                                         bad, 1, &err),
+                  0);
   CU_ASSERT_EQUAL(keel_bundle_seal(b, dir, NULL, &path, digest, &err),
                   KEEL_EINTEGRITY);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "changed on disk"));
@@ -283,14 +286,16 @@ static void test_plugin_checked_at_seal(void)
 
   b = keel_bundle_builder_new(RUN_ID);
   CU_ASSERT_EQUAL(keel_bundle_add_plugin(b, "model", "gone", "1.0.0", "1.0",
-                                         missing, good, 1, &err), 0);
+                                         missing, good, 1, &err),
+                  0);
   CU_ASSERT_EQUAL(keel_bundle_seal(b, dir, NULL, &path, digest, &err),
                   KEEL_ENOTFOUND);
   keel_bundle_builder_free(b);
 
   b = keel_bundle_builder_new(RUN_ID);
-  CU_ASSERT_EQUAL(keel_bundle_add_plugin(b, "model", "fake", "1.0.0", "1.0",
-                                         so, good, 1, &err), 0);
+  CU_ASSERT_EQUAL(keel_bundle_add_plugin(b, "model", "fake", "1.0.0", "1.0", so,
+                                         good, 1, &err),
+                  0);
   path = seal(b, "plugin-good");
   CU_ASSERT_PTR_NOT_NULL(path);
   {
@@ -298,7 +303,11 @@ static void test_plugin_checked_at_seal(void)
     const keel_bundle_member *m;
     CU_ASSERT_EQUAL_FATAL(keel_bundle_open(path, NULL, &bd, &err), 0);
     m = keel_bundle_find(bd, "plugins/model-fake-1.0.0.so");
-    CU_ASSERT(m && m->size == 15 && memcmp(m->data, "\x7f" "ELF", 4) == 0);
+    CU_ASSERT(m && m->size == 15 &&
+              memcmp(m->data,
+                     "\x7f"
+                     "ELF",
+                     4) == 0);
     keel_bundle_close(bd);
   }
   free(path);

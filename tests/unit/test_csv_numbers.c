@@ -170,7 +170,7 @@ static size_t halfway(gen *g, char *out)
   if (nudge > 0) { /* a hair above: more digits */
     memcpy(out + n, "0000000000000000000001", 22);
     n += 22;
-  } else if (nudge < 0 && e < 0) { /* a hair below: ...4999..9 */
+  } else if (nudge < 0 && e < 0) {       /* a hair below: ...4999..9 */
     out[n - 1] = (char)(out[n - 1] - 1); /* odd * 5^f ends in 5 */
     memcpy(out + n, "9999999999999999999999", 22);
     n += 22;
@@ -280,15 +280,22 @@ static size_t csv_random_decimal(uint64_t seed, uint64_t i, char *out)
     break;
   }
   case 17: { /* near DBL_MAX and DBL_MIN, around overflow */
-    static const char *const edge[] = {
-        "1.7976931348623157e308",  "1.7976931348623158e308",
-        "1.797693134862315807e308", "1.7976931348623159e308",
-        "179769313486231580793728971405301e276", "2.2250738585072014e-308",
-        "2.2250738585072011e-308", "2.2250738585072012e-308",
-        "4.9406564584124654e-324", "2.4703282292062327e-324",
-        "2.4703282292062328e-324", "9007199254740993",
-        "9007199254740992.5",      "1e23",
-        "8.98846567431158e307",    "0.1e-342"};
+    static const char *const edge[] = {"1.7976931348623157e308",
+                                       "1.7976931348623158e308",
+                                       "1.797693134862315807e308",
+                                       "1.7976931348623159e308",
+                                       "179769313486231580793728971405301e276",
+                                       "2.2250738585072014e-308",
+                                       "2.2250738585072011e-308",
+                                       "2.2250738585072012e-308",
+                                       "4.9406564584124654e-324",
+                                       "2.4703282292062327e-324",
+                                       "2.4703282292062328e-324",
+                                       "9007199254740993",
+                                       "9007199254740992.5",
+                                       "1e23",
+                                       "8.98846567431158e307",
+                                       "0.1e-342"};
     const char *s = edge[g_below(&g, 16)];
     if (g_below(&g, 2))
       out[n++] = '-';
@@ -401,28 +408,45 @@ static void test_random_strings_match_strtod(void)
 static void test_hard_cases(void)
 {
   static const char *const cases[] = {
-      "9007199254740993",           "9007199254740995",
-      "9007199254740993.0000000001", "18014398509481985",
-      "1e22",                        "1e23",
-      "9999999999999999999",         "18446744073709551615",
-      "18446744073709551616",        "18446744073709551617",
-      "12345678901234567890123",     "0.1",
-      "0.2",                         "0.30000000000000004",
-      "2.2250738585072011e-308",     "2.2250738585072012e-308",
+      "9007199254740993",
+      "9007199254740995",
+      "9007199254740993.0000000001",
+      "18014398509481985",
+      "1e22",
+      "1e23",
+      "9999999999999999999",
+      "18446744073709551615",
+      "18446744073709551616",
+      "18446744073709551617",
+      "12345678901234567890123",
+      "0.1",
+      "0.2",
+      "0.30000000000000004",
+      "2.2250738585072011e-308",
+      "2.2250738585072012e-308",
       "2.225073858507201136057409796709131975934819546351645648e-308",
-      "4.9406564584124654e-324",     "2.4703282292062327208e-324",
-      "2.4703282292062328e-324",     "7.4109846876186981626e-324",
-      "1.7976931348623157e308",      "1.7976931348623158079e308",
-      "1.7976931348623158e308",      "1.7976931348623159e308",
-      "5e-324",                      "1e-400",
-      "123456789012345678e-30",      "1.00000000000000011102230246251565404236316680908203125",
+      "4.9406564584124654e-324",
+      "2.4703282292062327208e-324",
+      "2.4703282292062328e-324",
+      "7.4109846876186981626e-324",
+      "1.7976931348623157e308",
+      "1.7976931348623158079e308",
+      "1.7976931348623158e308",
+      "1.7976931348623159e308",
+      "5e-324",
+      "1e-400",
+      "123456789012345678e-30",
+      "1.00000000000000011102230246251565404236316680908203125",
       "1.00000000000000011102230246251565404236316680908203124",
       "1.00000000000000011102230246251565404236316680908203126",
       "0.000000000000000000000000000000000000000000001e45",
       "100000000000000000000000000000000000000000000e-44",
-      "7.2057594037927933e16",       "3.4028236692093846346e38",
-      "-0",                          "+0e999",
-      "0e-999",                      "00000000000000000000000001",
+      "7.2057594037927933e16",
+      "3.4028236692093846346e38",
+      "-0",
+      "+0e999",
+      "0e-999",
+      "00000000000000000000000001",
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     int r = csv_check_decimal(cases[i], strlen(cases[i]));
@@ -705,13 +729,12 @@ static void test_threads_same_first_error(void)
            124);
   check_error(NULL, want);
   lines = write_bad("1,2,3,4,5\n", ROWS - 2);
-  snprintf(want, sizeof want, ":%zu: data row %d has 5 fields",
-           lines[ROWS - 2], ROWS - 1);
+  snprintf(want, sizeof want, ":%zu: data row %d has 5 fields", lines[ROWS - 2],
+           ROWS - 1);
   check_error(NULL, want);
   /* a declared numeric column with a non-number */
   lines = write_bad("1,x7,a,2\n", 15000);
-  snprintf(want, sizeof want, ":%zu: data row 15001, column 'b'",
-           lines[15000]);
+  snprintf(want, sizeof want, ":%zu: data row 15001, column 'b'", lines[15000]);
   check_error("b", want);
   /* a quote inside an unquoted field */
   lines = write_bad("1,2,ab\"c,3\n", 7777);
@@ -720,14 +743,12 @@ static void test_threads_same_first_error(void)
   /* an unterminated quote: the quote parity of every later cut flips, so
    * the chunks after it mispredict; the error is the sequential one */
   write_bad("1,2,\"open,3\n", 9000);
-  CU_ASSERT(sequential_error(keel_test_tmp_path("bad.csv"), &line, &field) <
-            0);
+  CU_ASSERT(sequential_error(keel_test_tmp_path("bad.csv"), &line, &field) < 0);
   snprintf(want, sizeof want, ":%zu: field %zu", line, field);
   check_error(NULL, want);
   /* a closing quote followed by a character, far into the file */
   write_bad("1,2,\"ok\"x,3\n", 19000);
-  CU_ASSERT(sequential_error(keel_test_tmp_path("bad.csv"), &line, &field) <
-            0);
+  CU_ASSERT(sequential_error(keel_test_tmp_path("bad.csv"), &line, &field) < 0);
   snprintf(want, sizeof want, ":%zu: field %zu", line, field);
   check_error(NULL, want);
   /* two errors: the first in file order wins */

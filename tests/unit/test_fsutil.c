@@ -123,8 +123,7 @@ static void test_sync_dir_of(void)
   CU_ASSERT_EQUAL(keel_fs_mkdir_p(keel_test_tmp_path("fs-sync"), &err),
                   KEEL_OK);
   CU_ASSERT_EQUAL(keel_fs_sync_dir_of(path, &err), KEEL_OK);
-  snprintf(path, sizeof path, "%s/absent/file",
-           keel_test_tmp_path("fs-sync"));
+  snprintf(path, sizeof path, "%s/absent/file", keel_test_tmp_path("fs-sync"));
   CU_ASSERT_EQUAL(keel_fs_sync_dir_of(path, &err), KEEL_EIO);
   CU_ASSERT_EQUAL(err.code, KEEL_EIO);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, path));

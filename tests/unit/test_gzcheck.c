@@ -64,7 +64,8 @@ static void test_writer_output_passes(void)
     fprintf(stderr, "\n  %s\n", why);
   free(why);
   /* not gzip at all: the tar reader's business */
-  CU_ASSERT_PTR_NULL(keel_gzip_layer_problem((const unsigned char *)"ustar", 5));
+  CU_ASSERT_PTR_NULL(
+      keel_gzip_layer_problem((const unsigned char *)"ustar", 5));
   free(gz);
 }
 
@@ -145,8 +146,9 @@ static void test_unsealed_stream_refused(void)
   unsigned char out[512];
   z_stream zs;
   memset(&zs, 0, sizeof zs);
-  CU_ASSERT_EQUAL_FATAL(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                                     Z_DEFAULT_STRATEGY), Z_OK);
+  CU_ASSERT_EQUAL_FATAL(
+      deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+      Z_OK);
   zs.next_in = (unsigned char *)text;
   zs.avail_in = sizeof text - 1;
   zs.next_out = out;
@@ -168,8 +170,7 @@ int main(void)
       {"every single-bit flip is caught", test_every_bit_flip_is_caught},
       {"foreign header, trailing bytes, truncation",
        test_foreign_trailing_truncated},
-      {"a stream without keel's seal is refused",
-       test_unsealed_stream_refused},
+      {"a stream without keel's seal is refused", test_unsealed_stream_refused},
       {NULL, NULL},
   };
   return keel_test_run_suite("gzcheck", tests);

@@ -3,11 +3,11 @@
  * compressed segments mix, empty input works, and a segment compressed
  * ahead (fresh compressor, another thread) gives the same bytes as one
  * compressed inline by a reused compressor. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -23,9 +23,9 @@ static unsigned char *make_bytes(size_t n, int noise, unsigned seed)
   unsigned x = seed * 2654435761u + 1;
   for (size_t i = 0; p && i < n; i++) {
     x = x * 1103515245u + 12345u;
-    p[i] = noise ? (unsigned char)(x >> 16)
-                 : (unsigned char)words[(i + seed + i / 997) %
-                                        (sizeof words - 1)];
+    p[i] =
+        noise ? (unsigned char)(x >> 16)
+              : (unsigned char)words[(i + seed + i / 997) % (sizeof words - 1)];
   }
   return p;
 }
@@ -82,8 +82,8 @@ static void test_header_and_empty(void)
     close(fd);
   }
   CU_ASSERT_EQUAL(n, w.len);
-  CU_ASSERT_EQUAL(memcmp(gz, keel_gzseg_header_prefix,
-                         KEEL_GZSEG_SEAL_OFFSET), 0);
+  CU_ASSERT_EQUAL(memcmp(gz, keel_gzseg_header_prefix, KEEL_GZSEG_SEAL_OFFSET),
+                  0);
   /* CRC-32 and ISIZE of nothing. */
   CU_ASSERT_EQUAL(memcmp(gz + n - 8, "\0\0\0\0\0\0\0\0", 8), 0);
   out = keel_test_gunzip(gz, n, &out_n);
@@ -118,8 +118,8 @@ static void test_mixed_round_trip(void)
   CU_ASSERT_EQUAL_FATAL(keel_gzseg_begin(&w, &d), 0);
   for (size_t i = 0; i < k; i++) {
     if (i % 3 == 0) { /* compressed ahead, spliced in */
-      CU_ASSERT_EQUAL(compress1(NULL, parts[i], sizes[i],
-                                          levels[i], &ahead[i]), 0);
+      CU_ASSERT_EQUAL(compress1(NULL, parts[i], sizes[i], levels[i], &ahead[i]),
+                      0);
       CU_ASSERT_EQUAL(ahead[i].in_size, sizes[i]);
       CU_ASSERT_EQUAL(ahead[i].crc, crc32(0, parts[i], (uInt)sizes[i]));
       CU_ASSERT_EQUAL(keel_gzseg_append(&w, &ahead[i]), 0);
@@ -224,8 +224,8 @@ static void test_ahead_equals_inline(void)
       if (way == 0) { /* inline, one compressor reused throughout */
         CU_ASSERT_EQUAL(keel_gzseg_add(&w, parts[i], sizes[i], levels[i]), 0);
       } else if (way == 1) { /* ahead, a fresh compressor each */
-        CU_ASSERT_EQUAL(compress1(NULL, parts[i], sizes[i],
-                                            levels[i], &fresh[i]), 0);
+        CU_ASSERT_EQUAL(
+            compress1(NULL, parts[i], sizes[i], levels[i], &fresh[i]), 0);
         CU_ASSERT_EQUAL(keel_gzseg_append(&w, &fresh[i]), 0);
       } else { /* ahead, on another thread */
         CU_ASSERT_EQUAL(jobs[i].rc, 0);

@@ -13,9 +13,9 @@
 #include <omp.h>
 #include <zlib.h>
 
-#include "plugin/host.h"
 #include "base/sha256.h"
 #include "base/status.h"
+#include "plugin/host.h"
 #include "test_util.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -122,8 +122,9 @@ static void test_fail(void)
 {
   const keel_host *h = keel_host_services();
   keel_error err = {0};
-  CU_ASSERT_EQUAL(h->fail(&err, KEEL_EDATA, "row %d column '%s': %.2f", 7, "age", 1.5),
-                  KEEL_EDATA);
+  CU_ASSERT_EQUAL(
+      h->fail(&err, KEEL_EDATA, "row %d column '%s': %.2f", 7, "age", 1.5),
+      KEEL_EDATA);
   CU_ASSERT_EQUAL(err.code, KEEL_EDATA);
   CU_ASSERT_STRING_EQUAL(err.message, "row 7 column 'age': 1.50");
   CU_ASSERT_EQUAL(h->fail(NULL, KEEL_ERANGE, "ignored %s", "x"), KEEL_ERANGE);
@@ -135,18 +136,19 @@ static void test_fail(void)
   CU_ASSERT_EQUAL(strlen(err.message), KEEL_ERROR_SIZE - 1);
   /* keel_fail behaves the same. */
   keel_error e2 = {0};
-  CU_ASSERT_EQUAL(keel_fail(&e2, KEEL_EDATA, "row %d column '%s': %.2f", 7, "age", 1.5),
-                  KEEL_EDATA);
+  CU_ASSERT_EQUAL(
+      keel_fail(&e2, KEEL_EDATA, "row %d column '%s': %.2f", 7, "age", 1.5),
+      KEEL_EDATA);
   CU_ASSERT_STRING_EQUAL(e2.message, "row 7 column 'age': 1.50");
   CU_ASSERT_EQUAL(keel_fail(NULL, KEEL_EIO, "x"), KEEL_EIO);
 }
 
 static void test_status(void)
 {
-  const int codes[] = {KEEL_OK,        KEEL_EINVAL,     KEEL_ENOMEM,
-                       KEEL_EIO,       KEEL_EDATA,      KEEL_ESCHEMA,
-                       KEEL_EPLUGIN,   KEEL_EINTEGRITY, KEEL_ENOTFOUND,
-                       KEEL_ERANGE,    KEEL_EDIVERGED,  KEEL_EUNSUPPORTED};
+  const int codes[] = {KEEL_OK,      KEEL_EINVAL,     KEEL_ENOMEM,
+                       KEEL_EIO,     KEEL_EDATA,      KEEL_ESCHEMA,
+                       KEEL_EPLUGIN, KEEL_EINTEGRITY, KEEL_ENOTFOUND,
+                       KEEL_ERANGE,  KEEL_EDIVERGED,  KEEL_EUNSUPPORTED};
   const size_t n = sizeof codes / sizeof codes[0];
   const char *unknown = keel_strerror(-1000);
   CU_ASSERT_PTR_NOT_NULL_FATAL(unknown);
@@ -204,7 +206,8 @@ static void test_table_and_state_services(void)
   keel_error err = {0};
   keel_schema s = {0};
   CU_ASSERT_EQUAL(h->schema_add(&s, "a", KEEL_COL_NUMERIC, 0, &err), KEEL_OK);
-  CU_ASSERT_EQUAL(h->schema_add(&s, "a", KEEL_COL_NUMERIC, 0, &err), KEEL_EINVAL);
+  CU_ASSERT_EQUAL(h->schema_add(&s, "a", KEEL_COL_NUMERIC, 0, &err),
+                  KEEL_EINVAL);
   CU_ASSERT_EQUAL(s.n_cols, 1);
   keel_table *t = h->table_new(2);
   CU_ASSERT_PTR_NOT_NULL_FATAL(t);
@@ -283,7 +286,8 @@ static void test_input_relative(void)
   CU_ASSERT_EQUAL_FATAL(keel_host_context_settle(&ctx, &err), KEEL_OK);
   CU_ASSERT_STRING_EQUAL(ctx.inputs[1].name, "sub/b.txt");
   CU_ASSERT_EQUAL(ctx.inputs[1].bytes, 0);
-  CU_ASSERT_STRING_EQUAL(ctx.inputs[1].sha256,
+  CU_ASSERT_STRING_EQUAL(
+      ctx.inputs[1].sha256,
       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CU_ASSERT_STRING_EQUAL(ctx.inputs[0].name, "a.csv");
   keel_host_context_free(&ctx);
@@ -295,7 +299,8 @@ static void test_input_test_host(void)
   const keel_host *h = keel_test_host();
   keel_error err = {0};
   keel_input *in = NULL;
-  CU_ASSERT_EQUAL_FATAL(h->input_open(h->ctx, "host/hello.txt", &in, &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(h->input_open(h->ctx, "host/hello.txt", &in, &err),
+                        KEEL_OK);
   char buf[64];
   CU_ASSERT_EQUAL(read_all(h, in, buf, sizeof buf, 1, &err), 12);
   CU_ASSERT_STRING_EQUAL(buf, "hello, keel\n");
@@ -314,7 +319,8 @@ static void test_input_gzip(void)
   CU_ASSERT_PTR_NOT_NULL_FATAL(text);
   size_t len = 0;
   for (int i = 0; i < LINES; i++)
-    len += (size_t)snprintf(text + len, cap - len, "%d,%d.5,row%d\n", i, i * 7, i);
+    len +=
+        (size_t)snprintf(text + len, cap - len, "%d,%d.5,row%d\n", i, i * 7, i);
   write_gzip(path, text);
 
   keel_host_context ctx;
@@ -399,7 +405,8 @@ static void test_input_corrupt_gzip(void)
   keel_input *in = NULL;
   const char *data = NULL;
   size_t len = 0;
-  CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "truncated.gz", &in, &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "truncated.gz", &in, &err),
+                        KEEL_OK);
   memset(&err, 0, sizeof err);
   CU_ASSERT(h.input_view(in, &data, &len, &err) < 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "truncated.gz"));
@@ -505,8 +512,8 @@ static void test_input_remap(void)
   keel_host_bind(&h, &ctx);
   keel_error err = {0};
   keel_input *in = NULL;
-  CU_ASSERT_EQUAL_FATAL(h.input_open(h.ctx, "/original/place/data.csv", &in, &err),
-                        KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(
+      h.input_open(h.ctx, "/original/place/data.csv", &in, &err), KEEL_OK);
   /* Messages keep the name the manifest gave. */
   CU_ASSERT_STRING_EQUAL(h.input_name(in), "/original/place/data.csv");
   char buf[64];

@@ -71,7 +71,8 @@ static void test_basic(void)
 
 static void test_crlf_bom_and_empty_section(void)
 {
-  keel_ini *ini = parse_ok("\xEF\xBB\xBF[a]\r\nx = 1\r\n[empty]\r\n[c]\r\ny = 2");
+  keel_ini *ini =
+      parse_ok("\xEF\xBB\xBF[a]\r\nx = 1\r\n[empty]\r\n[c]\r\ny = 2");
   CU_ASSERT_PTR_NOT_NULL_FATAL(ini);
   CU_ASSERT_EQUAL(ini->n_sections, 3);
   const keel_ini_entry *x = keel_ini_entry_find(&ini->sections[0], "x");
@@ -179,8 +180,9 @@ static void test_unterminated_section(void)
 static void test_continuation_refused(void)
 {
   const char *t = "[a]\nx = 1\n  more\n";
-  parse_bad(t, strlen(t), "t.ini:3: indented line; continuation lines are "
-                          "not supported");
+  parse_bad(t, strlen(t),
+            "t.ini:3: indented line; continuation lines are "
+            "not supported");
   const char *t2 = "[a]\nx = 1\n\ty = 2\n";
   parse_bad(t2, strlen(t2), "t.ini:3: indented line");
   const char *t3 = "[a]\nx = 1\n [b]\n";

@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plugin/loader.h"
 #include "base/params.h"
 #include "base/sha256.h"
+#include "plugin/loader.h"
 #include "test_util.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -96,7 +96,7 @@ static const char *good_plugin(void)
 /* A test that needs a built plugin fails without one: the build makes
  * them, and a skipped test is not a passed one. */
 #define NEED_GOOD_PLUGIN(VAR)                                                  \
-  const char *VAR = good_plugin();                                            \
+  const char *VAR = good_plugin();                                             \
   if (!VAR) {                                                                  \
     fprintf(stderr, "\n  no plugin built in %s\n", KEEL_TEST_PLUGIN_DIR);      \
     CU_FAIL("no built plugin (*.so) in KEEL_TEST_PLUGIN_DIR");                 \
@@ -214,7 +214,8 @@ static void test_scan_built_plugins(void)
   keel_registry *reg = NULL;
   keel_error err = {0};
   CU_ASSERT_EQUAL_FATAL(keel_registry_create(&reg, &err), KEEL_OK);
-  CU_ASSERT_EQUAL(keel_registry_add_path(reg, KEEL_TEST_PLUGIN_DIR, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(keel_registry_add_path(reg, KEEL_TEST_PLUGIN_DIR, &err),
+                  KEEL_OK);
   int rc = keel_registry_scan(reg, &err);
   if (rc != KEEL_OK)
     fprintf(stderr, "\n  %s\n", err.message);
@@ -226,7 +227,8 @@ static void test_scan_built_plugins(void)
     const keel_loaded_plugin *p = keel_registry_at(reg, i);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_STRING_EQUAL(p->search_entry, KEEL_TEST_PLUGIN_DIR);
-    CU_ASSERT_PTR_EQUAL(keel_registry_find(reg, (keel_kind)p->desc.kind, p->desc.name), p);
+    CU_ASSERT_PTR_EQUAL(
+        keel_registry_find(reg, (keel_kind)p->desc.kind, p->desc.name), p);
     if (i > 0) {
       const keel_loaded_plugin *prev = keel_registry_at(reg, i - 1);
       CU_ASSERT(prev->desc.kind < p->desc.kind ||
@@ -235,10 +237,12 @@ static void test_scan_built_plugins(void)
     }
   }
   CU_ASSERT_PTR_NULL(keel_registry_at(reg, n));
-  CU_ASSERT_PTR_NULL(keel_registry_find(reg, KEEL_KIND_MODEL, "no-such-plugin"));
+  CU_ASSERT_PTR_NULL(
+      keel_registry_find(reg, KEEL_KIND_MODEL, "no-such-plugin"));
   /* Right name, wrong kind: not found. */
   const keel_loaded_plugin *first = keel_registry_at(reg, 0);
-  int other = first->desc.kind == KEEL_KIND_SOURCE ? KEEL_KIND_OPTIMIZER : KEEL_KIND_SOURCE;
+  int other = first->desc.kind == KEEL_KIND_SOURCE ? KEEL_KIND_OPTIMIZER
+                                                   : KEEL_KIND_SOURCE;
   CU_ASSERT_PTR_NULL(
       keel_registry_find(reg, (keel_kind)other, first->desc.name));
   CU_ASSERT_EQUAL(keel_registry_path_count(reg), 1);
@@ -254,13 +258,16 @@ static void test_find_foundation_plugins(void)
   static const struct {
     keel_kind kind;
     const char *name;
-  } want[] = {{KEEL_KIND_SOURCE, "csv"},      {KEEL_KIND_TRANSFORM, "standardize"},
-              {KEEL_KIND_MODEL, "softmax"},   {KEEL_KIND_LOSS, "xent"},
+  } want[] = {{KEEL_KIND_SOURCE, "csv"},
+              {KEEL_KIND_TRANSFORM, "standardize"},
+              {KEEL_KIND_MODEL, "softmax"},
+              {KEEL_KIND_LOSS, "xent"},
               {KEEL_KIND_OPTIMIZER, "sgd"}};
   keel_registry *reg = NULL;
   keel_error err = {0};
   CU_ASSERT_EQUAL_FATAL(keel_registry_create(&reg, &err), KEEL_OK);
-  CU_ASSERT_EQUAL(keel_registry_add_path(reg, KEEL_TEST_PLUGIN_DIR, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(keel_registry_add_path(reg, KEEL_TEST_PLUGIN_DIR, &err),
+                  KEEL_OK);
   if (keel_registry_scan(reg, &err) != KEEL_OK) {
     keel_registry_destroy(reg);
     CU_FAIL("scan of the built plugins failed (see the scan test)");
@@ -271,7 +278,8 @@ static void test_find_foundation_plugins(void)
     snprintf(path, sizeof path, "%s/%s.so", KEEL_TEST_PLUGIN_DIR, want[i].name);
     if (!need_artifact(path))
       continue;
-    const keel_loaded_plugin *p = keel_registry_find(reg, want[i].kind, want[i].name);
+    const keel_loaded_plugin *p =
+        keel_registry_find(reg, want[i].kind, want[i].name);
     CU_ASSERT_PTR_NOT_NULL(p);
     if (p)
       CU_ASSERT_EQUAL(p->desc.kind, (uint32_t)want[i].kind);
@@ -287,7 +295,8 @@ static void test_path_lists(void)
   keel_error err = {0};
   CU_ASSERT_EQUAL_FATAL(keel_registry_create(&reg, &err), KEEL_OK);
   CU_ASSERT_EQUAL(keel_registry_path_count(reg), 0);
-  CU_ASSERT_EQUAL(keel_registry_add_path_list(reg, "/a:/b::/c dir:", &err), KEEL_OK);
+  CU_ASSERT_EQUAL(keel_registry_add_path_list(reg, "/a:/b::/c dir:", &err),
+                  KEEL_OK);
   CU_ASSERT_EQUAL_FATAL(keel_registry_path_count(reg), 3);
   CU_ASSERT_STRING_EQUAL(keel_registry_path_at(reg, 0), "/a");
   CU_ASSERT_STRING_EQUAL(keel_registry_path_at(reg, 1), "/b");
@@ -319,7 +328,8 @@ static void test_default_paths(void)
   CU_ASSERT_STRING_EQUAL(keel_registry_path_at(reg, 0), "/user/first");
   for (size_t i = 1; i < n; i++) {
     struct stat st;
-    CU_ASSERT(stat(keel_registry_path_at(reg, i), &st) == 0 && S_ISDIR(st.st_mode));
+    CU_ASSERT(stat(keel_registry_path_at(reg, i), &st) == 0 &&
+              S_ISDIR(st.st_mode));
     for (size_t j = 1; j < i; j++)
       CU_ASSERT_STRING_NOT_EQUAL(keel_registry_path_at(reg, i),
                                  keel_registry_path_at(reg, j));
@@ -457,7 +467,8 @@ static void expect_refusal(const char *path, int code, const char *n1,
     return;
   }
   if (rc != code)
-    fprintf(stderr, "\n  %s: rc %d, want %d: %s\n", path, rc, code, err.message);
+    fprintf(stderr, "\n  %s: rc %d, want %d: %s\n", path, rc, code,
+            err.message);
   CU_ASSERT_EQUAL(rc, code);
   CU_ASSERT_EQUAL(err.code, rc);
   CU_ASSERT_PTR_NULL(p);
@@ -667,11 +678,14 @@ static void test_duplicate_in_one_entry(void)
   copy_file(b, cb);
   for (int order = 0; order < 2; order++) {
     CU_ASSERT_EQUAL_FATAL(keel_registry_create(&reg, &err), KEEL_OK);
-    CU_ASSERT_EQUAL(keel_registry_add_path(reg, order ? eb : ea, &err), KEEL_OK);
-    CU_ASSERT_EQUAL(keel_registry_add_path(reg, order ? ea : eb, &err), KEEL_OK);
+    CU_ASSERT_EQUAL(keel_registry_add_path(reg, order ? eb : ea, &err),
+                    KEEL_OK);
+    CU_ASSERT_EQUAL(keel_registry_add_path(reg, order ? ea : eb, &err),
+                    KEEL_OK);
     CU_ASSERT_EQUAL_FATAL(keel_registry_scan(reg, &err), KEEL_OK);
     CU_ASSERT_EQUAL_FATAL(keel_registry_count(reg), 1);
-    const keel_loaded_plugin *p = keel_registry_find(reg, KEEL_KIND_TRANSFORM, "twin");
+    const keel_loaded_plugin *p =
+        keel_registry_find(reg, KEEL_KIND_TRANSFORM, "twin");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_STRING_EQUAL(p->desc.version, order ? vb : va);
     keel_registry_destroy(reg);
@@ -709,7 +723,8 @@ int main(void)
       {"load a built plugin", test_load_good},
       {"load through a relative path", test_load_relative_path},
       {"scan the built plugins: sorted, findable", test_scan_built_plugins},
-      {"foundation plugins found by kind and name", test_find_foundation_plugins},
+      {"foundation plugins found by kind and name",
+       test_find_foundation_plugins},
       {"path lists", test_path_lists},
       {"default paths", test_default_paths},
       {"empty and missing entries", test_empty_and_missing_entries},

@@ -151,8 +151,8 @@ static void test_widths(void)
                     KEEL_OK);
     CU_ASSERT_EQUAL(w, 1);
     memset(&err, 0, sizeof err);
-    CU_ASSERT_EQUAL(api->output_width(v, KEEL_TASK_CLASSIFICATION, 3, &w,
-                                      &err), KEEL_EINVAL);
+    CU_ASSERT_EQUAL(api->output_width(v, KEEL_TASK_CLASSIFICATION, 3, &w, &err),
+                    KEEL_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "regression only"));
     CU_ASSERT_EQUAL(strncmp(err.message, reg[i], strlen(reg[i])), 0);
   }
@@ -163,15 +163,15 @@ static void test_widths(void)
     CU_ASSERT_FATAL(api != NULL);
     keel_value *v = keel_test_default_values(p);
     CU_ASSERT_EQUAL(p->desc.contract.tasks, KEEL_TASK_CLASSIFICATION);
-    CU_ASSERT_EQUAL(api->output_width(v, KEEL_TASK_CLASSIFICATION, 2, &w,
-                                      NULL), KEEL_OK);
+    CU_ASSERT_EQUAL(api->output_width(v, KEEL_TASK_CLASSIFICATION, 2, &w, NULL),
+                    KEEL_OK);
     CU_ASSERT_EQUAL(w, 1);
-    CU_ASSERT_EQUAL(api->output_width(v, KEEL_TASK_CLASSIFICATION, 10, &w,
-                                      NULL), KEEL_OK);
+    CU_ASSERT_EQUAL(
+        api->output_width(v, KEEL_TASK_CLASSIFICATION, 10, &w, NULL), KEEL_OK);
     CU_ASSERT_EQUAL(w, 10);
     memset(&err, 0, sizeof err);
-    CU_ASSERT_EQUAL(api->output_width(v, KEEL_TASK_CLASSIFICATION, 1, &w,
-                                      &err), KEEL_EINVAL);
+    CU_ASSERT_EQUAL(api->output_width(v, KEEL_TASK_CLASSIFICATION, 1, &w, &err),
+                    KEEL_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "at least 2 classes"));
     CU_ASSERT_EQUAL(strncmp(err.message, cls[i], strlen(cls[i])), 0);
     memset(&err, 0, sizeof err);

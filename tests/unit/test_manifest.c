@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/load.h"
 #include "base/path.h"
 #include "config/config_json.h"
+#include "config/load.h"
 #include "config/manifest.h"
 #include "config/resolve.h"
 #include "config/template.h"
@@ -22,12 +22,11 @@ static int load(const char *file, const char *const *ovr, size_t n_ovr,
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", MDIR, file);
   const char *paths[] = {KEEL_TEST_PLUGIN_DIR};
-  return keel_config_load(path, ovr, n_ovr, paths, 1, 1, NULL, reg, cfg,
-                              err);
+  return keel_config_load(path, ovr, n_ovr, paths, 1, 1, NULL, reg, cfg, err);
 }
 
-static const keel_resolved_param *param(const keel_stage *st,
-                                        const char *name, size_t *index)
+static const keel_resolved_param *param(const keel_stage *st, const char *name,
+                                        size_t *index)
 {
   for (size_t i = 0; i < st->n_params; i++)
     if (strcmp(st->params[i].decl->name, name) == 0) {
@@ -78,8 +77,8 @@ static void test_good_origins(void)
 
   expect_param(&cfg->data, "label", "species", KEEL_ORIGIN_MANIFEST,
                "good.ini:7");
-  expect_param(&cfg->data, "valid_fraction", "0.2",
-               KEEL_ORIGIN_PLUGIN_DEFAULT, NULL);
+  expect_param(&cfg->data, "valid_fraction", "0.2", KEEL_ORIGIN_PLUGIN_DEFAULT,
+               NULL);
   expect_param(&cfg->train, "epochs", "30", KEEL_ORIGIN_TEMPLATE,
                "test-classification.ini:35");
   expect_param(&cfg->train, "batch_size", "8", KEEL_ORIGIN_MANIFEST,
@@ -88,8 +87,8 @@ static void test_good_origins(void)
                "good.ini:25");
   expect_param(&cfg->optimizer, "momentum", "0.5", KEEL_ORIGIN_TEMPLATE,
                "test-classification.ini:39");
-  expect_param(&cfg->optimizer, "nesterov", "false",
-               KEEL_ORIGIN_PLUGIN_DEFAULT, NULL);
+  expect_param(&cfg->optimizer, "nesterov", "false", KEEL_ORIGIN_PLUGIN_DEFAULT,
+               NULL);
   expect_param(&cfg->source, "path", "data/iris.csv", KEEL_ORIGIN_MANIFEST,
                "good.ini:11");
 
@@ -131,10 +130,9 @@ static void test_good_origins(void)
                          "manifest");
   CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(p0, "value")), 0.05,
                          0);
-  CU_ASSERT_STRING_EQUAL(
-      json_string_value(json_object_get(json_object_get(j, "template"),
-                                        "name")),
-      "test-classification");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(
+                             json_object_get(j, "template"), "name")),
+                         "test-classification");
   json_decref(j);
   keel_run_config_free(cfg);
   keel_registry_destroy(reg);
@@ -154,8 +152,8 @@ static void test_overrides(void)
   CU_ASSERT_EQUAL_FATAL(rc, 0);
   expect_param(&cfg->optimizer, "lr", "0.01", KEEL_ORIGIN_OVERRIDE,
                "command line");
-  expect_param(&cfg->transforms[0], "with_mean", "false",
-               KEEL_ORIGIN_OVERRIDE, "command line");
+  expect_param(&cfg->transforms[0], "with_mean", "false", KEEL_ORIGIN_OVERRIDE,
+               "command line");
   expect_param(&cfg->train, "epochs", "5", KEEL_ORIGIN_OVERRIDE,
                "command line");
   expect_param(&cfg->model, "activation", "tanh", KEEL_ORIGIN_OVERRIDE,
@@ -181,8 +179,8 @@ static void expect_bad(const char *file, const char *const *ovr, size_t n,
   keel_error err = {0};
   int rc = load(file, ovr, n, &reg, &cfg, &err);
   if (rc != code || !strstr(err.message, want))
-    fprintf(stderr, "\n%s%s%s: rc %d, message:\n  %s\nexpected:\n  %s\n",
-            file, n ? " + " : "", n ? ovr[0] : "", rc, err.message, want);
+    fprintf(stderr, "\n%s%s%s: rc %d, message:\n  %s\nexpected:\n  %s\n", file,
+            n ? " + " : "", n ? ovr[0] : "", rc, err.message, want);
   CU_ASSERT_EQUAL(rc, code);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, want));
   CU_ASSERT_PTR_NULL(cfg);
@@ -276,31 +274,51 @@ static void test_bad_overrides(void)
     int code;
     const char *want;
   } cases[] = {
-      {{"optimizer.lr=50"}, 1, KEEL_ERANGE,
+      {{"optimizer.lr=50"},
+       1,
+       KEEL_ERANGE,
        "command line: override 'optimizer.lr=50': [optimizer] lr: 50 is "
        "outside the allowed range"},
-      {{"train.epochs=2000"}, 1, KEEL_ERANGE,
+      {{"train.epochs=2000"},
+       1,
+       KEEL_ERANGE,
        "command line: override 'train.epochs=2000': [train] epochs: 2000 is "
        "outside the allowed range [1, 1000], as narrowed by template"},
-      {{"optimizer.lrr=1"}, 1, KEEL_EINVAL,
+      {{"optimizer.lrr=1"},
+       1,
+       KEEL_EINVAL,
        "command line: override 'optimizer.lrr=1': [optimizer] key 'lrr' is "
        "not a parameter of sgd; did you mean 'lr'?"},
-      {{"lr=1"}, 1, KEEL_EINVAL,
+      {{"lr=1"},
+       1,
+       KEEL_EINVAL,
        "command line: override 'lr=1' is malformed; expected "
        "SECTION.KEY=VALUE"},
-      {{"model.plugin=linear"}, 1, KEEL_EINVAL,
+      {{"model.plugin=linear"},
+       1,
+       KEEL_EINVAL,
        "command line: override 'model.plugin=linear': [model] plugin: plugin "
        "'linear' is not allowed by template test-classification"},
-      {{"model.plugin=nope"}, 1, KEEL_EINVAL,
+      {{"model.plugin=nope"},
+       1,
+       KEEL_EINVAL,
        "[model] plugin: no model plugin named 'nope'"},
-      {{"transform.other.with_mean=false"}, 1, KEEL_EINVAL,
+      {{"transform.other.with_mean=false"},
+       1,
+       KEEL_EINVAL,
        "override 'transform.other.with_mean=false': "},
       {{"keel.template=x"}, 1, KEEL_EINVAL, "[keel] cannot be overridden"},
-      {{"optimiser.lr=1"}, 1, KEEL_EINVAL,
+      {{"optimiser.lr=1"},
+       1,
+       KEEL_EINVAL,
        "unknown section [optimiser]; did you mean [optimizer]?"},
-      {{"optimizer.lr=0.1", "optimizer.lr=0.2"}, 2, KEEL_EINVAL,
+      {{"optimizer.lr=0.1", "optimizer.lr=0.2"},
+       2,
+       KEEL_EINVAL,
        "optimizer.lr given twice"},
-      {{"train.epochs=ten"}, 1, KEEL_EINVAL,
+      {{"train.epochs=ten"},
+       1,
+       KEEL_EINVAL,
        "command line: override 'train.epochs=ten': [train] epochs: "},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -322,9 +340,9 @@ static int load_template_text(const char *text, keel_error *err)
   return rc;
 }
 
-#define TPL_HEAD                                                             \
-  "[template]\nname = t\nversion = 1.0.0\ntask = regression\n"              \
-  "[slot.source]\nallow = csv\n[slot.model]\nallow = linear >=1 <2\n"        \
+#define TPL_HEAD                                                               \
+  "[template]\nname = t\nversion = 1.0.0\ntask = regression\n"                 \
+  "[slot.source]\nallow = csv\n[slot.model]\nallow = linear >=1 <2\n"          \
   "[slot.loss]\nallow = mse\n[slot.optimizer]\nallow = sgd, adam\n"
 
 static void test_bad_templates(void)
@@ -391,15 +409,13 @@ static void test_template_lookup(void)
   CU_ASSERT_PTR_NOT_NULL(path && strstr(path, "templates/test-wide.ini"));
   free(path);
   /* The shipped ones, from the build tree. */
-  CU_ASSERT_EQUAL(
-      keel_template_locate("tabular-classification", "/nonexistent", &path,
-                           &err),
-      0);
+  CU_ASSERT_EQUAL(keel_template_locate("tabular-classification", "/nonexistent",
+                                       &path, &err),
+                  0);
   free(path);
   /* By path, relative to the manifest. */
-  CU_ASSERT_EQUAL(keel_template_locate("templates/test-wide.ini", MDIR, &path,
-                                       &err),
-                  0);
+  CU_ASSERT_EQUAL(
+      keel_template_locate("templates/test-wide.ini", MDIR, &path, &err), 0);
   free(path);
   /* KEEL_TEMPLATE_PATH comes first. */
   setenv("KEEL_TEMPLATE_PATH", "/nonexistent:" MDIR "/templates", 1);
@@ -437,8 +453,8 @@ static void test_shipped(void)
   keel_run_config *cfg = NULL;
   keel_error err = {0};
   const char *paths[] = {KEEL_TEST_PLUGIN_DIR};
-  int rc = keel_config_load(KEEL_TEST_SOURCE_DIR "/manifests/iris.ini",
-                                NULL, 0, paths, 1, 1, NULL, &reg, &cfg, &err);
+  int rc = keel_config_load(KEEL_TEST_SOURCE_DIR "/manifests/iris.ini", NULL, 0,
+                            paths, 1, 1, NULL, &reg, &cfg, &err);
   if (rc)
     fprintf(stderr, "%s\n", err.message);
   CU_ASSERT_EQUAL(rc, 0);
@@ -453,14 +469,14 @@ static void test_template_override(void)
   keel_error err = {0};
   const char *paths[] = {KEEL_TEST_PLUGIN_DIR};
   /* Replay passes the bundle's template; its version is still checked. */
-  int rc = keel_config_load(MDIR "/good.ini", NULL, 0, paths, 1, 1,
-                                MDIR "/templates/test-permissive.ini", &reg,
-                                &cfg, &err);
+  int rc =
+      keel_config_load(MDIR "/good.ini", NULL, 0, paths, 1, 1,
+                       MDIR "/templates/test-permissive.ini", &reg, &cfg, &err);
   CU_ASSERT_EQUAL(rc, KEEL_EINVAL); /* 1.0.0 is fine, but no transform slot */
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "has no [slot.transform]"));
   rc = keel_config_load(MDIR "/good.ini", NULL, 0, paths, 1, 1,
-                            MDIR "/templates/test-classification.ini", &reg,
-                            &cfg, &err);
+                        MDIR "/templates/test-classification.ini", &reg, &cfg,
+                        &err);
   CU_ASSERT_EQUAL(rc, 0);
   keel_run_config_free(cfg);
   keel_registry_destroy(reg);
@@ -470,9 +486,9 @@ static void test_override_split(void)
 {
   char *s, *k, *v;
   keel_error err;
-  CU_ASSERT_EQUAL(keel_override_split("transform.scale.with_mean=a=b", &s, &k,
-                                      &v, &err),
-                  0);
+  CU_ASSERT_EQUAL(
+      keel_override_split("transform.scale.with_mean=a=b", &s, &k, &v, &err),
+      0);
   CU_ASSERT_STRING_EQUAL(s, "transform.scale");
   CU_ASSERT_STRING_EQUAL(k, "with_mean");
   CU_ASSERT_STRING_EQUAL(v, "a=b");
@@ -481,8 +497,7 @@ static void test_override_split(void)
   free(v);
   const char *bad[] = {"x", "x=1", ".x=1", "x.=1", "a .b=1", "=1", NULL};
   for (size_t i = 0; bad[i]; i++)
-    CU_ASSERT_EQUAL(keel_override_split(bad[i], &s, &k, &v, &err),
-                    KEEL_EINVAL);
+    CU_ASSERT_EQUAL(keel_override_split(bad[i], &s, &k, &v, &err), KEEL_EINVAL);
 }
 
 static void test_paths(void)

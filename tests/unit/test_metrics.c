@@ -3,15 +3,14 @@
 #include <math.h>
 #include <string.h>
 
-#include "train/metrics.h"
 #include "test_util.h"
+#include "train/metrics.h"
 
 static void test_classification(void)
 {
   /* truth 0 0 1 1 2 2, predictions (arg-max) 0 1 1 1 2 0 */
   float out[6 * 3] = {
-      1, 0, 0, /**/ 0, 1, 0, /**/ 0, 1, 0,
-      0, 1, 0, /**/ 0, 0, 1, /**/ 2, 1, 1,
+      1, 0, 0, /**/ 0, 1, 0, /**/ 0, 1, 0, 0, 1, 0, /**/ 0, 0, 1, /**/ 2, 1, 1,
   };
   float y[6] = {0, 0, 1, 1, 2, 2};
   uint64_t conf[9] = {0};
@@ -73,8 +72,8 @@ static void test_tree_order(void)
 {
   /* The tree adds (a0 + a1) + (a2 + a3), then + a4: with these values a
    * left-to-right sum gives a different double, so the order is pinned. */
-  keel_metric_sums a[5] = {{1e16, 0, 0}, {1, 0, 0}, {-1e16, 0, 0},
-                           {1, 0, 0},    {1, 0, 0}};
+  keel_metric_sums a[5] = {
+      {1e16, 0, 0}, {1, 0, 0}, {-1e16, 0, 0}, {1, 0, 0}, {1, 0, 0}};
   double left = 0;
   for (int i = 0; i < 5; i++)
     left += a[i].loss;

@@ -56,9 +56,8 @@ static void ref_forward(const float *W, const float *b, const float *in,
     }
 }
 
-static void ref_grad(const float *in, const float *d, size_t rows,
-                     size_t n_in, size_t n_out, float *gW, float *gb,
-                     int reverse)
+static void ref_grad(const float *in, const float *d, size_t rows, size_t n_in,
+                     size_t n_out, float *gW, float *gb, int reverse)
 {
   for (size_t j = 0; j < n_out; j++) {
     for (size_t i = 0; i < n_in; i++) {
@@ -76,8 +75,8 @@ static void ref_grad(const float *in, const float *d, size_t rows,
   }
 }
 
-static void ref_delta(const float *W, const float *d, size_t rows,
-                      size_t n_in, size_t n_out, float *dp)
+static void ref_delta(const float *W, const float *d, size_t rows, size_t n_in,
+                      size_t n_out, float *dp)
 {
   for (size_t r = 0; r < rows; r++)
     for (size_t i = 0; i < n_in; i++)
@@ -161,9 +160,10 @@ static void test_builds_match_reference(void)
           run_kernels(builds[k], W, b, x, d, rows, n_in, n_out, &got);
           int same = outs_equal(&ref, &got, rows, n_in, n_out);
           if (!same)
-            fprintf(stderr, "mlp kernels %s differ from the reference at "
-                    "rows %zu, in %zu, out %zu\n", builds[k]->name, rows,
-                    n_in, n_out);
+            fprintf(stderr,
+                    "mlp kernels %s differ from the reference at "
+                    "rows %zu, in %zu, out %zu\n",
+                    builds[k]->name, rows, n_in, n_out);
           CU_ASSERT(same);
           outs_free(&got);
           cases++;
@@ -178,7 +178,7 @@ static void test_builds_match_reference(void)
 #ifdef MLPK_HAVE_AVX2
   if (!builds[1])
     fprintf(stderr, "note: this CPU has no AVX2; only the SSE2 build was "
-            "compared\n");
+                    "compared\n");
 #endif
 }
 

@@ -67,8 +67,8 @@ static void check_case(const model_case *mc)
   }
   void *self = NULL;
   keel_error err = {0};
-  CU_ASSERT_EQUAL_FATAL(api->create(keel_test_host(), v, N_IN, mc->n_out,
-                                    &self, &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(
+      api->create(keel_test_host(), v, N_IN, mc->n_out, &self, &err), KEEL_OK);
   size_t nw = api->n_weights(self);
   size_t nws = api->workspace_floats(self, N_ROWS);
   float *w = malloc(nw * sizeof *w), *g = malloc(nw * sizeof *g);
@@ -112,8 +112,8 @@ static void check_case(const model_case *mc)
       bad++;
   }
   if (bad)
-    fprintf(stderr, "\n%s/%s: %d of %zu gradients off (worst %g)\n",
-            mc->name, mc->activation ? mc->activation : "-", bad, nw, worst);
+    fprintf(stderr, "\n%s/%s: %d of %zu gradients off (worst %g)\n", mc->name,
+            mc->activation ? mc->activation : "-", bad, nw, worst);
   CU_ASSERT_EQUAL(bad, 0);
 
   /* Tensors tile the weight vector exactly, in order. */
@@ -202,8 +202,8 @@ static void test_mlp_rows_independent(void)
   const keel_model_api *api = p->api;
   keel_value *v = keel_test_default_values(p);
   void *self = NULL;
-  CU_ASSERT_EQUAL_FATAL(api->create(keel_test_host(), v, 64, 10, &self,
-                                    NULL), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(api->create(keel_test_host(), v, 64, 10, &self, NULL),
+                        KEEL_OK);
   size_t nw = api->n_weights(self);
   CU_ASSERT_EQUAL(nw, 64 * 128 + 128 + 128 * 10 + 10);
   float *w = malloc(nw * sizeof *w);
@@ -229,8 +229,9 @@ static void test_refusals(void)
   const keel_loaded_plugin *lg = keel_test_plugin(KEEL_KIND_MODEL, "logistic");
   CU_ASSERT_FATAL(lg != NULL);
   const keel_model_api *api = lg->api;
-  CU_ASSERT_EQUAL(api->create(keel_test_host(), keel_test_default_values(lg),
-                              4, 3, &self, &err), KEEL_EINVAL);
+  CU_ASSERT_EQUAL(api->create(keel_test_host(), keel_test_default_values(lg), 4,
+                              3, &self, &err),
+                  KEEL_EINVAL);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "softmax"));
   CU_ASSERT(lg->desc.contract.tasks == KEEL_TASK_CLASSIFICATION);
 

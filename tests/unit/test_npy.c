@@ -17,14 +17,15 @@ static void test_header_bytes(void)
   size_t shape[2] = {2, 3};
   void *buf;
   size_t len;
-  CU_ASSERT_EQUAL_FATAL(keel_npy_encode(KEEL_NPY_F32, x, 2, shape, &buf, &len,
-                                        NULL), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(
+      keel_npy_encode(KEEL_NPY_F32, x, 2, shape, &buf, &len, NULL), KEEL_OK);
   const unsigned char *b = buf;
   /* 10 + 60-byte dict + newline = 71, padded to 128 */
   CU_ASSERT_EQUAL(len, 128 + 24);
   CU_ASSERT_EQUAL(memcmp(b, "\x93NUMPY\x01\x00", 8), 0);
   CU_ASSERT_EQUAL(b[8] | (b[9] << 8), 118);
-  const char *dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
+  const char *dict =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
   CU_ASSERT_EQUAL(memcmp(b + 10, dict, strlen(dict)), 0);
   CU_ASSERT_EQUAL(b[127], '\n');
   CU_ASSERT_EQUAL(b[126], ' ');
@@ -32,15 +33,17 @@ static void test_header_bytes(void)
   free(buf);
 
   size_t n = 4;
-  CU_ASSERT_EQUAL_FATAL(keel_npy_encode(KEEL_NPY_F64, (double[]){1, 2, 3, 4},
-                                        1, &n, &buf, &len, NULL), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(keel_npy_encode(KEEL_NPY_F64, (double[]){1, 2, 3, 4}, 1,
+                                        &n, &buf, &len, NULL),
+                        KEEL_OK);
   CU_ASSERT(strstr((char *)buf + 10, "'shape': (4,), }") != NULL);
   CU_ASSERT(strstr((char *)buf + 10, "'<f8'") != NULL);
   CU_ASSERT_EQUAL((len - 32) % 64, 0);
   free(buf);
   int64_t scalar = 7;
-  CU_ASSERT_EQUAL_FATAL(keel_npy_encode(KEEL_NPY_I64, &scalar, 0, NULL, &buf,
-                                        &len, NULL), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(
+      keel_npy_encode(KEEL_NPY_I64, &scalar, 0, NULL, &buf, &len, NULL),
+      KEEL_OK);
   CU_ASSERT(strstr((char *)buf + 10, "'shape': (), }") != NULL);
   free(buf);
 }
@@ -56,8 +59,8 @@ static void expect_file(const char *path, keel_npy_dtype dtype,
   void *enc = NULL;
   unsigned char *got = keel_test_read_file(path, &n);
   CU_ASSERT_PTR_NOT_NULL_FATAL(got);
-  CU_ASSERT_EQUAL_FATAL(keel_npy_encode(dtype, data, ndim, shape, &enc,
-                                        &enc_len, NULL), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(
+      keel_npy_encode(dtype, data, ndim, shape, &enc, &enc_len, NULL), KEEL_OK);
   CU_ASSERT(n == enc_len && memcmp(got, enc, n) == 0);
   for (size_t i = 0; i < ndim; i++)
     count *= shape[i];
@@ -77,14 +80,16 @@ static void test_files_of_dtypes_and_shapes(void)
   keel_error err = {0};
   size_t shape[2] = {3, 2};
   CU_ASSERT_EQUAL_FATAL(keel_npy_write_f32_2d(path, x, 3, 2, &err), KEEL_OK);
-  expect_file(path, KEEL_NPY_F32, x, 4, 2, shape, "'<f4', "
+  expect_file(path, KEEL_NPY_F32, x, 4, 2, shape,
+              "'<f4', "
               "'fortran_order': False, 'shape': (3, 2), }");
 
   int32_t iv[3] = {-1, 0, 7};
   size_t n = 3;
   CU_ASSERT_EQUAL_FATAL(keel_npy_write(path, KEEL_NPY_I32, iv, 1, &n, &err),
                         KEEL_OK); /* replaces the file */
-  expect_file(path, KEEL_NPY_I32, iv, 4, 1, &n, "'<i4', "
+  expect_file(path, KEEL_NPY_I32, iv, 4, 1, &n,
+              "'<i4', "
               "'fortran_order': False, 'shape': (3,), }");
 
   /* empty matrix: 0 rows */
@@ -127,7 +132,8 @@ int main(void)
       {"header bytes: numpy format, 64-byte aligned", test_header_bytes},
       {"files of every dtype and shape: the encoding, the data as given",
        test_files_of_dtypes_and_shapes},
-      {"failed writes leave nothing half-written", test_atomic_failure_leaves_nothing},
+      {"failed writes leave nothing half-written",
+       test_atomic_failure_leaves_nothing},
       {NULL, NULL}};
   return keel_test_run_suite("npy", tests);
 }

@@ -193,7 +193,8 @@ static void test_enum(void)
   /* Nothing close: no guess. */
   keel_value w;
   keel_error err = {0};
-  CU_ASSERT_EQUAL(keel_param_parse(&p_enum, "xxxxxxxxxxxx", &w, &err), KEEL_EINVAL);
+  CU_ASSERT_EQUAL(keel_param_parse(&p_enum, "xxxxxxxxxxxx", &w, &err),
+                  KEEL_EINVAL);
   CU_ASSERT_PTR_NULL(strstr(err.message, "did you mean"));
 }
 
@@ -281,13 +282,15 @@ static void test_check_range(void)
   CU_ASSERT_EQUAL(keel_param_check_range(&p_int, &v, 5, 5, &err), KEEL_OK);
   CU_ASSERT_EQUAL(keel_param_check_range(&p_int, &v, 6, 8, &err), KEEL_ERANGE);
   v.f = 0.5;
-  CU_ASSERT_EQUAL(keel_param_check_range(&p_float, &v, 0.5, 0.5, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(keel_param_check_range(&p_float, &v, 0.5, 0.5, &err),
+                  KEEL_OK);
   CU_ASSERT_EQUAL(keel_param_check_range(&p_float, &v, 0.0, 0.25, &err),
                   KEEL_ERANGE);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "0.5"));
   v.f = NAN;
-  CU_ASSERT_EQUAL(keel_param_check_range(&p_float, &v, -INFINITY, INFINITY, &err),
-                  KEEL_ERANGE);
+  CU_ASSERT_EQUAL(
+      keel_param_check_range(&p_float, &v, -INFINITY, INFINITY, &err),
+      KEEL_ERANGE);
   int64_t xs[] = {2, 9};
   keel_value l = {.n = 2, .ints = xs};
   CU_ASSERT_EQUAL(keel_param_check_range(&p_ints, &l, 2, 9, &err), KEEL_OK);
@@ -399,9 +402,9 @@ static void test_format_float(void)
   expect_format(&p_float_wide, "-2.25", "-2.25");
   expect_format(&p_float_wide, "1e300", "1e+300");
   /* Shortest, and exact: every value reads back to the same bits. */
-  const double vals[] = {1e-7,     0.1,     1.0 / 3.0, 2.0 / 3.0, 0.1 + 0.2,
-                         1e-310,   5e-324,  DBL_MAX,   DBL_MIN,   -0.0,
-                         123456.0, 1e22,    1e23,      0.3,       -1e-5};
+  const double vals[] = {1e-7,     0.1,    1.0 / 3.0, 2.0 / 3.0, 0.1 + 0.2,
+                         1e-310,   5e-324, DBL_MAX,   DBL_MIN,   -0.0,
+                         123456.0, 1e22,   1e23,      0.3,       -1e-5};
   for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
     keel_value v = {.f = vals[i]};
     char *s = keel_param_format(&p_float_wide, &v);
@@ -444,11 +447,12 @@ static void test_format_other(void)
   expect_format(&p_names, "x, y", "x,y");
   expect_format(&p_names, "", "");
   /* Long lists do not overflow the text buffer. */
-  static const keel_param_decl wide_list = KEEL_P_INT_LIST(
-      "xs", "", -INFINITY, INFINITY, NULL, "any integers");
-  expect_format(&wide_list,
-                "-9223372036854775808,-9223372036854775808,9223372036854775807",
-                "-9223372036854775808,-9223372036854775808,9223372036854775807");
+  static const keel_param_decl wide_list =
+      KEEL_P_INT_LIST("xs", "", -INFINITY, INFINITY, NULL, "any integers");
+  expect_format(
+      &wide_list,
+      "-9223372036854775808,-9223372036854775808,9223372036854775807",
+      "-9223372036854775808,-9223372036854775808,9223372036854775807");
 }
 
 static void test_did_you_mean(void)
@@ -503,9 +507,9 @@ static void table_bad(const keel_param_decl *t, size_t n, const char *needle)
 
 static void test_table_ok(void)
 {
-  const keel_param_decl t[] = {p_bool, p_int,    p_int_wide, p_float,
+  const keel_param_decl t[] = {p_bool,       p_int,    p_int_wide,   p_float,
                                p_float_wide, p_string, p_string_req, p_enum,
-                               p_ints,  p_names};
+                               p_ints,       p_names};
   keel_error err = {0};
   CU_ASSERT_EQUAL(keel_param_table_check(t, sizeof t / sizeof t[0], &err),
                   KEEL_OK);
@@ -518,8 +522,8 @@ static void test_table_names(void)
   keel_param_decl t[2] = {p_int, p_float};
   t[1].name = "epochs";
   table_bad(t, 2, "duplicate parameter 'epochs'");
-  const char *bad_names[] = {"Lr",  "1lr", "learning-rate", "", "_x",
-                             "a b", "lr.", "x\xc3\xa9"};
+  const char *bad_names[] = {"Lr", "1lr", "learning-rate", "",
+                             "_x", "a b", "lr.",           "x\xc3\xa9"};
   for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
     keel_param_decl d = p_int;
     d.name = bad_names[i];
@@ -604,7 +608,7 @@ static void test_table_defaults(void)
 /* Clearing leaves an all-zero value for every type (and frees: ASan). */
 static void test_value_clear_all_types(void)
 {
-  const keel_param_decl *ds[] = {&p_bool, &p_int, &p_float, &p_string,
+  const keel_param_decl *ds[] = {&p_bool, &p_int,  &p_float, &p_string,
                                  &p_enum, &p_ints, &p_names};
   const char *texts[] = {"true", "3", "0.5", "s", "relu", "1,2", "a,b"};
   for (size_t i = 0; i < 7; i++) {

@@ -13,9 +13,9 @@
 #include <CUnit/CUnit.h>
 #include <jansson.h>
 
-#include "config/config.h"
 #include "base/npy.h"
 #include "base/params.h"
+#include "config/config.h"
 #include "data/pipeline.h"
 #include "plugin/state.h"
 #include "plugin/table.h"
@@ -154,8 +154,7 @@ static int prepare(const keel_run_config *cfg, keel_prepared *p,
   memset(p, 0, sizeof *p);
   int rc = keel_pipeline_check(cfg, keel_test_host(), &checked, err);
   if (!rc)
-    rc = keel_pipeline_prepare_checked(cfg, keel_test_host(), &checked, p,
-                                       err);
+    rc = keel_pipeline_prepare_checked(cfg, keel_test_host(), &checked, p, err);
   if (rc && rc != KEEL_EDATA && rc != KEEL_ESCHEMA)
     fprintf(stderr, "prepare: %s\n", err->message);
   return rc;
@@ -282,8 +281,8 @@ static void test_prepare_regression_standardize(void)
 
 static void test_prepare_classification_labels(void)
 {
-  keel_run_config *cfg = make_cfg("csv/classes.csv", "label",
-                                  KEEL_TASK_CLASSIFICATION);
+  keel_run_config *cfg =
+      make_cfg("csv/classes.csv", "label", KEEL_TASK_CLASSIFICATION);
   keel_prepared p;
   keel_error err;
   CU_ASSERT_EQUAL_FATAL(prepare(cfg, &p, &err), KEEL_OK);
@@ -326,8 +325,8 @@ static void test_prepare_classification_labels(void)
 
 static void test_missing_label_policy(void)
 {
-  keel_run_config *cfg = make_cfg("csv/missing_label.csv", "label",
-                                  KEEL_TASK_CLASSIFICATION);
+  keel_run_config *cfg =
+      make_cfg("csv/missing_label.csv", "label", KEEL_TASK_CLASSIFICATION);
   keel_prepared p;
   keel_error err;
   CU_ASSERT_EQUAL(prepare(cfg, &p, &err), KEEL_EDATA);
@@ -353,8 +352,8 @@ static void test_missing_label_policy(void)
 
 static void test_template_checks(void)
 {
-  keel_run_config *cfg = make_cfg("csv/classes.csv", "label",
-                                  KEEL_TASK_CLASSIFICATION);
+  keel_run_config *cfg =
+      make_cfg("csv/classes.csv", "label", KEEL_TASK_CLASSIFICATION);
   keel_prepared p;
   keel_error err;
   cfg->checks.min_rows = 21;
@@ -399,8 +398,8 @@ static void test_zero_variance_is_named(void)
   keel_prepared p;
   keel_error err;
   CU_ASSERT_EQUAL(prepare(cfg, &p, &err), KEEL_EDATA);
-  CU_ASSERT(SAYS(&err, "[transform.scale] standardize", "fit on the train",
-                 "'f2'"));
+  CU_ASSERT(
+      SAYS(&err, "[transform.scale] standardize", "fit on the train", "'f2'"));
   free_cfg(cfg);
 }
 
@@ -408,8 +407,8 @@ static void test_zero_variance_is_named(void)
  * seen only outside the training split is refused (unknown = error). */
 static void test_onehot_wildcard_and_unseen_category(void)
 {
-  keel_run_config *cfg = make_cfg("csv/labels.csv", "label",
-                                  KEEL_TASK_CLASSIFICATION);
+  keel_run_config *cfg =
+      make_cfg("csv/labels.csv", "label", KEEL_TASK_CLASSIFICATION);
   add_tx(cfg, "transform.encode", "onehot");
   keel_stage_schemas s;
   keel_error err = {0};
@@ -447,16 +446,15 @@ static void test_onehot_wildcard_and_unseen_category(void)
   fclose(out);
   cfg->source.values[0].s = path;
   CU_ASSERT_EQUAL(prepare(cfg, &p, &err), KEEL_EDATA);
-  CU_ASSERT(SAYS(&err, "[transform.encode] onehot", "valid split", "'cat'",
-                 "zzz"));
+  CU_ASSERT(
+      SAYS(&err, "[transform.encode] onehot", "valid split", "'cat'", "zzz"));
   free_cfg(cfg);
 }
 
 /* ---- declared vs actual ----------------------------------------------- */
 
 static int pass_schema(const keel_host *h, const keel_value *v,
-                       const keel_schema *in, keel_schema *out,
-                       keel_error *err)
+                       const keel_schema *in, keel_schema *out, keel_error *err)
 {
   for (size_t c = 0; c < in->n_cols; c++) {
     int rc = h->schema_add(out, in->cols[c].name, in->cols[c].type,
@@ -523,8 +521,8 @@ static void test_declared_must_match_actual(void)
   cfg = make_cfg("csv/reg.csv", "y", KEEL_TASK_REGRESSION);
   add_fake(cfg, "transform.dropper", "dropper", &dropper_api);
   CU_ASSERT_EQUAL(prepare(cfg, &p, &err), KEEL_EPLUGIN);
-  CU_ASSERT(SAYS(&err, "[transform.dropper] dropper", "1 columns",
-                 "declared 2"));
+  CU_ASSERT(
+      SAYS(&err, "[transform.dropper] dropper", "1 columns", "declared 2"));
   free_cfg(cfg);
 }
 
@@ -537,9 +535,10 @@ static keel_table *valid_features(const keel_run_config *cfg,
   const keel_source_api *api = cfg->source.plugin->api;
   keel_table *src = NULL;
   keel_error err = {0};
-  CU_ASSERT_EQUAL_FATAL(api->read(keel_test_host(), cfg->source.values, &src,
-                                  &err), KEEL_OK);
-  keel_table *feat = keel_table_drop_column(src, (size_t)keel_table_find(src, p->label), &err);
+  CU_ASSERT_EQUAL_FATAL(
+      api->read(keel_test_host(), cfg->source.values, &src, &err), KEEL_OK);
+  keel_table *feat =
+      keel_table_drop_column(src, (size_t)keel_table_find(src, p->label), &err);
   keel_table *v = keel_table_take_rows(feat, p->part[KEEL_SPLIT_VALID].rows,
                                        p->part[KEEL_SPLIT_VALID].n_rows, &err);
   keel_table_free(src);
@@ -559,8 +558,8 @@ static void test_state_reload_bit_exact(void)
   for (size_t i = 0; i < 2; i++) {
     char *json = keel_state_to_json(p.states[i]);
     CU_ASSERT_PTR_NOT_NULL_FATAL(json);
-    CU_ASSERT_EQUAL_FATAL(keel_state_from_json(json, "state", &reloaded[i],
-                                               &err), KEEL_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        keel_state_from_json(json, "state", &reloaded[i], &err), KEEL_OK);
     free(json);
   }
   keel_table *valid = valid_features(cfg, &p);
@@ -571,7 +570,8 @@ static void test_state_reload_bit_exact(void)
                         KEEL_OK);
   CU_ASSERT_EQUAL(nf, p.n_features);
   CU_ASSERT_EQUAL(memcmp(X, p.part[KEEL_SPLIT_VALID].X,
-                         p.part[KEEL_SPLIT_VALID].n_rows * nf * sizeof *X), 0);
+                         p.part[KEEL_SPLIT_VALID].n_rows * nf * sizeof *X),
+                  0);
   free(X);
   keel_table_free(valid);
   keel_state_free(reloaded[0]);
@@ -591,7 +591,8 @@ static void test_deterministic_and_seeded(void)
   for (int k = 0; k < KEEL_SPLIT_N; k++) {
     CU_ASSERT_STRING_EQUAL(a.split.sha256[k], b.split.sha256[k]);
     CU_ASSERT_EQUAL(memcmp(a.part[k].X, b.part[k].X,
-                           a.part[k].n_rows * a.n_features * sizeof(float)), 0);
+                           a.part[k].n_rows * a.n_features * sizeof(float)),
+                    0);
   }
   cfg->data.values[KEEL_DATA_SPLIT_SEED].i = 43;
   CU_ASSERT_EQUAL_FATAL(prepare(cfg, &c, &err), KEEL_OK);
@@ -604,15 +605,15 @@ static void test_deterministic_and_seeded(void)
 }
 
 /* The file at path holds exactly the .npy encoding of the array. */
-static void expect_npy(const char *path, keel_npy_dtype dtype,
-                       const void *data, size_t ndim, const size_t *shape)
+static void expect_npy(const char *path, keel_npy_dtype dtype, const void *data,
+                       size_t ndim, const size_t *shape)
 {
   size_t n = 0, enc_len = 0;
   void *enc = NULL;
   unsigned char *got = keel_test_read_file(path, &n);
   CU_ASSERT_PTR_NOT_NULL_FATAL(got);
-  CU_ASSERT_EQUAL_FATAL(keel_npy_encode(dtype, data, ndim, shape, &enc,
-                                        &enc_len, NULL), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(
+      keel_npy_encode(dtype, data, ndim, shape, &enc, &enc_len, NULL), KEEL_OK);
   CU_ASSERT(n == enc_len && memcmp(got, enc, n) == 0);
   free(enc);
   free(got);
@@ -620,8 +621,8 @@ static void expect_npy(const char *path, keel_npy_dtype dtype,
 
 static void test_write_files(void)
 {
-  keel_run_config *cfg = make_cfg("csv/classes.csv", "label",
-                                  KEEL_TASK_CLASSIFICATION);
+  keel_run_config *cfg =
+      make_cfg("csv/classes.csv", "label", KEEL_TASK_CLASSIFICATION);
   add_tx(cfg, "transform.scale", "standardize");
   keel_prepared p;
   keel_error err;
@@ -651,8 +652,8 @@ static void test_write_files(void)
   snprintf(path, sizeof path, "%s/split.json", dir);
   j = json_load_file(path, 0, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-  CU_ASSERT_EQUAL(json_integer_value(json_object_get(
-                      json_object_get(j, "counts"), "train")),
+  CU_ASSERT_EQUAL(json_integer_value(
+                      json_object_get(json_object_get(j, "counts"), "train")),
                   (json_int_t)p.part[0].n_rows);
   CU_ASSERT_STRING_EQUAL(
       json_string_value(json_object_get(json_object_get(j, "sha256"), "valid")),

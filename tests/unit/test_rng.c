@@ -1,8 +1,8 @@
 /* keel/rng.h: Philox4x32-10 known answers (Random123's kat_vectors) and the
  * mapping of (key, stream, index) onto Philox's key and counter words. */
 #include <math.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "keel/rng.h"
@@ -61,8 +61,8 @@ static void test_kat_pi(void)
                                    0x24126ea1};
   check_vector(ctr, key, want);
   /* The mapping spelled out as 64-bit arguments (key, stream, index). */
-  keel_rng_block b = keel_rng_philox(0x299f31d0a4093822ull, 0x0370734413198a2eull,
-                                     0x85a308d3243f6a88ull);
+  keel_rng_block b = keel_rng_philox(
+      0x299f31d0a4093822ull, 0x0370734413198a2eull, 0x85a308d3243f6a88ull);
   CU_ASSERT_EQUAL(b.v[0], 0xd16cfe09u);
   CU_ASSERT_EQUAL(b.v[1], 0x94fdccebu);
   CU_ASSERT_EQUAL(b.v[2], 0x5001e420u);

@@ -25,9 +25,10 @@ static void test_parse(void)
   CU_ASSERT(v.major == 1 && v.minor == 2 && v.patch == 3 && !v.pre[0]);
   CU_ASSERT_EQUAL(keel_semver_parse("0.0.0-rc.1+build.5", &v, &err), 0);
   CU_ASSERT_STRING_EQUAL(v.pre, "rc.1");
-  const char *bad[] = {"",      "1",      "1.2",   "1.2.3.4", "01.2.3",
-                       "1.02.3", "a.b.c", "1.2.3-", "1.2.3+", "1.2.3-01",
-                       " 1.2.3", "1.2.3 ", "-1.2.3", "99999999999.0.0", NULL};
+  const char *bad[] = {
+      "",       "1",      "1.2",    "1.2.3.4",         "01.2.3",
+      "1.02.3", "a.b.c",  "1.2.3-", "1.2.3+",          "1.2.3-01",
+      " 1.2.3", "1.2.3 ", "-1.2.3", "99999999999.0.0", NULL};
   for (size_t i = 0; bad[i]; i++) {
     CU_ASSERT_EQUAL(keel_semver_parse(bad[i], &v, &err), KEEL_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "expected MAJOR.MINOR.PATCH"));
@@ -39,7 +40,8 @@ static void test_compare(void)
   const char *order[] = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta",
                          "1.0.0-beta",  "1.0.0-beta.2",  "1.0.0-beta.11",
                          "1.0.0-rc.1",  "1.0.0",         "1.0.1",
-                         "1.1.0",       "1.10.0",        "2.0.0", NULL};
+                         "1.1.0",       "1.10.0",        "2.0.0",
+                         NULL};
   keel_error err;
   for (size_t i = 0; order[i + 1]; i++) {
     keel_semver a, b;
@@ -87,7 +89,7 @@ static void test_ranges(void)
 
 static void test_bad_ranges(void)
 {
-  const char *bad[] = {"",     "   ",     ">=",        ">=1 ||", "|| 1",
+  const char *bad[] = {"",     "   ",     ">=",       ">=1 ||", "|| 1",
                        "abc",  "1.2.3.4", ">=1 <2 x", "=>1",    "1.2-rc",
                        ">=01", "^",       "1 ||| 2",  NULL};
   keel_error err = {0};

@@ -10,7 +10,8 @@
 
 static void test_keygen_sign_verify(void)
 {
-  const char *key = keel_test_tmp_path("a.key"), *pub = keel_test_tmp_path("a.pub");
+  const char *key = keel_test_tmp_path("a.key"),
+             *pub = keel_test_tmp_path("a.pub");
   const char *key2 = keel_test_tmp_path("b.key"),
              *pub2 = keel_test_tmp_path("b.pub");
   keel_error err = {0};
@@ -22,18 +23,18 @@ static void test_keygen_sign_verify(void)
   CU_ASSERT_EQUAL_FATAL(keel_sign_keygen(key2, pub2, &err), 0);
   CU_ASSERT_EQUAL(stat(key, &st), 0);
   CU_ASSERT_EQUAL(st.st_mode & 0777, 0600); /* private stays private */
-  CU_ASSERT_EQUAL(keel_sign_bytes(key, msg, sizeof msg - 1, sig, fp_sign,
-                                  &err), 0);
-  CU_ASSERT_EQUAL(keel_sign_verify(pub, msg, sizeof msg - 1, sig, fp_verify,
-                                   &err), 0);
+  CU_ASSERT_EQUAL(keel_sign_bytes(key, msg, sizeof msg - 1, sig, fp_sign, &err),
+                  0);
+  CU_ASSERT_EQUAL(
+      keel_sign_verify(pub, msg, sizeof msg - 1, sig, fp_verify, &err), 0);
   CU_ASSERT_STRING_EQUAL(fp_sign, fp_verify);
   CU_ASSERT_EQUAL(strlen(fp_sign), 64);
   /* Another key, one changed byte of data, one changed bit of signature. */
   CU_ASSERT_EQUAL(keel_sign_verify(pub2, msg, sizeof msg - 1, sig, fp2, &err),
                   KEEL_EINTEGRITY);
   CU_ASSERT_STRING_NOT_EQUAL(fp2, fp_sign);
-  CU_ASSERT_EQUAL(keel_sign_verify(pub, "abd  weights/w.npy\n",
-                                   sizeof msg - 1, sig, NULL, &err),
+  CU_ASSERT_EQUAL(keel_sign_verify(pub, "abd  weights/w.npy\n", sizeof msg - 1,
+                                   sig, NULL, &err),
                   KEEL_EINTEGRITY);
   sig[10] ^= 1;
   CU_ASSERT_EQUAL(keel_sign_verify(pub, msg, sizeof msg - 1, sig, NULL, &err),
@@ -68,20 +69,18 @@ static void test_refusals(void)
   f = fopen(junk, "w");
   fputs("-----BEGIN PUBLIC KEY-----\nnot base64 at all\n", f);
   fclose(f);
-  CU_ASSERT_EQUAL(keel_sign_verify(junk, "x", 1, sig, NULL, &err),
-                  KEEL_EINVAL);
+  CU_ASSERT_EQUAL(keel_sign_verify(junk, "x", 1, sig, NULL, &err), KEEL_EINVAL);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, junk));
-  CU_ASSERT_EQUAL(keel_sign_verify("/nonexistent/k.pub", "x", 1, sig, NULL,
-                                   &err),
-                  KEEL_ENOTFOUND);
+  CU_ASSERT_EQUAL(
+      keel_sign_verify("/nonexistent/k.pub", "x", 1, sig, NULL, &err),
+      KEEL_ENOTFOUND);
   /* Another algorithm. */
   snprintf(cmd, 8192,
            "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
            "-out '%s' 2>/dev/null",
            rsa);
   if (system(cmd) == 0) {
-    CU_ASSERT_EQUAL(keel_sign_bytes(rsa, "x", 1, sig, NULL, &err),
-                    KEEL_EINVAL);
+    CU_ASSERT_EQUAL(keel_sign_bytes(rsa, "x", 1, sig, NULL, &err), KEEL_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "Ed25519"));
   }
   free(cmd);

@@ -11,8 +11,8 @@
 #include <CUnit/CUnit.h>
 #include <omp.h>
 
-#include "keel/rng.h"
 #include "base/params.h"
+#include "keel/rng.h"
 #include "plugin/table.h"
 #include "test_util.h"
 
@@ -161,7 +161,7 @@ static void expect_fail(const src *s, int code, const char *const *needles)
   CU_ASSERT(says(&err, needles));
 }
 
-#define EXPECT_FAIL(S, CODE, ...)                                            \
+#define EXPECT_FAIL(S, CODE, ...)                                              \
   expect_fail((S), (CODE), (const char *const[]){__VA_ARGS__, NULL})
 
 /* ---- reading ---------------------------------------------------------- */
@@ -192,7 +192,7 @@ static void check_basic(const keel_table *t)
   CU_ASSERT_EQUAL(when->num[0], 18292.0); /* 2020-01-31 */
   CU_ASSERT_EQUAL(when->num[1], 18321.0); /* 2020-02-29 */
   CU_ASSERT(when->missing[2]);
-  CU_ASSERT_EQUAL(when->num[3], -1.0); /* 1969-12-31 */
+  CU_ASSERT_EQUAL(when->num[3], -1.0);           /* 1969-12-31 */
   CU_ASSERT_EQUAL(when->num[4], 10957.0 + 60.0); /* 2000-03-01 */
   CU_ASSERT_EQUAL(note->type, KEEL_COL_CATEGORICAL);
   CU_ASSERT_STRING_EQUAL(cat(note, 0), "plain");
@@ -337,7 +337,7 @@ static void test_inference_rules(void)
   s = load("csv/dates.csv");
   t = read_ok(&s);
   CU_ASSERT_EQUAL(col(t, "d")->type, KEEL_COL_DATE);
-  CU_ASSERT_EQUAL(col(t, "d")->num[0], 11016.0); /* 2000-02-29 */
+  CU_ASSERT_EQUAL(col(t, "d")->num[0], 11016.0);            /* 2000-02-29 */
   CU_ASSERT_EQUAL(col(t, "e")->type, KEEL_COL_CATEGORICAL); /* 1900-02-29 */
   keel_table_free(t);
 }
@@ -476,8 +476,8 @@ static void test_count_records_unquoted(void)
   CU_ASSERT(checked > 100000);
   size_t r = 0, n = 0;
   const char *q = "1,2\n3,\"4\n5\"\n6,7";
-  CU_ASSERT_EQUAL(csvp_count_records_unquoted(q, strlen(q), 0, strlen(q), &r,
-                                              &n), -1);
+  CU_ASSERT_EQUAL(
+      csvp_count_records_unquoted(q, strlen(q), 0, strlen(q), &r, &n), -1);
   CU_ASSERT_EQUAL(csvp_count_records_unquoted(q, strlen(q), 0, 4, &r, &n), 0);
   CU_ASSERT_EQUAL(r, 1);
   /* the general counter: the quoted line feed ends no record */
@@ -492,19 +492,32 @@ static void test_number_syntax(void)
     const char *s;
     int st;
   } cases[] = {
-      {"0", CSVP_NUM_OK},       {"-0.0", CSVP_NUM_OK},
-      {"+1", CSVP_NUM_OK},      {"1.", CSVP_NUM_OK},
-      {".5", CSVP_NUM_OK},      {"1e5", CSVP_NUM_OK},
-      {"1E-5", CSVP_NUM_OK},    {"1e+5", CSVP_NUM_OK},
-      {"", CSVP_NUM_BAD},       {".", CSVP_NUM_BAD},
-      {"-", CSVP_NUM_BAD},      {"1e", CSVP_NUM_BAD},
-      {"1e+", CSVP_NUM_BAD},    {" 1", CSVP_NUM_BAD},
-      {"1 ", CSVP_NUM_BAD},     {"0x10", CSVP_NUM_BAD},
-      {"1,5", CSVP_NUM_BAD},    {"1.2.3", CSVP_NUM_BAD},
-      {"nan", CSVP_NUM_NONFINITE}, {"-Inf", CSVP_NUM_NONFINITE},
-      {"INFINITY", CSVP_NUM_NONFINITE}, {"nan(1)", CSVP_NUM_BAD},
-      {"infinit", CSVP_NUM_BAD}, {"1e400", CSVP_NUM_OVERFLOW},
-      {"-1e400", CSVP_NUM_OVERFLOW}, {"1e-400", CSVP_NUM_OK},
+      {"0", CSVP_NUM_OK},
+      {"-0.0", CSVP_NUM_OK},
+      {"+1", CSVP_NUM_OK},
+      {"1.", CSVP_NUM_OK},
+      {".5", CSVP_NUM_OK},
+      {"1e5", CSVP_NUM_OK},
+      {"1E-5", CSVP_NUM_OK},
+      {"1e+5", CSVP_NUM_OK},
+      {"", CSVP_NUM_BAD},
+      {".", CSVP_NUM_BAD},
+      {"-", CSVP_NUM_BAD},
+      {"1e", CSVP_NUM_BAD},
+      {"1e+", CSVP_NUM_BAD},
+      {" 1", CSVP_NUM_BAD},
+      {"1 ", CSVP_NUM_BAD},
+      {"0x10", CSVP_NUM_BAD},
+      {"1,5", CSVP_NUM_BAD},
+      {"1.2.3", CSVP_NUM_BAD},
+      {"nan", CSVP_NUM_NONFINITE},
+      {"-Inf", CSVP_NUM_NONFINITE},
+      {"INFINITY", CSVP_NUM_NONFINITE},
+      {"nan(1)", CSVP_NUM_BAD},
+      {"infinit", CSVP_NUM_BAD},
+      {"1e400", CSVP_NUM_OVERFLOW},
+      {"-1e400", CSVP_NUM_OVERFLOW},
+      {"1e-400", CSVP_NUM_OK},
       {"2.4703282292062328e-324", CSVP_NUM_OK},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -615,10 +628,15 @@ static uint64_t table_bits(const keel_table *t)
  * the reader's internal error). */
 static void test_no_final_newline(void)
 {
-  static const char *const bodies[] = {
-      "a\n6",         "a\n1\n2\n3",          "x,y\n1,a\n2,b\n3,a\n4,b",
-      "x,y\r\n1,2\r\n3,4", "x,y\n1,2\n3,",          "x,y\n1,2\n,4",
-      "x,y\n1.5,2e3\n-0.25,7", "x,y,z\n1,2,3\n\n4,5,6", "x\n\"7\""};
+  static const char *const bodies[] = {"a\n6",
+                                       "a\n1\n2\n3",
+                                       "x,y\n1,a\n2,b\n3,a\n4,b",
+                                       "x,y\r\n1,2\r\n3,4",
+                                       "x,y\n1,2\n3,",
+                                       "x,y\n1,2\n,4",
+                                       "x,y\n1.5,2e3\n-0.25,7",
+                                       "x,y,z\n1,2,3\n\n4,5,6",
+                                       "x\n\"7\""};
   for (size_t b = 0; b < sizeof bodies / sizeof bodies[0]; b++)
     for (int threads = 1; threads <= 3; threads += 2) {
       omp_set_num_threads(threads);
@@ -712,7 +730,8 @@ int main(void)
       {"number and date syntax", test_number_syntax},
       {"3M random decimals parse bit-identical to strtod",
        test_numbers_match_strtod},
-      {"plugin numbers bit-identical to strtod", test_plugin_numbers_match_strtod},
+      {"plugin numbers bit-identical to strtod",
+       test_plugin_numbers_match_strtod},
       {"no line end after the last record", test_no_final_newline},
       {NULL, NULL}};
   return keel_test_run_suite("source_csv", tests);

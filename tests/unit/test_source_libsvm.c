@@ -52,7 +52,8 @@ static keel_table *read_ok(const src *s)
   if (rc)
     fprintf(stderr, "%s\n", err.message);
   CU_ASSERT_EQUAL_FATAL(rc, KEEL_OK);
-  CU_ASSERT_EQUAL_FATAL(s->api->read(keel_test_host(), s->v, &t, &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(s->api->read(keel_test_host(), s->v, &t, &err),
+                        KEEL_OK);
   CU_ASSERT_EQUAL_FATAL(keel_table_schema(t, &actual, NULL), KEEL_OK);
   CU_ASSERT_EQUAL_FATAL(actual.n_cols, decl.n_cols);
   for (size_t c = 0; c < decl.n_cols; c++) {
@@ -133,8 +134,7 @@ static void test_bad_lines(void)
   expect_fail("libsvm/badlabel.svm", KEEL_EDATA, "badlabel.svm:1", "label");
   expect_fail("libsvm/zeroidx.svm", KEEL_EDATA, "zeroidx.svm:1", "index 0");
   expect_fail("libsvm/qid.svm", KEEL_EUNSUPPORTED, "qid", NULL);
-  expect_fail("libsvm/notpair.svm", KEEL_EDATA, "notpair.svm:1",
-              "index:value");
+  expect_fail("libsvm/notpair.svm", KEEL_EDATA, "notpair.svm:1", "index:value");
   expect_fail("libsvm/empty.svm", KEEL_EDATA, "empty.svm", "no data rows");
   expect_fail("libsvm/nan.svm", KEEL_EDATA, "nan.svm:1", "finite");
 }

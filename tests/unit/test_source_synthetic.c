@@ -25,16 +25,15 @@ static void set(const keel_loaded_plugin *p, keel_value *v, const char *name,
 {
   for (size_t i = 0; i < p->desc.n_params; i++)
     if (strcmp(p->desc.params[i].name, name) == 0) {
-      CU_ASSERT_EQUAL_FATAL(keel_param_parse(&p->desc.params[i], text, &v[i],
-                                             NULL), KEEL_OK);
+      CU_ASSERT_EQUAL_FATAL(
+          keel_param_parse(&p->desc.params[i], text, &v[i], NULL), KEEL_OK);
       return;
     }
   CU_FAIL_FATAL("unknown parameter");
 }
 
 static keel_table *gen(const char *task, const char *rows, const char *feats,
-                       const char *classes, const char *noise,
-                       const char *seed)
+                       const char *classes, const char *noise, const char *seed)
 {
   const keel_loaded_plugin *p = plugin();
   keel_value *v = keel_test_default_values(p);
@@ -128,7 +127,8 @@ static void test_large_is_fast(void)
   clock_gettime(CLOCK_MONOTONIC, &t0);
   keel_table *t = gen("classification", "200000", "100", "2", "0.1", "3");
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  double s = (double)(t1.tv_sec - t0.tv_sec) +
+             1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
   fprintf(stderr, "\n200000 x 100: %.2f s\n", s);
   CU_ASSERT_EQUAL(t->n_rows, 200000);
   CU_ASSERT(s < 30.0); /* ~1.5 s optimised; sanitizer builds are slower */

@@ -34,20 +34,20 @@ static void test_plain(void)
 {
   keel_split a, b, c;
   keel_error err = {0};
-  CU_ASSERT_EQUAL_FATAL(keel_split_make(1000, NULL, 0, 0.2, 0.1, 42, 0, &a,
-                                        &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(
+      keel_split_make(1000, NULL, 0, 0.2, 0.1, 42, 0, &a, &err), KEEL_OK);
   CU_ASSERT_EQUAL(a.n[KEEL_SPLIT_TRAIN], 700);
   CU_ASSERT_EQUAL(a.n[KEEL_SPLIT_VALID], 200);
   CU_ASSERT_EQUAL(a.n[KEEL_SPLIT_TEST], 100);
   check_cover(&a, 1000);
-  CU_ASSERT_EQUAL_FATAL(keel_split_make(1000, NULL, 0, 0.2, 0.1, 42, 0, &b,
-                                        &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(
+      keel_split_make(1000, NULL, 0, 0.2, 0.1, 42, 0, &b, &err), KEEL_OK);
   for (int p = 0; p < KEEL_SPLIT_N; p++) {
     CU_ASSERT_STRING_EQUAL(a.sha256[p], b.sha256[p]);
     CU_ASSERT_EQUAL(memcmp(a.rows[p], b.rows[p], a.n[p] * sizeof(size_t)), 0);
   }
-  CU_ASSERT_EQUAL_FATAL(keel_split_make(1000, NULL, 0, 0.2, 0.1, 43, 0, &c,
-                                        &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(
+      keel_split_make(1000, NULL, 0, 0.2, 0.1, 43, 0, &c, &err), KEEL_OK);
   CU_ASSERT_STRING_NOT_EQUAL(a.sha256[KEEL_SPLIT_VALID],
                              c.sha256[KEEL_SPLIT_VALID]);
   /* not just the first rows: validation rows are spread over the range */
@@ -58,7 +58,8 @@ static void test_plain(void)
   /* the hash of an empty list is the SHA-256 of no bytes */
   char hex[65];
   keel_split_hash_rows(NULL, 0, hex);
-  CU_ASSERT_STRING_EQUAL(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CU_ASSERT_STRING_EQUAL(
+      hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 static void test_stratified(void)
@@ -91,9 +92,9 @@ static void test_refusals(void)
   CU_ASSERT_EQUAL(keel_split_make(1, NULL, 0, 0.6, 0.0, 1, 0, &s, &err),
                   KEEL_EDATA);
   CU_ASSERT(strstr(err.message, "training part is empty") != NULL);
-  CU_ASSERT_EQUAL(keel_split_make(10, NULL, 0, 0.5, 0.49999999999999994, 1, 0,
-                                  &s, &err),
-                  KEEL_EINVAL);
+  CU_ASSERT_EQUAL(
+      keel_split_make(10, NULL, 0, 0.5, 0.49999999999999994, 1, 0, &s, &err),
+      KEEL_EINVAL);
   CU_ASSERT(strstr(err.message, "test=0.49999999999999994 ") != NULL);
   CU_ASSERT_EQUAL(keel_split_make(10, NULL, 0, 0.2, 0.0, 1, 1, &s, &err),
                   KEEL_EINVAL);

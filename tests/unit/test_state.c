@@ -49,8 +49,10 @@ static void test_put_get(void)
   /* Absent keys and the wrong type are "not found" and name the key. */
   CU_ASSERT_EQUAL(keel_state_get_f64(st, "nope", &v, &n, &err), KEEL_ENOTFOUND);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "nope"));
-  CU_ASSERT_EQUAL(keel_state_get_f64(st, "vocab", &v, &n, &err), KEEL_ENOTFOUND);
-  CU_ASSERT_EQUAL(keel_state_get_strings(st, "mean", &s, &n, &err), KEEL_ENOTFOUND);
+  CU_ASSERT_EQUAL(keel_state_get_f64(st, "vocab", &v, &n, &err),
+                  KEEL_ENOTFOUND);
+  CU_ASSERT_EQUAL(keel_state_get_strings(st, "mean", &s, &n, &err),
+                  KEEL_ENOTFOUND);
   keel_state_free(st);
   keel_state_free(NULL);
 }
@@ -104,20 +106,38 @@ static int same_bits(double a, double b)
 
 static void test_json_round_trip_bits(void)
 {
-  double tricky[] = {0.1,        1.0 / 3.0, 2.0 / 3.0,  1e-310,   5e-324,
-                     -0.0,       0.0,       DBL_MAX,    -DBL_MAX, DBL_MIN,
-                     DBL_EPSILON, 1e22,     1e23,       123456789012345678.0,
-                     0.1 + 0.2,  -1.5,      3.0,        INFINITY, -INFINITY,
-                     NAN,        9007199254740993.0, 4503599627370497.5};
+  double tricky[] = {0.1,
+                     1.0 / 3.0,
+                     2.0 / 3.0,
+                     1e-310,
+                     5e-324,
+                     -0.0,
+                     0.0,
+                     DBL_MAX,
+                     -DBL_MAX,
+                     DBL_MIN,
+                     DBL_EPSILON,
+                     1e22,
+                     1e23,
+                     123456789012345678.0,
+                     0.1 + 0.2,
+                     -1.5,
+                     3.0,
+                     INFINITY,
+                     -INFINITY,
+                     NAN,
+                     9007199254740993.0,
+                     4503599627370497.5};
   size_t n = sizeof tricky / sizeof tricky[0];
-  const char *words[] = {"plain", "quote\"d", "back\\slash", "new\nline",
-                         "tab\t", "caf\xc3\xa9", "\xe2\x82\xac", "", "NaN",
-                         "{\"key\":1}"};
+  const char *words[] = {"plain", "quote\"d",    "back\\slash",  "new\nline",
+                         "tab\t", "caf\xc3\xa9", "\xe2\x82\xac", "",
+                         "NaN",   "{\"key\":1}"};
   size_t nw = sizeof words / sizeof words[0];
   keel_error err = {0};
   keel_state *st = keel_state_new();
   CU_ASSERT_EQUAL(keel_state_put_f64(st, "tricky", tricky, n, &err), KEEL_OK);
-  CU_ASSERT_EQUAL(keel_state_put_strings(st, "words", words, nw, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(keel_state_put_strings(st, "words", words, nw, &err),
+                  KEEL_OK);
   CU_ASSERT_EQUAL(keel_state_put_f64(st, "nothing", NULL, 0, &err), KEEL_OK);
   char *json = keel_state_to_json(st);
   CU_ASSERT_PTR_NOT_NULL_FATAL(json);
@@ -129,7 +149,8 @@ static void test_json_round_trip_bits(void)
   CU_ASSERT_EQUAL_FATAL(rc, KEEL_OK);
   const double *v;
   size_t m;
-  CU_ASSERT_EQUAL_FATAL(keel_state_get_f64(back, "tricky", &v, &m, &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(keel_state_get_f64(back, "tricky", &v, &m, &err),
+                        KEEL_OK);
   CU_ASSERT_EQUAL_FATAL(m, n);
   for (size_t i = 0; i < n; i++) {
     if (!same_bits(v[i], tricky[i]))
@@ -137,7 +158,8 @@ static void test_json_round_trip_bits(void)
     CU_ASSERT(same_bits(v[i], tricky[i]));
   }
   const char *const *s;
-  CU_ASSERT_EQUAL_FATAL(keel_state_get_strings(back, "words", &s, &m, &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(keel_state_get_strings(back, "words", &s, &m, &err),
+                        KEEL_OK);
   CU_ASSERT_EQUAL_FATAL(m, nw);
   for (size_t i = 0; i < nw; i++)
     CU_ASSERT_STRING_EQUAL(s[i], words[i]);
@@ -161,7 +183,8 @@ static void test_json_empty_state(void)
   char *json = keel_state_to_json(st);
   CU_ASSERT_PTR_NOT_NULL_FATAL(json);
   keel_state *back = NULL;
-  CU_ASSERT_EQUAL(keel_state_from_json(json, "empty.json", &back, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(keel_state_from_json(json, "empty.json", &back, &err),
+                  KEEL_OK);
   CU_ASSERT_PTR_NOT_NULL(back);
   const double *v;
   size_t n;
@@ -180,7 +203,8 @@ static void test_json_hand_written(void)
       " {\"key\": \"names\", \"strings\": [\"x\"]}]}";
   keel_error err = {0};
   keel_state *st = NULL;
-  CU_ASSERT_EQUAL_FATAL(keel_state_from_json(text, "hand.json", &st, &err), KEEL_OK);
+  CU_ASSERT_EQUAL_FATAL(keel_state_from_json(text, "hand.json", &st, &err),
+                        KEEL_OK);
   const double *v;
   size_t n;
   CU_ASSERT_EQUAL(keel_state_get_f64(st, "mean", &v, &n, &err), KEEL_OK);
@@ -218,7 +242,8 @@ static void json_bad(const char *text, const char *n1, const char *n2)
 static void test_json_malformed(void)
 {
   /* Syntax error on line 3: the message gives name:line. */
-  json_bad("{\"keel_state\": 1,\n \"entries\": [\n  {\"key\": \"a\", \"f64\": [1,]}\n]}",
+  json_bad("{\"keel_state\": 1,\n \"entries\": [\n  {\"key\": \"a\", \"f64\": "
+           "[1,]}\n]}",
            "fit/standardize.json:3:", NULL);
   json_bad("", NULL, NULL);
   json_bad("{", NULL, NULL);
@@ -226,10 +251,12 @@ static void test_json_malformed(void)
   json_bad("[1, 2]", "not a keel state", NULL);
   json_bad("null", NULL, NULL);
   /* Numbers JSON itself cannot hold. */
-  json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"a\", \"f64\": [NaN]}]}",
-           NULL, NULL);
-  json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"a\", \"f64\": [1e999]}]}",
-           NULL, NULL);
+  json_bad(
+      "{\"keel_state\": 1, \"entries\": [{\"key\": \"a\", \"f64\": [NaN]}]}",
+      NULL, NULL);
+  json_bad(
+      "{\"keel_state\": 1, \"entries\": [{\"key\": \"a\", \"f64\": [1e999]}]}",
+      NULL, NULL);
 }
 
 static void test_json_duplicate_keys(void)
@@ -254,10 +281,12 @@ static void test_json_wrong_shapes(void)
   json_bad("{\"keel_state\": 1}", NULL, NULL);
   json_bad("{\"keel_state\": 1, \"entries\": {}}", NULL, NULL);
   json_bad("{\"keel_state\": 1, \"entries\": [1]}", "entry 1", NULL);
-  json_bad("{\"keel_state\": 1, \"entries\": [{\"f64\": [1]}]}", "entry 1", NULL);
+  json_bad("{\"keel_state\": 1, \"entries\": [{\"f64\": [1]}]}", "entry 1",
+           NULL);
   json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": 7, \"f64\": [1]}]}",
            "entry 1", NULL);
-  json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"a\"}]}", "entry 1", NULL);
+  json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"a\"}]}", "entry 1",
+           NULL);
   json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"a\", \"f64\": [1], "
            "\"strings\": [\"x\"]}]}",
            "entry 1", NULL);
@@ -271,21 +300,27 @@ static void test_json_wrong_shapes(void)
            "\"strings\": null}]}",
            "entry 1", NULL);
   /* Items of the wrong type name the key and the item. */
-  json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"mu\", \"f64\": [1, \"x\"]}]}",
+  json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"mu\", \"f64\": [1, "
+           "\"x\"]}]}",
            "'mu'", "item 2");
-  json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"mu\", \"f64\": [null]}]}",
-           "'mu'", "item 1");
-  json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"mu\", \"f64\": [[1]]}]}",
-           "'mu'", NULL);
-  json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"mu\", \"f64\": [true]}]}",
-           "'mu'", NULL);
-  json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"v\", \"strings\": [\"a\", 1]}]}",
+  json_bad(
+      "{\"keel_state\": 1, \"entries\": [{\"key\": \"mu\", \"f64\": [null]}]}",
+      "'mu'", "item 1");
+  json_bad(
+      "{\"keel_state\": 1, \"entries\": [{\"key\": \"mu\", \"f64\": [[1]]}]}",
+      "'mu'", NULL);
+  json_bad(
+      "{\"keel_state\": 1, \"entries\": [{\"key\": \"mu\", \"f64\": [true]}]}",
+      "'mu'", NULL);
+  json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"v\", \"strings\": "
+           "[\"a\", 1]}]}",
            "'v'", "item 2");
   json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"\", \"f64\": [1]}]}",
            NULL, NULL);
   /* The second of two entries is the bad one. */
-  json_bad("{\"keel_state\": 1, \"entries\": [{\"key\": \"a\", \"f64\": []}, 5]}",
-           "entry 2", NULL);
+  json_bad(
+      "{\"keel_state\": 1, \"entries\": [{\"key\": \"a\", \"f64\": []}, 5]}",
+      "entry 2", NULL);
 }
 
 /* Strings JSON cannot carry (invalid UTF-8) are never silently dropped. */
@@ -300,10 +335,12 @@ static void test_non_utf8_strings(void)
     char *json = keel_state_to_json(st);
     if (json) {
       keel_state *back = NULL;
-      CU_ASSERT_EQUAL_FATAL(keel_state_from_json(json, "s.json", &back, &err), KEEL_OK);
+      CU_ASSERT_EQUAL_FATAL(keel_state_from_json(json, "s.json", &back, &err),
+                            KEEL_OK);
       const char *const *s;
       size_t n = 0;
-      CU_ASSERT_EQUAL(keel_state_get_strings(back, "vocab", &s, &n, &err), KEEL_OK);
+      CU_ASSERT_EQUAL(keel_state_get_strings(back, "vocab", &s, &n, &err),
+                      KEEL_OK);
       CU_ASSERT_EQUAL(n, 3);
       keel_state_free(back);
       free(json);

@@ -28,17 +28,20 @@ static keel_table *make_table(void)
   x->missing[1] = 1;
   x->num[2] = 3.5;
   x->num[3] = -4;
-  keel_column *c = keel_table_add(t, "c", KEEL_COL_CATEGORICAL, colours, 3, &err);
+  keel_column *c =
+      keel_table_add(t, "c", KEEL_COL_CATEGORICAL, colours, 3, &err);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   c->code[0] = 0;
   c->code[1] = 2;
   c->missing[2] = 1;
   c->code[3] = 1;
-  CU_ASSERT_PTR_NOT_NULL_FATAL(keel_table_add(t, "t", KEEL_COL_TEXT, NULL, 0, &err));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(
+      keel_table_add(t, "t", KEEL_COL_TEXT, NULL, 0, &err));
   CU_ASSERT_EQUAL(keel_table_text_set(t, 2, 0, "alpha", 5, &err), KEEL_OK);
   t->cols[2].missing[1] = 1;
   CU_ASSERT_EQUAL(keel_table_text_set(t, 2, 2, "", 0, &err), KEEL_OK);
-  CU_ASSERT_EQUAL(keel_table_text_set(t, 2, 3, "delta-and-more", 5, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(keel_table_text_set(t, 2, 3, "delta-and-more", 5, &err),
+                  KEEL_OK);
   keel_column *d = keel_table_add(t, "d", KEEL_COL_DATE, NULL, 0, &err);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   d->num[0] = 0;
@@ -86,7 +89,8 @@ static void test_add_every_type(void)
   CU_ASSERT_PTR_NOT_NULL(c->num);
   CU_ASSERT_EQUAL(c->type, KEEL_COL_DATE);
   /* A categorical column with an empty dictionary is allowed. */
-  CU_ASSERT_PTR_NOT_NULL(keel_table_add(t, "cat0", KEEL_COL_CATEGORICAL, NULL, 0, &err));
+  CU_ASSERT_PTR_NOT_NULL(
+      keel_table_add(t, "cat0", KEEL_COL_CATEGORICAL, NULL, 0, &err));
   CU_ASSERT_EQUAL(t->n_cols, 5);
   CU_ASSERT_EQUAL(keel_table_find(t, "txt"), 2);
   CU_ASSERT_EQUAL(keel_table_find(t, "nope"), -1);
@@ -119,7 +123,8 @@ static void test_add_refusals(void)
 {
   keel_error err = {0};
   keel_table *t = keel_table_new(2);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(keel_table_add(t, "a", KEEL_COL_NUMERIC, NULL, 0, &err));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(
+      keel_table_add(t, "a", KEEL_COL_NUMERIC, NULL, 0, &err));
   CU_ASSERT_PTR_NULL(keel_table_add(t, "a", KEEL_COL_TEXT, NULL, 0, &err));
   CU_ASSERT_EQUAL(err.code, KEEL_EINVAL);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "'a'"));
@@ -132,9 +137,11 @@ static void test_add_refusals(void)
   CU_ASSERT_PTR_NULL(keel_table_add(t, "b", (keel_col_type)0, NULL, 0, &err));
   CU_ASSERT_PTR_NULL(keel_table_add(t, "b", (keel_col_type)9, NULL, 0, &err));
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "'b'"));
-  CU_ASSERT_PTR_NULL(keel_table_add(t, "b", KEEL_COL_CATEGORICAL, NULL, 2, &err));
+  CU_ASSERT_PTR_NULL(
+      keel_table_add(t, "b", KEEL_COL_CATEGORICAL, NULL, 2, &err));
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "dictionary"));
-  CU_ASSERT_PTR_NULL(keel_table_add(NULL, "b", KEEL_COL_NUMERIC, NULL, 0, &err));
+  CU_ASSERT_PTR_NULL(
+      keel_table_add(NULL, "b", KEEL_COL_NUMERIC, NULL, 0, &err));
   CU_ASSERT_EQUAL(t->n_cols, 1);
   /* A NULL err is allowed. */
   CU_ASSERT_PTR_NULL(keel_table_add(t, "a", KEEL_COL_NUMERIC, NULL, 0, NULL));
@@ -148,7 +155,8 @@ static void test_copy_column_deep(void)
   keel_table *src = make_table();
   keel_table *dst = keel_table_new(4);
   for (size_t c = 0; c < src->n_cols; c++)
-    CU_ASSERT_PTR_NOT_NULL_FATAL(keel_table_copy_column(dst, &src->cols[c], &err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(
+        keel_table_copy_column(dst, &src->cols[c], &err));
   CU_ASSERT_EQUAL_FATAL(dst->n_cols, 4);
   /* Same content. */
   CU_ASSERT_STRING_EQUAL(dst->cols[0].name, "x");
@@ -221,7 +229,8 @@ static void test_text_set(void)
   CU_ASSERT_EQUAL(keel_table_text_set(t, 4, 0, "x", 1, &err), KEEL_EINVAL);
   CU_ASSERT_EQUAL(keel_table_text_set(t, 0, 0, "x", 1, &err), KEEL_EINVAL);
   CU_ASSERT_EQUAL(keel_table_text_set(t, 1, 0, "x", 1, &err), KEEL_EINVAL);
-  CU_ASSERT_EQUAL(keel_table_text_set(t, (size_t)-1, 0, "x", 1, &err), KEEL_EINVAL);
+  CU_ASSERT_EQUAL(keel_table_text_set(t, (size_t)-1, 0, "x", 1, &err),
+                  KEEL_EINVAL);
   keel_table_free(t);
 }
 
@@ -329,7 +338,8 @@ static void test_table_schema_flags(void)
   CU_ASSERT_PTR_NOT_NULL_FATAL(w);
   w->num[3] = -INFINITY;
   w->missing[0] = 1;
-  CU_ASSERT_PTR_NOT_NULL_FATAL(keel_table_add(t, "clean", KEEL_COL_NUMERIC, NULL, 0, &err));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(
+      keel_table_add(t, "clean", KEEL_COL_NUMERIC, NULL, 0, &err));
 
   keel_schema s;
   CU_ASSERT_EQUAL_FATAL(keel_table_schema(t, &s, &err), KEEL_OK);
@@ -361,8 +371,10 @@ static void test_zero_rows(void)
   keel_error err = {0};
   keel_table *t = keel_table_new(0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-  CU_ASSERT_PTR_NOT_NULL(keel_table_add(t, "n", KEEL_COL_NUMERIC, NULL, 0, &err));
-  CU_ASSERT_PTR_NOT_NULL(keel_table_add(t, "c", KEEL_COL_CATEGORICAL, colours, 3, &err));
+  CU_ASSERT_PTR_NOT_NULL(
+      keel_table_add(t, "n", KEEL_COL_NUMERIC, NULL, 0, &err));
+  CU_ASSERT_PTR_NOT_NULL(
+      keel_table_add(t, "c", KEEL_COL_CATEGORICAL, colours, 3, &err));
   CU_ASSERT_PTR_NOT_NULL(keel_table_add(t, "t", KEEL_COL_TEXT, NULL, 0, &err));
   CU_ASSERT_PTR_NOT_NULL(keel_table_add(t, "d", KEEL_COL_DATE, NULL, 0, &err));
   CU_ASSERT_EQUAL(keel_table_text_set(t, 2, 0, "x", 1, &err), KEEL_EINVAL);
@@ -393,14 +405,21 @@ static void test_schema(void)
   keel_schema_init(&s);
   CU_ASSERT_EQUAL(s.n_cols, 0);
   CU_ASSERT_EQUAL(keel_schema_add(&s, "a", KEEL_COL_NUMERIC, 0, &err), KEEL_OK);
-  CU_ASSERT_EQUAL(keel_schema_add(&s, "b", KEEL_COL_CATEGORICAL, KEEL_COL_MAY_MISS, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(
+      keel_schema_add(&s, "b", KEEL_COL_CATEGORICAL, KEEL_COL_MAY_MISS, &err),
+      KEEL_OK);
   CU_ASSERT_EQUAL(keel_schema_add(&s, "c", KEEL_COL_TEXT, 0, &err), KEEL_OK);
-  CU_ASSERT_EQUAL(keel_schema_add(&s, "d", KEEL_COL_DATE, KEEL_COL_MAY_NONFINITE, &err), KEEL_OK);
-  CU_ASSERT_EQUAL(keel_schema_add(&s, "a", KEEL_COL_TEXT, 0, &err), KEEL_EINVAL);
+  CU_ASSERT_EQUAL(
+      keel_schema_add(&s, "d", KEEL_COL_DATE, KEEL_COL_MAY_NONFINITE, &err),
+      KEEL_OK);
+  CU_ASSERT_EQUAL(keel_schema_add(&s, "a", KEEL_COL_TEXT, 0, &err),
+                  KEEL_EINVAL);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "'a'"));
   CU_ASSERT_EQUAL(keel_schema_add(&s, "", KEEL_COL_TEXT, 0, &err), KEEL_EINVAL);
-  CU_ASSERT_EQUAL(keel_schema_add(&s, NULL, KEEL_COL_TEXT, 0, &err), KEEL_EINVAL);
-  CU_ASSERT_EQUAL(keel_schema_add(&s, "e", (keel_col_type)77, 0, &err), KEEL_EINVAL);
+  CU_ASSERT_EQUAL(keel_schema_add(&s, NULL, KEEL_COL_TEXT, 0, &err),
+                  KEEL_EINVAL);
+  CU_ASSERT_EQUAL(keel_schema_add(&s, "e", (keel_col_type)77, 0, &err),
+                  KEEL_EINVAL);
   CU_ASSERT_EQUAL(s.n_cols, 4);
   CU_ASSERT_EQUAL(keel_schema_find(&s, "c"), 2);
   CU_ASSERT_EQUAL(keel_schema_find(&s, "z"), -1);
@@ -410,7 +429,8 @@ static void test_schema(void)
   char name[16];
   for (int i = 0; i < 40; i++) {
     snprintf(name, sizeof name, "g%d", i);
-    CU_ASSERT_EQUAL(keel_schema_add(&s, name, KEEL_COL_NUMERIC, 0, &err), KEEL_OK);
+    CU_ASSERT_EQUAL(keel_schema_add(&s, name, KEEL_COL_NUMERIC, 0, &err),
+                    KEEL_OK);
   }
   CU_ASSERT_EQUAL(s.n_cols, 44);
   keel_schema copy;
@@ -421,7 +441,8 @@ static void test_schema(void)
   keel_schema_free(&s);
   CU_ASSERT_STRING_EQUAL(copy.cols[43].name, "g39");
   /* The copy grows on its own. */
-  CU_ASSERT_EQUAL(keel_schema_add(&copy, "late", KEEL_COL_TEXT, 0, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(keel_schema_add(&copy, "late", KEEL_COL_TEXT, 0, &err),
+                  KEEL_OK);
   keel_schema_free(&copy);
   /* A zero-initialised schema (as a plugin might declare one) works. */
   keel_schema z = {0};
@@ -432,7 +453,8 @@ static void test_schema(void)
 static void test_type_names(void)
 {
   CU_ASSERT_STRING_EQUAL(keel_col_type_name(KEEL_COL_NUMERIC), "numeric");
-  CU_ASSERT_STRING_EQUAL(keel_col_type_name(KEEL_COL_CATEGORICAL), "categorical");
+  CU_ASSERT_STRING_EQUAL(keel_col_type_name(KEEL_COL_CATEGORICAL),
+                         "categorical");
   CU_ASSERT_STRING_EQUAL(keel_col_type_name(KEEL_COL_TEXT), "text");
   CU_ASSERT_STRING_EQUAL(keel_col_type_name(KEEL_COL_DATE), "date");
   CU_ASSERT_PTR_NOT_NULL(keel_col_type_name((keel_col_type)0));

@@ -10,11 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "train/checkpoint.h"
-#include "config/config.h"
 #include "base/params.h"
-#include "train/train.h"
+#include "config/config.h"
 #include "test_util.h"
+#include "train/checkpoint.h"
+#include "train/train.h"
 
 #define NF 6
 #define N_TRAIN 240
@@ -85,8 +85,8 @@ static void fixture_init(fixture *f, const char *model, const char *loss,
   make_data();
   memset(f, 0, sizeof *f);
   for (int i = 0; i < KEEL_TRAIN_N_PARAMS; i++)
-    CU_ASSERT_EQUAL_FATAL(keel_param_default(&keel_train_decls[i], &f->tv[i],
-                                             NULL), KEEL_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        keel_param_default(&keel_train_decls[i], &f->tv[i], NULL), KEEL_OK);
   f->tv[KEEL_TRAIN_EPOCHS].i = 6;
   f->tv[KEEL_TRAIN_BATCH_SIZE].i = 50; /* last batch 40 rows */
   f->tv[KEEL_TRAIN_CHUNK_ROWS].i = 8;  /* last chunk 2 rows */
@@ -136,8 +136,8 @@ static int same(const keel_train_result *a, const keel_train_result *b)
 {
   return a->n_weights == b->n_weights && a->n_opt_state == b->n_opt_state &&
          memcmp(a->weights, b->weights, a->n_weights * sizeof(float)) == 0 &&
-         memcmp(a->opt_state, b->opt_state,
-                a->n_opt_state * sizeof(float)) == 0 &&
+         memcmp(a->opt_state, b->opt_state, a->n_opt_state * sizeof(float)) ==
+             0 &&
          strcmp(a->metrics_jsonl, b->metrics_jsonl) == 0 &&
          a->steps == b->steps && a->epochs_run == b->epochs_run;
 }
@@ -231,8 +231,9 @@ static void test_two_runs_and_quality(void)
   CU_ASSERT_STRING_EQUAL(a.tensors[5].name, "b3");
   /* evaluate() gives the loop's validation metrics */
   keel_metrics m;
-  CU_ASSERT_EQUAL(keel_train_evaluate(&f.s, a.weights, a.n_weights, &f.valid,
-                                      &m, &err), KEEL_OK);
+  CU_ASSERT_EQUAL(
+      keel_train_evaluate(&f.s, a.weights, a.n_weights, &f.valid, &m, &err),
+      KEEL_OK);
   CU_ASSERT_EQUAL(m.loss, a.valid.loss);
   CU_ASSERT_EQUAL(m.accuracy, a.valid.accuracy);
   /* another seed, other weights */
@@ -482,8 +483,7 @@ int main(void)
        test_resume_between_checkpoints},
       {"early stopping with patience", test_early_stopping},
       {"divergence names epoch and step", test_divergence},
-      {"1/2/3 threads, wide mlp (parallel combination)",
-       test_threads_wide_mlp},
+      {"1/2/3 threads, wide mlp (parallel combination)", test_threads_wide_mlp},
       {"batch > split, task mismatches, bad labels", test_bad_configuration},
       {"corrupted and foreign checkpoints refused", test_bad_checkpoints},
       {NULL, NULL},

@@ -47,7 +47,8 @@ static void test_quantiles(void)
   keel_state *st = NULL;
   keel_table *out = tt_fit_apply(&t, train, valid, &st);
   const double sorted[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
-  double lo = ref_quantile(sorted, 10, 0.1), hi = ref_quantile(sorted, 10, 0.95);
+  double lo = ref_quantile(sorted, 10, 0.1),
+         hi = ref_quantile(sorted, 10, 0.95);
   /* numpy.quantile(range(1, 11), [0.1, 0.95]) = [1.9, 9.55] */
   CU_ASSERT_DOUBLE_EQUAL(lo, 1.9, 1e-12);
   CU_ASSERT_DOUBLE_EQUAL(hi, 9.55, 1e-12);

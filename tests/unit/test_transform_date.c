@@ -29,8 +29,9 @@ static keel_table *table(void)
   v[N_CASES] = -1;
   tt_add_num(t, "v", KEEL_COL_NUMERIC, v, NULL);
   tt_add_num(t, "when", KEEL_COL_DATE, d, NULL);
-  tt_add_text(t, "s", (const char *const[]){"a", "b", "c", "d", "e", "f",
-                                            "g", "h", "i", "j", "k"});
+  tt_add_text(t, "s",
+              (const char *const[]){"a", "b", "c", "d", "e", "f", "g", "h", "i",
+                                    "j", "k"});
   return t;
 }
 
@@ -38,9 +39,9 @@ static void test_parts(void)
 {
   tt_tx t = tt_load("date");
   CU_ASSERT_PTR_NOT_NULL_FATAL(t.p);
-  CU_ASSERT_EQUAL(tt_set(&t, "parts",
-                         "year,month,day,dayofweek,dayofyear,quarter"),
-                  KEEL_OK);
+  CU_ASSERT_EQUAL(
+      tt_set(&t, "parts", "year,month,day,dayofweek,dayofyear,quarter"),
+      KEEL_OK);
   keel_table *in = table();
   keel_table *out = tt_fit_apply(&t, in, in, NULL);
   const char *const names[] = {"v",
@@ -60,8 +61,8 @@ static void test_parts(void)
       CU_ASSERT_EQUAL(c->type, KEEL_COL_NUMERIC);
       CU_ASSERT_EQUAL(c->missing[i], 0);
       if (c->num[i] != want[p]) {
-        fprintf(stderr, "day %g %s: %g, expected %g\n", cases[i].days,
-                c->name, c->num[i], want[p]);
+        fprintf(stderr, "day %g %s: %g, expected %g\n", cases[i].days, c->name,
+                c->num[i], want[p]);
         CU_FAIL("date part");
       }
     }
@@ -81,8 +82,7 @@ static void test_keep_and_order(void)
   CU_ASSERT_EQUAL(tt_set(&t, "keep", "true"), KEEL_OK);
   keel_table *in = table();
   keel_table *out = tt_fit_apply(&t, in, in, NULL);
-  const char *const names[] = {"v", "when", "when_dayofweek", "when_year",
-                               "s"};
+  const char *const names[] = {"v", "when", "when_dayofweek", "when_year", "s"};
   tt_expect_table_names(out, names, 5);
   CU_ASSERT_EQUAL(out->cols[1].type, KEEL_COL_DATE);
   CU_ASSERT_EQUAL(out->cols[2].num[1], 6.0);
@@ -102,7 +102,7 @@ static void test_refusals(void)
   tt_schema_add(&in, "when", KEEL_COL_DATE, KEEL_COL_MAY_MISS);
   tt_schema_add(&in, "v", KEEL_COL_NUMERIC, 0);
   CU_ASSERT_EQUAL_FATAL(tt_schema(&t, &in, &out, &err), KEEL_OK);
-  const char *const names[] = {"when_year", "when_month", "when_day",
+  const char *const names[] = {"when_year",      "when_month",     "when_day",
                                "when_dayofweek", "when_dayofyear", "v"};
   tt_expect_names(&out, names, 6);
   CU_ASSERT_EQUAL(out.cols[0].flags, KEEL_COL_MAY_MISS);

@@ -7,8 +7,7 @@ static keel_table *table(void)
   keel_table *t = keel_table_new(2);
   tt_add_text(t, "name", (const char *const[]){"chevelle", "skylark"});
   tt_add_num(t, "mpg", KEEL_COL_NUMERIC, (const double[]){18, NAN}, NULL);
-  tt_add_cat(t, "origin", (const char *const[]){"USA"}, 1,
-             (const int[]){0, 0});
+  tt_add_cat(t, "origin", (const char *const[]){"USA"}, 1, (const int[]){0, 0});
   return t;
 }
 
@@ -57,9 +56,8 @@ static void test_unknown(void)
 
 int main(void)
 {
-  static const keel_test_case tests[] = {
-      {"drops named columns", test_drop},
-      {"unknown column", test_unknown},
-      {NULL, NULL}};
+  static const keel_test_case tests[] = {{"drops named columns", test_drop},
+                                         {"unknown column", test_unknown},
+                                         {NULL, NULL}};
   return keel_test_run_suite("transform_drop", tests);
 }

@@ -47,11 +47,10 @@ static void test_log1p_from_libm(void)
   size_t n;
   CU_ASSERT_EQUAL_FATAL(keel_state_get_strings(st, "symbol", &v, &n, NULL), 0);
   CU_ASSERT_STRING_EQUAL(v[0], "log1p");
-  CU_ASSERT_EQUAL_FATAL(keel_state_get_strings(st, "library_path", &v, &n,
-                                               NULL), 0);
+  CU_ASSERT_EQUAL_FATAL(
+      keel_state_get_strings(st, "library_path", &v, &n, NULL), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(v[0], "libm"));
-  CU_ASSERT_EQUAL_FATAL(keel_state_get_strings(st, "columns", &v, &n, NULL),
-                        0);
+  CU_ASSERT_EQUAL_FATAL(keel_state_get_strings(st, "columns", &v, &n, NULL), 0);
   CU_ASSERT_EQUAL(n, 1);
   keel_table_free(out);
   /* The state was made for log1p: asking for expm1 with it is refused. */
@@ -80,8 +79,7 @@ static void test_other_signatures(void)
   /* float: the value is rounded to float, the result widened. */
   t = load("libm.so.6", "cbrtf", "float(float)");
   keel_table *small = keel_table_new(3);
-  tt_add_num(small, "x", KEEL_COL_NUMERIC, (const double[]){8, 0.1, -27},
-             NULL);
+  tt_add_num(small, "x", KEEL_COL_NUMERIC, (const double[]){8, 0.1, -27}, NULL);
   out = tt_fit_apply(&t, small, small, NULL);
   CU_ASSERT_EQUAL(out->cols[0].num[0], 2.0);
   CU_ASSERT_EQUAL(out->cols[0].num[1], (double)cbrtf((float)0.1));

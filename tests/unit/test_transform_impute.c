@@ -42,8 +42,8 @@ static void expect_num(const keel_table *out, const char *name,
   for (size_t r = 0; r < out->n_rows; r++) {
     CU_ASSERT_EQUAL(c->missing[r], 0);
     if (c->num[r] != want[r]) {
-      fprintf(stderr, "%s row %zu: %.17g, expected %.17g\n", name, r,
-              c->num[r], want[r]);
+      fprintf(stderr, "%s row %zu: %.17g, expected %.17g\n", name, r, c->num[r],
+              want[r]);
       CU_FAIL("value");
     }
   }

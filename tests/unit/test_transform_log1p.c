@@ -13,8 +13,8 @@ static keel_table *table(void)
     x[i] = xs[i];
   x[6] = NAN; /* missing */
   tt_add_num(t, "x", KEEL_COL_NUMERIC, x, NULL);
-  tt_add_num(t, "y", KEEL_COL_NUMERIC, (const double[]){-5, -5, -5, -5, -5,
-                                                        -5, -5}, NULL);
+  tt_add_num(t, "y", KEEL_COL_NUMERIC,
+             (const double[]){-5, -5, -5, -5, -5, -5, -5}, NULL);
   tt_add_cat(t, "c", (const char *const[]){"k"}, 1,
              (const int[]){0, 0, 0, 0, 0, 0, 0});
   return t;

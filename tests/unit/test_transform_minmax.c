@@ -16,8 +16,8 @@ static keel_table *train_table(void)
 static keel_table *valid_table(void)
 {
   keel_table *t = keel_table_new(6);
-  tt_add_num(t, "x", KEEL_COL_NUMERIC,
-             (const double[]){2, 6, 10, 12, -2, NAN}, NULL);
+  tt_add_num(t, "x", KEEL_COL_NUMERIC, (const double[]){2, 6, 10, 12, -2, NAN},
+             NULL);
   tt_add_num(t, "k", KEEL_COL_NUMERIC, (const double[]){5, 6, 4, 5, 5, 5},
              NULL);
   tt_add_text(t, "s", (const char *const[]){"a", "b", "c", "d", "e", "f"});

@@ -90,13 +90,13 @@ static void test_ignore_and_other(void)
   const char *const *cats;
   const double *counts;
   size_t n;
-  CU_ASSERT_EQUAL_FATAL(keel_state_get_strings(st, "categories", &cats, &n,
-                                               NULL), 0);
+  CU_ASSERT_EQUAL_FATAL(
+      keel_state_get_strings(st, "categories", &cats, &n, NULL), 0);
   CU_ASSERT_EQUAL_FATAL(n, 3);
   CU_ASSERT_STRING_EQUAL(cats[0], "Biscoe");
   CU_ASSERT_STRING_EQUAL(cats[2], "Torgersen");
-  CU_ASSERT_EQUAL_FATAL(keel_state_get_f64(st, "n_categories", &counts, &n,
-                                           NULL), 0);
+  CU_ASSERT_EQUAL_FATAL(
+      keel_state_get_f64(st, "n_categories", &counts, &n, NULL), 0);
   CU_ASSERT_EQUAL(n, 1);
   CU_ASSERT_EQUAL(counts[0], 3.0);
   keel_table_free(out);
@@ -127,10 +127,11 @@ static void test_missing_policies(void)
   CU_ASSERT_EQUAL(tt_set(&t, "missing", "indicator"), KEEL_OK);
   CU_ASSERT_EQUAL(tt_set(&t, "unknown", "other"), KEEL_OK);
   keel_table *out = tt_fit_apply(&t, train, valid, NULL);
-  const char *const names[] = {
-      "island=Biscoe", "island=Dream",  "island=Torgersen",
-      "island=__missing__", "island=__other__", "mass",
-      "sex=FEMALE",    "sex=MALE",    "sex=__missing__", "sex=__other__"};
+  const char *const names[] = {"island=Biscoe",    "island=Dream",
+                               "island=Torgersen", "island=__missing__",
+                               "island=__other__", "mass",
+                               "sex=FEMALE",       "sex=MALE",
+                               "sex=__missing__",  "sex=__other__"};
   tt_expect_table_names(out, names, 10);
   expect_col(out, "sex=FEMALE", (const double[]){1, 0, 0, 0});
   expect_col(out, "sex=MALE", (const double[]){0, 0, 0, 1});
@@ -163,8 +164,7 @@ static void test_unknown_is_an_error(void)
   CU_ASSERT_EQUAL(tt_apply(&t, st, train, &out, &err), KEEL_OK);
   keel_table_free(out);
   CU_ASSERT_EQUAL(tt_apply(&t, st, valid, &out, &err), KEEL_EDATA);
-  CU_ASSERT(tt_says(&err, "'island'", "row 1", "'Atlantis'", "not seen",
-                    NULL));
+  CU_ASSERT(tt_says(&err, "'island'", "row 1", "'Atlantis'", "not seen", NULL));
   CU_ASSERT_PTR_NULL(out);
   keel_state_free(st);
   keel_table_free(valid);
@@ -180,8 +180,7 @@ static void test_code_outside_dictionary(void)
   keel_table *good = keel_table_new(2), *bad = keel_table_new(2);
   tt_add_cat(good, "c", (const char *const[]){"a", "b"}, 2,
              (const int[]){0, 1});
-  tt_add_cat(bad, "c", (const char *const[]){"a", "b"}, 2,
-             (const int[]){0, 7});
+  tt_add_cat(bad, "c", (const char *const[]){"a", "b"}, 2, (const int[]){0, 7});
   keel_state *st = NULL;
   keel_table *out = NULL;
   keel_error err;

@@ -12,8 +12,8 @@
 #include <CUnit/Basic.h>
 #include <zlib.h>
 
-#include "plugin/host.h"
 #include "base/params.h"
+#include "plugin/host.h"
 
 /* The scratch folder of this test program (keel_test_tmp_path), and the
  * paths handed out in it (freed when the suite ends). */
@@ -55,7 +55,8 @@ int keel_test_run_suite(const char *suite, const keel_test_case *tests)
     CU_add_test(s, t->name, t->fn);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+  unsigned failed =
+      CU_get_number_of_failures() + CU_get_number_of_tests_failed();
   unsigned run = CU_get_number_of_tests_run();
   CU_cleanup_registry();
   test_host_release();
@@ -126,7 +127,8 @@ keel_value *keel_test_default_values(const keel_loaded_plugin *p)
     if (p->desc.params[i].flags & KEEL_PARAM_REQUIRED)
       continue; /* the test sets it */
     if (keel_param_default(&p->desc.params[i], &v[i], &err) != KEEL_OK) {
-      fprintf(stderr, "default of %s: %s\n", p->desc.params[i].name, err.message);
+      fprintf(stderr, "default of %s: %s\n", p->desc.params[i].name,
+              err.message);
       CU_FAIL("invalid default");
     }
   }

@@ -153,8 +153,8 @@ static inline void tt_add_cat(keel_table *t, const char *name,
                               const char *const *dict, size_t n_dict,
                               const int *codes)
 {
-  keel_column *c = keel_table_add(t, name, KEEL_COL_CATEGORICAL, dict, n_dict,
-                                  NULL);
+  keel_column *c =
+      keel_table_add(t, name, KEEL_COL_CATEGORICAL, dict, n_dict, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   for (size_t r = 0; r < t->n_rows; r++) {
     c->missing[r] = codes[r] < 0;
@@ -173,8 +173,8 @@ static inline void tt_add_text(keel_table *t, const char *name,
     if (s[r] == NULL)
       t->cols[col].missing[r] = 1;
     else
-      CU_ASSERT_EQUAL(
-          keel_table_text_set(t, col, r, s[r], strlen(s[r]), NULL), KEEL_OK);
+      CU_ASSERT_EQUAL(keel_table_text_set(t, col, r, s[r], strlen(s[r]), NULL),
+                      KEEL_OK);
   }
 }
 
@@ -237,8 +237,8 @@ static inline void tt_expect_names(const keel_schema *s,
   CU_ASSERT_EQUAL_FATAL(s->n_cols, n);
   for (size_t i = 0; i < n; i++)
     if (strcmp(s->cols[i].name, names[i]) != 0) {
-      fprintf(stderr, "column %zu is '%s', expected '%s'\n", i,
-              s->cols[i].name, names[i]);
+      fprintf(stderr, "column %zu is '%s', expected '%s'\n", i, s->cols[i].name,
+              names[i]);
       CU_FAIL("column name");
     }
 }
@@ -249,8 +249,8 @@ static inline void tt_expect_table_names(const keel_table *t,
   CU_ASSERT_EQUAL_FATAL(t->n_cols, n);
   for (size_t i = 0; i < n; i++)
     if (strcmp(t->cols[i].name, names[i]) != 0) {
-      fprintf(stderr, "column %zu is '%s', expected '%s'\n", i,
-              t->cols[i].name, names[i]);
+      fprintf(stderr, "column %zu is '%s', expected '%s'\n", i, t->cols[i].name,
+              names[i]);
       CU_FAIL("column name");
     }
 }
@@ -277,9 +277,8 @@ static inline void tt_check_declared(const tt_tx *t, const keel_table *in,
         sdecl.cols[i].type != sout.cols[i].type ||
         (sout.cols[i].flags & ~sdecl.cols[i].flags) != 0) {
       fprintf(stderr, "declared %s/%d/%u, actual %s/%d/%u\n",
-              sdecl.cols[i].name, (int)sdecl.cols[i].type,
-              sdecl.cols[i].flags, sout.cols[i].name,
-              (int)sout.cols[i].type, sout.cols[i].flags);
+              sdecl.cols[i].name, (int)sdecl.cols[i].type, sdecl.cols[i].flags,
+              sout.cols[i].name, (int)sout.cols[i].type, sout.cols[i].flags);
       CU_FAIL("declared and actual schema differ");
     }
   }

@@ -59,11 +59,11 @@ typedef struct mlp_model {
   size_t w_off[MLP_MAX_LAYERS];     /* W_l in the weight vector */
   size_t b_off[MLP_MAX_LAYERS];     /* b_l */
   size_t n_weights;
-  size_t h_off[MLP_MAX_LAYERS];     /* per-row offset of hidden act. l>=1 */
-  size_t z_off[MLP_MAX_LAYERS];     /* per-row offset of pre-act. (gelu) */
+  size_t h_off[MLP_MAX_LAYERS]; /* per-row offset of hidden act. l>=1 */
+  size_t z_off[MLP_MAX_LAYERS]; /* per-row offset of pre-act. (gelu) */
   size_t sum_hidden, max_width;
   int act, init;
-  const mlp_kernels *k;             /* SSE2 or AVX2 build, same bits */
+  const mlp_kernels *k;               /* SSE2 or AVX2 build, same bits */
   char names[2 * MLP_MAX_LAYERS][24]; /* "W" or "b" and a size_t */
 } mlp_model;
 
@@ -77,7 +77,8 @@ static int mlp_create(const keel_host *host, const keel_value *params,
   if (n_in == 0 || n_out == 0)
     return host->fail(err, KEEL_EINVAL,
                       "mlp: needs at least one input and one output (got %zu "
-                      "inputs, %zu outputs)", n_in, n_out);
+                      "inputs, %zu outputs)",
+                      n_in, n_out);
   if (hidden->n > MLP_MAX_HIDDEN)
     return host->fail(err, KEEL_EINVAL,
                       "mlp: hidden lists %zu layers, at most %d are supported",
@@ -166,27 +167,28 @@ static void mlp_init(const void *self, float *w, uint64_t seed)
   for (size_t l = 0; l < m->n_layers; l++) {
     double fan_in = (double)m->width[l], fan_out = (double)m->width[l + 1];
     int last = l + 1 == m->n_layers;
-    double bound = (!last && m->init == INIT_HE) ? sqrt(6.0 / fan_in)
-                                                 : sqrt(6.0 / (fan_in + fan_out));
+    double bound = (!last && m->init == INIT_HE)
+                       ? sqrt(6.0 / fan_in)
+                       : sqrt(6.0 / (fan_in + fan_out));
     size_t n = m->width[l] * m->width[l + 1];
     for (size_t k = 0; k < n; k++) {
       size_t idx = m->w_off[l] + k;
-      w[idx] = (float)((2.0 * keel_rng_uniform(seed, KEEL_RNG_STREAM_INIT,
-                                               idx) - 1.0) * bound);
+      w[idx] =
+          (float)((2.0 * keel_rng_uniform(seed, KEEL_RNG_STREAM_INIT, idx) -
+                   1.0) *
+                  bound);
     }
     memset(w + m->b_off[l], 0, m->width[l + 1] * sizeof *w);
   }
 }
 
 /* Buffer of hidden layer l (1-based) inside ws for n_rows rows. */
-static float *mlp_hidden(const mlp_model *m, float *ws, size_t n_rows,
-                         size_t l)
+static float *mlp_hidden(const mlp_model *m, float *ws, size_t n_rows, size_t l)
 {
   return ws + n_rows * m->h_off[l];
 }
 
-static float *mlp_preact(const mlp_model *m, float *ws, size_t n_rows,
-                         size_t l)
+static float *mlp_preact(const mlp_model *m, float *ws, size_t n_rows, size_t l)
 {
   return ws + n_rows * m->z_off[l];
 }
@@ -278,8 +280,8 @@ static void mlp_backward(const void *self, const float *w, const float *x,
   for (size_t l = m->n_layers; l-- > 0;) {
     size_t fi = m->width[l], fo = m->width[l + 1];
     const float *in = l == 0 ? x : mlp_hidden(m, ws, n_rows, l);
-    m->k->grad(in, d, n_rows, fi, fo, grad + m->w_off[l],
-               grad + m->b_off[l], pad);
+    m->k->grad(in, d, n_rows, fi, fo, grad + m->w_off[l], grad + m->b_off[l],
+               pad);
     if (l == 0)
       break;
     /* Delta of hidden layer l: (d W_l^T) * act'(.) */
@@ -300,12 +302,15 @@ static int mlp_tensor(const void *self, size_t index, keel_tensor_info *out)
     return KEEL_ENOTFOUND;
   size_t l = index / 2;
   if (index % 2 == 0)
-    *out = (keel_tensor_info){.name = m->names[index], .offset = m->w_off[l],
+    *out = (keel_tensor_info){.name = m->names[index],
+                              .offset = m->w_off[l],
                               .ndim = 2,
                               .shape = {m->width[l], m->width[l + 1]}};
   else
-    *out = (keel_tensor_info){.name = m->names[index], .offset = m->b_off[l],
-                              .ndim = 1, .shape = {m->width[l + 1]}};
+    *out = (keel_tensor_info){.name = m->names[index],
+                              .offset = m->b_off[l],
+                              .ndim = 1,
+                              .shape = {m->width[l + 1]}};
   return KEEL_OK;
 }
 

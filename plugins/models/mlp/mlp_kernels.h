@@ -36,12 +36,11 @@ typedef float mlpk_v8 __attribute__((vector_size(32)));
 
 /* Scratch floats the kernels need (the `pad` argument) for a layer of
  * n_in -> n_out on n_rows rows. */
-static inline size_t mlpk_pad_floats(size_t n_rows, size_t n_in,
-                                     size_t n_out)
+static inline size_t mlpk_pad_floats(size_t n_rows, size_t n_in, size_t n_out)
 {
-  size_t a = (n_in + 1) * MLPK_CB;   /* forward: padded W and b */
-  size_t b = n_rows * MLPK_CB;       /* grad: padded d */
-  size_t c = n_in * n_out;           /* delta: W transposed */
+  size_t a = (n_in + 1) * MLPK_CB; /* forward: padded W and b */
+  size_t b = n_rows * MLPK_CB;     /* grad: padded d */
+  size_t c = n_in * n_out;         /* delta: W transposed */
   size_t m = a > b ? a : b;
   return (m > c ? m : c) + MLPK_CB;
 }
@@ -74,9 +73,9 @@ MLPK_AI void mlpk_store16(float *p, mlpk_v8 v0, mlpk_v8 v1, size_t nc)
 }
 
 /* out[r][j] = b[j] + sum_i in[r][i] W[i][j]. */
-MLPK_AI void mlpk_forward_body(const float *W, const float *b,
-                               const float *in, size_t n_rows, size_t n_in,
-                               size_t n_out, float *out, float *pad)
+MLPK_AI void mlpk_forward_body(const float *W, const float *b, const float *in,
+                               size_t n_rows, size_t n_in, size_t n_out,
+                               float *out, float *pad)
 {
   if (n_out == 1) {
     for (size_t r = 0; r < n_rows; r++)
@@ -174,8 +173,8 @@ MLPK_AI void mlpk_grad_body(const float *in, const float *d, size_t n_rows,
     size_t i = 0;
     for (; i + 4 <= n_in; i += 4) {
       mlpk_v8 z = {0, 0, 0, 0, 0, 0, 0, 0};
-      mlpk_v8 a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z,
-              a30 = z, a31 = z;
+      mlpk_v8 a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z,
+              a31 = z;
       for (size_t r = 0; r < n_rows; r++) {
         mlpk_v8 d0, d1;
         MLPK_LD(d0, D + r * ldd);
@@ -224,8 +223,7 @@ MLPK_AI void mlpk_grad_body(const float *in, const float *d, size_t n_rows,
  * W is transposed into pad so that eight consecutive i are one vector;
  * lane k of dot8 becomes vector s_k. */
 MLPK_AI void mlpk_delta_body(const float *W, const float *d, size_t n_rows,
-                             size_t n_in, size_t n_out, float *dp,
-                             float *pad)
+                             size_t n_in, size_t n_out, float *dp, float *pad)
 {
   float *WT = pad; /* [n_out][n_in] */
   for (size_t i = 0; i < n_in; i++)
@@ -237,8 +235,7 @@ MLPK_AI void mlpk_delta_body(const float *W, const float *d, size_t n_rows,
     size_t i0 = 0;
     for (; i0 + 8 <= n_in; i0 += 8) {
       mlpk_v8 z = {0, 0, 0, 0, 0, 0, 0, 0};
-      mlpk_v8 s0 = z, s1 = z, s2 = z, s3 = z, s4 = z, s5 = z, s6 = z,
-              s7 = z, w;
+      mlpk_v8 s0 = z, s1 = z, s2 = z, s3 = z, s4 = z, s5 = z, s6 = z, s7 = z, w;
       const float *wt = WT + i0;
       size_t q = 0;
       for (; q + 8 <= n_out; q += 8) {
@@ -282,28 +279,26 @@ typedef struct mlp_kernels {
                 size_t n_out, float *dp, float *pad);
 } mlp_kernels;
 
-#define MLPK_INSTANCE(SFX, ATTR)                                            \
-  ATTR static void mlpk_forward_##SFX(const float *W, const float *b,       \
-                                      const float *in, size_t n_rows,       \
-                                      size_t n_in, size_t n_out, float *out,\
-                                      float *pad)                           \
-  {                                                                         \
-    mlpk_forward_body(W, b, in, n_rows, n_in, n_out, out, pad);             \
-  }                                                                         \
-  ATTR static void mlpk_grad_##SFX(const float *in, const float *d,         \
-                                   size_t n_rows, size_t n_in,              \
-                                   size_t n_out, float *gW, float *gb,      \
-                                   float *pad)                              \
-  {                                                                         \
-    mlpk_grad_body(in, d, n_rows, n_in, n_out, gW, gb, pad);                \
-  }                                                                         \
-  ATTR static void mlpk_delta_##SFX(const float *W, const float *d,         \
-                                    size_t n_rows, size_t n_in,             \
-                                    size_t n_out, float *dp, float *pad)    \
-  {                                                                         \
-    mlpk_delta_body(W, d, n_rows, n_in, n_out, dp, pad);                    \
-  }                                                                         \
-  static const mlp_kernels mlpk_##SFX = {#SFX, mlpk_forward_##SFX,          \
+#define MLPK_INSTANCE(SFX, ATTR)                                               \
+  ATTR static void mlpk_forward_##SFX(                                         \
+      const float *W, const float *b, const float *in, size_t n_rows,          \
+      size_t n_in, size_t n_out, float *out, float *pad)                       \
+  {                                                                            \
+    mlpk_forward_body(W, b, in, n_rows, n_in, n_out, out, pad);                \
+  }                                                                            \
+  ATTR static void mlpk_grad_##SFX(const float *in, const float *d,            \
+                                   size_t n_rows, size_t n_in, size_t n_out,   \
+                                   float *gW, float *gb, float *pad)           \
+  {                                                                            \
+    mlpk_grad_body(in, d, n_rows, n_in, n_out, gW, gb, pad);                   \
+  }                                                                            \
+  ATTR static void mlpk_delta_##SFX(const float *W, const float *d,            \
+                                    size_t n_rows, size_t n_in, size_t n_out,  \
+                                    float *dp, float *pad)                     \
+  {                                                                            \
+    mlpk_delta_body(W, d, n_rows, n_in, n_out, dp, pad);                       \
+  }                                                                            \
+  static const mlp_kernels mlpk_##SFX = {#SFX, mlpk_forward_##SFX,             \
                                          mlpk_grad_##SFX, mlpk_delta_##SFX};
 
 MLPK_INSTANCE(sse2, )

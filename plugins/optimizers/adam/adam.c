@@ -16,21 +16,22 @@
 enum { P_LR, P_BETA1, P_BETA2, P_EPS, P_WEIGHT_DECAY, P_DECOUPLED, P_COUNT };
 
 static const keel_param_decl adam_params[P_COUNT] = {
-    [P_LR] = KEEL_P_FLOAT("lr", 0.001, 1e-8, 10.0, KEEL_PARAM_LOG_SCALE,
-                          "1/step", "learning rate (times the host's "
-                          "schedule factor)"),
+    [P_LR] =
+        KEEL_P_FLOAT("lr", 0.001, 1e-8, 10.0, KEEL_PARAM_LOG_SCALE, "1/step",
+                     "learning rate (times the host's "
+                     "schedule factor)"),
     [P_BETA1] = KEEL_P_FLOAT("beta1", 0.9, 0.0, 0.9999, 0, NULL,
                              "decay of the running mean of gradients"),
     [P_BETA2] = KEEL_P_FLOAT("beta2", 0.999, 0.0, 0.99999, 0, NULL,
                              "decay of the running mean of squared "
                              "gradients"),
-    [P_EPS] = KEEL_P_FLOAT("eps", 1e-8, 1e-12, 1.0, KEEL_PARAM_LOG_SCALE,
-                           NULL, "added to the denominator for stability"),
+    [P_EPS] = KEEL_P_FLOAT("eps", 1e-8, 1e-12, 1.0, KEEL_PARAM_LOG_SCALE, NULL,
+                           "added to the denominator for stability"),
     [P_WEIGHT_DECAY] = KEEL_P_FLOAT("weight_decay", 0.0, 0.0, 1.0, 0, NULL,
                                     "weight decay (L2 in the gradient, or "
                                     "decoupled when decoupled = true)"),
-    [P_DECOUPLED] = KEEL_P_BOOL("decoupled", 0,
-                                "decoupled weight decay: AdamW"),
+    [P_DECOUPLED] =
+        KEEL_P_BOOL("decoupled", 0, "decoupled weight decay: AdamW"),
 };
 
 static size_t adam_state_floats(const keel_value *params, size_t n_weights)

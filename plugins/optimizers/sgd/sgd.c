@@ -14,14 +14,15 @@
 enum { P_LR, P_MOMENTUM, P_NESTEROV, P_WEIGHT_DECAY, P_COUNT };
 
 static const keel_param_decl sgd_params[P_COUNT] = {
-    [P_LR] = KEEL_P_FLOAT("lr", 0.01, 1e-8, 10.0, KEEL_PARAM_LOG_SCALE,
-                          "1/step", "learning rate (times the host's "
-                          "schedule factor)"),
+    [P_LR] =
+        KEEL_P_FLOAT("lr", 0.01, 1e-8, 10.0, KEEL_PARAM_LOG_SCALE, "1/step",
+                     "learning rate (times the host's "
+                     "schedule factor)"),
     [P_MOMENTUM] = KEEL_P_FLOAT("momentum", 0.0, 0.0, 0.999, 0, NULL,
                                 "fraction of the previous update kept (0: "
                                 "plain SGD, no state)"),
-    [P_NESTEROV] = KEEL_P_BOOL("nesterov", 0,
-                               "Nesterov momentum (needs momentum > 0)"),
+    [P_NESTEROV] =
+        KEEL_P_BOOL("nesterov", 0, "Nesterov momentum (needs momentum > 0)"),
     [P_WEIGHT_DECAY] = KEEL_P_FLOAT("weight_decay", 0.0, 0.0, 1.0, 0, NULL,
                                     "L2 penalty added to the gradient as "
                                     "weight_decay * w"),

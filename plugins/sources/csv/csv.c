@@ -30,9 +30,9 @@
  * possible when the file up to there is valid: quote parity then is the
  * tokenizer's state; kept as a guard), a sequential pass from there finds
  * the error. So the table and the error message are the same for any
- * thread count, and the same as one sequential pass gives. Numbers go through a fused scan (field and
- * number in one loop); any record that is not plain numbers and empty
- * cells is re-read by the general tokenizer. */
+ * thread count, and the same as one sequential pass gives. Numbers go through a
+ * fused scan (field and number in one loop); any record that is not plain
+ * numbers and empty cells is re-read by the general tokenizer. */
 #include <keel/keel.h>
 
 #include <stdint.h>
@@ -101,11 +101,11 @@ typedef struct csv_col {
                              categorical; after: merged over chunks */
   int nonfinite;
   int any_missing;
-  int num_ok;             /* cells may take the fused number path */
-  size_t t0_index;        /* its column in the value table, or SIZE_MAX */
-  double *num;            /* values (NULL in schema()) */
-  uint8_t *miss;          /* missing mask (NULL in schema()) */
-  uint8_t *own_miss;      /* the mask of a column not in the value table */
+  int num_ok;        /* cells may take the fused number path */
+  size_t t0_index;   /* its column in the value table, or SIZE_MAX */
+  double *num;       /* values (NULL in schema()) */
+  uint8_t *miss;     /* missing mask (NULL in schema()) */
+  uint8_t *own_miss; /* the mask of a column not in the value table */
   /* strings of categorical and text columns (read() only) */
   const char **sp;
   size_t *sl;
@@ -114,14 +114,14 @@ typedef struct csv_col {
 /* One chunk buf[begin, end) of the data, parsed by one thread. */
 typedef struct csv_chunk {
   size_t begin, end;
-  size_t line;      /* line number at begin */
-  size_t row0;      /* data row index of its first record */
-  size_t n_pred;    /* records predicted (csvp_count_records) */
-  size_t n_nl;      /* line feeds in it */
-  int store;        /* write values and masks */
+  size_t line;   /* line number at begin */
+  size_t row0;   /* data row index of its first record */
+  size_t n_pred; /* records predicted (csvp_count_records) */
+  size_t n_nl;   /* line feeds in it */
+  int store;     /* write values and masks */
   /* results */
-  int rc;           /* KEEL_OK or the first error's code (in err) */
-  int mismatch;     /* the parse disagreed with the prediction */
+  int rc;       /* KEEL_OK or the first error's code (in err) */
+  int mismatch; /* the parse disagreed with the prediction */
   size_t n_rows, stop, stop_line;
   uint8_t *kind, *nonfinite, *any_missing; /* per column */
   keel_error err;
@@ -131,8 +131,8 @@ typedef struct csv_ctx {
   const keel_host *host;
   const keel_value *params;
   keel_error *err;
-  char *file; /* the input's name for messages */
-  keel_input *in; /* open while buf may be a view of it */
+  char *file;      /* the input's name for messages */
+  keel_input *in;  /* open while buf may be a view of it */
   const char *buf; /* the whole file */
   char *own_buf;   /* buf when read with input_read (a host before 1.1) */
   size_t len, cap;
@@ -141,7 +141,7 @@ typedef struct csv_ctx {
   csv_col *cols;
   size_t n_rows;
   size_t data_pos, data_line; /* where the data starts */
-  char *scratch; /* unescaped fields, at their own offsets in buf */
+  char *scratch;             /* unescaped fields, at their own offsets in buf */
   uint8_t special[256];      /* bytes that end an unquoted field */
   uint8_t marker_first[256]; /* first bytes of the missing markers */
   size_t *marker_len;
@@ -199,8 +199,8 @@ static int load_file(csv_ctx *c)
   c->own_buf = malloc(c->cap);
   for (;;) {
     if (c->own_buf && c->len == c->cap) {
-      char *nb = c->cap <= SIZE_MAX / 2 ? realloc(c->own_buf, c->cap * 2)
-                                        : NULL;
+      char *nb =
+          c->cap <= SIZE_MAX / 2 ? realloc(c->own_buf, c->cap * 2) : NULL;
       if (!nb) {
         free(c->own_buf);
         c->own_buf = NULL;
@@ -230,8 +230,8 @@ static int tok_fail(const csv_ctx *c, keel_error *err, int status,
   const char *name = "";
   if (c->cols && w->field >= 1 && w->field <= c->n_cols)
     name = c->cols[w->field - 1].name;
-  return c->host->fail(err, KEEL_EDATA, "%s:%zu: field %zu%s%s%s: %s",
-                       c->file, w->line, w->field, name[0] ? " ('" : "", name,
+  return c->host->fail(err, KEEL_EDATA, "%s:%zu: field %zu%s%s%s: %s", c->file,
+                       w->line, w->field, name[0] ? " ('" : "", name,
                        name[0] ? "')" : "", csvp_strerror(status));
 }
 
@@ -259,13 +259,17 @@ static int read_header(csv_ctx *c)
   size_t start = r.pos; /* after a byte-order mark */
   int st = csvp_next_record(&r, NULL, 0, &nf, &line, &w);
   if (st == CSVP_END)
-    return h->fail(c->err, KEEL_EDATA, "%s: the file is empty (no header and "
-                   "no data)", c->file);
+    return h->fail(c->err, KEEL_EDATA,
+                   "%s: the file is empty (no header and "
+                   "no data)",
+                   c->file);
   if (st < 0)
     return tok_fail(c, c->err, st, &w);
   if (nf > CSV_MAX_COLUMNS)
-    return h->fail(c->err, KEEL_EDATA, "%s:%zu: %zu columns, more than the "
-                   "%u supported", c->file, line, nf, CSV_MAX_COLUMNS);
+    return h->fail(c->err, KEEL_EDATA,
+                   "%s:%zu: %zu columns, more than the "
+                   "%u supported",
+                   c->file, line, nf, CSV_MAX_COLUMNS);
   c->n_cols = nf;
   c->cols = calloc(nf, sizeof *c->cols);
   csvp_field *fields = calloc(nf, sizeof *fields);
@@ -281,8 +285,10 @@ static int read_header(csv_ctx *c)
       size_t n;
       const char *t = field_text(c, &fields[j], &n);
       if (n == 0) {
-        rc = h->fail(c->err, KEEL_EDATA, "%s:%zu: column %zu has an empty "
-                     "name in the header", c->file, line, j + 1);
+        rc = h->fail(c->err, KEEL_EDATA,
+                     "%s:%zu: column %zu has an empty "
+                     "name in the header",
+                     c->file, line, j + 1);
         break;
       }
       c->cols[j].name = dup_bytes(t, n);
@@ -297,9 +303,10 @@ static int read_header(csv_ctx *c)
     }
     for (size_t k = 0; k < j; k++)
       if (strcmp(c->cols[k].name, c->cols[j].name) == 0) {
-        rc = h->fail(c->err, KEEL_EDATA, "%s:%zu: duplicate column name "
-                     "'%s' (columns %zu and %zu)", c->file, line,
-                     c->cols[j].name, k + 1, j + 1);
+        rc = h->fail(c->err, KEEL_EDATA,
+                     "%s:%zu: duplicate column name "
+                     "'%s' (columns %zu and %zu)",
+                     c->file, line, c->cols[j].name, k + 1, j + 1);
         break;
       }
   }
@@ -333,12 +340,13 @@ static int apply_declared(csv_ctx *c)
       while (j < c->n_cols && strcmp(c->cols[j].name, v->strings[i]) != 0)
         j++;
       if (j == c->n_cols)
-        return h->fail(c->err, KEEL_EINVAL, "csv: %s names column '%s', "
+        return h->fail(c->err, KEEL_EINVAL,
+                       "csv: %s names column '%s', "
                        "but %s has no such column",
-                       csv_params[lists[l].param].name, v->strings[i],
-                       c->file);
+                       csv_params[lists[l].param].name, v->strings[i], c->file);
       if (c->cols[j].declared && c->cols[j].declared != lists[l].type)
-        return h->fail(c->err, KEEL_EINVAL, "csv: column '%s' is declared "
+        return h->fail(c->err, KEEL_EINVAL,
+                       "csv: column '%s' is declared "
                        "with two types (check the *_columns lists)",
                        v->strings[i]);
       c->cols[j].declared = lists[l].type;
@@ -391,15 +399,15 @@ static int is_missing(const csv_ctx *c, const char *t, size_t n)
   return 0;
 }
 
-static int cell_fail(const csv_ctx *c, keel_error *err, size_t line,
-                     size_t row, size_t j, const char *t, size_t n,
-                     const char *what)
+static int cell_fail(const csv_ctx *c, keel_error *err, size_t line, size_t row,
+                     size_t j, const char *t, size_t n, const char *what)
 {
   int shown = n > 40 ? 40 : (int)n;
-  return c->host->fail(err, KEEL_EDATA, "%s:%zu: data row %zu, column "
-                       "'%s' (%zu): '%.*s%s' is %s", c->file, line, row + 1,
-                       c->cols[j].name, j + 1, shown, t, n > 40 ? "..." : "",
-                       what);
+  return c->host->fail(err, KEEL_EDATA,
+                       "%s:%zu: data row %zu, column "
+                       "'%s' (%zu): '%.*s%s' is %s",
+                       c->file, line, row + 1, c->cols[j].name, j + 1, shown, t,
+                       n > 40 ? "..." : "", what);
 }
 
 /* One cell, general case: missing mask, inference, value. */
@@ -530,8 +538,8 @@ fast_record_body(const csv_ctx *c, csv_chunk *ch, size_t line, size_t row,
   }
 }
 
-static int fast_record(const csv_ctx *c, csv_chunk *ch, size_t line,
-                       size_t row, size_t *ppos)
+static int fast_record(const csv_ctx *c, csv_chunk *ch, size_t line, size_t row,
+                       size_t *ppos)
 {
   return ch->store ? fast_record_body(c, ch, line, row, ppos, 1)
                    : fast_record_body(c, ch, line, row, ppos, 0);
@@ -557,9 +565,10 @@ static int slow_record(const csv_ctx *c, csv_chunk *ch, csvp_field *fields,
   if (st < 0)
     return tok_fail(c, &ch->err, st, &w);
   if (nf != c->n_cols)
-    return h->fail(&ch->err, KEEL_EDATA, "%s:%zu: data row %zu has %zu "
-                   "field%s, expected %zu (ragged row)", c->file, line,
-                   row + 1, nf, nf == 1 ? "" : "s", c->n_cols);
+    return h->fail(&ch->err, KEEL_EDATA,
+                   "%s:%zu: data row %zu has %zu "
+                   "field%s, expected %zu (ragged row)",
+                   c->file, line, row + 1, nf, nf == 1 ? "" : "s", c->n_cols);
   for (size_t j = 0; j < c->n_cols; j++) {
     size_t n;
     const char *t = field_text(c, &fields[j], &n);
@@ -613,8 +622,8 @@ static void parse_chunk(const csv_ctx *c, csv_chunk *ch, csvp_field *fields)
   ch->n_rows = row - ch->row0;
   ch->stop = pos;
   ch->stop_line = line;
-  if (!ch->rc && (pos != end || ch->n_rows != ch->n_pred ||
-                  line != ch->line + ch->n_nl))
+  if (!ch->rc &&
+      (pos != end || ch->n_rows != ch->n_pred || line != ch->line + ch->n_nl))
     ch->mismatch = 1;
 }
 
@@ -744,8 +753,8 @@ static int alloc_values(csv_ctx *c)
   const keel_host *h = c->host;
   size_t n = c->n_rows ? c->n_rows : 1;
   if (!(c->t0 = h->table_new(c->n_rows)))
-    return h->fail(c->err, KEEL_ENOMEM, "%s: out of memory (%zu rows)",
-                   c->file, c->n_rows);
+    return h->fail(c->err, KEEL_ENOMEM, "%s: out of memory (%zu rows)", c->file,
+                   c->n_rows);
   for (size_t j = 0; j < c->n_cols; j++) {
     csv_col *col = &c->cols[j];
     if (col->kind == K_STR) {
@@ -805,9 +814,11 @@ static int continue_serial(csv_ctx *c, const csv_chunk *from)
   }
   /* a file whose record starts the quote parity mispredicts always has a
    * tokenizer error; reaching here would be a bug in csv_parse.c */
-  return h->fail(c->err, KEEL_EDATA, "%s: internal error: the records of "
+  return h->fail(c->err, KEEL_EDATA,
+                 "%s: internal error: the records of "
                  "the parallel reader disagree with the file (please "
-                 "report)", c->file);
+                 "report)",
+                 c->file);
 }
 
 static int merge_kind(int a, int b)
@@ -893,8 +904,9 @@ static int scan(csv_ctx *c, const keel_host *host, const keel_value *params,
   c->host = host;
   c->params = params;
   c->err = err;
-  c->delim = params[P_DELIMITER].i == 1 ? ';'
-             : params[P_DELIMITER].i == 2 ? '\t' : ',';
+  c->delim = params[P_DELIMITER].i == 1   ? ';'
+             : params[P_DELIMITER].i == 2 ? '\t'
+                                          : ',';
   int rc = load_file(c);
   if (!rc)
     rc = setup_tables(c);

@@ -126,8 +126,9 @@ int csvp_next_record(csvp_reader *r, csvp_field *fields, size_t cap,
   *rec_line = r->line;
   for (;;) {
     csvp_field f = {0};
-    int rc = (pos < n && b[pos] == '"') ? read_quoted(r, &pos, &f, nf + 1, where)
-                                        : read_plain(r, &pos, &f, nf + 1, where);
+    int rc = (pos < n && b[pos] == '"')
+                 ? read_quoted(r, &pos, &f, nf + 1, where)
+                 : read_plain(r, &pos, &f, nf + 1, where);
     if (rc != CSVP_OK) {
       r->pos = pos;
       return rc;
@@ -176,15 +177,12 @@ const char *csvp_strerror(int status)
   case CSVP_EBARE_CR:
     return "carriage return without line feed outside quotes (use LF or "
            "CRLF line ends)";
-  case CSVP_ENUL:
-    return "NUL byte in the file (not a text file?)";
-  default:
-    return "unknown tokenizer error";
+  case CSVP_ENUL: return "NUL byte in the file (not a text file?)";
+  default: return "unknown tokenizer error";
   }
 }
 
 /* ---- record boundaries (for splitting a buffer into chunks) ---------- */
-
 
 size_t csvp_count_quotes(const char *buf, size_t begin, size_t end)
 {
@@ -219,8 +217,7 @@ size_t csvp_record_start_after(const char *buf, size_t len, size_t from,
 }
 
 int csvp_count_records_unquoted(const char *buf, size_t len, size_t begin,
-                                size_t end, size_t *records,
-                                size_t *newlines)
+                                size_t end, size_t *records, size_t *newlines)
 {
   size_t pos = begin, n = 0, nl = 0;
   while (pos < end) {
@@ -244,11 +241,10 @@ int csvp_count_records_unquoted(const char *buf, size_t len, size_t begin,
   return 0;
 }
 
-void csvp_count_records(const char *buf, size_t len, size_t begin,
-                        size_t end, size_t *records, size_t *newlines)
+void csvp_count_records(const char *buf, size_t len, size_t begin, size_t end,
+                        size_t *records, size_t *newlines)
 {
-  if (csvp_count_records_unquoted(buf, len, begin, end, records,
-                                  newlines) == 0)
+  if (csvp_count_records_unquoted(buf, len, begin, end, records, newlines) == 0)
     return;
   /* with quotes: a line feed inside a quoted field ends no record */
   size_t pos = begin, n = 0, nl = 0;
@@ -302,7 +298,6 @@ void csvp_count_records(const char *buf, size_t len, size_t begin,
 #include "csv_pow5.h"
 
 __extension__ typedef unsigned __int128 csvp_u128;
-
 
 static int lower_eq(const char *p, size_t len, const char *word)
 {
@@ -490,7 +485,8 @@ int csvp_scan_number(const char *p, const char *end, double *out,
   }
   if (!dropped && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
     double d = (double)m;
-    d = exp10 < 0 ? d / csvp__pow10_exact[-exp10] : d * csvp__pow10_exact[exp10];
+    d = exp10 < 0 ? d / csvp__pow10_exact[-exp10]
+                  : d * csvp__pow10_exact[exp10];
     *out = neg ? -d : d;
     return CSVP_NUM_OK;
   }
@@ -540,8 +536,7 @@ static int two_digits(const char *p)
 
 int csvp_parse_date(const char *p, size_t len, double *days)
 {
-  static const int mdays[12] = {31, 28, 31, 30, 31, 30,
-                                31, 31, 30, 31, 30, 31};
+  static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (len != 10 || p[4] != '-' || p[7] != '-')
     return -1;
   int hi = two_digits(p), lo = two_digits(p + 2);

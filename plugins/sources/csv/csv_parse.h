@@ -24,8 +24,8 @@ typedef struct csvp_field {
 typedef struct csvp_reader {
   const char *buf;
   size_t len;
-  size_t pos;   /* next byte to read */
-  size_t line;  /* 1-based line number of buf[pos] */
+  size_t pos;  /* next byte to read */
+  size_t line; /* 1-based line number of buf[pos] */
   char delim;
   uint8_t special[256]; /* bytes that end an unquoted run */
 } csvp_reader;
@@ -33,18 +33,18 @@ typedef struct csvp_reader {
 /* Outcomes of csvp_next_record. Errors are < 0. */
 enum csvp_status {
   CSVP_OK = 0,
-  CSVP_END = 1,               /* no more records */
-  CSVP_EUNTERMINATED = -1,    /* a quoted field runs to the end of input */
-  CSVP_EAFTER_QUOTE = -2,     /* a byte other than delimiter/EOL after "..." */
-  CSVP_EQUOTE_IN_FIELD = -3,  /* a quote inside an unquoted field */
-  CSVP_EBARE_CR = -4,         /* a CR not followed by LF outside quotes */
-  CSVP_ENUL = -5              /* a NUL byte */
+  CSVP_END = 1,              /* no more records */
+  CSVP_EUNTERMINATED = -1,   /* a quoted field runs to the end of input */
+  CSVP_EAFTER_QUOTE = -2,    /* a byte other than delimiter/EOL after "..." */
+  CSVP_EQUOTE_IN_FIELD = -3, /* a quote inside an unquoted field */
+  CSVP_EBARE_CR = -4,        /* a CR not followed by LF outside quotes */
+  CSVP_ENUL = -5             /* a NUL byte */
 };
 
 /* Where an error happened: the 1-based line and field of the record. */
 typedef struct csvp_where {
-  size_t line;   /* line of the offending byte (or where the quote opened) */
-  size_t field;  /* 1-based field index within the record */
+  size_t line;  /* line of the offending byte (or where the quote opened) */
+  size_t field; /* 1-based field index within the record */
 } csvp_where;
 
 /* Starts reading buf. A UTF-8 byte-order mark at the start is skipped. */
@@ -84,16 +84,15 @@ size_t csvp_record_start_after(const char *buf, size_t len, size_t from,
 /* For a chunk buf[begin, end) that starts at a record start and ends at
  * one (or at len): the records csvp_next_record would read there, and the
  * line feeds in it. */
-void csvp_count_records(const char *buf, size_t len, size_t begin,
-                        size_t end, size_t *records, size_t *newlines);
+void csvp_count_records(const char *buf, size_t len, size_t begin, size_t end,
+                        size_t *records, size_t *newlines);
 
 /* csvp_count_records for a chunk without quote bytes, in one pass over
  * it: returns 0, or -1 (and counts nothing) when the chunk holds a '"'.
  * Numeric files rarely quote; the reader cuts them optimistically
  * (csv.c, plan_chunks) and takes the exact route only on a quote. */
 int csvp_count_records_unquoted(const char *buf, size_t len, size_t begin,
-                                size_t end, size_t *records,
-                                size_t *newlines);
+                                size_t end, size_t *records, size_t *newlines);
 
 /* Strict number parsing. The accepted syntax is decimal only:
  *   [+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?
@@ -272,8 +271,8 @@ static inline int csvp__finish(const char *p, const char *end, double *out,
 /* The fast path for long digit runs (eight or more before or after the
  * point): runs of up to 24 digits, eight at a time. p[0, CSVP_FAST_SPAN)
  * must be readable; `end` is only passed on to csvp_scan_number. */
-static inline int csvp__scan_long(const char *p, const char *end,
-                                  double *out, const char **stop)
+static inline int csvp__scan_long(const char *p, const char *end, double *out,
+                                  const char **stop)
 {
   const char *s = p;
   uint64_t m = 0;

@@ -151,8 +151,8 @@ static int push_row(const keel_host *h, sv_doc *d, double label,
   return KEEL_OK;
 }
 
-static int parse_line(const keel_host *h, const keel_value *params,
-                      sv_doc *d, const char *p, const char *e, size_t line,
+static int parse_line(const keel_host *h, const keel_value *params, sv_doc *d,
+                      const char *p, const char *e, size_t line,
                       keel_error *err)
 {
   const char *hash = memchr(p, '#', (size_t)(e - p));
@@ -174,9 +174,10 @@ static int parse_line(const keel_host *h, const keel_value *params,
     if (tok_no == 1) {
       double label;
       if (parse_number(t, n, &label))
-        return h->fail(err, KEEL_EDATA, "%s:%zu: label '%.*s' is not a "
-                       "finite number", d->file, line, (int)(n > 40 ? 40 : n),
-                       t);
+        return h->fail(err, KEEL_EDATA,
+                       "%s:%zu: label '%.*s' is not a "
+                       "finite number",
+                       d->file, line, (int)(n > 40 ? 40 : n), t);
       int rc = push_row(h, d, label, err);
       if (rc)
         return rc;
@@ -184,43 +185,53 @@ static int parse_line(const keel_host *h, const keel_value *params,
     }
     const char *colon = memchr(t, ':', n);
     if (!colon || colon == t)
-      return h->fail(err, KEEL_EDATA, "%s:%zu: token %zu '%.*s' is not "
-                     "index:value", d->file, line, tok_no,
-                     (int)(n > 40 ? 40 : n), t);
+      return h->fail(err, KEEL_EDATA,
+                     "%s:%zu: token %zu '%.*s' is not "
+                     "index:value",
+                     d->file, line, tok_no, (int)(n > 40 ? 40 : n), t);
     if ((size_t)(colon - t) == 3 && memcmp(t, "qid", 3) == 0)
-      return h->fail(err, KEEL_EUNSUPPORTED, "%s:%zu: qid (ranking groups) "
-                     "is not supported", d->file, line);
+      return h->fail(err, KEEL_EUNSUPPORTED,
+                     "%s:%zu: qid (ranking groups) "
+                     "is not supported",
+                     d->file, line);
     uint64_t idx = 0;
     for (const char *q = t; q < colon; q++) {
       if (*q < '0' || *q > '9' || idx > 100000000000ull)
-        return h->fail(err, KEEL_EDATA, "%s:%zu: token %zu: index '%.*s' is "
-                       "not a non-negative integer", d->file, line, tok_no,
+        return h->fail(err, KEEL_EDATA,
+                       "%s:%zu: token %zu: index '%.*s' is "
+                       "not a non-negative integer",
+                       d->file, line, tok_no,
                        (int)(colon - t > 40 ? 40 : colon - t), t);
       idx = idx * 10 + (uint64_t)(*q - '0');
     }
     double v;
     size_t vn = (size_t)(t + n - colon - 1);
     if (parse_number(colon + 1, vn, &v))
-      return h->fail(err, KEEL_EDATA, "%s:%zu: token %zu: value '%.*s' is "
-                     "not a finite number", d->file, line, tok_no,
-                     (int)(vn > 40 ? 40 : vn), colon + 1);
+      return h->fail(err, KEEL_EDATA,
+                     "%s:%zu: token %zu: value '%.*s' is "
+                     "not a finite number",
+                     d->file, line, tok_no, (int)(vn > 40 ? 40 : vn),
+                     colon + 1);
     if (!params[P_ZERO_BASED].i) {
       if (idx == 0)
-        return h->fail(err, KEEL_EDATA, "%s:%zu: token %zu: index 0 in a "
-                       "1-based file (set zero_based = true)", d->file, line,
-                       tok_no);
+        return h->fail(err, KEEL_EDATA,
+                       "%s:%zu: token %zu: index 0 in a "
+                       "1-based file (set zero_based = true)",
+                       d->file, line, tok_no);
       idx--;
     }
     if (have_prev && idx <= prev)
-      return h->fail(err, KEEL_EDATA, "%s:%zu: token %zu: indices must be "
-                     "strictly increasing (index %llu after %llu)", d->file,
-                     line, tok_no,
+      return h->fail(err, KEEL_EDATA,
+                     "%s:%zu: token %zu: indices must be "
+                     "strictly increasing (index %llu after %llu)",
+                     d->file, line, tok_no,
                      (unsigned long long)(idx + !params[P_ZERO_BASED].i),
                      (unsigned long long)(prev + !params[P_ZERO_BASED].i));
-    if (params[P_N_FEATURES].i > 0 &&
-        idx >= (uint64_t)params[P_N_FEATURES].i)
-      return h->fail(err, KEEL_EDATA, "%s:%zu: token %zu: index %llu is "
-                     "beyond n_features = %lld", d->file, line, tok_no,
+    if (params[P_N_FEATURES].i > 0 && idx >= (uint64_t)params[P_N_FEATURES].i)
+      return h->fail(err, KEEL_EDATA,
+                     "%s:%zu: token %zu: index %llu is "
+                     "beyond n_features = %lld",
+                     d->file, line, tok_no,
                      (unsigned long long)(idx + !params[P_ZERO_BASED].i),
                      (long long)params[P_N_FEATURES].i);
     prev = idx;
@@ -250,8 +261,10 @@ static int parse(const keel_host *h, const keel_value *params, sv_doc *d,
     const char *e = nl ? nl : end;
     const char *le = (e > p && e[-1] == '\r') ? e - 1 : e;
     if (memchr(p, '\r', (size_t)(le - p)))
-      return h->fail(err, KEEL_EDATA, "%s:%zu: carriage return inside a "
-                     "line", d->file, line);
+      return h->fail(err, KEEL_EDATA,
+                     "%s:%zu: carriage return inside a "
+                     "line",
+                     d->file, line);
     rc = parse_line(h, params, d, p, le, line, err);
     if (rc)
       return rc;
@@ -264,12 +277,15 @@ static int parse(const keel_host *h, const keel_value *params, sv_doc *d,
   if (params[P_N_FEATURES].i > 0)
     d->width = (uint64_t)params[P_N_FEATURES].i;
   if (d->width == 0)
-    return h->fail(err, KEEL_EDATA, "%s: no feature index in the file; set "
-                   "n_features", d->file);
+    return h->fail(err, KEEL_EDATA,
+                   "%s: no feature index in the file; set "
+                   "n_features",
+                   d->file);
   if (d->width > 10000000ull)
-    return h->fail(err, KEEL_EDATA, "%s: largest index %llu is beyond the "
-                   "10000000 columns supported", d->file,
-                   (unsigned long long)d->width);
+    return h->fail(err, KEEL_EDATA,
+                   "%s: largest index %llu is beyond the "
+                   "10000000 columns supported",
+                   d->file, (unsigned long long)d->width);
   return KEEL_OK;
 }
 
@@ -306,7 +322,8 @@ static int libsvm_read(const keel_host *host, const keel_value *params,
   if (!rc && !(t = host->table_new(d.n_rows)))
     rc = host->fail(err, KEEL_ENOMEM, "libsvm: out of memory");
   if (!rc) {
-    keel_column *c = host->table_add(t, "label", KEEL_COL_NUMERIC, NULL, 0, err);
+    keel_column *c =
+        host->table_add(t, "label", KEEL_COL_NUMERIC, NULL, 0, err);
     if (!c)
       rc = KEEL_ENOMEM;
     else

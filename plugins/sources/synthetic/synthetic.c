@@ -83,8 +83,10 @@ static int synthetic_read(const keel_host *host, const keel_value *params,
   double *w = malloc((feats + 1) * k * sizeof *w);
   keel_table *t = host->table_new(rows);
   if (!score || !w || !t) {
-    rc = host->fail(err, KEEL_ENOMEM, "synthetic: out of memory for %zu rows "
-                    "x %zu features", rows, feats);
+    rc = host->fail(err, KEEL_ENOMEM,
+                    "synthetic: out of memory for %zu rows "
+                    "x %zu features",
+                    rows, feats);
     goto out;
   }
   /* teacher: w[j*k + c] for features, then the bias row */
@@ -133,9 +135,8 @@ static int synthetic_read(const keel_host *host, const keel_value *params,
       for (size_t c = 1; c < k; c++)
         if (score[i * k + c] > score[i * k + best])
           best = c;
-      if (noise > 0.0 &&
-          keel_rng_uniform(seed, KEEL_RNG_STREAM_SYNTHETIC, CTR_FLIP + i) <
-              noise)
+      if (noise > 0.0 && keel_rng_uniform(seed, KEEL_RNG_STREAM_SYNTHETIC,
+                                          CTR_FLIP + i) < noise)
         best = (size_t)keel_rng_below(seed, KEEL_RNG_STREAM_SYNTHETIC,
                                       CTR_DRAW + i, k);
       y->num[i] = (double)best;

@@ -50,7 +50,8 @@ static int clip_check_params(const keel_host *host, const keel_value *params,
       !(params[P_LOWER_Q].f <= params[P_UPPER_Q].f))
     return host->fail(err, KEEL_EINVAL,
                       WHO ": lower_q (%g) must not be greater than upper_q "
-                      "(%g)", params[P_LOWER_Q].f, params[P_UPPER_Q].f);
+                          "(%g)",
+                      params[P_LOWER_Q].f, params[P_UPPER_Q].f);
   if (params[P_METHOD].i == M_FIXED &&
       !(params[P_LOWER].f <= params[P_UPPER].f))
     return host->fail(err, KEEL_EINVAL,
@@ -60,14 +61,13 @@ static int clip_check_params(const keel_host *host, const keel_value *params,
 }
 
 static int clip_schema(const keel_host *host, const keel_value *params,
-                       const keel_schema *in, keel_schema *out,
-                       keel_error *err)
+                       const keel_schema *in, keel_schema *out, keel_error *err)
 {
   int rc = clip_check_params(host, params, err);
   if (rc != KEEL_OK)
     return rc;
-  return tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric",
-                        in, out, err);
+  return tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", in,
+                        out, err);
 }
 
 /* Quantile q of sorted x[0..n-1], n > 0 (see the header comment). */
@@ -108,7 +108,8 @@ static int clip_fit_column(const keel_host *host, const keel_value *params,
     free(x);
     return host->fail(err, KEEL_EDATA,
                       WHO ": column '%s' has no non-missing value in the %zu "
-                      "training rows", c->name, n_rows);
+                          "training rows",
+                      c->name, n_rows);
   }
   qsort(x, n, sizeof *x, tx_cmp_double);
   *lo = clip_quantile(x, n, params[P_LOWER_Q].f);
@@ -123,8 +124,7 @@ static int clip_fit_column(const keel_host *host, const keel_value *params,
 static const char *const clip_keys[] = {"lower", "upper"};
 
 static int clip_fit(const keel_host *host, const keel_value *params,
-                    const keel_table *train, keel_state *state,
-                    keel_error *err)
+                    const keel_table *train, keel_state *state, keel_error *err)
 {
   int rc = clip_check_params(host, params, err);
   if (rc != KEEL_OK)
@@ -135,8 +135,7 @@ static int clip_fit(const keel_host *host, const keel_value *params,
 }
 
 /* x limited to the column's [lower, upper]; NaN passes through. */
-static double clip_map(const keel_value *params, const double *fitted,
-                       double x)
+static double clip_map(const keel_value *params, const double *fitted, double x)
 {
   (void)params;
   if (x < fitted[0])

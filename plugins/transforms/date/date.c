@@ -51,7 +51,7 @@ static int date_parts(const keel_host *host, const keel_value *params,
   if (p->n == 0)
     return host->fail(err, KEEL_EINVAL,
                       WHO ": parts is empty; name at least one of year, "
-                      "month, day, dayofweek, dayofyear, quarter");
+                          "month, day, dayofweek, dayofyear, quarter");
   int rc = tx_check_unique(host, WHO, "parts", p, err);
   if (rc != KEEL_OK)
     return rc;
@@ -64,7 +64,7 @@ static int date_parts(const keel_host *host, const keel_value *params,
     if (j == N_PARTS)
       return host->fail(err, KEEL_EINVAL,
                         WHO ": unknown part '%s' in parts; known: year, "
-                        "month, day, dayofweek, dayofyear, quarter",
+                            "month, day, dayofweek, dayofyear, quarter",
                         p->strings[i]);
     codes[i] = (int)j;
   }
@@ -78,8 +78,7 @@ static char *date_name(const char *col, const char *part)
 }
 
 static int date_schema(const keel_host *host, const keel_value *params,
-                       const keel_schema *in, keel_schema *out,
-                       keel_error *err)
+                       const keel_schema *in, keel_schema *out, keel_error *err)
 {
   int codes[N_PARTS];
   int rc = date_parts(host, params, codes, err);
@@ -87,8 +86,8 @@ static int date_schema(const keel_host *host, const keel_value *params,
     return rc;
   tx_cols v = tx_schema_cols(in);
   size_t *idx = NULL, n = 0, k = 0;
-  rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "date", &v, &idx,
-                 &n, err);
+  rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "date", &v, &idx, &n,
+                 err);
   for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++) {
     const keel_column_schema *col = &in->cols[c];
     int target = k < n && idx[k] == c;
@@ -96,8 +95,7 @@ static int date_schema(const keel_host *host, const keel_value *params,
       k++;
     if (!target || params[P_KEEP].i)
       rc = host->schema_add(out, col->name, col->type, col->flags, err);
-    for (size_t i = 0; target && rc == KEEL_OK && i < params[P_PARTS].n;
-         i++) {
+    for (size_t i = 0; target && rc == KEEL_OK && i < params[P_PARTS].n; i++) {
       char *name = date_name(col->name, part_names[codes[i]]);
       if (name == NULL)
         rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
@@ -143,18 +141,16 @@ static int date_expand(const keel_host *host, const keel_value *params,
   (void)k;
   const int *codes = ctx;
   for (size_t r = 0; r < t->n_rows; r++)
-    if (!tx_is_missing(src, r) &&
-        !(fabs(src->num[r]) <= MAX_ABS_DAYS))
+    if (!tx_is_missing(src, r) && !(fabs(src->num[r]) <= MAX_ABS_DAYS))
       return host->fail(err, KEEL_EDATA,
                         WHO ": column '%s' row %zu: %g is not a day number "
-                        "within 1e9 days of 1970-01-01", src->name, r + 1,
-                        src->num[r]);
+                            "within 1e9 days of 1970-01-01",
+                        src->name, r + 1, src->num[r]);
   for (size_t i = 0; i < params[P_PARTS].n; i++) {
     char *name = date_name(src->name, part_names[codes[i]]);
     if (name == NULL)
       return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
-    keel_column *dst = host->table_add(t, name, KEEL_COL_NUMERIC, NULL, 0,
-                                       err);
+    keel_column *dst = host->table_add(t, name, KEEL_COL_NUMERIC, NULL, 0, err);
     free(name);
     if (dst == NULL)
       return tx_code(err);

@@ -51,8 +51,7 @@ static int drop_resolve(const keel_host *host, const keel_value *params,
 }
 
 static int drop_schema(const keel_host *host, const keel_value *params,
-                       const keel_schema *in, keel_schema *out,
-                       keel_error *err)
+                       const keel_schema *in, keel_schema *out, keel_error *err)
 {
   tx_cols v = tx_schema_cols(in);
   uint8_t *keep = NULL;

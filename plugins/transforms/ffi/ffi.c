@@ -65,17 +65,17 @@ static const keel_param_decl fx_params[P_COUNT] = {
                   .type = KEEL_PARAM_STRING,
                   .flags = KEEL_PARAM_REQUIRED,
                   .doc = "C function to call (e.g. log1p)"},
-    [P_SIGNATURE] = KEEL_P_STRING(
-        "signature", "double(double)", 0,
-        "RET(ARG[,ARG2]) with types double, float, int32, int64"),
+    [P_SIGNATURE] =
+        KEEL_P_STRING("signature", "double(double)", 0,
+                      "RET(ARG[,ARG2]) with types double, float, int32, int64"),
     [P_ARG2] = KEEL_P_FLOAT("arg2", 0.0, -INFINITY, INFINITY, 0, NULL,
                             "constant second argument, if the signature "
                             "has one"),
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "", "numeric columns to transform (empty: all numeric)"),
-    [P_NONFINITE] = KEEL_P_ENUM(
-        "nonfinite", "error", nonfinite_choices,
-        "a NaN/Inf result: error, make it missing, or keep it"),
+    [P_NONFINITE] =
+        KEEL_P_ENUM("nonfinite", "error", nonfinite_choices,
+                    "a NaN/Inf result: error, make it missing, or keep it"),
 };
 
 enum { T_DOUBLE, T_FLOAT, T_INT32, T_INT64 };
@@ -125,7 +125,7 @@ static int fx_read_type(const char **s)
 
 /* Parses the signature grammar of the header comment into call. */
 static int fx_parse_signature(const keel_host *host, const char *sig,
-                               fx_call *call, keel_error *err)
+                              fx_call *call, keel_error *err)
 {
   const char *s = sig;
   call->ret = fx_read_type(&s);
@@ -154,17 +154,16 @@ static int fx_parse_signature(const keel_host *host, const char *sig,
 bad:
   return host->fail(err, KEEL_EINVAL,
                     WHO ": signature '%s' is not RET(ARG) or RET(ARG,ARG2) "
-                    "with types double, float, int32, int64 (e.g. "
-                    "double(double))", sig);
+                        "with types double, float, int32, int64 (e.g. "
+                        "double(double))",
+                    sig);
 }
 
 /* Converts x to type t in *out; 0 when exact conversion is impossible. */
 static int fx_convert(double x, int t, void *out)
 {
   switch (t) {
-  case T_DOUBLE:
-    memcpy(out, &x, sizeof x);
-    return 1;
+  case T_DOUBLE: memcpy(out, &x, sizeof x); return 1;
   case T_FLOAT: {
     if (isfinite(x) && fabs(x) > FLT_MAX)
       return 0;
@@ -200,7 +199,7 @@ static void fx_release(fx_call *call)
 /* Parses the signature, opens the library, finds the symbol and prepares
  * the call interface. Release with fx_release (also after a failure). */
 static int fx_prepare(const keel_host *host, const keel_value *params,
-                       fx_call *call, keel_error *err)
+                      fx_call *call, keel_error *err)
 {
   memset(call, 0, sizeof *call);
   const char *lib = params[P_LIBRARY].s, *sym = params[P_SYMBOL].s;
@@ -211,18 +210,15 @@ static int fx_prepare(const keel_host *host, const keel_value *params,
     return host->fail(err, KEEL_EINVAL,
                       WHO ": library and symbol must both be set");
   unsigned char scratch[8];
-  if (call->n_args == 2 &&
-      !fx_convert(params[P_ARG2].f, call->arg[1], scratch))
-    return host->fail(err, KEEL_EINVAL,
-                      WHO ": arg2 = %.17g is not a valid %s", params[P_ARG2].f,
-                      type_names[call->arg[1]]);
+  if (call->n_args == 2 && !fx_convert(params[P_ARG2].f, call->arg[1], scratch))
+    return host->fail(err, KEEL_EINVAL, WHO ": arg2 = %.17g is not a valid %s",
+                      params[P_ARG2].f, type_names[call->arg[1]]);
   dlerror();
   call->lib = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
   if (call->lib == NULL) {
     const char *why = dlerror();
-    return host->fail(err, KEEL_ENOTFOUND,
-                      WHO ": cannot open library '%s': %s", lib,
-                      why ? why : "unknown reason");
+    return host->fail(err, KEEL_ENOTFOUND, WHO ": cannot open library '%s': %s",
+                      lib, why ? why : "unknown reason");
   }
   dlerror();
   void *fn = dlsym(call->lib, sym);
@@ -239,13 +235,13 @@ static int fx_prepare(const keel_host *host, const keel_value *params,
                    fx_type_of(call->ret), call->arg_types) != FFI_OK)
     return host->fail(err, KEEL_EINVAL,
                       WHO ": libffi cannot prepare a call to '%s' with "
-                      "signature '%s'", sym, params[P_SIGNATURE].s);
+                          "signature '%s'",
+                      sym, params[P_SIGNATURE].s);
   return KEEL_OK;
 }
 
 static int fx_schema(const keel_host *host, const keel_value *params,
-                      const keel_schema *in, keel_schema *out,
-                      keel_error *err)
+                     const keel_schema *in, keel_schema *out, keel_error *err)
 {
   fx_call call;
   int rc = fx_prepare(host, params, &call, err);
@@ -265,8 +261,7 @@ static int fx_schema(const keel_host *host, const keel_value *params,
       k++;
       flags |= add;
     }
-    rc = host->schema_add(out, in->cols[c].name, in->cols[c].type, flags,
-                          err);
+    rc = host->schema_add(out, in->cols[c].name, in->cols[c].type, flags, err);
   }
   free(idx);
   return rc;
@@ -274,8 +269,7 @@ static int fx_schema(const keel_host *host, const keel_value *params,
 
 /* Records what will be called (the library as resolved, for audit). */
 static int fx_fit(const keel_host *host, const keel_value *params,
-                   const keel_table *train, keel_state *state,
-                   keel_error *err)
+                  const keel_table *train, keel_state *state, keel_error *err)
 {
   fx_call call;
   tx_cols v = tx_table_cols(train);
@@ -283,8 +277,8 @@ static int fx_fit(const keel_host *host, const keel_value *params,
   const char **names = NULL;
   int rc = fx_prepare(host, params, &call, err);
   if (rc == KEEL_OK)
-    rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v,
-                   &idx, &n, err);
+    rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v, &idx,
+                   &n, err);
   if (rc != KEEL_OK)
     goto out;
   names = malloc((n ? n : 1) * sizeof *names);
@@ -301,16 +295,15 @@ static int fx_fit(const keel_host *host, const keel_value *params,
     resolved = map->l_name;
   rc = host->state_put_strings(state, "columns", names, n, err);
   if (rc == KEEL_OK)
-    rc = host->state_put_strings(state, "library", &params[P_LIBRARY].s, 1,
-                                 err);
+    rc =
+        host->state_put_strings(state, "library", &params[P_LIBRARY].s, 1, err);
   if (rc == KEEL_OK)
     rc = host->state_put_strings(state, "library_path", &resolved, 1, err);
   if (rc == KEEL_OK)
-    rc = host->state_put_strings(state, "symbol", &params[P_SYMBOL].s, 1,
-                                 err);
+    rc = host->state_put_strings(state, "symbol", &params[P_SYMBOL].s, 1, err);
   if (rc == KEEL_OK)
-    rc = host->state_put_strings(state, "signature",
-                                 &params[P_SIGNATURE].s, 1, err);
+    rc = host->state_put_strings(state, "signature", &params[P_SIGNATURE].s, 1,
+                                 err);
 out:
   free(names);
   free(idx);
@@ -320,14 +313,13 @@ out:
 
 /* The state must describe the same function the parameters name. */
 static int fx_check_state(const keel_host *host, const keel_value *params,
-                           const keel_state *state, keel_error *err)
+                          const keel_state *state, keel_error *err)
 {
   static const struct {
     const char *key;
     int param;
-  } keys[] = {{"library", P_LIBRARY},
-              {"symbol", P_SYMBOL},
-              {"signature", P_SIGNATURE}};
+  } keys[] = {
+      {"library", P_LIBRARY}, {"symbol", P_SYMBOL}, {"signature", P_SIGNATURE}};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
     const char *const *v = NULL;
     size_t n = 0;
@@ -338,8 +330,9 @@ static int fx_check_state(const keel_host *host, const keel_value *params,
     if (n != 1 || strcmp(v[0], params[keys[i].param].s) != 0)
       return host->fail(err, KEEL_EINVAL,
                         WHO ": the fitted state was made for %s '%s', the "
-                        "parameters say '%s'", keys[i].key,
-                        n == 1 ? v[0] : "?", params[keys[i].param].s);
+                            "parameters say '%s'",
+                        keys[i].key, n == 1 ? v[0] : "?",
+                        params[keys[i].param].s);
   }
   return KEEL_OK;
 }
@@ -347,8 +340,8 @@ static int fx_check_state(const keel_host *host, const keel_value *params,
 /* Calls the function on x; returns 0 and sets *y, or a KEEL_E* for a value
  * that does not convert to the argument type. */
 static int fx_call_one(const keel_host *host, const keel_value *params,
-                        fx_call *call, const keel_column *src, size_t r,
-                        double *y, keel_error *err)
+                       fx_call *call, const keel_column *src, size_t r,
+                       double *y, keel_error *err)
 {
   union {
     double d;
@@ -367,8 +360,8 @@ static int fx_call_one(const keel_host *host, const keel_value *params,
   if (!fx_convert(src->num[r], call->arg[0], &a0))
     return host->fail(err, KEEL_EDATA,
                       WHO ": column '%s' row %zu: value %.17g is not a "
-                      "valid %s argument", src->name, r + 1, src->num[r],
-                      type_names[call->arg[0]]);
+                          "valid %s argument",
+                      src->name, r + 1, src->num[r], type_names[call->arg[0]]);
   if (call->n_args == 2)
     (void)fx_convert(params[P_ARG2].f, call->arg[1], &a1);
   memset(&ret, 0, sizeof ret);
@@ -400,7 +393,7 @@ static int fx_apply_column(const keel_host *host, const keel_value *params,
     if (!isfinite(y) && params[P_NONFINITE].i == NF_ERROR)
       return host->fail(err, KEEL_EDATA,
                         WHO ": column '%s' row %zu: %s(%.17g) gave %g; set "
-                        "nonfinite=missing or nonfinite=keep to allow it",
+                            "nonfinite=missing or nonfinite=keep to allow it",
                         src->name, r + 1, params[P_SYMBOL].s, src->num[r], y);
     if (!isfinite(y) && params[P_NONFINITE].i == NF_MISSING) {
       dst->num[r] = 0.0;
@@ -413,8 +406,8 @@ static int fx_apply_column(const keel_host *host, const keel_value *params,
 }
 
 static int fx_apply(const keel_host *host, const keel_value *params,
-                     const keel_state *state, const keel_table *in,
-                     keel_table **out, keel_error *err)
+                    const keel_state *state, const keel_table *in,
+                    keel_table **out, keel_error *err)
 {
   fx_call call;
   const char *const *names = NULL;
@@ -428,8 +421,8 @@ static int fx_apply(const keel_host *host, const keel_value *params,
   if (rc == KEEL_OK)
     rc = tx_bind(host, WHO, names, n, ACCEPTS, "numeric", in, &pos, err);
   if (rc == KEEL_OK)
-    rc = tx_apply_columns(host, WHO, params, in, pos, 1, fx_apply_column,
-                          &call, out, err);
+    rc = tx_apply_columns(host, WHO, params, in, pos, 1, fx_apply_column, &call,
+                          out, err);
   free(pos);
   fx_release(&call);
   return rc;

@@ -37,9 +37,8 @@ enum {
   P_COUNT
 };
 enum { S_MEAN, S_MEDIAN, S_MOST_FREQUENT, S_CONSTANT };
-static const char *const strategy_choices[] = {"mean", "median",
-                                               "most_frequent", "constant",
-                                               NULL};
+static const char *const strategy_choices[] = {
+    "mean", "median", "most_frequent", "constant", NULL};
 
 static const keel_param_decl impute_params[P_COUNT] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
@@ -49,14 +48,12 @@ static const keel_param_decl impute_params[P_COUNT] = {
     [P_STRATEGY] = KEEL_P_ENUM("strategy", "mean", strategy_choices,
                                "what replaces a missing value"),
     [P_FILL_VALUE] = KEEL_P_FLOAT("fill_value", 0.0, -INFINITY, INFINITY, 0,
-                                  NULL,
-                                  "numeric fill for strategy=constant"),
-    [P_FILL_CATEGORY] = KEEL_P_STRING(
-        "fill_category", "missing", 0,
-        "categorical fill for strategy=constant"),
-    [P_ADD_INDICATOR] = KEEL_P_BOOL(
-        "add_indicator", 0,
-        "append a 0/1 column <col>_missing per imputed column"),
+                                  NULL, "numeric fill for strategy=constant"),
+    [P_FILL_CATEGORY] = KEEL_P_STRING("fill_category", "missing", 0,
+                                      "categorical fill for strategy=constant"),
+    [P_ADD_INDICATOR] =
+        KEEL_P_BOOL("add_indicator", 0,
+                    "append a 0/1 column <col>_missing per imputed column"),
 };
 
 /* An indicator column is named <col>_missing. */
@@ -110,7 +107,8 @@ static int impute_schema(const keel_host *host, const keel_value *params,
     if (tx_col_find(&v, name) >= 0)
       rc = host->fail(err, KEEL_ESCHEMA,
                       WHO ": the indicator column '%s' for '%s' already "
-                      "exists in the input", name, in->cols[idx[k]].name);
+                          "exists in the input",
+                      name, in->cols[idx[k]].name);
     else
       rc = host->schema_add(out, name, KEEL_COL_NUMERIC, 0, err);
     free(name);
@@ -121,8 +119,8 @@ static int impute_schema(const keel_host *host, const keel_value *params,
 
 /* The fitted fill of a numeric column. */
 static int impute_fit_numeric(const keel_host *host, const keel_value *params,
-                              const keel_column *c, size_t n_rows,
-                              double *fill, keel_error *err)
+                              const keel_column *c, size_t n_rows, double *fill,
+                              keel_error *err)
 {
   int64_t strategy = params[P_STRATEGY].i;
   if (strategy == S_CONSTANT) {
@@ -146,7 +144,7 @@ static int impute_fit_numeric(const keel_host *host, const keel_value *params,
     free(x);
     return host->fail(err, KEEL_EDATA,
                       WHO ": column '%s' has no non-missing value in the %zu "
-                      "training rows; cannot fit strategy=%s",
+                          "training rows; cannot fit strategy=%s",
                       c->name, n_rows, params[P_STRATEGY].s);
   }
   if (strategy == S_MEAN) {
@@ -176,8 +174,7 @@ static int impute_fit_numeric(const keel_host *host, const keel_value *params,
   free(x);
   if (!isfinite(*fill))
     return host->fail(err, KEEL_EDATA,
-                      WHO ": column '%s': the fitted value overflows",
-                      c->name);
+                      WHO ": column '%s': the fitted value overflows", c->name);
   return KEEL_OK;
 }
 
@@ -216,7 +213,7 @@ static int impute_fit_categorical(const keel_host *host,
   if (rc == KEEL_OK && best < 0)
     rc = host->fail(err, KEEL_EDATA,
                     WHO ": column '%s' has no non-missing value in the %zu "
-                    "training rows; cannot fit strategy=most_frequent",
+                        "training rows; cannot fit strategy=most_frequent",
                     c->name, n_rows);
   if (rc == KEEL_OK)
     *fill = c->dict[best];
@@ -225,8 +222,8 @@ static int impute_fit_categorical(const keel_host *host,
 
 /* The fitted fill of one column: fill (numeric) or fill_category. */
 static int impute_fit_column(const keel_host *host, const keel_value *params,
-                             const keel_column *c, size_t n_rows,
-                             double *num, const char **str, keel_error *err)
+                             const keel_column *c, size_t n_rows, double *num,
+                             const char **str, keel_error *err)
 {
   if (c->type == KEEL_COL_NUMERIC)
     return impute_fit_numeric(host, params, c, n_rows, &num[0], err);
@@ -265,8 +262,8 @@ static int impute_apply_categorical(const keel_host *host, keel_table *t,
   for (size_t d = 0; d < src->n_dict; d++)
     dict[d] = src->dict[d];
   dict[code] = fill;
-  keel_column *dst = host->table_add(t, src->name, KEEL_COL_CATEGORICAL,
-                                     dict, n_dict, err);
+  keel_column *dst =
+      host->table_add(t, src->name, KEEL_COL_CATEGORICAL, dict, n_dict, err);
   free(dict);
   if (dst == NULL)
     return tx_code(err);
@@ -282,9 +279,8 @@ typedef struct impute_fitted {
 
 /* Appends the imputed copy of fitted column src (number k). */
 static int impute_apply_column(const keel_host *host, const keel_value *params,
-                               void *ctx, keel_table *t,
-                               const keel_column *src, keel_column *dst,
-                               size_t k, keel_error *err)
+                               void *ctx, keel_table *t, const keel_column *src,
+                               keel_column *dst, size_t k, keel_error *err)
 {
   (void)params;
   (void)dst;
@@ -315,12 +311,12 @@ static int impute_apply(const keel_host *host, const keel_value *params,
   if (rc == KEEL_OK)
     rc = tx_state_f64(host, WHO, state, "fill", n, &f.fill, err);
   if (rc == KEEL_OK) {
-    rc = host->state_get_strings(state, "fill_category", &f.cats, &n_cats,
-                                 err);
+    rc = host->state_get_strings(state, "fill_category", &f.cats, &n_cats, err);
     if (rc == KEEL_OK && n_cats != n)
       rc = host->fail(err, KEEL_EDATA,
                       WHO ": the fitted state's 'fill_category' has %zu "
-                      "values, expected %zu", n_cats, n);
+                          "values, expected %zu",
+                      n_cats, n);
   }
   if (rc == KEEL_OK)
     rc = tx_bind(host, WHO, names, n, impute_accepts(params),
@@ -339,8 +335,7 @@ static int impute_apply(const keel_host *host, const keel_value *params,
       rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
       break;
     }
-    keel_column *dst =
-        host->table_add(t, name, KEEL_COL_NUMERIC, NULL, 0, err);
+    keel_column *dst = host->table_add(t, name, KEEL_COL_NUMERIC, NULL, 0, err);
     free(name);
     if (dst == NULL) {
       rc = tx_code(err);

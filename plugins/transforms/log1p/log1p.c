@@ -44,8 +44,7 @@ static int log1p_schema(const keel_host *host, const keel_value *params,
       if (params[P_INVALID].i == I_MISSING)
         flags |= KEEL_COL_MAY_MISS;
     }
-    rc = host->schema_add(out, in->cols[c].name, in->cols[c].type, flags,
-                          err);
+    rc = host->schema_add(out, in->cols[c].name, in->cols[c].type, flags, err);
   }
   free(idx);
   return rc;
@@ -66,8 +65,8 @@ static int log1p_column(const keel_host *host, const keel_value *params,
       if (params[P_INVALID].i == I_ERROR)
         return host->fail(err, KEEL_EDATA,
                           WHO ": column '%s' row %zu: value %.17g is <= -1, "
-                          "where log1p has no finite value (set "
-                          "invalid=missing, or clip first)",
+                              "where log1p has no finite value (set "
+                              "invalid=missing, or clip first)",
                           src->name, r + 1, x);
       dst->num[r] = 0.0; /* no -inf/NaN left behind a missing row */
       dst->missing[r] = 1;

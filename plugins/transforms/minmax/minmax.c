@@ -29,8 +29,8 @@ static const keel_param_decl minmax_params[P_COUNT] = {
                           "where the training minimum lands"),
     [P_HI] = KEEL_P_FLOAT("hi", 1.0, -INFINITY, INFINITY, 0, NULL,
                           "where the training maximum lands (> lo)"),
-    [P_CLIP] = KEEL_P_BOOL("clip", 0,
-                           "limit results to [lo, hi] (for unseen rows)"),
+    [P_CLIP] =
+        KEEL_P_BOOL("clip", 0, "limit results to [lo, hi] (for unseen rows)"),
 };
 
 static int minmax_check_params(const keel_host *host, const keel_value *params,
@@ -38,11 +38,10 @@ static int minmax_check_params(const keel_host *host, const keel_value *params,
 {
   if (!(params[P_LO].f < params[P_HI].f))
     return host->fail(err, KEEL_EINVAL,
-                      WHO ": lo (%g) must be less than hi (%g)",
-                      params[P_LO].f, params[P_HI].f);
+                      WHO ": lo (%g) must be less than hi (%g)", params[P_LO].f,
+                      params[P_HI].f);
   if (!isfinite(params[P_HI].f - params[P_LO].f))
-    return host->fail(err, KEEL_EINVAL,
-                      WHO ": the range hi - lo overflows");
+    return host->fail(err, KEEL_EINVAL, WHO ": the range hi - lo overflows");
   return KEEL_OK;
 }
 
@@ -53,14 +52,14 @@ static int minmax_schema(const keel_host *host, const keel_value *params,
   int rc = minmax_check_params(host, params, err);
   if (rc != KEEL_OK)
     return rc;
-  return tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric",
-                        in, out, err);
+  return tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", in,
+                        out, err);
 }
 
 /* The training minimum and maximum of one column. */
 static int minmax_fit_column(const keel_host *host, const keel_value *params,
-                             const keel_column *c, size_t n_rows,
-                             double *num, const char **str, keel_error *err)
+                             const keel_column *c, size_t n_rows, double *num,
+                             const char **str, keel_error *err)
 {
   (void)params;
   (void)str;
@@ -80,11 +79,11 @@ static int minmax_fit_column(const keel_host *host, const keel_value *params,
   if (rc == KEEL_OK && seen == 0)
     rc = host->fail(err, KEEL_EDATA,
                     WHO ": column '%s' has no non-missing value in the %zu "
-                    "training rows", c->name, n_rows);
+                        "training rows",
+                    c->name, n_rows);
   if (rc == KEEL_OK && !isfinite(*hi - *lo))
     rc = host->fail(err, KEEL_EDATA,
-                    WHO ": column '%s': the training range overflows",
-                    c->name);
+                    WHO ": column '%s': the training range overflows", c->name);
   return rc;
 }
 

@@ -39,8 +39,7 @@
 enum { P_COLUMNS, P_UNKNOWN, P_MISSING, P_COUNT };
 enum { U_ERROR, U_IGNORE, U_OTHER };
 enum { M_ERROR, M_INDICATOR, M_IGNORE };
-static const char *const unknown_choices[] = {"error", "ignore", "other",
-                                              NULL};
+static const char *const unknown_choices[] = {"error", "ignore", "other", NULL};
 static const char *const missing_choices[] = {"error", "indicator", "ignore",
                                               NULL};
 
@@ -68,8 +67,8 @@ static int onehot_schema(const keel_host *host, const keel_value *params,
 {
   tx_cols v = tx_schema_cols(in);
   size_t *idx = NULL, n = 0, k = 0;
-  int rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "categorical",
-                     &v, &idx, &n, err);
+  int rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "categorical", &v,
+                     &idx, &n, err);
   for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++) {
     if (k < n && idx[k] == c) {
       k++;
@@ -98,7 +97,7 @@ static int onehot_fail_missing(const keel_host *host, const keel_column *c,
 {
   return host->fail(err, KEEL_EDATA,
                     WHO ": column '%s' row %zu is missing; set "
-                    "missing=indicator or missing=ignore, or impute first",
+                        "missing=indicator or missing=ignore, or impute first",
                     c->name, r + 1);
 }
 
@@ -145,8 +144,8 @@ static int onehot_fit(const keel_host *host, const keel_value *params,
   size_t *idx = NULL, n = 0, total = 0;
   const char **names = NULL, **cats = NULL;
   double *counts = NULL;
-  int rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "categorical",
-                     &v, &idx, &n, err);
+  int rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "categorical", &v,
+                     &idx, &n, err);
   if (rc != KEEL_OK)
     goto out;
   for (size_t k = 0; k < n; k++)
@@ -220,9 +219,8 @@ static int onehot_add(const keel_host *host, keel_table *t, const char *col,
 }
 
 /* Expands src with fitted categories cats[0..m) into t. */
-static int onehot_apply_column(const keel_host *host,
-                               const keel_value *params, keel_table *t,
-                               const keel_column *src,
+static int onehot_apply_column(const keel_host *host, const keel_value *params,
+                               keel_table *t, const keel_column *src,
                                const char *const *cats, size_t m,
                                keel_error *err)
 {
@@ -247,16 +245,15 @@ static int onehot_apply_column(const keel_host *host,
       if (which[r] < 0 && params[P_UNKNOWN].i == U_ERROR)
         rc = host->fail(err, KEEL_EDATA,
                         WHO ": column '%s' row %zu: category '%s' was not "
-                        "seen in the training rows (%zu known); set "
-                        "unknown=ignore or unknown=other", src->name, r + 1,
-                        src->dict[src->code[r]], m);
+                            "seen in the training rows (%zu known); set "
+                            "unknown=ignore or unknown=other",
+                        src->name, r + 1, src->dict[src->code[r]], m);
     }
   }
   for (size_t j = 0; j < m && rc == KEEL_OK; j++)
     rc = onehot_add(host, t, src->name, cats[j], which, (long)j, err);
   if (rc == KEEL_OK && params[P_MISSING].i == M_INDICATOR)
-    rc = onehot_add(host, t, src->name, MISSING_NAME, which, ROW_MISSING,
-                    err);
+    rc = onehot_add(host, t, src->name, MISSING_NAME, which, ROW_MISSING, err);
   if (rc == KEEL_OK && params[P_UNKNOWN].i == U_OTHER)
     rc = onehot_add(host, t, src->name, OTHER_NAME, which, ROW_UNKNOWN, err);
 out:
@@ -316,7 +313,8 @@ static int onehot_apply(const keel_host *host, const keel_value *params,
   if (total != n_cats) {
     rc = host->fail(err, KEEL_EDATA,
                     WHO ": the fitted state has %zu categories, its counts "
-                    "say %zu", n_cats, total);
+                        "say %zu",
+                    n_cats, total);
     goto out;
   }
   rc = tx_bind(host, WHO, names, n, ACCEPTS, "categorical", in, &pos, err);

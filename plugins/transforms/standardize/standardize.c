@@ -43,8 +43,8 @@ static int standardize_schema(const keel_host *host, const keel_value *params,
                               const keel_schema *in, keel_schema *out,
                               keel_error *err)
 {
-  return tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric",
-                        in, out, err);
+  return tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", in,
+                        out, err);
 }
 
 /* Mean and population std of the non-missing values of column c. */
@@ -74,7 +74,8 @@ static int standardize_fit_column(const keel_host *host,
   if (s.n == 0)
     return host->fail(err, KEEL_EDATA,
                       WHO ": column '%s' has no non-missing value in the %zu "
-                      "training rows", c->name, n_rows);
+                          "training rows",
+                      c->name, n_rows);
   double m = tx_sum_value(&s) / (double)s.n;
   tx_sum q = {0, 0, 0};
   for (size_t r = 0; r < n_rows; r++) {
@@ -90,12 +91,14 @@ static int standardize_fit_column(const keel_host *host,
   if (sd == 0.0 && params[P_ZERO_VARIANCE].i == ZV_ERROR)
     return host->fail(err, KEEL_EDATA,
                       WHO ": column '%s' has zero variance on the training "
-                      "rows (every value is %.17g); drop it or set "
-                      "zero_variance=keep", c->name, first);
+                          "rows (every value is %.17g); drop it or set "
+                          "zero_variance=keep",
+                      c->name, first);
   if (!isfinite(m) || !isfinite(sd))
     return host->fail(err, KEEL_EDATA,
                       WHO ": column '%s': the training values overflow "
-                      "(mean %g, std %g)", c->name, m, sd);
+                          "(mean %g, std %g)",
+                      c->name, m, sd);
   *mean = m;
   *std = sd;
   return KEEL_OK;
@@ -117,8 +120,7 @@ static double standardize_map(const keel_value *params, const double *fitted,
                               double x)
 {
   double center = params[P_WITH_MEAN].i ? fitted[0] : 0.0;
-  double scale =
-      (params[P_WITH_STD].i && fitted[1] > 0.0) ? fitted[1] : 1.0;
+  double scale = (params[P_WITH_STD].i && fitted[1] > 0.0) ? fitted[1] : 1.0;
   return (x - center) / scale;
 }
 

@@ -38,7 +38,7 @@ typedef const struct keel_plugin *(*keel_plugin_entry_fn)(void);
 
 /* Defines the entry symbol returning DESC (a static const keel_plugin).
  * Use it exactly once per plugin. */
-#define KEEL_PLUGIN_DEFINE(DESC)                                              \
+#define KEEL_PLUGIN_DEFINE(DESC)                                               \
   KEEL_EXTERN_C KEEL_EXPORT const struct keel_plugin *keel_plugin_entry(void); \
   KEEL_EXTERN_C KEEL_EXPORT const struct keel_plugin *keel_plugin_entry(void)  \
   {                                                                            \

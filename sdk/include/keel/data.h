@@ -49,14 +49,14 @@ typedef struct keel_schema {
 
 /* One column of data. Arrays have n_rows elements. */
 typedef struct keel_column {
-  const char *name;         /* owned by the table */
+  const char *name; /* owned by the table */
   keel_col_type type;
-  double *num;              /* NUMERIC and DATE values, else NULL */
-  int32_t *code;            /* CATEGORICAL codes in [0, n_dict), else NULL */
-  const char *const *dict;  /* CATEGORICAL dictionary, owned by the table */
+  double *num;             /* NUMERIC and DATE values, else NULL */
+  int32_t *code;           /* CATEGORICAL codes in [0, n_dict), else NULL */
+  const char *const *dict; /* CATEGORICAL dictionary, owned by the table */
   size_t n_dict;
-  const char *const *text;  /* TEXT values (NULL where missing), else NULL */
-  uint8_t *missing;         /* 1 where the row's value is missing */
+  const char *const *text; /* TEXT values (NULL where missing), else NULL */
+  uint8_t *missing;        /* 1 where the row's value is missing */
 } keel_column;
 
 /* A table: columns of equal length. */

@@ -51,14 +51,14 @@ typedef struct keel_host {
       __attribute__((format(printf, 2, 3)));
 
   /* -- memory that crosses the boundary ------------------------------ */
-  void *(*alloc)(size_t size);               /* NULL on failure */
+  void *(*alloc)(size_t size); /* NULL on failure */
   void *(*alloc_zero)(size_t count, size_t size);
-  void (*free)(void *p);                     /* free(NULL) is a no-op */
+  void (*free)(void *p); /* free(NULL) is a no-op */
 
   /* -- schemas --------------------------------------------------------- */
   /* Appends a column (name copied). KEEL_EINVAL on a duplicate name. */
-  int (*schema_add)(keel_schema *schema, const char *name,
-                    keel_col_type type, uint32_t flags, keel_error *err);
+  int (*schema_add)(keel_schema *schema, const char *name, keel_col_type type,
+                    uint32_t flags, keel_error *err);
 
   /* -- tables ---------------------------------------------------------- */
   /* A new table with n_rows rows and no columns; free with table_free
@@ -87,8 +87,8 @@ typedef struct keel_host {
   int (*state_put_strings)(keel_state *st, const char *key,
                            const char *const *v, size_t n, keel_error *err);
   /* Borrowed views valid while the state lives. KEEL_ENOTFOUND if absent. */
-  int (*state_get_f64)(const keel_state *st, const char *key,
-                       const double **v, size_t *n, keel_error *err);
+  int (*state_get_f64)(const keel_state *st, const char *key, const double **v,
+                       size_t *n, keel_error *err);
   int (*state_get_strings)(const keel_state *st, const char *key,
                            const char *const **v, size_t *n, keel_error *err);
 
@@ -117,8 +117,8 @@ typedef struct keel_host {
 
 /* True when the host table has service MEMBER (for services added after
  * ABI 1.0). */
-#define KEEL_HOST_HAS(HOST, MEMBER)                                          \
-  ((HOST)->struct_size >=                                                    \
+#define KEEL_HOST_HAS(HOST, MEMBER)                                            \
+  ((HOST)->struct_size >=                                                      \
    offsetof(keel_host, MEMBER) + sizeof(((keel_host *)0)->MEMBER))
 
 #endif /* KEEL_HOST_H */

@@ -17,10 +17,10 @@
 
 /* A named slice of the flat weight vector, for export as .npy. */
 typedef struct keel_tensor_info {
-  const char *name;  /* "W1", "b1", ...; static or owned by the instance */
-  size_t offset;     /* first element in the weight vector */
-  size_t ndim;       /* 1 or 2 (up to 4) */
-  size_t shape[4];   /* row-major */
+  const char *name; /* "W1", "b1", ...; static or owned by the instance */
+  size_t offset;    /* first element in the weight vector */
+  size_t ndim;      /* 1 or 2 (up to 4) */
+  size_t shape[4];  /* row-major */
 } keel_tensor_info;
 
 typedef struct keel_model_api {

@@ -18,8 +18,7 @@ typedef struct keel_optimizer_api {
   size_t (*state_floats)(const keel_value *params, size_t n_weights);
   /* One update; step counts from 1. */
   void (*step)(const keel_value *params, float *w, const float *grad,
-               float *state, size_t n_weights, uint64_t step,
-               double lr_scale);
+               float *state, size_t n_weights, uint64_t step, double lr_scale);
 } keel_optimizer_api;
 
 #endif /* KEEL_OPTIMIZER_H */

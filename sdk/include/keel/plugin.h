@@ -61,8 +61,8 @@ typedef struct keel_plugin {
 } keel_plugin;
 
 /* Fills the ABI header fields with the SDK constants of this build. */
-#define KEEL_PLUGIN_HEADER(KIND)                                             \
-  .abi_major = KEEL_ABI_MAJOR, .abi_minor = KEEL_ABI_MINOR,                  \
+#define KEEL_PLUGIN_HEADER(KIND)                                               \
+  .abi_major = KEEL_ABI_MAJOR, .abi_minor = KEEL_ABI_MINOR,                    \
   .struct_size = sizeof(keel_plugin), .kind = (KIND)
 
 /* Number of elements in a static array (for n_params). */

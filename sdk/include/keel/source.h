@@ -19,8 +19,8 @@ typedef struct keel_source_api {
                 keel_schema *out, keel_error *err);
   /* Reads all rows into a new table (host->table_new) returned in *out;
    * the host takes ownership. Must agree with `schema`. */
-  int (*read)(const keel_host *host, const keel_value *params,
-              keel_table **out, keel_error *err);
+  int (*read)(const keel_host *host, const keel_value *params, keel_table **out,
+              keel_error *err);
 } keel_source_api;
 
 #endif /* KEEL_SOURCE_H */

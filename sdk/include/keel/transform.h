@@ -27,8 +27,8 @@ typedef struct keel_transform_api {
    * it in *out; the host takes ownership. `state` is what fit wrote (or
    * an empty state when fit is NULL). */
   int (*apply)(const keel_host *host, const keel_value *params,
-               const keel_state *state, const keel_table *in,
-               keel_table **out, keel_error *err);
+               const keel_state *state, const keel_table *in, keel_table **out,
+               keel_error *err);
 } keel_transform_api;
 
 #endif /* KEEL_TRANSFORM_H */
