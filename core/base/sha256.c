@@ -1,3 +1,5 @@
+/* SHA-256 of buffers and files through OpenSSL EVP, as lowercase hex (see
+ * sha256.h). */
 #include "base/sha256.h"
 
 #include <stdio.h>

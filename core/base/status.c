@@ -1,3 +1,4 @@
+/* Status codes as text and keel_error formatting (see status.h). */
 #include "base/status.h"
 
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* Metric sums per chunk of rows and the metrics they give (see metrics.h). */
 #include "train/metrics.h"
 
 #include <math.h>

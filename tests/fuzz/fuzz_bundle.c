@@ -1,5 +1,6 @@
-/* libFuzzer target for the bundle reader (core/bundle_read.c, gzcheck.c):
- * the input is a would-be bundle (.tar.gz bytes), written to a memfd.
+/* libFuzzer target for the bundle reader (core/bundle/bundle_read.c,
+ * bundle_check.c, gzcheck.c): the input is a would-be bundle (.tar.gz bytes),
+ * written to a memfd.
  *
  * Always: keel_gzip_layer_problem on the raw bytes. Then keel_bundle_open,
  * and for a bundle that opens, everything keel does with an untrusted

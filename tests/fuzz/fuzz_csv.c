@@ -1,7 +1,7 @@
 /* libFuzzer target for the csv source plugin (plugins/sources/csv/).
  *
  * Compiles the plugin's own sources together with the host's table code
- * (core/table.c) behind a tiny in-memory host, so the exact code keel loads
+ * (core/plugin/table.c) behind a tiny in-memory host, so the exact code keel loads
  * is fuzzed. The first input byte picks the delimiter, header flag and a
  * declared-numeric column; the rest is the file. Beyond memory errors
  * (ASan/UBSan), it checks the plugin's contract: schema() and read()

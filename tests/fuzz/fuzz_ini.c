@@ -1,6 +1,6 @@
-/* libFuzzer target for keel's strict INI layer (core/ini.c) and the two
- * readers on top of it, manifests (core/manifest.c) and templates
- * (core/template.c).
+/* libFuzzer target for keel's strict INI layer (core/config/ini.c) and the two
+ * readers on top of it, manifests (core/config/manifest.c) and templates
+ * (core/config/template.c).
  *
  * The first input byte picks what is fuzzed, the rest is the file:
  *   mode % 3 == 0  keel_ini_parse_buffer, and keel_ini_parse_file on the

@@ -1,5 +1,5 @@
 /* The host services table: its header, error formatting (host->fail and
- * core/status.c), memory, the table/state wrappers, and data inputs:
+ * core/base/status.c), memory, the table/state wrappers, and data inputs:
  * relative paths, transparent gzip, corrupt gzip, missing files, the
  * lineage record (SHA-256 and size of the bytes on disk, once per file)
  * and the remap hook replay uses. */
