@@ -88,4 +88,15 @@ run 2 --plugin-path && has_err "missing dir" "--plugin-path needs"
 run 2 --plugin-path /nonexistent-dir && has_err "bad path" "/nonexistent-dir"
 [[ ! -s $T/out ]] && ok || fail "refusal wrote to stdout"
 
+# --- plugin log lines reach the terminal escaped ---------------------------------
+# noisy.so logs an OSC title sequence, a bell and a carriage return when it
+# is loaded; the CLI prints them as \xNN, never as raw control bytes.
+run 0 noisy --plugin-path "${KEEL_BROKEN_DIR:?}/log_controls.so"
+has_err "log line printed" 'keel: warning: noisy: \x1b]0;pwned\x07 title\x0dforged line'
+if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$T/err"; then
+  fail "a plugin's control bytes reached stderr raw"
+else
+  ok
+fi
+
 finish

@@ -1,8 +1,8 @@
 /* libFuzzer target for the csv source plugin (plugins/sources/csv/).
  *
  * Compiles the plugin's own sources together with the host's table code
- * (core/plugin/table.c) behind a tiny in-memory host, so the exact code keel loads
- * is fuzzed. The first input byte picks the delimiter, header flag and a
+ * (core/plugin/table.c) behind a tiny in-memory host, so the exact code keel
+ * loads is fuzzed. The first input byte picks the delimiter, header flag and a
  * declared-numeric column; the rest is the file. Beyond memory errors
  * (ASan/UBSan), it checks the plugin's contract: schema() and read()
  * succeed or fail together, with the same code, and the table read()
