@@ -125,6 +125,13 @@ no_temporaries "$T/ut" "--until-transforms"
 # ---- version, help, usage errors ------------------------------------------
 krun --version
 ((RC == 0)) && grep -qE '^keel [0-9]+\.[0-9]+\.[0-9]+' "$T/out" && ok || { fail "keel --version: exit $RC"; show_output "$T/out" "$T/err"; }
+# The revision is taken at build time, not at configure time: in a git
+# checkout it is the commit the binary was built from (a build after a
+# commit without a new configure must not report the older one).
+if head=$(git -C "$KEEL_SRC" rev-parse HEAD 2>/dev/null); then
+  grep -qE "revision $head(-dirty)?\)" "$T/out" && ok ||
+    fail "keel --version does not name HEAD ($head; rebuild after a commit): $(cat "$T/out")"
+fi
 krun help run
 if ((RC == 0)) && grep -q 'usage: keel run MANIFEST' "$T/out" && grep -q -- '--resume' "$T/out" && grep -q -- '--out' "$T/out"; then ok; else
   fail "keel help run: exit $RC"
