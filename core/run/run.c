@@ -258,22 +258,14 @@ static int train_model(run_state *rs, const char *config_text, keel_error *err)
   const keel_run_config *cfg = rs->cfg;
   char fp[65];
   fingerprint(rs, config_text, fp);
-  keel_train_setup setup = {
-      .model = cfg->model.plugin,
-      .loss = cfg->loss.plugin,
-      .optimizer = cfg->optimizer.plugin,
-      .model_values = cfg->model.values,
-      .loss_values = cfg->loss.values,
-      .optimizer_values = cfg->optimizer.values,
-      .train_values = cfg->train.values,
-      .task = rs->prep.task,
-      .n_classes = rs->prep.n_classes,
-      .threads = rs->opt->threads,
-      .progress = rs->opt->progress,
-      .resume_path = rs->opt->resume,
-      .fingerprint = fp,
-      .host = &rs->host,
-  };
+  keel_train_setup setup = keel_train_setup_of(cfg);
+  setup.task = rs->prep.task;
+  setup.n_classes = rs->prep.n_classes;
+  setup.threads = rs->opt->threads;
+  setup.progress = rs->opt->progress;
+  setup.resume_path = rs->opt->resume;
+  setup.fingerprint = fp;
+  setup.host = &rs->host;
   if (cfg->train.values[KEEL_TRAIN_CHECKPOINT_EVERY].i > 0) {
     size_t n = strlen(rs->opt->out_dir) + 128;
     rs->checkpoint_dir = malloc(n);

@@ -110,6 +110,10 @@ int keel_train_evaluate(const keel_train_setup *setup, const float *weights,
 
 void keel_train_result_free(keel_train_result *r);
 
+/* A setup with the plugins, their values, the [train] values and the task
+ * of cfg (borrowed from it); every other field zero. */
+keel_train_setup keel_train_setup_of(const keel_run_config *cfg);
+
 /* The training rules that need no data, for `keel check` and for a run
  * before it reads anything: the model and loss fit cfg->task; the [train]
  * values (epochs, batch_size, chunk_rows at least 1; an early-stopping

@@ -117,19 +117,24 @@ static int check_widths(const keel_train_setup *s, size_t n_in,
   return KEEL_OK;
 }
 
+keel_train_setup keel_train_setup_of(const keel_run_config *cfg)
+{
+  return (keel_train_setup){.model = cfg->model.plugin,
+                            .loss = cfg->loss.plugin,
+                            .optimizer = cfg->optimizer.plugin,
+                            .model_values = cfg->model.values,
+                            .loss_values = cfg->loss.values,
+                            .optimizer_values = cfg->optimizer.values,
+                            .train_values = cfg->train.values,
+                            .task = cfg->task};
+}
+
 int keel_train_check(const keel_run_config *cfg, size_t n_features,
                      size_t n_classes, keel_error *err)
 {
   if (!cfg)
     return keel_fail(err, KEEL_EINVAL, "train check: no configuration");
-  keel_train_setup s = {.model = cfg->model.plugin,
-                        .loss = cfg->loss.plugin,
-                        .optimizer = cfg->optimizer.plugin,
-                        .model_values = cfg->model.values,
-                        .loss_values = cfg->loss.values,
-                        .optimizer_values = cfg->optimizer.values,
-                        .train_values = cfg->train.values,
-                        .task = cfg->task};
+  keel_train_setup s = keel_train_setup_of(cfg);
   int has_valid =
       !cfg->data.values || cfg->data.values[KEEL_DATA_VALID_FRACTION].f > 0.0;
   int rc = check_config(&s, has_valid, err);
