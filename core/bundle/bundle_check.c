@@ -1,7 +1,8 @@
 /* Checking an opened bundle (keel verify): every SHA256SUMS line against
  * its member, members SHA256SUMS does not list, the members every sealed
- * bundle has, the result digest against digest.txt and run.json, the
- * gzip layer, and the signature. Each finding is one line of the report. */
+ * bundle has, the result digest against digest.txt and run.json, what
+ * members say about one another (bundle_xref.c), the gzip layer, and the
+ * signature. Each finding is one line of the report. */
 #include "bundle/bundle.h"
 
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include "base/sha256.h"
 #include "base/status.h"
 #include "bundle/bundle_name.h"
+#include "bundle/bundle_xref.h"
 #include "bundle/sign.h"
 
 /* One finding: a line of the report. */
@@ -264,6 +266,7 @@ int keel_bundle_check(const keel_bundle *b, const char *pubkey_path,
       problem(&out, r, "archive: %s\n", b->archive_problem);
     check_required(b, &out, r);
     check_digest(b, &out, r);
+    keel__bundle_check_refs(b, &out, &r->n_problems);
     check_signature(b, pubkey_path, sums, &out, r);
   }
   free(list.lines);

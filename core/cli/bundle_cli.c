@@ -8,6 +8,30 @@
 #include "base/status.h"
 #include "cli/cli_common.h"
 
+/* A bundle is named after the run it holds (<run-id>.tar.gz). One renamed,
+ * or a copy of another run under this run's name, still verifies: a note,
+ * not a failure, since users rename files. Links (runs/latest) are
+ * followed to the file they name. */
+static void warn_renamed(const char *cmd, const char *path,
+                         const keel_bundle *b)
+{
+  char *real = realpath(path, NULL);
+  const char *base = real ? strrchr(real, '/') : NULL;
+  size_t n = strlen(b->top);
+  base = base ? base + 1 : real;
+  if (base &&
+      !(strncmp(base, b->top, n) == 0 && strcmp(base + n, ".tar.gz") == 0)) {
+    fprintf(stderr, "keel %s: warning: ", cmd);
+    keel_cli_put_escaped(stderr, path);
+    fputs(" holds run ", stderr);
+    keel_cli_put_escaped(stderr, b->top);
+    fputs(" but its file is named ", stderr);
+    keel_cli_put_escaped(stderr, base);
+    fputs(" (renamed, or another run's bundle?)\n", stderr);
+  }
+  free(real);
+}
+
 int keel_bundle_cli_open(const char *cmd, const char *path, int check,
                          keel_bundle **out)
 {
@@ -20,6 +44,7 @@ int keel_bundle_cli_open(const char *cmd, const char *path, int check,
     fputc('\n', stderr);
     return keel_bundle_exit_code(rc);
   }
+  warn_renamed(cmd, path, *out);
   if (!check)
     return 0;
   rc = keel_bundle_check(*out, NULL, &r, &err);
