@@ -380,6 +380,9 @@ int keel_bundle_open(const char *path, const keel_bundle_limits *limits,
                      "%s: cannot open bundle: %s", path, strerror(errno));
   if (!S_ISREG(st.st_mode))
     return keel_fail(err, KEEL_EIO, "%s: not a regular file", path);
+  if (st.st_size == 0) /* libarchive: "Unrecognized archive format" */
+    return keel_fail(err, KEEL_EINTEGRITY,
+                     "%s: empty file (0 bytes): not a keel bundle", path);
   b = calloc(1, sizeof *b);
   if (!b || !(b->path = strdup(path))) {
     free(b);

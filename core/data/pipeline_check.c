@@ -199,10 +199,38 @@ static int check_label(const keel_run_config *cfg, keel_stage_schemas *s,
 
 /* What reaches the model: numeric, never missing, finite, and what the
  * model's contract accepts. */
-static int check_model_input(const keel_run_config *cfg,
+/* Where a non-finite column comes from, for the message: "; a NaN or Inf
+ * literal in the source data: file <path> read by [source] <plugin>,
+ * manifest <file>" when the source declared it so, else "". (The schema
+ * carries no row: the check reads declarations, not values.) */
+static void nonfinite_origin(const keel_run_config *cfg, const keel_schema *src,
+                             const char *column, char *buf, size_t n)
+{
+  const char *path = NULL;
+  int from_source = 0;
+  buf[0] = '\0';
+  for (size_t c = 0; src && c < src->n_cols; c++)
+    if (strcmp(src->cols[c].name, column) == 0)
+      from_source = (src->cols[c].flags & KEEL_COL_MAY_NONFINITE) != 0;
+  if (!from_source)
+    return;
+  for (size_t i = 0; i < cfg->source.n_params; i++)
+    if (cfg->source.params[i].decl &&
+        strcmp(cfg->source.params[i].decl->name, "path") == 0)
+      path = cfg->source.params[i].text;
+  snprintf(buf, n,
+           "; a NaN or Inf literal in the source data: %s%s%sread by [source] "
+           "%s, manifest %s",
+           path ? "file " : "", path ? path : "", path ? " " : "",
+           cfg->source.plugin ? cfg->source.plugin->desc.name : "(source)",
+           cfg->manifest_path ? cfg->manifest_path : "(none)");
+}
+
+static int check_model_input(const keel_run_config *cfg, const keel_schema *src,
                              const keel_schema *feat, const char *last_tag,
                              keel_error *err)
 {
+  char origin[1024];
   const keel_plugin *m = cfg->model.plugin ? &cfg->model.plugin->desc : NULL;
   char mtag[96];
   snprintf(mtag, sizeof mtag, "[model] %s", m ? m->name : "(model)");
@@ -241,14 +269,16 @@ static int check_model_input(const keel_run_config *cfg,
                        mtag, col->name, last_tag,
                        (need & KEEL_CONTRACT_NO_MISSING) ? "template/model"
                                                          : "dense matrix");
-    if (col->flags & KEEL_COL_MAY_NONFINITE)
+    if (col->flags & KEEL_COL_MAY_NONFINITE) {
+      nonfinite_origin(cfg, src, col->name, origin, sizeof origin);
       return keel_fail(err, KEEL_ESCHEMA,
                        "%s: column '%s' may hold NaN or "
-                       "Inf at the model input (after %s); the %s requires "
+                       "Inf at the model input (after %s%s); the %s requires "
                        "finite values (clean the data, or impute/clip it)",
-                       mtag, col->name, last_tag,
+                       mtag, col->name, last_tag, origin,
                        (need & KEEL_CONTRACT_FINITE) ? "template/model"
                                                      : "dense matrix");
+    }
   }
   if (m && m->contract.tasks && !(m->contract.tasks & (uint32_t)cfg->task))
     return keel_fail(err, KEEL_EINVAL,
@@ -337,7 +367,7 @@ int keel_pipeline_check(const keel_run_config *cfg, const keel_host *host,
     keel__stage_tag(tag, sizeof tag, &cfg->transforms[cfg->n_transforms - 1]);
   else
     snprintf(tag, sizeof tag, "the source");
-  if ((rc = check_model_input(cfg, &cur, tag, err)))
+  if ((rc = check_model_input(cfg, src, &cur, tag, err)))
     goto out;
   s.features = cur;
   keel_schema_init(&cur);

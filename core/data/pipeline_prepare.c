@@ -317,6 +317,11 @@ static int keep_labelled_rows(const keel_run_config *cfg, const keel_column *lc,
       size_t total = 0;
       for (size_t q = 0; q < n_rows; q++)
         total += lc->missing[q] != 0;
+      if (total == n_rows)
+        return keel_fail(err, KEEL_EDATA,
+                         "[data] label '%s' is missing in all %zu source "
+                         "data row%s (is it the right column?)",
+                         lc->name, total, total == 1 ? "" : "s");
       return keel_fail(err, KEEL_EDATA,
                        "[data] label '%s' is missing in "
                        "source data row %zu (%zu row%s in all); set [data] "
@@ -326,7 +331,10 @@ static int keep_labelled_rows(const keel_run_config *cfg, const keel_column *lc,
     p->dropped_rows[p->n_dropped++] = r;
   }
   if (*n_kept == 0)
-    return keel_fail(err, KEEL_EDATA, "[data] no row has a label");
+    return keel_fail(err, KEEL_EDATA,
+                     "[data] label '%s' is missing in all %zu source data "
+                     "row%s",
+                     lc->name, n_rows, n_rows == 1 ? "" : "s");
   return KEEL_OK;
 }
 

@@ -226,9 +226,14 @@ static long gz_read(keel_input *in, void *buf, size_t n, keel_error *err)
    * of file"), not with -1: check the error state at every end. */
   int zerr = Z_OK;
   const char *msg = gzerror(in->gz, &zerr);
-  if (got < 0 || zerr != Z_OK)
+  if (got < 0 || zerr != Z_OK) {
+    /* zlib names a stream opened with gzdopen "<fd:N>": drop that, the
+     * message names the file. */
+    if (msg && strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ": "))
+      msg = strstr(msg, ": ") + 2;
     return keel_fail(err, KEEL_EIO, "%s: read failed (corrupt gzip?): %s",
                      in->name, msg && msg[0] ? msg : "unknown error");
+  }
   return 0;
 }
 
