@@ -1,6 +1,8 @@
-/* fsutil: atomic file writes, mkdir -p, folder fsync (see fsutil.h). */
+/* fsutil: atomic file writes, mkdir -p, folder fsync, the sweep of stale
+ * temporaries (see fsutil.h). */
 #include "base/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -8,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "base/status.h"
 
 int keel_fs_sync_dir_of(const char *path, keel_error *err)
@@ -34,12 +38,29 @@ int keel_fs_sync_dir_of(const char *path, keel_error *err)
   return rc;
 }
 
+/* Locks the temporary fd for its whole life (flock: per open file, so
+ * never lost to another descriptor of this process, and seen across NFS
+ * clients) and checks that tmp still names it: a sweep that found the file
+ * before the lock was taken may have removed it. 1: ours and locked; 0:
+ * gone, try another name. A file system without locks gives no lock, and
+ * the sweep there cannot lock either, so it removes nothing. */
+static int lock_temp(int fd, const char *tmp)
+{
+  int r;
+  while ((r = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
+    ;
+  (void)r;
+  struct stat mine, named;
+  return fstat(fd, &mine) == 0 && lstat(tmp, &named) == 0 &&
+         mine.st_dev == named.st_dev && mine.st_ino == named.st_ino;
+}
+
 int keel_fs_temp_open(const char *path, char **tmp, keel_error *err)
 {
   char *copy = strdup(path), *dir;
   const char *base;
   size_t n;
-  int fd;
+  int fd = -1;
   *tmp = NULL;
   if (!copy)
     return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", path);
@@ -51,9 +72,18 @@ int keel_fs_temp_open(const char *path, char **tmp, keel_error *err)
     free(copy);
     return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", path);
   }
-  snprintf(*tmp, n, "%s/.%s.tmp-XXXXXX", dir, base);
+  for (int attempt = 0; attempt < 16; attempt++) {
+    snprintf(*tmp, n, "%s/.%s" KEEL_FS_TEMP_MARK "XXXXXX", dir, base);
+    fd = mkstemp(*tmp);
+    if (fd >= 0) /* a child that execs must not inherit the lock */
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (fd < 0 || lock_temp(fd, *tmp))
+      break;
+    close(fd); /* swept before we held it: the name is no longer ours */
+    fd = -1;
+    errno = EAGAIN;
+  }
   free(copy);
-  fd = mkstemp(*tmp);
   if (fd < 0) {
     int e = errno;
     free(*tmp);
@@ -67,16 +97,12 @@ int keel_fs_temp_open(const char *path, char **tmp, keel_error *err)
 int keel_fs_temp_commit(int fd, char *tmp, const char *path, int no_replace,
                         keel_error *err)
 {
+  /* fd (and with it the lock) stays open until tmp is gone or renamed:
+   * closed earlier, a sweep could take the lock and remove the file */
   int rc = 0;
   if (fsync(fd) != 0) {
     rc =
         keel_fail(err, KEEL_EIO, "%s: fsync failed: %s", path, strerror(errno));
-    close(fd);
-    goto out;
-  }
-  if (close(fd) != 0) {
-    rc =
-        keel_fail(err, KEEL_EIO, "%s: close failed: %s", path, strerror(errno));
     goto out;
   }
   if (no_replace) {
@@ -96,6 +122,9 @@ int keel_fs_temp_commit(int fd, char *tmp, const char *path, int no_replace,
 out:
   if (rc || no_replace)
     unlink(tmp);
+  if (close(fd) != 0 && !rc)
+    rc =
+        keel_fail(err, KEEL_EIO, "%s: close failed: %s", path, strerror(errno));
   free(tmp);
   return rc;
 }
@@ -123,8 +152,8 @@ int keel_write_file_atomic(const char *path, const void *data, size_t n,
   return keel_fs_temp_commit(fd, tmp, path, no_replace, err);
 io_fail:
   keel_fail(err, KEEL_EIO, "%s: write failed: %s", path, strerror(errno));
-  close(fd);
   unlink(tmp);
+  close(fd);
   free(tmp);
   return KEEL_EIO;
 }
@@ -230,4 +259,65 @@ int keel_read_file(const char *path, unsigned char **out, size_t *n,
   *out = buf;
   *n = len;
   return KEEL_OK;
+}
+
+/* .<base>.tmp-XXXXXX as keel_fs_temp_open makes them (mkstemp draws the
+ * six characters from [A-Za-z0-9]); nothing else is ever swept. */
+int keel_fs_is_temp_name(const char *name)
+{
+  size_t n = strlen(name), mark = strlen(KEEL_FS_TEMP_MARK);
+  if (name[0] != '.' || n < 2 + mark + 6)
+    return 0;
+  const char *tail = name + n - mark - 6;
+  if (memcmp(tail, KEEL_FS_TEMP_MARK, mark) != 0)
+    return 0;
+  for (size_t i = mark; i < mark + 6; i++) {
+    char c = tail[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9')))
+      return 0;
+  }
+  return 1;
+}
+
+int keel_fs_sweep_stale_temps(const char *dir, keel_error *err)
+{
+  DIR *d = opendir(dir);
+  if (!d) {
+    if (errno == ENOENT)
+      return 0;
+    return keel_fail(err, KEEL_EIO, "%s: cannot list the folder: %s", dir,
+                     strerror(errno));
+  }
+  int dfd = dirfd(d), removed = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (!keel_fs_is_temp_name(e->d_name))
+      continue;
+    int fd =
+        openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+      continue;
+    struct stat held, named;
+    /* stale: a regular file nobody holds locked, still under its name */
+    if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) &&
+        flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+        fstatat(dfd, e->d_name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+        named.st_dev == held.st_dev && named.st_ino == held.st_ino) {
+      if (unlinkat(dfd, e->d_name, 0) == 0) {
+        removed++;
+        keel_log_emit(
+            KEEL_LOG_INFO,
+            "removed a stale temporary file %s/%s (%lld bytes) that an "
+            "interrupted keel left",
+            dir, e->d_name, (long long)held.st_size);
+      } else {
+        keel_log_emit(KEEL_LOG_WARN,
+                      "cannot remove the stale temporary file %s/%s: %s", dir,
+                      e->d_name, strerror(errno));
+      }
+    }
+    close(fd);
+  }
+  closedir(d);
+  return removed;
 }

@@ -4,7 +4,11 @@
  * One way to write a file: a temporary file beside the target (same folder,
  * so the rename cannot cross file systems), fsync, rename (or link, never
  * replacing), then fsync of the folder. A reader never sees a partial file
- * at the target, and a crash leaves either the old file or the new one. */
+ * at the target, and a crash leaves either the old file or the new one.
+ *
+ * A temporary is held locked (flock, exclusive) by its writer for its whole
+ * life, so a temporary that a killed writer left is one that can be locked:
+ * keel_fs_sweep_stale_temps removes those, and only those. */
 #ifndef KEEL_BASE_FSUTIL_H
 #define KEEL_BASE_FSUTIL_H
 
@@ -21,17 +25,32 @@
 int keel_write_file_atomic(const char *path, const void *data, size_t n,
                            unsigned mode, int no_replace, keel_error *err);
 
+/* The mark in a temporary's name: .<base>.tmp-XXXXXX */
+#define KEEL_FS_TEMP_MARK ".tmp-"
+
 /* For writers that stream: opens a new temporary file beside path (named
- * .<base>.tmp-XXXXXX) and returns its fd (>= 0), with its name in *tmp
- * (malloc'd), or a negative KEEL_E* code. Hand both to
- * keel_fs_temp_commit, or close, unlink and free them yourself. */
+ * .<base>.tmp-XXXXXX, locked while fd is open) and returns its fd (>= 0),
+ * with its name in *tmp (malloc'd), or a negative KEEL_E* code. Hand both
+ * to keel_fs_temp_commit, or unlink, close and free them yourself (in that
+ * order: closed first, the file is stale and may be swept). */
 int keel_fs_temp_open(const char *path, char **tmp, keel_error *err);
 
-/* fsyncs and closes fd, moves tmp to path (rename, or link with
- * no_replace), then fsyncs the folder. Removes tmp on failure; frees tmp
- * always. */
+/* fsyncs fd, moves tmp to path (rename, or link with no_replace), fsyncs
+ * the folder, then closes fd. Removes tmp on failure; frees tmp always. */
 int keel_fs_temp_commit(int fd, char *tmp, const char *path, int no_replace,
                         keel_error *err);
+
+/* 1 when name (a folder entry, no slash) has the form of
+ * keel_fs_temp_open's temporaries, .<base>.tmp-XXXXXX; else 0. */
+int keel_fs_is_temp_name(const char *name);
+
+/* Removes the stale temporaries in dir: the regular files whose name
+ * keel_fs_is_temp_name accepts and that no process holds locked (a writer
+ * killed before it could commit or remove its temporary). Each removal is
+ * said through the log sink (base/log.h), naming the file; a live
+ * temporary, and every other file, stays. Returns how many were removed
+ * (0 when dir does not exist), or KEEL_EIO when dir cannot be listed. */
+int keel_fs_sweep_stale_temps(const char *dir, keel_error *err);
 
 /* Opens the regular file at path for reading ("rb"). NULL with *rc set
  * and err naming path: KEEL_ENOTFOUND, KEEL_EIO, or KEEL_EINVAL for a

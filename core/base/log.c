@@ -21,3 +21,11 @@ void keel_log_vemit(keel_log_level level, const char *fmt, va_list ap)
   vsnprintf(line, sizeof line, fmt, ap);
   sink_fn(sink_ctx, level, line);
 }
+
+void keel_log_emit(keel_log_level level, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  keel_log_vemit(level, fmt, ap);
+  va_end(ap);
+}

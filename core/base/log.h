@@ -18,4 +18,8 @@ void keel_log_set_sink(keel_log_sink fn, void *ctx);
 void keel_log_vemit(keel_log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/* keel_log_vemit with the arguments in line. */
+void keel_log_emit(keel_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif

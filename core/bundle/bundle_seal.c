@@ -396,8 +396,8 @@ static int write_bundle_file(keel_bundle_builder *b, const char *out_dir,
   fchmod(fd, 0644);
   rc = write_tar(b, fd, path, err);
   if (rc) {
+    unlink(tmp); /* while still locked: a closed temporary may be swept */
     close(fd);
-    unlink(tmp);
     free(tmp);
   } else {
     rc = keel_fs_temp_commit(fd, tmp, path, 1, err);

@@ -1,17 +1,23 @@
 /* The prepared data as files (`keel run --until-transforms`): the split
  * record (split.json), the schemas, the fitted states and the matrices as
- * .npy, written into a fresh folder renamed into place, so the folder at
- * the target is never half-written. */
+ * .npy, written into a fresh folder of this writer's own, put into place in
+ * one step (rename, or an exchange with the folder there), so the folder at
+ * the target is never half-written, and writers running at once each
+ * succeed: the last one's folder stays. */
+#define _GNU_SOURCE /* renameat2, RENAME_EXCHANGE */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
+#include "base/log.h"
 #include "base/npy.h"
 #include "base/status.h"
 #include "data/pipeline_internal.h"
@@ -91,15 +97,15 @@ static int is_prepared_file(const char *name)
          name[1] <= '9' && name[2] == '-' && strcmp(name + n - 5, ".json") == 0;
 }
 
-/* Removes a folder holding only prepared files; refuses anything else so a
- * mistyped path never loses a user's files. */
-static int remove_prepared_dir(const char *dir, int need_marker,
-                               keel_error *err)
+/* Refuses to replace dir unless it is a folder of prepared data: it holds
+ * split.json and nothing but prepared files, so a mistyped path never
+ * loses a user's files. */
+static int check_replaceable(const char *dir, keel_error *err)
 {
   char path[4200];
   snprintf(path, sizeof path, "%s/split.json", dir);
   struct stat st;
-  if (need_marker && stat(path, &st) != 0)
+  if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || stat(path, &st) != 0)
     return keel_fail(err, KEEL_EINVAL,
                      "%s exists and is not a prepared-data "
                      "folder (no split.json); refusing to replace it",
@@ -110,7 +116,29 @@ static int remove_prepared_dir(const char *dir, int need_marker,
   struct dirent *e;
   int rc = KEEL_OK;
   while (!rc && (e = readdir(d)) != NULL) {
-    if (!is_prepared_file(e->d_name))
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+        !is_prepared_file(e->d_name))
+      rc = keel_fail(err, KEEL_EINVAL,
+                     "%s: cannot replace it: it holds %s, a file keel did "
+                     "not write",
+                     dir, e->d_name);
+  }
+  closedir(d);
+  return rc;
+}
+
+/* Removes a folder holding only prepared files (and the temporaries of
+ * their atomic writes); anything else stays, and so does the folder. */
+static int remove_prepared_dir(const char *dir, keel_error *err)
+{
+  char path[4200];
+  DIR *d = opendir(dir);
+  if (!d)
+    return keel_fail(err, KEEL_EIO, "%s: %s", dir, strerror(errno));
+  struct dirent *e;
+  int rc = KEEL_OK;
+  while (!rc && (e = readdir(d)) != NULL) {
+    if (!is_prepared_file(e->d_name) && !keel_fs_is_temp_name(e->d_name))
       continue;
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     if (unlink(path) != 0)
@@ -119,10 +147,58 @@ static int remove_prepared_dir(const char *dir, int need_marker,
   closedir(d);
   if (!rc && rmdir(dir) != 0)
     rc = keel_fail(err, KEEL_EIO,
-                   "%s: cannot replace it (%s); it holds "
+                   "%s: cannot remove it (%s); it holds "
                    "files keel did not write",
                    dir, strerror(errno));
   return rc;
+}
+
+/* Puts the complete folder tmp at dir in one step. A new dir: rename. An
+ * existing folder of prepared data: exchanged with tmp (renameat2
+ * RENAME_EXCHANGE), so a reader finds the old folder or the new one,
+ * never none and never a part; the old one, now at tmp, is removed. On a
+ * file system that cannot exchange, the old folder is renamed aside
+ * first (a reader may then find none for a moment, never a part).
+ * Writers racing here each succeed and the last one's folder stays. */
+static int put_in_place(const char *tmp, const char *dir, keel_error *err)
+{
+  for (int attempt = 0; attempt < 64; attempt++) {
+    if (rename(tmp, dir) == 0)
+      return keel_fs_sync_dir_of(dir, err);
+    if (errno != EEXIST && errno != ENOTEMPTY && errno != EISDIR &&
+        errno != ENOTDIR)
+      return keel_fail(err, KEEL_EIO, "%s: rename failed: %s", dir,
+                       strerror(errno));
+    int rc = check_replaceable(dir, err);
+    if (rc == KEEL_EINVAL && access(dir, F_OK) != 0)
+      continue; /* gone meanwhile: try the plain rename again */
+    if (rc)
+      return rc;
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE) == 0) {
+      keel_error old_err = {0};
+      /* tmp now holds the folder that was at dir */
+      if (remove_prepared_dir(tmp, &old_err) != KEEL_OK)
+        keel_log_emit(KEEL_LOG_WARN, "the replaced prepared data stays: %s",
+                      old_err.message);
+      return keel_fs_sync_dir_of(dir, err);
+    }
+    if (errno == ENOENT)
+      continue;
+    if (errno != EINVAL && errno != ENOSYS)
+      return keel_fail(err, KEEL_EIO, "%s: cannot replace it: %s", dir,
+                       strerror(errno));
+    char aside[4200];
+    snprintf(aside, sizeof aside, "%s-old", tmp);
+    if (rename(dir, aside) == 0)
+      remove_prepared_dir(aside, NULL);
+    else if (errno != ENOENT)
+      return keel_fail(err, KEEL_EIO, "%s: cannot move it aside: %s", dir,
+                       strerror(errno));
+  }
+  return keel_fail(err, KEEL_EIO,
+                   "%s: other writers kept replacing it; gave up after 64 "
+                   "tries",
+                   dir);
 }
 
 static int write_prepared_files(const keel_prepared *p, const char *dir,
@@ -196,13 +272,9 @@ int keel_prepared_write(const keel_prepared *p, const char *dir,
                      tmp, strerror(errno));
   chmod(tmp, 0755);
   int rc = write_prepared_files(p, tmp, err);
-  struct stat st;
-  if (!rc && stat(dir, &st) == 0)
-    rc = remove_prepared_dir(dir, 1, err);
-  if (!rc && rename(tmp, dir) != 0)
-    rc =
-        keel_fail(err, KEEL_EIO, "%s: rename failed: %s", dir, strerror(errno));
+  if (!rc)
+    rc = put_in_place(tmp, dir, err);
   if (rc)
-    remove_prepared_dir(tmp, 0, NULL); /* keeps err: its own goes to NULL */
+    remove_prepared_dir(tmp, NULL); /* keeps err: its own goes to NULL */
   return rc;
 }

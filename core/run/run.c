@@ -5,6 +5,7 @@
 #include "run/run.h"
 #include "config/load.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <omp.h>
 
 #include "base/fsutil.h"
+#include "base/log.h"
 #include "base/sha256.h"
 #include "base/status.h"
 #include "bundle/bundle.h"
@@ -347,6 +349,41 @@ static int validate(run_state *rs, keel_error *err)
   return rc;
 }
 
+/* Removes what killed runs left in the output folder: stale temporaries
+ * of bundles there and of checkpoints in each checkpoint folder (stale:
+ * no live writer holds them locked, base/fsutil.h). Each removal is said
+ * through the log; a folder that cannot be swept is said too and does not
+ * stop the run. */
+static void sweep_stale_temps(const char *out_dir)
+{
+  keel_error e = {0};
+  if (keel_fs_sweep_stale_temps(out_dir, &e) < 0)
+    keel_log_emit(KEEL_LOG_WARN, "%s", e.message);
+  size_t n = strlen(out_dir) + sizeof "/checkpoints";
+  char *ck = malloc(n);
+  if (!ck)
+    return;
+  snprintf(ck, n, "%s/checkpoints", out_dir);
+  DIR *d = opendir(ck);
+  for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
+    if (de->d_name[0] == '.')
+      continue;
+    size_t m = n + strlen(de->d_name) + 1;
+    char *sub = malloc(m);
+    if (!sub)
+      break;
+    snprintf(sub, m, "%s/%s", ck, de->d_name);
+    struct stat st;
+    if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode) &&
+        keel_fs_sweep_stale_temps(sub, &e) < 0)
+      keel_log_emit(KEEL_LOG_WARN, "%s", e.message);
+    free(sub);
+  }
+  if (d)
+    closedir(d);
+  free(ck);
+}
+
 static int begin_bundle(run_state *rs, json_t *config, keel_error *err)
 {
   char *id = keel_new_run_id();
@@ -406,6 +443,7 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
     goto done;
   }
   /* Past validation: from here on the run ends as a bundle. */
+  sweep_stale_temps(opt->out_dir);
   if ((rc = begin_bundle(&rs, config, err))) {
     out->exit_code = KEEL_EXIT_RUNTIME;
     goto done;
