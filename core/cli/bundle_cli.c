@@ -39,9 +39,7 @@ int keel_bundle_cli_open(const char *cmd, const char *path, int check,
   keel_bundle_report r;
   int rc = keel_bundle_open(path, NULL, out, &err);
   if (rc) {
-    fprintf(stderr, "keel %s: ", cmd);
-    keel_cli_put_escaped(stderr, err.message); /* names the path as given */
-    fputc('\n', stderr);
+    keel_cli_error(cmd, "%s", err.message); /* names the path as given */
     return keel_bundle_exit_code(rc);
   }
   warn_renamed(cmd, path, *out);
@@ -51,10 +49,10 @@ int keel_bundle_cli_open(const char *cmd, const char *path, int check,
   if (rc) {
     if (r.problems)
       fputs(r.problems, stderr);
-    fprintf(stderr,
-            "keel %s: %s: the bundle fails verification; refusing it "
-            "(`keel verify %s` for details)\n",
-            cmd, path, path);
+    keel_cli_error(cmd,
+                   "%s: the bundle fails verification; refusing it "
+                   "(`keel verify %s` for details)",
+                   path, path);
     keel_bundle_report_free(&r);
     keel_bundle_close(*out);
     *out = NULL;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/status.h"
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "config/config_json.h"
 #include "config/load.h"
@@ -190,8 +191,9 @@ static void print_error_json(const keel_error *err, int code)
   json_t *o = json_pack("{s:b, s:s, s:i}", "valid", 0, "error", err->message,
                         "exit", code);
   if (o) {
-    json_dumpf(o, stdout, JSON_INDENT(2));
-    printf("\n");
+    FILE *out = keel_cli_machine_stdout();
+    json_dumpf(o, out, JSON_INDENT(2));
+    fputc('\n', out);
     json_decref(o);
   }
 }
@@ -223,7 +225,7 @@ int keel_cmd_check(int argc, char **argv)
     rc = keel_train_check(cfg, 0, 0, &err);
   int code = keel_config_exit_code(rc);
   if (rc) {
-    fprintf(stderr, "keel check: %s\n", err.message);
+    keel_cli_error("check", "%s", err.message);
     if (a.json)
       print_error_json(&err, code);
   } else if (a.json) {
@@ -233,13 +235,14 @@ int keel_cmd_check(int argc, char **argv)
     free(sj);
     if (!root) {
       json_decref(sv);
-      fprintf(stderr, "keel check: out of memory\n");
+      keel_cli_error("check", "out of memory");
       code = KEEL_EXIT_RUNTIME;
     } else {
       json_object_set_new(root, "valid", json_true());
       json_object_set_new(root, "schemas", sv ? sv : json_null());
-      json_dumpf(root, stdout, JSON_INDENT(2));
-      printf("\n");
+      FILE *out = keel_cli_machine_stdout();
+      json_dumpf(root, out, JSON_INDENT(2));
+      fputc('\n', out);
       json_decref(root);
     }
   } else {

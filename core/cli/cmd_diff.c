@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "bundle/envinfo.h"
 #include "cli/bundle_cli.h"
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 
 /* Every parameter as "section.name" -> value, plus the template. */
@@ -229,7 +230,7 @@ static int diff_bundles(const char *pa, const char *pb)
     goto out;
   if (keel_bundle_digest_of(a, da, &err) ||
       keel_bundle_digest_of(b, db, &err)) {
-    fprintf(stderr, "keel diff: %s\n", err.message);
+    keel_cli_error("diff", "%s", err.message);
     code = KEEL_EXIT_INTEGRITY;
     goto out;
   }

@@ -11,6 +11,7 @@
 #include "bundle/bundle.h"
 #include "bundle/envinfo.h"
 #include "cli/bundle_cli.h"
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 
 typedef struct env_args {
@@ -63,13 +64,13 @@ static int env_report(const char *path, const char *containerfile)
     return code;
   then = keel_bundle_json(b, "environment.json", &err);
   if (!then) {
-    fprintf(stderr, "keel env: %s\n", err.message);
+    keel_cli_error("env", "%s", err.message);
     keel_bundle_close(b);
     return KEEL_EXIT_INTEGRITY;
   }
   now = keel_envinfo_capture();
   if (!now || keel_envinfo_drift(then, now, &report, &n, &err) != 0) {
-    fprintf(stderr, "keel env: %s\n", now ? err.message : "out of memory");
+    keel_cli_error("env", "%s", now ? err.message : "out of memory");
     code = KEEL_EXIT_RUNTIME;
     goto out;
   }
@@ -86,7 +87,7 @@ static int env_report(const char *path, const char *containerfile)
                                    &err) != 0 ||
         keel_write_file_atomic(containerfile, text, strlen(text), 0644, 0,
                                &err) != 0) {
-      fprintf(stderr, "keel env: %s\n", err.message);
+      keel_cli_error("env", "%s", err.message);
       code =
           err.code == KEEL_EUNSUPPORTED ? KEEL_EXIT_CONFIG : KEEL_EXIT_RUNTIME;
     } else {

@@ -6,6 +6,7 @@
 
 #include "base/status.h"
 #include "bundle/sign.h"
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 
 const keel_cli_command keel_cli_keygen = {
@@ -32,14 +33,14 @@ static int keygen(const char *name)
   if (!priv || !pub) {
     free(priv);
     free(pub);
-    fprintf(stderr, "keel keygen: out of memory\n");
+    keel_cli_error("keygen", "out of memory");
     return KEEL_EXIT_RUNTIME;
   }
   snprintf(priv, n, "%s.key", name);
   snprintf(pub, n, "%s.pub", name);
   rc = keel_sign_keygen(priv, pub, &err);
   if (rc)
-    fprintf(stderr, "keel keygen: %s\n", err.message);
+    keel_cli_error("keygen", "%s", err.message);
   else
     printf("private key %s (keep it secret; `keel run --sign %s`)\n"
            "public key  %s (give it to verifiers; `keel verify BUNDLE "

@@ -13,6 +13,7 @@
 
 #include "base/params.h"
 #include "base/status.h"
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "config/config_json.h"
 #include "config/load.h"
@@ -390,7 +391,7 @@ int keel_cmd_plugins(int argc, char **argv)
     rc = find_plugin(reg, ops.args.items[0], &p, &err);
   int code = keel_config_exit_code(rc);
   if (rc) {
-    fprintf(stderr, "keel plugins: %s\n", err.message);
+    keel_cli_error("plugins", "%s", err.message);
   } else if (a.json) {
     json_t *o;
     if (p) {
@@ -401,11 +402,12 @@ int keel_cmd_plugins(int argc, char **argv)
         json_array_append_new(o, plugin_summary_json(keel_registry_at(reg, i)));
     }
     if (o) {
-      json_dumpf(o, stdout, JSON_INDENT(2));
-      printf("\n");
+      FILE *out = keel_cli_machine_stdout();
+      json_dumpf(o, out, JSON_INDENT(2));
+      fputc('\n', out);
       json_decref(o);
     } else {
-      fprintf(stderr, "keel plugins: out of memory\n");
+      keel_cli_error("plugins", "out of memory");
       code = KEEL_EXIT_RUNTIME;
     }
   } else if (p) {

@@ -21,6 +21,7 @@
 #include "base/status.h"
 #include "bundle/envinfo.h"
 #include "cli/bundle_cli.h"
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "config/manifest.h"
 #include "run/run.h"
@@ -135,14 +136,13 @@ static int check_data(replay_ctx *ctx, const json_t *j, int depth)
       keel_error err = {0};
       const char *file = mapped ? mapped : path;
       if (keel_sha256_file(file, hex, NULL, &err) != 0) {
-        fprintf(stderr, "keel replay: data %s: %s\n", path, err.message);
+        keel_cli_error("replay", "data %s: %s", path, err.message);
         free(mapped);
         return -1;
       }
       if (strcmp(hex, want) != 0) {
-        fprintf(stderr,
-                "keel replay: data %s (%s) has SHA-256 %s, the run read %s\n",
-                path, file, hex, want);
+        keel_cli_error("replay", "data %s (%s) has SHA-256 %s, the run read %s",
+                       path, file, hex, want);
         bad++;
       }
       free(mapped);
@@ -176,10 +176,10 @@ static int check_plugins(const keel_bundle *b, const json_t *plugins,
       continue;
     keel_sha256_hex(m->data, m->size, hex);
     if (!sha || strcmp(hex, sha) != 0) {
-      fprintf(stderr,
-              "keel replay: refusing plugin %s: its SHA-256 %s differs from "
-              "plugins.json (%s)\n",
-              file, hex, sha ? sha : "none");
+      keel_cli_error("replay",
+                     "refusing plugin %s: its SHA-256 %s differs from "
+                     "plugins.json (%s)",
+                     file, hex, sha ? sha : "none");
       return KEEL_EXIT_INTEGRITY;
     }
     (*n_bundled)++;
@@ -287,8 +287,8 @@ static char *make_temp_dir(void)
   dir = keel_path_join(base, "keel-replay-XXXXXX");
   if (dir && mkdtemp(dir))
     return dir;
-  fprintf(stderr, "keel replay: cannot create a temporary folder in %s: %s\n",
-          base, dir ? strerror(errno) : "out of memory");
+  keel_cli_error("replay", "cannot create a temporary folder in %s: %s", base,
+                 dir ? strerror(errno) : "out of memory");
   free(dir);
   return NULL;
 }
@@ -308,7 +308,7 @@ static void report_drift(const keel_bundle *b)
       fprintf(stderr, "keel replay: environment drift (%zu):\n%s", n_drift,
               drift);
     else
-      fprintf(stderr, "keel replay: no environment drift\n");
+      keel_cli_error("replay", "no environment drift");
   }
   free(drift);
   json_decref(then);
@@ -329,10 +329,10 @@ static int replay_open(replay_job *j)
     return code;
   if (!keel_bundle_find(j->b, "manifest.ini") ||
       !keel_bundle_find(j->b, "template.ini")) {
-    fprintf(stderr,
-            "keel replay: %s has no manifest.ini or template.ini "
-            "(the run failed before validation?)\n",
-            j->path);
+    keel_cli_error("replay",
+                   "%s has no manifest.ini or template.ini "
+                   "(the run failed before validation?)",
+                   j->path);
     return KEEL_EXIT_INTEGRITY;
   }
   return 0;
@@ -347,7 +347,7 @@ static int replay_extract(replay_job *j)
   if (!(j->tmp = make_temp_dir()))
     return KEEL_EXIT_RUNTIME;
   if (keel_bundle_extract(j->b, j->tmp, &err) != 0) {
-    fprintf(stderr, "keel replay: %s\n", err.message);
+    keel_cli_error("replay", "%s", err.message);
     return KEEL_EXIT_RUNTIME;
   }
   j->root = keel_path_join(j->tmp, j->b->top);
@@ -360,10 +360,10 @@ static int replay_extract(replay_job *j)
       !j->out_tmp || !j->plugin_paths)
     return KEEL_EXIT_RUNTIME;
   if (j->n_bundled == 0 && user->n == 0) {
-    fprintf(stderr,
-            "keel replay: %s carries no plugins (made with "
-            "--no-plugins); pass --plugin-path DIR\n",
-            j->path);
+    keel_cli_error("replay",
+                   "%s carries no plugins (made with "
+                   "--no-plugins); pass --plugin-path DIR",
+                   j->path);
     return KEEL_EXIT_CONFIG;
   }
   /* Only the bundle's plugins (first), then any --plugin-path given. */
@@ -391,10 +391,10 @@ static int replay_prepare(replay_job *j)
   j->ctx.manifest_dir = keel_jstr(j->run, "manifest_dir");
   int bad = check_data(&j->ctx, j->ctx.lineage, 0);
   if (bad < 0) {
-    fprintf(stderr,
-            "keel replay: cannot replay %s: a data file the run "
-            "read is neither bundled nor readable\n",
-            j->b->top);
+    keel_cli_error("replay",
+                   "cannot replay %s: a data file the run "
+                   "read is neither bundled nor readable",
+                   j->b->top);
     return KEEL_EXIT_RUNTIME;
   }
   if (bad > 0) {
@@ -427,11 +427,11 @@ static int replay_execute(replay_job *j)
   };
   int rc = keel_run_execute(&opt, &j->outcome, &err);
   if (rc != 0 && !j->outcome.bundle_path) {
-    fprintf(stderr, "keel replay: the replay failed: %s\n", err.message);
+    keel_cli_error("replay", "the replay failed: %s", err.message);
     return KEEL_EXIT_NOT_REPRODUCED;
   }
   if (rc != 0)
-    fprintf(stderr, "keel replay: the replayed run failed: %s\n", err.message);
+    keel_cli_error("replay", "the replayed run failed: %s", err.message);
   return 0;
 }
 
@@ -443,7 +443,7 @@ static int replay_compare(replay_job *j)
   char digest[65];
   const char *got = j->outcome.result_digest;
   if (keel_bundle_digest_of(j->b, digest, &err) != 0) {
-    fprintf(stderr, "keel replay: %s\n", err.message);
+    keel_cli_error("replay", "%s", err.message);
     return KEEL_EXIT_INTEGRITY;
   }
   if (strcmp(digest, got) == 0) {
@@ -464,7 +464,7 @@ static void replay_cleanup(replay_job *j)
 {
   if (j->tmp) {
     if (j->args->keep)
-      fprintf(stderr, "keel replay: kept %s\n", j->tmp);
+      keel_cli_error("replay", "kept %s", j->tmp);
     else
       nftw(j->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
   }

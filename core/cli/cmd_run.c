@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "base/status.h"
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/progress_view.h"
 #include "run/run.h"
@@ -84,12 +85,12 @@ static int run_parsed(const run_args *a, const keel_cli_operands *ops)
   };
   keel_progress_view view;
   if (!a->quiet)
-    opt.progress = keel_progress_view_init(&view, stderr);
+    opt.progress = keel_progress_view_init(&view, keel_cli_terminal_stderr());
   keel_run_outcome result = {0};
   keel_error err = {0};
   int rc = keel_run_execute(&opt, &result, &err);
   if (rc != KEEL_OK)
-    fprintf(stderr, "keel run: %s\n", err.message);
+    keel_cli_error("run", "%s", err.message);
   if (result.bundle_path)
     printf("%s\n", result.bundle_path);
   int code = result.exit_code;

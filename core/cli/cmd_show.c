@@ -8,6 +8,7 @@
 #include "base/status.h"
 #include "bundle/envinfo.h"
 #include "cli/bundle_cli.h"
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 
 typedef struct show_args {
@@ -181,8 +182,11 @@ static int show_bundle(const char *path, int as_json)
     char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
                                        JSON_REAL_PRECISION(17))
                    : NULL;
-    if (text)
-      puts(text);
+    if (text) {
+      FILE *out = keel_cli_machine_stdout();
+      fputs(text, out);
+      fputc('\n', out);
+    }
     free(text);
     json_decref(o);
   } else {
@@ -190,7 +194,7 @@ static int show_bundle(const char *path, int as_json)
               integrity);
   }
   if (code)
-    fprintf(stderr, "keel show: %s: the bundle fails verification\n", path);
+    keel_cli_error("show", "%s: the bundle fails verification", path);
   json_decref(run);
   json_decref(cfg);
   json_decref(plugins);

@@ -7,6 +7,7 @@
 #include "base/status.h"
 #include "bundle/bundle.h"
 #include "cli/bundle_cli.h"
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 
 typedef struct verify_args {
@@ -43,9 +44,9 @@ static int verify_bundle(const char *path, const char *pubkey)
   rc = keel_bundle_check(b, pubkey, &r, &err);
   if (rc == KEEL_EINTEGRITY) {
     fputs(r.problems ? r.problems : "", stdout);
-    fprintf(stderr, "keel verify: FAILED: %s\n", err.message);
+    keel_cli_error("verify", "FAILED: %s", err.message);
   } else if (rc) {
-    fprintf(stderr, "keel verify: %s\n", err.message);
+    keel_cli_error("verify", "%s", err.message);
   } else {
     printf("OK %s: %zu files intact, result digest %s", path, r.n_files,
            r.digest);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/escape.h"
 #include "base/log.h"
 #include "base/status.h"
 #include "bundle/revision.h"
@@ -26,6 +27,7 @@ static void print_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+  keel_cli_output_init();
   keel_log_set_sink(keel_cli_log_to_stderr, NULL);
   if (argc < 2) {
     print_usage(stderr);
@@ -43,7 +45,7 @@ int main(int argc, char **argv)
       const keel_cli_command *c = keel_cli_find_command(argv[2]);
       if (!c) {
         fprintf(stderr, "keel: no command '");
-        keel_cli_put_escaped(stderr, argv[2]);
+        keel_escape_fputs(stderr, argv[2]);
         fprintf(stderr, "'\n");
         return KEEL_EXIT_CONFIG;
       }
@@ -56,7 +58,7 @@ int main(int argc, char **argv)
   const keel_cli_command *c = keel_cli_find_command(name);
   if (!c) {
     fprintf(stderr, "keel: unknown command '");
-    keel_cli_put_escaped(stderr, name);
+    keel_escape_fputs(stderr, name);
     fprintf(stderr, "'\n\n");
     print_usage(stderr);
     return KEEL_EXIT_CONFIG;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/escape.h"
 #include "base/params.h"
 #include "base/status.h"
 #include "cli/cli_common.h"
@@ -146,7 +147,7 @@ static int vusage_error(const keel_cli_command *cmd, const char *fmt,
   char msg[1024];
   vsnprintf(msg, sizeof msg, fmt, ap);
   fprintf(stderr, "keel %s: ", cmd->name);
-  keel_cli_put_escaped(stderr, msg); /* msg quotes argv */
+  keel_escape_fputs(stderr, msg); /* msg quotes argv */
   fputc('\n', stderr);
   write_usage(stderr, cmd);
   fprintf(stderr, "`keel help %s` describes every option\n", cmd->name);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/escape.h"
 #include "base/params.h"
 #include "base/status.h"
 #include "data/pipeline_internal.h"
@@ -36,19 +37,32 @@ void keel_stage_schemas_free(keel_stage_schemas *s)
   memset(s, 0, sizeof *s);
 }
 
+/* Text from the manifest, the data or a plugin, escaped for a person
+ * (base/escape.h) into b, which is reset first; "?" when out of memory. */
+static const char *shown(keel_buf *b, const char *text)
+{
+  b->len = 0;
+  keel_escape(b, text, strlen(text), 0);
+  if (keel_buf_append(b, "", 1))
+    return "?";
+  return (const char *)b->data;
+}
+
 void keel_stage_schemas_print(FILE *f, const keel_stage_schemas *s)
 {
+  keel_buf b1 = KEEL_BUF_INIT, b2 = KEEL_BUF_INIT;
   for (size_t i = 0; i < s->n_stages; i++) {
     const keel_stage_schema *st = &s->stages[i];
     size_t w = 4;
     for (size_t c = 0; c < st->schema.n_cols; c++) {
-      size_t l = strlen(st->schema.cols[c].name);
+      size_t l = strlen(shown(&b1, st->schema.cols[c].name));
       if (l > w)
         w = l;
     }
     if (w > 40)
       w = 40;
-    fprintf(f, "[%s] %s: %zu column%s%s\n", st->section, st->plugin,
+    fprintf(f, "[%s] ", shown(&b1, st->section));
+    fprintf(f, "%s: %zu column%s%s\n", shown(&b1, st->plugin),
             st->schema.n_cols, st->schema.n_cols == 1 ? "" : "s",
             i == 0 ? " (label included)" : "");
     for (size_t c = 0; c < st->schema.n_cols; c++) {
@@ -56,11 +70,12 @@ void keel_stage_schemas_print(FILE *f, const keel_stage_schemas *s)
       int is_label = i == 0 && s->label && strcmp(col->name, s->label) == 0;
       const char *fl = flags_text(col->flags);
       const char *type = keel_col_type_name(col->type);
+      const char *name = shown(&b1, col->name);
       if (fl[0] || is_label)
-        fprintf(f, "  %-*s  %-11s%s%s%s\n", (int)w, col->name, type,
+        fprintf(f, "  %-*s  %-11s%s%s%s\n", (int)w, name, type,
                 fl[0] ? "  " : "", fl, is_label ? "  <- label" : "");
       else
-        fprintf(f, "  %-*s  %s\n", (int)w, col->name, type);
+        fprintf(f, "  %-*s  %s\n", (int)w, name, type);
     }
   }
   size_t wild = 0;
@@ -73,8 +88,11 @@ void keel_stage_schemas_print(FILE *f, const keel_stage_schemas *s)
     fprintf(f, " + %zu group%s expanded at fit (NAME=*)", wild,
             wild == 1 ? "" : "s");
   fprintf(f, ", never missing, finite; label '%s' (%s, %s)\n",
-          s->label ? s->label : "?", keel_col_type_name(s->label_type),
+          s->label ? shown(&b2, s->label) : "?",
+          keel_col_type_name(s->label_type),
           s->task == KEEL_TASK_REGRESSION ? "regression" : "classification");
+  keel_buf_free(&b1);
+  keel_buf_free(&b2);
 }
 
 static json_t *schema_json(const keel_schema *sc)
