@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/escape.h"
 #include "base/status.h"
 #include "cli/cli_common.h"
 
@@ -22,11 +23,11 @@ static void warn_renamed(const char *cmd, const char *path,
   if (base &&
       !(strncmp(base, b->top, n) == 0 && strcmp(base + n, ".tar.gz") == 0)) {
     fprintf(stderr, "keel %s: warning: ", cmd);
-    keel_cli_put_escaped(stderr, path);
+    keel_escape_fputs(stderr, path);
     fputs(" holds run ", stderr);
-    keel_cli_put_escaped(stderr, b->top);
+    keel_escape_fputs(stderr, b->top);
     fputs(" but its file is named ", stderr);
-    keel_cli_put_escaped(stderr, base);
+    keel_escape_fputs(stderr, base);
     fputs(" (renamed, or another run's bundle?)\n", stderr);
   }
   free(real);
