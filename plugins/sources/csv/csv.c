@@ -44,6 +44,7 @@
 #endif
 
 #include "csv_parse.h"
+#include "keel_names.h"
 
 static const char *const delimiter_choices[] = {"comma", "semicolon", "tab",
                                                 NULL};
@@ -301,16 +302,26 @@ static int read_header(csv_ctx *c)
       rc = h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
       break;
     }
-    for (size_t k = 0; k < j; k++)
-      if (strcmp(c->cols[k].name, c->cols[j].name) == 0) {
-        rc = h->fail(c->err, KEEL_EDATA,
-                     "%s:%zu: duplicate column name "
-                     "'%s' (columns %zu and %zu)",
-                     c->file, line, c->cols[j].name, k + 1, j + 1);
-        break;
-      }
   }
   free(fields);
+  if (!rc && c->n_cols > 1) {
+    /* duplicates by sorting: a scan per column is quadratic in width */
+    kn_entry *e = malloc(c->n_cols * sizeof *e);
+    if (!e)
+      return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    for (size_t j = 0; j < c->n_cols; j++) {
+      e[j].name = c->cols[j].name;
+      e[j].pos = j;
+    }
+    kn_sort(e, c->n_cols);
+    size_t k = 0, j = 0;
+    if (kn_first_dup(e, c->n_cols, &k, &j))
+      rc = h->fail(c->err, KEEL_EDATA,
+                   "%s:%zu: duplicate column name "
+                   "'%s' (columns %zu and %zu)",
+                   c->file, line, c->cols[j].name, k + 1, j + 1);
+    free(e);
+  }
   if (rc)
     return rc;
   if (c->params[P_HEADER].i) {
