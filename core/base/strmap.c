@@ -14,7 +14,9 @@ static uint64_t hash_bytes(const char *s, size_t n)
     h ^= (unsigned char)s[i];
     h *= 1099511628211ull;
   }
-  return h ^ (h >> 29);
+  h ^= h >> 33; /* spread every bit into the low ones the mask keeps */
+  h *= 0xff51afd7ed558ccdull;
+  return h ^ (h >> 33);
 }
 
 /* The slot holding key, or the empty slot where it would go. */
