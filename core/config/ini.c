@@ -63,29 +63,66 @@ static int rest_is_comment(const char *s)
   return *s == '\0' || *s == ';' || *s == '#';
 }
 
+/* A section with more keys than this has its keys indexed (keys): a
+ * short one is searched in order, which costs less than a table. */
+#define INDEX_KEYS_AFTER 8
+
 static int add_section(ini_ctx *c, const char *name, size_t n)
 {
   keel_ini *ini = c->ini;
-  for (size_t i = 0; i < ini->n_sections; i++) {
-    if (strlen(ini->sections[i].name) == n &&
-        memcmp(ini->sections[i].name, name, n) == 0)
-      return ctx_fail(c, KEEL_EINVAL,
-                      "[%.*s]: section appears twice (first at line %d); "
-                      "expected each section once",
-                      (int)n, name, ini->sections[i].line);
+  size_t first;
+  if (keel_strmap_get(&ini->names, name, n, &first))
+    return ctx_fail(c, KEEL_EINVAL,
+                    "[%.*s]: section appears twice (first at line %d); "
+                    "expected each section once",
+                    (int)n, name, ini->sections[first].line);
+  if (ini->n_sections == ini->cap_sections) {
+    size_t cap = ini->cap_sections ? 2 * ini->cap_sections : 16;
+    keel_ini_section *grown = realloc(ini->sections, cap * sizeof *grown);
+    if (!grown)
+      return ctx_fail(c, KEEL_ENOMEM, "out of memory");
+    ini->sections = grown;
+    ini->cap_sections = cap;
   }
-  keel_ini_section *grown =
-      realloc(ini->sections, (ini->n_sections + 1) * sizeof *grown);
-  if (!grown)
-    return ctx_fail(c, KEEL_ENOMEM, "out of memory");
-  ini->sections = grown;
-  keel_ini_section *s = &grown[ini->n_sections];
+  keel_ini_section *s = &ini->sections[ini->n_sections];
   memset(s, 0, sizeof *s);
   s->name = strndup(name, n);
   if (!s->name)
     return ctx_fail(c, KEEL_ENOMEM, "out of memory");
+  if (keel_strmap_put(&ini->names, s->name, n, ini->n_sections, NULL) < 0) {
+    free(s->name);
+    return ctx_fail(c, KEEL_ENOMEM, "out of memory");
+  }
   s->line = c->line;
   ini->n_sections++;
+  return 0;
+}
+
+/* Index of the entry `key` of a section, or -1 (linear while short). */
+static long entry_index(const keel_ini_section *s, const char *key)
+{
+  if (s->keys.cap) {
+    size_t i;
+    return keel_strmap_get(&s->keys, key, strlen(key), &i) ? (long)i : -1;
+  }
+  for (size_t i = 0; i < s->n_entries; i++)
+    if (strcmp(s->entries[i].key, key) == 0)
+      return (long)i;
+  return -1;
+}
+
+/* Records the section's last entry in its key index, building the index
+ * once the section has grown past INDEX_KEYS_AFTER keys. */
+static int index_last_entry(keel_ini_section *s)
+{
+  if (s->n_entries <= INDEX_KEYS_AFTER)
+    return 0;
+  size_t from = s->keys.cap ? s->n_entries - 1 : 0;
+  for (size_t i = from; i < s->n_entries; i++) {
+    const char *k = s->entries[i].key;
+    if (keel_strmap_put(&s->keys, k, strlen(k), i, NULL) < 0)
+      return KEEL_ENOMEM;
+  }
   return 0;
 }
 
@@ -238,23 +275,25 @@ static int on_key(void *user, const char *section, const char *name,
     return 0;
   }
   keel_ini_section *s = &ini->sections[ini->n_sections - 1];
-  for (size_t i = 0; i < s->n_entries; i++) {
-    if (strcmp(s->entries[i].key, name) == 0) {
-      ctx_fail(c, KEEL_EINVAL,
-               "[%s] %s: key set twice (first at line %d); expected each "
-               "key once per section",
-               s->name, name, s->entries[i].line);
-      return 0;
-    }
-  }
-  keel_ini_entry *grown =
-      realloc(s->entries, (s->n_entries + 1) * sizeof *grown);
-  if (!grown) {
-    ctx_fail(c, KEEL_ENOMEM, "out of memory");
+  long first = entry_index(s, name);
+  if (first >= 0) {
+    ctx_fail(c, KEEL_EINVAL,
+             "[%s] %s: key set twice (first at line %d); expected each "
+             "key once per section",
+             s->name, name, s->entries[first].line);
     return 0;
   }
-  s->entries = grown;
-  keel_ini_entry *e = &grown[s->n_entries];
+  if (s->n_entries == s->cap_entries) {
+    size_t cap = s->cap_entries ? 2 * s->cap_entries : 4;
+    keel_ini_entry *grown = realloc(s->entries, cap * sizeof *grown);
+    if (!grown) {
+      ctx_fail(c, KEEL_ENOMEM, "out of memory");
+      return 0;
+    }
+    s->entries = grown;
+    s->cap_entries = cap;
+  }
+  keel_ini_entry *e = &s->entries[s->n_entries];
   e->key = strdup(name);
   e->value = strdup(value);
   e->line = c->line;
@@ -265,6 +304,10 @@ static int on_key(void *user, const char *section, const char *name,
     return 0;
   }
   s->n_entries++;
+  if (index_last_entry(s)) {
+    ctx_fail(c, KEEL_ENOMEM, "out of memory");
+    return 0;
+  }
   return 1;
 }
 
@@ -345,7 +388,9 @@ void keel_ini_free(keel_ini *ini)
     }
     free(s->entries);
     free(s->name);
+    keel_strmap_free(&s->keys);
   }
+  keel_strmap_free(&ini->names);
   free(ini->sections);
   free(ini->text);
   free(ini->path);
@@ -355,17 +400,15 @@ void keel_ini_free(keel_ini *ini)
 const keel_ini_section *keel_ini_section_find(const keel_ini *ini,
                                               const char *name)
 {
-  for (size_t i = 0; ini && i < ini->n_sections; i++)
-    if (strcmp(ini->sections[i].name, name) == 0)
-      return &ini->sections[i];
+  size_t i;
+  if (ini && keel_strmap_get(&ini->names, name, strlen(name), &i))
+    return &ini->sections[i];
   return NULL;
 }
 
 const keel_ini_entry *keel_ini_entry_find(const keel_ini_section *sec,
                                           const char *key)
 {
-  for (size_t i = 0; sec && i < sec->n_entries; i++)
-    if (strcmp(sec->entries[i].key, key) == 0)
-      return &sec->entries[i];
-  return NULL;
+  long i = sec ? entry_index(sec, key) : -1;
+  return i >= 0 ? &sec->entries[i] : NULL;
 }

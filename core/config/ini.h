@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 
+#include "base/strmap.h"
 #include "keel/error.h"
 
 #define KEEL_INI_MAX_LINE 199        /* bytes per line, line end excluded */
@@ -42,6 +43,8 @@ typedef struct keel_ini_section {
   int line;                /* line of the "[name]" header */
   keel_ini_entry *entries; /* in file order */
   size_t n_entries;
+  size_t cap_entries;
+  keel_strmap keys; /* key -> entry index; built once a section is long */
 } keel_ini_section;
 
 typedef struct keel_ini {
@@ -50,6 +53,8 @@ typedef struct keel_ini {
   size_t size;                /* number of bytes in text */
   keel_ini_section *sections; /* in file order */
   size_t n_sections;
+  size_t cap_sections;
+  keel_strmap names; /* section name -> section index */
 } keel_ini;
 
 /* Reads and parses a whole file. On failure *out is NULL and err holds the

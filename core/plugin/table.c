@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/status.h"
+#include "base/strmap.h"
 
 const char *keel_col_type_name(keel_col_type t)
 {
@@ -22,8 +23,13 @@ const char *keel_col_type_name(keel_col_type t)
 
 /* ---- schemas ---------------------------------------------------------- */
 
+/* Column names are found through an index (name -> position) of the
+ * first `indexed` columns; columns a schema held before the host first
+ * grew it are indexed then. */
 typedef struct schema_priv {
   size_t cap;
+  keel_strmap names;
+  size_t indexed;
 } schema_priv;
 
 void keel_schema_init(keel_schema *s)
@@ -38,16 +44,35 @@ void keel_schema_free(keel_schema *s)
   for (size_t i = 0; i < s->n_cols; i++)
     free((char *)s->cols[i].name);
   free(s->cols);
-  free(s->host_private);
+  schema_priv *p = s->host_private;
+  if (p)
+    keel_strmap_free(&p->names);
+  free(p);
   memset(s, 0, sizeof *s);
 }
 
 int keel_schema_find(const keel_schema *s, const char *name)
 {
+  const schema_priv *p = s->host_private;
+  if (p && p->indexed == s->n_cols) {
+    size_t i;
+    return keel_strmap_get(&p->names, name, strlen(name), &i) ? (int)i : -1;
+  }
   for (size_t i = 0; i < s->n_cols; i++)
     if (strcmp(s->cols[i].name, name) == 0)
       return (int)i;
   return -1;
+}
+
+/* Brings the name index up to every column. 0 or KEEL_ENOMEM. */
+static int schema_index(keel_schema *s, schema_priv *p)
+{
+  for (; p->indexed < s->n_cols; p->indexed++) {
+    const char *n = s->cols[p->indexed].name;
+    if (keel_strmap_put(&p->names, n, strlen(n), p->indexed, NULL) < 0)
+      return KEEL_ENOMEM;
+  }
+  return 0;
 }
 
 int keel_schema_add(keel_schema *s, const char *name, keel_col_type type,
@@ -58,8 +83,6 @@ int keel_schema_add(keel_schema *s, const char *name, keel_col_type type,
   if (type < KEEL_COL_NUMERIC || type > KEEL_COL_DATE)
     return keel_fail(err, KEEL_EINVAL, "column '%s': unknown type %d", name,
                      (int)type);
-  if (keel_schema_find(s, name) >= 0)
-    return keel_fail(err, KEEL_EINVAL, "duplicate column name '%s'", name);
   schema_priv *p = s->host_private;
   if (!p) {
     p = calloc(1, sizeof *p);
@@ -68,6 +91,10 @@ int keel_schema_add(keel_schema *s, const char *name, keel_col_type type,
     s->host_private = p;
     p->cap = s->n_cols;
   }
+  if (schema_index(s, p))
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  if (keel_schema_find(s, name) >= 0)
+    return keel_fail(err, KEEL_EINVAL, "duplicate column name '%s'", name);
   if (s->n_cols == p->cap) {
     size_t cap = p->cap ? 2 * p->cap : 8;
     keel_column_schema *cols = realloc(s->cols, cap * sizeof *cols);
@@ -83,6 +110,8 @@ int keel_schema_add(keel_schema *s, const char *name, keel_col_type type,
   s->cols[s->n_cols].type = type;
   s->cols[s->n_cols].flags = flags;
   s->n_cols++;
+  if (schema_index(s, p))
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
   return KEEL_OK;
 }
 
@@ -104,6 +133,7 @@ int keel_schema_copy(keel_schema *dst, const keel_schema *src, keel_error *err)
 
 typedef struct table_priv {
   size_t cap;
+  keel_strmap names; /* column name -> position, every column */
 } table_priv;
 
 keel_table *keel_table_new(size_t n_rows)
@@ -143,13 +173,20 @@ void keel_table_free(keel_table *t)
   for (size_t i = 0; i < t->n_cols; i++)
     column_free(&t->cols[i], t->n_rows);
   free(t->cols);
-  free(t->host_private);
+  table_priv *p = t->host_private;
+  if (p)
+    keel_strmap_free(&p->names);
+  free(p);
   free(t);
 }
 
 int keel_table_find(const keel_table *t, const char *name)
 {
-  for (size_t i = 0; i < t->n_cols; i++)
+  const table_priv *p = t->host_private;
+  size_t i;
+  if (p && p->names.n == t->n_cols)
+    return keel_strmap_get(&p->names, name, strlen(name), &i) ? (int)i : -1;
+  for (i = 0; i < t->n_cols; i++)
     if (strcmp(t->cols[i].name, name) == 0)
       return (int)i;
   return -1;
@@ -216,6 +253,11 @@ keel_column *keel_table_add(keel_table *t, const char *name, keel_col_type type,
     ok = ok && c.text;
   }
   if (!ok) {
+    column_free(&c, t->n_rows);
+    keel_fail(err, KEEL_ENOMEM, "out of memory adding column '%s'", name);
+    return NULL;
+  }
+  if (keel_strmap_put(&p->names, c.name, strlen(c.name), t->n_cols, NULL) < 0) {
     column_free(&c, t->n_rows);
     keel_fail(err, KEEL_ENOMEM, "out of memory adding column '%s'", name);
     return NULL;

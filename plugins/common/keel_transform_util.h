@@ -21,6 +21,8 @@
 
 #include <keel/keel.h>
 
+#include "keel_names.h"
+
 /* A read-only view of the columns of a schema or a table (both start with
  * a name and a type), so selection code is written once. */
 typedef struct tx_cols {
@@ -104,12 +106,38 @@ static inline int tx_check_unique(const keel_host *host, const char *who,
                                   const char *param, const keel_value *v,
                                   keel_error *err)
 {
-  for (size_t i = 0; i < v->n; i++)
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(v->strings[i], v->strings[j]) == 0)
-        return host->fail(err, KEEL_EINVAL, "%s: '%s' is listed twice in %s",
-                          who, v->strings[i], param);
+  if (v->n < 2)
+    return KEEL_OK;
+  kn_entry *e = malloc(v->n * sizeof *e);
+  if (e == NULL)
+    return host->fail(err, KEEL_ENOMEM, "%s: out of memory", who);
+  for (size_t i = 0; i < v->n; i++) {
+    e[i].name = v->strings[i];
+    e[i].pos = i;
+  }
+  kn_sort(e, v->n);
+  size_t first = 0, second = 0;
+  int dup = kn_first_dup(e, v->n, &first, &second);
+  free(e);
+  if (dup)
+    return host->fail(err, KEEL_EINVAL, "%s: '%s' is listed twice in %s", who,
+                      v->strings[second], param);
   return KEEL_OK;
+}
+
+/* The names of v sorted for kn_find (malloc'd; caller frees), or NULL on
+ * ENOMEM. */
+static inline kn_entry *tx_cols_sorted(const tx_cols *v)
+{
+  kn_entry *e = malloc((v->n ? v->n : 1) * sizeof *e);
+  if (e == NULL)
+    return NULL;
+  for (size_t i = 0; i < v->n; i++) {
+    e[i].name = tx_col_name(v, i);
+    e[i].pos = i;
+  }
+  kn_sort(e, v->n);
+  return e;
 }
 
 /* Error for a name that is not a column: lists the first columns there. */
@@ -152,31 +180,39 @@ static inline int tx_select(const keel_host *host, const char *who,
   int rc = tx_check_unique(host, who, "columns", columns, err);
   if (rc != KEEL_OK)
     return rc;
+  size_t *out = malloc((v->n ? v->n : 1) * sizeof *out);
+  unsigned char *take = calloc(v->n ? v->n : 1, 1);
+  kn_entry *sorted = columns->n ? tx_cols_sorted(v) : NULL;
+  if (out == NULL || take == NULL || (columns->n && sorted == NULL)) {
+    free(out);
+    free(take);
+    free(sorted);
+    return host->fail(err, KEEL_ENOMEM, "%s: out of memory", who);
+  }
   for (size_t k = 0; k < columns->n; k++) {
-    long c = tx_col_find(v, columns->strings[k]);
-    if (c < 0)
-      return tx_fail_unknown(host, who, columns->strings[k], v, err);
-    keel_col_type t = tx_col_type(v, (size_t)c);
-    if (!(accepts & KEEL_COL_BIT(t)))
+    long c = kn_find(sorted, v->n, columns->strings[k]);
+    keel_col_type t = c < 0 ? KEEL_COL_NUMERIC : tx_col_type(v, (size_t)c);
+    if (c < 0 || !(accepts & KEEL_COL_BIT(t))) {
+      free(out);
+      free(take);
+      free(sorted);
+      if (c < 0)
+        return tx_fail_unknown(host, who, columns->strings[k], v, err);
       return host->fail(err, KEEL_ESCHEMA,
                         "%s: column '%s' is %s, but %s needs %s columns", who,
                         columns->strings[k], tx_type_name(t), who, need);
+    }
+    take[c] = 1;
   }
-  size_t *out = malloc((v->n ? v->n : 1) * sizeof *out);
-  if (out == NULL)
-    return host->fail(err, KEEL_ENOMEM, "%s: out of memory", who);
+  free(sorted);
   size_t n = 0;
   for (size_t i = 0; i < v->n; i++) {
-    int take = 0;
-    if (columns->n == 0) {
-      take = (accepts & KEEL_COL_BIT(tx_col_type(v, i))) != 0;
-    } else {
-      for (size_t k = 0; k < columns->n && !take; k++)
-        take = strcmp(columns->strings[k], tx_col_name(v, i)) == 0;
-    }
-    if (take)
+    if (columns->n == 0)
+      take[i] = (accepts & KEEL_COL_BIT(tx_col_type(v, i))) != 0;
+    if (take[i])
       out[n++] = i;
   }
+  free(take);
   *idx = out;
   *n_idx = n;
   return KEEL_OK;
@@ -226,17 +262,24 @@ static inline int tx_bind(const keel_host *host, const char *who,
   long *p = malloc((t->n_cols ? t->n_cols : 1) * sizeof *p);
   if (p == NULL)
     return host->fail(err, KEEL_ENOMEM, "%s: out of memory", who);
+  kn_entry *sorted = tx_cols_sorted(&v);
+  if (sorted == NULL) {
+    free(p);
+    return host->fail(err, KEEL_ENOMEM, "%s: out of memory", who);
+  }
   for (size_t c = 0; c < t->n_cols; c++)
     p[c] = -1;
   for (size_t k = 0; k < n; k++) {
-    long c = tx_col_find(&v, names[k]);
+    long c = kn_find(sorted, v.n, names[k]);
     if (c < 0) {
+      free(sorted);
       free(p);
       return host->fail(err, KEEL_ESCHEMA,
                         "%s: fitted column '%s' is not in the input", who,
                         names[k]);
     }
     if (!(accepts & KEEL_COL_BIT(t->cols[c].type))) {
+      free(sorted);
       free(p);
       return host->fail(err, KEEL_ESCHEMA,
                         "%s: column '%s' is %s, but %s needs %s columns", who,
@@ -244,6 +287,7 @@ static inline int tx_bind(const keel_host *host, const char *who,
     }
     p[c] = (long)k;
   }
+  free(sorted);
   *pos = p;
   return KEEL_OK;
 }

@@ -16,6 +16,7 @@
 #include "base/sha256.h"
 #include "base/status.h"
 #include "plugin/host.h"
+#include "plugin/table.h"
 #include "test_util.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -220,9 +221,7 @@ static void test_table_and_state_services(void)
   h->table_free(t);
   h->table_free(u);
   /* schema storage belongs to the host: free it the host's way */
-  free((char *)s.cols[0].name);
-  free(s.cols);
-  free(s.host_private);
+  keel_schema_free(&s);
 }
 
 /* ---- inputs ------------------------------------------------------------ */

@@ -2,8 +2,10 @@
  * refuse (over-long lines, bare CR, NUL, long names, unterminated section
  * headers, continuation lines, duplicates). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/buffer.h"
 #include "config/ini.h"
 #include "test_util.h"
 
@@ -209,6 +211,50 @@ static void test_keys(void)
   parse_bad(text, strlen(text), "t.ini:2: key too long (48 bytes)");
 }
 
+/* Many sections and many keys in one section (past the point where keys
+ * are indexed): lookups and duplicate checks still name the first line. */
+static void test_many_sections_and_keys(void)
+{
+  keel_buf b = KEEL_BUF_INIT;
+  for (int i = 0; i < 3000; i++)
+    keel_buf_printf(&b, "[s%d]\n", i);
+  keel_buf_printf(&b, "[wide]\n");
+  for (int i = 0; i < 3000; i++)
+    keel_buf_printf(&b, "k%d = %d\n", i, i);
+  keel_ini *ini = NULL;
+  keel_error err = {0};
+  CU_ASSERT_EQUAL_FATAL(
+      keel_ini_parse_buffer("t.ini", (const char *)b.data, b.len, &ini, &err),
+      0);
+  CU_ASSERT_EQUAL(ini->n_sections, 3001u);
+  const keel_ini_section *s = keel_ini_section_find(ini, "s2999");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  CU_ASSERT_EQUAL(s->line, 3000);
+  CU_ASSERT_PTR_NULL(keel_ini_section_find(ini, "s3000"));
+  const keel_ini_section *w = keel_ini_section_find(ini, "wide");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+  for (int i = 0; i < 3000; i += 7) {
+    char k[16];
+    snprintf(k, sizeof k, "k%d", i);
+    const keel_ini_entry *e = keel_ini_entry_find(w, k);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_EQUAL(e->line, 3002 + i);
+    CU_ASSERT_EQUAL(atoi(e->value), i);
+  }
+  CU_ASSERT_PTR_NULL(keel_ini_entry_find(w, "k3000"));
+  keel_ini_free(ini);
+  /* a duplicate key late in a long section, a duplicate section late */
+  keel_buf_printf(&b, "k2500 = again\n");
+  parse_bad((const char *)b.data, b.len,
+            "t.ini:6002: [wide] k2500: key set twice (first at line 5502)");
+  b.len -= strlen("k2500 = again\n");
+  keel_buf_printf(&b, "[s1234]\n");
+  parse_bad((const char *)b.data, b.len,
+            "t.ini:6002: [s1234]: section appears twice (first at line "
+            "1235)");
+  keel_buf_free(&b);
+}
+
 static void test_files(void)
 {
   keel_ini *ini = NULL;
@@ -244,6 +290,7 @@ int main(void)
       {"unterminated_section", test_unterminated_section},
       {"continuation_refused", test_continuation_refused},
       {"keys", test_keys},
+      {"many_sections_and_keys", test_many_sections_and_keys},
       {"files", test_files},
       {NULL, NULL}};
   return keel_test_run_suite("ini", tests);

@@ -44,6 +44,7 @@
 #endif
 
 #include "csv_parse.h"
+#include "keel_names.h"
 
 static const char *const delimiter_choices[] = {"comma", "semicolon", "tab",
                                                 NULL};
@@ -301,16 +302,26 @@ static int read_header(csv_ctx *c)
       rc = h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
       break;
     }
-    for (size_t k = 0; k < j; k++)
-      if (strcmp(c->cols[k].name, c->cols[j].name) == 0) {
-        rc = h->fail(c->err, KEEL_EDATA,
-                     "%s:%zu: duplicate column name "
-                     "'%s' (columns %zu and %zu)",
-                     c->file, line, c->cols[j].name, k + 1, j + 1);
-        break;
-      }
   }
   free(fields);
+  if (!rc && c->n_cols > 1) {
+    /* duplicates by sorting: a scan per column is quadratic in width */
+    kn_entry *e = malloc(c->n_cols * sizeof *e);
+    if (!e)
+      return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    for (size_t j = 0; j < c->n_cols; j++) {
+      e[j].name = c->cols[j].name;
+      e[j].pos = j;
+    }
+    kn_sort(e, c->n_cols);
+    size_t k = 0, j = 0;
+    if (kn_first_dup(e, c->n_cols, &k, &j))
+      rc = h->fail(c->err, KEEL_EDATA,
+                   "%s:%zu: duplicate column name "
+                   "'%s' (columns %zu and %zu)",
+                   c->file, line, c->cols[j].name, k + 1, j + 1);
+    free(e);
+  }
   if (rc)
     return rc;
   if (c->params[P_HEADER].i) {
@@ -333,28 +344,41 @@ static int apply_declared(csv_ctx *c)
                {P_DATE, KEEL_COL_DATE},
                {P_NUMERIC, KEEL_COL_NUMERIC}};
   const keel_host *h = c->host;
+  /* the header's names sorted once: a scan per listed name is quadratic */
+  kn_entry *sorted = malloc((c->n_cols ? c->n_cols : 1) * sizeof *sorted);
+  if (!sorted)
+    return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+  for (size_t j = 0; j < c->n_cols; j++) {
+    sorted[j].name = c->cols[j].name;
+    sorted[j].pos = j;
+  }
+  kn_sort(sorted, c->n_cols);
   for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
     const keel_value *v = &c->params[lists[l].param];
     for (size_t i = 0; i < v->n; i++) {
-      size_t j = 0;
-      while (j < c->n_cols && strcmp(c->cols[j].name, v->strings[i]) != 0)
-        j++;
-      if (j == c->n_cols)
+      long found = kn_find(sorted, c->n_cols, v->strings[i]);
+      if (found < 0) {
+        free(sorted);
         return h->fail(c->err, KEEL_EINVAL,
                        "csv: %s names column '%s', "
                        "but %s has no such column",
                        csv_params[lists[l].param].name, v->strings[i], c->file);
-      if (c->cols[j].declared && c->cols[j].declared != lists[l].type)
+      }
+      size_t j = (size_t)found;
+      if (c->cols[j].declared && c->cols[j].declared != lists[l].type) {
+        free(sorted);
         return h->fail(c->err, KEEL_EINVAL,
                        "csv: column '%s' is declared "
                        "with two types (check the *_columns lists)",
                        v->strings[i]);
+      }
       c->cols[j].declared = lists[l].type;
       if (lists[l].type == KEEL_COL_TEXT ||
           lists[l].type == KEEL_COL_CATEGORICAL)
         c->cols[j].kind = K_STR;
     }
   }
+  free(sorted);
   for (size_t j = 0; j < c->n_cols; j++) {
     csv_col *col = &c->cols[j];
     col->num_ok = col->declared == KEEL_COL_NUMERIC || !col->declared;

@@ -35,17 +35,23 @@ static int drop_resolve(const keel_host *host, const keel_value *params,
   if (rc != KEEL_OK)
     return rc;
   uint8_t *k = malloc(v->n ? v->n : 1);
-  if (k == NULL)
+  kn_entry *sorted = tx_cols_sorted(v);
+  if (k == NULL || sorted == NULL) {
+    free(k);
+    free(sorted);
     return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+  }
   memset(k, 1, v->n ? v->n : 1);
   for (size_t i = 0; i < cols->n; i++) {
-    long c = tx_col_find(v, cols->strings[i]);
+    long c = kn_find(sorted, v->n, cols->strings[i]);
     if (c < 0) {
       free(k);
+      free(sorted);
       return tx_fail_unknown(host, WHO, cols->strings[i], v, err);
     }
     k[c] = 0;
   }
+  free(sorted);
   *keep = k;
   return KEEL_OK;
 }

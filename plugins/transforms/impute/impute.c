@@ -98,13 +98,19 @@ static int impute_schema(const keel_host *host, const keel_value *params,
     }
     rc = host->schema_add(out, in->cols[c].name, in->cols[c].type, flags, err);
   }
+  kn_entry *sorted = NULL;
+  if (rc == KEEL_OK && params[P_ADD_INDICATOR].i && n > 0) {
+    sorted = tx_cols_sorted(&v);
+    if (sorted == NULL)
+      rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+  }
   for (k = 0; rc == KEEL_OK && params[P_ADD_INDICATOR].i && k < n; k++) {
     char *name = impute_indicator_name(in->cols[idx[k]].name);
     if (name == NULL) {
       rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
       break;
     }
-    if (tx_col_find(&v, name) >= 0)
+    if (kn_find(sorted, v.n, name) >= 0)
       rc = host->fail(err, KEEL_ESCHEMA,
                       WHO ": the indicator column '%s' for '%s' already "
                           "exists in the input",
@@ -113,6 +119,7 @@ static int impute_schema(const keel_host *host, const keel_value *params,
       rc = host->schema_add(out, name, KEEL_COL_NUMERIC, 0, err);
     free(name);
   }
+  free(sorted);
   free(idx);
   return rc;
 }

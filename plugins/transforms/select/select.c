@@ -38,16 +38,22 @@ static int select_resolve(const keel_host *host, const keel_value *params,
   if (rc != KEEL_OK)
     return rc;
   size_t *p = malloc(cols->n * sizeof *p);
-  if (p == NULL)
+  kn_entry *sorted = tx_cols_sorted(v);
+  if (p == NULL || sorted == NULL) {
+    free(p);
+    free(sorted);
     return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+  }
   for (size_t k = 0; k < cols->n; k++) {
-    long c = tx_col_find(v, cols->strings[k]);
+    long c = kn_find(sorted, v->n, cols->strings[k]);
     if (c < 0) {
       free(p);
+      free(sorted);
       return tx_fail_unknown(host, WHO, cols->strings[k], v, err);
     }
     p[k] = (size_t)c;
   }
+  free(sorted);
   *pos = p;
   return KEEL_OK;
 }
