@@ -54,6 +54,12 @@
 #                           data/, so an edit of the source tree while the
 #                           test runs cannot change them
 #   need TOOL...            bail unless every TOOL is on PATH
+#   reseal SRC OUT CODE     re-seal bundle SRC as OUT the way a forger
+#                           would, after CODE (Python statements) edits the
+#                           dict `files` (member name -> bytes): the result
+#                           digest (digest.txt, and run.json's when it
+#                           parses), SHA256SUMS, the tar and keel's gzip
+#                           seal are all recomputed; SIGNATURE is dropped
 #
 # Each script ends with `finish`; one that stops before (set -e, a bail
 # aside) says where and exits non-zero. A script that needs a tool the
@@ -183,6 +189,56 @@ flip() {
 p = sys.argv[1]; d = bytearray(open(p, "rb").read())
 i = min(int(sys.argv[2]), len(d) - 1); d[i] ^= 1
 open(p, "wb").write(d)' "$1" "$2"
+}
+
+reseal() {
+  "$PY" - "$1" "$2" "$3" <<'PY'
+import sys, json, hashlib, tarfile, io, zlib
+src, out, code = sys.argv[1:4]
+files, top = {}, None
+with tarfile.open(src) as t:
+    for m in t.getmembers():
+        if m.isfile():
+            top, rel = m.name.split('/', 1)
+            files[rel] = t.extractfile(m).read()
+exec(code)
+h = lambda b: hashlib.sha256(b).hexdigest()
+cov = lambda n: n in ("config.json", "plugins.json", "lineage.json", "metrics.json",
+                      "metrics.jsonl", "optimizer_state.npy") or \
+    any(n.startswith(p) and len(n) > len(p) for p in ("preprocess/", "weights/", "optimizer/"))
+files.pop("SIGNATURE", None)
+dig = h("".join(f"{h(files[n])}  {n}\n" for n in sorted(files) if cov(n)).encode())
+files["digest.txt"] = (dig + "\n").encode()
+try:
+    run = json.loads(files["run.json"])
+    run["result_digest"] = dig
+    files["run.json"] = (json.dumps(run, indent=2) + "\n").encode()
+except (KeyError, ValueError, TypeError):
+    pass  # a missing or broken run record stays as CODE left it
+files["SHA256SUMS"] = "".join(f"{h(files[n])}  {n}\n" for n in sorted(files) if n != "SHA256SUMS").encode()
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+    dirs = set()
+    for n in sorted(files):
+        parts = n.split('/')
+        for i in range(1, len(parts)):
+            d = '/'.join(parts[:i])
+            if d not in dirs:
+                dirs.add(d); ti = tarfile.TarInfo(top + '/' + d); ti.type = tarfile.DIRTYPE; ti.mode = 0o755; t.addfile(ti)
+        ti = tarfile.TarInfo(top + '/' + n); ti.size = len(files[n]); ti.mode = 0o644
+        t.addfile(ti, io.BytesIO(files[n]))
+# keel's gzip layer (docs/bundle-format.md): its header with the 'KS'
+# extra field, raw deflate, CRC-32 and length, then the seal: SHA-256 of
+# the whole file with the seal's 32 bytes zero.
+tar = buf.getvalue()
+z = zlib.compressobj(6, zlib.DEFLATED, -15)
+raw = bytearray(b"\x1f\x8b\x08\x04\0\0\0\0\0\x03\x24\0KS\x20\0" + bytes(32)
+                + z.compress(tar) + z.flush()
+                + (zlib.crc32(tar) & 0xffffffff).to_bytes(4, "little")
+                + (len(tar) & 0xffffffff).to_bytes(4, "little"))
+raw[16:48] = hashlib.sha256(raw).digest()
+open(out, "wb").write(bytes(raw))
+PY
 }
 
 shipped_manifests() {

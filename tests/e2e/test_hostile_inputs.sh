@@ -21,49 +21,7 @@ fi
 #    run record or plugin list still fail verify with exit 3.
 seal "$KEEL_SRC/manifests/iris.ini" --out runs || bail "no bundle to craft from"
 b=$B
-craft() { # craft OUT 'python statements editing the dict files'
-  "$PY" - "$b" "$1" "$2" <<'PY'
-import sys, json, hashlib, tarfile, io, zlib
-src, out, code = sys.argv[1:4]
-files, top = {}, None
-with tarfile.open(src) as t:
-    for m in t.getmembers():
-        if m.isfile():
-            top, rel = m.name.split('/', 1)
-            files[rel] = t.extractfile(m).read()
-exec(code)
-h = lambda b: hashlib.sha256(b).hexdigest()
-cov = lambda n: n in ("config.json", "plugins.json", "lineage.json", "metrics.json",
-                      "metrics.jsonl", "optimizer_state.npy") or \
-    any(n.startswith(p) and len(n) > len(p) for p in ("preprocess/", "weights/", "optimizer/"))
-files.pop("SIGNATURE", None)
-dig = h("".join(f"{h(files[n])}  {n}\n" for n in sorted(files) if cov(n)).encode())
-files["digest.txt"] = (dig + "\n").encode()
-files["SHA256SUMS"] = "".join(f"{h(files[n])}  {n}\n" for n in sorted(files) if n != "SHA256SUMS").encode()
-buf = io.BytesIO()
-with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
-    dirs = set()
-    for n in sorted(files):
-        parts = n.split('/')
-        for i in range(1, len(parts)):
-            d = '/'.join(parts[:i])
-            if d not in dirs:
-                dirs.add(d); ti = tarfile.TarInfo(top + '/' + d); ti.type = tarfile.DIRTYPE; ti.mode = 0o755; t.addfile(ti)
-        ti = tarfile.TarInfo(top + '/' + n); ti.size = len(files[n]); ti.mode = 0o644
-        t.addfile(ti, io.BytesIO(files[n]))
-# keel's gzip layer (docs/bundle-format.md): its header with the 'KS'
-# extra field, raw deflate, CRC-32 and length, then the seal: SHA-256 of
-# the whole file with the seal's 32 bytes zero.
-tar = buf.getvalue()
-z = zlib.compressobj(6, zlib.DEFLATED, -15)
-raw = bytearray(b"\x1f\x8b\x08\x04\0\0\0\0\0\x03\x24\0KS\x20\0" + bytes(32)
-                + z.compress(tar) + z.flush()
-                + (zlib.crc32(tar) & 0xffffffff).to_bytes(4, "little")
-                + (len(tar) & 0xffffffff).to_bytes(4, "little"))
-raw[16:48] = hashlib.sha256(raw).digest()
-open(out, "wb").write(bytes(raw))
-PY
-}
+craft() { reseal "$b" "$1" "$2"; }
 craft same.tar.gz 'pass'
 expect "a faithfully re-sealed bundle verifies (else crafting is broken)" 0 "" -- verify same.tar.gz
 craft norun_json.tar.gz 'files["run.json"] = b"this is not json"'
