@@ -9,7 +9,7 @@
 #
 #   tests/bench/bench_quadratic.sh KEEL [CASE...]
 #
-# KEEL   a built keel binary (e.g. build/core/keel)
+# KEEL   a built keel binary (e.g. build/keel)
 # CASE   ini | check | prepare (default: all three)
 #          ini      keel check on a manifest of N one-line sections
 #                   ([s000001] ... 10 bytes each: 104,000 fill 1.04 MB)
@@ -31,64 +31,7 @@ unset OMP_NUM_THREADS KEEL_PLUGIN_PATH KEEL_TEMPLATE_PATH
 export XDG_CACHE_HOME=$work/xdg/cache XDG_DATA_HOME=$work/xdg/data \
   XDG_CONFIG_HOME=$work/xdg/config
 
-# gen_ini N FILE: a valid [keel] section, then N one-line sections.
-gen_ini() {
-  awk -v n="$1" 'BEGIN {
-    print "[keel]"; print "template = tabular-regression"
-    print "template_version = >=1.0 <2"
-    for (i = 1; i <= n; i++) printf "[s%06d]\n", i }' >"$2"
-}
-
-# gen_csv N DIR: DIR/wide.csv with N numeric columns, a categorical one and
-# the label y; DIR/wide.ini drops, one-hot encodes and standardizes it.
-gen_csv() {
-  local n=$1 dir=$2
-  mkdir -p "$dir"
-  awk -v n="$n" -v rows="$rows" 'BEGIN {
-    for (c = 0; c < n; c++) printf "c%d,", c
-    print "kind,y"
-    for (r = 0; r < rows; r++) {
-      for (c = 0; c < n; c++) printf "%d,", (r * 7 + c * 13) % 101
-      printf "%s,%d\n", (r % 3 == 0 ? "a" : (r % 3 == 1 ? "b" : "c")), r
-    } }' >"$dir/wide.csv"
-  cat >"$dir/wide.ini" <<INI
-[keel]
-template = tabular-regression
-template_version = >=1.0 <2
-
-[data]
-label = y
-valid_fraction = 0.25
-split_seed = 1
-
-[source]
-plugin = csv
-path = wide.csv
-
-[transform.drop]
-plugin = drop
-columns = c0, c$((n - 1))
-
-[transform.encode]
-plugin = onehot
-columns = kind
-
-[transform.scale]
-plugin = standardize
-
-[model]
-plugin = linear
-
-[loss]
-plugin = mse
-
-[optimizer]
-plugin = sgd
-
-[train]
-epochs = 1
-INI
-}
+. "$src/tests/bench/quadratic_inputs.sh"
 
 # median_time CMD...: the median wall time of REPS runs, in seconds.
 median_time() {
@@ -97,7 +40,7 @@ median_time() {
     s=$(date +%s.%N)
     "$@" >/dev/null 2>&1 || true
     e=$(date +%s.%N)
-    ts+=("$(echo "$e - $s" | bc -l)")
+    ts+=("$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.6f", e - s }')")
   done
   printf '%s\n' "${ts[@]}" | sort -g | sed -n "$(((reps + 1) / 2))p"
 }
@@ -113,18 +56,18 @@ run_case() {
       t=$(median_time "$keel" check "$dir/m.ini")
       ;;
     check)
-      gen_csv "$n" "$dir"
+      gen_csv "$n" "$dir" "$rows"
       t=$(median_time "$keel" check "$dir/wide.ini")
       ;;
     prepare)
-      gen_csv "$n" "$dir"
+      gen_csv "$n" "$dir" "$rows"
       t=$(median_time "$keel" run "$dir/wide.ini" --until-transforms \
         --out "$dir/prep")
       ;;
     esac
     if [[ -n $prev ]]; then
       printf '%-8s N=%-7d %8.3f s   t(N)/t(N/4) = %.1f\n' "$name" "$n" "$t" \
-        "$(echo "$t / $prev" | bc -l)"
+        "$(awk -v a="$t" -v b="$prev" 'BEGIN { print a / b }')"
     else
       printf '%-8s N=%-7d %8.3f s\n' "$name" "$n" "$t"
     fi

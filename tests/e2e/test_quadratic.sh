@@ -10,60 +10,7 @@
 export XDG_CACHE_HOME=$T/xdg/cache XDG_DATA_HOME=$T/xdg/data \
   XDG_CONFIG_HOME=$T/xdg/config
 
-# gen_ini N FILE: a [keel] section, then N one-line sections (10 bytes each).
-gen_ini() {
-  awk -v n="$1" 'BEGIN {
-    print "[keel]"; print "template = tabular-regression"
-    print "template_version = >=1.0 <2"
-    for (i = 1; i <= n; i++) printf "[s%06d]\n", i }' >"$2"
-}
-
-# gen_csv N DIR: DIR/wide.csv (N numeric columns, a categorical one, the
-# label y) and DIR/wide.ini, which drops two of them, one-hot encodes the
-# categorical one and standardizes the rest.
-gen_csv() {
-  local n=$1 dir=$2
-  mkdir -p "$dir"
-  awk -v n="$n" 'BEGIN {
-    for (c = 0; c < n; c++) printf "c%d,", c
-    print "kind,y"
-    for (r = 0; r < 40; r++) {
-      for (c = 0; c < n; c++) printf "%d,", (r * 7 + c * 13) % 101
-      printf "%s,%d\n", (r % 2 ? "a" : "b"), r
-    } }' >"$dir/wide.csv"
-  cat >"$dir/wide.ini" <<INI
-[keel]
-template = tabular-regression
-template_version = >=1.0 <2
-
-[data]
-label = y
-
-[source]
-plugin = csv
-path = wide.csv
-
-[transform.drop]
-plugin = drop
-columns = c0, c$((n - 1))
-
-[transform.encode]
-plugin = onehot
-columns = kind
-
-[transform.scale]
-plugin = standardize
-
-[model]
-plugin = linear
-
-[loss]
-plugin = mse
-
-[optimizer]
-plugin = sgd
-INI
-}
+. "$KEEL_SRC/tests/bench/quadratic_inputs.sh"
 
 # median3 WANT ARGS...: the median wall time (seconds) of three runs of
 # `keel ARGS`, each of which must exit WANT.
