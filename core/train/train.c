@@ -38,6 +38,11 @@ typedef struct train_loop {
   long lr_idx; /* the optimizer's "lr" parameter, or -1 */
   double ss_train, ss_valid;
   keel_progress prog;
+  /* A checkpoint taken inside epoch epoch0: its batches done, and the
+   * epoch's training sums and class counts (K * K) so far. */
+  uint64_t first_batch;
+  keel_metric_sums first_sums;
+  uint64_t *first_conf;
 } train_loop;
 
 /* ---- the metrics line -----------------------------------------------------
@@ -139,24 +144,61 @@ static int early_stop_update(early_stop *es, const keel_metrics *valid,
 /* ---- checkpoints ----------------------------------------------------------
  */
 
+/* The run's state as a checkpoint: epochs_done epochs finished, then
+ * batch batches of the next one (0: none) with its sums and class counts
+ * so far (conf NULL at an epoch's end). Borrows from L and out. */
+static keel_checkpoint checkpoint_of(const train_loop *L,
+                                     const keel_train_result *out,
+                                     uint64_t epochs_done, uint64_t batch,
+                                     const keel_metric_sums *sums,
+                                     uint64_t *conf)
+{
+  const keel_train_setup *s = L->s;
+  keel_checkpoint w = {
+      .fingerprint = (char *)(s->fingerprint ? s->fingerprint : ""),
+      .epoch = epochs_done,
+      .step = L->step,
+      .best_epoch = L->es.best_epoch,
+      .bad_epochs = L->es.bad_epochs,
+      .best_value = L->es.best,
+      .weights = out->weights,
+      .n_weights = L->T.nw,
+      .opt_state = out->opt_state,
+      .n_opt_state = L->T.nopt,
+      .metrics_jsonl = (char *)(L->lines.data ? (char *)L->lines.data : ""),
+      .batch = batch};
+  if (batch) {
+    w.loss_sum = sums->loss;
+    w.sq_err_sum = sums->sq_err;
+    w.abs_err_sum = sums->abs_err;
+    w.confusion = conf;
+    w.n_confusion = conf ? L->T.n_classes * L->T.n_classes : 0;
+  }
+  return w;
+}
+
 /* Writes the state after epoch e (0-based) to L->ck_path, atomically. */
 static int checkpoint_save(const train_loop *L, const keel_train_result *out,
                            uint64_t e, keel_error *err)
 {
-  const keel_train_setup *s = L->s;
-  keel_checkpoint w = {.fingerprint =
-                           (char *)(s->fingerprint ? s->fingerprint : ""),
-                       .epoch = e + 1,
-                       .step = L->step,
-                       .best_epoch = L->es.best_epoch,
-                       .bad_epochs = L->es.bad_epochs,
-                       .best_value = L->es.best,
-                       .weights = out->weights,
-                       .n_weights = L->T.nw,
-                       .opt_state = out->opt_state,
-                       .n_opt_state = L->T.nopt,
-                       .metrics_jsonl = (char *)L->lines.data};
+  keel_checkpoint w = checkpoint_of(L, out, e + 1, 0, NULL, NULL);
   return keel_checkpoint_write(L->ck_path, &w, err);
+}
+
+/* Ends the run where it stands: interrupted, with the checkpoint that
+ * continues it in out->checkpoint (see checkpoint_of). */
+static int stop_here(train_loop *L, keel_train_result *out,
+                     uint64_t epochs_done, uint64_t batch,
+                     const keel_metric_sums *sums, uint64_t *conf,
+                     keel_error *err)
+{
+  const keel_train_setup *s = L->s;
+  out->interrupted = 1;
+  out->interrupt_signal = s->interrupt ? (int)*s->interrupt : 0;
+  out->stop_batch = batch;
+  keel_checkpoint w = checkpoint_of(L, out, epochs_done, batch, sums, conf);
+  return keel_checkpoint_encode(&w, &out->checkpoint, &out->checkpoint_size,
+                                err);
 }
 
 /* Restores the checkpoint at s->resume_path into the run: weights,
@@ -166,9 +208,12 @@ static int resume_from(train_loop *L, keel_train_result *out, keel_error *err)
   const keel_train_setup *s = L->s;
   const char *path = s->resume_path;
   keel_checkpoint ck = {0};
-  int rc = keel_checkpoint_read(path, &ck, err);
+  int rc = s->resume_data ? keel_checkpoint_parse(
+                                s->resume_data, s->resume_size, path, &ck, err)
+                          : keel_checkpoint_read(path, &ck, err);
   if (rc != KEEL_OK)
     return rc;
+  size_t kk = L->T.n_classes * L->T.n_classes;
   const char *want = s->fingerprint ? s->fingerprint : "";
   if (strcmp(ck.fingerprint, want) != 0)
     rc = keel_fail(err, KEEL_EINVAL,
@@ -187,6 +232,22 @@ static int resume_from(train_loop *L, keel_train_result *out, keel_error *err)
                    "epochs",
                    path, (unsigned long long)ck.epoch,
                    (unsigned long long)L->epochs);
+  else if (ck.batch && (ck.epoch >= L->epochs ||
+                        ck.batch >= L->steps_per_epoch || ck.n_confusion != kk))
+    rc = keel_fail(err, KEEL_EINVAL,
+                   "checkpoint %s stopped after batch %llu of epoch %llu "
+                   "with %zu class counts; this run has %llu epochs of %zu "
+                   "batches and %zu class counts",
+                   path, (unsigned long long)ck.batch,
+                   (unsigned long long)ck.epoch + 1, ck.n_confusion,
+                   (unsigned long long)L->epochs, L->steps_per_epoch, kk);
+  if (rc == KEEL_OK && ck.batch) {
+    L->first_batch = ck.batch;
+    L->first_sums =
+        (keel_metric_sums){ck.loss_sum, ck.sq_err_sum, ck.abs_err_sum};
+    if (kk)
+      memcpy(L->first_conf, ck.confusion, kk * sizeof *L->first_conf);
+  }
   if (rc == KEEL_OK) {
     memcpy(out->weights, ck.weights, L->T.nw * sizeof(float));
     if (L->T.nopt)
@@ -255,7 +316,10 @@ static int loop_alloc(train_loop *L, keel_train_result *out, keel_error *err)
   L->perm = malloc(n * sizeof *L->perm);
   L->draws = calloc(n, sizeof *L->draws);
   L->conf = calloc(T->n_classes * T->n_classes + 1, sizeof *L->conf);
-  if (!out->weights || !out->opt_state || !L->perm || !L->draws || !L->conf)
+  L->first_conf = calloc(T->n_classes * T->n_classes + 1, sizeof *L->conf);
+  out->batches = L->steps_per_epoch;
+  if (!out->weights || !out->opt_state || !L->perm || !L->draws || !L->conf ||
+      !L->first_conf)
     return keel_fail(err, KEEL_ENOMEM, "train: out of memory");
   rc = copy_tensors(T, out, err);
   if (rc != KEEL_OK)
@@ -296,8 +360,9 @@ static int loop_start(train_loop *L, keel_train_result *out, keel_error *err)
 }
 
 /* Epoch e: its minibatches, its metrics and their line, early stopping,
- * its checkpoint. *stop: the run ends after it (early stopping, or
- * s->stop_after_epoch). */
+ * its checkpoint. *stop: the run ends after it (early stopping,
+ * s->stop_after_epoch, or an interrupt, which may also end it inside
+ * the epoch, after a batch). */
 static int run_epoch(train_loop *L, keel_train_result *out, uint64_t e,
                      int *stop, keel_error *err)
 {
@@ -307,6 +372,13 @@ static int run_epoch(train_loop *L, keel_train_result *out, uint64_t e,
   keel__train_shuffle(L->perm, L->draws, n, L->seed, e, T->nt);
   memset(T->conf, 0, (size_t)T->nt * T->conf_stride * sizeof *T->conf);
   keel_metric_sums esum = {0, 0, 0};
+  size_t first_batch = 0;
+  if (e == L->epoch0 && L->first_batch) { /* resumed inside this epoch */
+    first_batch = (size_t)L->first_batch;
+    esum = L->first_sums;
+    memcpy(T->conf, L->first_conf,
+           T->n_classes * T->n_classes * sizeof *T->conf);
+  }
   double lr_scale = 1.0;
   keel__epoch_run E = {.d = L->train,
                        .perm = L->perm,
@@ -317,12 +389,18 @@ static int run_epoch(train_loop *L, keel_train_result *out, uint64_t e,
                        .esum = &esum,
                        .lr_scale = &lr_scale,
                        .prog = &L->prog,
-                       .err = err};
+                       .err = err,
+                       .first_batch = first_batch};
   int rc = keel__trainer_epoch(T, &E);
   out->steps = L->step;
   if (rc != KEEL_OK)
     return rc;
   keel__trainer_confusion_collect(T, L->conf);
+  if (E.halted_at) { /* interrupted inside the epoch */
+    *stop = 1;
+    return stop_here(L, out, e, E.halted_at, &esum,
+                     T->n_classes ? L->conf : NULL, err);
+  }
   keel_metrics_finish(&out->train, T->task, T->n_classes, &esum, L->conf, n,
                       L->ss_train);
   rc = keel__trainer_evaluate(T, out->weights, L->valid, L->ss_valid,
@@ -349,10 +427,11 @@ static int run_epoch(train_loop *L, keel_train_result *out, uint64_t e,
   if (early) {
     out->stopped_early = 1;
     *stop = 1;
-  } else if (L->s->stop_after_epoch > 0 && e + 1 >= L->s->stop_after_epoch &&
-             e + 1 < L->epochs) {
-    out->interrupted = 1;
+  } else if (e + 1 < L->epochs &&
+             ((L->s->stop_after_epoch > 0 && e + 1 >= L->s->stop_after_epoch) ||
+              (L->s->interrupt && *L->s->interrupt))) {
     *stop = 1;
+    return stop_here(L, out, e + 1, 0, NULL, NULL, err);
   }
   return KEEL_OK;
 }
@@ -401,6 +480,7 @@ int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
   if (rc != KEEL_OK && err)
     err->code = rc;
   free(L.conf);
+  free(L.first_conf);
   free(L.ck_path);
   free(L.perm);
   free(L.draws);
@@ -449,5 +529,6 @@ void keel_train_result_free(keel_train_result *r)
     free((char *)r->tensors[i].name);
   free(r->tensors);
   free(r->metrics_jsonl);
+  free(r->checkpoint);
   memset(r, 0, sizeof *r);
 }

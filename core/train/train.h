@@ -19,6 +19,7 @@
 #ifndef KEEL_TRAIN_TRAIN_H
 #define KEEL_TRAIN_TRAIN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +52,10 @@ typedef struct keel_train_setup {
   const struct keel_progress_sink *progress;
   const char *checkpoint_dir; /* where checkpoint.ckpt goes; NULL: none */
   const char *resume_path;    /* checkpoint to continue from, or NULL */
+  /* Not NULL: the checkpoint's bytes (a bundle member), read instead of
+   * resume_path, which then only names them in messages. */
+  const unsigned char *resume_data;
+  size_t resume_size;
   /* Identity of the configuration and data (for example the hex digest of
    * the resolved manifest and the data hashes); stored in checkpoints and
    * compared on resume, so a foreign checkpoint is refused. NULL = "". */
@@ -60,6 +65,11 @@ typedef struct keel_train_setup {
    * the process had been stopped there (tests, time-boxed runs); the
    * result has interrupted = 1. 0: run all epochs. */
   uint64_t stop_after_epoch;
+  /* Read by the thread that steps, after each batch's step (never inside
+   * a chunk): nonzero (a signal handler stores its signal number) ends
+   * the run after that batch, with interrupted = 1 and the state in the
+   * result's checkpoint. A signal handler only stores it. NULL: never. */
+  const volatile sig_atomic_t *interrupt;
 } keel_train_setup;
 
 /* What a run produced. Owned by the caller: keel_train_result_free. On an
@@ -84,10 +94,19 @@ typedef struct keel_train_result {
   char *metrics_jsonl;
   keel_metrics train; /* metrics of the last epoch run */
   keel_metrics valid;
-  uint64_t epochs_run; /* epochs completed, resumed ones included */
-  uint64_t steps;      /* optimizer steps taken */
-  int stopped_early;   /* early stopping ended the run */
-  int interrupted;     /* stop_after_epoch ended the run */
+  uint64_t epochs_run;  /* epochs completed, resumed ones included */
+  uint64_t steps;       /* optimizer steps taken */
+  int stopped_early;    /* early stopping ended the run */
+  int interrupted;      /* stop_after_epoch or setup->interrupt ended it */
+  int interrupt_signal; /* *setup->interrupt when it ended the run, or 0 */
+  /* Interrupted inside epoch epochs_run + 1: the batches of it stepped
+   * (of batches per epoch); 0 when it stopped at an epoch's end. */
+  uint64_t stop_batch;
+  size_t batches;
+  /* Interrupted: where it stopped, as the bytes of a checkpoint file
+   * (train/checkpoint.h) that resumes it; else NULL. */
+  unsigned char *checkpoint;
+  size_t checkpoint_size;
   uint64_t best_epoch; /* early stopping: 1-based best epoch, or 0 */
   int threads;         /* threads used */
 } keel_train_result;

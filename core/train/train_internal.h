@@ -77,6 +77,10 @@ typedef struct keel__epoch_run {
   double *lr_scale;
   keel_progress *prog;
   keel_error *err;
+  size_t first_batch; /* batches already stepped (a resumed epoch) */
+  /* Out: 0, or the batches stepped when an interrupt ended the epoch
+   * early (setup->interrupt seen after a batch that was not the last). */
+  size_t halted_at;
 } keel__epoch_run;
 
 /* Creates the model instance (s borrowed for T's life) for nf inputs and
@@ -86,9 +90,11 @@ int keel__trainer_init(keel__trainer *T, const keel_train_setup *s, size_t nf,
                        size_t max_rows_per_batch, keel_error *err);
 void keel__trainer_free(keel__trainer *T);
 
-/* Every minibatch of one epoch, rows in E->perm order: chunks in
- * parallel, the fixed-order combination, the optimizer step. 0 or
- * KEEL_EDIVERGED (E->err says where). */
+/* Every minibatch of one epoch from E->first_batch on, rows in E->perm
+ * order: chunks in parallel, the fixed-order combination, the optimizer
+ * step; after each step the interrupt flag is read, and a set one ends
+ * the epoch there (E->halted_at). 0 or KEEL_EDIVERGED (E->err says
+ * where). */
 int keel__trainer_epoch(keel__trainer *T, keel__epoch_run *E);
 
 /* Metrics of w on split d (rows in order, chunks of T->chunk rows). 0 or

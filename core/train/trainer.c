@@ -298,6 +298,12 @@ static int batch_finish(keel__trainer *T, keel__epoch_run *E, size_t b,
                      (unsigned long long)*E->step, b + 1, steps);
   keel_progress_batch(E->prog, E->epoch, b,
                       E->esum->loss / (double)(first + rows));
+  /* Only here, between two steps, on the one thread that steps: the
+   * weights and sums are whole, and every thread learns of the halt
+   * through the schedule's own synchronization. */
+  const volatile sig_atomic_t *stop = s->interrupt;
+  if (stop && *stop && b + 1 < steps)
+    E->halted_at = b + 1;
   return KEEL_OK;
 }
 
@@ -343,9 +349,9 @@ static int train_epoch_claimed(keel__trainer *T, keel__epoch_run *E)
   size_t total = (steps - 1) * M + last_nc;
   atomic_size_t next, done, published;
   atomic_int stop;
-  atomic_init(&next, 0);
-  atomic_init(&done, 0);
-  atomic_init(&published, 0);
+  atomic_init(&next, E->first_batch * M);
+  atomic_init(&done, E->first_batch * M);
+  atomic_init(&published, E->first_batch);
   atomic_init(&stop, 0);
   int rc = KEEL_OK;
 #pragma omp parallel num_threads(T->nt)
@@ -378,6 +384,8 @@ static int train_epoch_claimed(keel__trainer *T, keel__epoch_run *E)
         if (r != KEEL_OK) { /* batch b + 1 is never published */
           rc = r;
           atomic_store(&stop, 1);
+        } else if (E->halted_at) {
+          atomic_store(&stop, 1);
         } else {
           atomic_store(&published, b + 1);
         }
@@ -401,7 +409,7 @@ int keel__trainer_epoch(keel__trainer *T, keel__epoch_run *E)
 #pragma omp parallel num_threads(T->nt)
   {
     int t = omp_get_thread_num();
-    for (size_t b = 0; b < steps; b++) {
+    for (size_t b = E->first_batch; b < steps; b++) {
       size_t first = b * B, rows = n - first < B ? n - first : B;
       size_t n_chunks = (rows + C - 1) / C;
       int serial = n_chunks * nw <= COMBINE_SERIAL_FLOATS || T->nt == 1;
@@ -427,9 +435,9 @@ int keel__trainer_epoch(keel__trainer *T, keel__epoch_run *E)
           combine_serial(T, n_chunks, rows);
         rc = batch_finish(T, E, b, steps, n_chunks, first, rows);
       }
-      /* rc is shared and read after the single's barrier: every thread
-       * leaves at the same batch */
-      if (rc != KEEL_OK)
+      /* rc and halted_at are shared and read after the single's
+       * barrier: every thread leaves at the same batch */
+      if (rc != KEEL_OK || E->halted_at)
         break;
     }
   }

@@ -4,6 +4,7 @@
  * batch larger than the split, task mismatches, corrupted and foreign
  * checkpoints. */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "config/config.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
+#include "train/progress.h"
 #include "train/train.h"
 
 #define NF 6
@@ -314,6 +316,85 @@ static void test_resume_between_checkpoints(void)
   check_resume(5, 2, "resume-between");
 }
 
+/* An interrupt (the flag a signal handler sets) raised from the progress
+ * sink after batch `batch` (0-based) of epoch `epoch`: the loop is to stop
+ * after that batch, inside the epoch or at its end. */
+static volatile sig_atomic_t interrupt_flag;
+static uint64_t interrupt_epoch;
+static size_t interrupt_batch;
+
+static void raise_at(void *ctx, const keel_progress_batch_event *ev)
+{
+  (void)ctx;
+  if (ev->epoch == interrupt_epoch && ev->batch == interrupt_batch)
+    interrupt_flag = SIGTERM;
+}
+
+/* Interrupted at `threads` threads after (epoch, batch), then resumed from
+ * the result's checkpoint bytes at 1 and 3 threads: the same bits as the
+ * uninterrupted run. */
+static void check_interrupt(fixture *f, uint64_t epoch, size_t batch)
+{
+  static const keel_progress_sink sink = {raise_at, NULL, NULL};
+  keel_train_result full, part, rest;
+  keel_error err;
+  f->s.threads = 2;
+  CU_ASSERT_EQUAL_FATAL(run(f, &full, &err), KEEL_OK);
+  interrupt_flag = 0;
+  interrupt_epoch = epoch;
+  interrupt_batch = batch;
+  f->s.interrupt = &interrupt_flag;
+  f->s.progress = &sink;
+  CU_ASSERT_EQUAL_FATAL(run(f, &part, &err), KEEL_OK);
+  f->s.interrupt = NULL;
+  f->s.progress = NULL;
+  CU_ASSERT_EQUAL(part.interrupted, 1);
+  CU_ASSERT_EQUAL(part.interrupt_signal, SIGTERM);
+  int at_end = batch + 1 == part.batches;
+  CU_ASSERT_EQUAL(part.epochs_run, at_end ? epoch + 1 : epoch);
+  CU_ASSERT_EQUAL(part.stop_batch, at_end ? 0 : batch + 1);
+  CU_ASSERT_EQUAL(part.steps, epoch * part.batches + batch + 1);
+  CU_ASSERT_FATAL(part.checkpoint != NULL);
+  for (int t = 1; t <= 3; t += 2) {
+    f->s.resume_data = part.checkpoint;
+    f->s.resume_size = part.checkpoint_size;
+    f->s.resume_path = "test (interrupted)";
+    f->s.threads = t;
+    CU_ASSERT_EQUAL_FATAL(run(f, &rest, &err), KEEL_OK);
+    CU_ASSERT(same(&full, &rest));
+    CU_ASSERT_EQUAL(rest.interrupted, 0);
+    keel_train_result_free(&rest);
+  }
+  f->s.resume_data = NULL;
+  f->s.resume_path = NULL;
+  keel_train_result_free(&full);
+  keel_train_result_free(&part);
+}
+
+static void test_interrupt_inside_epoch(void)
+{
+  fixture f;
+  fixture_mlp(&f);
+  check_interrupt(&f, 1, 1); /* 5 batches an epoch */
+  check_interrupt(&f, 0, 3);
+  fixture_mlp(&f);
+  static const int64_t hidden[1] = {1000}; /* the barrier schedule */
+  keel_value *mv = (keel_value *)f.s.model_values;
+  mv[pidx(f.s.model, "hidden")].n = 1;
+  mv[pidx(f.s.model, "hidden")].ints = hidden;
+  f.tv[KEEL_TRAIN_EPOCHS].i = 3;
+  check_interrupt(&f, 1, 2);
+  fixture_init(&f, "linear", "huber", "sgd", KEEL_TASK_REGRESSION);
+  check_interrupt(&f, 2, 0);
+}
+
+static void test_interrupt_at_epoch_end(void)
+{
+  fixture f;
+  fixture_mlp(&f);
+  check_interrupt(&f, 2, 4); /* the last batch: stops at the epoch's end */
+}
+
 static void test_early_stopping(void)
 {
   fixture f;
@@ -481,6 +562,9 @@ int main(void)
       {"resume at a checkpoint = uninterrupted", test_resume_at_checkpoint},
       {"resume after a stop between checkpoints",
        test_resume_between_checkpoints},
+      {"interrupt inside an epoch, resumed = uninterrupted",
+       test_interrupt_inside_epoch},
+      {"interrupt after an epoch's last batch", test_interrupt_at_epoch_end},
       {"early stopping with patience", test_early_stopping},
       {"divergence names epoch and step", test_divergence},
       {"1/2/3 threads, wide mlp (parallel combination)", test_threads_wide_mlp},
