@@ -7,10 +7,13 @@
 /* Exit codes of the keel command (documented in docs/cli.md). */
 enum keel_exit {
   KEEL_EXIT_OK = 0,
-  KEEL_EXIT_RUNTIME = 1,       /* training, data or I/O failed at run time */
-  KEEL_EXIT_CONFIG = 2,        /* usage, configuration or validation error */
-  KEEL_EXIT_INTEGRITY = 3,     /* a bundle failed verification */
-  KEEL_EXIT_NOT_REPRODUCED = 4 /* replay gave a different result digest */
+  KEEL_EXIT_RUNTIME = 1,        /* training, data or I/O failed at run time */
+  KEEL_EXIT_CONFIG = 2,         /* usage, configuration or validation error */
+  KEEL_EXIT_INTEGRITY = 3,      /* a bundle failed verification */
+  KEEL_EXIT_NOT_REPRODUCED = 4, /* replay gave a different result digest */
+  /* + the signal's number: a run interrupted by SIGINT (130) or SIGTERM
+   * (143), the shell's convention for a death by that signal */
+  KEEL_EXIT_SIGNAL = 128
 };
 
 /* Static text for a KEEL_E* code. */

@@ -119,6 +119,11 @@ int keel_bundle_set_info(keel_bundle_builder *b, const char *key,
  * and the thread count used. Default: exit 0, no error, threads 0. */
 void keel_bundle_set_outcome(keel_bundle_builder *b, int exit_code,
                              const char *error, int threads);
+/* run.json's "status" for an outcome that is neither "ok" nor "failed"
+ * ("interrupted"); copied. Default: "failed" when an error or a non-zero
+ * exit code was set, else "ok". */
+int keel_bundle_set_status(keel_bundle_builder *b, const char *status,
+                           keel_error *err);
 
 /* Seals: adds plugins.json, audit.jsonl, environment.json (captured now
  * unless added), README.md, run.json (with end time, host, user, wall and

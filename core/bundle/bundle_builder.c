@@ -226,6 +226,7 @@ void keel_bundle_builder_free(keel_bundle_builder *b)
   json_decref(b->audit);
   json_decref(b->info);
   free(b->error);
+  free(b->status);
   free(b->run_id);
   free(b);
 }
@@ -480,4 +481,15 @@ void keel_bundle_set_outcome(keel_bundle_builder *b, int exit_code,
   free(b->error);
   b->error = error ? strdup(error) : NULL;
   b->threads = threads;
+}
+
+int keel_bundle_set_status(keel_bundle_builder *b, const char *status,
+                           keel_error *err)
+{
+  char *copy = strdup(status);
+  if (!copy)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  free(b->status);
+  b->status = copy;
+  return KEEL_OK;
 }

@@ -86,6 +86,14 @@ static int seal_audit(keel_bundle_builder *b, keel_error *err)
   return put_text(b, "audit.jsonl", &out, err);
 }
 
+/* run.json's "status": the one set, else what the outcome says. */
+static const char *run_status(const keel_bundle_builder *b)
+{
+  if (b->status)
+    return b->status;
+  return b->error || b->exit_code ? "failed" : "ok";
+}
+
 static int seal_readme(keel_bundle_builder *b, const char *digest, int signing,
                        keel_error *err)
 {
@@ -101,8 +109,8 @@ static int seal_readme(keel_bundle_builder *b, const char *digest, int signing,
       "- status: %s (exit code %d)%s%s\n"
       "- result digest: `%s` (SHA-256 over the deterministic parts; see\n"
       "  `digest.txt` and docs/bundle-format.md)\n\n",
-      b->run_id, b->error || b->exit_code ? "failed" : "ok", b->exit_code,
-      b->error ? "\n- error: " : "", b->error ? b->error : "", digest);
+      b->run_id, run_status(b), b->exit_code, b->error ? "\n- error: " : "",
+      b->error ? b->error : "", digest);
   keel_buf_printf(
       &out,
       "## Verify\n\n"
@@ -145,8 +153,7 @@ static int seal_run_record(keel_bundle_builder *b, const char *digest,
   gethostname(host, sizeof host - 1);
   json_object_set_new(r, "format", json_string(KEEL__BUNDLE_FORMAT));
   json_object_set_new(r, "run_id", json_string(b->run_id));
-  json_object_set_new(r, "status",
-                      json_string(b->error || b->exit_code ? "failed" : "ok"));
+  json_object_set_new(r, "status", json_string(run_status(b)));
   json_object_set_new(r, "exit_code", json_integer(b->exit_code));
   json_object_set_new(r, "error",
                       b->error ? json_string(b->error) : json_null());

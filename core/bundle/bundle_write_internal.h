@@ -75,6 +75,7 @@ struct keel_bundle_builder {
   json_t *info;    /* extra run.json strings */
   int exit_code;
   char *error;
+  char *status; /* run.json "status" when set, else "ok" or "failed" */
   int threads;
   int sealed;
   struct timespec start_real, start_mono;

@@ -322,6 +322,18 @@ static int replay_open(replay_job *j)
   int code = keel_bundle_cli_open("replay", j->path, 1, &j->b);
   if (code)
     return code;
+  json_t *run = keel_bundle_json(j->b, "run.json", NULL);
+  const char *status = json_string_value(json_object_get(run, "status"));
+  int interrupted = status && strcmp(status, "interrupted") == 0;
+  json_decref(run);
+  if (interrupted) { /* no finished result to compare with */
+    keel_cli_error("replay",
+                   "%s is an interrupted run: there is no finished result "
+                   "to reproduce; finish it with `keel run MANIFEST --resume "
+                   "%s`, then replay that bundle",
+                   j->path, j->path);
+    return KEEL_EXIT_CONFIG;
+  }
   report_drift(j->b);
   j->plugins = keel_bundle_cli_json(j->b, "plugins.json");
   code = check_plugins(j->b, j->plugins, &j->n_bundled);

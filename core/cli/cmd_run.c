@@ -7,6 +7,7 @@
 #include "base/status.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "cli/progress_view.h"
 #include "run/run.h"
 
@@ -31,7 +32,8 @@ static const keel_cli_option run_options[] = {
     {"quiet", 'q', KEEL_CLI_FLAG, NULL, "no progress on stderr",
      offsetof(run_args, quiet), 0, 0},
     {"resume", 0, KEEL_CLI_PATH, "CHECKPOINT",
-     "continue from a checkpoint under OUT/checkpoints/",
+     "continue from a checkpoint under OUT/checkpoints/, or from the "
+     "bundle of an interrupted run",
      offsetof(run_args, resume), 0, 0},
     {"sign", 0, KEEL_CLI_PATH, "KEY",
      "sign the bundle with an Ed25519 private key from `keel keygen`",
@@ -66,6 +68,28 @@ const keel_cli_command keel_cli_run = {
     .n_options = KEEL_CLI_COUNT(run_options),
 };
 
+/* Where an interrupted run stopped, and how to continue it (stderr). */
+static void say_interrupted(const keel_run_outcome *r, const char *manifest)
+{
+  const char *sig = keel_run_signal_name(r->interrupted_by);
+  if (!r->bundle_path) {
+    keel_cli_error("run", "interrupted by %s before anything was written", sig);
+  } else if (!r->checkpoint_path) {
+    keel_cli_error("run",
+                   "interrupted by %s before training: sealed as "
+                   "interrupted, without a checkpoint (run it again)",
+                   sig);
+  } else {
+    unsigned long long e = r->stop_epochs + (r->stop_batch ? 1 : 0);
+    unsigned long long b = r->stop_batch ? r->stop_batch : r->batches;
+    keel_cli_error("run",
+                   "interrupted by %s after batch %llu of %zu of epoch %llu; "
+                   "checkpoint %s; continue with: keel run %s --resume %s",
+                   sig, b, r->batches, e, r->checkpoint_path, manifest,
+                   r->bundle_path);
+  }
+}
+
 /* Runs what the command line asked for; returns the exit code. */
 static int run_parsed(const run_args *a, const keel_cli_operands *ops)
 {
@@ -83,6 +107,7 @@ static int run_parsed(const run_args *a, const keel_cli_operands *ops)
       .include_plugins = !a->no_plugins,
       .until_transforms = a->until_transforms,
   };
+  opt.interrupt = keel_cli_interrupt_install();
   keel_progress_view view;
   if (!a->quiet)
     opt.progress = keel_progress_view_init(&view, keel_cli_terminal_stderr());
@@ -91,6 +116,13 @@ static int run_parsed(const run_args *a, const keel_cli_operands *ops)
   int rc = keel_run_execute(&opt, &result, &err);
   if (rc != KEEL_OK)
     keel_cli_error("run", "%s", err.message);
+  if (result.interrupted_by)
+    say_interrupted(&result, opt.manifest_path);
+  else if (*opt.interrupt)
+    keel_cli_error("run",
+                   "%s came after training had finished: the run is "
+                   "complete and sealed as such",
+                   keel_run_signal_name(*opt.interrupt));
   if (result.bundle_path)
     printf("%s\n", result.bundle_path);
   int code = result.exit_code;

@@ -139,6 +139,17 @@ static void show_text(const keel_bundle *b, json_t *run, json_t *cfg,
   }
   print_flat("metrics", metrics, 16, NULL);
   printf("%-10s %zu\n", "epochs", epochs);
+  json_t *stop = json_object_get(metrics, "interrupted");
+  if (stop) { /* the last step taken: batch B of N in epoch E */
+    json_int_t done = json_integer_value(json_object_get(stop, "epochs_done"));
+    json_int_t k = json_integer_value(json_object_get(stop, "batches_done"));
+    json_int_t n =
+        json_integer_value(json_object_get(stop, "batches_per_epoch"));
+    printf("%-10s epoch %lld, batch %lld of %lld (interrupted; `keel run "
+           "MANIFEST --resume BUNDLE` continues it)\n",
+           "reached", (long long)(done + (k ? 1 : 0)), (long long)(k ? k : n),
+           (long long)n);
+  }
   printf("%-10s %s\n", "digest", digest);
   printf("%-10s %s\n", "integrity", integrity);
 }

@@ -3,6 +3,7 @@
  * every file that differs, is missing or is extra. */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/status.h"
 #include "bundle/bundle.h"
@@ -50,6 +51,11 @@ static int verify_bundle(const char *path, const char *pubkey)
   } else {
     printf("OK %s: %zu files intact, result digest %s", path, r.n_files,
            r.digest);
+    json_t *run = keel_bundle_json(b, "run.json", NULL);
+    const char *status = json_string_value(json_object_get(run, "status"));
+    if (status && strcmp(status, "ok") != 0) /* intact, but not finished */
+      printf(", run %s", status);
+    json_decref(run);
     if (r.signature_checked)
       printf(", signature valid");
     else if (r.signed_)

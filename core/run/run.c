@@ -28,10 +28,20 @@
 #include "plugin/state.h"
 #include "train/train.h"
 
+/* Where an interrupted run's bundle keeps the checkpoint that resumes it
+ * (outside the result digest). */
+#define KEEL_RUN_CHECKPOINT_MEMBER "checkpoint/" KEEL_CHECKPOINT_FILE
+
 void keel_run_outcome_free(keel_run_outcome *out)
 {
   free(out->bundle_path);
+  free(out->checkpoint_path);
   memset(out, 0, sizeof *out);
+}
+
+const char *keel_run_signal_name(int sig)
+{
+  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
 }
 
 /* ---- the resolved configuration ---------------------------------------- */
@@ -128,6 +138,7 @@ typedef struct run_state {
   char *checkpoint_dir;
   keel_stage_schemas schemas; /* from validation, handed to preparation */
   int checked;
+  keel_bundle *resume_bundle; /* --resume BUNDLE: holds the checkpoint */
 } run_state;
 
 /* Records one stage's plugin unless an earlier stage used the same one. */
@@ -229,6 +240,12 @@ static int add_results(run_state *rs, const keel_train_setup *setup,
   json_object_set_new(final, "stopped_early", json_boolean(t->stopped_early));
   json_object_set_new(final, "best_epoch",
                       json_integer((json_int_t)t->best_epoch));
+  if (t->interrupted) /* where it stopped; absent for a finished run */
+    json_object_set_new(final, "interrupted",
+                        json_pack("{s:I,s:I,s:I}", "epochs_done",
+                                  (json_int_t)t->epochs_run, "batches_done",
+                                  (json_int_t)t->stop_batch,
+                                  "batches_per_epoch", (json_int_t)t->batches));
   json_object_set_new(final, "train", metrics_json(&t->train));
   json_object_set_new(final, "valid", metrics_json(&t->valid));
   const keel_prepared_part *test = &rs->prep.part[KEEL_SPLIT_TEST];
@@ -255,7 +272,100 @@ static void fingerprint(run_state *rs, const char *config_text, char hex[65])
   keel_sha256_final_hex(h, hex);
 }
 
-static int train_model(run_state *rs, const char *config_text, keel_error *err)
+/* OUT/checkpoints/<first 16 hex of fp>, created; malloc'd into *dir. */
+static int checkpoint_folder(run_state *rs, const char *fp, char **dir,
+                             keel_error *err)
+{
+  size_t n = strlen(rs->opt->out_dir) + 128;
+  *dir = malloc(n);
+  if (!*dir)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  snprintf(*dir, n, "%s/checkpoints/%.16s", rs->opt->out_dir, fp);
+  return keel_fs_mkdir_p(*dir, err);
+}
+
+/* 1 when the file at path starts like a gzip file (a bundle), not like
+ * a checkpoint; 0 also when it cannot be read (the checkpoint reader then
+ * says why). */
+static int looks_like_bundle(const char *path)
+{
+  unsigned char magic[2] = {0, 0};
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return 0;
+  size_t got = fread(magic, 1, 2, f);
+  fclose(f);
+  return got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+/* --resume BUNDLE: the bundle verified whole, its checkpoint member handed
+ * to the loop (the fingerprint inside then says whether it is this run's). */
+static int resume_from_bundle(run_state *rs, keel_train_setup *setup,
+                              keel_error *err)
+{
+  const char *path = rs->opt->resume;
+  int rc = keel_bundle_open(path, NULL, &rs->resume_bundle, err);
+  if (rc)
+    return rc;
+  keel_bundle_report report;
+  rc = keel_bundle_check(rs->resume_bundle, NULL, &report, err);
+  size_t problems = report.n_problems;
+  keel_bundle_report_free(&report);
+  if (rc == KEEL_EINTEGRITY)
+    return keel_fail(err, rc,
+                     "--resume %s: the bundle fails verification (%zu "
+                     "problem(s); `keel verify` names them)",
+                     path, problems);
+  if (rc)
+    return rc;
+  const keel_bundle_member *m =
+      keel_bundle_find(rs->resume_bundle, KEEL_RUN_CHECKPOINT_MEMBER);
+  if (!m) {
+    json_t *run = keel_bundle_json(rs->resume_bundle, "run.json", NULL);
+    const char *status = json_string_value(json_object_get(run, "status"));
+    rc = keel_fail(err, KEEL_EINVAL,
+                   "--resume %s: the bundle holds no %s (its status is "
+                   "'%s'): only a run interrupted during training can be "
+                   "resumed; run the manifest again without --resume",
+                   path, KEEL_RUN_CHECKPOINT_MEMBER, status ? status : "?");
+    json_decref(run);
+    return rc;
+  }
+  setup->resume_data = m->data;
+  setup->resume_size = m->size;
+  return KEEL_OK;
+}
+
+/* An interrupted training: its checkpoint beside the periodic ones (so a
+ * second signal while sealing still leaves it) and in the bundle. */
+static int keep_interrupted_state(run_state *rs, const char *fp,
+                                  keel_run_outcome *out, keel_error *err)
+{
+  const keel_train_result *t = &rs->train;
+  if (!rs->checkpoint_dir) {
+    int rc = checkpoint_folder(rs, fp, &rs->checkpoint_dir, err);
+    if (rc)
+      return rc;
+  }
+  size_t n = strlen(rs->checkpoint_dir) + sizeof KEEL_CHECKPOINT_FILE + 2;
+  out->checkpoint_path = malloc(n);
+  if (!out->checkpoint_path)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  snprintf(out->checkpoint_path, n, "%s/%s", rs->checkpoint_dir,
+           KEEL_CHECKPOINT_FILE);
+  int rc = keel_write_file_atomic(out->checkpoint_path, t->checkpoint,
+                                  t->checkpoint_size, 0644, 0, err);
+  if (rc) {
+    free(out->checkpoint_path);
+    out->checkpoint_path = NULL;
+    return rc;
+  }
+  return keel_bundle_add_bytes(rs->bundle, KEEL_RUN_CHECKPOINT_MEMBER,
+                               t->checkpoint, t->checkpoint_size, err);
+}
+
+static int train_model(run_state *rs, const char *config_text,
+                       keel_run_outcome *out, keel_error *err)
 {
   const keel_run_config *cfg = rs->cfg;
   char fp[65];
@@ -268,17 +378,17 @@ static int train_model(run_state *rs, const char *config_text, keel_error *err)
   setup.resume_path = rs->opt->resume;
   setup.fingerprint = fp;
   setup.host = &rs->host;
+  setup.interrupt = rs->opt->interrupt;
   if (cfg->train.values[KEEL_TRAIN_CHECKPOINT_EVERY].i > 0) {
-    size_t n = strlen(rs->opt->out_dir) + 128;
-    rs->checkpoint_dir = malloc(n);
-    if (!rs->checkpoint_dir)
-      return keel_fail(err, KEEL_ENOMEM, "out of memory");
-    snprintf(rs->checkpoint_dir, n, "%s/checkpoints/%.16s", rs->opt->out_dir,
-             fp);
-    int rc = keel_fs_mkdir_p(rs->checkpoint_dir, err);
+    int rc = checkpoint_folder(rs, fp, &rs->checkpoint_dir, err);
     if (rc != 0)
       return rc;
     setup.checkpoint_dir = rs->checkpoint_dir;
+  }
+  if (rs->opt->resume && looks_like_bundle(rs->opt->resume)) {
+    int rc = resume_from_bundle(rs, &setup, err);
+    if (rc != 0)
+      return rc;
   }
   const keel_prepared_part *tr = &rs->prep.part[KEEL_SPLIT_TRAIN];
   const keel_prepared_part *va = &rs->prep.part[KEEL_SPLIT_VALID];
@@ -289,6 +399,14 @@ static int train_model(run_state *rs, const char *config_text, keel_error *err)
   rs->trained = 1;
   keel_bundle_set_outcome(rs->bundle, 0, NULL, rs->train.threads);
   int add_rc = add_results(rs, &setup, rc ? NULL : err);
+  if (!rc && !add_rc && rs->train.interrupt_signal)
+    add_rc = keep_interrupted_state(rs, fp, out, err);
+  if (!rc && !add_rc && rs->train.interrupt_signal) {
+    out->interrupted_by = rs->train.interrupt_signal;
+    out->stop_epochs = rs->train.epochs_run;
+    out->stop_batch = rs->train.stop_batch;
+    out->batches = rs->train.batches;
+  }
   return rc ? rc : add_rc;
 }
 
@@ -317,6 +435,14 @@ static int seal(run_state *rs, int exit_code, const char *error,
 {
   int threads = rs->trained ? rs->train.threads : 0;
   keel_bundle_set_outcome(rs->bundle, exit_code, error, threads);
+  if (out->interrupted_by) {
+    int rc = keel_bundle_set_status(rs->bundle, "interrupted", err);
+    if (!rc)
+      rc = keel_bundle_set_info(rs->bundle, "interrupted_by",
+                                keel_run_signal_name(out->interrupted_by), err);
+    if (rc)
+      return rc;
+  }
   char digest[65] = "";
   char *path = NULL;
   int rc = keel_bundle_seal(rs->bundle, rs->opt->out_dir, rs->opt->sign_key,
@@ -435,6 +561,12 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
     out->exit_code = keel_config_exit_code(rc);
     goto done;
   }
+  if (opt->interrupt && *opt->interrupt) {
+    /* Before anything is written: nothing to seal, nothing left behind. */
+    out->interrupted_by = (int)*opt->interrupt;
+    out->exit_code = KEEL_EXIT_SIGNAL + out->interrupted_by;
+    goto done;
+  }
   config = keel_run_config_to_json(rs.cfg);
   config_text = config ? stable_config_text(config) : NULL;
   if (!config_text) {
@@ -459,8 +591,10 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
   }
   if (!rc)
     rc = add_data_record(&rs, err);
-  if (!rc)
-    rc = train_model(&rs, config_text, err);
+  if (!rc && opt->interrupt && *opt->interrupt) /* during data reading */
+    out->interrupted_by = (int)*opt->interrupt;
+  else if (!rc)
+    rc = train_model(&rs, config_text, out, err);
   /* No parallel work is left: release OpenMP's threads now. Idle, they
    * spin for milliseconds waiting for more and take a core from sealing,
    * whose worker thread runs beside the main one (bundle_write.c). */
@@ -480,7 +614,9 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
     }
     goto done;
   }
-  if ((rc = seal(&rs, KEEL_EXIT_OK, NULL, out, err)))
+  if (out->interrupted_by)
+    out->exit_code = KEEL_EXIT_SIGNAL + out->interrupted_by;
+  if ((rc = seal(&rs, out->exit_code, NULL, out, err)))
     out->exit_code = KEEL_EXIT_RUNTIME;
 done:
   free(config_text);
@@ -492,6 +628,7 @@ done:
   if (rs.checked)
     keel_stage_schemas_free(&rs.schemas);
   keel_bundle_builder_free(rs.bundle);
+  keel_bundle_close(rs.resume_bundle);
   free(rs.checkpoint_dir);
   if (rs.ctx.base_dir)
     keel_host_context_free(&rs.ctx);

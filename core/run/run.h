@@ -4,7 +4,9 @@
 #ifndef KEEL_RUN_RUN_H
 #define KEEL_RUN_RUN_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "keel/keel.h"
 
@@ -25,22 +27,39 @@ typedef struct keel_run_options {
   int threads;         /* 0 = the [train] value / OpenMP's */
   /* Training progress events; NULL: none (the library never prints). */
   const struct keel_progress_sink *progress;
-  const char *resume;   /* checkpoint to resume from, or NULL */
+  /* checkpoint to resume from, or the bundle of an interrupted run (its
+   * member checkpoint/checkpoint.ckpt), or NULL */
+  const char *resume;
   const char *sign_key; /* Ed25519 private key PEM, or NULL */
   int include_data;     /* copy data files into the bundle */
   int include_plugins;  /* copy plugin .so files (default 1) */
   int until_transforms; /* stop after preprocessing; write the
                            final matrices and fitted state */
+  /* Set (to a signal's number) by the caller's signal handler: the run
+   * stops at the next batch boundary, or the next stage before training,
+   * and is sealed as "interrupted". NULL: never. */
+  const volatile sig_atomic_t *interrupt;
 } keel_run_options;
 
 typedef struct keel_run_outcome {
   char *bundle_path;      /* the sealed bundle (malloc'd) or NULL */
   char result_digest[65]; /* hex, "" when no result */
   int exit_code;          /* what `keel run` exits with */
+  /* Interrupted: the signal's number, where training stopped (epochs
+   * complete, then batches of the next of batches per epoch; all 0 when
+   * it stopped before training) and the checkpoint file written (NULL:
+   * none). */
+  int interrupted_by;
+  uint64_t stop_epochs, stop_batch, batches;
+  char *checkpoint_path;
 } keel_run_outcome;
 
 int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
                      keel_error *err);
 void keel_run_outcome_free(keel_run_outcome *out);
+
+/* "SIGINT", "SIGTERM", or "a signal" for another: how run.json's
+ * "interrupted_by" and messages name an interrupting signal. */
+const char *keel_run_signal_name(int sig);
 
 #endif

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # Finding 10 of issue 11: Ctrl-C and SIGTERM must not lose the run.
 # On the digits manifest (more epochs and a wider model by override, so a
 # run lasts a few seconds), a signal sent once the first epoch's progress
