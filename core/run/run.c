@@ -139,6 +139,7 @@ typedef struct run_state {
   keel_stage_schemas schemas; /* from validation, handed to preparation */
   int checked;
   keel_bundle *resume_bundle; /* --resume BUNDLE: holds the checkpoint */
+  const keel_bundle_member *resume_member; /* its checkpoint */
 } run_state;
 
 /* Records one stage's plugin unless an earlier stage used the same one. */
@@ -298,10 +299,10 @@ static int looks_like_bundle(const char *path)
   return got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 }
 
-/* --resume BUNDLE: the bundle verified whole, its checkpoint member handed
- * to the loop (the fingerprint inside then says whether it is this run's). */
-static int resume_from_bundle(run_state *rs, keel_train_setup *setup,
-                              keel_error *err)
+/* --resume BUNDLE, before any data is read: the bundle verified whole and
+ * its checkpoint member found, for the loop (the fingerprint inside then
+ * says whether it is this run's). */
+static int resume_from_bundle(run_state *rs, keel_error *err)
 {
   const char *path = rs->opt->resume;
   int rc = keel_bundle_open(path, NULL, &rs->resume_bundle, err);
@@ -331,8 +332,7 @@ static int resume_from_bundle(run_state *rs, keel_train_setup *setup,
     json_decref(run);
     return rc;
   }
-  setup->resume_data = m->data;
-  setup->resume_size = m->size;
+  rs->resume_member = m;
   return KEEL_OK;
 }
 
@@ -385,10 +385,9 @@ static int train_model(run_state *rs, const char *config_text,
       return rc;
     setup.checkpoint_dir = rs->checkpoint_dir;
   }
-  if (rs->opt->resume && looks_like_bundle(rs->opt->resume)) {
-    int rc = resume_from_bundle(rs, &setup, err);
-    if (rc != 0)
-      return rc;
+  if (rs->resume_member) {
+    setup.resume_data = rs->resume_member->data;
+    setup.resume_size = rs->resume_member->size;
   }
   const keel_prepared_part *tr = &rs->prep.part[KEEL_SPLIT_TRAIN];
   const keel_prepared_part *va = &rs->prep.part[KEEL_SPLIT_VALID];
@@ -580,10 +579,14 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
     out->exit_code = KEEL_EXIT_RUNTIME;
     goto done;
   }
-  rc = keel_pipeline_prepare_checked(rs.cfg, &rs.host, &rs.schemas, &rs.prep,
-                                     err);
-  rs.checked = 0; /* the schemas now belong to rs.prep */
-  rs.prepared = rc == KEEL_OK;
+  if (opt->resume && !opt->until_transforms && looks_like_bundle(opt->resume))
+    rc = resume_from_bundle(&rs, err);
+  if (!rc) {
+    rc = keel_pipeline_prepare_checked(rs.cfg, &rs.host, &rs.schemas, &rs.prep,
+                                       err);
+    rs.checked = 0; /* the schemas now belong to rs.prep */
+    rs.prepared = rc == KEEL_OK;
+  }
   if (!rc && opt->until_transforms) {
     rc = until_transforms(&rs, out, err);
     out->exit_code = rc ? KEEL_EXIT_RUNTIME : KEEL_EXIT_OK;

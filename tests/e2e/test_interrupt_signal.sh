@@ -11,6 +11,7 @@
 # - `keel run --resume BUNDLE`, and `--resume` of the checkpoint taken out
 #   of it, at another thread count, end with the uninterrupted run's
 #   weights, optimizer state, metrics and result digest (bytes compared);
+# - --resume of another run's bundle, or of a finished one, is refused;
 # - two signals in a row leave no half-written bundle: what is there
 #   verifies, and a temporary left behind is swept by the next run;
 # - a signal right after the start (validation, data reading or training,
@@ -63,6 +64,7 @@ after_first_epoch() {
 }
 
 seal "$M" "${O[@]}" --out "$T/full" --threads 2 || bail "the uninterrupted run failed"
+FULLB=$B
 FULL=$(members_of "$B" "$T/x-full")
 
 # interrupted SIG CODE THREADS RESUME_THREADS
@@ -128,6 +130,10 @@ interrupted TERM 143 1 2
 # A resume of another manifest's interrupted bundle is refused.
 expect "resume with other values" 1 "another run|fingerprint" -- \
   run "$M" "${O[@]}" optimizer.lr=0.001 --out "$T/other" --quiet --resume "$(tail -n 1 "$T/INT.out")"
+
+# A finished run's bundle holds no checkpoint: refused, naming why.
+expect "resume of a finished bundle" 1 "holds no checkpoint.*status is 'ok'" -- \
+  run "$M" "${O[@]}" --out "$T/fin" --quiet --resume "$FULLB"
 
 # ---- two signals in a row -------------------------------------------------
 start_run twice 2
