@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/params.h"
+#include "base/sha256.h"
 #include "config/config.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
@@ -395,6 +396,50 @@ static void test_interrupt_at_epoch_end(void)
   check_interrupt(&f, 2, 4); /* the last batch: stops at the epoch's end */
 }
 
+/* A version 1 checkpoint (older keels: no batch line, no class counts)
+ * still resumes to the same bits: made here from a version 2 one taken at
+ * an epoch's end by dropping its 40 bytes of in-epoch state. */
+static void test_checkpoint_version_1(void)
+{
+  fixture f;
+  fixture_mlp(&f);
+  keel_train_result full, part, rest;
+  keel_error err;
+  CU_ASSERT_EQUAL_FATAL(run(&f, &full, &err), KEEL_OK);
+  f.s.stop_after_epoch = 2;
+  CU_ASSERT_EQUAL_FATAL(run(&f, &part, &err), KEEL_OK);
+  f.s.stop_after_epoch = 0;
+  CU_ASSERT_FATAL(part.checkpoint != NULL && part.checkpoint_size > 160);
+  const size_t v1_header = 88, extra = 40;
+  size_t n = part.checkpoint_size - extra;
+  unsigned char *v1 = malloc(n);
+  CU_ASSERT_FATAL(v1 != NULL);
+  memcpy(v1, part.checkpoint, v1_header);
+  v1[8] = 1; /* version, little-endian u32 */
+  memcpy(v1 + v1_header, part.checkpoint + v1_header + extra,
+         n - v1_header - 32);
+  keel_sha256 *h = keel_sha256_new();
+  keel_sha256_update(h, v1, n - 32);
+  keel_sha256_final(h, v1 + n - 32);
+  f.s.resume_data = v1;
+  f.s.resume_size = n;
+  f.s.resume_path = "version-1";
+  f.s.threads = 3;
+  CU_ASSERT_EQUAL_FATAL(run(&f, &rest, &err), KEEL_OK);
+  CU_ASSERT(same(&full, &rest));
+  keel_train_result_free(&rest);
+  v1[8] = 3; /* a version this keel does not know, hashed as it is */
+  h = keel_sha256_new();
+  keel_sha256_update(h, v1, n - 32);
+  keel_sha256_final(h, v1 + n - 32);
+  CU_ASSERT_EQUAL(run(&f, &rest, &err), KEEL_EUNSUPPORTED);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "version 3"));
+  keel_train_result_free(&rest);
+  free(v1);
+  keel_train_result_free(&full);
+  keel_train_result_free(&part);
+}
+
 static void test_early_stopping(void)
 {
   fixture f;
@@ -565,6 +610,7 @@ int main(void)
       {"interrupt inside an epoch, resumed = uninterrupted",
        test_interrupt_inside_epoch},
       {"interrupt after an epoch's last batch", test_interrupt_at_epoch_end},
+      {"version 1 checkpoints still resume", test_checkpoint_version_1},
       {"early stopping with patience", test_early_stopping},
       {"divergence names epoch and step", test_divergence},
       {"1/2/3 threads, wide mlp (parallel combination)", test_threads_wide_mlp},
