@@ -114,6 +114,10 @@ static int run_parsed(const run_args *a, const keel_cli_operands *ops)
   keel_run_outcome result = {0};
   keel_error err = {0};
   int rc = keel_run_execute(&opt, &result, &err);
+  if (opt.progress && view.tty && view.drawn) { /* a run stopped mid-epoch */
+    fputc('\n', view.fp);
+    fflush(view.fp);
+  }
   if (rc != KEEL_OK)
     keel_cli_error("run", "%s", err.message);
   if (result.interrupted_by)
