@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # Settings that are not part of a run (DESIGN.md, "Configuration"): one
 # precedence for all, command-line flag > KEEL_* environment variable >
 # $XDG_CONFIG_HOME/keel/config.ini > built-in default; `keel config show`
@@ -12,6 +11,7 @@ export HOME=$T/home XDG_CONFIG_HOME=$T/xdg/config XDG_DATA_HOME=$T/xdg/data \
   XDG_CACHE_HOME=$T/xdg/cache XDG_STATE_HOME=$T/xdg/state
 unset KEEL_TRUSTED_KEYS
 mkdir -p "$HOME" "$XDG_CONFIG_HOME/keel"
+PLUG=$(dirname "$(grep -oE '/[^ ]*/sgd\.so' <<<"$("$KEEL" plugins sgd)" | head -1)")
 CFG=$XDG_CONFIG_HOME/keel/config.ini
 src() { json_value "$T/out" "[s for s in d['settings'] if s['name'] == '$1'][0]['$2']"; }
 want() { # LABEL SETTING FIELD VALUE: the last --json output says so
@@ -57,7 +57,6 @@ KEEL_PLUGIN_PATH=$T/env-plugins expect "flag, human" 0 "--plugin-path" -- config
 
 # The settings are the ones commands use: plugin_path and template_path
 # from config.ini reach `keel check`.
-PLUG=$(dirname "$(grep -oE '/[^ ]*/sgd\.so' <<<"$("$KEEL" plugins sgd)" | head -1)")
 mkdir -p "$T/cfg-plugins" "$T/env-plugins" "$XDG_CONFIG_HOME/keel/tp" "$T/env-tp" "$T/m"
 cp "$PLUG/sgd.so" "$T/cfg-plugins/"
 cp "$PLUG/sgd.so" "$T/env-plugins/"
