@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # Issue 11, finding 9: "Code inside a bundle runs on replay". A received
 # bundle is untrusted: `keel replay` loads the plugin binaries it carries
 # only when its signature checks against a trusted key (trusted_keys,
