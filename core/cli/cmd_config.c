@@ -142,10 +142,11 @@ int keel_cmd_config(int argc, char **argv)
   config_args a = {0};
   keel_cli_operands ops;
   int code = keel_cli_parse(&keel_cli_config, argc, argv, &a, &ops);
-  if (code == KEEL_CLI_GO && strcmp(ops.args.items[0], "show") != 0)
-    code = keel_cli_usage_error(&keel_cli_config,
-                                "unknown subcommand '%s'; expected: show",
-                                ops.args.items[0]);
+  if (code == KEEL_CLI_GO && strcmp(ops.args.items[0], "show") != 0) {
+    keel_cli_error("config", "unknown subcommand '%s'; expected: show",
+                   ops.args.items[0]);
+    code = KEEL_EXIT_CONFIG;
+  }
   if (code == KEEL_CLI_GO)
     code = config_show(&a);
   keel_cli_free(&keel_cli_config, &a, &ops);
