@@ -203,6 +203,14 @@ int keel_bundle_check(const keel_bundle *b, const char *pubkey_path,
                       keel_bundle_report *report, keel_error *err);
 void keel_bundle_report_free(keel_bundle_report *r);
 
+/* The signature alone: 0 when SIGNATURE is a valid Ed25519 signature of
+ * SHA256SUMS by the public key PEM at pubkey_path; KEEL_ENOTFOUND when the
+ * bundle is unsigned; KEEL_EINTEGRITY when malformed or made by another
+ * key; other codes when the key cannot be read (err names it). Proves
+ * the members only together with keel_bundle_check (replay's trust). */
+int keel_bundle_signed_by(const keel_bundle *b, const char *pubkey_path,
+                          keel_error *err);
+
 /* ---- result digest (bundle_digest.c) ------------------------------------ */
 
 /* 1 when entry NAME is covered by the result digest. */

@@ -73,6 +73,19 @@ static int parse_signature(const keel_bundle_member *m,
   return 0;
 }
 
+int keel_bundle_signed_by(const keel_bundle *b, const char *pubkey_path,
+                          keel_error *err)
+{
+  const keel_bundle_member *sigm = keel_bundle_find(b, "SIGNATURE");
+  const keel_bundle_member *sums = keel_bundle_find(b, "SHA256SUMS");
+  unsigned char sig[KEEL_SIG_BYTES];
+  if (!sigm)
+    return keel_fail(err, KEEL_ENOTFOUND, "the bundle is not signed");
+  if (!sums || parse_signature(sigm, sig) != 0)
+    return keel_fail(err, KEEL_EINTEGRITY, "SIGNATURE is malformed");
+  return keel_sign_verify(pubkey_path, sums->data, sums->size, sig, NULL, err);
+}
+
 static void check_signature(const keel_bundle *b, const char *pubkey,
                             const keel_bundle_member *sums, keel_buf *out,
                             keel_bundle_report *r)

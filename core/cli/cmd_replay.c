@@ -1,12 +1,15 @@
 /* keel replay BUNDLE [--threads N] [--out DIR] [--keep] [--plugin-path DIR]
+ *                    [--trusted-key KEY] [--trust-bundled-plugins]
  *
  * Re-runs a bundle from its own files: verifies it, reports environment
  * drift, extracts it into a fresh temporary folder, runs the bundled
- * manifest against the bundled template with only the bundled plugins and
- * the bundled (or original, hash-checked) data, then compares result
- * digests. Prints REPRODUCED and exits 0, or exits 4 saying what differs.
- * The temporary folder is made under $TMPDIR (else /tmp) and removed
- * unless --keep. */
+ * manifest against the bundled template with the plugins
+ * run/plugin_trust.c allows (the bundle's own only when its signer is
+ * trusted or the user says so; else installed ones with the pinned
+ * SHA-256) and the bundled (or original, hash-checked) data, then
+ * compares result digests. Prints REPRODUCED and exits 0, or exits 4 saying
+ * what differs. The temporary folder is made under $TMPDIR (else /tmp) and
+ * removed unless --keep. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <ftw.h>
@@ -23,7 +26,10 @@
 #include "cli/bundle_cli.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "config/load.h"
 #include "config/manifest.h"
+#include "config/settings.h"
+#include "run/plugin_trust.h"
 #include "run/run.h"
 
 typedef struct replay_ctx {
@@ -229,6 +235,8 @@ typedef struct replay_args {
   const char *out;
   int keep;
   keel_cli_list plugin_paths;
+  keel_cli_list trusted_keys;
+  int trust_bundled;
 } replay_args;
 
 static const keel_cli_option replay_options[] = {
@@ -242,8 +250,16 @@ static const keel_cli_option replay_options[] = {
      "keep the temporary folder (the extracted bundle and the replay)",
      offsetof(replay_args, keep), 0, 0},
     {"plugin-path", 0, KEEL_CLI_LIST, "DIR",
-     "add a plugin folder or .so file after the bundle's own plugins",
+     "installed plugin folder or .so file to find the bundle's plugins in "
+     "by SHA-256 (replaces plugin_path)",
      offsetof(replay_args, plugin_paths), 0, 0},
+    {"trusted-key", 0, KEEL_CLI_LIST, "KEY",
+     "trust bundles signed by this Ed25519 public key (replaces "
+     "trusted_keys)",
+     offsetof(replay_args, trusted_keys), 0, 0},
+    {"trust-bundled-plugins", 0, KEEL_CLI_FLAG, NULL,
+     "load the bundle's own plugin binaries, signed or not: runs its code",
+     offsetof(replay_args, trust_bundled), 0, 0},
 };
 
 const keel_cli_command keel_cli_replay = {
@@ -266,8 +282,9 @@ typedef struct replay_job {
   const replay_args *args; /* borrowed */
   keel_bundle *b;
   char *tmp; /* the temporary folder; NULL until made */
-  char *root, *manifest, *template_path, *plugin_dir, *out_tmp;
-  const char **plugin_paths; /* [0] the bundle's plugins/, then the user's */
+  char *root, *manifest, *template_path, *out_tmp;
+  keel_plugin_plan plan;     /* which file each plugin loads from */
+  const char **plugin_paths; /* the plan's files, in its order */
   size_t n_bundled;          /* plugins the bundle carries */
   const char **overrides;    /* the original run's, from cfg_holder */
   size_t n_overrides;
@@ -350,12 +367,76 @@ static int replay_open(replay_job *j)
   return 0;
 }
 
+/* Says which file each plugin loads from, and why it may. */
+static void report_plan(const keel_plugin_plan *plan)
+{
+  for (size_t i = 0; i < plan->n; i++) {
+    const keel_plugin_pick *p = &plan->picks[i];
+    if (p->origin == KEEL_PLUGIN_BUNDLED_SIGNED)
+      keel_cli_error("replay", "%s %s %s: bundled-trusted (signed by %s)",
+                     p->kind, p->name, p->version, plan->signer_key);
+    else if (p->origin == KEEL_PLUGIN_BUNDLED_FLAG)
+      keel_cli_error("replay", "%s %s %s: bundled (--trust-bundled-plugins)",
+                     p->kind, p->name, p->version);
+    else
+      keel_cli_error("replay", "%s %s %s: installed %s", p->kind, p->name,
+                     p->version, p->file);
+  }
+  if (plan->signed_untrusted)
+    keel_cli_error("replay", "the bundle is signed by no trusted key: its "
+                             "plugins were treated as unsigned");
+}
+
+/* The trust decision (run/plugin_trust.h) over the settings plugin_path
+ * and trusted_keys (flags > KEEL_* > config.ini > defaults). Returns an
+ * exit code. */
+static int replay_choose_plugins(replay_job *j)
+{
+  const replay_args *a = j->args;
+  keel_settings s;
+  keel_error err = {0};
+  int rc = keel_settings_load(&s, &err);
+  if (!rc)
+    rc = keel_settings_set_flag(&s, KEEL_SETTING_PLUGIN_PATH,
+                                a->plugin_paths.items, a->plugin_paths.n, &err);
+  if (!rc)
+    rc = keel_settings_set_flag(&s, KEEL_SETTING_TRUSTED_KEYS,
+                                a->trusted_keys.items, a->trusted_keys.n, &err);
+  if (rc) {
+    keel_cli_error("replay", "%s", err.message);
+    keel_settings_free(&s);
+    return keel_config_exit_code(rc);
+  }
+  const keel_setting *keys = &s.items[KEEL_SETTING_TRUSTED_KEYS];
+  keel_plugin_trust_request rq = {
+      .bundle = j->b,
+      .root = j->root,
+      .trusted_keys = keys->value,
+      .keys_configured = keys->source != KEEL_SETTING_FROM_DEFAULT,
+      .trust_bundled = a->trust_bundled,
+      .search_path = s.items[KEEL_SETTING_PLUGIN_PATH].value,
+  };
+  rc = keel_plugin_plan_make(&rq, &j->plan, &err);
+  keel_settings_free(&s);
+  if (rc) {
+    keel_cli_error("replay", "%s", err.message);
+    return rc == KEEL_EINTEGRITY                 ? KEEL_EXIT_INTEGRITY
+           : rc == KEEL_EIO || rc == KEEL_ENOMEM ? KEEL_EXIT_RUNTIME
+                                                 : KEEL_EXIT_CONFIG;
+  }
+  report_plan(&j->plan);
+  if (!(j->plugin_paths = calloc(j->plan.n + 1, sizeof *j->plugin_paths)))
+    return KEEL_EXIT_RUNTIME;
+  for (size_t i = 0; i < j->plan.n; i++)
+    j->plugin_paths[i] = j->plan.picks[i].file;
+  return 0;
+}
+
 /* Extracts the bundle into a fresh temporary folder and names the files
  * the run will read there. Returns an exit code. */
 static int replay_extract(replay_job *j)
 {
   keel_error err = {0};
-  const keel_cli_list *user = &j->args->plugin_paths;
   if (!(j->tmp = make_temp_dir()))
     return KEEL_EXIT_RUNTIME;
   if (keel_bundle_extract(j->b, j->tmp, &err) != 0) {
@@ -365,24 +446,10 @@ static int replay_extract(replay_job *j)
   j->root = keel_path_join(j->tmp, j->b->top);
   j->manifest = keel_path_join(j->root, "manifest.ini");
   j->template_path = keel_path_join(j->root, "template.ini");
-  j->plugin_dir = keel_path_join(j->root, "plugins");
   j->out_tmp = keel_path_join(j->tmp, "out");
-  j->plugin_paths = calloc(user->n + 1, sizeof *j->plugin_paths);
-  if (!j->root || !j->manifest || !j->template_path || !j->plugin_dir ||
-      !j->out_tmp || !j->plugin_paths)
+  if (!j->root || !j->manifest || !j->template_path || !j->out_tmp)
     return KEEL_EXIT_RUNTIME;
-  if (j->n_bundled == 0 && user->n == 0) {
-    keel_cli_error("replay",
-                   "%s carries no plugins (made with "
-                   "--no-plugins); pass --plugin-path DIR",
-                   j->path);
-    return KEEL_EXIT_CONFIG;
-  }
-  /* Only the bundle's plugins (first), then any --plugin-path given. */
-  j->plugin_paths[0] = j->plugin_dir;
-  for (size_t i = 0; i < user->n; i++)
-    j->plugin_paths[1 + i] = user->items[i];
-  return 0;
+  return replay_choose_plugins(j);
 }
 
 /* Everything the run reads besides the files: the original overrides, the
@@ -427,8 +494,8 @@ static int replay_execute(replay_job *j)
       .manifest_path = j->manifest,
       .overrides = j->overrides,
       .n_overrides = j->n_overrides,
-      .plugin_paths = j->n_bundled ? j->plugin_paths : j->plugin_paths + 1,
-      .n_plugin_paths = a->plugin_paths.n + (j->n_bundled ? 1 : 0),
+      .plugin_paths = j->plugin_paths,
+      .n_plugin_paths = j->plan.n,
       .no_default_plugin_paths = 1,
       .template_path = j->template_path,
       .data_remap = remap_data,
@@ -490,7 +557,7 @@ static void replay_cleanup(replay_job *j)
   free(j->root);
   free(j->manifest);
   free(j->template_path);
-  free(j->plugin_dir);
+  keel_plugin_plan_free(&j->plan);
   free(j->out_tmp);
   free(j->tmp);
   keel_bundle_close(j->b);

@@ -8,6 +8,7 @@
 #include "config/config_error.h"
 #include "config/manifest.h"
 #include "config/resolve.h"
+#include "config/settings.h"
 #include "config/template.h"
 
 int keel_registry_build(const char *const *plugin_paths, size_t n_paths,
@@ -20,10 +21,17 @@ int keel_registry_build(const char *const *plugin_paths, size_t n_paths,
   int rc = keel_registry_create(&reg, err);
   for (size_t i = 0; !rc && i < n_paths; i++)
     rc = keel_registry_add_path(reg, plugin_paths[i], err);
+  if (!only_explicit && n_paths == 0) {
+    /* The plugin_path setting (KEEL_PLUGIN_PATH, config.ini); the flag,
+     * when given, replaces it (settings.h). */
+    char *setting = NULL;
+    if (!rc)
+      rc = keel_setting_value(KEEL_SETTING_PLUGIN_PATH, &setting, err);
+    if (!rc)
+      rc = keel_registry_add_path_list(reg, setting, err);
+    free(setting);
+  }
   if (!only_explicit) {
-    const char *env = getenv("KEEL_PLUGIN_PATH");
-    if (!rc && env && *env)
-      rc = keel_registry_add_path_list(reg, env, err);
     for (size_t i = 0; !rc && i < n_manifest_paths; i++)
       rc = keel_registry_add_path(reg, manifest_paths[i], err);
     if (!rc)

@@ -11,7 +11,8 @@
 #include "plugin/loader.h"
 
 /* Builds and scans a registry with entries in this order: the --plugin-
- * path entries, KEEL_PLUGIN_PATH (':'-separated), the manifest's [keel]
+ * path entries or, when there are none, the plugin_path setting
+ * (KEEL_PLUGIN_PATH or config.ini, settings.h), the manifest's [keel]
  * plugin_path entries (already joined to its folder), then the build
  * tree's and install prefix's plugin folders. With only_explicit set, only
  * the first list is used (replay: the bundle's plugins alone). */

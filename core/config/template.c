@@ -14,6 +14,7 @@
 #include "base/status.h"
 #include "config/config_error.h"
 #include "config/manifest.h"
+#include "config/settings.h"
 #include "plugin/loader.h"
 
 #ifndef KEEL_BUILD_TEMPLATE_DIR
@@ -456,9 +457,12 @@ int keel_template_locate(const char *ref, const char *manifest_dir,
   /* Search list, in order. */
   char *dirs[64];
   size_t nd = 0;
-  const char *env = getenv("KEEL_TEMPLATE_PATH");
-  char *envcopy = env ? strdup(env) : NULL;
-  if (envcopy) {
+  /* The template_path setting (KEEL_TEMPLATE_PATH, config.ini). */
+  char *envcopy = NULL;
+  int src = keel_setting_value(KEEL_SETTING_TEMPLATE_PATH, &envcopy, err);
+  if (src)
+    return src;
+  {
     char *save = NULL;
     for (char *tok = strtok_r(envcopy, ":", &save); tok && nd < 60;
          tok = strtok_r(NULL, ":", &save))
@@ -502,7 +506,8 @@ int keel_template_locate(const char *ref, const char *manifest_dir,
   if (rc)
     return keel_fail(err, rc,
                      "template '%s' not found (looked for %s in: %s); set "
-                     "KEEL_TEMPLATE_PATH or give a path",
+                     "KEEL_TEMPLATE_PATH (or template_path in config.ini) "
+                     "or give a path",
                      ref, file, searched);
   return 0;
 }
