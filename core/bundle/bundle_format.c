@@ -113,12 +113,14 @@ static json_t *config_v1_as_v2(const json_t *v1)
     const json_t *pin = json_object_get(st, "plugin");
     json_t *params = json_array(), *o;
     json_array_foreach(json_object_get(st, "params"), k, p)
-        json_array_append_new(params,
-                              json_pack("{s:O, s:O, s:O, s:O}", "name",
-                                        json_object_get(p, "name"), "type",
-                                        json_object_get(p, "type"), "value",
-                                        json_object_get(p, "value"), "text",
-                                        json_object_get(p, "text")));
+    {
+      json_array_append_new(params,
+                            json_pack("{s:O, s:O, s:O, s:O}", "name",
+                                      json_object_get(p, "name"), "type",
+                                      json_object_get(p, "type"), "value",
+                                      json_object_get(p, "value"), "text",
+                                      json_object_get(p, "text")));
+    }
     o = json_pack(
         "{s:O, s:O, s:o, s:o}", "section", json_object_get(st, "section"),
         "kind", json_object_get(st, "kind"), "plugin",

@@ -234,8 +234,11 @@ static int recorded(const json_t *cfg, const char *section, const char *name)
   {
     if (strcmp(keel_jstr(st, "section"), section) != 0)
       continue;
-    json_array_foreach(json_object_get(st, "params"), k,
-                       p) if (strcmp(keel_jstr(p, "name"), name) == 0) return 1;
+    json_array_foreach(json_object_get(st, "params"), k, p)
+    {
+      if (strcmp(keel_jstr(p, "name"), name) == 0)
+        return 1;
+    }
   }
   return 0;
 }
