@@ -24,18 +24,22 @@
  * metrics.jsonl metrics.json environment.json audit.jsonl README.md run.json
  * digest.txt SHA256SUMS [SIGNATURE]
  *
- * RESULT DIGEST CONTRACT (bundle_digest.c). The result digest covers exactly
- * the entries for which keel_bundle_digest_covers() is true:
- *   config.json, plugins.json, lineage.json, metrics.json, metrics.jsonl,
+ * RESULT DIGEST CONTRACT (bundle_digest.c, bundle_format.c). The result
+ * digest covers exactly the entries the bundle's format covers
+ * (keel_bundle_format_covers); format 2, the one written today:
+ *   config.json, lineage.json, metrics.json, metrics.jsonl,
  *   optimizer_state.npy, preprocess/..., weights/..., optimizer/...
- * It is SHA-256 over the text of "<sha256>  <name>\n" lines of those entries
- * sorted by name. Everything a replay must reproduce goes into those
- * entries, so they must NOT contain volatile facts: no absolute paths or
- * manifest file names (record data paths as the manifest gave them), no
- * times, host, user or thread count. The manifest and template texts, the
- * plugin .so bytes (their SHA-256 is in plugins.json), data copies (their
- * SHA-256 is in lineage.json), environment.json, audit.jsonl, README.md and
- * run.json are outside the digest. */
+ * (format 1 also covered plugins.json). It is SHA-256 over the text of
+ * "<sha256>  <name>\n" lines of those entries sorted by name. Everything a
+ * replay must reproduce goes into those entries, so they must NOT contain
+ * volatile facts or provenance: no paths or manifest file names (record
+ * data paths as the manifest gave them), no times, host, user or thread
+ * count, no origins of values, no plugin binary hashes (plugins are pinned
+ * there by name and version; plugins.json and config_full.json hold the
+ * SHA-256s). The manifest and template texts, config_full.json,
+ * plugins.json, the plugin .so bytes, data copies (their SHA-256 is in
+ * lineage.json), environment.json, audit.jsonl, README.md and run.json are
+ * outside the digest. */
 #ifndef KEEL_BUNDLE_BUNDLE_H
 #define KEEL_BUNDLE_BUNDLE_H
 
@@ -74,18 +78,12 @@ int keel_bundle_add_file(keel_bundle_builder *b, const char *name,
  * doubles with 17 significant digits, trailing newline). json borrowed. */
 int keel_bundle_add_json(keel_bundle_builder *b, const char *name,
                          const json_t *json, keel_error *err);
-/* The resolved configuration (keel_run_config_to_json's shape): writes
- * config_full.json as given (outside the digest: paths, "where" of every
- * value) and config.json, the digest-covered copy without what varies
- * between a run and its replay: the "manifest" object, template.path,
- * stages[].plugin.path, params[].where, the [train] "threads" parameter and
- * "train.threads=" overrides. cfg borrowed. */
-int keel_bundle_add_config(keel_bundle_builder *b, const json_t *cfg,
-                           keel_error *err);
-/* Removes in place (from a copy the caller owns) what add_config leaves
- * out of config.json: the parts that differ between a run and its replay
- * (also each stage's manifest "line"). */
-void keel_bundle_config_strip(json_t *cfg);
+/* The resolved configuration: full (keel_run_config_to_json's shape, with
+ * paths, origins, overrides and plugin SHA-256s) as config_full.json,
+ * outside the digest, and values (keel_run_config_values_json's shape:
+ * the resolved values alone) as config.json, inside it. Both borrowed. */
+int keel_bundle_add_config(keel_bundle_builder *b, const json_t *full,
+                           const json_t *values, keel_error *err);
 /* A float32 / float64 array as a numpy .npy v1.0 file (little-endian,
  * C order); shape has ndim (1..8) entries. */
 int keel_bundle_add_npy_f32(keel_bundle_builder *b, const char *name,
@@ -211,19 +209,51 @@ void keel_bundle_report_free(keel_bundle_report *r);
 int keel_bundle_signed_by(const keel_bundle *b, const char *pubkey_path,
                           keel_error *err);
 
+/* ---- format versions (bundle_format.c) ---------------------------------- */
+
+/* What one version of the format means to a reader. */
+typedef struct keel_bundle_format {
+  int version;                       /* 1, 2, ... */
+  const char *name;                  /* run.json's "format": "keel-bundle/2" */
+  const char *const *covered_exact;  /* digest-covered names, NULL-ended */
+  const char *const *covered_prefix; /* and folders ("weights/") */
+  int replay_runs_recorded_values;   /* replay pins config.json's values
+                                        (2); else re-resolves the bundled
+                                        manifest and overrides (1) */
+} keel_bundle_format;
+
+/* The format keel writes. */
+const keel_bundle_format *keel_bundle_format_current(void);
+/* The format of an opened bundle, from run.json; KEEL_EINTEGRITY (err says
+ * why) when run.json is missing, does not parse or names no known format. */
+int keel_bundle_format_of(const keel_bundle *b, const keel_bundle_format **out,
+                          keel_error *err);
+/* 1 when entry NAME is covered by the result digest of format f. */
+int keel_bundle_format_covers(const keel_bundle_format *f, const char *name);
+
 /* ---- result digest (bundle_digest.c) ------------------------------------ */
 
-/* 1 when entry NAME is covered by the result digest. */
+/* 1 when entry NAME is covered by the result digest of the current format. */
 int keel_bundle_digest_covers(const char *name);
-/* Digest over n (name, sha256 hex) pairs (any order; only covered names
- * count). lines_out (may be NULL) gets the malloc'd canonical text. */
+/* Digest over n (name, sha256 hex) pairs (any order; only names the
+ * current format covers count). lines_out (may be NULL) gets the malloc'd
+ * canonical text. */
 int keel_bundle_digest_compute(const char *const *names,
                                const char *const *sha256s, size_t n,
                                char digest_hex[65], char **lines_out,
                                keel_error *err);
-/* The digest of an opened bundle's covered members. */
+/* The digest of an opened bundle's covered members, by the bundle's own
+ * format (keel_bundle_format_of; its error when unknown). */
 int keel_bundle_digest_of(const keel_bundle *b, char digest_hex[65],
                           keel_error *err);
+
+/* The digest b's results have under the current format: the digest of a
+ * current-format bundle; an older bundle's covered members as the current
+ * writer writes them (format 1: config.json without origins, ranges and
+ * plugin SHA-256s, lineage.json without the source plugin's SHA-256,
+ * plugins.json not covered). What replay compares a re-run with. */
+int keel_bundle_digest_current(const keel_bundle *b, char digest_hex[65],
+                               keel_error *err);
 
 /* Maps a keel_bundle_open/check status to the CLI exit code. */
 int keel_bundle_exit_code(int status);

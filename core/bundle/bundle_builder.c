@@ -296,48 +296,11 @@ int keel_bundle_add_json(keel_bundle_builder *b, const char *name,
   return add_entry(b, name, NULL, 0, copy, NULL, NULL, err);
 }
 
-void keel_bundle_config_strip(json_t *cfg)
+int keel_bundle_add_config(keel_bundle_builder *b, const json_t *full,
+                           const json_t *values, keel_error *err)
 {
-  json_t *stages = json_object_get(cfg, "stages");
-  json_t *ovr = json_object_get(cfg, "overrides");
-  json_t *st;
-  size_t i;
-  json_object_del(cfg, "manifest");
-  json_object_del(json_object_get(cfg, "template"), "path");
-  json_array_foreach(stages, i, st)
-  {
-    json_t *params = json_object_get(st, "params");
-    const char *section = json_string_value(json_object_get(st, "section"));
-    json_object_del(json_object_get(st, "plugin"), "path");
-    json_object_del(st, "line");
-    for (size_t k = json_array_size(params); k-- > 0;) {
-      json_t *p = json_array_get(params, k);
-      const char *name = json_string_value(json_object_get(p, "name"));
-      json_object_del(p, "where");
-      if (section && name && strcmp(section, "train") == 0 &&
-          strcmp(name, "threads") == 0)
-        json_array_remove(params, k);
-    }
-  }
-  for (size_t k = json_array_size(ovr); k-- > 0;) {
-    const char *o = json_string_value(json_array_get(ovr, k));
-    if (o && strncmp(o, "train.threads=", 14) == 0)
-      json_array_remove(ovr, k);
-  }
-}
-
-int keel_bundle_add_config(keel_bundle_builder *b, const json_t *cfg,
-                           keel_error *err)
-{
-  json_t *copy;
-  int rc = keel_bundle_add_json(b, "config_full.json", cfg, err);
-  if (rc)
-    return rc;
-  copy = json_deep_copy(cfg);
-  if (!copy)
-    return keel_fail(err, KEEL_ENOMEM, "config.json: out of memory");
-  keel_bundle_config_strip(copy);
-  return add_entry(b, "config.json", NULL, 0, copy, NULL, NULL, err);
+  int rc = keel_bundle_add_json(b, "config_full.json", full, err);
+  return rc ? rc : keel_bundle_add_json(b, "config.json", values, err);
 }
 
 /* The .npy bytes come from keel_npy_encode (npy.h), the writer every other

@@ -1,11 +1,9 @@
 /* The result digest: what a run computed, apart from when and where.
  *
- * Covered entries (see bundle.h): config.json, plugins.json, lineage.json,
- * metrics.json, metrics.jsonl, optimizer_state.npy and everything under
- * preprocess/, weights/ and optimizer/. The digest is SHA-256 over the
- * canonical text made of one "<sha256 hex>  <name>\n" line per covered
- * entry, sorted by name (bytewise), i.e. a sha256sum listing of exactly
- * those files. */
+ * Which entries it covers is the bundle format's rule (bundle_format.c);
+ * the digest is SHA-256 over the canonical text made of one
+ * "<sha256 hex>  <name>\n" line per covered entry, sorted by name
+ * (bytewise), i.e. a sha256sum listing of exactly those files. */
 #include "base/sha256.h"
 #include "bundle/bundle.h"
 
@@ -16,19 +14,7 @@
 
 int keel_bundle_digest_covers(const char *name)
 {
-  static const char *const exact[] = {"config.json",   "plugins.json",
-                                      "lineage.json",  "metrics.json",
-                                      "metrics.jsonl", "optimizer_state.npy"};
-  static const char *const prefix[] = {"preprocess/", "weights/", "optimizer/"};
-  for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
-    if (strcmp(name, exact[i]) == 0)
-      return 1;
-  for (size_t i = 0; i < sizeof prefix / sizeof prefix[0]; i++) {
-    size_t n = strlen(prefix[i]);
-    if (strncmp(name, prefix[i], n) == 0 && name[n] != '\0')
-      return 1;
-  }
-  return 0;
+  return keel_bundle_format_covers(keel_bundle_format_current(), name);
 }
 
 typedef struct digest_pair {
@@ -41,10 +27,10 @@ static int pair_cmp(const void *a, const void *b)
   return strcmp(((const digest_pair *)a)->name, ((const digest_pair *)b)->name);
 }
 
-int keel_bundle_digest_compute(const char *const *names,
-                               const char *const *sha256s, size_t n,
-                               char digest_hex[65], char **lines_out,
-                               keel_error *err)
+static int digest_compute(const keel_bundle_format *f, const char *const *names,
+                          const char *const *sha256s, size_t n,
+                          char digest_hex[65], char **lines_out,
+                          keel_error *err)
 {
   int rc = KEEL_OK;
   digest_pair *pairs = calloc(n ? n : 1, sizeof *pairs);
@@ -53,7 +39,7 @@ int keel_bundle_digest_compute(const char *const *names,
   if (!pairs)
     return keel_fail(err, KEEL_ENOMEM, "result digest: out of memory");
   for (size_t i = 0; i < n; i++) {
-    if (!keel_bundle_digest_covers(names[i]))
+    if (!keel_bundle_format_covers(f, names[i]))
       continue;
     if (strlen(sha256s[i]) != 64) {
       rc = keel_fail(err, KEEL_EINVAL, "result digest: '%s' has no SHA-256",
@@ -92,9 +78,22 @@ out:
   return rc;
 }
 
+int keel_bundle_digest_compute(const char *const *names,
+                               const char *const *sha256s, size_t n,
+                               char digest_hex[65], char **lines_out,
+                               keel_error *err)
+{
+  return digest_compute(keel_bundle_format_current(), names, sha256s, n,
+                        digest_hex, lines_out, err);
+}
+
 int keel_bundle_digest_of(const keel_bundle *b, char digest_hex[65],
                           keel_error *err)
 {
+  const keel_bundle_format *f;
+  int frc = keel_bundle_format_of(b, &f, err);
+  if (frc)
+    return frc;
   size_t n = b->n_members ? b->n_members : 1;
   const char **names = calloc(n, sizeof *names);
   const char **shas = calloc(n, sizeof *shas);
@@ -107,14 +106,14 @@ int keel_bundle_digest_of(const keel_bundle *b, char digest_hex[65],
   }
   for (size_t i = 0; i < b->n_members; i++) {
     const keel_bundle_member *mb = &b->members[i];
-    if (mb->is_dir || !keel_bundle_digest_covers(mb->name))
+    if (mb->is_dir || !keel_bundle_format_covers(f, mb->name))
       continue;
     keel_sha256_hex(mb->data, mb->size, hex[m]);
     names[m] = mb->name;
     shas[m] = hex[m];
     m++;
   }
-  rc = keel_bundle_digest_compute(names, shas, m, digest_hex, NULL, err);
+  rc = digest_compute(f, names, shas, m, digest_hex, NULL, err);
 out:
   free(names);
   free(shas);

@@ -151,7 +151,8 @@ static int seal_run_record(keel_bundle_builder *b, const char *digest,
   keel__bundle_iso_time(&b->start_real, start_s);
   keel__bundle_iso_time(&end_real, end_s);
   gethostname(host, sizeof host - 1);
-  json_object_set_new(r, "format", json_string(KEEL__BUNDLE_FORMAT));
+  json_object_set_new(r, "format",
+                      json_string(keel_bundle_format_current()->name));
   json_object_set_new(r, "run_id", json_string(b->run_id));
   json_object_set_new(r, "status", json_string(run_status(b)));
   json_object_set_new(r, "exit_code", json_integer(b->exit_code));

@@ -23,7 +23,6 @@
 #include "bundle/bundle.h"
 #include "bundle/gzseg.h"
 
-#define KEEL__BUNDLE_FORMAT "keel-bundle/1"
 /* Longest entry name the builder accepts. (The reader limits the whole
  * member path, run id included, to KEEL__BUNDLE_PATH_MAX, bundle_name.h:
  * with a run id over 54 bytes a 200-byte name would not read back.) */

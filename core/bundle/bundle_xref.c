@@ -3,7 +3,8 @@
  * SHA256SUMS and seal were recomputed after an edit passes those checks; the
  * members must then still agree with one another:
  *   plugins/<file>.so   against its entry in plugins.json (sha256), and
- *                       every plugin config.json pins against plugins.json;
+ *                       every plugin config.json and config_full.json pin
+ *                       against plugins.json;
  *   data/...            against lineage.json source.files (sha256, bytes);
  *   weights/ and optimizer/ .npy, optimizer_state.npy
  *                       parse as .npy v1/v2 whose data fills the file;
@@ -39,7 +40,7 @@ static json_t *load(const keel_bundle *b, const char *name)
 }
 
 static void check_plugins(const keel_bundle *b, const json_t *plugins,
-                          const json_t *config, keel_buf *out, size_t *n)
+                          keel_buf *out, size_t *n)
 {
   const json_t *list = json_object_get(plugins, "plugins");
   size_t i;
@@ -76,27 +77,43 @@ static void check_plugins(const keel_bundle *b, const json_t *plugins,
     if (!listed)
       NOTE("mismatch: %s is not listed in plugins.json\n", m->name);
   }
-  /* Every plugin the configuration pins is one plugins.json records. */
-  json_t *stage;
+}
+
+/* Every plugin configuration NAME (config.json, config_full.json) pins is
+ * one plugins.json records: same name and, where the pin says them, the
+ * same version and SHA-256 (format 2's config.json pins name and version,
+ * config_full.json and format 1's config.json the SHA-256 too). */
+static void check_pins(const json_t *plugins, const char *name,
+                       const json_t *config, keel_buf *out, size_t *n)
+{
+  const json_t *list = json_object_get(plugins, "plugins");
+  json_t *stage, *p;
+  size_t i, j;
+  if (!json_is_array(list))
+    return; /* check_required reports it */
   json_array_foreach(json_object_get(config, "stages"), i, stage)
   {
     const json_t *pin = json_object_get(stage, "plugin");
-    const char *name = json_string_value(json_object_get(pin, "name"));
+    const char *pname = json_string_value(json_object_get(pin, "name"));
+    const char *ver = json_string_value(json_object_get(pin, "version"));
     const char *sha = json_string_value(json_object_get(pin, "sha256"));
-    size_t j;
     int found = 0;
-    if (!name || !sha)
+    if (!pname)
       continue;
     json_array_foreach(list, j, p)
     {
       const char *pn = json_string_value(json_object_get(p, "name"));
+      const char *pv = json_string_value(json_object_get(p, "version"));
       const char *ps = json_string_value(json_object_get(p, "sha256"));
-      found |= pn && ps && strcmp(pn, name) == 0 && strcmp(ps, sha) == 0;
+      found |= pn && strcmp(pn, pname) == 0 &&
+               (!ver || (pv && strcmp(pv, ver) == 0)) &&
+               (!sha || (ps && strcmp(ps, sha) == 0));
     }
     if (!found)
-      NOTE("mismatch: config.json pins plugin %s (SHA-256 %s) that "
-           "plugins.json does not record\n",
-           name, sha);
+      NOTE("mismatch: %s pins plugin %s%s%s%s%s%s that plugins.json does "
+           "not record\n",
+           name, pname, ver ? " " : "", ver ? ver : "", sha ? " (SHA-256 " : "",
+           sha ? sha : "", sha ? ")" : "");
   }
 }
 
@@ -287,10 +304,13 @@ void keel__bundle_check_refs(const keel_bundle *b, keel_buf *out, size_t *n)
 {
   json_t *plugins = load(b, "plugins.json");
   json_t *config = load(b, "config.json");
+  json_t *full = load(b, "config_full.json");
   json_t *lineage = load(b, "lineage.json");
   json_t *run = load(b, "run.json");
   const char *id = json_string_value(json_object_get(run, "run_id"));
-  check_plugins(b, plugins, config, out, n);
+  check_plugins(b, plugins, out, n);
+  check_pins(plugins, "config.json", config, out, n);
+  check_pins(plugins, "config_full.json", full, out, n);
   check_data(b, lineage, out, n);
   check_arrays(b, out, n);
   check_preprocess(b, config, run, out, n);
@@ -299,6 +319,7 @@ void keel__bundle_check_refs(const keel_bundle *b, keel_buf *out, size_t *n)
          id ? id : "(absent)", b->top);
   json_decref(plugins);
   json_decref(config);
+  json_decref(full);
   json_decref(lineage);
   json_decref(run);
 }

@@ -1,8 +1,9 @@
-/* keel diff A B: what differs between two bundles — values, plugins and
- * versions, data lineage, metrics per epoch, other results, environment.
- * Like diff(1): quiet and exit 0 when the result digests are equal, exit 1
- * when they differ; 3 when a bundle is hostile or fails verification, 2 for
- * usage errors. */
+/* keel diff A B: what differs between two bundles — format, values,
+ * overrides, plugins and versions, data lineage, metrics per epoch, other
+ * results, environment. Like diff(1): exit 0 when the result digests are
+ * equal (quiet, but for plugin binaries that differ: recorded, not part of
+ * the result), exit 1 when they differ; 3 when a bundle is hostile or
+ * fails verification, 2 for usage errors. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,9 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 
-/* Every parameter as "section.name" -> value, plus the template. */
+/* Every parameter as "section.name" -> value, plus the template: the same
+ * map from config.json of either format (format 1 also records origins,
+ * which are not values). */
 static json_t *all_values(const json_t *cfg)
 {
   json_t *out = json_object(), *st, *p;
@@ -21,7 +24,6 @@ static json_t *all_values(const json_t *cfg)
   if (!cfg)
     return out;
   json_object_set(out, "template", json_object_get(cfg, "template"));
-  json_object_set(out, "overrides", json_object_get(cfg, "overrides"));
   json_array_foreach(json_object_get(cfg, "stages"), i, st)
   {
     const char *section = json_string_value(json_object_get(st, "section"));
@@ -35,6 +37,16 @@ static json_t *all_values(const json_t *cfg)
       json_object_set(out, key, json_object_get(p, "value"));
     }
   }
+  return out;
+}
+
+/* The command-line overrides as given (config_full.json). */
+static json_t *overrides_of(const json_t *full)
+{
+  json_t *out = json_object();
+  json_t *ovr = json_object_get(full, "overrides");
+  if (out && ovr)
+    json_object_set(out, "overrides", ovr);
   return out;
 }
 
@@ -219,6 +231,10 @@ const keel_cli_command keel_cli_diff = {
 static int diff_bundles(const char *pa, const char *pb)
 {
   static const char *const env_skip[] = {"threads.", NULL};
+  /* Format 1 lineage records the source plugin's binary: "plugins" says
+   * it. */
+  static const char *const data_skip[] = {"source.sha256", NULL};
+  const keel_bundle_format *fa, *fb;
   keel_bundle *a = NULL, *b = NULL;
   keel_error err = {0};
   char da[65], db[65];
@@ -228,19 +244,30 @@ static int diff_bundles(const char *pa, const char *pb)
     code = keel_bundle_cli_open("diff", pb, 1, &b);
   if (code)
     goto out;
-  if (keel_bundle_digest_of(a, da, &err) ||
+  if (keel_bundle_format_of(a, &fa, &err) ||
+      keel_bundle_format_of(b, &fb, &err) ||
+      keel_bundle_digest_of(a, da, &err) ||
       keel_bundle_digest_of(b, db, &err)) {
     keel_cli_error("diff", "%s", err.message);
     code = KEEL_EXIT_INTEGRITY;
     goto out;
   }
-  if (strcmp(da, db) == 0)
-    goto out; /* same result: quiet, like diff(1) */
+  if (strcmp(da, db) == 0) {
+    /* Same result: quiet, like diff(1), but a rebuilt plugin binary is
+     * worth knowing about even when it computed the same bits. */
+    json_member_diff("plugins", a, b, "plugins.json", plugin_map, NULL);
+    goto out;
+  }
   printf("--- A %s  result digest %s\n+++ B %s  result digest %s\n", pa, da, pb,
          db);
+  if (fa != fb)
+    printf("%-12s %s -> %s (the result digest is defined differently: "
+           "docs/bundle-format.md)\n",
+           "format", fa->name, fb->name);
   json_member_diff("values", a, b, "config.json", all_values, NULL);
+  json_member_diff("overrides", a, b, "config_full.json", overrides_of, NULL);
   json_member_diff("plugins", a, b, "plugins.json", plugin_map, NULL);
-  json_member_diff("data", a, b, "lineage.json", NULL, NULL);
+  json_member_diff("data", a, b, "lineage.json", NULL, data_skip);
   metrics_diff(a, b);
   json_member_diff("final", a, b, "metrics.json", NULL, NULL);
   results_diff(a, b);

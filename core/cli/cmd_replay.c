@@ -6,10 +6,12 @@
  * manifest against the bundled template with the plugins
  * run/plugin_trust.c allows (the bundle's own only when its signer is
  * trusted or the user says so; else installed ones with the pinned
- * SHA-256) and the bundled (or original, hash-checked) data, then
- * compares result digests. Prints REPRODUCED and exits 0, or exits 4 saying
- * what differs. The temporary folder is made under $TMPDIR (else /tmp) and
- * removed unless --keep. */
+ * SHA-256) and the bundled (or original, hash-checked) data, every value
+ * pinned to what config.json records (format 2; format 1: the original
+ * overrides), then compares result digests by the bundle's own rule.
+ * Prints REPRODUCED and exits 0, or exits 4 saying what differs. The
+ * temporary folder is made under $TMPDIR (else /tmp) and removed unless
+ * --keep. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <ftw.h>
@@ -27,6 +29,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "config/load.h"
+#include "config/config.h"
 #include "config/manifest.h"
 #include "config/settings.h"
 #include "run/plugin_trust.h"
@@ -201,30 +204,94 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
   return 0;
 }
 
-/* The original run's overrides (except the thread count), so the replay
- * resolves the same values. */
-static const char **original_overrides(const keel_bundle *b, size_t *n,
-                                       json_t **holder)
+/* The overrides a replay hands the run, owned. */
+typedef struct override_list {
+  char **items;
+  size_t n;
+} override_list;
+
+/* Appends "SECTION.NAME=TEXT" (SECTION NULL: TEXT alone) to list. 0, or
+ * -1 out of memory. */
+static int push_override(override_list *list, const char *section,
+                         const char *name, const char *text)
 {
-  json_t *cfg = keel_bundle_cli_json(b, "config_full.json");
-  json_t *ovr, *v;
-  const char **out;
-  size_t i;
-  if (!cfg)
-    cfg = keel_bundle_cli_json(b, "config.json");
-  *holder = cfg;
-  *n = 0;
-  ovr = json_object_get(cfg, "overrides");
-  out = calloc(json_array_size(ovr) + 1, sizeof *out);
-  if (!out)
-    return NULL;
-  json_array_foreach(ovr, i, v)
-  {
-    const char *s = json_string_value(v);
-    if (s && strncmp(s, "train.threads=", 14) != 0)
-      out[(*n)++] = s;
+  size_t n = strlen(text) + 3 + (section ? strlen(section) + strlen(name) : 0);
+  char *s = malloc(n);
+  char **grown = realloc(list->items, (list->n + 1) * sizeof *grown);
+  if (grown)
+    list->items = grown;
+  if (!s || !grown) {
+    free(s);
+    return -1;
   }
-  return out;
+  if (section)
+    snprintf(s, n, "%s.%s=%s", section, name, text);
+  else
+    snprintf(s, n, "%s", text);
+  list->items[list->n++] = s;
+  return 0;
+}
+
+/* 1 when stage SECTION of a recorded config.json lists parameter NAME. */
+static int recorded(const json_t *cfg, const char *section, const char *name)
+{
+  json_t *st, *p;
+  size_t i, k;
+  json_array_foreach(json_object_get(cfg, "stages"), i, st)
+  {
+    if (strcmp(keel_jstr(st, "section"), section) != 0)
+      continue;
+    json_array_foreach(json_object_get(st, "params"), k, p)
+    {
+      if (strcmp(keel_jstr(p, "name"), name) == 0)
+        return 1;
+    }
+  }
+  return 0;
+}
+
+/* What the replay resolves, by the bundle's format (bundle_format.c):
+ *   format 2 on: every value config.json records, pinned as an override,
+ *     so neither the template nor a default of this keel can change it;
+ *   format 1: the bundled manifest re-resolved with the original
+ *     overrides (config_full.json, else config.json), its own rule;
+ * both: the thread count left to --threads, and a host parameter the
+ * bundle does not record at its neutral value (config.h). Returns 0 or
+ * -1 out of memory. */
+static int replay_overrides(const keel_bundle *b, const keel_bundle_format *f,
+                            override_list *out)
+{
+  json_t *cfg = keel_bundle_cli_json(b, "config.json");
+  json_t *full = keel_bundle_cli_json(b, "config_full.json");
+  json_t *st, *p, *v;
+  size_t i, k;
+  int rc = 0;
+  if (f->replay_runs_recorded_values) {
+    json_array_foreach(json_object_get(cfg, "stages"), i, st)
+    {
+      const char *section = keel_jstr(st, "section");
+      json_array_foreach(json_object_get(st, "params"), k, p)
+      {
+        const char *name = keel_jstr(p, "name");
+        if (!rc &&
+            !(strcmp(section, "train") == 0 && strcmp(name, "threads") == 0))
+          rc = push_override(out, section, name, keel_jstr(p, "text"));
+      }
+    }
+  } else {
+    json_array_foreach(json_object_get(full ? full : cfg, "overrides"), i, v)
+    {
+      const char *s = json_string_value(v);
+      if (!rc && s && strncmp(s, "train.threads=", 14) != 0)
+        rc = push_override(out, NULL, NULL, s);
+    }
+  }
+  for (const keel_host_neutral *n = keel_host_neutrals; !rc && n->section; n++)
+    if (!recorded(cfg, n->section, n->name))
+      rc = push_override(out, n->section, n->name, n->text);
+  json_decref(cfg);
+  json_decref(full);
+  return rc;
 }
 
 /* ---- the command ----------------------------------------------------------
@@ -286,9 +353,9 @@ typedef struct replay_job {
   keel_plugin_plan plan;     /* which file each plugin loads from */
   const char **plugin_paths; /* the plan's files, in its order */
   size_t n_bundled;          /* plugins the bundle carries */
-  const char **overrides;    /* the original run's, from cfg_holder */
-  size_t n_overrides;
-  json_t *plugins, *run, *cfg_holder;
+  const keel_bundle_format *format;
+  override_list overrides; /* what the replay resolves */
+  json_t *plugins, *run;
   replay_ctx ctx;
   keel_run_outcome outcome;
 } replay_job;
@@ -336,9 +403,14 @@ static void report_drift(const keel_bundle *b)
  * plugins or run files are not there to replay. Returns an exit code. */
 static int replay_open(replay_job *j)
 {
+  keel_error err = {0};
   int code = keel_bundle_cli_open("replay", j->path, 1, &j->b);
   if (code)
     return code;
+  if (keel_bundle_format_of(j->b, &j->format, &err) != 0) {
+    keel_cli_error("replay", "%s: %s", j->path, err.message);
+    return KEEL_EXIT_INTEGRITY;
+  }
   json_t *run = keel_bundle_json(j->b, "run.json", NULL);
   const char *status = json_string_value(json_object_get(run, "status"));
   int interrupted = status && strcmp(status, "interrupted") == 0;
@@ -463,7 +535,10 @@ static int replay_prepare(replay_job *j)
   if (code)
     return code;
   j->run = keel_bundle_cli_json(j->b, "run.json");
-  j->overrides = original_overrides(j->b, &j->n_overrides, &j->cfg_holder);
+  if (replay_overrides(j->b, j->format, &j->overrides) != 0) {
+    keel_cli_error("replay", "out of memory");
+    return KEEL_EXIT_RUNTIME;
+  }
   j->ctx.b = j->b;
   j->ctx.root = j->root;
   j->ctx.lineage = keel_bundle_cli_json(j->b, "lineage.json");
@@ -492,8 +567,8 @@ static int replay_execute(replay_job *j)
   const replay_args *a = j->args;
   keel_run_options opt = {
       .manifest_path = j->manifest,
-      .overrides = j->overrides,
-      .n_overrides = j->n_overrides,
+      .overrides = (const char *const *)j->overrides.items,
+      .n_overrides = j->overrides.n,
       .plugin_paths = j->plugin_paths,
       .n_plugin_paths = j->plan.n,
       .no_default_plugin_paths = 1,
@@ -521,12 +596,20 @@ static int replay_compare(replay_job *j)
   keel_error err = {0};
   char digest[65];
   const char *got = j->outcome.result_digest;
-  if (keel_bundle_digest_of(j->b, digest, &err) != 0) {
+  /* The bundle's results as this keel's format defines the digest (the
+   * replay is sealed in it); for a current-format bundle its own. */
+  if (keel_bundle_digest_current(j->b, digest, &err) != 0) {
     keel_cli_error("replay", "%s", err.message);
     return KEEL_EXIT_INTEGRITY;
   }
   if (strcmp(digest, got) == 0) {
-    printf("REPRODUCED %s (result digest %s)\n", j->b->top, digest);
+    if (j->format == keel_bundle_format_current())
+      printf("REPRODUCED %s (result digest %s)\n", j->b->top, digest);
+    else
+      printf("REPRODUCED %s (result digest %s as %s; the %s bundle's own "
+             "is in its digest.txt)\n",
+             j->b->top, digest, keel_bundle_format_current()->name,
+             j->format->name);
     return KEEL_EXIT_OK;
   }
   char *args[] = {"diff", "--", (char *)j->path, j->outcome.bundle_path, NULL};
@@ -549,10 +632,11 @@ static void replay_cleanup(replay_job *j)
   }
   keel_run_outcome_free(&j->outcome);
   json_decref(j->ctx.lineage);
-  json_decref(j->cfg_holder);
   json_decref(j->run);
   json_decref(j->plugins);
-  free(j->overrides);
+  for (size_t i = 0; i < j->overrides.n; i++)
+    free(j->overrides.items[i]);
+  free(j->overrides.items);
   free(j->plugin_paths);
   free(j->root);
   free(j->manifest);

@@ -42,7 +42,9 @@ static size_t count_lines(const keel_bundle_member *m)
 }
 
 /* The values that did not come from a declared default (the run's choices),
- * as "section.key" -> {"value", "origin"}; all values when verbose. */
+ * as "section.key" -> {"value", "origin"}, from config_full.json, which
+ * records origins (format 2's config.json does not); not the thread count,
+ * shown with the run. */
 static json_t *chosen_values(const json_t *cfg)
 {
   json_t *out = json_object(), *st, *p;
@@ -55,7 +57,8 @@ static json_t *chosen_values(const json_t *cfg)
       const char *name = json_string_value(json_object_get(p, "name"));
       const char *origin = json_string_value(json_object_get(p, "origin"));
       char key[256];
-      if (!section || !name || (origin && strcmp(origin, "default") == 0))
+      if (!section || !name || (origin && strcmp(origin, "default") == 0) ||
+          (strcmp(section, "train") == 0 && strcmp(name, "threads") == 0))
         continue;
       snprintf(key, sizeof key, "%s.%s", section, name);
       json_object_set_new(out, key,
@@ -111,6 +114,7 @@ static void show_text(const keel_bundle *b, json_t *run, json_t *cfg,
   printf(", peak %s KiB", keel_jstr(run, "peak_rss_kib"));
   printf(", %s threads)\n", keel_jstr(run, "threads"));
   printf("%-10s %s@%s\n", "by", keel_jstr(run, "user"), keel_jstr(run, "host"));
+  printf("%-10s %s\n", "format", keel_jstr(run, "format"));
   if (cfg) {
     printf("%-10s %s %s", "template", keel_jstr(cfg, "template.name"),
            keel_jstr(cfg, "template.version"));
@@ -160,7 +164,7 @@ static int show_bundle(const char *path, int as_json)
   keel_bundle *b = NULL;
   keel_bundle_report r;
   keel_error err = {0};
-  json_t *run, *cfg, *plugins, *lineage, *metrics, *values;
+  json_t *run, *cfg, *full, *plugins, *lineage, *metrics, *values;
   char integrity[256];
   size_t epochs;
   code = keel_bundle_cli_open("show", path, 0, &b);
@@ -179,7 +183,8 @@ static int show_bundle(const char *path, int as_json)
   plugins = keel_bundle_cli_json(b, "plugins.json");
   lineage = keel_bundle_cli_json(b, "lineage.json");
   metrics = keel_bundle_cli_json(b, "metrics.json");
-  values = chosen_values(cfg);
+  full = keel_bundle_cli_json(b, "config_full.json");
+  values = chosen_values(full ? full : cfg);
   epochs = count_lines(keel_bundle_find(b, "metrics.jsonl"));
   if (as_json) {
     json_t *o = json_pack(
@@ -208,6 +213,7 @@ static int show_bundle(const char *path, int as_json)
     keel_cli_error("show", "%s: the bundle fails verification", path);
   json_decref(run);
   json_decref(cfg);
+  json_decref(full);
   json_decref(plugins);
   json_decref(lineage);
   json_decref(metrics);

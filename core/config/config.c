@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/params.h"
 #include "config/config_json.h"
@@ -131,6 +132,33 @@ static json_t *stage_json(const keel_stage *st, const char *kind)
   return o;
 }
 
+/* The template's checks and contract, as both JSON forms record them. */
+static json_t *checks_json(const keel_template_checks *c)
+{
+  json_t *checks = json_object();
+  if (!checks)
+    return NULL;
+  json_object_set_new(checks, "min_rows",
+                      c->min_rows >= 0 ? json_integer(c->min_rows)
+                                       : json_null());
+  json_object_set_new(checks, "max_missing_fraction",
+                      c->max_missing_fraction >= 0
+                          ? json_real(c->max_missing_fraction)
+                          : json_null());
+  json_object_set_new(checks, "min_class_count",
+                      c->min_class_count >= 0 ? json_integer(c->min_class_count)
+                                              : json_null());
+  json_object_set_new(checks, "missing",
+                      json_string(c->contract_flags & KEEL_CONTRACT_NO_MISSING
+                                      ? "forbidden"
+                                      : "allowed"));
+  json_object_set_new(checks, "finite",
+                      json_string(c->contract_flags & KEEL_CONTRACT_FINITE
+                                      ? "required"
+                                      : "optional"));
+  return checks;
+}
+
 json_t *keel_run_config_to_json(const keel_run_config *cfg)
 {
   json_t *root = json_object();
@@ -149,30 +177,9 @@ json_t *keel_run_config_to_json(const keel_run_config *cfg)
                 cfg->template_path ? cfg->template_path : "", "task",
                 cfg->task == KEEL_TASK_REGRESSION ? "regression"
                                                   : "classification"));
-  json_t *checks = json_object();
-  if (checks) {
-    const keel_template_checks *c = &cfg->checks;
-    json_object_set_new(checks, "min_rows",
-                        c->min_rows >= 0 ? json_integer(c->min_rows)
-                                         : json_null());
-    json_object_set_new(checks, "max_missing_fraction",
-                        c->max_missing_fraction >= 0
-                            ? json_real(c->max_missing_fraction)
-                            : json_null());
-    json_object_set_new(checks, "min_class_count",
-                        c->min_class_count >= 0
-                            ? json_integer(c->min_class_count)
-                            : json_null());
-    json_object_set_new(checks, "missing",
-                        json_string(c->contract_flags & KEEL_CONTRACT_NO_MISSING
-                                        ? "forbidden"
-                                        : "allowed"));
-    json_object_set_new(checks, "finite",
-                        json_string(c->contract_flags & KEEL_CONTRACT_FINITE
-                                        ? "required"
-                                        : "optional"));
+  json_t *checks = checks_json(&cfg->checks);
+  if (checks)
     json_object_set_new(root, "checks", checks);
-  }
   json_t *stages = json_array();
   if (stages) {
     json_array_append_new(stages, stage_json(&cfg->data, "host"));
@@ -191,5 +198,77 @@ json_t *keel_run_config_to_json(const keel_run_config *cfg)
     json_array_append_new(ov, json_string(cfg->overrides[i].text));
   if (ov)
     json_object_set_new(root, "overrides", ov);
+  return root;
+}
+
+/* One stage as config.json (format 2) records it: the plugin by name and
+ * version, each value with its canonical text; no origin, place, range,
+ * path or binary hash. A host parameter at its neutral value is left
+ * out, as bundles sealed before it existed lack it. */
+static json_t *stage_values_json(const keel_stage *st, const char *kind)
+{
+  json_t *o = json_object(), *params = json_array();
+  if (!o || !params) {
+    json_decref(o);
+    json_decref(params);
+    return NULL;
+  }
+  json_object_set_new(o, "section",
+                      json_string(st->section ? st->section : ""));
+  json_object_set_new(o, "kind", json_string(kind));
+  json_object_set_new(o, "plugin",
+                      st->plugin ? json_pack("{s:s, s:s}", "name",
+                                             st->plugin->desc.name, "version",
+                                             st->plugin->desc.version)
+                                 : json_null());
+  for (size_t i = 0; st->params && i < st->n_params; i++) {
+    const keel_resolved_param *rp = &st->params[i];
+    const keel_param_decl *d = rp->decl;
+    const char *neutral = st->plugin || !st->section
+                              ? NULL
+                              : keel_host_neutral_text(st->section, d->name);
+    /* The thread count never changes a result (docs/training.md). */
+    if (!st->plugin && st->section && strcmp(st->section, "train") == 0 &&
+        strcmp(d->name, "threads") == 0)
+      continue;
+    if (neutral && rp->text && strcmp(rp->text, neutral) == 0)
+      continue;
+    json_array_append_new(
+        params, json_pack("{s:s, s:s, s:o, s:s}", "name", d->name, "type",
+                          keel_param_type_name(d->type), "value",
+                          keel_value_to_json(d, &st->values[i]), "text",
+                          rp->text ? rp->text : ""));
+  }
+  json_object_set_new(o, "params", params);
+  return o;
+}
+
+json_t *keel_run_config_values_json(const keel_run_config *cfg)
+{
+  json_t *root = json_object(), *stages = json_array();
+  if (!root || !stages) {
+    json_decref(root);
+    json_decref(stages);
+    return NULL;
+  }
+  json_object_set_new(
+      root, "template",
+      json_pack("{s:s, s:s, s:s}", "name",
+                cfg->template_name ? cfg->template_name : "", "version",
+                cfg->template_version ? cfg->template_version : "", "task",
+                cfg->task == KEEL_TASK_REGRESSION ? "regression"
+                                                  : "classification"));
+  json_object_set_new(root, "checks", checks_json(&cfg->checks));
+  json_array_append_new(stages, stage_values_json(&cfg->data, "host"));
+  json_array_append_new(stages, stage_values_json(&cfg->source, "source"));
+  for (size_t i = 0; i < cfg->n_transforms; i++)
+    json_array_append_new(stages,
+                          stage_values_json(&cfg->transforms[i], "transform"));
+  json_array_append_new(stages, stage_values_json(&cfg->model, "model"));
+  json_array_append_new(stages, stage_values_json(&cfg->loss, "loss"));
+  json_array_append_new(stages,
+                        stage_values_json(&cfg->optimizer, "optimizer"));
+  json_array_append_new(stages, stage_values_json(&cfg->train, "host"));
+  json_object_set_new(root, "stages", stages);
   return root;
 }

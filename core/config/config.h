@@ -78,6 +78,21 @@ enum keel_train_param {
 extern const keel_param_decl keel_data_decls[KEEL_DATA_N_PARAMS];
 extern const keel_param_decl keel_train_decls[KEEL_TRAIN_N_PARAMS];
 
+/* A host parameter added after keel-bundle/2 and its neutral value: the
+ * canonical text of the value that reproduces keel's behaviour from before
+ * the parameter existed. */
+typedef struct keel_host_neutral {
+  const char *section; /* "data" or "train" */
+  const char *name;
+  const char *text;
+} keel_host_neutral;
+
+/* Ended by an entry whose section is NULL (host_params.c). */
+extern const keel_host_neutral keel_host_neutrals[];
+/* The neutral text of host parameter section.name, or NULL when it has
+ * none (it existed when keel-bundle/2 was made). */
+const char *keel_host_neutral_text(const char *section, const char *name);
+
 /* Sanity checks and contract from the template. */
 typedef struct keel_template_checks {
   int64_t min_rows;            /* -1 when unset */

@@ -1,5 +1,5 @@
 /* The resolved configuration as JSON (jansson), for `keel check --json`
- * and the run bundle's resolved manifest. */
+ * and the run bundle's config_full.json and config.json. */
 #ifndef KEEL_CONFIG_CONFIG_JSON_H
 #define KEEL_CONFIG_CONFIG_JSON_H
 
@@ -21,6 +21,17 @@
  * Stages come in pipeline order: data, source, transforms, model, loss,
  * optimizer, train. */
 json_t *keel_run_config_to_json(const keel_run_config *cfg);
+
+/* The resolved values alone (a run bundle's config.json, format 2), a new
+ * object or NULL when out of memory:
+ *   {"template": {"name", "version", "task"},
+ *    "checks": (as above),
+ *    "stages": [{"section", "kind", "plugin": {"name", "version"} | null,
+ *                "params": [{"name", "type", "value", "text"}]}]}
+ * Without origins, places, ranges, paths, plugin SHA-256s, overrides or the
+ * thread count; a host parameter at its neutral value (config.h) is left
+ * out. */
+json_t *keel_run_config_values_json(const keel_run_config *cfg);
 
 /* One parameter's typed value as JSON (bool, integer, real, string or
  * array), or NULL when out of memory. */

@@ -3,6 +3,7 @@
  * parameters so they get the same checking, origins and documentation.
  * Order must match enum keel_data_param / keel_train_param (config.h). */
 #include <math.h>
+#include <string.h>
 
 #include "config/config.h"
 
@@ -73,3 +74,18 @@ const keel_param_decl keel_train_decls[KEEL_TRAIN_N_PARAMS] = {
         KEEL_P_INT("checkpoint_every", 0, 0, 100000, "epochs",
                    "epochs between checkpoints, 0 = off"),
 };
+
+/* Host parameters added after keel-bundle/2, each with the value that
+ * reproduces what keel did before it existed (docs/bundle-format.md, "A
+ * new host parameter"): config.json leaves a parameter out at that value,
+ * and a replay of a bundle that lacks it runs with it. None yet: every
+ * [data] and [train] parameter above is recorded by every bundle. */
+const keel_host_neutral keel_host_neutrals[] = {{NULL, NULL, NULL}};
+
+const char *keel_host_neutral_text(const char *section, const char *name)
+{
+  for (const keel_host_neutral *n = keel_host_neutrals; n->section; n++)
+    if (strcmp(n->section, section) == 0 && strcmp(n->name, name) == 0)
+      return n->text;
+  return NULL;
+}

@@ -46,18 +46,11 @@ const char *keel_run_signal_name(int sig)
 
 /* ---- the resolved configuration ---------------------------------------- */
 
-/* The configuration without what differs between a run and its replay
- * (paths, manifest lines, thread count): what config.json holds and what
- * a checkpoint's fingerprint covers. */
-static char *stable_config_text(const json_t *full)
+/* The resolved values (config.json) as compact text: what a checkpoint's
+ * fingerprint covers, so a checkpoint fits any run of the same values. */
+static char *stable_config_text(const json_t *values)
 {
-  json_t *copy = json_deep_copy(full);
-  if (!copy)
-    return NULL;
-  keel_bundle_config_strip(copy);
-  char *text = json_dumps(copy, JSON_SORT_KEYS | JSON_COMPACT);
-  json_decref(copy);
-  return text;
+  return json_dumps(values, JSON_SORT_KEYS | JSON_COMPACT);
 }
 
 /* ---- lineage --------------------------------------------------------- */
@@ -79,10 +72,11 @@ static json_t *lineage_json(const keel_run_config *cfg,
                                            ctx->inputs[i].name, "sha256",
                                            ctx->inputs[i].sha256, "bytes",
                                            (json_int_t)ctx->inputs[i].bytes));
+  /* The source by name and version: its binary's SHA-256 is provenance
+   * (plugins.json), not part of what the run computed. */
   json_t *source =
-      json_pack("{s:s, s:s, s:s, s:o}", "plugin", cfg->source.plugin->desc.name,
-                "version", cfg->source.plugin->desc.version, "sha256",
-                cfg->source.plugin->sha256, "files", files);
+      json_pack("{s:s, s:s, s:o}", "plugin", cfg->source.plugin->desc.name,
+                "version", cfg->source.plugin->desc.version, "files", files);
   json_t *root =
       json_pack("{s:o, s:s, s:I, s:I}", "source", source, "label", prep->label,
                 "rows_read", (json_int_t)prep->n_source_rows, "features",
@@ -509,7 +503,8 @@ static void sweep_stale_temps(const char *out_dir)
   free(ck);
 }
 
-static int begin_bundle(run_state *rs, json_t *config, keel_error *err)
+static int begin_bundle(run_state *rs, const json_t *config,
+                        const json_t *values, keel_error *err)
 {
   char *id = keel_new_run_id();
   if (!id || !(rs->bundle = keel_bundle_builder_new(id))) {
@@ -524,7 +519,7 @@ static int begin_bundle(run_state *rs, json_t *config, keel_error *err)
     rc = keel_bundle_add_bytes(rs->bundle, "template.ini", cfg->template_text,
                                strlen(cfg->template_text), err);
   if (!rc)
-    rc = keel_bundle_add_config(rs->bundle, config, err);
+    rc = keel_bundle_add_config(rs->bundle, config, values, err);
   if (!rc)
     rc = keel_bundle_set_info(rs->bundle, "manifest_path", cfg->manifest_path,
                               err);
@@ -552,7 +547,7 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
    * training; results never depend on it. */
   if (opt->threads > 0)
     omp_set_num_threads(opt->threads);
-  json_t *config = NULL;
+  json_t *config = NULL, *values = NULL;
   char *config_text = NULL;
   int rc = validate(&rs, err);
   if (rc) {
@@ -567,7 +562,8 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
     goto done;
   }
   config = keel_run_config_to_json(rs.cfg);
-  config_text = config ? stable_config_text(config) : NULL;
+  values = keel_run_config_values_json(rs.cfg);
+  config_text = config && values ? stable_config_text(values) : NULL;
   if (!config_text) {
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
     out->exit_code = KEEL_EXIT_RUNTIME;
@@ -575,7 +571,7 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
   }
   /* Past validation: from here on the run ends as a bundle. */
   sweep_stale_temps(opt->out_dir);
-  if ((rc = begin_bundle(&rs, config, err))) {
+  if ((rc = begin_bundle(&rs, config, values, err))) {
     out->exit_code = KEEL_EXIT_RUNTIME;
     goto done;
   }
@@ -624,6 +620,7 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
 done:
   free(config_text);
   json_decref(config);
+  json_decref(values);
   if (rs.trained)
     keel_train_result_free(&rs.train);
   if (rs.prepared)

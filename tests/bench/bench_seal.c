@@ -89,8 +89,9 @@ WRAP(int, keel_bundle_add_json,
       keel_error *err),
      (b, name, json, err))
 WRAP(int, keel_bundle_add_config,
-     (keel_bundle_builder * b, const json_t *cfg, keel_error *err),
-     (b, cfg, err))
+     (keel_bundle_builder * b, const json_t *full, const json_t *values,
+      keel_error *err),
+     (b, full, values, err))
 WRAP(int, keel_bundle_add_npy_f32,
      (keel_bundle_builder * b, const char *name, const float *data,
       const size_t *shape, size_t ndim, keel_error *err),

@@ -203,8 +203,14 @@ with tarfile.open(src) as t:
             files[rel] = t.extractfile(m).read()
 exec(code)
 h = lambda b: hashlib.sha256(b).hexdigest()
-cov = lambda n: n in ("config.json", "plugins.json", "lineage.json", "metrics.json",
-                      "metrics.jsonl", "optimizer_state.npy") or \
+# What the digest covers is the bundle format's rule (docs/bundle-format.md):
+# keel-bundle/1 also covered plugins.json.
+try:
+    v1 = json.loads(files["run.json"]).get("format") == "keel-bundle/1"
+except (KeyError, ValueError, TypeError, AttributeError):
+    v1 = False
+cov = lambda n: n in ("config.json", "lineage.json", "metrics.json",
+                      "metrics.jsonl", "optimizer_state.npy") or (v1 and n == "plugins.json") or \
     any(n.startswith(p) and len(n) > len(p) for p in ("preprocess/", "weights/", "optimizer/"))
 files.pop("SIGNATURE", None)
 dig = h("".join(f"{h(files[n])}  {n}\n" for n in sorted(files) if cov(n)).encode())

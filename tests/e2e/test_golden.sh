@@ -3,12 +3,15 @@
 # keep verifying and replaying to REPRODUCED, and today's keel, run on the
 # same shipped manifest, must compute the same thing.
 #
-# "The same thing": every computed member (weights, optimizer state, fitted
-# preprocessing, metrics, resolved values, lineage) is byte-equal to the
-# golden bundle's. The result digest of keel-bundle/1 also covers the
-# plugin binaries' SHA-256, which differ for any other compiler or build
-# type (the asan preset, say); so the whole digest is compared only when
-# this build's plugins are byte-identical to the golden ones.
+# keel-bundle/1 (tests/data/golden/*.tar.gz): "the same thing" is read by
+# format 1's rule: weights, optimizer state, fitted preprocessing and
+# metrics byte-equal to the golden bundle's; its resolved values and
+# lineage equal to the fresh run's once read the way format 2 records them
+# (no origins, ranges or plugin binary hashes). Its result digest also
+# covered the plugin binaries, which differ for any other compiler or
+# build type, so it is not compared.
+# keel-bundle/2 (tests/data/golden/2/*.tar.gz): the fresh run's result
+# digest is the golden one, whichever build made the plugins.
 . "$(dirname "$0")/lib.sh"
 G=$KEEL_SRC/tests/data/golden
 
@@ -16,59 +19,77 @@ digest_of() {
   "$KEEL" show "$1" --json | json_value - 'd["run"]["result_digest"]'
 }
 
-# The members of a bundle (extracted in $1) that the run computed, one
-# "sha256  name" line each; in the JSON ones every plugin binary's SHA-256
-# (as plugins.json lists them) is masked.
+# The members of a format-1 or -2 bundle (extracted in $1) that the run
+# computed, one "sha256  name" line each; config.json and lineage.json as
+# format 2 records them.
 computed_members() {
   (cd "$1"/*/ && sha256sum $(ls -d metrics.json metrics.jsonl \
     optimizer_state.npy preprocess/* weights/* optimizer/* 2>/dev/null) &&
     "$PY" - <<'PY'
 import hashlib, json
-binaries = {p["sha256"] for p in json.load(open("plugins.json"))["plugins"]}
-def mask(o):
-    if isinstance(o, dict):
-        return {k: mask(v) for k, v in o.items()}
-    if isinstance(o, list):
-        return [mask(v) for v in o]
-    return "<plugin binary>" if o in binaries else o
-for name in ("config.json", "lineage.json", "plugins.json"):
-    text = json.dumps(mask(json.load(open(name))), sort_keys=True)
-    print(hashlib.sha256(text.encode()).hexdigest() + "  " + name +
-          " (plugin binary hashes masked)")
+def values(c):
+    return {"template": {k: c["template"][k] for k in ("name", "version", "task")},
+            "checks": c["checks"],
+            "stages": [{"section": s["section"], "kind": s["kind"],
+                        "plugin": s["plugin"] and {k: s["plugin"][k] for k in ("name", "version")},
+                        "params": [{k: p[k] for k in ("name", "type", "value", "text")}
+                                   for p in s["params"]]} for s in c["stages"]]}
+lineage = json.load(open("lineage.json"))
+lineage["source"].pop("sha256", None)
+for name, d in (("config.json", values(json.load(open("config.json")))),
+                ("lineage.json", lineage)):
+    text = json.dumps(d, sort_keys=True)
+    print(hashlib.sha256(text.encode()).hexdigest() + "  " + name + " (values)")
 PY
   )
 }
 
-plugin_hashes() {
-  json_value "$1"/*/plugins.json '" ".join(p["sha256"] for p in d["plugins"])'
+# compare NAME GOLDEN FRESH: the computed members agree.
+compare() {
+  mkdir -p "$T/$1/golden" "$T/$1/fresh"
+  tar xzf "$2" -C "$T/$1/golden"
+  tar xzf "$3" -C "$T/$1/fresh"
+  computed_members "$T/$1/golden" >"$T/$1/golden.sums"
+  computed_members "$T/$1/fresh" >"$T/$1/fresh.sums"
+  if cmp -s "$T/$1/golden.sums" "$T/$1/fresh.sums"; then ok; else
+    fail "$1: a fresh run computed something else than the golden bundle"
+    diff "$T/$1/golden.sums" "$T/$1/fresh.sums" | sed 's/^/    /' >&2 || true
+  fi
 }
 
+format_is() {
+  "$KEEL" show "$1" --json | json_value - 'd["run"]["format"]' | grep -qx "$2"
+}
+
+declare -A fresh
 n=0
 for golden in "$G"/*.tar.gz; do
   name=$(basename "$golden" .tar.gz)
   n=$((n + 1))
+  check "$name: keel-bundle/1" format_is "$golden" keel-bundle/1
   expect "$name: verify" 0 '^OK ' -- verify "$golden"
   # Our own fixtures, sealed by older builds whose plugin binaries are
   # installed nowhere: trusted explicitly (docs/cli.md, keel replay).
   expect "$name: replay" 0 '^REPRODUCED' -- replay "$golden" --threads 1 --trust-bundled-plugins
   seal "$KEEL_SRC/manifests/$name.ini" --out "$T/runs" || continue
-  mkdir -p "$T/$name/golden" "$T/$name/fresh"
-  tar xzf "$golden" -C "$T/$name/golden"
-  tar xzf "$B" -C "$T/$name/fresh"
-  computed_members "$T/$name/golden" >"$T/$name/golden.sums"
-  computed_members "$T/$name/fresh" >"$T/$name/fresh.sums"
-  if cmp -s "$T/$name/golden.sums" "$T/$name/fresh.sums"; then ok; else
-    fail "$name: a fresh run computed something else than the golden bundle"
-    diff "$T/$name/golden.sums" "$T/$name/fresh.sums" | sed 's/^/    /' >&2 || true
-  fi
-  if [[ $(plugin_hashes "$T/$name/golden") == "$(plugin_hashes "$T/$name/fresh")" ]]; then
-    want=$(digest_of "$golden")
-    got=$(digest_of "$B")
-    [[ $got == "$want" ]] && ok || fail "$name: fresh run digest $got, golden $want"
-  else
-    echo "$name: plugins differ from the golden build: result digest not compared"
-  fi
+  compare "$name" "$golden" "$B"
+  fresh[$name]=$B
 done
-((n == 5)) && ok || fail "expected 5 golden bundles, found $n"
+((n == 5)) && ok || fail "expected 5 keel-bundle/1 golden bundles, found $n"
+
+n=0
+for golden in "$G"/2/*.tar.gz; do
+  name=$(basename "$golden" .tar.gz)
+  n=$((n + 1))
+  check "$name (2): keel-bundle/2" format_is "$golden" keel-bundle/2
+  expect "$name (2): verify" 0 '^OK ' -- verify "$golden"
+  expect "$name (2): replay" 0 '^REPRODUCED' -- replay "$golden" --threads 2
+  [[ -n ${fresh[$name]:-} ]] || continue
+  want=$(digest_of "$golden")
+  got=$(digest_of "${fresh[$name]}")
+  [[ $got == "$want" ]] && ok || fail "$name (2): fresh run digest $got, golden $want"
+  compare "$name-2" "$golden" "${fresh[$name]}"
+done
+((n == 5)) && ok || fail "expected 5 keel-bundle/2 golden bundles, found $n"
 
 finish

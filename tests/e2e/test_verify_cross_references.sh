@@ -34,7 +34,7 @@ for e in p['plugins']:
     if e['kind'] == 'model': e['sha256'] = '0' * 64
 files['plugins.json'] = json.dumps(p, indent=2).encode()
 for n in [n for n in files if n.startswith('plugins/')]: del files[n]"
-expect "verify: config.json pins a plugin plugins.json lacks" 3 "config\.json pins plugin" -- verify f/pin.tar.gz
+expect "verify: the configuration pins a plugin plugins.json lacks" 3 "config(_full)?\.json pins plugin" -- verify f/pin.tar.gz
 
 forge "f/data.tar.gz" "files['data/data/iris.csv'] = files['data/data/iris.csv'].replace(b'5.1', b'5.2', 1)"
 expect "verify: bundled data against lineage.json" 3 "data/data/iris\.csv.*lineage\.json" -- verify f/data.tar.gz

@@ -5,7 +5,8 @@
  * Always: keel_gzip_layer_problem on the raw bytes. Then keel_bundle_open,
  * and for a bundle that opens, everything keel does with an untrusted
  * bundle before trusting it: keel_bundle_check (hashes, digest, run.json,
- * plugins.json, signature presence), keel_bundle_digest_of, the JSON
+ * plugins.json, signature presence), keel_bundle_digest_of and
+ * keel_bundle_digest_current (each format's reader), the JSON
  * members through keel_bundle_json and keel_json_flatten, and
  * keel_bundle_extract into a fresh temporary folder.
  *
@@ -189,6 +190,13 @@ static void check_open(const keel_bundle *b, const uint8_t *data, size_t size)
     CHECK(strlen(hex) == 64);
   else
     CHECK(e2.message[0]);
+  /* The same bundle's results as the current format reads them (replay;
+   * for format 1, config.json and lineage.json rewritten). */
+  keel_error e3 = {0};
+  if (keel_bundle_digest_current(b, hex, &e3) == 0)
+    CHECK(strlen(hex) == 64);
+  else
+    CHECK(e3.message[0]);
   check_json_members(b);
   check_extract(b, n_files);
 }

@@ -131,7 +131,7 @@ static keel_bundle_builder *rich_builder(const float *w, size_t nw,
   memset(odd, 'x', sizeof odd);
   CU_ASSERT_EQUAL(keel_bundle_add_bytes(b, "manifest.ini", "[m]\n", 4, &err),
                   0);
-  CU_ASSERT_EQUAL(keel_bundle_add_config(b, cfg, &err), 0);
+  CU_ASSERT_EQUAL(keel_bundle_add_config(b, cfg, cfg, &err), 0);
   CU_ASSERT_EQUAL(
       keel_bundle_add_npy_f32(b, "weights/big.npy", w, shape, 1, &err), 0);
   CU_ASSERT_EQUAL(
