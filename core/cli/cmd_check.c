@@ -235,9 +235,11 @@ int keel_cmd_check(int argc, char **argv)
     char *sj = keel_stage_schemas_to_json(&schemas);
     json_t *sv = sj ? json_loads(sj, 0, NULL) : NULL;
     free(sj);
-    if (!root) {
+    if (!root || !sv) { /* never "schemas": null for schemas we have */
+      json_decref(root);
       json_decref(sv);
-      keel_cli_error("check", "out of memory");
+      keel_cli_error("check", "%s could not be written as JSON",
+                     root ? "the schemas" : "the configuration");
       code = KEEL_EXIT_RUNTIME;
     } else {
       json_object_set_new(root, "valid", json_true());
