@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/status.h"
+#include "keel/utf8.h"
 
 const char *keel_param_type_name(keel_param_type t)
 {
@@ -414,6 +415,12 @@ static int valid_param_name(const char *s)
   return 1;
 }
 
+static int keel__utf8_ok(const char *s)
+{
+  size_t n = strlen(s);
+  return keel_utf8_check(s, n) == n;
+}
+
 int keel_param_table_check(const keel_param_decl *decls, size_t n,
                            keel_error *err)
 {
@@ -446,6 +453,19 @@ int keel_param_table_check(const keel_param_decl *decls, size_t n,
     if (!d->doc || !d->doc[0])
       return keel_fail(err, KEEL_EPLUGIN, "parameter '%s' has no doc line",
                        d->name);
+    /* its texts reach JSON (keel plugins --json, config.json) */
+    const char *bad = !keel__utf8_ok(d->doc)                       ? "doc"
+                      : d->unit && !keel__utf8_ok(d->unit)         ? "unit"
+                      : d->def_text && !keel__utf8_ok(d->def_text) ? "default"
+                                                                   : NULL;
+    for (size_t k = 0; !bad && d->choices && d->choices[k]; k++)
+      if (!keel__utf8_ok(d->choices[k]))
+        bad = "choice";
+    if (bad)
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "parameter '%s': its %s is not valid UTF-8 (the host "
+                       "takes only UTF-8 text from plugins)",
+                       d->name, bad);
     if (d->flags & KEEL_PARAM_REQUIRED)
       continue;
     keel_value v;

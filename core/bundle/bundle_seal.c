@@ -14,6 +14,7 @@
 
 #include "base/buffer.h"
 #include "base/fsutil.h"
+#include "base/json_text.h"
 #include "base/status.h"
 #include "bundle/bundle_write_internal.h"
 #include "bundle/sign.h"
@@ -156,8 +157,10 @@ static int seal_run_record(keel_bundle_builder *b, const char *digest,
   json_object_set_new(r, "run_id", json_string(b->run_id));
   json_object_set_new(r, "status", json_string(run_status(b)));
   json_object_set_new(r, "exit_code", json_integer(b->exit_code));
+  /* an error message may echo bytes that are not UTF-8: escaped as the
+   * terminal showed them, never dropped */
   json_object_set_new(r, "error",
-                      b->error ? json_string(b->error) : json_null());
+                      b->error ? keel_json_message(b->error) : json_null());
   json_object_set_new(r, "result_digest", json_string(digest));
   json_object_set_new(r, "started_at", json_string(start_s));
   json_object_set_new(r, "ended_at", json_string(end_s));

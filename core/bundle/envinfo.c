@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <zlib.h>
 
+#include "base/json_text.h"
 #include "base/number.h"
 #include "base/status.h"
 #include "bundle/revision.h"
@@ -66,17 +67,12 @@ static char *trim(char *s)
   return s;
 }
 
+/* Facts of the machine (os-release, cpuinfo, package versions) are not
+ * ours to refuse: a byte that is not UTF-8 is recorded escaped as \xNN
+ * (base/json_text.h), never dropped with its value. */
 static void set_str(json_t *obj, const char *key, const char *value)
 {
-  json_object_set_new(obj, key, json_string(value ? value : ""));
-}
-
-static int json_is_valid_utf8_impl(const char *s)
-{
-  json_t *t = json_string(s);
-  int ok = t != NULL;
-  json_decref(t);
-  return ok;
+  json_object_set_new(obj, key, keel_json_message(value ? value : ""));
 }
 
 static json_t *capture_os_release(void)
@@ -101,7 +97,7 @@ static json_t *capture_os_release(void)
       v++;
     }
     for (size_t i = 0; keep[i]; i++)
-      if (strcmp(trim(line), keep[i]) == 0 && json_is_valid_utf8_impl(v))
+      if (strcmp(trim(line), keep[i]) == 0)
         set_str(o, keep[i], v);
   }
   fclose(f);
@@ -135,8 +131,7 @@ static json_t *capture_cpu(void)
     *colon = '\0';
     key = trim(line);
     val = trim(colon + 1);
-    if (!have_model && strcmp(key, "model name") == 0 &&
-        json_is_valid_utf8_impl(val)) {
+    if (!have_model && strcmp(key, "model name") == 0) {
       set_str(o, "model", val);
       have_model = 1;
     } else if (!have_flags &&
@@ -156,8 +151,7 @@ static json_t *capture_cpu(void)
             strcat(joined, " ");
           strcat(joined, words[i]);
         }
-        if (json_is_valid_utf8_impl(joined))
-          set_str(o, "flags", joined);
+        set_str(o, "flags", joined);
         free(joined);
       }
       have_flags = 1;
@@ -192,7 +186,7 @@ static json_t *capture_packages(void)
       continue;
     *tab = '\0';
     ver = trim(tab + 1);
-    if (*ver && json_is_valid_utf8_impl(ver))
+    if (*ver)
       set_str(o, trim(line), ver);
   }
   pclose(p);

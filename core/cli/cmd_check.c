@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json_text.h"
 #include "base/status.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
@@ -188,8 +189,9 @@ static int check_schemas(const keel_run_config *cfg, keel_stage_schemas *out,
 
 static void print_error_json(const keel_error *err, int code)
 {
-  json_t *o = json_pack("{s:b, s:s, s:i}", "valid", 0, "error", err->message,
-                        "exit", code);
+  /* the message may echo bytes that are not UTF-8: escaped, not lost */
+  json_t *o = json_pack("{s:b, s:o, s:i}", "valid", 0, "error",
+                        keel_json_message(err->message), "exit", code);
   if (o) {
     FILE *out = keel_cli_machine_stdout();
     json_dumpf(o, out, JSON_INDENT(2));
@@ -233,9 +235,11 @@ int keel_cmd_check(int argc, char **argv)
     char *sj = keel_stage_schemas_to_json(&schemas);
     json_t *sv = sj ? json_loads(sj, 0, NULL) : NULL;
     free(sj);
-    if (!root) {
+    if (!root || !sv) { /* never "schemas": null for schemas we have */
+      json_decref(root);
       json_decref(sv);
-      keel_cli_error("check", "out of memory");
+      keel_cli_error("check", "%s could not be written as JSON",
+                     root ? "the schemas" : "the configuration");
       code = KEEL_EXIT_RUNTIME;
     } else {
       json_object_set_new(root, "valid", json_true());

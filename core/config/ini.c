@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "config/config_error.h"
+#include "keel/utf8.h"
 
 typedef struct ini_ctx {
   keel_ini *ini;
@@ -249,6 +250,18 @@ static char *read_line(char *str, int num, void *stream)
   if (len > max) {
     ctx_fail(c, KEEL_EINVAL, "line too long (%zu bytes); max %zu bytes", len,
              max);
+    return NULL;
+  }
+  /* One policy for text (docs/manifest.md): a manifest or template is
+   * UTF-8, so every value, key and comment is; Latin-1 and other bytes
+   * are refused here, before a value reaches a JSON record. */
+  size_t bad = keel_utf8_check(ini->text + start, len);
+  if (bad < len) {
+    ctx_fail(c, KEEL_EINVAL,
+             "not valid UTF-8 (byte 0x%02x at column %zu): '%.*s'; "
+             "expected UTF-8 text (save the file as UTF-8)",
+             (unsigned char)ini->text[start + bad], bad + 1, (int)len,
+             ini->text + start);
     return NULL;
   }
   memcpy(str, ini->text + start, len);

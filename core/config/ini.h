@@ -14,11 +14,11 @@
  * comments starting with ';' or '#', inline comments after " ;", blank
  * lines, LF or CRLF line ends, an optional UTF-8 BOM. Refused, each with
  * "FILE:LINE: what; expected ...": lines over KEEL_INI_MAX_LINE bytes, NUL
- * and other control bytes, bare CR, indented (continuation) lines, an
- * unterminated or empty section header, text after "]", section names over
- * KEEL_INI_MAX_SECTION bytes, keys over KEEL_INI_MAX_KEY bytes, a line
- * without '=', "key: value", a key before any section, a duplicate key in
- * a section and a section that appears twice. */
+ * and other control bytes, bytes that are not valid UTF-8 (keel/utf8.h), bare
+ * CR, indented (continuation) lines, an unterminated or empty section header,
+ * text after "]", section names over KEEL_INI_MAX_SECTION bytes, keys over
+ * KEEL_INI_MAX_KEY bytes, a line without '=', "key: value", a key before any
+ * section, a duplicate key in a section and a section that appears twice. */
 #ifndef KEEL_CONFIG_INI_H
 #define KEEL_CONFIG_INI_H
 

@@ -10,6 +10,21 @@
 #include "config/resolve.h"
 #include "config/settings.h"
 #include "config/template.h"
+#include "keel/utf8.h"
+
+/* Text from the command line goes into config.json like manifest text,
+ * so it follows the same policy: UTF-8, or a refusal naming it. */
+static int check_arg(const char *what, size_t index, const char *s,
+                     keel_error *err)
+{
+  size_t n = s ? strlen(s) : 0, bad = s ? keel_utf8_check(s, n) : 0;
+  if (bad == n)
+    return KEEL_OK;
+  return keel_fail(err, KEEL_EINVAL,
+                   "command line: %s%.0zu '%s' is not valid UTF-8 (byte "
+                   "0x%02x at byte %zu); expected UTF-8 text",
+                   what, index, s, (unsigned char)s[bad], bad + 1);
+}
 
 int keel_registry_build(const char *const *plugin_paths, size_t n_paths,
                         const char *const *manifest_paths,
@@ -59,7 +74,13 @@ int keel_config_load(const char *manifest_path, const char *const *overrides,
   keel_template *t = NULL;
   keel_registry *reg = NULL;
   char *tpath = NULL;
-  int rc = keel_manifest_load(manifest_path, &m, err);
+  int rc = check_arg("the manifest path", 0, manifest_path, err);
+  if (!rc)
+    rc = check_arg("the template path", 0, template_override, err);
+  for (size_t i = 0; !rc && i < n_overrides; i++)
+    rc = check_arg("override ", i + 1, overrides[i], err);
+  if (!rc)
+    rc = keel_manifest_load(manifest_path, &m, err);
   if (rc)
     goto out;
   if (template_override) {

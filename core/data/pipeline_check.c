@@ -95,16 +95,23 @@ void keel_stage_schemas_print(FILE *f, const keel_stage_schemas *s)
   keel_buf_free(&b2);
 }
 
+/* All or nothing: a column json_pack cannot write (a name that is not
+ * UTF-8, which table.c refuses before it gets here) makes the whole
+ * document NULL, never an array with a column missing. */
 static json_t *schema_json(const keel_schema *sc)
 {
   json_t *cols = json_array();
   for (size_t c = 0; cols && c < sc->n_cols; c++) {
     const keel_column_schema *col = &sc->cols[c];
-    json_array_append_new(
-        cols, json_pack("{s:s, s:s, s:b, s:b}", "name", col->name, "type",
-                        keel_col_type_name(col->type), "may_miss",
-                        (col->flags & KEEL_COL_MAY_MISS) != 0, "may_nonfinite",
-                        (col->flags & KEEL_COL_MAY_NONFINITE) != 0));
+    json_t *o =
+        json_pack("{s:s, s:s, s:b, s:b}", "name", col->name, "type",
+                  keel_col_type_name(col->type), "may_miss",
+                  (col->flags & KEEL_COL_MAY_MISS) != 0, "may_nonfinite",
+                  (col->flags & KEEL_COL_MAY_NONFINITE) != 0);
+    if (!o || json_array_append_new(cols, o)) {
+      json_decref(cols);
+      return NULL;
+    }
   }
   return cols;
 }
@@ -112,11 +119,15 @@ static json_t *schema_json(const keel_schema *sc)
 json_t *keel__schemas_json(const keel_stage_schemas *s)
 {
   json_t *stages = json_array();
-  for (size_t i = 0; stages && i < s->n_stages; i++)
-    json_array_append_new(stages, json_pack("{s:s, s:s, s:o}", "section",
-                                            s->stages[i].section, "plugin",
-                                            s->stages[i].plugin, "columns",
-                                            schema_json(&s->stages[i].schema)));
+  for (size_t i = 0; stages && i < s->n_stages; i++) {
+    json_t *o = json_pack("{s:s, s:s, s:o}", "section", s->stages[i].section,
+                          "plugin", s->stages[i].plugin, "columns",
+                          schema_json(&s->stages[i].schema));
+    if (!o || json_array_append_new(stages, o)) {
+      json_decref(stages);
+      return NULL;
+    }
+  }
   return json_pack("{s:s, s:s, s:s, s:o, s:o}", "task",
                    s->task == KEEL_TASK_REGRESSION ? "regression"
                                                    : "classification",

@@ -17,17 +17,28 @@
 #include <unistd.h>
 
 #include "base/fsutil.h"
+#include "base/json_text.h"
 #include "base/log.h"
 #include "base/npy.h"
 #include "base/status.h"
 #include "data/pipeline_internal.h"
 #include "plugin/state.h"
 
-static json_t *string_array(char *const *v, size_t n)
+/* Names and classes through base/json_text.h: one that is not UTF-8 is
+ * an error naming it (err may be NULL), never a gap in the array. */
+static json_t *string_array(char *const *v, size_t n, const char *what,
+                            keel_error *err)
 {
   json_t *a = json_array();
-  for (size_t i = 0; a && i < n; i++)
-    json_array_append_new(a, json_string(v[i]));
+  if (!a) {
+    keel_fail(err, KEEL_ENOMEM, "out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (keel_json_append_text(a, v[i], err, "%s %zu", what, i + 1)) {
+      json_decref(a);
+      return NULL;
+    }
   return a;
 }
 
@@ -47,17 +58,18 @@ char *keel_prepared_split_json(const keel_prepared *p)
     json_object_set_new(counts, name, json_integer((json_int_t)p->split.n[k]));
     json_object_set_new(hashes, name, json_string(p->split.sha256[k]));
   }
-  json_t *j = json_pack(
-      "{s:I, s:b, s:f, s:f, s:s, s:I, s:I, s:o, s:o, s:o, s:o}", "seed",
-      (json_int_t)p->split.seed, "stratified", p->split.stratified,
-      "valid_fraction", p->split.valid_fraction, "test_fraction",
-      p->split.test_fraction, "row_hash",
-      "sha256 of the ascending 0-based source data row indices as "
-      "little-endian uint64",
-      "source_rows", (json_int_t)p->n_source_rows, "dropped_missing_label",
-      (json_int_t)p->n_dropped, "dropped_rows",
-      row_array(p->dropped_rows, p->n_dropped), "counts", counts, "sha256",
-      hashes, "classes", string_array(p->class_names, p->n_classes));
+  json_t *j =
+      json_pack("{s:I, s:b, s:f, s:f, s:s, s:I, s:I, s:o, s:o, s:o, s:o}",
+                "seed", (json_int_t)p->split.seed, "stratified",
+                p->split.stratified, "valid_fraction", p->split.valid_fraction,
+                "test_fraction", p->split.test_fraction, "row_hash",
+                "sha256 of the ascending 0-based source data row indices as "
+                "little-endian uint64",
+                "source_rows", (json_int_t)p->n_source_rows,
+                "dropped_missing_label", (json_int_t)p->n_dropped,
+                "dropped_rows", row_array(p->dropped_rows, p->n_dropped),
+                "counts", counts, "sha256", hashes, "classes",
+                string_array(p->class_names, p->n_classes, "class", NULL));
   return keel__dump_json(j);
 }
 
@@ -233,13 +245,22 @@ static int write_prepared_files(const keel_prepared *p, const char *dir,
   }
   if (!rc) {
     json_t *j = keel__schemas_json(&p->schemas);
-    if (j) {
-      json_object_set_new(j, "feature_names",
-                          string_array(p->feature_names, p->n_features));
-      json_object_set_new(j, "classes",
-                          string_array(p->class_names, p->n_classes));
+    json_t *fn = string_array(p->feature_names, p->n_features,
+                              "schemas.json: feature name", err);
+    json_t *cl = fn ? string_array(p->class_names, p->n_classes,
+                                   "schemas.json: class", err)
+                    : NULL;
+    if (!fn || !cl) {
+      rc = err && err->code ? err->code : KEEL_EINVAL;
+      json_decref(fn);
+      json_decref(j);
+    } else if (!j || json_object_set_new(j, "feature_names", fn) ||
+               json_object_set_new(j, "classes", cl)) {
+      json_decref(j);
+      rc = keel_fail(err, KEEL_ENOMEM, "out of memory building schemas.json");
+    } else {
+      rc = write_text(dir, "schemas.json", keel__dump_json(j), err);
     }
-    rc = write_text(dir, "schemas.json", keel__dump_json(j), err);
   }
   if (!rc)
     rc = write_text(dir, "split.json", keel_prepared_split_json(p), err);

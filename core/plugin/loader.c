@@ -21,6 +21,7 @@
 #include "base/semver.h"
 #include "base/sha256.h"
 #include "base/status.h"
+#include "keel/utf8.h"
 
 struct keel_registry {
   char **paths;
@@ -195,6 +196,14 @@ static int check_descriptor(const char *file, const keel_plugin *raw,
   if (!d->summary || !d->summary[0])
     return keel_fail(err, KEEL_EPLUGIN, "%s: plugin '%s' has no summary", file,
                      d->name);
+  /* descriptor text reaches JSON records: UTF-8 only (keel/utf8.h) */
+  if (keel_utf8_check(d->summary, strlen(d->summary)) != strlen(d->summary) ||
+      (d->license &&
+       keel_utf8_check(d->license, strlen(d->license)) != strlen(d->license)))
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: plugin '%s': summary or license is not valid "
+                     "UTF-8 (the host takes only UTF-8 text from plugins)",
+                     file, d->name);
   if (!d->api)
     return keel_fail(err, KEEL_EPLUGIN,
                      "%s: %s plugin '%s' has no function "

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "base/status.h"
+#include "keel/utf8.h"
 
 typedef struct state_entry {
   char *key;
@@ -57,12 +58,11 @@ static const state_entry *find(const keel_state *st, const char *key)
   return NULL;
 }
 
-/* JSON strings must be UTF-8; jansson's own check decides. */
+/* JSON strings must be UTF-8 (keel/utf8.h: the host's one rule). */
 static int is_utf8(const char *s)
 {
-  json_t *j = json_string(s);
-  json_decref(j);
-  return j != NULL;
+  size_t n = strlen(s);
+  return keel_utf8_check(s, n) == n;
 }
 
 /* A new entry for key in *out (counted once the caller fills it), or the

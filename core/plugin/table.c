@@ -9,6 +9,7 @@
 
 #include "base/status.h"
 #include "base/strmap.h"
+#include "keel/utf8.h"
 
 const char *keel_col_type_name(keel_col_type t)
 {
@@ -19,6 +20,23 @@ const char *keel_col_type_name(keel_col_type t)
   case KEEL_COL_DATE: return "date";
   }
   return "unknown";
+}
+
+/* The host takes only UTF-8 text from plugins (keel/utf8.h): a column
+ * name, dictionary entry or text cell that is not is refused where it
+ * enters, before a JSON record could drop it. The pipeline's stage
+ * prefix ("[source] csv: ...") names the plugin. `what` is the message's
+ * subject ("column name 'x'"). */
+static int check_utf8(const char *s, size_t n, keel_error *err,
+                      const char *what, const char *name)
+{
+  size_t bad = keel_utf8_check(s, n);
+  if (bad == n)
+    return KEEL_OK;
+  return keel_fail(err, KEEL_EDATA,
+                   "%s'%s' is not valid UTF-8 (byte 0x%02x at byte %zu); "
+                   "the host takes only UTF-8 text from plugins",
+                   what, name, (unsigned char)s[bad], bad + 1);
 }
 
 /* ---- schemas ---------------------------------------------------------- */
@@ -83,6 +101,8 @@ int keel_schema_add(keel_schema *s, const char *name, keel_col_type type,
   if (type < KEEL_COL_NUMERIC || type > KEEL_COL_DATE)
     return keel_fail(err, KEEL_EINVAL, "column '%s': unknown type %d", name,
                      (int)type);
+  if (check_utf8(name, strlen(name), err, "column name ", name))
+    return err ? err->code : KEEL_EDATA;
   schema_priv *p = s->host_private;
   if (!p) {
     p = calloc(1, sizeof *p);
@@ -219,6 +239,13 @@ keel_column *keel_table_add(keel_table *t, const char *name, keel_col_type type,
     keel_fail(err, KEEL_EINVAL, "column '%s': dictionary missing", name);
     return NULL;
   }
+  if (check_utf8(name, strlen(name), err, "column name ", name))
+    return NULL;
+  for (size_t i = 0; type == KEEL_COL_CATEGORICAL && i < n_dict; i++)
+    if (dict[i] && check_utf8(dict[i], strlen(dict[i]), err, "", dict[i])) {
+      keel_error_prefix(err, "column '%s', category %zu", name, i + 1);
+      return NULL;
+    }
   table_priv *p = t->host_private;
   if (t->n_cols == p->cap) {
     size_t cap = p->cap ? 2 * p->cap : 8;
@@ -299,6 +326,14 @@ int keel_table_text_set(keel_table *t, size_t col, size_t row, const char *s,
                      "text_set: column %zu row %zu is not a "
                      "text cell of this table",
                      col, row);
+  size_t bad = keel_utf8_check(s, len);
+  if (bad < len)
+    return keel_fail(err, KEEL_EDATA,
+                     "column '%s' row %zu: text is not valid UTF-8 (byte "
+                     "0x%02x at byte %zu); the host takes only UTF-8 text "
+                     "from plugins",
+                     t->cols[col].name, row + 1, (unsigned char)s[bad],
+                     bad + 1);
   char *copy = malloc(len + 1);
   if (!copy)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");

@@ -17,6 +17,7 @@
 #include <omp.h>
 
 #include "base/fsutil.h"
+#include "base/json_text.h"
 #include "base/log.h"
 #include "base/sha256.h"
 #include "base/status.h"
@@ -55,44 +56,86 @@ static char *stable_config_text(const json_t *values)
 
 /* ---- lineage --------------------------------------------------------- */
 
-static json_t *parse_owned(char *text)
+/* A JSON member parsed from text a writer built; NULL text (a writer
+ * that could not represent a value) is an error, never a null member. */
+static int set_parsed(json_t *root, const char *key, char *text,
+                      keel_error *err)
 {
   json_t *j = text ? json_loads(text, 0, NULL) : NULL;
   free(text);
-  return j ? j : json_null();
+  if (!j)
+    return keel_fail(err, KEEL_EINVAL,
+                     "lineage.json: the %s could not be written as JSON", key);
+  return json_object_set_new(root, key, j)
+             ? keel_fail(err, KEEL_ENOMEM, "out of memory")
+             : KEEL_OK;
 }
 
+/* Every text goes through base/json_text.h: a name, class or path that is
+ * not UTF-8 stops the record with a message, never vanishes from it. The
+ * keys keep their order (the bytes of lineage.json are in the digest). */
 static json_t *lineage_json(const keel_run_config *cfg,
                             const keel_host_context *ctx,
-                            const keel_prepared *prep)
+                            const keel_prepared *prep, keel_error *err)
 {
-  json_t *files = json_array();
-  for (size_t i = 0; i < ctx->n_inputs; i++)
-    json_array_append_new(files, json_pack("{s:s, s:s, s:I}", "path",
-                                           ctx->inputs[i].name, "sha256",
-                                           ctx->inputs[i].sha256, "bytes",
-                                           (json_int_t)ctx->inputs[i].bytes));
-  /* The source by name and version: its binary's SHA-256 is provenance
-   * (plugins.json), not part of what the run computed. */
-  json_t *source =
-      json_pack("{s:s, s:s, s:o}", "plugin", cfg->source.plugin->desc.name,
-                "version", cfg->source.plugin->desc.version, "files", files);
-  json_t *root =
-      json_pack("{s:o, s:s, s:I, s:I}", "source", source, "label", prep->label,
-                "rows_read", (json_int_t)prep->n_source_rows, "features",
-                (json_int_t)prep->n_features);
-  json_object_set_new(root, "schemas",
-                      parse_owned(keel_stage_schemas_to_json(&prep->schemas)));
-  json_object_set_new(root, "split",
-                      parse_owned(keel_prepared_split_json(prep)));
-  json_t *names = json_array();
-  for (size_t i = 0; i < prep->n_features; i++)
-    json_array_append_new(names, json_string(prep->feature_names[i]));
-  json_object_set_new(root, "feature_names", names);
-  json_t *classes = json_array();
-  for (size_t i = 0; i < prep->n_classes; i++)
-    json_array_append_new(classes, json_string(prep->class_names[i]));
-  json_object_set_new(root, "classes", classes);
+  const keel_plugin *sp = &cfg->source.plugin->desc;
+  json_t *files = json_array(), *names = json_array(), *classes = json_array(),
+         *root = json_object();
+  int rc = files && names && classes && root
+               ? KEEL_OK
+               : keel_fail(err, KEEL_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < prep->n_features; i++)
+    rc = keel_json_append_text(names, prep->feature_names[i], err,
+                               "lineage.json: feature name %zu", i + 1);
+  for (size_t i = 0; !rc && i < prep->n_classes; i++)
+    rc = keel_json_append_text(classes, prep->class_names[i], err,
+                               "lineage.json: class %zu", i + 1);
+  for (size_t i = 0; !rc && i < ctx->n_inputs; i++) {
+    json_t *f = json_object();
+    rc =
+        f ? keel_json_set_text(f, "path", ctx->inputs[i].name, err,
+                               "lineage.json: the path of data file %zu", i + 1)
+          : keel_fail(err, KEEL_ENOMEM, "out of memory");
+    if (!rc &&
+        (json_object_set_new(f, "sha256", json_string(ctx->inputs[i].sha256)) ||
+         json_object_set_new(f, "bytes",
+                             json_integer((json_int_t)ctx->inputs[i].bytes))))
+      rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+    if (f && json_array_append_new(files, f) && !rc)
+      rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+  }
+  if (!rc) {
+    /* The source by name and version: its binary's SHA-256 is provenance
+     * (plugins.json), not part of what the run computed. */
+    json_t *source = json_pack("{s:s, s:s, s:O}", "plugin", sp->name,
+                               "version", sp->version, "files", files);
+    if (!source || json_object_set_new(root, "source", source))
+      rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+  }
+  if (!rc)
+    rc = keel_json_set_text(root, "label", prep->label, err,
+                            "lineage.json: the label column's name");
+  if (!rc &&
+      (json_object_set_new(root, "rows_read",
+                           json_integer((json_int_t)prep->n_source_rows)) ||
+       json_object_set_new(root, "features",
+                           json_integer((json_int_t)prep->n_features))))
+    rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+  if (!rc)
+    rc = set_parsed(root, "schemas", keel_stage_schemas_to_json(&prep->schemas),
+                    err);
+  if (!rc)
+    rc = set_parsed(root, "split", keel_prepared_split_json(prep), err);
+  if (!rc && (json_object_set(root, "feature_names", names) ||
+              json_object_set(root, "classes", classes)))
+    rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+  json_decref(files);
+  json_decref(names);
+  json_decref(classes);
+  if (rc) {
+    json_decref(root);
+    return NULL;
+  }
   return root;
 }
 
@@ -178,7 +221,9 @@ static int add_data_record(run_state *rs, keel_error *err)
   int rc = keel_host_context_settle(&rs->ctx, err);
   if (rc)
     return rc;
-  json_t *lineage = lineage_json(rs->cfg, &rs->ctx, &rs->prep);
+  json_t *lineage = lineage_json(rs->cfg, &rs->ctx, &rs->prep, err);
+  if (!lineage)
+    return err && err->code ? err->code : KEEL_EINVAL;
   rc = keel_bundle_add_json(rs->bundle, "lineage.json", lineage, err);
   json_decref(lineage);
   for (size_t i = 0; !rc && i < rs->ctx.n_inputs; i++) {

@@ -21,12 +21,16 @@ digest_of() {
 
 # The members of a format-1 or -2 bundle (extracted in $1) that the run
 # computed, one "sha256  name" line each; config.json and lineage.json as
-# format 2 records them.
-computed_members() {
+# format 2 records them. With REF (the golden bundle's extracted folder), a
+# plugin parameter REF's config.json lacks and this run left at its
+# declared default (config_full.json says so) is dropped: a parameter added
+# since (csv's encoding) ran at the value that reproduces the old behaviour.
+computed_members() { # DIR [REF]
+  local ref=${2:+$(cd "$2"/*/ && pwd)}
   (cd "$1"/*/ && sha256sum $(ls -d metrics.json metrics.jsonl \
     optimizer_state.npy preprocess/* weights/* optimizer/* 2>/dev/null) &&
-    "$PY" - <<'PY'
-import hashlib, json
+    "$PY" - "$ref" <<'PY'
+import hashlib, json, os, sys
 def values(c):
     return {"template": {k: c["template"][k] for k in ("name", "version", "task")},
             "checks": c["checks"],
@@ -34,10 +38,25 @@ def values(c):
                         "plugin": s["plugin"] and {k: s["plugin"][k] for k in ("name", "version")},
                         "params": [{k: p[k] for k in ("name", "type", "value", "text")}
                                    for p in s["params"]]} for s in c["stages"]]}
+def origins(dir):
+    full = dir + "/config_full.json"
+    doc = json.load(open(full if os.path.exists(full) else dir + "/config.json"))
+    return {(s["section"], p["name"]): p.get("origin")
+            for s in doc["stages"] for p in s.get("params") or []}
+def added_defaults_dropped(cfg, ref):
+    old = {(s["section"], p["name"]) for s in ref["stages"] for p in s.get("params") or []}
+    origin = origins(".")
+    for s in cfg["stages"]:
+        s["params"] = [p for p in s["params"]
+                       if (s["section"], p["name"]) in old
+                       or origin.get((s["section"], p["name"])) != "default"]
+    return cfg
+config = values(json.load(open("config.json")))
+if sys.argv[1]:
+    config = added_defaults_dropped(config, json.load(open(sys.argv[1] + "/config.json")))
 lineage = json.load(open("lineage.json"))
 lineage["source"].pop("sha256", None)
-for name, d in (("config.json", values(json.load(open("config.json")))),
-                ("lineage.json", lineage)):
+for name, d in (("config.json", config), ("lineage.json", lineage)):
     text = json.dumps(d, sort_keys=True)
     print(hashlib.sha256(text.encode()).hexdigest() + "  " + name + " (values)")
 PY
@@ -50,7 +69,7 @@ compare() {
   tar xzf "$2" -C "$T/$1/golden"
   tar xzf "$3" -C "$T/$1/fresh"
   computed_members "$T/$1/golden" >"$T/$1/golden.sums"
-  computed_members "$T/$1/fresh" >"$T/$1/fresh.sums"
+  computed_members "$T/$1/fresh" "$T/$1/golden" >"$T/$1/fresh.sums"
   if cmp -s "$T/$1/golden.sums" "$T/$1/fresh.sums"; then ok; else
     fail "$1: a fresh run computed something else than the golden bundle"
     diff "$T/$1/golden.sums" "$T/$1/fresh.sums" | sed 's/^/    /' >&2 || true

@@ -7,7 +7,10 @@
  * (ASan/UBSan), it checks the plugin's contract: schema() and read()
  * succeed or fail together, with the same code, and the table read()
  * returns has exactly the schema that schema() declared (names, types,
- * missing and non-finite flags); a refusal never is the reader's own
+ * missing and non-finite flags); every name, category and text cell of
+ * a table is valid UTF-8 (bit 7 of the first byte reads the file as
+ * Latin-1, which transcodes; otherwise invalid UTF-8 never yields a
+ * table: docs/data.md); a refusal never is the reader's own
  * "internal error" self-check. Build and run: tests/fuzz/run_fuzz.sh. */
 #include <stddef.h>
 #include <stdint.h>
@@ -100,6 +103,11 @@ static void fz_close(keel_input *in)
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int utf8_ok(const char *s)
+{
+  return keel_utf8_check(s, strlen(s)) == strlen(s);
+}
 /* The plugin's entry symbol (csv.c, KEEL_PLUGIN_DEFINE). */
 const struct keel_plugin *keel_plugin_entry(void);
 
@@ -140,7 +148,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   static const char *const missing[] = {"NA", "."};
   static const char *const cols_a[] = {"a"};
   static const char *const cols_b[] = {"b"};
-  keel_value v[8];
+  static const char *const encodings[] = {"utf-8", "latin1"};
+  keel_value v[9];
   memset(v, 0, sizeof v);
   uint8_t mode = data[0];
   v[0].s = "fuzz.csv";
@@ -149,6 +158,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   v[2].i = (mode >> 2) & 1 ? 0 : 1;
   v[3].n = 2;
   v[3].strings = missing;
+  v[8].i = mode >> 7;
+  v[8].s = encodings[mode >> 7];
   /* declared types: numeric a, date b, text a, categorical b */
   switch ((mode >> 3) & 7) {
   case 1:
@@ -197,6 +208,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       for (size_t r = 0; r < t->n_rows; r++)
         CHECK(!(col->type == KEEL_COL_CATEGORICAL && !col->missing[r] &&
                 (col->code[r] < 0 || (size_t)col->code[r] >= col->n_dict)));
+      CHECK(utf8_ok(col->name));
+      for (size_t k = 0; col->type == KEEL_COL_CATEGORICAL && k < col->n_dict;
+           k++)
+        CHECK(utf8_ok(col->dict[k]));
+      for (size_t r = 0; col->type == KEEL_COL_TEXT && r < t->n_rows; r++)
+        CHECK(!col->text[r] || utf8_ok(col->text[r]));
     }
     keel_schema_free(&actual);
     keel_table_free(t);

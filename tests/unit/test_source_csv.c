@@ -388,6 +388,49 @@ static void test_bad_files(void)
   keel_schema_free(&sc);
 }
 
+/* Issue 11, finding 1: the UTF-8 policy and encoding = latin1. */
+static void test_invalid_utf8(void)
+{
+  const char *path = keel_test_tmp_path("latin1.csv");
+  FILE *f = fopen(path, "wb");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fputs("city,note,n\xfcm\n"
+        "Bern,\"say \"\"gr\xfc\xdf"
+        "e\"\"\",1\n"
+        "Z\xfcrich,caf\xe9,\xfc\n"
+        "Bern,,2\n",
+        f);
+  fclose(f);
+  src s = load(path);
+  set(&s, "text_columns", "note");
+  /* UTF-8 (the default): the header name is the first invalid text */
+  EXPECT_FAIL(&s, KEEL_EDATA, "latin1.csv:1: column 3 name", "not valid UTF-8",
+              "byte 0xfc at byte 2", "encoding = latin1");
+  /* a valid header, invalid cells: the first in file order */
+  f = fopen(path, "r+b");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fputs("city,note,num\n", f);
+  fclose(f);
+  EXPECT_FAIL(&s, KEEL_EDATA, "latin1.csv:2: data row 1, column 'note' (2)",
+              "not valid UTF-8", "byte 0xfc");
+  /* Latin-1 declared: transcoded; a UTF-8 marker matches its Latin-1 byte */
+  set(&s, "encoding", "latin1");
+  set(&s, "missing", "\xc3\xbc");
+  keel_table *t = read_ok(&s);
+  const keel_column *c = col(t, "city");
+  CU_ASSERT_EQUAL(c->n_dict, 2u);
+  CU_ASSERT_STRING_EQUAL(cat(c, 1), "Z\xc3\xbcrich");
+  c = col(t, "note");
+  CU_ASSERT_STRING_EQUAL(c->text[0], "say \"gr\xc3\xbc\xc3\x9f"
+                                     "e\"");
+  CU_ASSERT_STRING_EQUAL(c->text[1], "caf\xc3\xa9");
+  CU_ASSERT(c->missing[2]);
+  c = col(t, "num");
+  CU_ASSERT_EQUAL(c->type, KEEL_COL_NUMERIC);
+  CU_ASSERT(c->missing[1]); /* \xfc, the marker, in Latin-1 */
+  keel_table_free(t);
+}
+
 /* ---- tokenizer and number rules directly ------------------------------ */
 
 static void test_tokenizer_edges(void)
@@ -724,6 +767,7 @@ int main(void)
        test_inference_rules},
       {"malformed files: clear errors with file/line/row/column",
        test_bad_files},
+      {"invalid UTF-8 refused, Latin-1 transcoded", test_invalid_utf8},
       {"tokenizer edge cases", test_tokenizer_edges},
       {"record counts agree with a byte-by-byte reference",
        test_count_records_unquoted},

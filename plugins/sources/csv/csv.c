@@ -43,11 +43,14 @@
 #include <omp.h>
 #endif
 
+#include <keel/utf8.h>
+
 #include "csv_parse.h"
 #include "keel_names.h"
 
 static const char *const delimiter_choices[] = {"comma", "semicolon", "tab",
                                                 NULL};
+static const char *const encoding_choices[] = {"utf-8", "latin1", NULL};
 
 enum {
   P_PATH,
@@ -58,6 +61,7 @@ enum {
   P_CATEGORICAL,
   P_DATE,
   P_NUMERIC,
+  P_ENCODING,
   P_COUNT
 };
 
@@ -82,6 +86,10 @@ static const keel_param_decl csv_params[P_COUNT] = {
     KEEL_P_STRING_LIST("numeric_columns", "",
                        "columns that must hold numbers (a non-number is an "
                        "error naming row and column)"),
+    KEEL_P_ENUM("encoding", "utf-8", encoding_choices,
+                "the file's text encoding: utf-8 (invalid UTF-8 in a name "
+                "or a categorical or text cell is an error naming line and "
+                "column) or latin1 (ISO 8859-1, transcoded to UTF-8)"),
 };
 
 /* Inference state of one column. */
@@ -145,7 +153,10 @@ typedef struct csv_ctx {
   char *scratch;             /* unescaped fields, at their own offsets in buf */
   uint8_t special[256];      /* bytes that end an unquoted field */
   uint8_t marker_first[256]; /* first bytes of the missing markers */
+  const char **markers;      /* the missing markers in the file's encoding */
+  char **own_markers;        /* markers transcoded to Latin-1 (latin1 only) */
   size_t *marker_len;
+  int latin1; /* encoding = latin1: no checks, names and strings transcoded */
   csv_chunk *chunks;
   size_t n_chunks;
   uint8_t *chunk_state;
@@ -168,6 +179,10 @@ static void ctx_free(csv_ctx *c)
     c->host->input_close(c->in);
   free(c->file);
   free(c->scratch);
+  for (size_t i = 0; c->own_markers && i < c->params[P_MISSING].n; i++)
+    free(c->own_markers[i]);
+  free(c->own_markers);
+  free(c->markers);
   free(c->marker_len);
   free(c->chunks);
   free(c->chunk_state);
@@ -181,6 +196,42 @@ static char *dup_bytes(const char *p, size_t n)
     s[n] = '\0';
   }
   return s;
+}
+
+/* A NUL-terminated copy of the text p[0, n) in UTF-8: transcoded from
+ * Latin-1 under encoding = latin1, else as it is (already checked). */
+static char *dup_text(const csv_ctx *c, const char *p, size_t n)
+{
+  if (!c->latin1)
+    return dup_bytes(p, n);
+  char *s = n <= (SIZE_MAX - 1) / 2 ? malloc(2 * n + 1) : NULL;
+  if (s)
+    s[keel_latin1_to_utf8(p, n, s)] = '\0';
+  return s;
+}
+
+/* The Latin-1 bytes of the UTF-8 text s (a missing marker, matched
+ * against the file's bytes), or an empty string, which never matches,
+ * when s holds a character Latin-1 lacks. */
+static char *utf8_to_latin1(const char *s)
+{
+  const unsigned char *p = (const unsigned char *)s;
+  char *out = malloc(strlen(s) + 1), *d = out;
+  if (!out)
+    return NULL;
+  for (; *p; p++) {
+    if (*p < 0x80) {
+      *d++ = (char)*p;
+    } else if ((*p == 0xc2 || *p == 0xc3) && (p[1] & 0xc0) == 0x80) {
+      *d++ = (char)(((*p & 0x03) << 6) | (p[1] & 0x3f));
+      p++;
+    } else {
+      d = out;
+      break;
+    }
+  }
+  *d = '\0';
+  return out;
 }
 
 /* The whole file in c->buf: the host's view of it (mapped, no copy) where
@@ -292,7 +343,18 @@ static int read_header(csv_ctx *c)
                      c->file, line, j + 1);
         break;
       }
-      c->cols[j].name = dup_bytes(t, n);
+      size_t bad = c->latin1 ? n : keel_utf8_check(t, n);
+      if (bad < n) {
+        int shown = n > 40 ? 40 : (int)n;
+        rc = h->fail(c->err, KEEL_EDATA,
+                     "%s:%zu: column %zu name '%.*s%s' is not valid UTF-8 "
+                     "(byte 0x%02x at byte %zu of the name); expected "
+                     "UTF-8, or encoding = latin1 for a Latin-1 file",
+                     c->file, line, j + 1, shown, t, n > 40 ? "..." : "",
+                     (unsigned char)t[bad], bad + 1);
+        break;
+      }
+      c->cols[j].name = dup_text(c, t, n);
     } else {
       char tmp[32];
       snprintf(tmp, sizeof tmp, "c%zu", j + 1);
@@ -397,12 +459,22 @@ static int setup_tables(csv_ctx *c)
   c->special['\r'] = 1;
   c->special[0] = 1;
   c->marker_len = calloc(m->n ? m->n : 1, sizeof *c->marker_len);
-  if (!c->marker_len)
+  c->markers = calloc(m->n ? m->n : 1, sizeof *c->markers);
+  if (!c->marker_len || !c->markers)
+    return c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+  if (c->latin1 &&
+      !(c->own_markers = calloc(m->n ? m->n : 1, sizeof *c->own_markers)))
     return c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
   for (size_t i = 0; i < m->n; i++) {
-    c->marker_len[i] = strlen(m->strings[i]);
+    c->markers[i] = m->strings[i];
+    if (c->latin1) {
+      if (!(c->own_markers[i] = utf8_to_latin1(m->strings[i])))
+        return c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+      c->markers[i] = c->own_markers[i];
+    }
+    c->marker_len[i] = strlen(c->markers[i]);
     if (c->marker_len[i])
-      c->marker_first[(unsigned char)m->strings[i][0]] = 1;
+      c->marker_first[(unsigned char)c->markers[i][0]] = 1;
   }
   c->scratch = malloc(c->len + 1); /* touched only where fields are escaped */
   if (!c->scratch)
@@ -416,9 +488,8 @@ static int is_missing(const csv_ctx *c, const char *t, size_t n)
     return 1;
   if (!c->marker_first[(unsigned char)t[0]])
     return 0;
-  const keel_value *m = &c->params[P_MISSING];
-  for (size_t i = 0; i < m->n; i++)
-    if (c->marker_len[i] == n && memcmp(m->strings[i], t, n) == 0)
+  for (size_t i = 0; i < c->params[P_MISSING].n; i++)
+    if (c->marker_len[i] == n && memcmp(c->markers[i], t, n) == 0)
       return 1;
   return 0;
 }
@@ -432,6 +503,25 @@ static int cell_fail(const csv_ctx *c, keel_error *err, size_t line, size_t row,
                        "'%s' (%zu): '%.*s%s' is %s",
                        c->file, line, row + 1, c->cols[j].name, j + 1, shown, t,
                        n > 40 ? "..." : "", what);
+}
+
+/* A cell that stays a string (of a categorical or text column): valid
+ * UTF-8 unless the file is declared Latin-1. Numbers and dates are ASCII,
+ * so checking here covers every string the table will hold; the check
+ * reads only cells that are not numbers, and ASCII eight bytes a time. */
+static int str_cell(const csv_ctx *c, csv_chunk *ch, size_t line, size_t row,
+                    size_t j, const char *t, size_t n)
+{
+  ch->kind[j] = K_STR;
+  size_t bad = c->latin1 ? n : keel_utf8_check(t, n);
+  if (bad == n)
+    return KEEL_OK;
+  char what[160];
+  snprintf(what, sizeof what,
+           "not valid UTF-8 (byte 0x%02x at byte %zu of the value); "
+           "expected UTF-8, or encoding = latin1 for a Latin-1 file",
+           (unsigned char)t[bad], bad + 1);
+  return cell_fail(c, &ch->err, line, row, j, t, n, what);
 }
 
 /* One cell, general case: missing mask, inference, value. */
@@ -450,7 +540,7 @@ static int cell_generic(const csv_ctx *c, csv_chunk *ch, size_t line,
     return KEEL_OK;
   }
   if (*kind == K_STR)
-    return KEEL_OK;
+    return str_cell(c, ch, line, row, j, t, n);
   double v;
   if (col->declared != KEEL_COL_DATE && *kind <= K_NUM) {
     int st = csvp_parse_double(t, n, &v);
@@ -466,10 +556,8 @@ static int cell_generic(const csv_ctx *c, csv_chunk *ch, size_t line,
                        st == CSVP_NUM_OVERFLOW
                            ? "too large for a double (overflow)"
                            : "not a number (column declared numeric)");
-    if (*kind == K_NUM) {
-      *kind = K_STR;
-      return KEEL_OK;
-    }
+    if (*kind == K_NUM)
+      return str_cell(c, ch, line, row, j, t, n);
   }
   if (csvp_parse_date(t, n, &v) == 0) {
     *kind = K_DATE;
@@ -480,8 +568,7 @@ static int cell_generic(const csv_ctx *c, csv_chunk *ch, size_t line,
   if (col->declared == KEEL_COL_DATE)
     return cell_fail(c, &ch->err, line, row, j, t, n,
                      "not a valid YYYY-MM-DD date (column declared date)");
-  *kind = K_STR;
-  return KEEL_OK;
+  return str_cell(c, ch, line, row, j, t, n);
 }
 
 /* Where the cell of column j that ends at q is followed by what it must
@@ -931,6 +1018,7 @@ static int scan(csv_ctx *c, const keel_host *host, const keel_value *params,
   c->delim = params[P_DELIMITER].i == 1   ? ';'
              : params[P_DELIMITER].i == 2 ? '\t'
                                           : ',';
+  c->latin1 = params[P_ENCODING].i == 1;
   int rc = load_file(c);
   if (!rc)
     rc = setup_tables(c);
@@ -1102,7 +1190,8 @@ static int add_categorical(csv_ctx *c, keel_table *t, size_t j)
   }
   for (size_t k = 0; k < n_uniq; k++) {
     remap[uniq[k].id] = (int32_t)k;
-    if (!(dict[k] = dup_bytes(uniq[k].p, uniq[k].n))) {
+    /* Latin-1 bytes and their UTF-8 sort alike (code point order) */
+    if (!(dict[k] = dup_text(c, uniq[k].p, uniq[k].n))) {
       rc = h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
       goto out;
     }
@@ -1146,14 +1235,20 @@ static int add_column(csv_ctx *c, keel_table *t, size_t j)
     return c->err && c->err->code ? c->err->code : KEEL_ENOMEM;
   memcpy(kc->missing, col->miss, c->n_rows);
   if (type == KEEL_COL_TEXT) {
-    for (size_t r = 0; r < c->n_rows; r++) {
+    int rc = KEEL_OK;
+    for (size_t r = 0; !rc && r < c->n_rows; r++) {
       if (col->miss[r])
         continue;
-      int rc = h->text_set(t, t->n_cols - 1, r, col->sp[r], col->sl[r], c->err);
-      if (rc)
-        return rc;
+      if (!c->latin1) {
+        rc = h->text_set(t, t->n_cols - 1, r, col->sp[r], col->sl[r], c->err);
+        continue;
+      }
+      char *u = dup_text(c, col->sp[r], col->sl[r]);
+      rc = u ? h->text_set(t, t->n_cols - 1, r, u, strlen(u), c->err)
+             : h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+      free(u);
     }
-    return KEEL_OK;
+    return rc;
   }
   memcpy(kc->num, col->num, c->n_rows * sizeof *kc->num); /* DATE */
   return KEEL_OK;

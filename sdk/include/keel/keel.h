@@ -14,5 +14,6 @@
 #include "keel/rng.h"
 #include "keel/source.h"
 #include "keel/transform.h"
+#include "keel/utf8.h"
 
 #endif /* KEEL_KEEL_H */
