@@ -40,7 +40,6 @@ p = json.loads(files['plugins.json'])
 for e in p['plugins']:
     if e['file'] == '$so': e['sha256'] = '$hsha'
 files['plugins.json'] = json.dumps(p, indent=2).encode()
-c = json.loads(files['config.json'])
 def repin(o):
     if isinstance(o, dict):
         for k, v in o.items():
@@ -48,8 +47,11 @@ def repin(o):
             else: repin(v)
     elif isinstance(o, list):
         for v in o: repin(v)
-repin(c)
-files['config.json'] = json.dumps(c, indent=2).encode()"
+for name in ('config.json', 'config_full.json'):
+    if name in files:
+        c = json.loads(files[name])
+        repin(c)
+        files[name] = json.dumps(c, indent=2).encode()"
 expect "the forged bundle verifies (else the test proves nothing)" 0 "OK" -- verify hostile.tar.gz
 rm -f "$KEEL_TEST_MARKER"
 expect "no installed plugin has the bundled SHA-256: refused" 2 "sgd" -- replay hostile.tar.gz

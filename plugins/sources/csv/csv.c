@@ -1296,7 +1296,7 @@ static const keel_source_api csv_api = {
 static const keel_plugin csv_plugin = {
     KEEL_PLUGIN_HEADER(KEEL_KIND_SOURCE),
     .name = "csv",
-    .version = "1.2.2",
+    .version = "1.3.0",
     .summary = "CSV file (RFC 4180, optional gzip) with typed columns",
     .license = "MIT",
     .params = csv_params,
