@@ -16,9 +16,11 @@
 
 typedef struct ini_ctx {
   keel_ini *ini;
-  size_t pos; /* next byte of ini->text to read */
-  int line;   /* number of the line last handed to libinih */
-  int failed; /* first error recorded in err */
+  size_t pos;     /* next byte of ini->text to read */
+  int line;       /* number of the line last handed to libinih */
+  int failed;     /* first error recorded in err */
+  int key_open;   /* the previous line was a key line or its continuation */
+  int continuing; /* the line handed to libinih continues the last key */
   keel_error *err;
 } ini_ctx;
 
@@ -134,13 +136,43 @@ static int check_line(ini_ctx *c, const char *s)
   const char *p = s;
   while (is_blank(*p))
     p++;
+  int key_open = c->key_open;
+  c->key_open = 0;
+  c->continuing = 0;
   if (*p == '\0' || *p == ';' || *p == '#')
     return 0; /* blank or comment: libinih ignores these */
-  if (p != s)
-    return ctx_fail(c, KEEL_EINVAL,
-                    "indented line; continuation lines are not supported: "
-                    "expected `key = value` or `[section]` at the start of "
-                    "the line, with the whole value on one line");
+  if (p != s) {
+    /* libinih's multi-line rule (as Python's configparser): an indented
+     * line continues the previous key's value. We accept it only right
+     * below that key or another continuation, and never when it looks
+     * like a section header, where the user meant something else. */
+    if (*p == '[')
+      return ctx_fail(c, KEEL_EINVAL,
+                      "indented section header; expected `[section]` at "
+                      "the start of the line");
+    const char *k = p;
+    while (is_name_char(*k))
+      k++;
+    const char *eq = k;
+    while (is_blank(*eq))
+      eq++;
+    if (k != p && *eq == '=')
+      return ctx_fail(c, KEEL_EINVAL,
+                      "indented `%.*s = ...` line; expected a key at the "
+                      "start of the line (an indented line continues the "
+                      "value of the key above it, and a key name followed "
+                      "by '=' there is almost surely a misplaced key)",
+                      (int)(k - p), p);
+    if (!key_open)
+      return ctx_fail(c, KEEL_EINVAL,
+                      "indented line not directly below a `key = value` "
+                      "line; expected `key = value` or `[section]` at the "
+                      "start of the line (an indented line continues the "
+                      "value of the key on the line above it)");
+    c->key_open = 1;
+    c->continuing = 1;
+    return 0;
+  }
   if (*p == '[') {
     const char *name = p + 1;
     const char *close = strchr(name, ']');
@@ -194,6 +226,37 @@ static int check_line(ini_ctx *c, const char *s)
                     "key '%.*s' before any section; expected a `[section]` "
                     "header first",
                     (int)n, p);
+  c->key_open = 1;
+  return 0;
+}
+
+/* Appends a continuation line's text to the section's last entry, which
+ * libinih names again: joined with one space (a value that was empty
+ * takes the text as it is), so a long list or URL may span lines. */
+static int continue_entry(ini_ctx *c, keel_ini_section *s, const char *name,
+                          const char *value)
+{
+  keel_ini_entry *e = s->n_entries ? &s->entries[s->n_entries - 1] : NULL;
+  if (!e || strcmp(e->key, name) != 0)
+    return ctx_fail(c, KEEL_EINVAL,
+                    "continuation of '%s', which is not the key above it",
+                    name);
+  /* libinih 55 leaves an inline comment on a continuation line: cut it
+   * here as it does on a key line (" ;" starts one). */
+  size_t add = 0;
+  while (value[add] &&
+         !(value[add] == ';' && add > 0 && is_blank(value[add - 1])))
+    add++;
+  add = trim_end(value, add);
+  size_t old = strlen(e->value);
+  char *joined = realloc(e->value, old + 1 + add + 1);
+  if (!joined)
+    return ctx_fail(c, KEEL_ENOMEM, "out of memory");
+  if (old)
+    joined[old++] = ' ';
+  memcpy(joined + old, value, add);
+  joined[old + add] = '\0';
+  e->value = joined;
   return 0;
 }
 
@@ -288,6 +351,10 @@ static int on_key(void *user, const char *section, const char *name,
     return 0;
   }
   keel_ini_section *s = &ini->sections[ini->n_sections - 1];
+  if (c->continuing) {
+    c->continuing = 0;
+    return continue_entry(c, s, name, value) == 0;
+  }
   long first = entry_index(s, name);
   if (first >= 0) {
     ctx_fail(c, KEEL_EINVAL,

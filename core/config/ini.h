@@ -5,17 +5,22 @@
  * section), cuts section names at 49 bytes, stops a value at a NUL byte,
  * yields nothing for a file with bare CR line ends, keeps going after an
  * unterminated "[section" line and treats indented lines as continuations
- * of the previous key. We therefore feed it through ini_parse_stream with
- * our own reader, which counts lines and refuses every one of those cases
- * before the library sees the line; the handler learns the line number
- * from the reader (libinih calls it right after reading that line).
+ * of the previous key (even after blank and comment lines). We therefore feed
+ * it through ini_parse_stream with our own reader, which counts lines and
+ * refuses every one of those cases before the library sees the line; the
+ * handler learns the line number from the reader (libinih calls it right after
+ * reading that line).
  *
  * Accepted syntax: `[section]` headers, `key = value` lines, whole-line
  * comments starting with ';' or '#', inline comments after " ;", blank
- * lines, LF or CRLF line ends, an optional UTF-8 BOM. Refused, each with
+ * lines, LF or CRLF line ends, an optional UTF-8 BOM, and continuation
+ * lines: an indented line right below a key line (or another
+ * continuation) adds its text to that key's value, joined with one space,
+ * so no value is limited by the line length. Refused, each with
  * "FILE:LINE: what; expected ...": lines over KEEL_INI_MAX_LINE bytes, NUL
  * and other control bytes, bytes that are not valid UTF-8 (keel/utf8.h), bare
- * CR, indented (continuation) lines, an unterminated or empty section header,
+ * CR, an indented line not right below a key line, an indented section
+ * header, an unterminated or empty section header,
  * text after "]", section names over KEEL_INI_MAX_SECTION bytes, keys over
  * KEEL_INI_MAX_KEY bytes, a line without '=', "key: value", a key before any
  * section, a duplicate key in a section and a section that appears twice. */

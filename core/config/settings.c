@@ -96,21 +96,28 @@ static int set_default(keel_setting *it, keel_error *err)
   return rc;
 }
 
-/* value with each relative ':'-entry joined to dir. */
+/* value with each relative ':'-entry joined to dir. Blanks around an
+ * entry are dropped: a list may continue on indented lines, which the INI
+ * reader joins with a space. */
 static char *relative_to(const char *dir, const char *value)
 {
   keel_buf b = {0};
   const char *p = value;
   while (1) {
     const char *end = strchr(p, ':');
+    const char *q = p;
     size_t n = end ? (size_t)(end - p) : strlen(p);
+    while (n && (*q == ' ' || *q == '\t'))
+      q++, n--;
+    while (n && (q[n - 1] == ' ' || q[n - 1] == '\t'))
+      n--;
     if (p != value)
       keel_buf_append(&b, ":", 1);
-    if (n && p[0] != '/') {
+    if (n && q[0] != '/') {
       keel_buf_append(&b, dir, strlen(dir));
       keel_buf_append(&b, "/", 1);
     }
-    keel_buf_append(&b, p, n);
+    keel_buf_append(&b, q, n);
     if (!end)
       break;
     p = end + 1;

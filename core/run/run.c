@@ -107,8 +107,8 @@ static json_t *lineage_json(const keel_run_config *cfg,
   if (!rc) {
     /* The source by name and version: its binary's SHA-256 is provenance
      * (plugins.json), not part of what the run computed. */
-    json_t *source = json_pack("{s:s, s:s, s:O}", "plugin", sp->name,
-                               "version", sp->version, "files", files);
+    json_t *source = json_pack("{s:s, s:s, s:O}", "plugin", sp->name, "version",
+                               sp->version, "files", files);
     if (!source || json_object_set_new(root, "source", source))
       rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
   }

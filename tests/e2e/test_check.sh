@@ -110,7 +110,7 @@ invalid "long line + evil key" "bad_long_line.ini:26: line too long (242 bytes);
 invalid "bare CR" "bad_bare_cr.ini:1: carriage return without line feed" bad_bare_cr.ini
 invalid "long section" "bad_long_section.ini:27: section name too long" bad_long_section.ini
 invalid "unterminated section" "bad_unterminated.ini:27: unterminated section header" bad_unterminated.ini
-invalid "continuation" "bad_continuation.ini:26: indented line; continuation lines are not supported" bad_continuation.ini
+invalid "continuation" "bad_continuation.ini:26: indented \`momentum = ...\` line" bad_continuation.ini
 printf '[keel]\ntemplate = test-classification\x00\n' >"$T/nul.ini"
 invalid "NUL byte" "nul.ini:2: NUL byte" "$T/nul.ini"
 

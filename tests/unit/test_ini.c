@@ -181,14 +181,55 @@ static void test_unterminated_section(void)
 
 static void test_continuation_refused(void)
 {
-  const char *t = "[a]\nx = 1\n  more\n";
+  const char *t = "[a]\nx = 1\n\n  more\n";
   parse_bad(t, strlen(t),
-            "t.ini:3: indented line; continuation lines are "
-            "not supported");
-  const char *t2 = "[a]\nx = 1\n\ty = 2\n";
-  parse_bad(t2, strlen(t2), "t.ini:3: indented line");
+            "t.ini:4: indented line not directly below a `key = value` "
+            "line");
+  const char *t2 = "[a]\nx = 1\n; note\n\ty = 2\n";
+  parse_bad(t2, strlen(t2), "t.ini:4: indented line not directly below");
   const char *t3 = "[a]\nx = 1\n [b]\n";
-  parse_bad(t3, strlen(t3), "t.ini:3: indented line");
+  parse_bad(t3, strlen(t3), "t.ini:3: indented section header");
+  const char *t4 = "[a]\n  x = 1\n";
+  parse_bad(t4, strlen(t4), "t.ini:2: indented `x = ...` line");
+  const char *t5 = "[a]\nx = 1\n\ty= 2\n";
+  parse_bad(t5, strlen(t5), "t.ini:3: indented `y = ...` line");
+}
+
+/* The libinih multi-line convention (docs/manifest.md): an indented line
+ * right below a key continues its value, joined with one space, past the
+ * 199-byte line limit; the entry keeps the key's line. */
+static void test_continuation_joined(void)
+{
+  char text[1024];
+  size_t n = (size_t)snprintf(text, sizeof text,
+                              "[t]\nallow = a >=1 <2,\n  b >=1 <2, ; c\n"
+                              "\tc\nempty =\n  x\nnext = 2\n[u]\nk = v\n");
+  keel_ini *ini = NULL;
+  keel_error err = {0};
+  CU_ASSERT_EQUAL_FATAL(keel_ini_parse_buffer("t.ini", text, n, &ini, &err), 0);
+  const keel_ini_section *t = keel_ini_section_find(ini, "t");
+  const keel_ini_entry *e = keel_ini_entry_find(t, "allow");
+  CU_ASSERT_STRING_EQUAL(e->value, "a >=1 <2, b >=1 <2, c");
+  CU_ASSERT_EQUAL(e->line, 2);
+  CU_ASSERT_STRING_EQUAL(keel_ini_entry_find(t, "empty")->value, "x");
+  CU_ASSERT_STRING_EQUAL(keel_ini_entry_find(t, "next")->value, "2");
+  CU_ASSERT_EQUAL(keel_ini_entry_find(t, "next")->line, 7);
+  keel_ini_free(ini);
+  /* 40 lines of 100 bytes: a value of about 4 KB */
+  char *big = malloc(8192);
+  size_t m = (size_t)snprintf(big, 8192, "[t]\nv = start\n");
+  for (int i = 0; i < 40; i++) {
+    big[m++] = ' ';
+    memset(big + m, 'a' + i % 26, 99);
+    m += 99;
+    big[m++] = '\n';
+  }
+  CU_ASSERT_EQUAL_FATAL(keel_ini_parse_buffer("t.ini", big, m, &ini, &err), 0);
+  CU_ASSERT_EQUAL(
+      strlen(keel_ini_entry_find(keel_ini_section_find(ini, "t"), "v")->value),
+      5 + 40 * 100);
+  keel_ini_free(ini);
+  free(big);
 }
 
 static void test_keys(void)
@@ -289,6 +330,7 @@ int main(void)
       {"section_names", test_section_names},
       {"unterminated_section", test_unterminated_section},
       {"continuation_refused", test_continuation_refused},
+      {"continuation_joined", test_continuation_joined},
       {"keys", test_keys},
       {"many_sections_and_keys", test_many_sections_and_keys},
       {"files", test_files},
