@@ -185,7 +185,7 @@ static void test_continuation_refused(void)
   parse_bad(t, strlen(t),
             "t.ini:4: indented line not directly below a `key = value` "
             "line");
-  const char *t2 = "[a]\nx = 1\n; note\n\ty = 2\n";
+  const char *t2 = "[a]\nx = 1\n; note\n\ty 2\n";
   parse_bad(t2, strlen(t2), "t.ini:4: indented line not directly below");
   const char *t3 = "[a]\nx = 1\n [b]\n";
   parse_bad(t3, strlen(t3), "t.ini:3: indented section header");
