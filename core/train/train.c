@@ -4,7 +4,9 @@
  * engine is trainer.c, the rules checked first train_check.c. */
 #include "train/train.h"
 
+#include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -436,6 +438,63 @@ static int run_epoch(train_loop *L, keel_train_result *out, uint64_t e,
   return KEEL_OK;
 }
 
+/* 1 when early stopping has ended the run (patience epochs without a
+ * better value), as after early_stop_update returned 1. */
+static int early_stop_done(const early_stop *es)
+{
+  return es->metric != KEEL__ES_NONE && es->patience > 0 &&
+         es->bad_epochs >= (uint64_t)es->patience;
+}
+
+/* A resume from the checkpoint of the run's last epoch (written before
+ * the run sealed, so a kill while sealing leaves it) has no epoch to run:
+ * the final training metrics are that epoch's, read back from its
+ * metrics.jsonl line (printed with 17 digits: exact), and the validation
+ * metrics are recomputed from the weights, as the finished run had them. */
+static int finish_resumed(train_loop *L, keel_train_result *out,
+                          keel_error *err)
+{
+  const char *text = L->lines.data ? (const char *)L->lines.data : "";
+  size_t n = L->lines.len;
+  while (n > 0 && text[n - 1] == '\n')
+    n--;
+  size_t start = n;
+  while (start > 0 && text[start - 1] != '\n')
+    start--;
+  json_t *line = json_loadb(text + start, n - start, 0, NULL);
+  if (!json_is_object(line)) {
+    json_decref(line);
+    return keel_fail(err, KEEL_EINTEGRITY,
+                     "train: the checkpoint's metrics hold no line for its "
+                     "last epoch");
+  }
+  static const struct {
+    const char *key;
+    size_t offset;
+  } fields[] = {
+      {"train_loss", offsetof(keel_metrics, loss)},
+      {"train_accuracy", offsetof(keel_metrics, accuracy)},
+      {"train_macro_f1", offsetof(keel_metrics, macro_f1)},
+      {"train_rmse", offsetof(keel_metrics, rmse)},
+      {"train_mae", offsetof(keel_metrics, mae)},
+      {"train_r2", offsetof(keel_metrics, r2)},
+  };
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    json_t *v = json_object_get(line, fields[i].key);
+    if (v)
+      *(double *)((char *)&out->train + fields[i].offset) =
+          json_is_number(v) ? json_number_value(v) : NAN;
+  }
+  out->train.n_rows = L->train->n_rows;
+  json_decref(line);
+  if (!L->valid)
+    return KEEL_OK;
+  int rc = keel__trainer_evaluate(&L->T, out->weights, L->valid, L->ss_valid,
+                                  &out->valid);
+  return rc == KEEL_OK ? KEEL_OK
+                       : keel_fail(err, rc, "train: out of memory evaluating");
+}
+
 int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
                    const keel_train_data *valid, keel_train_result *out,
                    keel_error *err)
@@ -462,16 +521,21 @@ int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
   rc = loop_alloc(&L, out, err);
   if (rc == KEEL_OK)
     rc = loop_start(&L, out, err);
+  if (rc == KEEL_OK && L.first_batch == 0 && early_stop_done(&L.es)) {
+    /* the checkpoint of the epoch at which early stopping ended the run
+     * (a kill while it sealed): it is finished */
+    out->stopped_early = 1;
+    L.epochs = L.epoch0;
+  }
   for (uint64_t e = L.epoch0; rc == KEEL_OK && e < L.epochs; e++) {
     int stop = 0;
     rc = run_epoch(&L, out, e, &stop, err);
     if (stop)
       break;
   }
-  if (rc == KEEL_OK && L.epoch0 >= L.epochs && L.valid)
+  if (rc == KEEL_OK && L.epoch0 >= L.epochs)
     /* nothing left to run after a resume */
-    rc = keel__trainer_evaluate(&L.T, out->weights, L.valid, L.ss_valid,
-                                &out->valid);
+    rc = finish_resumed(&L, out, err);
   if (L.lines.failed && rc == KEEL_OK)
     rc = keel_fail(err, KEEL_ENOMEM, "train: out of memory");
   out->metrics_jsonl = keel_buf_take(&L.lines);
