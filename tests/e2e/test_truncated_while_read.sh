@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # Issue 11, finding 4: a data file truncated in place while keel reads it
 # is an error, never a signal. The fixture source `truncating`
 # (tests/plugins/truncate_while_read.c) opens its file through the host,
