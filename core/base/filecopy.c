@@ -9,8 +9,10 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base/status.h"
@@ -20,6 +22,8 @@ struct keel_file_copy {
   char *name;
   unsigned char *data; /* len bytes; the first `filled` are the file's */
   size_t len;
+  void *mapped; /* data's anonymous mapping (large files), else NULL */
+  size_t mapped_len;
   keel_file_copy_window_fn on_window;
   void *arg;
   atomic_int refs;
@@ -34,13 +38,46 @@ struct keel_file_copy {
   keel_error err;
 };
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* Where the bytes go. A large file gets anonymous memory aligned to and
+ * advised for 2 MiB pages: pread then takes one page fault per 2 MiB, not
+ * per 4 KiB. Copying the 520 MB bench file into 4 KiB pages took 2.6x as
+ * long as into 2 MiB pages (and 7x as long as mapping it), nearly all of it
+ * faults and zeroing. Mapping memory is not mapping the file: nobody else
+ * can shrink it. */
+static int alloc_bytes(keel_file_copy *c, size_t len)
+{
+  if (len < 4 * HUGE_PAGE)
+    return len == 0 || (c->data = malloc(len)) != NULL;
+  size_t n = len + HUGE_PAGE;
+  void *p =
+      mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return 0;
+  uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+  (void)madvise((void *)a, len, MADV_HUGEPAGE); /* advice: 4 KiB pages do */
+  c->mapped = p;
+  c->mapped_len = n;
+  c->data = (unsigned char *)a;
+  return 1;
+}
+
+static void free_bytes(keel_file_copy *c)
+{
+  if (c->mapped)
+    munmap(c->mapped, c->mapped_len);
+  else
+    free(c->data);
+}
+
 int keel_file_copy_open(int fd, size_t len, const char *name,
                         keel_file_copy_window_fn on_window, void *arg,
                         keel_file_copy **out, keel_error *err)
 {
   *out = NULL;
   keel_file_copy *c = calloc(1, sizeof *c);
-  if (!c || !(c->name = strdup(name)) || (len && !(c->data = malloc(len)))) {
+  if (!c || !(c->name = strdup(name)) || !alloc_bytes(c, len)) {
     if (c)
       free(c->name);
     free(c);
@@ -50,7 +87,7 @@ int keel_file_copy_open(int fd, size_t len, const char *name,
   c->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (c->fd < 0) {
     int e = errno;
-    free(c->data);
+    free_bytes(c);
     free(c->name);
     free(c);
     return keel_fail(err, KEEL_EIO, "%s: cannot open: %s", name, strerror(e));
@@ -190,6 +227,106 @@ int keel_file_copy_fill(keel_file_copy *c, size_t upto, keel_error *err)
   return fill(c, upto, 0, err);
 }
 
+/* ---- reading with several threads --------------------------------------
+ * Windows are claimed in order from a counter; "filled" advances over the
+ * prefix of windows that are in, so followers still see bytes in order. */
+
+typedef struct parallel_fill {
+  keel_file_copy *c;
+  atomic_size_t next; /* the next window to claim */
+  size_t n_windows;
+  unsigned char *done; /* per window, under c->mu */
+  size_t prefix;       /* windows in, from the first; under c->mu */
+} parallel_fill;
+
+static void *claim_windows(void *arg)
+{
+  parallel_fill *pf = arg;
+  keel_file_copy *c = pf->c;
+  for (;;) {
+    size_t w = atomic_fetch_add(&pf->next, 1);
+    if (w >= pf->n_windows)
+      break;
+    size_t off = w * KEEL_FILE_WINDOW;
+    size_t n =
+        c->len - off < KEEL_FILE_WINDOW ? c->len - off : KEEL_FILE_WINDOW;
+    keel_error err = {0};
+    int rc = read_window(c, c->data + off, n, off, &err);
+    pthread_mutex_lock(&c->mu);
+    if (rc && !c->rc) {
+      c->rc = rc;
+      c->err = err;
+    }
+    pf->done[w] = !rc;
+    while (pf->prefix < pf->n_windows && pf->done[pf->prefix])
+      pf->prefix++;
+    size_t filled = pf->prefix * KEEL_FILE_WINDOW;
+    c->filled = filled < c->len ? filled : c->len;
+    pthread_cond_broadcast(&c->more);
+    int stop = c->rc != 0;
+    pthread_mutex_unlock(&c->mu);
+    if (stop)
+      break;
+  }
+  return NULL;
+}
+
+/* All remaining windows with up to `threads` threads (this one included),
+ * fill_lock held and no window callback. */
+static void fill_parallel_locked(keel_file_copy *c, int threads)
+{
+  parallel_fill pf = {.c = c};
+  pthread_mutex_lock(&c->mu);
+  size_t first = c->filled / KEEL_FILE_WINDOW;
+  int failed = c->rc != 0;
+  pthread_mutex_unlock(&c->mu);
+  pf.n_windows = (c->len + KEEL_FILE_WINDOW - 1) / KEEL_FILE_WINDOW;
+  pf.prefix = first;
+  atomic_init(&pf.next, first);
+  pf.done = calloc(pf.n_windows ? pf.n_windows : 1, 1);
+  if (failed || !pf.done || threads > 64) {
+    free(pf.done);
+    fill_locked(c, c->len); /* one thread reads it all the same */
+    return;
+  }
+  pthread_t helper[64];
+  int n_helpers = 0;
+  while (n_helpers < threads - 1 &&
+         pthread_create(&helper[n_helpers], NULL, claim_windows, &pf) == 0)
+    n_helpers++;
+  claim_windows(&pf);
+  for (int i = 0; i < n_helpers; i++)
+    pthread_join(helper[i], NULL);
+  free(pf.done);
+  fill_locked(c, c->len); /* the end check, or a window no one read */
+}
+
+int keel_file_copy_fill_all(keel_file_copy *c, int threads, keel_error *err)
+{
+  if (threads <= 1 || c->on_window || c->len <= KEEL_FILE_WINDOW)
+    return keel_file_copy_fill(c, c->len, err);
+  pthread_mutex_lock(&c->mu);
+  int done = c->rc || c->complete;
+  if (!done)
+    c->readers++;
+  pthread_mutex_unlock(&c->mu);
+  if (!done) {
+    pthread_mutex_lock(&c->fill_lock);
+    fill_parallel_locked(c, threads);
+    pthread_mutex_unlock(&c->fill_lock);
+    pthread_mutex_lock(&c->mu);
+    c->readers--;
+    pthread_cond_broadcast(&c->more);
+    pthread_mutex_unlock(&c->mu);
+  }
+  pthread_mutex_lock(&c->mu);
+  int rc = c->rc;
+  if (rc && err)
+    *err = c->err;
+  pthread_mutex_unlock(&c->mu);
+  return rc;
+}
+
 size_t keel_file_copy_follow(keel_file_copy *c, size_t have, keel_error *err)
 {
   pthread_mutex_lock(&c->mu);
@@ -244,7 +381,7 @@ void keel_file_copy_unref(keel_file_copy *c)
   pthread_cond_destroy(&c->more);
   pthread_mutex_destroy(&c->mu);
   pthread_mutex_destroy(&c->fill_lock);
-  free(c->data);
+  free_bytes(c);
   free(c->name);
   free(c);
 }

@@ -42,6 +42,12 @@ int keel_file_copy_open(int fd, size_t len, const char *name,
  * copy failed every later call returns that failure. Any thread. */
 int keel_file_copy_fill(keel_file_copy *c, size_t upto, keel_error *err);
 
+/* keel_file_copy_fill of the whole file with up to `threads` threads
+ * reading windows at once (this one included), so page faults of the copy
+ * are taken in parallel; one thread where the copy has a window callback
+ * (it sees windows in order). */
+int keel_file_copy_fill_all(keel_file_copy *c, int threads, keel_error *err);
+
 /* For a thread that consumes the bytes in order behind the readers:
  * returns how many bytes are in memory, waiting until that is more than
  * have. When nobody else is reading, reads the next window itself. Returns

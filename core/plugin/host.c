@@ -83,13 +83,19 @@ struct keel_input {
   int gz_started; /* input_read has consumed gzip bytes */
 };
 
-static int hash_in_background(void)
+/* The threads this run may use (--threads, OMP_NUM_THREADS). */
+static int max_threads(void)
 {
 #ifdef _OPENMP
-  return omp_get_max_threads() > 1;
+  return omp_get_max_threads();
 #else
-  return 0;
+  return 1;
 #endif
+}
+
+static int hash_in_background(void)
+{
+  return max_threads() > 1;
 }
 
 /* The record of resolved in ctx, made (and its hash started) on first
@@ -309,7 +315,7 @@ static int host_input_view(keel_input *in, const char **data, size_t *len,
     return KEEL_OK;
   }
   size_t n = keel_file_copy_len(in->copy);
-  int rc = keel_file_copy_fill(in->copy, n, err);
+  int rc = keel_file_copy_fill_all(in->copy, max_threads(), err);
   if (rc)
     return rc;
   *data = n ? (const char *)keel_file_copy_data(in->copy) : "";
