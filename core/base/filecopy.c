@@ -42,10 +42,9 @@ struct keel_file_copy {
 
 /* Where the bytes go. A large file gets anonymous memory aligned to and
  * advised for 2 MiB pages: pread then takes one page fault per 2 MiB, not
- * per 4 KiB. Copying the 520 MB bench file into 4 KiB pages took 2.6x as
- * long as into 2 MiB pages (and 7x as long as mapping it), nearly all of it
- * faults and zeroing. Mapping memory is not mapping the file: nobody else
- * can shrink it. */
+ * per 4 KiB; copying the 520 MB bench file into 4 KiB pages took 2.6x as
+ * long (docs/benchmarks.md, "Windows, not a mapping"). Mapping memory is
+ * not mapping the file: nobody else can shrink it. */
 static int alloc_bytes(keel_file_copy *c, size_t len)
 {
   if (len < 4 * HUGE_PAGE)
