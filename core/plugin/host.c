@@ -160,9 +160,9 @@ static int open_content(keel_input *in, const char *resolved,
     return KEEL_OK;
   }
   int rc = KEEL_OK;
-  if (hashing)
-    in->copy = keel_input_hash_copy(hashing); /* read the hashed bytes */
-  else
+  if (hashing) /* the hashed bytes, unless the file changed since */
+    in->copy = keel_input_hash_copy(hashing, &st);
+  if (!in->copy)
     rc = keel_file_copy_open(fd, (size_t)st.st_size, in->name, NULL, NULL,
                              &in->copy, err);
   close(fd);

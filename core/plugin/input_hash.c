@@ -102,6 +102,14 @@ static int same_time(struct timespec a, struct timespec b)
   return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
 
+/* The same file, unchanged: identity, size and times. */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+         a->st_size == b->st_size && same_time(a->st_mtim, b->st_mtim) &&
+         same_time(a->st_ctim, b->st_ctim);
+}
+
 int keel_input_hash_finish(keel_input_hash *h, char hex[65], uint64_t *bytes,
                            keel_error *err)
 {
@@ -116,10 +124,7 @@ int keel_input_hash_finish(keel_input_hash *h, char hex[65], uint64_t *bytes,
   }
   /* By path: a file replaced by rename is a change too. */
   struct stat now;
-  if (stat(h->path, &now) != 0 || now.st_dev != h->before.st_dev ||
-      now.st_ino != h->before.st_ino || now.st_size != h->before.st_size ||
-      !same_time(now.st_mtim, h->before.st_mtim) ||
-      !same_time(now.st_ctim, h->before.st_ctim))
+  if (stat(h->path, &now) != 0 || !same_file(&now, &h->before))
     return keel_fail(err, KEEL_EINTEGRITY,
                      "%s: the file changed while this run was reading it "
                      "(size, inode or modification time differ from when "
@@ -136,9 +141,9 @@ int keel_input_hash_finish(keel_input_hash *h, char hex[65], uint64_t *bytes,
   return KEEL_OK;
 }
 
-keel_file_copy *keel_input_hash_copy(keel_input_hash *h)
+keel_file_copy *keel_input_hash_copy(keel_input_hash *h, const struct stat *now)
 {
-  return keel_file_copy_ref(h->copy);
+  return same_file(now, &h->before) ? keel_file_copy_ref(h->copy) : NULL;
 }
 
 void keel_input_hash_free(keel_input_hash *h)

@@ -11,6 +11,7 @@
 #define KEEL_PLUGIN_INPUT_HASH_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "base/filecopy.h"
 #include "keel/error.h"
@@ -32,9 +33,13 @@ int keel_input_hash_start(const char *path, const char *name, int background,
 int keel_input_hash_finish(keel_input_hash *h, char hex[65], uint64_t *bytes,
                            keel_error *err);
 
-/* A new reference to the copy being hashed: readers of the file read
- * exactly the bytes hashed, and the file is read once. */
-keel_file_copy *keel_input_hash_copy(keel_input_hash *h);
+/* A new reference to the copy being hashed, when `now` (an fstat of the
+ * file as a reader opens it) shows the file hashing began on: readers of
+ * the file read exactly the bytes hashed, and the file is read once. NULL
+ * for a file changed since: that reader reads it afresh (and settling the
+ * hash reports the change). */
+keel_file_copy *keel_input_hash_copy(keel_input_hash *h,
+                                     const struct stat *now);
 
 /* Waits for a running hash and frees (the copy lives on while a reader
  * holds a reference). NULL is a no-op. */
