@@ -183,7 +183,7 @@ static char *dup_bytes(const char *p, size_t n)
   return s;
 }
 
-/* The whole file in c->buf: the host's view of it (mapped, no copy) where
+/* The whole file in c->buf: the host's view of it (read once per run) where
  * the host has input_view, else read into memory. */
 static int load_file(csv_ctx *c)
 {
