@@ -15,7 +15,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "base/filemap.h"
+#include "base/filecopy.h"
 #include "base/status.h"
 #include "bundle/bundle_name.h"
 #include "bundle/gzcheck.h"
@@ -97,14 +97,18 @@ static char *gzip_problem(const char *path)
              path);
     return strdup(why_not);
   }
-  keel_file_map m;
+  /* Read, not mapped: a bundle truncated meanwhile is a message. */
+  keel_file_copy *copy = NULL;
   keel_error err = {0};
-  int rc = keel_file_map_open(fd, (size_t)st.st_size, path, &m, &err);
+  int rc = keel_file_copy_open(fd, (size_t)st.st_size, path, NULL, NULL, &copy,
+                               &err);
   close(fd);
-  if (rc)
-    return strdup(err.message);
-  char *why = keel_gzip_layer_problem(m.data, m.len);
-  keel_file_map_close(&m);
+  if (!rc)
+    rc = keel_file_copy_fill(copy, (size_t)st.st_size, &err);
+  char *why = rc ? strdup(err.message)
+                 : keel_gzip_layer_problem(keel_file_copy_data(copy),
+                                           keel_file_copy_len(copy));
+  keel_file_copy_unref(copy);
   return why;
 }
 

@@ -19,7 +19,7 @@
 #include <omp.h>
 #endif
 
-#include "base/filemap.h"
+#include "base/filecopy.h"
 #include "base/status.h"
 #include "plugin/input_hash.h"
 #include "plugin/loader.h"
@@ -63,31 +63,39 @@ static void host_free(void *p)
 }
 
 /* ---- inputs ------------------------------------------------------------
- * An uncompressed file is mapped (filemap.c): input_read copies from the
- * mapping, input_view hands it out. A gzip file (magic 1f 8b) goes through
- * zlib's reader; input_view inflates it once into host memory. The lineage
- * hash of each new file starts at open (input_hash.c), and while it is not
- * settled the inputs of that file view the hash's own mapping: one
- * mapping per file, and the parse reads exactly the bytes hashed. */
+ * An uncompressed file is read with pread, in bounded windows, into memory
+ * the host owns (base/filecopy.h), never mapped: a file truncated
+ * underneath is an error naming it, not a SIGBUS inside the parse.
+ * input_read copies from that memory, input_view hands it out. A gzip
+ * file (magic 1f 8b) goes through zlib's reader; input_view inflates it
+ * once into host memory. The lineage hash of each new file starts at open
+ * (input_hash.c), and while it is not settled the inputs of that file
+ * share the hash's own copy: the file is read once, and the parse reads
+ * exactly the bytes hashed. */
 
 struct keel_input {
   char *name;
   gzFile gz;               /* gzip files */
-  keel_file_map map;       /* uncompressed files: the whole file */
-  keel_shared_map *shared; /* when set, map is its view (not ours) */
-  size_t pos;              /* input_read's position in map */
+  keel_file_copy *copy;    /* uncompressed files: the whole file, shared */
+  size_t pos;              /* input_read's position in copy */
   unsigned char *inflated; /* input_view of a gzip file */
   size_t inflated_len;
   int gz_started; /* input_read has consumed gzip bytes */
 };
 
-static int hash_in_background(void)
+/* The threads this run may use (--threads, OMP_NUM_THREADS). */
+static int max_threads(void)
 {
 #ifdef _OPENMP
-  return omp_get_max_threads() > 1;
+  return omp_get_max_threads();
 #else
-  return 0;
+  return 1;
 #endif
+}
+
+static int hash_in_background(void)
+{
+  return max_threads() > 1;
 }
 
 /* The record of resolved in ctx, made (and its hash started) on first
@@ -131,16 +139,6 @@ static int record_input(keel_host_context *ctx, const char *name,
 static int open_content(keel_input *in, const char *resolved,
                         keel_input_hash *hashing, keel_error *err)
 {
-  if (hashing) {
-    keel_shared_map *shared = keel_input_hash_map(hashing);
-    const keel_file_map *v = keel_shared_map_view(shared);
-    if (!(v->len >= 2 && v->data[0] == 0x1f && v->data[1] == 0x8b)) {
-      in->shared = shared; /* uncompressed: read the hashed bytes */
-      in->map = *v;
-      return KEEL_OK;
-    }
-    keel_shared_map_unref(shared); /* gzip: zlib reads its own fd */
-  }
   int fd = open(resolved, O_RDONLY | O_CLOEXEC);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0) {
@@ -153,6 +151,7 @@ static int open_content(keel_input *in, const char *resolved,
   unsigned char magic[2] = {0, 0};
   ssize_t got = pread(fd, magic, 2, 0);
   if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    /* The hash reads its own copy of the compressed bytes. */
     in->gz = gzdopen(fd, "rb"); /* owns fd from here */
     if (!in->gz) {
       close(fd);
@@ -160,7 +159,12 @@ static int open_content(keel_input *in, const char *resolved,
     }
     return KEEL_OK;
   }
-  int rc = keel_file_map_open(fd, (size_t)st.st_size, in->name, &in->map, err);
+  int rc = KEEL_OK;
+  if (hashing) /* the hashed bytes, unless the file changed since */
+    in->copy = keel_input_hash_copy(hashing, &st);
+  if (!in->copy)
+    rc = keel_file_copy_open(fd, (size_t)st.st_size, in->name, NULL, NULL,
+                             &in->copy, err);
   close(fd);
   return rc;
 }
@@ -244,13 +248,16 @@ static long host_input_read(keel_input *in, void *buf, size_t n,
     in->gz_started = 1;
     return gz_read(in, buf, n, err);
   }
-  size_t left = in->map.len - in->pos;
+  size_t left = keel_file_copy_len(in->copy) - in->pos;
   if (n > left)
     n = left;
   if (n > (1u << 30))
     n = 1u << 30;
+  int rc = keel_file_copy_fill(in->copy, in->pos + n, err);
+  if (rc)
+    return rc;
   if (n)
-    memcpy(buf, in->map.data + in->pos, n);
+    memcpy(buf, keel_file_copy_data(in->copy) + in->pos, n);
   in->pos += n;
   return (long)n;
 }
@@ -307,8 +314,12 @@ static int host_input_view(keel_input *in, const char **data, size_t *len,
     *len = in->inflated_len;
     return KEEL_OK;
   }
-  *data = in->map.data ? (const char *)in->map.data : "";
-  *len = in->map.len;
+  size_t n = keel_file_copy_len(in->copy);
+  int rc = keel_file_copy_fill_all(in->copy, max_threads(), err);
+  if (rc)
+    return rc;
+  *data = n ? (const char *)keel_file_copy_data(in->copy) : "";
+  *len = n;
   return KEEL_OK;
 }
 
@@ -323,10 +334,7 @@ static void host_input_close(keel_input *in)
     return;
   if (in->gz)
     gzclose(in->gz);
-  if (in->shared)
-    keel_shared_map_unref(in->shared);
-  else
-    keel_file_map_close(&in->map);
+  keel_file_copy_unref(in->copy);
   free(in->inflated);
   free(in->name);
   free(in);

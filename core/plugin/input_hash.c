@@ -1,8 +1,9 @@
-/* keel_input_hash: see input_hash.h. The file is hashed through a mapping
- * (filemap.c), so hashing costs no copy. The mapping is made in the
- * caller's thread and shared (keel_input_hash_map) with the inputs that
- * read the file; the background thread only reads it and the caller only
- * waits in finish, so the two share nothing else. */
+/* keel_input_hash: see input_hash.h. The copy is made in the caller's
+ * thread and shared (keel_input_hash_copy) with the inputs that read the
+ * file. At one thread the hash is the copy's window callback: each window
+ * is hashed while it is still in the cache. With a thread of its own the
+ * hash follows the copy (keel_file_copy_follow), so the read the parse
+ * waits for does not also wait for the hash. */
 #define _GNU_SOURCE
 #include "plugin/input_hash.h"
 
@@ -14,14 +15,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/filemap.h"
+#include "base/filecopy.h"
 #include "base/sha256.h"
 #include "base/status.h"
 
 struct keel_input_hash {
   char *path;
   char *name;
-  keel_shared_map *map; /* the bytes hashed; shared with the readers */
+  keel_file_copy *copy; /* the bytes hashed; shared with the readers */
+  keel_sha256 *sha;     /* fed by one thread at a time, in file order */
   struct stat before;   /* the file when hashing began */
   pthread_t thread;
   int threaded;
@@ -32,22 +34,25 @@ struct keel_input_hash {
   uint64_t bytes;
 };
 
-static void compute(keel_input_hash *h)
+static void hash_window(void *arg, const unsigned char *p, size_t n)
 {
-  const keel_file_map *m = keel_shared_map_view(h->map);
-  keel_sha256 *s = keel_sha256_new();
-  if (!s) {
-    h->rc = keel_fail(&h->err, KEEL_ENOMEM, "%s: out of memory", h->name);
-    return;
-  }
-  keel_sha256_update(s, m->data, m->len);
-  keel_sha256_final_hex(s, h->hex);
-  h->bytes = m->len;
+  keel_sha256_update(arg, p, n);
 }
 
 static void *hash_thread(void *arg)
 {
-  compute(arg);
+  keel_input_hash *h = arg;
+  const unsigned char *data = keel_file_copy_data(h->copy);
+  size_t len = keel_file_copy_len(h->copy), have = 0;
+  for (;;) {
+    size_t now = keel_file_copy_follow(h->copy, have, &h->err);
+    if (now == have)
+      break;
+    keel_sha256_update(h->sha, data + have, now - have);
+    have = now;
+  }
+  if (have < len || h->err.code) /* the copy failed: err is its failure */
+    h->rc = h->err.code ? h->err.code : KEEL_EIO;
   return NULL;
 }
 
@@ -56,10 +61,9 @@ int keel_input_hash_start(const char *path, const char *name, int background,
 {
   *out = NULL;
   keel_input_hash *h = calloc(1, sizeof *h);
-  if (!h || !(h->path = strdup(path)) || !(h->name = strdup(name))) {
-    if (h)
-      free(h->path);
-    free(h);
+  if (!h || !(h->path = strdup(path)) || !(h->name = strdup(name)) ||
+      !(h->sha = keel_sha256_new())) {
+    keel_input_hash_free(h);
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   }
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -72,18 +76,23 @@ int keel_input_hash_start(const char *path, const char *name, int background,
                      "%s: cannot open: %s", name, strerror(e));
   }
   int rc = S_ISREG(h->before.st_mode)
-               ? keel_shared_map_open(fd, (size_t)h->before.st_size, name,
-                                      &h->map, err)
+               ? keel_file_copy_open(fd, (size_t)h->before.st_size, name,
+                                     background ? NULL : hash_window, h->sha,
+                                     &h->copy, err)
                : keel_fail(err, KEEL_EINVAL, "%s: not a regular file", name);
   close(fd);
+  if (!rc && background)
+    h->threaded = pthread_create(&h->thread, NULL, hash_thread, h) == 0;
+  if (!rc && !h->threaded) {
+    rc = keel_file_copy_fill(h->copy, keel_file_copy_len(h->copy), err);
+    if (!rc && background) /* no thread to be had: hash it here */
+      keel_sha256_update(h->sha, keel_file_copy_data(h->copy),
+                         keel_file_copy_len(h->copy));
+  }
   if (rc) {
     keel_input_hash_free(h);
     return rc;
   }
-  h->threaded =
-      background && pthread_create(&h->thread, NULL, hash_thread, h) == 0;
-  if (!h->threaded)
-    compute(h);
   *out = h;
   return KEEL_OK;
 }
@@ -91,6 +100,14 @@ int keel_input_hash_start(const char *path, const char *name, int background,
 static int same_time(struct timespec a, struct timespec b)
 {
   return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+/* The same file, unchanged: identity, size and times. */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+         a->st_size == b->st_size && same_time(a->st_mtim, b->st_mtim) &&
+         same_time(a->st_ctim, b->st_ctim);
 }
 
 int keel_input_hash_finish(keel_input_hash *h, char hex[65], uint64_t *bytes,
@@ -107,24 +124,26 @@ int keel_input_hash_finish(keel_input_hash *h, char hex[65], uint64_t *bytes,
   }
   /* By path: a file replaced by rename is a change too. */
   struct stat now;
-  if (stat(h->path, &now) != 0 || now.st_dev != h->before.st_dev ||
-      now.st_ino != h->before.st_ino || now.st_size != h->before.st_size ||
-      !same_time(now.st_mtim, h->before.st_mtim) ||
-      !same_time(now.st_ctim, h->before.st_ctim))
+  if (stat(h->path, &now) != 0 || !same_file(&now, &h->before))
     return keel_fail(err, KEEL_EINTEGRITY,
                      "%s: the file changed while this run was reading it "
                      "(size, inode or modification time differ from when "
                      "its lineage hash was taken); run again on a file "
                      "nothing writes to",
                      h->name);
+  if (h->sha) {
+    keel_sha256_final_hex(h->sha, h->hex); /* frees it */
+    h->sha = NULL;
+    h->bytes = keel_file_copy_len(h->copy);
+  }
   memcpy(hex, h->hex, 65);
   *bytes = h->bytes;
   return KEEL_OK;
 }
 
-keel_shared_map *keel_input_hash_map(keel_input_hash *h)
+keel_file_copy *keel_input_hash_copy(keel_input_hash *h, const struct stat *now)
 {
-  return keel_shared_map_ref(h->map);
+  return same_file(now, &h->before) ? keel_file_copy_ref(h->copy) : NULL;
 }
 
 void keel_input_hash_free(keel_input_hash *h)
@@ -133,7 +152,11 @@ void keel_input_hash_free(keel_input_hash *h)
     return;
   if (h->threaded)
     pthread_join(h->thread, NULL);
-  keel_shared_map_unref(h->map);
+  keel_file_copy_unref(h->copy);
+  if (h->sha) {
+    char unused[65];
+    keel_sha256_final_hex(h->sha, unused); /* the only way to free it */
+  }
   free(h->path);
   free(h->name);
   free(h);

@@ -234,7 +234,7 @@ static char *utf8_to_latin1(const char *s)
   return out;
 }
 
-/* The whole file in c->buf: the host's view of it (mapped, no copy) where
+/* The whole file in c->buf: the host's view of it (read once per run) where
  * the host has input_view, else read into memory. */
 static int load_file(csv_ctx *c)
 {

@@ -107,10 +107,13 @@ typedef struct keel_host {
 
   /* -- since ABI 1.1: check KEEL_HOST_HAS(host, input_view) ------------ */
   /* The whole content of an open input, decompressed and read-only, valid
-   * until input_close: an uncompressed file is mapped, not copied (no heap
-   * page per page of data); a gzip file is inflated once into host memory.
-   * Independent of input_read's position. An empty file gives len 0 and a
-   * non-NULL data. */
+   * until input_close: memory the host owns, never a mapping of the file.
+   * An uncompressed file is read once per run (shared with the lineage
+   * hash, so the bytes handed out are the bytes hashed); a gzip file is
+   * inflated once. A file that ends early, grows or changes while it is
+   * read is KEEL_EINTEGRITY naming it ("the file changed while this run
+   * was reading it"), never a signal. Independent of input_read's
+   * position. An empty file gives len 0 and a non-NULL data. */
   int (*input_view)(keel_input *in, const char **data, size_t *len,
                     keel_error *err);
 } keel_host;
