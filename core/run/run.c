@@ -451,6 +451,12 @@ static int train_model(run_state *rs, const char *config_text,
 static int until_transforms(run_state *rs, keel_run_outcome *out,
                             keel_error *err)
 {
+  /* The prepared data is only as good as the bytes it came from: the
+   * lineage hashes must settle (the files unchanged since they were read)
+   * before anything computed from them is written. */
+  int settled = keel_host_context_settle(&rs->ctx, err);
+  if (settled)
+    return settled;
   const char *stem = strrchr(rs->cfg->manifest_path, '/');
   stem = stem ? stem + 1 : rs->cfg->manifest_path;
   size_t n = strlen(rs->opt->out_dir) + strlen(stem) + 32;
