@@ -12,20 +12,20 @@
 # fails, say something.
 # The fast tier runs every 16th file of each corpus (sorted by name), in
 # both presets (so under ASan + UBSan too); test_corpus_commands_full.sh
-# (slow tier) every file, and test_corpus_valgrind.sh the files of
-# tests/fuzz/valgrind-subset.txt under valgrind. docs/fuzzing.md.
+# (slow tier) every file, and test_corpus_valgrind.sh the copies in
+# tests/fuzz/valgrind-subset/ under valgrind. docs/fuzzing.md.
 #
 # Sourced by those two with, set before:
 #   CORPUS_STEP N    every Nth file (default 16)
-#   CORPUS_LIST F    only the files F lists (corpus/NAME, one a line)
+#   CORPUS_DIR D     the corpora: D/bundle, D/ini, ... (default
+#                    tests/fuzz/corpus)
 #   CORPUS_WRAP      a command to run keel under (an array)
 . "$(dirname "$0")/lib.sh"
 [[ -n ${CORPUS_WRAP+x} ]] || CORPUS_WRAP=()
 need tar timeout xargs od "${CORPUS_WRAP[@]:0:1}"
 shopt -s nullglob
-CORPUS=$KEEL_SRC/tests/fuzz/corpus
+CORPUS=${CORPUS_DIR:-$KEEL_SRC/tests/fuzz/corpus}
 STEP=${CORPUS_STEP:-16}
-LIST=${CORPUS_LIST:-}
 : "${CORPUS_TIMEOUT:=120}"
 
 # A base bundle (for diff, and to carry the json corpus members).
@@ -36,13 +36,6 @@ base=$B
 # picked KIND: the corpus files of KIND this run takes.
 picked() {
   local f i=0
-  if [[ -n $LIST ]]; then
-    # A listed file that a corpus merge dropped: pick the list again.
-    for f in $(grep -E "^$1/" "$LIST"); do
-      [[ -f $CORPUS/$f ]] && echo "$CORPUS/$f" || fail "$LIST names $f, not in the corpus"
-    done
-    return
-  fi
   for f in "$CORPUS/$1"/*; do
     ((i++ % STEP == 0)) && echo "$f"
   done
@@ -158,7 +151,7 @@ one() {
   fi
   echo "$rc $label" >>"$T/exits"
   # The first line said, numbers and paths blurred: what
-  # tests/fuzz/valgrind-subset.txt was picked to cover.
+  # tests/fuzz/valgrind-subset/ was picked to cover.
   printf '%s\t%s\t%s\n' "$rc" "$label" "$(cat "$T/e.$i" "$T/o.$i" | grep -v -m1 -e '^[[:space:]]*$' -e 'warning:' |
     sed -E 's#^keel [a-z]+: ##; s#/[^ :]*##g; s#[0-9a-f]{6,}#H#g; s#[0-9]+#N#g' | cut -c1-100)" >>"$T/messages"
   rm -f "$T/o.$i" "$T/e.$i"
@@ -167,7 +160,7 @@ export -f one
 : >"$T/findings"
 : >"$T/exits"
 n=$(wc -l <"$JOBS")
-((n > 0)) || bail "no corpus file picked (step $STEP, list '${LIST}')"
+((n > 0)) || bail "no corpus file picked (step $STEP, in $CORPUS)"
 t0=$SECONDS
 tr '\n' '\0' <"$JOBS" | xargs -0 -P2 -n1 bash -c 'one "$1"' _
 echo "$TEST_NAME: $n commands in $((SECONDS - t0)) s; exits: $(cut -d' ' -f1 "$T/exits" | sort -n | uniq -c | tr -s ' \n' ' ')"
