@@ -37,7 +37,7 @@ base=$B
 picked() {
   local f i=0
   for f in "$CORPUS/$1"/*; do
-    ((i++ % STEP == 0)) && echo "$f"
+    if ((i++ % STEP == 0)); then echo "$f"; fi
   done
 }
 
