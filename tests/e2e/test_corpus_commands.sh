@@ -20,6 +20,7 @@
 #   CORPUS_DIR D     the corpora: D/bundle, D/ini, ... (default
 #                    tests/fuzz/corpus)
 #   CORPUS_WRAP      a command to run keel under (an array)
+#   CORPUS_TIMEOUT S the limit of one command (default 120 s)
 . "$(dirname "$0")/lib.sh"
 [[ -n ${CORPUS_WRAP+x} ]] || CORPUS_WRAP=()
 need tar timeout xargs od "${CORPUS_WRAP[@]:0:1}"
