@@ -24,13 +24,14 @@ libffi-dev libssl-dev libjansson-dev zlib1g-dev"
 #                  tests/arch list the files git tracks
 #   clang-format   tests/arch/check_format.sh (clang-format-14 on bookworm)
 #   binutils       nm, for the exported symbols of plugins (e2e)
+#   valgrind       tests/e2e/test_corpus_valgrind.sh (slow tier)
 #   gcc, make      (build-essential) gcc -MM in tests/arch/check_layers.sh,
 #                  make in the out-of-tree SDK test
 #   bash coreutils tar gzip diffutils findutils sed grep mawk
 #                  the shell tools the scripts run (sha256sum, od, tar,
 #                  diff, cmp, find, awk, ...); Debian's base system has
 #                  them, they are listed so a trimmed image gets them too
-TEST_PACKAGES="libcunit1-dev python3 git clang-format binutils
+TEST_PACKAGES="libcunit1-dev python3 git clang-format binutils valgrind
 bash coreutils tar gzip diffutils findutils sed grep mawk"
 PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES"
 # Fuzzing (tests/fuzz/run_fuzz.sh): libFuzzer ships in clang's runtime

@@ -60,6 +60,8 @@
 #                           digest (digest.txt, and run.json's when it
 #                           parses), SHA256SUMS, the tar and keel's gzip
 #                           seal are all recomputed; SIGNATURE is dropped
+#                           unless CODE sets keep_signature = True (a
+#                           forger replaying the owner's signature)
 #
 # Each script ends with `finish`; one that stops before (set -e, a bail
 # aside) says where and exits non-zero. A script that needs a tool the
@@ -201,6 +203,7 @@ with tarfile.open(src) as t:
         if m.isfile():
             top, rel = m.name.split('/', 1)
             files[rel] = t.extractfile(m).read()
+keep_signature = False
 exec(code)
 h = lambda b: hashlib.sha256(b).hexdigest()
 # What the digest covers is the bundle format's rule (docs/bundle-format.md):
@@ -212,7 +215,8 @@ except (KeyError, ValueError, TypeError, AttributeError):
 cov = lambda n: n in ("config.json", "lineage.json", "metrics.json",
                       "metrics.jsonl", "optimizer_state.npy") or (v1 and n == "plugins.json") or \
     any(n.startswith(p) and len(n) > len(p) for p in ("preprocess/", "weights/", "optimizer/"))
-files.pop("SIGNATURE", None)
+if not keep_signature:
+    files.pop("SIGNATURE", None)
 dig = h("".join(f"{h(files[n])}  {n}\n" for n in sorted(files) if cov(n)).encode())
 files["digest.txt"] = (dig + "\n").encode()
 try:
@@ -221,7 +225,7 @@ try:
     files["run.json"] = (json.dumps(run, indent=2) + "\n").encode()
 except (KeyError, ValueError, TypeError):
     pass  # a missing or broken run record stays as CODE left it
-files["SHA256SUMS"] = "".join(f"{h(files[n])}  {n}\n" for n in sorted(files) if n != "SHA256SUMS").encode()
+files["SHA256SUMS"] = "".join(f"{h(files[n])}  {n}\n" for n in sorted(files) if n not in ("SHA256SUMS", "SIGNATURE")).encode()
 buf = io.BytesIO()
 with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
     dirs = set()
