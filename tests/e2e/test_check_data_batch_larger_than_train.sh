@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # `keel check --data` catches what `keel run` refuses once it has read the
 # data (batch_size larger than iris's 120 training rows): the same message and exit
 # code as run, nothing written.

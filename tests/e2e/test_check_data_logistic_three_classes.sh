@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # `keel check --data` catches what `keel run` refuses once it has read the
 # data (logistic on iris's 3-class label): the same message and exit
 # code as run, nothing written.

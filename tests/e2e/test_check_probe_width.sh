@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # `keel check` probes the model's create with the input width the declared
 # schemas give, not a fixed 1: a model that refuses one input (the fixture
 # wide_only, tests/plugins/refuses_one_input.c) checks green on iris's four
