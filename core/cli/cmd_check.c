@@ -4,7 +4,9 @@
  * manifest and template syntax, the template version, every plugin (found,
  * allowed, fit for the task), every value (type, plugin range, template
  * range), and the declared data schema through every stage. Prints the
- * resolved configuration with each value's origin. Exit 0 or 2. */
+ * resolved configuration with each value's origin. Exit 0 or 2. With
+ * --data it also reads the data and runs the data checks
+ * (run/check_data.h): a failure there exits 1, as the run would. */
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,11 +22,13 @@
 #include "config/manifest.h"
 #include "data/pipeline.h"
 #include "plugin/host.h"
+#include "run/check_data.h"
 #include "train/train.h"
 
 typedef struct check_args {
   keel_cli_list plugin_paths;
   int json;
+  int data;
 } check_args;
 
 static const keel_cli_option check_options[] = {
@@ -34,6 +38,10 @@ static const keel_cli_option check_options[] = {
     {"json", 0, KEEL_CLI_FLAG, NULL,
      "print the resolved configuration and schemas as JSON (the error too)",
      offsetof(check_args, json), 0, 0},
+    {"data", 0, KEEL_CLI_FLAG, NULL,
+     "also read the data (no fitting, no training, nothing written) and run "
+     "the data checks: read and split, class_count, batch_size",
+     offsetof(check_args, data), 0, 0},
 };
 
 const keel_cli_command keel_cli_check = {
@@ -187,11 +195,51 @@ static int check_schemas(const keel_run_config *cfg, keel_stage_schemas *out,
   return rc;
 }
 
-static void print_error_json(const keel_error *err, int code)
+/* The data checks that ran, one line each (text from the data passes
+ * through the CLI's escaping stdout). */
+static void print_data_checks(const keel_data_report *r)
+{
+  if (!r->n)
+    return;
+  printf("\ndata checks\n");
+  for (size_t i = 0; i < r->n; i++) {
+    const keel_data_check_result *c = &r->checks[i];
+    if (c->passed)
+      printf("  %-12s ok      %s\n", c->name, c->detail);
+    else
+      printf("  %-12s FAILED\n", c->name);
+  }
+  fflush(stdout);
+}
+
+/* [{"name", "passed", "detail"}...], NULL when none ran. */
+static json_t *data_checks_json(const keel_data_report *r)
+{
+  if (!r->n)
+    return NULL;
+  json_t *a = json_array();
+  for (size_t i = 0; a && i < r->n; i++)
+    if (json_array_append_new(
+            a, json_pack("{s:s, s:b, s:o}", "name", r->checks[i].name, "passed",
+                         r->checks[i].passed, "detail",
+                         keel_json_message(r->checks[i].detail)))) {
+      json_decref(a);
+      a = NULL;
+    }
+  return a;
+}
+
+static void print_error_json(const keel_error *err, int code,
+                             const keel_data_report *r)
 {
   /* the message may echo bytes that are not UTF-8: escaped, not lost */
   json_t *o = json_pack("{s:b, s:o, s:i}", "valid", 0, "error",
                         keel_json_message(err->message), "exit", code);
+  json_t *dc = data_checks_json(r);
+  if (o && dc)
+    json_object_set_new(o, "data_checks", dc);
+  else
+    json_decref(dc);
   if (o) {
     FILE *out = keel_cli_machine_stdout();
     json_dumpf(o, out, JSON_INDENT(2));
@@ -222,14 +270,27 @@ int keel_cmd_check(int argc, char **argv)
     rc = check_schemas(cfg, &schemas, &err);
     have_schemas = rc == 0;
   }
-  /* model/loss/task/width and [train] rules that need no data */
-  if (!rc)
-    rc = keel_train_check(cfg, 0, 0, &err);
+  /* model/loss/task/width and [train] rules that need no data, the model
+   * probed with the width the declared schemas give */
+  if (!rc) {
+    int exact = 0;
+    size_t width = keel_stage_schemas_model_width(&schemas, &exact);
+    rc = keel_train_check(cfg, width, exact, 0, &err);
+  }
   int code = keel_config_exit_code(rc);
+  /* Only with --data, after everything above passed: the data is read. */
+  keel_data_report report = {0};
+  if (!rc && a.data) {
+    rc = keel_check_data(cfg, &schemas, &report, &err);
+    /* what a run gives for the same failure: past validation, exit 1 */
+    code = rc ? KEEL_EXIT_RUNTIME : KEEL_EXIT_OK;
+  }
   if (rc) {
+    if (!a.json)
+      print_data_checks(&report);
     keel_cli_error("check", "%s", err.message);
     if (a.json)
-      print_error_json(&err, code);
+      print_error_json(&err, code, &report);
   } else if (a.json) {
     json_t *root = keel_run_config_to_json(cfg);
     char *sj = keel_stage_schemas_to_json(&schemas);
@@ -244,6 +305,9 @@ int keel_cmd_check(int argc, char **argv)
     } else {
       json_object_set_new(root, "valid", json_true());
       json_object_set_new(root, "schemas", sv ? sv : json_null());
+      json_t *dc = data_checks_json(&report);
+      if (dc)
+        json_object_set_new(root, "data_checks", dc);
       FILE *out = keel_cli_machine_stdout();
       json_dumpf(root, out, JSON_INDENT(2));
       fputc('\n', out);
@@ -254,7 +318,9 @@ int keel_cmd_check(int argc, char **argv)
     printf("\nschema\n");
     fflush(stdout);
     keel_stage_schemas_print(stdout, &schemas);
-    printf("\nok: %s is valid\n", cfg->manifest_path);
+    print_data_checks(&report);
+    printf("\nok: %s is valid%s\n", cfg->manifest_path,
+           a.data ? ", and its data passes every data check" : "");
   }
   if (have_schemas)
     keel_stage_schemas_free(&schemas);

@@ -54,6 +54,13 @@ void keel_stage_schemas_print(FILE *f, const keel_stage_schemas *s);
  * frees; NULL on ENOMEM. */
 char *keel_stage_schemas_to_json(const keel_stage_schemas *s);
 
+/* The model input width the declared schemas give, for probing the
+ * model's create: the numeric columns that reach the model, *exact = 1,
+ * when every one is known; else (a NAME=* group whose width only fit
+ * knows, as onehot's) a placeholder counting each group as one column,
+ * *exact = 0. At least 1. */
+size_t keel_stage_schemas_model_width(const keel_stage_schemas *s, int *exact);
+
 /* Propagates declared schemas through the pipeline of cfg (borrowed) and
  * checks the label, each transform's schema() and the model input against
  * the template contract (cfg->checks.contract_flags) and the model's
@@ -99,6 +106,17 @@ int keel_pipeline_prepare_checked(const keel_run_config *cfg,
                                   keel_stage_schemas *checked,
                                   keel_prepared *out, keel_error *err);
 void keel_prepared_free(keel_prepared *p);
+
+/* keel_pipeline_prepare_checked up to the split, for `keel check --data`:
+ * reads the source, checks it against its declared schema, encodes the
+ * label, runs the template's data checks and splits, by the same code.
+ * No transform is fitted, no matrix packed, nothing written. *checked is
+ * borrowed. *out gets task, label, n_classes, class_names, split,
+ * n_source_rows, the dropped rows and each part's n_rows, y and rows
+ * (X NULL, no schemas, no states); free with keel_prepared_free. */
+int keel_pipeline_read_split(const keel_run_config *cfg, const keel_host *host,
+                             const keel_stage_schemas *checked,
+                             keel_prepared *out, keel_error *err);
 
 /* Applies the transforms of cfg with the given fitted states (one per
  * transform, e.g. reloaded with keel_state_from_json) to `features` (a

@@ -95,6 +95,17 @@ void keel_stage_schemas_print(FILE *f, const keel_stage_schemas *s)
   keel_buf_free(&b2);
 }
 
+size_t keel_stage_schemas_model_width(const keel_stage_schemas *s, int *exact)
+{
+  size_t wild = 0;
+  for (size_t c = 0; c < s->features.n_cols; c++)
+    wild += keel__wildcard_prefix(s->features.cols[c].name) != 0;
+  *exact = wild == 0 && s->features.n_cols > 0;
+  /* a NAME=* group stands for one column or more in practice (a
+   * categorical column has at least one category) */
+  return s->features.n_cols ? s->features.n_cols : 1;
+}
+
 /* All or nothing: a column json_pack cannot write (a name that is not
  * UTF-8, which table.c refuses before it gets here) makes the whole
  * document NULL, never an array with a column missing. */

@@ -565,3 +565,32 @@ int keel_pipeline_prepare_checked(const keel_run_config *cfg,
   keel_prepared_free(&p);
   return rc;
 }
+
+int keel_pipeline_read_split(const keel_run_config *cfg, const keel_host *host,
+                             const keel_stage_schemas *checked,
+                             keel_prepared *out, keel_error *err)
+{
+  keel_prepared p;
+  keel_table *parts[KEEL_SPLIT_N] = {NULL, NULL, NULL};
+  int rc = KEEL_OK;
+  memset(&p, 0, sizeof p);
+  memset(out, 0, sizeof *out);
+  /* borrowed for read_and_split, which only reads it; let go before the
+   * free below */
+  p.schemas = *checked;
+  p.task = cfg->task;
+  if (!(p.label = strdup(checked->label)))
+    rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+  if (!rc)
+    rc = read_and_split(cfg, host, &p, parts, err);
+  memset(&p.schemas, 0, sizeof p.schemas);
+  if (!rc) {
+    *out = p;
+    memset(&p, 0, sizeof p);
+  }
+  for (int k = 0; k < KEEL_SPLIT_N; k++)
+    if (parts[k])
+      keel_table_free(parts[k]);
+  keel_prepared_free(&p);
+  return rc;
+}

@@ -514,8 +514,11 @@ static int validate(run_state *rs, keel_error *err)
   keel_host_bind(&rs->host, &rs->ctx);
   rc = keel_pipeline_check(rs->cfg, &rs->host, &rs->schemas, err);
   rs->checked = rc == KEEL_OK;
-  if (!rc) /* training rules that need no data, before any is read */
-    rc = keel_train_check(rs->cfg, 0, 0, err);
+  if (!rc) { /* training rules that need no data, before any is read */
+    int exact = 0;
+    size_t width = keel_stage_schemas_model_width(&rs->schemas, &exact);
+    rc = keel_train_check(rs->cfg, width, exact, 0, err);
+  }
   return rc;
 }
 

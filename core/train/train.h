@@ -140,12 +140,20 @@ keel_train_setup keel_train_setup_of(const keel_run_config *cfg);
  * [data] valid_fraction); the loss serves the task and the model can be
  * built for the loss's output width (the plugins' own create and
  * output_width are called, nothing is trained). n_features: the model
- * input width when known, else 0. n_classes: the class count when known,
+ * input width to probe create with (0: unknown, 1 is used); width_exact:
+ * 0 when it is a placeholder (the width is known only after fit), and
+ * then a model's refusal says so. n_classes: the class count when known,
  * else 0, and then a classification setup is refused only when it can
  * serve neither 2 classes nor 3. Returns 0 or KEEL_EINVAL (or the
  * plugin's code) with a message naming the section and plugin. */
 int keel_train_check(const keel_run_config *cfg, size_t n_features,
-                     size_t n_classes, keel_error *err);
+                     int width_exact, size_t n_classes, keel_error *err);
+
+/* The rule only the training row count can refute: [train] batch_size
+ * (train_values, borrowed) at most n_train_rows. The one message both a
+ * run and `keel check --data` give. KEEL_EINVAL when refused. */
+int keel_train_check_batch(const keel_value *train_values, size_t n_train_rows,
+                           keel_error *err);
 
 /* The name of the checkpoint file inside checkpoint_dir. */
 #define KEEL_CHECKPOINT_FILE "checkpoint.ckpt"

@@ -94,9 +94,10 @@ static int check_config(const keel_train_setup *s, int has_valid,
 }
 
 /* The loss serves n_classes (0: regression) and the model can be built
- * for n_in inputs and the loss's width: what trainer_init will do. */
+ * for n_in inputs and the loss's width: what trainer_init will do.
+ * *model_refused is set when create refused. */
 static int check_widths(const keel_train_setup *s, size_t n_in,
-                        size_t n_classes, keel_error *err)
+                        size_t n_classes, int *model_refused, keel_error *err)
 {
   const keel_loss_api *lapi = s->loss->api;
   const keel_model_api *mapi = s->model->api;
@@ -111,6 +112,7 @@ static int check_widths(const keel_train_setup *s, size_t n_in,
   rc = mapi->create(host, s->model_values, n_in, width, &model, err);
   if (rc != KEEL_OK) {
     keel_error_prefix(err, "[model] %s", keel__plugin_name(s->model));
+    *model_refused = 1;
     return rc;
   }
   mapi->destroy(host, model);
@@ -130,7 +132,7 @@ keel_train_setup keel_train_setup_of(const keel_run_config *cfg)
 }
 
 int keel_train_check(const keel_run_config *cfg, size_t n_features,
-                     size_t n_classes, keel_error *err)
+                     int width_exact, size_t n_classes, keel_error *err)
 {
   if (!cfg)
     return keel_fail(err, KEEL_EINVAL, "train check: no configuration");
@@ -141,25 +143,47 @@ int keel_train_check(const keel_run_config *cfg, size_t n_features,
   if (rc != KEEL_OK)
     return rc;
   size_t n_in = n_features > 0 ? n_features : 1;
-  if (cfg->task != KEEL_TASK_CLASSIFICATION)
-    return check_widths(&s, n_in, 0, err);
-  if (n_classes > 0)
-    return check_widths(&s, n_in, n_classes, err);
-  /* Class count unknown until the labels are read: refuse only what can
-   * serve neither two classes nor three or more. */
-  keel_error two = {0};
-  if (check_widths(&s, n_in, 2, &two) == KEEL_OK)
-    return KEEL_OK;
-  rc = check_widths(&s, n_in, 3, err);
-  if (rc != KEEL_OK) {
-    char three[sizeof err->message];
-    snprintf(three, sizeof three, "%s", err->message);
-    rc = keel_fail(err, rc,
-                   "the model and loss serve no class count: with "
-                   "2 classes: %s; with 3 or more: %s",
-                   two.message, three);
+  int refused = 0;
+  if (cfg->task != KEEL_TASK_CLASSIFICATION || n_classes > 0) {
+    size_t k = cfg->task == KEEL_TASK_CLASSIFICATION ? n_classes : 0;
+    rc = check_widths(&s, n_in, k, &refused, err);
+  } else {
+    /* Class count unknown until the labels are read: refuse only what
+     * can serve neither two classes nor three or more. */
+    keel_error two = {0};
+    if (check_widths(&s, n_in, 2, &refused, &two) == KEEL_OK)
+      return KEEL_OK;
+    rc = check_widths(&s, n_in, 3, &refused, err);
+    if (rc != KEEL_OK) {
+      char three[sizeof err->message];
+      snprintf(three, sizeof three, "%s", err->message);
+      rc = keel_fail(err, rc,
+                     "the model and loss serve no class count: with "
+                     "2 classes: %s; with 3 or more: %s",
+                     two.message, three);
+    }
+  }
+  /* The real width may be one the model accepts: say what was probed. */
+  if (rc != KEEL_OK && refused && (!width_exact || n_features == 0)) {
+    size_t used = strlen(err->message);
+    snprintf(err->message + used, sizeof err->message - used,
+             " (probed with a placeholder of %zu input%s: the model input "
+             "width is known only after fit)",
+             n_in, n_in == 1 ? "" : "s");
   }
   return rc;
+}
+
+int keel_train_check_batch(const keel_value *train_values, size_t n_train_rows,
+                           keel_error *err)
+{
+  int64_t batch = train_values[KEEL_TRAIN_BATCH_SIZE].i;
+  if ((uint64_t)batch > n_train_rows)
+    return keel_fail(err, KEEL_EINVAL,
+                     "[train] batch_size = %lld is larger than the training "
+                     "split (%zu rows); set batch_size to at most %zu",
+                     (long long)batch, n_train_rows, n_train_rows);
+  return KEEL_OK;
 }
 
 int keel__train_check_setup(const keel_train_setup *s,
@@ -181,12 +205,8 @@ int keel__train_check_setup(const keel_train_setup *s,
                      "train: the validation split has %zu "
                      "features, the training split %zu",
                      valid->n_features, train->n_features);
-  int64_t batch = s->train_values[KEEL_TRAIN_BATCH_SIZE].i;
-  if ((uint64_t)batch > train->n_rows)
-    return keel_fail(err, KEEL_EINVAL,
-                     "[train] batch_size = %lld is larger than the training "
-                     "split (%zu rows); set batch_size to at most %zu",
-                     (long long)batch, train->n_rows, train->n_rows);
+  if ((rc = keel_train_check_batch(s->train_values, train->n_rows, err)))
+    return rc;
   rc = keel__train_check_labels(s, train, "training", err);
   if (rc == KEEL_OK && valid)
     rc = keel__train_check_labels(s, valid, "validation", err);

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `keel check --data` catches what `keel run` refuses once it has read the
+# data (logistic on iris's 3-class label): the same message and exit
+# code as run, nothing written.
+# Plain `keel check` cannot know the class count and still passes.
+. "$(dirname "$0")/lib.sh"
+shipped_manifests iris
+M=$T/m/iris.ini
+export XDG_CONFIG_HOME=$T/xdg/config XDG_CACHE_HOME=$T/xdg/cache \
+  XDG_DATA_HOME=$T/xdg/data XDG_STATE_HOME=$T/xdg/state
+
+krun check "$M" model.plugin=logistic
+((RC == 0)) && ok || fail "check without --data: exit $RC: $(cat "$T/err")"
+
+krun run "$M" model.plugin=logistic --quiet --out "$T/runs"
+((RC == 1)) || bail "run: exit $RC (expected 1): $(cat "$T/err")"
+run_msg=$(sed -n 's/^keel run: //p' "$T/err" | head -n 1)
+[[ $run_msg == *"[model] logistic"* ]] ||
+  bail "run's message lacks '[model] logistic': $run_msg"
+
+mkdir -p "$T/cwd"
+(cd "$T/cwd" && "$KEEL" check "$M" model.plugin=logistic --data) >"$T/out" 2>"$T/err" &&
+  RC=0 || RC=$?
+((RC == 1)) && ok || fail "check --data: exit $RC (expected 1 as run)"
+check_msg=$(sed -n 's/^keel check: //p' "$T/err" | head -n 1)
+[[ $check_msg == "$run_msg" ]] && ok ||
+  fail "check --data says '$check_msg', run says '$run_msg'"
+written=$(find "$T/cwd" "$T/xdg" -type f 2>/dev/null | head -n 3 || true)
+[[ -z $written ]] && ok || fail "check --data wrote $written"
+
+# The manifest as shipped passes every data check.
+krun check "$M" --data
+((RC == 0)) && ok || fail "check --data on iris.ini: exit $RC: $(cat "$T/err")"
+
+finish
