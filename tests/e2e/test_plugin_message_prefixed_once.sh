@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # A plugin's error message carries the plugin's name once, from the host
 # ("[transform.scale] standardize (...): column ..."), never twice
 # ("standardize: standardize:"), whether the plugin prefixed it or not.
