@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "base/status.h"
 #include "config/config_error.h"
 #include "config/manifest.h"
@@ -54,6 +55,14 @@ int keel_registry_build(const char *const *plugin_paths, size_t n_paths,
   }
   if (!rc)
     rc = keel_registry_scan(reg, err);
+  /* Shadowing is legitimate (a newer build first on the path) but never
+   * silent: every command that builds a registry says it. */
+  for (size_t i = 0; !rc && i < keel_registry_shadowed_count(reg); i++) {
+    const keel_loaded_plugin *s = keel_registry_shadowed_at(reg, i);
+    keel_log_emit(KEEL_LOG_WARN, "%s plugin '%s': %s shadows %s",
+                  keel_kind_name((int)s->desc.kind), s->desc.name,
+                  s->shadowed_by->path, s->path);
+  }
   if (rc) {
     keel_registry_destroy(reg);
     return rc;

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # A descriptor without KEEL_PLUGIN_HEADER (tests/plugins/no_header.c) is
 # reported as a missing header, naming the file and the macro, not as an
 # incompatible ABI major that sends the author off to rebuild.

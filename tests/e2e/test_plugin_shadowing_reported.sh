@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # A plugin on an earlier plugin-path entry that replaces a later one of the
 # same kind and name (here a copy of the built-in logistic model) is not
 # silent: keel plugins, check and run say on stderr which file shadows
