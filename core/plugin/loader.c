@@ -541,6 +541,9 @@ static keel_loaded_plugin *find_plugin(const keel_registry *reg, int kind,
 static int add_broken(keel_registry *reg, const char *path, const identity *who,
                       const char *reason, const char *entry, keel_error *err)
 {
+  for (size_t i = 0; i < reg->n_broken; i++)
+    if (strcmp(reg->broken[i].path, path) == 0)
+      return KEEL_OK; /* met again (a second scan) */
   keel_broken_plugin *grown =
       realloc(reg->broken, (reg->n_broken + 1) * sizeof *grown);
   if (!grown)
@@ -570,6 +573,11 @@ static int add_shadowed(keel_registry *reg, keel_loaded_plugin *p,
                         const keel_loaded_plugin *by, const char *entry,
                         keel_error *err)
 {
+  for (size_t i = 0; i < reg->n_shadowed; i++)
+    if (strcmp(reg->shadowed[i]->path, p->path) == 0) {
+      keel_loaded_plugin_free(p); /* met again (a second scan) */
+      return KEEL_OK;
+    }
   keel_loaded_plugin **grown =
       realloc(reg->shadowed, (reg->n_shadowed + 1) * sizeof *grown);
   if (!grown) {
