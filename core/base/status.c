@@ -36,19 +36,40 @@ int keel_fail(keel_error *err, int code, const char *fmt, ...)
   return code;
 }
 
-void keel_error_prefix(keel_error *err, const char *fmt, ...)
+static void prefix_v(keel_error *err, const char *fmt, va_list ap)
 {
-  if (!err)
-    return;
   char prefix[KEEL_ERROR_SIZE];
   char old[KEEL_ERROR_SIZE];
-  va_list ap;
-  va_start(ap, fmt);
   vsnprintf(prefix, sizeof prefix, fmt, ap);
-  va_end(ap);
   memcpy(old, err->message, sizeof old);
   char joined[2 * KEEL_ERROR_SIZE + 2];
   snprintf(joined, sizeof joined, "%s: %s", prefix, old);
   memcpy(err->message, joined, sizeof err->message - 1);
   err->message[sizeof err->message - 1] = '\0';
+}
+
+void keel_error_prefix(keel_error *err, const char *fmt, ...)
+{
+  if (!err)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  prefix_v(err, fmt, ap);
+  va_end(ap);
+}
+
+void keel_error_prefix_plugin(keel_error *err, const char *plugin,
+                              const char *fmt, ...)
+{
+  if (!err)
+    return;
+  size_t n = plugin ? strlen(plugin) : 0;
+  if (n && strncmp(err->message, plugin, n) == 0 &&
+      strncmp(err->message + n, ": ", 2) == 0)
+    memmove(err->message, err->message + n + 2,
+            strlen(err->message + n + 2) + 1);
+  va_list ap;
+  va_start(ap, fmt);
+  prefix_v(err, fmt, ap);
+  va_end(ap);
 }

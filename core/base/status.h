@@ -27,4 +27,11 @@ int keel_fail(keel_error *err, int code, const char *fmt, ...)
 void keel_error_prefix(keel_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* keel_error_prefix for a message a plugin wrote: a leading "PLUGIN: " of
+ * its own is dropped once first, so the name comes once, from the host's
+ * prefix (which names the plugin). */
+void keel_error_prefix_plugin(keel_error *err, const char *plugin,
+                              const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -1,9 +1,10 @@
 /* keel plugins [NAME|KIND/NAME] [--json] [--plugin-path DIR]...
  *
  * Without a name: every plugin on the search path (kind, name, version,
- * summary), sorted by kind then name. With one: its documentation,
- * generated from its descriptor and parameter table. Exit 0, or 2 for an
- * unknown name (with a "did you mean") or an unusable plugin path. */
+ * summary), sorted by kind then name, then the broken files with their
+ * reasons. With one: its documentation, generated from its descriptor and
+ * parameter table. Exit 0, or 2 for an unknown or broken name (with a
+ * "did you mean" or the refusal) or an unusable plugin path. */
 #include <jansson.h>
 #include <math.h>
 #include <stddef.h>
@@ -309,6 +310,48 @@ static void print_list(const keel_registry *reg)
   }
   if (n == 0)
     printf("(no plugins on the search path)\n");
+  size_t nb = keel_registry_broken_count(reg);
+  if (nb)
+    printf("\nbroken (not loaded; asking for one of these fails)\n");
+  for (size_t i = 0; i < nb; i++) {
+    const keel_broken_plugin *b = keel_registry_broken_at(reg, i);
+    /* stdout escapes what is not ours (cli_common.c) */
+    printf("  %s\n    %s\n", b->path, b->reason);
+  }
+}
+
+static json_t *list_json(const keel_registry *reg)
+{
+  json_t *o = json_object(), *plugins = json_array(), *broken = json_array(),
+         *shadowed = json_array();
+  if (!o || !plugins || !broken || !shadowed) {
+    json_decref(o);
+    json_decref(plugins);
+    json_decref(broken);
+    json_decref(shadowed);
+    return NULL;
+  }
+  for (size_t i = 0; i < keel_registry_count(reg); i++)
+    json_array_append_new(plugins,
+                          plugin_summary_json(keel_registry_at(reg, i)));
+  for (size_t i = 0; i < keel_registry_broken_count(reg); i++) {
+    const keel_broken_plugin *b = keel_registry_broken_at(reg, i);
+    const char *kind = keel_kind_name(b->kind);
+    json_array_append_new(broken, json_pack("{s:s, s:s?, s:s, s:s}", "path",
+                                            b->path, "kind", kind, "name",
+                                            b->name, "reason", b->reason));
+  }
+  for (size_t i = 0; i < keel_registry_shadowed_count(reg); i++) {
+    const keel_loaded_plugin *p = keel_registry_shadowed_at(reg, i);
+    json_t *e = plugin_summary_json(p);
+    if (e)
+      json_object_set_new(e, "shadowed_by", json_string(p->shadowed_by->path));
+    json_array_append_new(shadowed, e);
+  }
+  json_object_set_new(o, "plugins", plugins);
+  json_object_set_new(o, "broken", broken);
+  json_object_set_new(o, "shadowed", shadowed);
+  return o;
 }
 
 /* Finds NAME or KIND/NAME; 0 with *out, or KEEL_ENOTFOUND / KEEL_EINVAL
@@ -355,7 +398,13 @@ static int find_plugin(const keel_registry *reg, const char *query,
     }
   }
   int rc = 0;
-  if (hits > 1) {
+  const keel_broken_plugin *bp =
+      hits <= 1 ? keel_registry_find_broken(reg, kind, name, *out) : NULL;
+  if (bp) {
+    *out = NULL;
+    rc = keel_fail(err, KEEL_EPLUGIN, "plugin '%s' is broken: %s", name,
+                   bp->reason);
+  } else if (hits > 1) {
     *out = NULL;
     rc = keel_fail(err, KEEL_EINVAL,
                    "'%s' names several plugins: %s; expected KIND/NAME", name,
@@ -397,9 +446,7 @@ int keel_cmd_plugins(int argc, char **argv)
     if (p) {
       o = plugin_doc_json(p);
     } else {
-      o = json_array();
-      for (size_t i = 0; o && i < keel_registry_count(reg); i++)
-        json_array_append_new(o, plugin_summary_json(keel_registry_at(reg, i)));
+      o = list_json(reg);
     }
     if (o) {
       FILE *out = keel_cli_machine_stdout();

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "base/status.h"
 #include "config/config_error.h"
 #include "config/manifest.h"
@@ -26,6 +27,16 @@ static int check_arg(const char *what, size_t index, const char *s,
                    what, index, s, (unsigned char)s[bad], bad + 1);
 }
 
+/* Whether p came from one of the built-in folders, entries n_user.. */
+static int is_default_entry(const keel_registry *reg, size_t n_user,
+                            const keel_loaded_plugin *p)
+{
+  for (size_t i = n_user; i < keel_registry_path_count(reg); i++)
+    if (keel_registry_path_at(reg, i) == p->search_entry)
+      return 1;
+  return 0;
+}
+
 int keel_registry_build(const char *const *plugin_paths, size_t n_paths,
                         const char *const *manifest_paths,
                         size_t n_manifest_paths, int only_explicit,
@@ -46,14 +57,27 @@ int keel_registry_build(const char *const *plugin_paths, size_t n_paths,
       rc = keel_registry_add_path_list(reg, setting, err);
     free(setting);
   }
+  size_t n_user = 0; /* entries before the built-in folders */
   if (!only_explicit) {
     for (size_t i = 0; !rc && i < n_manifest_paths; i++)
       rc = keel_registry_add_path(reg, manifest_paths[i], err);
+    n_user = keel_registry_path_count(reg);
     if (!rc)
       rc = keel_registry_add_default_paths(reg, err);
   }
   if (!rc)
     rc = keel_registry_scan(reg, err);
+  /* Shadowing is legitimate (a newer build first on the path) but never
+   * silent: every command that builds a registry says it. The build tree
+   * hiding an installed keel's plugins is the design, not news. */
+  for (size_t i = 0; !rc && i < keel_registry_shadowed_count(reg); i++) {
+    const keel_loaded_plugin *s = keel_registry_shadowed_at(reg, i);
+    if (!only_explicit && is_default_entry(reg, n_user, s->shadowed_by))
+      continue;
+    keel_log_emit(KEEL_LOG_WARN, "%s plugin '%s': %s shadows %s",
+                  keel_kind_name((int)s->desc.kind), s->desc.name,
+                  s->shadowed_by->path, s->path);
+  }
   if (rc) {
     keel_registry_destroy(reg);
     return rc;

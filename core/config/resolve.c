@@ -539,6 +539,12 @@ static int resolve_slot(rctx *r, keel_stage *st, keel_kind kind,
     return KEEL_EINVAL;
   }
   const keel_loaded_plugin *p = keel_registry_find(r->reg, kind, name);
+  const keel_broken_plugin *bp =
+      keel_registry_find_broken(r->reg, (int)kind, name, p);
+  if (bp) /* asked for by name: now its refusal matters */
+    return where_fail(r->err, KEEL_EPLUGIN, otext, m->ini->path, line,
+                      "[%s] plugin: %s plugin '%s' is broken: %s", msec->name,
+                      kn, name, bp->reason);
   if (!p) {
     char avail[KEEL_ERROR_SIZE / 2];
     const char *names[256];

@@ -368,7 +368,7 @@ int keel_pipeline_check(const keel_run_config *cfg, const keel_host *host,
   keel__stage_tag(tag, sizeof tag, &cfg->source);
   rc = sapi->schema(host, cfg->source.values, &next, err);
   if (rc) {
-    keel_error_prefix(err, "%s", tag);
+    keel_error_prefix_plugin(err, keel__stage_plugin(&cfg->source), "%s", tag);
     goto out;
   }
   if ((rc = add_stage(&s, &cfg->source, &next, err)))
@@ -395,7 +395,7 @@ int keel_pipeline_check(const keel_run_config *cfg, const keel_host *host,
     keel_schema_init(&next);
     rc = tapi->schema(host, st->values, &cur, &next, err);
     if (rc) {
-      keel_error_prefix(err, "%s", tag);
+      keel_error_prefix_plugin(err, keel__stage_plugin(st), "%s", tag);
       goto out;
     }
     keel_schema_free(&cur);

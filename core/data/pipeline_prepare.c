@@ -163,7 +163,8 @@ static int apply_stage(const keel_run_config *cfg, const keel_host *host,
   keel__stage_tag(tag, sizeof tag, st);
   int rc = tapi->apply(host, st->values, state, *cur, &next, err);
   if (rc) {
-    keel_error_prefix(err, "%s (%s split)", tag, part);
+    keel_error_prefix_plugin(err, keel__stage_plugin(st), "%s (%s split)", tag,
+                             part);
     if (next)
       keel_table_free(next);
     return rc;
@@ -381,7 +382,7 @@ static int read_and_split(const keel_run_config *cfg, const keel_host *host,
   keel__stage_tag(tag, sizeof tag, &cfg->source);
   int rc = sapi->read(host, cfg->source.values, &src, err);
   if (rc) {
-    keel_error_prefix(err, "%s", tag);
+    keel_error_prefix_plugin(err, keel__stage_plugin(&cfg->source), "%s", tag);
     goto out;
   }
   if (!src) {
@@ -459,7 +460,8 @@ static int fit_and_apply(const keel_run_config *cfg, const keel_host *host,
       int rc = tapi->fit(host, st->values, parts[KEEL_SPLIT_TRAIN],
                          p->states[i], err);
       if (rc) {
-        keel_error_prefix(err, "%s (fit on the train split)", tag);
+        keel_error_prefix_plugin(err, keel__stage_plugin(st),
+                                 "%s (fit on the train split)", tag);
         return rc;
       }
     }

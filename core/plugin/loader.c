@@ -28,6 +28,10 @@ struct keel_registry {
   size_t n_paths;
   keel_loaded_plugin **plugins;
   size_t n_plugins;
+  keel_broken_plugin *broken;
+  size_t n_broken;
+  keel_loaded_plugin **shadowed;
+  size_t n_shadowed;
 };
 
 static const char *const kind_names[] = {NULL,    "source", "transform",
@@ -147,6 +151,14 @@ static const char *missing_function(int kind, const void *api)
 static int check_descriptor(const char *file, const keel_plugin *raw,
                             keel_loaded_plugin *lp, keel_error *err)
 {
+  /* KEEL_PLUGIN_HEADER stamps all three; a descriptor written without it
+   * has them 0, which no real ABI has: say so, not "rebuild". */
+  if (raw->abi_major == 0 && raw->abi_minor == 0 && raw->struct_size == 0)
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: descriptor header missing (abi_major, abi_minor and "
+                     "struct_size are 0); begin the descriptor with "
+                     "KEEL_PLUGIN_HEADER(KIND) from keel/plugin.h",
+                     file);
   if (raw->abi_major != KEEL_ABI_MAJOR)
     return keel_fail(err, KEEL_EPLUGIN,
                      "%s: incompatible ABI major version: host has %u, plugin "
@@ -268,8 +280,25 @@ void keel_loaded_plugin_free(keel_loaded_plugin *p)
   free(p);
 }
 
-int keel_plugin_load_file(const char *path, keel_loaded_plugin **out,
-                          keel_error *err)
+/* What a refused file's descriptor said of itself, when its kind and name
+ * checked out (copied: the library is closed after a refusal). */
+typedef struct identity {
+  int kind;
+  char name[48];
+} identity;
+
+static void note_identity(const keel_loaded_plugin *lp, identity *who)
+{
+  if (who && keel_kind_name((int)lp->desc.kind) &&
+      valid_plugin_name(lp->desc.name)) {
+    who->kind = (int)lp->desc.kind;
+    snprintf(who->name, sizeof who->name, "%s", lp->desc.name);
+  }
+}
+
+/* keel_plugin_load_file, also telling a refused plugin's identity. */
+static int load_file(const char *path, keel_loaded_plugin **out, identity *who,
+                     keel_error *err)
 {
   *out = NULL;
   int rc = check_file(path, err);
@@ -310,9 +339,11 @@ int keel_plugin_load_file(const char *path, keel_loaded_plugin **out,
   }
   rc = check_descriptor(path, raw, lp, err);
   if (rc) {
+    note_identity(lp, who);
     dlclose(handle);
     goto fail;
   }
+  note_identity(lp, who); /* from here on it stays loaded */
   rc = keel_sha256_file(lp->path, lp->sha256, NULL, err);
   if (rc)
     goto fail; /* handle stays: it is harmless and plugins are never closed */
@@ -335,6 +366,12 @@ fail:
   return rc;
 }
 
+int keel_plugin_load_file(const char *path, keel_loaded_plugin **out,
+                          keel_error *err)
+{
+  return load_file(path, out, NULL, err);
+}
+
 /* ---- registry ----------------------------------------------------------- */
 
 int keel_registry_create(keel_registry **out, keel_error *err)
@@ -353,6 +390,15 @@ void keel_registry_destroy(keel_registry *reg)
   for (size_t i = 0; i < reg->n_plugins; i++)
     keel_loaded_plugin_free(reg->plugins[i]);
   free(reg->plugins);
+  for (size_t i = 0; i < reg->n_broken; i++) {
+    free(reg->broken[i].path);
+    free(reg->broken[i].name);
+    free(reg->broken[i].reason);
+  }
+  free(reg->broken);
+  for (size_t i = 0; i < reg->n_shadowed; i++)
+    keel_loaded_plugin_free(reg->shadowed[i]);
+  free(reg->shadowed);
   free(reg);
 }
 
@@ -490,8 +536,64 @@ static keel_loaded_plugin *find_plugin(const keel_registry *reg, int kind,
   return NULL;
 }
 
-/* Adds p unless an earlier search entry already gave this kind and name;
- * two in the same entry are refused. Takes ownership of p. */
+/* Records a refused file. who (may be NULL) is what its descriptor said
+ * of itself; otherwise the file name stands for its name. */
+static int add_broken(keel_registry *reg, const char *path, const identity *who,
+                      const char *reason, const char *entry, keel_error *err)
+{
+  for (size_t i = 0; i < reg->n_broken; i++)
+    if (strcmp(reg->broken[i].path, path) == 0)
+      return KEEL_OK; /* met again (a second scan) */
+  keel_broken_plugin *grown =
+      realloc(reg->broken, (reg->n_broken + 1) * sizeof *grown);
+  if (!grown)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  reg->broken = grown;
+  keel_broken_plugin *b = &reg->broken[reg->n_broken];
+  memset(b, 0, sizeof *b);
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  b->path = strdup(path);
+  b->reason = strdup(reason);
+  if (who && who->name[0]) {
+    b->name = strdup(who->name);
+    b->kind = who->kind;
+  } else {
+    size_t n = strlen(base);
+    b->name = strndup(base, ends_with_so(base) ? n - 3 : n);
+  }
+  b->search_entry = entry;
+  reg->n_broken++; /* freed by keel_registry_destroy even when partial */
+  if (!b->path || !b->reason || !b->name)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  return KEEL_OK;
+}
+
+static int add_shadowed(keel_registry *reg, keel_loaded_plugin *p,
+                        const keel_loaded_plugin *by, const char *entry,
+                        keel_error *err)
+{
+  for (size_t i = 0; i < reg->n_shadowed; i++)
+    if (strcmp(reg->shadowed[i]->path, p->path) == 0) {
+      keel_loaded_plugin_free(p); /* met again (a second scan) */
+      return KEEL_OK;
+    }
+  keel_loaded_plugin **grown =
+      realloc(reg->shadowed, (reg->n_shadowed + 1) * sizeof *grown);
+  if (!grown) {
+    keel_loaded_plugin_free(p);
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  }
+  reg->shadowed = grown;
+  p->search_entry = entry;
+  p->shadowed_by = by;
+  reg->shadowed[reg->n_shadowed++] = p;
+  return KEEL_OK;
+}
+
+/* Adds p unless an earlier search entry already gave this kind and name
+ * (then p is shadowed); a second one in the same entry is broken. Takes
+ * ownership of p. */
 static int register_plugin(keel_registry *reg, keel_loaded_plugin *p,
                            const char *entry, keel_error *err)
 {
@@ -502,17 +604,19 @@ static int register_plugin(keel_registry *reg, keel_loaded_plugin *p,
     return KEEL_OK;
   }
   if (prev && strcmp(prev->search_entry, entry) == 0) {
-    int rc = keel_fail(err, KEEL_EPLUGIN,
-                       "%s: two %s plugins named '%s' in %s (the other is %s)",
-                       p->path, keel_kind_name((int)p->desc.kind), p->desc.name,
-                       entry, prev->path);
+    keel_error why = {0};
+    keel_fail(&why, KEEL_EPLUGIN,
+              "%s: two %s plugins named '%s' in %s (the other is %s)", p->path,
+              keel_kind_name((int)p->desc.kind), p->desc.name, entry,
+              prev->path);
+    identity who = {(int)p->desc.kind, ""};
+    snprintf(who.name, sizeof who.name, "%s", p->desc.name);
+    int rc = add_broken(reg, p->path, &who, why.message, entry, err);
     keel_loaded_plugin_free(p);
     return rc;
   }
-  if (prev) { /* shadowed by an earlier entry, like PATH */
-    keel_loaded_plugin_free(p);
-    return KEEL_OK;
-  }
+  if (prev) /* shadowed by an earlier entry, like PATH */
+    return add_shadowed(reg, p, prev, entry, err);
   keel_loaded_plugin **grown =
       realloc(reg->plugins, (reg->n_plugins + 1) * sizeof *grown);
   if (!grown) {
@@ -541,8 +645,13 @@ int keel_registry_scan(keel_registry *reg, keel_error *err)
     const char *entry = reg->paths[i];
     char **files = NULL;
     size_t n = 0;
+    struct stat st;
     if (is_dir(entry)) {
       rc = list_dir(entry, &files, &n, err);
+    } else if (stat(entry, &st) != 0) {
+      /* a missing entry is a mistake in the path, not a broken plugin */
+      rc = keel_fail(err, errno == ENOENT ? KEEL_ENOTFOUND : KEEL_EIO,
+                     "%s: cannot access plugin: %s", entry, strerror(errno));
     } else {
       files = malloc(sizeof *files);
       if (!files || !(files[0] = strdup(entry)))
@@ -552,8 +661,14 @@ int keel_registry_scan(keel_registry *reg, keel_error *err)
     }
     for (size_t f = 0; f < n && !rc; f++) {
       keel_loaded_plugin *p = NULL;
-      rc = keel_plugin_load_file(files[f], &p, err);
-      if (!rc)
+      identity who = {0, ""};
+      keel_error why = {0};
+      int lrc = load_file(files[f], &p, &who, &why);
+      if (lrc == KEEL_ENOMEM)
+        rc = keel_fail(err, lrc, "%s", why.message);
+      else if (lrc)
+        rc = add_broken(reg, files[f], &who, why.message, entry, err);
+      else
         rc = register_plugin(reg, p, entry, err);
     }
     for (size_t f = 0; f < n; f++)
@@ -580,6 +695,64 @@ const keel_loaded_plugin *keel_registry_at(const keel_registry *reg,
                                            size_t index)
 {
   return index < reg->n_plugins ? reg->plugins[index] : NULL;
+}
+
+size_t keel_registry_broken_count(const keel_registry *reg)
+{
+  return reg->n_broken;
+}
+
+const keel_broken_plugin *keel_registry_broken_at(const keel_registry *reg,
+                                                  size_t index)
+{
+  return index < reg->n_broken ? &reg->broken[index] : NULL;
+}
+
+static size_t entry_index(const keel_registry *reg, const char *entry)
+{
+  for (size_t i = 0; i < reg->n_paths; i++)
+    if (reg->paths[i] == entry)
+      return i;
+  return reg->n_paths;
+}
+
+static const char *file_stem(const char *path, char *buf, size_t size)
+{
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t n = strlen(base);
+  snprintf(buf, size, "%.*s", (int)(ends_with_so(base) ? n - 3 : n), base);
+  return buf;
+}
+
+const keel_broken_plugin *
+keel_registry_find_broken(const keel_registry *reg, int kind, const char *name,
+                          const keel_loaded_plugin *found)
+{
+  size_t limit = found ? entry_index(reg, found->search_entry) : reg->n_paths;
+  char stem[PATH_MAX];
+  for (size_t i = 0; i < reg->n_broken; i++) {
+    const keel_broken_plugin *b = &reg->broken[i];
+    if (kind && b->kind && b->kind != kind)
+      continue;
+    if (strcmp(b->name, name) != 0 &&
+        strcmp(file_stem(b->path, stem, sizeof stem), name) != 0)
+      continue;
+    if (entry_index(reg, b->search_entry) <= limit)
+      return b;
+  }
+  return NULL;
+}
+
+size_t keel_registry_shadowed_count(const keel_registry *reg)
+{
+  return reg->n_shadowed;
+}
+
+const keel_loaded_plugin *keel_registry_shadowed_at(const keel_registry *reg,
+                                                    size_t index)
+{
+  return index < reg->n_shadowed ? reg->shadowed[index] : NULL;
 }
 
 size_t keel_registry_path_count(const keel_registry *reg)

@@ -21,7 +21,20 @@ typedef struct keel_loaded_plugin {
   char *path;               /* realpath of the .so */
   char sha256[65];          /* hex SHA-256 of the file */
   const char *search_entry; /* the search-path entry it was found in */
+  /* For a shadowed plugin (keel_registry_shadowed_at): the accepted plugin
+   * of the same kind and name from an earlier entry; NULL otherwise. */
+  const struct keel_loaded_plugin *shadowed_by;
 } keel_loaded_plugin;
+
+/* A file on the search path the loader refused. */
+typedef struct keel_broken_plugin {
+  char *path;               /* the file as the scan found it */
+  char *name;               /* the descriptor's name when that much checked
+                               out, else the file name without ".so" */
+  int kind;                 /* its kind, or 0 when unknown */
+  char *reason;             /* the refusal; it names the file */
+  const char *search_entry; /* the search-path entry it was found in */
+} keel_broken_plugin;
 
 typedef struct keel_registry keel_registry;
 
@@ -41,9 +54,10 @@ int keel_registry_add_path_list(keel_registry *reg, const char *list,
  * prefix's plugin folder. */
 int keel_registry_add_default_paths(keel_registry *reg, keel_error *err);
 
-/* Loads and checks every plugin on the search path. The first refusal
- * stops the scan with err naming the file and the reason (KEEL_EPLUGIN,
- * KEEL_ENOTFOUND, KEEL_EIO). */
+/* Loads and checks every plugin on the search path. A refused file is
+ * recorded as broken and the scan goes on; only a search entry that does
+ * not exist or cannot be read (KEEL_ENOTFOUND, KEEL_EIO) or running out of
+ * memory stops it, with err naming the entry. */
 int keel_registry_scan(keel_registry *reg, keel_error *err);
 
 /* Loads and checks one file without adding it to the search path. */
@@ -58,6 +72,22 @@ const keel_loaded_plugin *keel_registry_find(const keel_registry *reg,
 size_t keel_registry_count(const keel_registry *reg);
 const keel_loaded_plugin *keel_registry_at(const keel_registry *reg,
                                            size_t index);
+/* The refused files, in scan order. */
+size_t keel_registry_broken_count(const keel_registry *reg);
+const keel_broken_plugin *keel_registry_broken_at(const keel_registry *reg,
+                                                  size_t index);
+/* The broken file that stands for this name (its descriptor's name or its
+ * file name; kind 0: any kind) in place of `found`: one on the same or an
+ * earlier search entry than found (any entry when found is NULL). NULL
+ * when none does: found, if any, is then the one to use. */
+const keel_broken_plugin *
+keel_registry_find_broken(const keel_registry *reg, int kind, const char *name,
+                          const keel_loaded_plugin *found);
+/* The plugins hidden by one of the same kind and name on an earlier entry
+ * (shadowed_by says which), in scan order. */
+size_t keel_registry_shadowed_count(const keel_registry *reg);
+const keel_loaded_plugin *keel_registry_shadowed_at(const keel_registry *reg,
+                                                    size_t index);
 /* Names of the search entries in order (for messages and the bundle). */
 size_t keel_registry_path_count(const keel_registry *reg);
 const char *keel_registry_path_at(const keel_registry *reg, size_t index);

@@ -104,14 +104,16 @@ static int check_widths(const keel_train_setup *s, size_t n_in,
   size_t width = 0;
   int rc = lapi->output_width(s->loss_values, s->task, n_classes, &width, err);
   if (rc != KEEL_OK) {
-    keel_error_prefix(err, "[loss] %s", keel__plugin_name(s->loss));
+    keel_error_prefix_plugin(err, keel__plugin_name(s->loss), "[loss] %s",
+                             keel__plugin_name(s->loss));
     return rc;
   }
   const keel_host *host = s->host ? s->host : keel_host_services();
   void *model = NULL;
   rc = mapi->create(host, s->model_values, n_in, width, &model, err);
   if (rc != KEEL_OK) {
-    keel_error_prefix(err, "[model] %s", keel__plugin_name(s->model));
+    keel_error_prefix_plugin(err, keel__plugin_name(s->model), "[model] %s",
+                             keel__plugin_name(s->model));
     *model_refused = 1;
     return rc;
   }

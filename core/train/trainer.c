@@ -224,13 +224,15 @@ int keel__trainer_init(keel__trainer *T, const keel_train_setup *s, size_t nf,
   int rc = T->lapi->output_width(s->loss_values, s->task, s->n_classes,
                                  &T->width, err);
   if (rc != KEEL_OK) {
-    keel_error_prefix(err, "[loss] %s", keel__plugin_name(s->loss));
+    keel_error_prefix_plugin(err, keel__plugin_name(s->loss), "[loss] %s",
+                             keel__plugin_name(s->loss));
     return rc;
   }
   rc = T->mapi->create(T->host, s->model_values, nf, T->width, &T->model, err);
   if (rc != KEEL_OK) {
     T->model = NULL;
-    keel_error_prefix(err, "[model] %s", keel__plugin_name(s->model));
+    keel_error_prefix_plugin(err, keel__plugin_name(s->model), "[model] %s",
+                             keel__plugin_name(s->model));
     return rc;
   }
   T->nw = T->mapi->n_weights(T->model);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The loader refuses every malformed plugin with exit code 2 and a message
-# naming the file and the reason. The broken plugins come from
+# naming the file and the reason, when the plugin is asked for (a broken
+# file on the path is otherwise only listed: test_broken_plugin_listed.sh). The broken plugins come from
 # tests/plugins/*.c (built into $KEEL_BROKEN_DIR); the file-level cases
 # (not ELF, empty, truncated, a directory, a dangling link) are made here.
 . "$(dirname "$0")/lib.sh"
@@ -8,7 +9,8 @@
 B=$KEEL_BROKEN_DIR
 
 # refused LABEL FILE-NAME-IN-MESSAGE REGEX... -- ARGS...
-# Runs `keel plugins ARGS`, wants exit 2 and stderr holding FILE-NAME and
+# Runs `keel plugins STEM ARGS` (STEM: FILE-NAME without .so, the name a
+# broken file answers to), wants exit 2 and stderr holding FILE-NAME and
 # every (case-insensitive, extended) REGEX. KRUN (default krun) runs keel.
 refused() {
   local label=$1 file=$2
@@ -19,7 +21,7 @@ refused() {
     shift
   done
   shift
-  ${KRUN:-krun} plugins "$@"
+  ${KRUN:-krun} plugins "${file%.so}" "$@"
   local why=""
   if ((RC != 2)); then
     why="exit code $RC, expected 2"

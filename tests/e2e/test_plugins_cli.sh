@@ -53,8 +53,9 @@ run 0 xent && has "xent doc" "parameters: none"
 # lr EXPR: EXPR over sgd's "lr" parameter (p), one value per match.
 lr() { json_value "$T/out" "[$1 for p in d['params'] if p['name'] == 'lr']"; }
 if run 0 --json; then
-  [[ $(json_value "$T/out" '[p["kind"] for p in d if p["name"] == "softmax"][0]') == model ]] && ok || fail "json list"
-  [[ $(json_value "$T/out" 'len(d)') -ge 5 ]] && ok || fail "json list length"
+  [[ $(json_value "$T/out" '[p["kind"] for p in d["plugins"] if p["name"] == "softmax"][0]') == model ]] && ok || fail "json list"
+  [[ $(json_value "$T/out" 'len(d["plugins"])') -ge 5 ]] && ok || fail "json list length"
+  [[ $(json_value "$T/out" 'len(d["broken"]) + len(d["shadowed"])') == 0 ]] && ok || fail "json list: nothing broken or shadowed"
 fi
 if run 0 sgd --json; then
   [[ $(lr 'p["log_scale"]') == '[true]' ]] && ok || fail "json lr log_scale"

@@ -180,6 +180,19 @@ static void test_status(void)
   keel_fail(&err, KEEL_EIO, "tail");
   keel_error_prefix(&err, "%s", big);
   CU_ASSERT_EQUAL(strlen(err.message), KEEL_ERROR_SIZE - 1);
+  /* A plugin's own "NAME: " is dropped once, so the name comes once. */
+  keel_fail(&err, KEEL_EDATA, "wins: column 'x'");
+  keel_error_prefix_plugin(&err, "wins", "[transform.w] %s", "wins");
+  CU_ASSERT_STRING_EQUAL(err.message, "[transform.w] wins: column 'x'");
+  CU_ASSERT_EQUAL(err.code, KEEL_EDATA);
+  keel_fail(&err, KEEL_EDATA, "column 'x'");
+  keel_error_prefix_plugin(&err, "wins", "[transform.w] %s", "wins");
+  CU_ASSERT_STRING_EQUAL(err.message, "[transform.w] wins: column 'x'");
+  /* only a whole "NAME: ": another plugin's name or "winsor..." stays */
+  keel_fail(&err, KEEL_EDATA, "winsorize: bad");
+  keel_error_prefix_plugin(&err, "wins", "[t] %s", "wins");
+  CU_ASSERT_STRING_EQUAL(err.message, "[t] wins: winsorize: bad");
+  keel_error_prefix_plugin(NULL, "wins", "x");
 }
 
 static void test_memory(void)
