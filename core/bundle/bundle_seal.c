@@ -123,9 +123,12 @@ static int seal_readme(keel_bundle_builder *b, const char *digest, int signing,
       "    keel env %s.tar.gz      # drift from this machine\n\n"
       "## Replay\n\n"
       "    keel replay %s.tar.gz [--threads N]\n\n"
-      "Replay extracts the bundle into a temporary folder, loads only the\n"
-      "bundled plugins and prints REPRODUCED when the result digest\n"
-      "matches.\n",
+      "Replay extracts the bundle into a temporary folder, runs the values\n"
+      "recorded in config.json and prints REPRODUCED when the result\n"
+      "digest matches. The plugins in plugins/ are code: replay loads them\n"
+      "only when the bundle is signed by a key you trust (or with\n"
+      "--trust-bundled-plugins); otherwise it uses installed plugins with\n"
+      "the SHA-256 that plugins.json records.\n",
       b->run_id, signing ? " --pubkey KEY.pub" : "", b->run_id, b->run_id,
       b->run_id, b->run_id, b->run_id);
   return put_text(b, "README.md", &out, err);
