@@ -185,6 +185,27 @@ static int fill_locked(keel_file_copy *c, size_t upto)
 
 /* keel_file_copy_fill; with try set, returns 1 at once (reading nothing)
  * when another thread holds the file. */
+/* A reader that filled (or read in parallel) leaves: followers waiting
+ * for more bytes wake up. */
+static void reader_done(keel_file_copy *c)
+{
+  pthread_mutex_lock(&c->mu);
+  c->readers--;
+  pthread_cond_broadcast(&c->more);
+  pthread_mutex_unlock(&c->mu);
+}
+
+/* The copy's outcome so far: 0, or the first error (into err). */
+static int copy_result(keel_file_copy *c, keel_error *err)
+{
+  pthread_mutex_lock(&c->mu);
+  int rc = c->rc;
+  if (rc && err)
+    *err = c->err;
+  pthread_mutex_unlock(&c->mu);
+  return rc;
+}
+
 static int fill(keel_file_copy *c, size_t upto, int try, keel_error *err)
 {
   if (upto > c->len)
@@ -208,17 +229,9 @@ static int fill(keel_file_copy *c, size_t upto, int try, keel_error *err)
     }
     fill_locked(c, upto);
     pthread_mutex_unlock(&c->fill_lock);
-    pthread_mutex_lock(&c->mu);
-    c->readers--;
-    pthread_cond_broadcast(&c->more);
-    pthread_mutex_unlock(&c->mu);
+    reader_done(c);
   }
-  pthread_mutex_lock(&c->mu);
-  int rc = c->rc;
-  if (rc && err)
-    *err = c->err;
-  pthread_mutex_unlock(&c->mu);
-  return rc;
+  return copy_result(c, err);
 }
 
 int keel_file_copy_fill(keel_file_copy *c, size_t upto, keel_error *err)
@@ -313,17 +326,9 @@ int keel_file_copy_fill_all(keel_file_copy *c, int threads, keel_error *err)
     pthread_mutex_lock(&c->fill_lock);
     fill_parallel_locked(c, threads);
     pthread_mutex_unlock(&c->fill_lock);
-    pthread_mutex_lock(&c->mu);
-    c->readers--;
-    pthread_cond_broadcast(&c->more);
-    pthread_mutex_unlock(&c->mu);
+    reader_done(c);
   }
-  pthread_mutex_lock(&c->mu);
-  int rc = c->rc;
-  if (rc && err)
-    *err = c->err;
-  pthread_mutex_unlock(&c->mu);
-  return rc;
+  return copy_result(c, err);
 }
 
 size_t keel_file_copy_follow(keel_file_copy *c, size_t have, keel_error *err)
