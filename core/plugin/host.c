@@ -340,6 +340,33 @@ static void host_input_close(keel_input *in)
   free(in);
 }
 
+/* ABI 1.2: the context comes from the table the call received, which
+ * keel_host_bind made for one run; the unbound table (given to `init`)
+ * serves no run, and a file opened there would escape the lineage. */
+static int host_open_input(const keel_host *host, const char *path,
+                           keel_input **out, keel_error *err)
+{
+  *out = NULL;
+  if (!host || !host->ctx)
+    return keel_fail(err, KEEL_EINVAL,
+                     "%s: open_input needs the host table of a call that "
+                     "serves a run (read, fit, apply), not init's",
+                     path ? path : "(no path)");
+  return host_input_open(host->ctx, path, out, err);
+}
+
+static int host_table_append(keel_table *table, const char *name,
+                             keel_col_type type, const char *const *dict,
+                             size_t n_dict, size_t *index, keel_error *err)
+{
+  keel_column *c = keel_table_add(table, name, type, dict, n_dict, err);
+  if (!c)
+    return err && err->code ? err->code : KEEL_EINVAL;
+  if (index)
+    *index = (size_t)(c - table->cols);
+  return KEEL_OK;
+}
+
 static const keel_host host_table = {
     .struct_size = sizeof(keel_host),
     .abi_major = KEEL_ABI_MAJOR,
@@ -365,6 +392,8 @@ static const keel_host host_table = {
     .input_close = host_input_close,
     .ctx = NULL,
     .input_view = host_input_view,
+    .open_input = host_open_input,
+    .table_append = host_table_append,
 };
 
 const keel_host *keel_host_services(void)

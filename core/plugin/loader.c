@@ -79,12 +79,26 @@ static int valid_semver(const char *s)
   return s && keel_semver_parse(s, &v, NULL) == KEEL_OK;
 }
 
-/* Sizes at ABI 1.0: the least a plugin may declare. When ABI 1.1 appends
- * a field, freeze each of these at its 1.0 value (offsetof of the first new
- * field) so that 1.0 plugins keep loading; the copies below zero-extend. */
-#define DESCRIPTOR_SIZE_1_0 sizeof(keel_plugin)
+/* Sizes at ABI 1.0: the least a plugin may declare. ABI 1.2 appended the
+ * descriptor's build fields, loss.evaluate and optimizer.update; a 1.0
+ * or 1.1 plugin ends before them and the copies below zero-extend. (The
+ * tables' 1.2 `kind` field sits in what was padding, so no size moved.) */
+#define DESCRIPTOR_SIZE_1_0 offsetof(keel_plugin, build_flags)
 
-/* Host size of each kind's function table (at ABI 1.0 also its minimum). */
+/* The least size of each kind's function table (its ABI 1.0 size). */
+static size_t api_min_size(int kind)
+{
+  switch (kind) {
+  case KEEL_KIND_SOURCE: return sizeof(keel_source_api);
+  case KEEL_KIND_TRANSFORM: return sizeof(keel_transform_api);
+  case KEEL_KIND_MODEL: return sizeof(keel_model_api);
+  case KEEL_KIND_LOSS: return offsetof(keel_loss_api, evaluate);
+  case KEEL_KIND_OPTIMIZER: return offsetof(keel_optimizer_api, update);
+  }
+  return 0;
+}
+
+/* The host's size of each kind's function table (what the copy holds). */
 static size_t api_size(int kind)
 {
   switch (kind) {
@@ -223,11 +237,12 @@ static int check_descriptor(const char *file, const keel_plugin *raw,
                      file, kind, d->name);
   uint32_t api_bytes = *(const uint32_t *)d->api;
   size_t host_bytes = api_size((int)d->kind);
-  if (api_bytes < host_bytes)
+  if (api_bytes < api_min_size((int)d->kind))
     return keel_fail(err, KEEL_EPLUGIN,
                      "%s: %s function table of '%s' too "
                      "small: %u bytes, expected at least %zu",
-                     file, kind, d->name, api_bytes, host_bytes);
+                     file, kind, d->name, api_bytes,
+                     api_min_size((int)d->kind));
   void *api = calloc(1, host_bytes);
   if (!api)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");

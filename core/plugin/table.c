@@ -154,6 +154,11 @@ int keel_schema_copy(keel_schema *dst, const keel_schema *src, keel_error *err)
 typedef struct table_priv {
   size_t cap;
   keel_strmap names; /* column name -> position, every column */
+  /* Column arrays outgrown by table_add, freed with the table: a plugin
+   * may still hold a keel_column pointer into one (ABI 1.2 keeps those
+   * valid), and the arrays they point to are the live ones. */
+  keel_column **retired;
+  size_t n_retired;
 } table_priv;
 
 keel_table *keel_table_new(size_t n_rows)
@@ -194,8 +199,12 @@ void keel_table_free(keel_table *t)
     column_free(&t->cols[i], t->n_rows);
   free(t->cols);
   table_priv *p = t->host_private;
-  if (p)
+  if (p) {
     keel_strmap_free(&p->names);
+    for (size_t i = 0; i < p->n_retired; i++)
+      free(p->retired[i]);
+    free(p->retired);
+  }
   free(p);
   free(t);
 }
@@ -216,6 +225,30 @@ int keel_table_find(const keel_table *t, const char *name)
 static void *zalloc(size_t n, size_t size)
 {
   return calloc(n ? n : 1, size);
+}
+
+/* Doubles the column array without moving the old one: it is kept (and
+ * freed with the table) so that column pointers handed out earlier stay
+ * valid. Geometric growth bounds the kept copies by the live array. */
+static int grow_columns(keel_table *t, table_priv *p)
+{
+  size_t cap = p->cap ? 2 * p->cap : 8;
+  keel_column *cols = malloc(cap * sizeof *cols);
+  keel_column **retired =
+      t->cols ? realloc(p->retired, (p->n_retired + 1) * sizeof *retired)
+              : p->retired;
+  if (!cols || (t->cols && !retired)) {
+    free(cols);
+    return KEEL_ENOMEM;
+  }
+  if (t->cols) {
+    memcpy(cols, t->cols, t->n_cols * sizeof *cols);
+    p->retired = retired;
+    p->retired[p->n_retired++] = t->cols;
+  }
+  t->cols = cols;
+  p->cap = cap;
+  return KEEL_OK;
 }
 
 keel_column *keel_table_add(keel_table *t, const char *name, keel_col_type type,
@@ -247,15 +280,9 @@ keel_column *keel_table_add(keel_table *t, const char *name, keel_col_type type,
       return NULL;
     }
   table_priv *p = t->host_private;
-  if (t->n_cols == p->cap) {
-    size_t cap = p->cap ? 2 * p->cap : 8;
-    keel_column *cols = realloc(t->cols, cap * sizeof *cols);
-    if (!cols) {
-      keel_fail(err, KEEL_ENOMEM, "out of memory");
-      return NULL;
-    }
-    t->cols = cols;
-    p->cap = cap;
+  if (t->n_cols == p->cap && grow_columns(t, p)) {
+    keel_fail(err, KEEL_ENOMEM, "out of memory");
+    return NULL;
   }
   keel_column c = {0};
   c.type = type;

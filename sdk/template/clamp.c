@@ -129,7 +129,7 @@ static int clamp_apply(const keel_host *host, const keel_value *params,
 }
 
 static const keel_transform_api clamp_api = {
-    .struct_size = sizeof(keel_transform_api),
+    KEEL_TRANSFORM_API_HEADER,
     .schema = clamp_schema,
     .fit = NULL, /* stateless: nothing to learn from the training split */
     .apply = clamp_apply,

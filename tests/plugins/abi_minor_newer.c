@@ -21,7 +21,7 @@ static void opt_step(const keel_value *params, float *w, const float *grad,
 }
 
 static const keel_optimizer_api api = {
-    .struct_size = sizeof(keel_optimizer_api),
+    KEEL_OPTIMIZER_API_HEADER,
     .state_floats = opt_state_floats,
     .step = opt_step,
 };

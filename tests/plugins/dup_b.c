@@ -35,7 +35,7 @@ static int twin_apply(const keel_host *host, const keel_value *params,
 }
 
 static const keel_transform_api api = {
-    .struct_size = sizeof(keel_transform_api),
+    KEEL_TRANSFORM_API_HEADER,
     .schema = twin_schema,
     .fit = NULL,
     .apply = twin_apply,

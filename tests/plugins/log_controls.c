@@ -43,7 +43,7 @@ static int noisy_apply(const keel_host *host, const keel_value *params,
 }
 
 static const keel_transform_api api = {
-    .struct_size = sizeof(keel_transform_api),
+    KEEL_TRANSFORM_API_HEADER,
     .schema = noisy_schema,
     .fit = NULL,
     .apply = noisy_apply,

@@ -72,7 +72,7 @@ static int m_tensor(const void *self, size_t index, keel_tensor_info *out)
 }
 
 static const keel_model_api api = {
-    .struct_size = sizeof(keel_model_api),
+    KEEL_MODEL_API_HEADER,
     .create = m_create,
     .destroy = m_destroy,
     .n_weights = m_n_weights,

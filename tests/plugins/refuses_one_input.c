@@ -97,7 +97,7 @@ static int wide_tensor(const void *self, size_t index, keel_tensor_info *out)
 }
 
 static const keel_model_api api = {
-    .struct_size = sizeof(keel_model_api),
+    KEEL_MODEL_API_HEADER,
     .create = wide_create,
     .destroy = wide_destroy,
     .n_weights = wide_n_weights,

@@ -68,7 +68,7 @@ out:
 }
 
 static const keel_source_api api = {
-    .struct_size = sizeof(keel_source_api),
+    KEEL_SOURCE_API_HEADER,
     .schema = truncating_schema,
     .read = truncating_read,
 };

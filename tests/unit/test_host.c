@@ -82,6 +82,10 @@ static void test_services_header(void)
   /* ABI 1.1 */
   CU_ASSERT(KEEL_HOST_HAS(h, input_view));
   CU_ASSERT_PTR_NOT_NULL(h->input_view);
+  /* ABI 1.2 */
+  CU_ASSERT(KEEL_HOST_HAS(h, table_append));
+  CU_ASSERT_PTR_NOT_NULL(h->open_input);
+  CU_ASSERT_PTR_NOT_NULL(h->table_append);
   /* Every service of ABI 1.0 is present. */
   CU_ASSERT_PTR_NOT_NULL(h->fail);
   CU_ASSERT_PTR_NOT_NULL(h->log);
@@ -584,6 +588,40 @@ static void test_input_binary_passthrough(void)
 
 /* input_view: the whole content, whatever input_read consumed; a gzip file
  * inflated; an empty file non-NULL with length 0. */
+/* ABI 1.2: open_input takes the host table; the unbound table (init's)
+ * serves no run and refuses, naming the path, and keel_open_input picks
+ * open_input on this host. */
+static void test_open_input(void)
+{
+  char dir[] = "/tmp/keel-host-XXXXXX";
+  CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+  char path[256];
+  snprintf(path, sizeof path, "%s/a.txt", dir);
+  FILE *f = fopen(path, "w");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fputs("abc", f);
+  fclose(f);
+  keel_error err = {0};
+  keel_input *in = NULL;
+  const keel_host *unbound = keel_host_services();
+  CU_ASSERT_EQUAL(unbound->open_input(unbound, "a.txt", &in, &err),
+                  KEEL_EINVAL);
+  CU_ASSERT_PTR_NULL(in);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "a.txt: open_input needs"));
+  keel_host_context ctx;
+  CU_ASSERT_EQUAL_FATAL(keel_host_context_init(&ctx, dir), KEEL_OK);
+  keel_host bound;
+  keel_host_bind(&bound, &ctx);
+  CU_ASSERT_EQUAL_FATAL(keel_open_input(&bound, "a.txt", &in, &err), KEEL_OK);
+  char buf[8];
+  CU_ASSERT_EQUAL(bound.input_read(in, buf, sizeof buf, &err), 3);
+  CU_ASSERT_EQUAL(ctx.n_inputs, 1u);
+  bound.input_close(in);
+  keel_host_context_free(&ctx);
+  remove(path);
+  rmdir(dir);
+}
+
 static void test_input_view(void)
 {
   const char *dir = fresh_dir("view");
@@ -754,6 +792,8 @@ int main(void)
       {"input remap hook", test_input_remap},
       {"input binary passthrough", test_input_binary_passthrough},
       {"input view (ABI 1.1)", test_input_view},
+      {"open_input: bound table opens, init's refuses (ABI 1.2)",
+       test_open_input},
       {"lineage hash inline, 1 thread", test_lineage_inline},
       {"lineage hash in the background", test_lineage_background},
       {NULL, NULL},

@@ -501,10 +501,10 @@ static int dropper_apply(const keel_host *h, const keel_value *v,
   return KEEL_OK;
 }
 
-static const keel_transform_api liar_api = {sizeof(keel_transform_api),
-                                            pass_schema, NULL, liar_apply};
+static const keel_transform_api liar_api = {
+    KEEL_TRANSFORM_API_HEADER, .schema = pass_schema, .apply = liar_apply};
 static const keel_transform_api dropper_api = {
-    sizeof(keel_transform_api), pass_schema, NULL, dropper_apply};
+    KEEL_TRANSFORM_API_HEADER, .schema = pass_schema, .apply = dropper_apply};
 
 static void test_declared_must_match_actual(void)
 {

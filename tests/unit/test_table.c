@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/loader.h"
 #include "plugin/table.h"
 #include "test_util.h"
 
@@ -450,6 +451,36 @@ static void test_schema(void)
   keel_schema_free(&z);
 }
 
+/* ABI 1.2: a column pointer from table_add stays valid while more columns
+ * are added (the array grows past its first capacity of 8 several times),
+ * and table_append's index names the same column. */
+static void test_column_pointers_stable(void)
+{
+  const keel_host *h = keel_host_services();
+  keel_error err = {0};
+  keel_table *t = h->table_new(3);
+  keel_column *first = h->table_add(t, "c0", KEEL_COL_NUMERIC, NULL, 0, &err);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+  size_t last = 0;
+  char name[16];
+  for (int i = 1; i < 40; i++) {
+    snprintf(name, sizeof name, "c%d", i);
+    CU_ASSERT_EQUAL_FATAL(
+        h->table_append(t, name, KEEL_COL_NUMERIC, NULL, 0, &last, &err),
+        KEEL_OK);
+    CU_ASSERT_EQUAL(last, (size_t)i);
+  }
+  first->num[2] = 7.25;
+  CU_ASSERT_STRING_EQUAL(first->name, "c0");
+  CU_ASSERT_EQUAL(t->cols[0].num[2], 7.25);
+  CU_ASSERT_STRING_EQUAL(t->cols[last].name, "c39");
+  CU_ASSERT_EQUAL(
+      h->table_append(t, "c7", KEEL_COL_NUMERIC, NULL, 0, &last, &err),
+      KEEL_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "duplicate column name 'c7'"));
+  h->table_free(t);
+}
+
 static void test_type_names(void)
 {
   CU_ASSERT_STRING_EQUAL(keel_col_type_name(KEEL_COL_NUMERIC), "numeric");
@@ -474,6 +505,8 @@ int main(void)
       {"zero-row tables", test_zero_rows},
       {"schemas", test_schema},
       {"type names", test_type_names},
+      {"column pointers stable, table_append index",
+       test_column_pointers_stable},
       {NULL, NULL},
   };
   return keel_test_run_suite("table", tests);

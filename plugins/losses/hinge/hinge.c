@@ -71,7 +71,7 @@ static double hinge_value_grad(const keel_value *params, const float *out,
 }
 
 static const keel_loss_api hinge_api = {
-    .struct_size = sizeof(keel_loss_api),
+    KEEL_LOSS_API_HEADER,
     .output_width = hinge_output_width,
     .value_grad = hinge_value_grad,
 };

@@ -49,7 +49,7 @@ static double huber_value_grad(const keel_value *params, const float *out,
 }
 
 static const keel_loss_api huber_api = {
-    .struct_size = sizeof(keel_loss_api),
+    KEEL_LOSS_API_HEADER,
     .output_width = huber_output_width,
     .value_grad = huber_value_grad,
 };

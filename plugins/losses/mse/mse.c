@@ -32,7 +32,7 @@ static double mse_value_grad(const keel_value *params, const float *out,
 }
 
 static const keel_loss_api mse_api = {
-    .struct_size = sizeof(keel_loss_api),
+    KEEL_LOSS_API_HEADER,
     .output_width = mse_output_width,
     .value_grad = mse_value_grad,
 };

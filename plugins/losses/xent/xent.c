@@ -74,7 +74,7 @@ static double xent_value_grad(const keel_value *params, const float *out,
 }
 
 static const keel_loss_api xent_api = {
-    .struct_size = sizeof(keel_loss_api),
+    KEEL_LOSS_API_HEADER,
     .output_width = xent_output_width,
     .value_grad = xent_value_grad,
 };

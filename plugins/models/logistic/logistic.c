@@ -34,7 +34,7 @@ static int logistic_create(const keel_host *host, const keel_value *params,
 }
 
 static const keel_model_api logistic_api = {
-    .struct_size = sizeof(keel_model_api),
+    KEEL_MODEL_API_HEADER,
     .create = logistic_create,
     .destroy = keel_dense_destroy,
     .n_weights = keel_dense_n_weights,

@@ -315,7 +315,7 @@ static int mlp_tensor(const void *self, size_t index, keel_tensor_info *out)
 }
 
 static const keel_model_api mlp_api = {
-    .struct_size = sizeof(keel_model_api),
+    KEEL_MODEL_API_HEADER,
     .create = mlp_create,
     .destroy = mlp_destroy,
     .n_weights = mlp_n_weights,

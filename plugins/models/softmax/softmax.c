@@ -26,7 +26,7 @@ static int softmax_create(const keel_host *host, const keel_value *params,
 }
 
 static const keel_model_api softmax_api = {
-    .struct_size = sizeof(keel_model_api),
+    KEEL_MODEL_API_HEADER,
     .create = softmax_create,
     .destroy = keel_dense_destroy,
     .n_weights = keel_dense_n_weights,

@@ -73,7 +73,7 @@ static void adam_step(const keel_value *params, float *w, const float *grad,
 }
 
 static const keel_optimizer_api adam_api = {
-    .struct_size = sizeof(keel_optimizer_api),
+    KEEL_OPTIMIZER_API_HEADER,
     .state_floats = adam_state_floats,
     .step = adam_step,
 };

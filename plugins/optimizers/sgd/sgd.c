@@ -62,7 +62,7 @@ static void sgd_step(const keel_value *params, float *w, const float *grad,
 }
 
 static const keel_optimizer_api sgd_api = {
-    .struct_size = sizeof(keel_optimizer_api),
+    KEEL_OPTIMIZER_API_HEADER,
     .state_floats = sgd_state_floats,
     .step = sgd_step,
 };

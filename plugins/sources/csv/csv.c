@@ -239,7 +239,7 @@ static char *utf8_to_latin1(const char *s)
 static int load_file(csv_ctx *c)
 {
   const keel_host *h = c->host;
-  int rc = h->input_open(h->ctx, c->params[P_PATH].s, &c->in, c->err);
+  int rc = keel_open_input(h, c->params[P_PATH].s, &c->in, c->err);
   if (rc)
     return rc;
   c->file = strdup(h->input_name(c->in));
@@ -1288,7 +1288,7 @@ static int csv_read(const keel_host *host, const keel_value *params,
 }
 
 static const keel_source_api csv_api = {
-    .struct_size = sizeof(keel_source_api),
+    KEEL_SOURCE_API_HEADER,
     .schema = csv_schema,
     .read = csv_read,
 };

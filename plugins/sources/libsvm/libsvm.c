@@ -58,7 +58,7 @@ static int load(const keel_host *h, const keel_value *params, sv_doc *d,
                 keel_error *err)
 {
   keel_input *in = NULL;
-  int rc = h->input_open(h->ctx, params[P_PATH].s, &in, err);
+  int rc = keel_open_input(h, params[P_PATH].s, &in, err);
   if (rc)
     return rc;
   d->file = strdup(h->input_name(in));
@@ -350,7 +350,7 @@ static int libsvm_read(const keel_host *host, const keel_value *params,
 }
 
 static const keel_source_api libsvm_api = {
-    .struct_size = sizeof(keel_source_api),
+    KEEL_SOURCE_API_HEADER,
     .schema = libsvm_schema,
     .read = libsvm_read,
 };

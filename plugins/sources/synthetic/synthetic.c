@@ -153,7 +153,7 @@ out:
 }
 
 static const keel_source_api synthetic_api = {
-    .struct_size = sizeof(keel_source_api),
+    KEEL_SOURCE_API_HEADER,
     .schema = synthetic_schema,
     .read = synthetic_read,
 };

@@ -154,7 +154,7 @@ static int clip_apply(const keel_host *host, const keel_value *params,
 }
 
 static const keel_transform_api clip_api = {
-    .struct_size = sizeof(keel_transform_api),
+    KEEL_TRANSFORM_API_HEADER,
     .schema = clip_schema,
     .fit = clip_fit,
     .apply = clip_apply,

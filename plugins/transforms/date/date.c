@@ -180,7 +180,7 @@ static int date_apply(const keel_host *host, const keel_value *params,
 }
 
 static const keel_transform_api date_api = {
-    .struct_size = sizeof(keel_transform_api),
+    KEEL_TRANSFORM_API_HEADER,
     .schema = date_schema,
     .fit = NULL, /* stateless */
     .apply = date_apply,

@@ -96,7 +96,7 @@ static int drop_apply(const keel_host *host, const keel_value *params,
 }
 
 static const keel_transform_api drop_api = {
-    .struct_size = sizeof(keel_transform_api),
+    KEEL_TRANSFORM_API_HEADER,
     .schema = drop_schema,
     .fit = NULL, /* stateless */
     .apply = drop_apply,

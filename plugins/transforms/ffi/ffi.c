@@ -429,7 +429,7 @@ static int fx_apply(const keel_host *host, const keel_value *params,
 }
 
 static const keel_transform_api fx_api = {
-    .struct_size = sizeof(keel_transform_api),
+    KEEL_TRANSFORM_API_HEADER,
     .schema = fx_schema,
     .fit = fx_fit,
     .apply = fx_apply,

@@ -363,7 +363,7 @@ out:
 }
 
 static const keel_transform_api impute_api = {
-    .struct_size = sizeof(keel_transform_api),
+    KEEL_TRANSFORM_API_HEADER,
     .schema = impute_schema,
     .fit = impute_fit,
     .apply = impute_apply,

@@ -87,7 +87,7 @@ static int log1p_apply(const keel_host *host, const keel_value *params,
 }
 
 static const keel_transform_api log1p_api = {
-    .struct_size = sizeof(keel_transform_api),
+    KEEL_TRANSFORM_API_HEADER,
     .schema = log1p_schema,
     .fit = NULL, /* stateless */
     .apply = log1p_apply,

@@ -129,7 +129,7 @@ static int minmax_apply(const keel_host *host, const keel_value *params,
 }
 
 static const keel_transform_api minmax_api = {
-    .struct_size = sizeof(keel_transform_api),
+    KEEL_TRANSFORM_API_HEADER,
     .schema = minmax_schema,
     .fit = minmax_fit,
     .apply = minmax_apply,

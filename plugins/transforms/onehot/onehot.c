@@ -330,7 +330,7 @@ out:
 }
 
 static const keel_transform_api onehot_api = {
-    .struct_size = sizeof(keel_transform_api),
+    KEEL_TRANSFORM_API_HEADER,
     .schema = onehot_schema,
     .fit = onehot_fit,
     .apply = onehot_apply,

@@ -99,7 +99,7 @@ static int select_apply(const keel_host *host, const keel_value *params,
 }
 
 static const keel_transform_api select_api = {
-    .struct_size = sizeof(keel_transform_api),
+    KEEL_TRANSFORM_API_HEADER,
     .schema = select_schema,
     .fit = NULL, /* stateless */
     .apply = select_apply,

@@ -133,7 +133,7 @@ static int standardize_apply(const keel_host *host, const keel_value *params,
 }
 
 static const keel_transform_api standardize_api = {
-    .struct_size = sizeof(keel_transform_api),
+    KEEL_TRANSFORM_API_HEADER,
     .schema = standardize_schema,
     .fit = standardize_fit,
     .apply = standardize_apply,

@@ -3,9 +3,12 @@
  * The host hands every plugin a const keel_host table: at init, and again
  * as the first argument of each call that may need it, so a plugin keeps no
  * global pointer and links no host symbol (it builds with
- * -Wl,--no-undefined). The table is size-prefixed and append-only: new
- * services are added at the end and bump KEEL_ABI_MINOR; check
- * KEEL_HOST_HAS(host, member) before using a service newer than 1.0.
+ * -Wl,--no-undefined). A call's table may differ from init's (it carries
+ * the run the call serves): use the one the call received. The table is
+ * size-prefixed and append-only: new services are added at the end and
+ * bump KEEL_ABI_MINOR; a plugin may load on a host older than its SDK
+ * (abi.h), so check KEEL_HOST_HAS(host, member) before using a service
+ * newer than 1.0.
  *
  * Threading: every service may be called from any thread, except that one
  * table, schema or state object must not be changed by two threads at once.
@@ -36,7 +39,9 @@ typedef enum keel_log_level {
   KEEL_LOG_WARN = 2
 } keel_log_level;
 
-typedef struct keel_host {
+typedef struct keel_host keel_host;
+
+struct keel_host {
   uint32_t struct_size; /* sizeof(keel_host) as the host was built */
   uint32_t abi_major;   /* KEEL_ABI_MAJOR of the host */
   uint32_t abi_minor;   /* KEEL_ABI_MINOR of the host */
@@ -67,8 +72,10 @@ typedef struct keel_host {
   /* Appends a column (name copied) and allocates its arrays zeroed: num
    * for NUMERIC/DATE, code for CATEGORICAL (dict copied, n_dict entries),
    * text pointers for TEXT, and missing always. Returns the new column,
-   * valid until the next table_add on the same table; NULL and err set on
-   * a duplicate name or ENOMEM. */
+   * valid until the table is freed or handed back to the host (a host
+   * older than ABI 1.2 moved it on the next table_add: prefer
+   * table_append's index when a plugin may run on one); NULL and err set
+   * on a duplicate name or ENOMEM. */
   keel_column *(*table_add)(keel_table *table, const char *name,
                             keel_col_type type, const char *const *dict,
                             size_t n_dict, keel_error *err);
@@ -102,7 +109,8 @@ typedef struct keel_host {
   const char *(*input_name)(const keel_input *in);
   void (*input_close)(keel_input *in);
 
-  /* Host context for calls that take one (input_open); opaque. */
+  /* Host context for input_open; opaque. NULL in the table `init` gets.
+   * Since ABI 1.2 use open_input, which takes the host table instead. */
   void *ctx;
 
   /* -- since ABI 1.1: check KEEL_HOST_HAS(host, input_view) ------------ */
@@ -116,12 +124,39 @@ typedef struct keel_host {
    * position. An empty file gives len 0 and a non-NULL data. */
   int (*input_view)(keel_input *in, const char **data, size_t *len,
                     keel_error *err);
-} keel_host;
+
+  /* -- since ABI 1.2: check KEEL_HOST_HAS(host, open_input) ------------ */
+  /* input_open without the context argument: pass the host table the
+   * call received (it knows the run it serves). Opens `path` relative to
+   * the manifest's folder; KEEL_EINVAL with a message when the table
+   * serves no run (the table given to `init`). Use this, not
+   * input_open(host->ctx, ...), which stays for 1.0/1.1 plugins. */
+  int (*open_input)(const keel_host *host, const char *path, keel_input **in,
+                    keel_error *err);
+  /* table_add that returns the new column's index in *index (columns are
+   * never reordered while a plugin builds a table): an index stays right
+   * however many columns follow. The keel_column pointers table_add
+   * returns also stay valid until the table is freed or handed back to
+   * the host (since 1.2; a 1.1 host moved them on the next table_add). */
+  int (*table_append)(keel_table *table, const char *name, keel_col_type type,
+                      const char *const *dict, size_t n_dict, size_t *index,
+                      keel_error *err);
+};
 
 /* True when the host table has service MEMBER (for services added after
  * ABI 1.0). */
 #define KEEL_HOST_HAS(HOST, MEMBER)                                            \
   ((HOST)->struct_size >=                                                      \
    offsetof(keel_host, MEMBER) + sizeof(((keel_host *)0)->MEMBER))
+
+/* Opens a data file through whichever service the host has: open_input
+ * (ABI 1.2) or, on an older host, input_open with the table's context. */
+static inline int keel_open_input(const keel_host *host, const char *path,
+                                  keel_input **in, keel_error *err)
+{
+  if (KEEL_HOST_HAS(host, open_input) && host->open_input)
+    return host->open_input(host, path, in, err);
+  return host->input_open(host->ctx, path, in, err);
+}
 
 #endif /* KEEL_HOST_H */

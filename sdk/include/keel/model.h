@@ -12,6 +12,7 @@
 #ifndef KEEL_MODEL_H
 #define KEEL_MODEL_H
 
+#include "keel/abi.h"
 #include "keel/host.h"
 #include "keel/params.h"
 
@@ -24,7 +25,9 @@ typedef struct keel_tensor_info {
 } keel_tensor_info;
 
 typedef struct keel_model_api {
+  /* keel_api_header: fill both with KEEL_MODEL_API_HEADER. */
   uint32_t struct_size; /* sizeof(keel_model_api) as compiled */
+  uint32_t kind;        /* KEEL_KIND_MODEL (since ABI 1.2) */
   /* Builds an instance for n_in inputs and n_out outputs; *self is owned
    * by the plugin until destroy. */
   int (*create)(const keel_host *host, const keel_value *params, size_t n_in,
@@ -47,5 +50,11 @@ typedef struct keel_model_api {
   /* Describes tensor `index` (0-based); KEEL_ENOTFOUND past the last. */
   int (*tensor)(const void *self, size_t index, keel_tensor_info *out);
 } keel_model_api;
+
+/* Begins a keel_model_api initializer with its size and kind:
+ *   static const keel_model_api api = {KEEL_MODEL_API_HEADER, .create = ...};
+ */
+#define KEEL_MODEL_API_HEADER                                                  \
+  .struct_size = sizeof(keel_model_api), .kind = KEEL_KIND_MODEL
 
 #endif /* KEEL_MODEL_H */

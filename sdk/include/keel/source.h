@@ -8,11 +8,14 @@
 #ifndef KEEL_SOURCE_H
 #define KEEL_SOURCE_H
 
+#include "keel/abi.h"
 #include "keel/host.h"
 #include "keel/params.h"
 
 typedef struct keel_source_api {
+  /* keel_api_header: fill both with KEEL_SOURCE_API_HEADER. */
   uint32_t struct_size; /* sizeof(keel_source_api) as compiled */
+  uint32_t kind;        /* KEEL_KIND_SOURCE (since ABI 1.2) */
   /* Fills `out` (empty, host-owned) with the columns `read` will yield,
    * as cheaply as possible (a file's header and a type-inference scan). */
   int (*schema)(const keel_host *host, const keel_value *params,
@@ -22,5 +25,11 @@ typedef struct keel_source_api {
   int (*read)(const keel_host *host, const keel_value *params, keel_table **out,
               keel_error *err);
 } keel_source_api;
+
+/* Begins a keel_source_api initializer with its size and kind:
+ *   static const keel_source_api api = {KEEL_SOURCE_API_HEADER, .schema = ...};
+ */
+#define KEEL_SOURCE_API_HEADER                                                 \
+  .struct_size = sizeof(keel_source_api), .kind = KEEL_KIND_SOURCE
 
 #endif /* KEEL_SOURCE_H */

@@ -10,11 +10,14 @@
 #ifndef KEEL_TRANSFORM_H
 #define KEEL_TRANSFORM_H
 
+#include "keel/abi.h"
 #include "keel/host.h"
 #include "keel/params.h"
 
 typedef struct keel_transform_api {
+  /* keel_api_header: fill both with KEEL_TRANSFORM_API_HEADER. */
   uint32_t struct_size; /* sizeof(keel_transform_api) as compiled */
+  uint32_t kind;        /* KEEL_KIND_TRANSFORM (since ABI 1.2) */
   /* Fills `out` (empty) from `in` (borrowed). Names the column and the
    * reason in err when the input cannot be handled (KEEL_ESCHEMA). */
   int (*schema)(const keel_host *host, const keel_value *params,
@@ -30,5 +33,11 @@ typedef struct keel_transform_api {
                const keel_state *state, const keel_table *in, keel_table **out,
                keel_error *err);
 } keel_transform_api;
+
+/* Begins a keel_transform_api initializer with its size and kind:
+ *   static const keel_transform_api api = {KEEL_TRANSFORM_API_HEADER, .schema =
+ * ...}; */
+#define KEEL_TRANSFORM_API_HEADER                                              \
+  .struct_size = sizeof(keel_transform_api), .kind = KEEL_KIND_TRANSFORM
 
 #endif /* KEEL_TRANSFORM_H */
