@@ -582,7 +582,11 @@ static int replay_execute(replay_job *j)
   int rc = keel_run_execute(&opt, &j->outcome, &err);
   if (rc != 0 && !j->outcome.bundle_path) {
     keel_cli_error("replay", "the replay failed: %s", err.message);
-    return KEEL_EXIT_NOT_REPRODUCED;
+    /* No bundle because the output could not be written (or memory ran
+     * out) says nothing about the run: a runtime failure, as for `run`.
+     * A re-run that failed in its computation is not reproduced. */
+    return rc == KEEL_EIO || rc == KEEL_ENOMEM ? KEEL_EXIT_RUNTIME
+                                               : KEEL_EXIT_NOT_REPRODUCED;
   }
   if (rc != 0)
     keel_cli_error("replay", "the replayed run failed: %s", err.message);
