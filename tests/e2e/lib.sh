@@ -8,8 +8,12 @@
 # tests/CMakeLists.txt; a script that needs KEEL_BUILD or KEEL_BROKEN_DIR
 # checks those itself), starts from an empty $KEEL_TMP (also $T), makes
 # $KEEL absolute (scripts cd), and unsets what would make a result depend
-# on the caller's shell: OMP_NUM_THREADS, KEEL_PLUGIN_PATH and
-# KEEL_TEMPLATE_PATH; LC_ALL=C. PY is the python3 the bootstrap installs.
+# on the caller's shell: OMP_NUM_THREADS, KEEL_PLUGIN_PATH,
+# KEEL_TEMPLATE_PATH and KEEL_TRUSTED_KEYS; LC_ALL=C. HOME and every XDG_*
+# folder point into $T (HOME=$T/home, XDG_CONFIG_HOME=$T/xdg/config, and
+# XDG_DATA_HOME, XDG_CACHE_HOME, XDG_STATE_HOME alike, all created empty):
+# no test reads the caller's configuration or writes into their cache
+# (DESIGN.md, "Configuration"). PY is the python3 the bootstrap installs.
 #
 # Counting checks:
 #   ok                      count a passed check
@@ -75,8 +79,12 @@ rm -rf "$KEEL_TMP"
 mkdir -p "$KEEL_TMP"
 T=$KEEL_TMP
 KEEL=$(realpath "$KEEL")
-unset OMP_NUM_THREADS KEEL_PLUGIN_PATH KEEL_TEMPLATE_PATH
+unset OMP_NUM_THREADS KEEL_PLUGIN_PATH KEEL_TEMPLATE_PATH KEEL_TRUSTED_KEYS
 export LC_ALL=C
+export HOME=$T/home XDG_CONFIG_HOME=$T/xdg/config XDG_DATA_HOME=$T/xdg/data \
+  XDG_CACHE_HOME=$T/xdg/cache XDG_STATE_HOME=$T/xdg/state
+mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_CACHE_HOME" \
+  "$XDG_STATE_HOME"
 PY=/usr/bin/python3
 TEST_NAME=$(basename "$0" .sh)
 passed=0

@@ -7,8 +7,6 @@
 # today: plugin_path, template_path, trusted_keys (docs/configuration.md).
 . "$(dirname "$0")/lib.sh"
 cd "$T"
-export HOME=$T/home XDG_CONFIG_HOME=$T/xdg/config XDG_DATA_HOME=$T/xdg/data \
-  XDG_CACHE_HOME=$T/xdg/cache XDG_STATE_HOME=$T/xdg/state
 unset KEEL_TRUSTED_KEYS
 mkdir -p "$HOME" "$XDG_CONFIG_HOME/keel"
 PLUG=$(dirname "$(grep -oE '/[^ ]*/sgd\.so' <<<"$("$KEEL" plugins sgd)" | head -1)")

@@ -7,8 +7,6 @@
 # quadratic code take seconds and the linear code a fraction of one.
 # tests/bench/bench_quadratic.sh prints the same figures for more sizes.
 . "$(dirname "$0")/lib.sh"
-export XDG_CACHE_HOME=$T/xdg/cache XDG_DATA_HOME=$T/xdg/data \
-  XDG_CONFIG_HOME=$T/xdg/config
 
 . "$KEEL_SRC/tests/bench/quadratic_inputs.sh"
 

@@ -14,8 +14,6 @@ cd "$T"
 HOSTILE=$KEEL_BUILD/hostile-plugins
 [[ -f $HOSTILE/sgd.so ]] || bail "no hostile fixture $HOSTILE/sgd.so (build tests/plugins)"
 # Settings come from this test alone (DESIGN.md, "Configuration").
-export HOME=$T/home XDG_CONFIG_HOME=$T/xdg/config XDG_DATA_HOME=$T/xdg/data \
-  XDG_CACHE_HOME=$T/xdg/cache XDG_STATE_HOME=$T/xdg/state
 unset KEEL_TRUSTED_KEYS
 export KEEL_TEST_MARKER=$T/marker
 mkdir -p "$HOME"
