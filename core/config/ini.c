@@ -182,11 +182,15 @@ static int check_line(ini_ctx *c, const char *s)
     size_t n = (size_t)(close - name);
     if (n == 0)
       return ctx_fail(c, KEEL_EINVAL, "empty section name; expected `[name]`");
+    /* '@' and '+' for the catalog's NAME@VERSION sections (semver build
+     * metadata included); each reader refuses the section names it does
+     * not know. */
     for (size_t i = 0; i < n; i++)
-      if (!is_name_char(name[i]))
+      if (!is_name_char(name[i]) && name[i] != '@' && name[i] != '+')
         return ctx_fail(c, KEEL_EINVAL,
                         "[%.*s]: invalid character '%c' in section name; "
-                        "expected letters, digits, '_', '-' and '.'",
+                        "expected letters, digits, '_', '-', '.', '@' and "
+                        "'+'",
                         (int)n, name, name[i]);
     if (n > KEEL_INI_MAX_SECTION)
       return ctx_fail(c, KEEL_EINVAL,

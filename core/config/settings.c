@@ -31,6 +31,10 @@ static const keel_setting_decl decls[KEEL_SETTING_COUNT] = {
                                    "Ed25519 public keys (files, or folders "
                                    "of *.pub) whose signed bundles may run "
                                    "their own plugins"},
+    [KEEL_SETTING_CATALOG] = {"catalog", "KEEL_CATALOG", "data", "catalog",
+                              "catalog", 'd', "catalog.ini",
+                              "the data catalog file `keel data` reads "
+                              "(docs/data-access.md)"},
 };
 
 const keel_setting_decl *keel_setting_decls(void)

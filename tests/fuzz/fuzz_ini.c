@@ -30,14 +30,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int name_ok(const char *s, size_t max)
+/* A key: letters, digits, '_', '.', '-'; a section name also '@' and '+'
+ * (the catalog's NAME@VERSION). */
+static int name_ok(const char *s, size_t max, int section)
 {
   size_t n = strlen(s);
   if (n == 0 || n > max)
     return 0;
   for (const char *c = s; *c; c++)
     if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-          (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-'))
+          (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-' ||
+          (section && (*c == '@' || *c == '+'))))
       return 0;
   return 1;
 }
@@ -70,13 +73,13 @@ static void check_ini(const keel_ini *ini, const uint8_t *text, size_t size)
   int last_line = 0;
   for (size_t i = 0; i < ini->n_sections; i++) {
     const keel_ini_section *s = &ini->sections[i];
-    CHECK(name_ok(s->name, KEEL_INI_MAX_SECTION));
+    CHECK(name_ok(s->name, KEEL_INI_MAX_SECTION, 1));
     CHECK(s->line > last_line);
     last_line = s->line;
     CHECK(keel_ini_section_find(ini, s->name) == s);
     for (size_t k = 0; k < s->n_entries; k++) {
       const keel_ini_entry *e = &s->entries[k];
-      CHECK(name_ok(e->key, KEEL_INI_MAX_KEY));
+      CHECK(name_ok(e->key, KEEL_INI_MAX_KEY, 0));
       CHECK(e->value && value_ok(e->value));
       CHECK(e->line > last_line);
       last_line = e->line;

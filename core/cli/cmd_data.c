@@ -1,0 +1,322 @@
+/* keel data list | show REF | verify [REF] [--catalog FILE] [--json]
+ *
+ * Reads the data catalog (config/catalog.h; which file: the `catalog`
+ * setting, docs/configuration.md) and lists its entries, shows one, or
+ * re-hashes the stored bytes of file: and sqlite: entries against the
+ * SHA-256 the catalog records. Exit codes: 0; 1 a file cannot be read or
+ * an entry cannot be checked here; 2 a catalog or reference that does not
+ * parse, or no such entry; 3 bytes that differ from the catalog. */
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/sha256.h"
+#include "base/status.h"
+#include "cli/cli_common.h"
+#include "cli/commands.h"
+#include "config/catalog.h"
+#include "config/load.h"
+#include "config/settings.h"
+#include "plugin/table.h"
+
+typedef struct data_args {
+  int json;
+  const char *catalog;
+} data_args;
+
+static const keel_cli_option data_options[] = {
+    {"catalog", 0, KEEL_CLI_PATH, "FILE",
+     "read this catalog instead of the `catalog` setting's",
+     offsetof(data_args, catalog), 0, 0},
+    {"json", 0, KEEL_CLI_FLAG, NULL, "print JSON instead of text",
+     offsetof(data_args, json), 0, 0},
+};
+
+const keel_cli_command keel_cli_data = {
+    .name = "data",
+    .main = keel_cmd_data,
+    .summary = "the data catalog: list its entries, show one (NAME, "
+               "NAME@VERSION, NAME@RANGE), or verify the stored bytes "
+               "against their SHA-256",
+    .operands = "list|show|verify [NAME[@RANGE]]",
+    .min_operands = 1,
+    .max_operands = 2,
+    .missing = "no subcommand given (expected: list, show or verify)",
+    .too_many = "one subcommand and at most one dataset at a time",
+    .options = data_options,
+    .n_options = KEEL_CLI_COUNT(data_options),
+};
+
+/* A URL as keel prints it: the query and fragment, which may carry
+ * tokens, replaced by "?..." (user information is refused by the
+ * catalog). Borrowed or written into buf. */
+static const char *printable_location(const keel_catalog_entry *e, char *buf,
+                                      size_t n)
+{
+  size_t cut = strcspn(e->location, "?#");
+  if (e->location[cut] == 0)
+    return e->location;
+  snprintf(buf, n, "%.*s?...", (int)cut, e->location);
+  return buf;
+}
+
+static json_t *entry_json(const keel_catalog_entry *e)
+{
+  char loc[1024];
+  json_t *o = json_object(), *cols = json_array(), *opts = json_object();
+  json_object_set_new(o, "id", json_string(e->id));
+  json_object_set_new(o, "name", json_string(e->name));
+  json_object_set_new(o, "version", json_string(e->version));
+  json_object_set_new(o, "line", json_integer(e->line));
+  json_object_set_new(o, "location",
+                      json_string(printable_location(e, loc, sizeof loc)));
+  json_object_set_new(o, "scheme",
+                      json_string(keel_location_scheme_name(e->scheme)));
+  json_object_set_new(o, "plugin", json_string(e->plugin));
+  for (size_t i = 0; i < e->n_options; i++)
+    json_object_set_new(opts, e->options[i].key,
+                        json_string(e->options[i].value));
+  json_object_set_new(o, "options", opts);
+  json_object_set_new(o, "sha256", json_string(e->sha256));
+  json_object_set_new(o, "rows", json_integer((json_int_t)e->rows));
+  for (size_t i = 0; i < e->n_columns; i++) {
+    json_t *c = json_object();
+    json_object_set_new(c, "name", json_string(e->columns[i].name));
+    json_object_set_new(c, "type",
+                        json_string(keel_col_type_name(e->columns[i].type)));
+    json_object_set_new(c, "label", json_boolean(e->columns[i].label));
+    json_array_append_new(cols, c);
+  }
+  json_object_set_new(o, "schema", cols);
+  json_object_set_new(o, "owner", json_string(e->owner));
+  json_object_set_new(o, "scope", json_string(keel_data_scope_name(e->scope)));
+  json_object_set_new(o, "auth", json_string(keel_auth_method_name(e->auth)));
+  json_object_set_new(o, "as_of", json_string(e->as_of));
+  json_object_set_new(o, "max_age_days",
+                      e->max_age_days ? json_integer(e->max_age_days)
+                                      : json_null());
+  json_object_set_new(o, "license", json_string(e->license));
+  json_object_set_new(o, "description", json_string(e->description));
+  return o;
+}
+
+static int print_json(json_t *root)
+{
+  FILE *out = keel_cli_machine_stdout();
+  int rc = json_dumpf(root, out, JSON_INDENT(2));
+  fputc('\n', out);
+  json_decref(root);
+  return rc ? KEEL_EXIT_RUNTIME : KEEL_EXIT_OK;
+}
+
+static int data_list(const keel_catalog *c, int json)
+{
+  char loc[1024];
+  if (json) {
+    json_t *root = json_object(), *list = json_array();
+    json_object_set_new(root, "catalog", json_string(c->path));
+    for (size_t i = 0; i < c->n_entries; i++)
+      json_array_append_new(list, entry_json(&c->entries[i]));
+    json_object_set_new(root, "entries", list);
+    return print_json(root);
+  }
+  printf("catalog %s: %zu entr%s\n", c->path, c->n_entries,
+         c->n_entries == 1 ? "y" : "ies");
+  for (size_t i = 0; i < c->n_entries; i++) {
+    const keel_catalog_entry *e = &c->entries[i];
+    printf("%-24s %-10s %8llu rows  %-8s %s\n", e->id,
+           keel_data_scope_name(e->scope), (unsigned long long)e->rows,
+           e->plugin, printable_location(e, loc, sizeof loc));
+  }
+  return KEEL_EXIT_OK;
+}
+
+static int data_show(const keel_catalog *c, const keel_catalog_entry *e,
+                     int json)
+{
+  char loc[1024];
+  if (json)
+    return print_json(entry_json(e));
+  printf("%s  (%s:%d)\n", e->id, c->path, e->line);
+  printf("  location     %s\n", printable_location(e, loc, sizeof loc));
+  if (e->path && strcmp(e->path, e->location) != 0)
+    printf("  file         %s\n", e->path);
+  printf("  plugin       %s\n", e->plugin);
+  for (size_t i = 0; i < e->n_options; i++)
+    printf("  option       %s = %s\n", e->options[i].key, e->options[i].value);
+  printf("  sha256       %s\n", e->sha256);
+  printf("  rows         %llu\n", (unsigned long long)e->rows);
+  printf("  schema       ");
+  for (size_t i = 0; i < e->n_columns; i++)
+    printf("%s%s:%s%s", i ? ", " : "", e->columns[i].name,
+           keel_col_type_name(e->columns[i].type),
+           e->columns[i].label ? " (label)" : "");
+  printf("\n  owner        %s\n", e->owner);
+  printf("  scope        %s\n", keel_data_scope_name(e->scope));
+  printf("  auth         %s%s%s\n", keel_auth_method_name(e->auth),
+         e->auth_ref ? ":" : "", e->auth_ref ? e->auth_ref : "");
+  printf("  as of        %s", e->as_of);
+  if (e->max_age_days)
+    printf(" (at most %u days old)", e->max_age_days);
+  printf("\n  license      %s\n", e->license);
+  if (e->description[0])
+    printf("  description  %s\n", e->description);
+  return KEEL_EXIT_OK;
+}
+
+/* Re-hashes one entry's stored bytes. Returns an exit code and prints
+ * one line: "OK ID", "FAILED ID: ..." or "NOT CHECKED ID: ...". */
+static int verify_entry(const keel_catalog_entry *e, json_t *results)
+{
+  char hex[65] = "", loc[1024];
+  const char *status = "ok", *why = NULL;
+  char reason[2048] = "";
+  int code = KEEL_EXIT_OK;
+  if (!e->path) {
+    status = "not-checked";
+    snprintf(reason, sizeof reason,
+             "%s is a %s location; this keel verifies file: and sqlite: "
+             "entries only (fetching over HTTP is not built yet)",
+             printable_location(e, loc, sizeof loc),
+             keel_location_scheme_name(e->scheme));
+    code = KEEL_EXIT_RUNTIME;
+  } else {
+    keel_error err = {0};
+    uint64_t bytes = 0;
+    if (keel_sha256_file(e->path, hex, &bytes, &err) != KEEL_OK) {
+      status = "unreadable";
+      snprintf(reason, sizeof reason, "%s", err.message);
+      code = KEEL_EXIT_RUNTIME;
+    } else if (strcmp(hex, e->sha256) != 0) {
+      status = "mismatch";
+      snprintf(reason, sizeof reason,
+               "%s has SHA-256 %s; the catalog records %s (the bytes "
+               "changed after they were catalogued)",
+               e->path, hex, e->sha256);
+      code = KEEL_EXIT_INTEGRITY;
+    }
+  }
+  why = reason[0] ? reason : NULL;
+  if (results) {
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(e->id));
+    json_object_set_new(o, "status", json_string(status));
+    json_object_set_new(o, "sha256", hex[0] ? json_string(hex) : json_null());
+    json_object_set_new(o, "expected", json_string(e->sha256));
+    json_object_set_new(o, "reason", why ? json_string(why) : json_null());
+    json_array_append_new(results, o);
+  } else if (code == KEEL_EXIT_OK) {
+    printf("OK %s\n", e->id);
+  } else {
+    printf("%s %s: %s\n",
+           code == KEEL_EXIT_INTEGRITY ? "FAILED" : "NOT CHECKED", e->id, why);
+  }
+  return code;
+}
+
+/* The worst of two exit codes: integrity over runtime over ok. */
+static int worse(int a, int b)
+{
+  if (a == KEEL_EXIT_INTEGRITY || b == KEEL_EXIT_INTEGRITY)
+    return KEEL_EXIT_INTEGRITY;
+  return a ? a : b;
+}
+
+static int data_verify(const keel_catalog *c, const keel_catalog_entry *only,
+                       int json)
+{
+  json_t *results = json ? json_array() : NULL;
+  int code = KEEL_EXIT_OK;
+  for (size_t i = 0; i < c->n_entries; i++)
+    if (!only || only == &c->entries[i])
+      code = worse(code, verify_entry(&c->entries[i], results));
+  if (json) {
+    json_t *root = json_object();
+    json_object_set_new(root, "catalog", json_string(c->path));
+    json_object_set_new(root, "entries", results);
+    int rc = print_json(root);
+    return code ? code : rc;
+  }
+  return code;
+}
+
+/* The catalog file: --catalog, else the `catalog` setting. */
+static int open_catalog(const data_args *a, keel_catalog **out)
+{
+  keel_error err = {0};
+  char *path = NULL;
+  int rc = KEEL_OK, code;
+  if (a->catalog)
+    path = strdup(a->catalog);
+  else
+    rc = keel_setting_value(KEEL_SETTING_CATALOG, &path, &err);
+  if (!rc && !path)
+    rc = keel_fail(&err, KEEL_ENOMEM, "out of memory");
+  if (!rc)
+    rc = keel_catalog_load(path, out, &err);
+  if (rc == KEEL_EIO || rc == KEEL_ENOTFOUND) {
+    /* No catalog is a configuration problem: say how to name one. */
+    keel_cli_error("data",
+                   "%s; name the catalog with --catalog FILE, KEEL_CATALOG "
+                   "or [data] catalog in config.ini (`keel config show` "
+                   "prints where it is looked for; docs/data-access.md)",
+                   err.message);
+    code = KEEL_EXIT_CONFIG;
+  } else if (rc) {
+    keel_cli_error("data", "%s", err.message);
+    code = keel_config_exit_code(rc);
+  } else {
+    code = KEEL_EXIT_OK;
+  }
+  free(path);
+  return code;
+}
+
+static int data_main(const data_args *a, const keel_cli_operands *ops)
+{
+  const char *sub = ops->args.items[0];
+  const char *ref = ops->args.n > 1 ? ops->args.items[1] : NULL;
+  int is_list = strcmp(sub, "list") == 0, is_show = strcmp(sub, "show") == 0,
+      is_verify = strcmp(sub, "verify") == 0;
+  if (!is_list && !is_show && !is_verify) {
+    keel_cli_error(
+        "data", "unknown subcommand '%s'; expected list, show or verify", sub);
+    return KEEL_EXIT_CONFIG;
+  }
+  if ((is_list && ref) || (is_show && !ref)) {
+    keel_cli_error("data", "%s",
+                   is_list ? "list takes no dataset"
+                           : "show needs a dataset: NAME[@RANGE]");
+    return KEEL_EXIT_CONFIG;
+  }
+  keel_catalog *c = NULL;
+  int code = open_catalog(a, &c);
+  if (code)
+    return code;
+  const keel_catalog_entry *e = NULL;
+  keel_error err = {0};
+  if (ref && keel_catalog_find(c, ref, &e, &err) != KEEL_OK) {
+    keel_cli_error("data", "%s", err.message);
+    code = KEEL_EXIT_CONFIG;
+  } else if (is_list) {
+    code = data_list(c, a->json);
+  } else if (is_show) {
+    code = data_show(c, e, a->json);
+  } else {
+    code = data_verify(c, e, a->json);
+  }
+  keel_catalog_free(c);
+  return code;
+}
+
+int keel_cmd_data(int argc, char **argv)
+{
+  data_args a = {0};
+  keel_cli_operands ops;
+  int code = keel_cli_parse(&keel_cli_data, argc, argv, &a, &ops);
+  if (code == KEEL_CLI_GO)
+    code = data_main(&a, &ops);
+  keel_cli_free(&keel_cli_data, &a, &ops);
+  return code;
+}
