@@ -14,9 +14,9 @@ set -eu
 # Build: gcc, make and binutils (build-essential; gcc brings OpenMP),
 # CMake >= 3.25 (bookworm has 3.25.1), pkg-config, and the libraries
 # core/ and plugins/ link: inih, libarchive, libffi, OpenSSL's libcrypto,
-# jansson, zlib (CMakeLists.txt finds each of them).
+# jansson, zlib, libcurl (CMakeLists.txt finds each of them).
 BUILD_PACKAGES="build-essential cmake pkg-config libinih-dev libarchive-dev
-libffi-dev libssl-dev libjansson-dev zlib1g-dev"
+libffi-dev libssl-dev libjansson-dev zlib1g-dev libcurl4-openssl-dev"
 # Test: what the test programs and scripts under tests/ call.
 #   libcunit1-dev  the unit tests (tests/unit)
 #   python3        e2e tests build hostile tarballs and read JSON
@@ -25,13 +25,15 @@ libffi-dev libssl-dev libjansson-dev zlib1g-dev"
 #   clang-format   tests/arch/check_format.sh (clang-format-14 on bookworm)
 #   binutils       nm, for the exported symbols of plugins (e2e)
 #   valgrind       tests/e2e/test_corpus_valgrind.sh (slow tier)
+#   openssl        the data-access tests make their own CA and server
+#                  certificate (tests/e2e/test_data_fetch_http.sh)
 #   gcc, make      (build-essential) gcc -MM in tests/arch/check_layers.sh,
 #                  make in the out-of-tree SDK test
 #   bash coreutils tar gzip diffutils findutils sed grep mawk
 #                  the shell tools the scripts run (sha256sum, od, tar,
 #                  diff, cmp, find, awk, ...); Debian's base system has
 #                  them, they are listed so a trimmed image gets them too
-TEST_PACKAGES="libcunit1-dev python3 git clang-format binutils valgrind
+TEST_PACKAGES="libcunit1-dev python3 git clang-format binutils valgrind openssl
 bash coreutils tar gzip diffutils findutils sed grep mawk"
 PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES"
 # Fuzzing (tests/fuzz/run_fuzz.sh): libFuzzer ships in clang's runtime

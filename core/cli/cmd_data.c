@@ -18,11 +18,15 @@
 #include "config/catalog.h"
 #include "config/load.h"
 #include "config/settings.h"
+#include "data/fetch_http.h"
 #include "plugin/table.h"
 
 typedef struct data_args {
   int json;
   const char *catalog;
+  const char *ca_bundle;
+  int attempts;
+  int stall_seconds;
 } data_args;
 
 static const keel_cli_option data_options[] = {
@@ -31,6 +35,16 @@ static const keel_cli_option data_options[] = {
      offsetof(data_args, catalog), 0, 0},
     {"json", 0, KEEL_CLI_FLAG, NULL, "print JSON instead of text",
      offsetof(data_args, json), 0, 0},
+    {"ca-bundle", 0, KEEL_CLI_PATH, "FILE",
+     "verify: trust these CAs for https (the `ca_bundle` setting)",
+     offsetof(data_args, ca_bundle), 0, 0},
+    {"attempts", 0, KEEL_CLI_INT, "N",
+     "verify: requests per http(s) entry before giving up (default 5)",
+     offsetof(data_args, attempts), 1, 100},
+    {"stall-seconds", 0, KEEL_CLI_INT, "S",
+     "verify: a transfer that receives nothing this long is a stall, "
+     "retried (default 30)",
+     offsetof(data_args, stall_seconds), 1, 3600},
 };
 
 const keel_cli_command keel_cli_data = {
@@ -48,17 +62,12 @@ const keel_cli_command keel_cli_data = {
     .n_options = KEEL_CLI_COUNT(data_options),
 };
 
-/* A URL as keel prints it: the query and fragment, which may carry
- * tokens, replaced by "?..." (user information is refused by the
- * catalog). Borrowed or written into buf. */
+/* A location as keel prints it: without the query and fragment, which
+ * may carry tokens (user information is refused by the catalog). */
 static const char *printable_location(const keel_catalog_entry *e, char *buf,
                                       size_t n)
 {
-  size_t cut = strcspn(e->location, "?#");
-  if (e->location[cut] == 0)
-    return e->location;
-  snprintf(buf, n, "%.*s?...", (int)cut, e->location);
-  return buf;
+  return keel_url_printable(e->location, buf, n);
 }
 
 static json_t *entry_json(const keel_catalog_entry *e)
@@ -165,44 +174,90 @@ static int data_show(const keel_catalog *c, const keel_catalog_entry *e,
   return KEEL_EXIT_OK;
 }
 
+/* The fetched body, hashed as it arrives. */
+typedef struct hashing_sink {
+  keel_sha256 *h;
+} hashing_sink;
+
+static int sink_write(void *ctx, const void *data, size_t n, keel_error *err)
+{
+  (void)err;
+  keel_sha256_update(((hashing_sink *)ctx)->h, data, n);
+  return KEEL_OK;
+}
+
+static int sink_restart(void *ctx, keel_error *err)
+{
+  hashing_sink *s = ctx;
+  unsigned char dropped[32];
+  keel_sha256_final(s->h, dropped); /* frees it */
+  s->h = keel_sha256_new();
+  return s->h ? KEEL_OK : keel_fail(err, KEEL_ENOMEM, "out of memory");
+}
+
+/* SHA-256 of an http(s) entry's bytes, fetched. */
+static int hash_remote(const data_args *a, const char *ca_bundle,
+                       const keel_catalog_entry *e, char hex[65],
+                       keel_error *err)
+{
+  hashing_sink s = {keel_sha256_new()};
+  if (!s.h)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  keel_fetch_sink sink = {&s, sink_write, sink_restart};
+  keel_fetch_options opt = {
+      .max_attempts = a->attempts,
+      .stall_seconds = a->stall_seconds,
+      .ca_bundle = ca_bundle && ca_bundle[0] ? ca_bundle : NULL,
+      .auth = e->auth,
+      .auth_ref = e->auth_ref,
+  };
+  int rc = keel_fetch_url(e->location, &opt, &sink, NULL, err);
+  char got[65];
+  if (s.h)
+    keel_sha256_final_hex(s.h, got); /* frees it */
+  if (!rc)
+    memcpy(hex, got, 65);
+  return rc;
+}
+
 /* Re-hashes one entry's stored bytes. Returns an exit code and prints
  * one line: "OK ID", "FAILED ID: ..." or "NOT CHECKED ID: ...". */
-static int verify_entry(const keel_catalog_entry *e, json_t *results)
+static int verify_entry(const data_args *a, const char *ca_bundle,
+                        const keel_catalog_entry *e, json_t *results)
 {
   char hex[65] = "", loc[1024];
-  const char *status = "ok", *why = NULL;
+  const char *status = "ok", *what = e->path;
   char reason[2048] = "";
   int code = KEEL_EXIT_OK;
-  if (!e->path) {
+  keel_error err = {0};
+  uint64_t bytes = 0;
+  int rc = e->path ? keel_sha256_file(e->path, hex, &bytes, &err)
+                   : hash_remote(a, ca_bundle, e, hex, &err);
+  if (!e->path)
+    what = printable_location(e, loc, sizeof loc);
+  if (rc == KEEL_EINVAL) {
     status = "not-checked";
-    snprintf(reason, sizeof reason,
-             "%s is a %s location; this keel verifies file: and sqlite: "
-             "entries only (fetching over HTTP is not built yet)",
-             printable_location(e, loc, sizeof loc),
-             keel_location_scheme_name(e->scheme));
+    snprintf(reason, sizeof reason, "%s", err.message);
+    code = KEEL_EXIT_CONFIG;
+  } else if (rc != KEEL_OK) {
+    status = "unreadable";
+    snprintf(reason, sizeof reason, "%s", err.message);
     code = KEEL_EXIT_RUNTIME;
-  } else {
-    keel_error err = {0};
-    uint64_t bytes = 0;
-    if (keel_sha256_file(e->path, hex, &bytes, &err) != KEEL_OK) {
-      status = "unreadable";
-      snprintf(reason, sizeof reason, "%s", err.message);
-      code = KEEL_EXIT_RUNTIME;
-    } else if (strcmp(hex, e->sha256) != 0) {
-      status = "mismatch";
-      snprintf(reason, sizeof reason,
-               "%s has SHA-256 %s; the catalog records %s (the bytes "
-               "changed after they were catalogued)",
-               e->path, hex, e->sha256);
-      code = KEEL_EXIT_INTEGRITY;
-    }
+  } else if (strcmp(hex, e->sha256) != 0) {
+    status = "mismatch";
+    snprintf(reason, sizeof reason,
+             "%s has SHA-256 %s; the catalog records %s (the bytes "
+             "changed after they were catalogued)",
+             what, hex, e->sha256);
+    code = KEEL_EXIT_INTEGRITY;
   }
-  why = reason[0] ? reason : NULL;
+  const char *why = reason[0] ? reason : NULL;
   if (results) {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(e->id));
     json_object_set_new(o, "status", json_string(status));
-    json_object_set_new(o, "sha256", hex[0] ? json_string(hex) : json_null());
+    json_object_set_new(o, "sha256",
+                        hex[0] && !rc ? json_string(hex) : json_null());
     json_object_set_new(o, "expected", json_string(e->sha256));
     json_object_set_new(o, "reason", why ? json_string(why) : json_null());
     json_array_append_new(results, o);
@@ -215,22 +270,35 @@ static int verify_entry(const keel_catalog_entry *e, json_t *results)
   return code;
 }
 
-/* The worst of two exit codes: integrity over runtime over ok. */
+/* The worst of two exit codes: integrity over configuration over
+ * runtime over ok. */
 static int worse(int a, int b)
 {
-  if (a == KEEL_EXIT_INTEGRITY || b == KEEL_EXIT_INTEGRITY)
-    return KEEL_EXIT_INTEGRITY;
-  return a ? a : b;
+  static const int rank[] = {[KEEL_EXIT_OK] = 0,
+                             [KEEL_EXIT_RUNTIME] = 1,
+                             [KEEL_EXIT_CONFIG] = 2,
+                             [KEEL_EXIT_INTEGRITY] = 3};
+  return rank[a] >= rank[b] ? a : b;
 }
 
-static int data_verify(const keel_catalog *c, const keel_catalog_entry *only,
-                       int json)
+static int data_verify(const data_args *a, const keel_catalog *c,
+                       const keel_catalog_entry *only)
 {
+  int json = a->json;
+  char *ca = NULL;
+  keel_error err = {0};
+  if (a->ca_bundle) {
+    ca = strdup(a->ca_bundle);
+  } else if (keel_setting_value(KEEL_SETTING_CA_BUNDLE, &ca, &err)) {
+    keel_cli_error("data", "%s", err.message);
+    return KEEL_EXIT_CONFIG;
+  }
   json_t *results = json ? json_array() : NULL;
   int code = KEEL_EXIT_OK;
   for (size_t i = 0; i < c->n_entries; i++)
     if (!only || only == &c->entries[i])
-      code = worse(code, verify_entry(&c->entries[i], results));
+      code = worse(code, verify_entry(a, ca, &c->entries[i], results));
+  free(ca);
   if (json) {
     json_t *root = json_object();
     json_object_set_new(root, "catalog", json_string(c->path));
@@ -304,7 +372,7 @@ static int data_main(const data_args *a, const keel_cli_operands *ops)
   } else if (is_show) {
     code = data_show(c, e, a->json);
   } else {
-    code = data_verify(c, e, a->json);
+    code = data_verify(a, c, e);
   }
   keel_catalog_free(c);
   return code;

@@ -35,6 +35,10 @@ static const keel_setting_decl decls[KEEL_SETTING_COUNT] = {
                               "catalog", 'd', "catalog.ini",
                               "the data catalog file `keel data` reads "
                               "(docs/data-access.md)"},
+    [KEEL_SETTING_CA_BUNDLE] = {"ca_bundle", "KEEL_CA_BUNDLE", "network",
+                                "ca_bundle", "ca-bundle", 0, "",
+                                "PEM file of the certificate authorities "
+                                "https fetches trust (empty: the system's)"},
 };
 
 const keel_setting_decl *keel_setting_decls(void)

@@ -21,6 +21,7 @@ typedef enum keel_setting_id {
   KEEL_SETTING_TEMPLATE_PATH, /* folders holding NAME.ini templates */
   KEEL_SETTING_TRUSTED_KEYS,  /* Ed25519 public keys (files or folders) */
   KEEL_SETTING_CATALOG,       /* the data catalog file */
+  KEEL_SETTING_CA_BUNDLE,     /* PEM CAs for https fetches ("": system) */
   KEEL_SETTING_COUNT
 } keel_setting_id;
 
