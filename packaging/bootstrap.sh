@@ -25,13 +25,15 @@ libffi-dev libssl-dev libjansson-dev zlib1g-dev"
 #   clang-format   tests/arch/check_format.sh (clang-format-14 on bookworm)
 #   binutils       nm, for the exported symbols of plugins (e2e)
 #   valgrind       tests/e2e/test_corpus_valgrind.sh (slow tier)
+#   strace         tests/e2e/test_relocated_install.sh (what a moved
+#                  install opens)
 #   gcc, make      (build-essential) gcc -MM in tests/arch/check_layers.sh,
 #                  make in the out-of-tree SDK test
 #   bash coreutils tar gzip diffutils findutils sed grep mawk
 #                  the shell tools the scripts run (sha256sum, od, tar,
 #                  diff, cmp, find, awk, ...); Debian's base system has
 #                  them, they are listed so a trimmed image gets them too
-TEST_PACKAGES="libcunit1-dev python3 git clang-format binutils valgrind
+TEST_PACKAGES="libcunit1-dev python3 git clang-format binutils valgrind strace
 bash coreutils tar gzip diffutils findutils sed grep mawk"
 PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES"
 # Fuzzing (tests/fuzz/run_fuzz.sh): libFuzzer ships in clang's runtime
