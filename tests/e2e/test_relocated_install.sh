@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # An install is relocatable (issue 12): install into a temporary prefix,
 # move the prefix, and from a manifest folder outside it (the shipped *.ini
 # and their data, no templates/) check, run, verify and replay every
