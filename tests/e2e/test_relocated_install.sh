@@ -67,8 +67,14 @@ fi
 # --- every shipped manifest from a folder outside the install -------------
 M=$R/manifests
 mkdir -p "$M" "$R/home" "$R/config" "$R/data" "$R/cache" "$R/tmp" "$R/out"
-cp "$src"/manifests/*.ini "$M/"
-cp -r "$src/manifests/data" "$M/data"
+# The install's own copies (manifest_dir), without its templates/.
+shipped=$P/share/keel/manifests
+cp "$shipped"/*.ini "$M/" && cp -r "$shipped/data" "$M/data" && ok ||
+  bail "the example manifests and their data are not installed in $shipped"
+n_src=$(find "$src/manifests" -maxdepth 1 -name '*.ini' | wc -l)
+n_got=$(find "$M" -maxdepth 1 -name '*.ini' | wc -l)
+((n_got == n_src && n_got > 0)) && ok ||
+  fail "$n_got manifests installed, the source tree ships $n_src"
 [[ ! -e $M/templates ]] && ok || bail "the manifest folder must hold no templates"
 
 # No KEEL_*, XDG_* at our own folders, nothing inherited from the caller.
@@ -123,7 +129,16 @@ grep -q "^$want_plugins/.*\.so$" "$T/paths" && ok ||
   fail "no plugin was loaded from the moved install ($want_plugins)"
 
 forbidden=("$src" "$build")
-[[ $(realpath -m "$configured") != "$P" ]] && forbidden+=("$configured")
+# The configured prefix: all of it, or for a system prefix (/usr, whose
+# lib/ holds libc) keel's own folders in it.
+configured=$(realpath -m "$configured")
+if [[ $configured == / || $configured == /usr ]]; then
+  cfg_libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:[A-Z]*=//p' "$build/CMakeCache.txt")
+  forbidden+=("${configured%/}/bin/keel" "${configured%/}/${cfg_libdir:-lib}/keel"
+    "${configured%/}/share/keel" "${configured%/}/share/doc/keel")
+elif [[ $configured != "$P" ]]; then
+  forbidden+=("$configured")
+fi
 for dir in "${forbidden[@]}"; do
   hits=$(grep -E "^$(sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$dir")(/|$)" "$T/paths" || true)
   if [[ -z $hits ]]; then ok; else
