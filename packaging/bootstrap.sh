@@ -25,6 +25,8 @@ libffi-dev libssl-dev libjansson-dev zlib1g-dev libcurl4-openssl-dev"
 #   clang-format   tests/arch/check_format.sh (clang-format-14 on bookworm)
 #   binutils       nm, for the exported symbols of plugins (e2e)
 #   valgrind       tests/e2e/test_corpus_valgrind.sh (slow tier)
+#   strace         tests/e2e/test_relocated_install.sh (what a moved
+#                  install opens)
 #   openssl        the data-access tests make their own CA and server
 #                  certificate (tests/e2e/test_data_fetch_http.sh)
 #   gcc, make      (build-essential) gcc -MM in tests/arch/check_layers.sh,
@@ -33,7 +35,7 @@ libffi-dev libssl-dev libjansson-dev zlib1g-dev libcurl4-openssl-dev"
 #                  the shell tools the scripts run (sha256sum, od, tar,
 #                  diff, cmp, find, awk, ...); Debian's base system has
 #                  them, they are listed so a trimmed image gets them too
-TEST_PACKAGES="libcunit1-dev python3 git clang-format binutils valgrind openssl
+TEST_PACKAGES="libcunit1-dev python3 git clang-format binutils valgrind strace openssl
 bash coreutils tar gzip diffutils findutils sed grep mawk"
 PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES"
 # Fuzzing (tests/fuzz/run_fuzz.sh): libFuzzer ships in clang's runtime

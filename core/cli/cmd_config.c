@@ -3,12 +3,15 @@
  * Prints every setting that is not part of a run (config/settings.h) with
  * its value and where the value came from: the flag (given here, as a
  * command would be given it), the KEEL_* variable, config.ini:LINE or
- * the built-in default. A malformed config.ini exits 2 naming FILE:LINE. */
+ * the built-in default. Then the built-in folders keel searches after the
+ * settings, found from the binary's own path (base/install_layout.h). A
+ * malformed config.ini exits 2 naming FILE:LINE. */
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/install_layout.h"
 #include "base/status.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
@@ -61,7 +64,18 @@ static void source_text(const keel_settings *s, const keel_setting *it,
   }
 }
 
-static void show_table(const keel_settings *s)
+/* "build tree" or "beside BINARY": why these folders. */
+static void layout_source(const keel_install_layout *l, char *out, size_t n)
+{
+  if (!l->binary)
+    snprintf(out, n, "the binary's own path is unreadable");
+  else if (l->build_tree)
+    snprintf(out, n, "build tree of %s", l->binary);
+  else
+    snprintf(out, n, "beside %s", l->binary);
+}
+
+static void show_table(const keel_settings *s, const keel_install_layout *l)
 {
   char src[4200];
   printf("config file    %s (%s)\n", s->config_path,
@@ -72,9 +86,13 @@ static void show_table(const keel_settings *s)
     printf("%-14s %s  (%s)\n", it->decl->name,
            it->value[0] ? it->value : "(none)", src);
   }
+  layout_source(l, src, sizeof src);
+  for (size_t i = 0; i < KEEL_INSTALL_ITEM_COUNT; i++)
+    printf("%-14s %s  (%s)\n", keel_install_item_name(i),
+           l->dirs[i] ? l->dirs[i] : "(none)", src);
 }
 
-static int show_json(const keel_settings *s)
+static int show_json(const keel_settings *s, const keel_install_layout *l)
 {
   json_t *root = json_object(), *list = json_array();
   char key[128];
@@ -105,6 +123,14 @@ static int show_json(const keel_settings *s)
   json_object_set_new(root, "config_file", json_string(s->config_path));
   json_object_set_new(root, "config_present", json_boolean(s->config_present));
   json_object_set_new(root, "settings", list);
+  json_t *inst = json_object();
+  json_object_set_new(inst, "binary",
+                      l->binary ? json_string(l->binary) : json_null());
+  json_object_set_new(inst, "build_tree", json_boolean(l->build_tree));
+  for (size_t i = 0; i < KEEL_INSTALL_ITEM_COUNT; i++)
+    json_object_set_new(inst, keel_install_item_name(i),
+                        l->dirs[i] ? json_string(l->dirs[i]) : json_null());
+  json_object_set_new(root, "install", inst);
   FILE *out = keel_cli_machine_stdout();
   int rc = json_dumpf(root, out, JSON_INDENT(2));
   fputc('\n', out);
@@ -115,8 +141,13 @@ static int show_json(const keel_settings *s)
 static int config_show(const config_args *a)
 {
   keel_settings s;
+  keel_install_layout l;
   keel_error err = {0};
   int rc = keel_settings_load(&s, &err);
+  if (!rc)
+    rc = keel_install_layout_find(&l, &err);
+  else
+    memset(&l, 0, sizeof l);
   if (!rc)
     rc = keel_settings_set_flag(&s, KEEL_SETTING_PLUGIN_PATH,
                                 a->plugin_paths.items, a->plugin_paths.n, &err);
@@ -128,11 +159,12 @@ static int config_show(const config_args *a)
     keel_cli_error("config", "%s", err.message);
     code = keel_config_exit_code(rc);
   } else if (a->json) {
-    code = show_json(&s);
+    code = show_json(&s, &l);
   } else {
-    show_table(&s);
+    show_table(&s, &l);
     code = KEEL_EXIT_OK;
   }
+  keel_install_layout_free(&l);
   keel_settings_free(&s);
   return code;
 }

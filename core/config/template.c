@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/install_layout.h"
 #include "base/params.h"
 #include "base/semver.h"
 #include "base/status.h"
@@ -16,13 +17,6 @@
 #include "config/manifest.h"
 #include "config/settings.h"
 #include "plugin/loader.h"
-
-#ifndef KEEL_BUILD_TEMPLATE_DIR
-#define KEEL_BUILD_TEMPLATE_DIR ""
-#endif
-#ifndef KEEL_INSTALL_TEMPLATE_DIR
-#define KEEL_INSTALL_TEMPLATE_DIR ""
-#endif
 
 static int is_plugin_name(const char *s, size_t n)
 {
@@ -470,11 +464,19 @@ int keel_template_locate(const char *ref, const char *manifest_dir,
   }
   dirs[nd++] = keel_path_join(
       manifest_dir && *manifest_dir ? manifest_dir : ".", "templates");
-  if (*KEEL_BUILD_TEMPLATE_DIR)
-    dirs[nd++] = strdup(KEEL_BUILD_TEMPLATE_DIR);
-  if (*KEEL_INSTALL_TEMPLATE_DIR)
-    dirs[nd++] = strdup(KEEL_INSTALL_TEMPLATE_DIR);
   free(envcopy);
+  /* Last, the shipped templates beside the binary (base/install_layout.h):
+   * the source tree's when it runs from the build tree, else the install's
+   * own share/keel/manifests/templates, wherever the install was moved. */
+  char *shipped = NULL;
+  src = keel_install_dir(KEEL_INSTALL_TEMPLATES, &shipped, err);
+  if (src) {
+    for (size_t i = 0; i < nd; i++)
+      free(dirs[i]);
+    return src;
+  }
+  if (shipped)
+    dirs[nd++] = shipped;
   int rc = KEEL_ENOTFOUND;
   char searched[KEEL_ERROR_SIZE / 2] = "";
   char file[128];

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/install_layout.h"
 #include "base/params.h"
 #include "base/semver.h"
 #include "base/sha256.h"
@@ -469,31 +470,15 @@ static int add_optional(keel_registry *reg, const char *dir, keel_error *err)
 
 int keel_registry_add_default_paths(keel_registry *reg, keel_error *err)
 {
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  int rc = KEEL_OK;
-  if (n > 0) {
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) {
-      *slash = '\0';
-      char dir[PATH_MAX + 64];
-      /* Running from the build tree: its plugins-out folder. */
-      snprintf(dir, sizeof dir, "%s/plugins-out", exe);
-      if ((rc = add_optional(reg, dir, err)))
-        return rc;
-      /* Installed under any prefix: PREFIX/bin/keel finds PREFIX/lib... */
-      snprintf(dir, sizeof dir, "%s/../%s", exe, KEEL_INSTALL_PLUGIN_RELDIR);
-      char *real = realpath(dir, NULL);
-      if (real) {
-        rc = add_optional(reg, real, err);
-        free(real);
-        if (rc)
-          return rc;
-      }
-    }
-  }
-  return add_optional(reg, KEEL_INSTALL_PLUGIN_DIR, err);
+  /* The built-in folder beside the binary (base/install_layout.h): the
+   * build tree's plugins-out/ or PREFIX/lib/keel/plugins, never a prefix
+   * compiled in. */
+  char *dir = NULL;
+  int rc = keel_install_dir(KEEL_INSTALL_PLUGINS, &dir, err);
+  if (!rc && dir)
+    rc = add_optional(reg, dir, err);
+  free(dir);
+  return rc;
 }
 
 static int ends_with_so(const char *name)
