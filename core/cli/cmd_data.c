@@ -6,9 +6,12 @@
  * SHA-256 the catalog records. Exit codes: 0; 1 a file cannot be read or
  * an entry cannot be checked here; 2 a catalog or reference that does not
  * parse, or no such entry; 3 bytes that differ from the catalog. */
+#include <errno.h>
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/sha256.h"
@@ -18,6 +21,7 @@
 #include "config/catalog.h"
 #include "config/load.h"
 #include "config/settings.h"
+#include "data/data_cache.h"
 #include "data/fetch_http.h"
 #include "plugin/table.h"
 
@@ -27,6 +31,8 @@ typedef struct data_args {
   const char *ca_bundle;
   int attempts;
   int stall_seconds;
+  const char *cache;
+  const char *max_size;
 } data_args;
 
 static const keel_cli_option data_options[] = {
@@ -36,27 +42,36 @@ static const keel_cli_option data_options[] = {
     {"json", 0, KEEL_CLI_FLAG, NULL, "print JSON instead of text",
      offsetof(data_args, json), 0, 0},
     {"ca-bundle", 0, KEEL_CLI_PATH, "FILE",
-     "verify: trust these CAs for https (the `ca_bundle` setting)",
+     "verify, fetch: trust these CAs for https (the `ca_bundle` setting)",
      offsetof(data_args, ca_bundle), 0, 0},
     {"attempts", 0, KEEL_CLI_INT, "N",
-     "verify: requests per http(s) entry before giving up (default 5)",
+     "verify, fetch: requests per http(s) entry before giving up "
+     "(default 5)",
      offsetof(data_args, attempts), 1, 100},
     {"stall-seconds", 0, KEEL_CLI_INT, "S",
-     "verify: a transfer that receives nothing this long is a stall, "
+     "verify, fetch: a transfer that receives nothing this long is a stall, "
      "retried (default 30)",
      offsetof(data_args, stall_seconds), 1, 3600},
+    {"cache", 0, KEEL_CLI_PATH, "DIR",
+     "fetch, gc: the data cache folder (the `data_cache` setting)",
+     offsetof(data_args, cache), 0, 0},
+    {"max-size", 0, KEEL_CLI_STRING, "SIZE",
+     "gc: keep at most SIZE bytes (suffix K, M, G: powers of 1024)",
+     offsetof(data_args, max_size), 0, 0},
 };
 
 const keel_cli_command keel_cli_data = {
     .name = "data",
     .main = keel_cmd_data,
     .summary = "the data catalog: list its entries, show one (NAME, "
-               "NAME@VERSION, NAME@RANGE), or verify the stored bytes "
-               "against their SHA-256",
-    .operands = "list|show|verify [NAME[@RANGE]]",
+               "NAME@VERSION, NAME@RANGE), verify the stored bytes against "
+               "their SHA-256, fetch http(s) entries into the cache, gc "
+               "the cache",
+    .operands = "list|show|verify|fetch|gc [NAME[@RANGE]]",
     .min_operands = 1,
     .max_operands = 2,
-    .missing = "no subcommand given (expected: list, show or verify)",
+    .missing = "no subcommand given (expected: list, show, verify, fetch "
+               "or gc)",
     .too_many = "one subcommand and at most one dataset at a time",
     .options = data_options,
     .n_options = KEEL_CLI_COUNT(data_options),
@@ -309,6 +324,137 @@ static int data_verify(const data_args *a, const keel_catalog *c,
   return code;
 }
 
+/* ---- fetch and gc ------------------------------------------------------ */
+
+/* The cache folder: --cache, else the `data_cache` setting. */
+static int cache_root(const data_args *a, char **root)
+{
+  keel_error err = {0};
+  if (a->cache) {
+    *root = strdup(a->cache);
+    return *root ? KEEL_EXIT_OK : KEEL_EXIT_RUNTIME;
+  }
+  if (keel_setting_value(KEEL_SETTING_DATA_CACHE, root, &err)) {
+    keel_cli_error("data", "%s", err.message);
+    return KEEL_EXIT_CONFIG;
+  }
+  return KEEL_EXIT_OK;
+}
+
+typedef struct remote_fill {
+  const data_args *a;
+  const char *ca_bundle;
+  const keel_catalog_entry *e;
+} remote_fill;
+
+static int fill_from_remote(void *ctx, const keel_fetch_sink *sink,
+                            keel_error *err)
+{
+  const remote_fill *f = ctx;
+  keel_fetch_options opt = {
+      .max_attempts = f->a->attempts,
+      .stall_seconds = f->a->stall_seconds,
+      .ca_bundle = f->ca_bundle && f->ca_bundle[0] ? f->ca_bundle : NULL,
+      .auth = f->e->auth,
+      .auth_ref = f->e->auth_ref,
+  };
+  return keel_fetch_url(f->e->location, &opt, sink, NULL, err);
+}
+
+static int data_fetch(const data_args *a, const keel_catalog *c,
+                      const keel_catalog_entry *only)
+{
+  char *root = NULL, *ca = NULL;
+  keel_error err = {0};
+  int code = cache_root(a, &root);
+  if (!code && !a->ca_bundle &&
+      keel_setting_value(KEEL_SETTING_CA_BUNDLE, &ca, &err)) {
+    keel_cli_error("data", "%s", err.message);
+    code = KEEL_EXIT_CONFIG;
+  }
+  int failed = KEEL_EXIT_OK;
+  for (size_t i = 0; !code && i < c->n_entries; i++) {
+    const keel_catalog_entry *e = &c->entries[i];
+    if ((only && only != e) || e->path)
+      continue; /* file: and sqlite: entries are read where they are */
+    remote_fill f = {a, a->ca_bundle ? a->ca_bundle : ca, e};
+    char *path = NULL, loc[1024];
+    keel_cache_outcome what;
+    int rc = keel_cache_get(root, e->sha256, fill_from_remote, &f, &path, &what,
+                            &err);
+    if (rc) {
+      printf("NOT CACHED %s: %s\n", e->id, err.message);
+      /* one failure does not stop the others */
+      failed = worse(failed, rc == KEEL_EINTEGRITY ? KEEL_EXIT_INTEGRITY
+                             : rc == KEEL_EINVAL   ? KEEL_EXIT_CONFIG
+                                                   : KEEL_EXIT_RUNTIME);
+      continue;
+    }
+    printf("%s %s  %s  (%s)\n",
+           what == KEEL_CACHE_HIT        ? "CACHED"
+           : what == KEEL_CACHE_REFILLED ? "REFETCHED"
+                                         : "FETCHED",
+           e->id, path, printable_location(e, loc, sizeof loc));
+    free(path);
+  }
+  free(ca);
+  free(root);
+  return code ? code : failed;
+}
+
+/* "123", "10K", "5M", "2G" (powers of 1024) into *out. */
+static int parse_size(const char *text, uint64_t *out)
+{
+  char *end = NULL;
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (!text[0] || text[0] == '-' || end == text || errno == ERANGE)
+    return -1;
+  unsigned shift = 0;
+  if (*end == 'K' || *end == 'k')
+    shift = 10;
+  else if (*end == 'M' || *end == 'm')
+    shift = 20;
+  else if (*end == 'G' || *end == 'g')
+    shift = 30;
+  if (shift)
+    end++;
+  if (*end || (shift && v > (UINT64_MAX >> shift)))
+    return -1;
+  *out = (uint64_t)v << shift;
+  return 0;
+}
+
+static int data_gc(const data_args *a)
+{
+  uint64_t max = 0;
+  if (!a->max_size || parse_size(a->max_size, &max) != 0) {
+    keel_cli_error("data",
+                   "gc needs --max-size SIZE: bytes, or with a suffix K, M "
+                   "or G (powers of 1024), e.g. --max-size 500M%s%s%s",
+                   a->max_size ? "; not '" : "", a->max_size ? a->max_size : "",
+                   a->max_size ? "'" : "");
+    return KEEL_EXIT_CONFIG;
+  }
+  char *root = NULL;
+  int code = cache_root(a, &root);
+  if (code)
+    return code;
+  keel_cache_usage before, after;
+  keel_error err = {0};
+  if (keel_cache_gc(root, max, &before, &after, &err)) {
+    keel_cli_error("data", "%s", err.message);
+    free(root);
+    return KEEL_EXIT_RUNTIME;
+  }
+  printf("cache %s: %zu entries, %llu bytes -> %zu entries, %llu bytes "
+         "(at most %llu)\n",
+         root, before.entries, (unsigned long long)before.bytes, after.entries,
+         (unsigned long long)after.bytes, (unsigned long long)max);
+  free(root);
+  return KEEL_EXIT_OK;
+}
+
 /* The catalog file: --catalog, else the `catalog` setting. */
 static int open_catalog(const data_args *a, keel_catalog **out)
 {
@@ -345,19 +491,27 @@ static int data_main(const data_args *a, const keel_cli_operands *ops)
 {
   const char *sub = ops->args.items[0];
   const char *ref = ops->args.n > 1 ? ops->args.items[1] : NULL;
-  int is_list = strcmp(sub, "list") == 0, is_show = strcmp(sub, "show") == 0,
-      is_verify = strcmp(sub, "verify") == 0;
-  if (!is_list && !is_show && !is_verify) {
-    keel_cli_error(
-        "data", "unknown subcommand '%s'; expected list, show or verify", sub);
+  static const char *const subs[] = {"list", "show", "verify", "fetch", "gc"};
+  size_t which = 0;
+  while (which < 5 && strcmp(sub, subs[which]) != 0)
+    which++;
+  if (which == 5) {
+    keel_cli_error("data",
+                   "unknown subcommand '%s'; expected list, show, verify, "
+                   "fetch or gc",
+                   sub);
     return KEEL_EXIT_CONFIG;
   }
-  if ((is_list && ref) || (is_show && !ref)) {
+  int is_list = which == 0, is_show = which == 1, is_verify = which == 2,
+      is_fetch = which == 3, is_gc = which == 4;
+  if (((is_list || is_gc) && ref) || (is_show && !ref)) {
     keel_cli_error("data", "%s",
-                   is_list ? "list takes no dataset"
-                           : "show needs a dataset: NAME[@RANGE]");
+                   is_show ? "show needs a dataset: NAME[@RANGE]"
+                           : "list and gc take no dataset");
     return KEEL_EXIT_CONFIG;
   }
+  if (is_gc)
+    return data_gc(a);
   keel_catalog *c = NULL;
   int code = open_catalog(a, &c);
   if (code)
@@ -371,7 +525,9 @@ static int data_main(const data_args *a, const keel_cli_operands *ops)
     code = data_list(c, a->json);
   } else if (is_show) {
     code = data_show(c, e, a->json);
-  } else {
+  } else if (is_fetch) {
+    code = data_fetch(a, c, e);
+  } else if (is_verify) {
     code = data_verify(a, c, e);
   }
   keel_catalog_free(c);

@@ -39,6 +39,10 @@ static const keel_setting_decl decls[KEEL_SETTING_COUNT] = {
                                 "ca_bundle", "ca-bundle", 0, "",
                                 "PEM file of the certificate authorities "
                                 "https fetches trust (empty: the system's)"},
+    [KEEL_SETTING_DATA_CACHE] = {"data_cache", "KEEL_DATA_CACHE", "data",
+                                 "cache", "cache", 'c', "data",
+                                 "the folder of the content-addressed data "
+                                 "cache (docs/data-access.md)"},
 };
 
 const keel_setting_decl *keel_setting_decls(void)

@@ -17,6 +17,7 @@ the first path component picks how:
   /badrange/FILE       answers a Range request with 206 and a Content-Range
                        that starts before the asked offset
   /stall/FILE          sends half the body, then nothing for 30 s
+  /slow/FILE           waits 1 s, then as /ok/ (so concurrent clients overlap)
   /wrong/FILE          200 with other bytes of the same length
   /auth/FILE           401 unless "Authorization: Bearer s3cret-token" or
                        the header "X-Keel-Key: s3cret-key" is sent
@@ -129,6 +130,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if data is None:
             return self.send_plain(404, "no such file\n")
         if mode == "ok":
+            return self.serve(data)
+        if mode == "slow":
+            time.sleep(1)
             return self.serve(data)
         if mode == "fail":
             if n <= k:
