@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/params.h"
 #include "base/path.h"
 #include "base/status.h"
 #include "config/ini.h"
@@ -701,10 +702,22 @@ int keel_catalog_find(const keel_catalog *c, const char *ref,
     }
   }
   list_into(seen, sizeof seen, c, any ? name : NULL);
-  if (!any)
-    return keel_fail(err, KEEL_ENOTFOUND,
-                     "no dataset '%s' in the catalog %s (it has: %s)", name,
-                     c->path, seen[0] ? seen : "no entries");
+  if (!any) {
+    const char **names = malloc((c->n_entries + 1) * sizeof *names);
+    const char *near = NULL;
+    if (names) {
+      for (size_t i = 0; i < c->n_entries; i++)
+        names[i] = c->entries[i].name;
+      near = keel_did_you_mean(name, names, c->n_entries);
+    }
+    int rc =
+        keel_fail(err, KEEL_ENOTFOUND,
+                  "no dataset '%s' in the catalog %s%s%s%s (it has: %s)", name,
+                  c->path, near ? "; did you mean '" : "", near ? near : "",
+                  near ? "'?" : "", seen[0] ? seen : "no entries");
+    free(names);
+    return rc;
+  }
   return keel_fail(err, KEEL_ENOTFOUND,
                    "no version of '%s' in the catalog %s satisfies '%s' "
                    "(versions: %s)",

@@ -27,7 +27,7 @@ expect "show by range" 0 'sha256 +e70c49495fd192cbd259f8028ecd623348a4151c86c26a
 has "show" "option       missing = NA, ." "species:categorical (label)" "license      CC0-1.0"
 expect "show: no such version" 2 "no version of 'penguins' .* satisfies '\^2' \(versions: 1\.0\.0\)" -- \
   data show 'penguins@^2' --catalog "$SHIPPED"
-expect "show: no such dataset" 2 "no dataset 'pengins' .*\(it has: cars, diabetes, digits, iris, penguins\)" -- \
+expect "show: no such dataset" 2 "no dataset 'pengins' .*; did you mean 'penguins'\? \(it has: cars, diabetes, digits, iris, penguins\)" -- \
   data show pengins --catalog "$SHIPPED"
 expect "show: malformed reference" 2 "not a dataset reference" -- data show 'p@>>1' --catalog "$SHIPPED"
 expect "show without a dataset" 2 "show needs a dataset" -- data show --catalog "$SHIPPED"
