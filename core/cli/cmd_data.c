@@ -24,6 +24,7 @@
 #include "data/data_cache.h"
 #include "data/fetch_http.h"
 #include "plugin/table.h"
+#include "run/data_add.h"
 
 typedef struct data_args {
   int json;
@@ -33,6 +34,12 @@ typedef struct data_args {
   int stall_seconds;
   const char *cache;
   const char *max_size;
+  /* add */
+  const char *name, *version, *plugin, *label, *owner, *scope, *license, *as_of,
+      *description, *auth;
+  int max_age_days;
+  keel_cli_list options;
+  keel_cli_list plugin_paths;
 } data_args;
 
 static const keel_cli_option data_options[] = {
@@ -58,6 +65,42 @@ static const keel_cli_option data_options[] = {
     {"max-size", 0, KEEL_CLI_STRING, "SIZE",
      "gc: keep at most SIZE bytes (suffix K, M, G: powers of 1024)",
      offsetof(data_args, max_size), 0, 0},
+    {"name", 0, KEEL_CLI_STRING, "NAME", "add: the dataset's name (required)",
+     offsetof(data_args, name), 0, 0},
+    {"version", 0, KEEL_CLI_STRING, "V",
+     "add: the new version (default: one minor above the newest, or 1.0.0)",
+     offsetof(data_args, version), 0, 0},
+    {"plugin", 0, KEEL_CLI_STRING, "P",
+     "add: the source plugin (default: by extension: csv, libsvm)",
+     offsetof(data_args, plugin), 0, 0},
+    {"option", 0, KEEL_CLI_LIST, "KEY=VALUE",
+     "add: a parameter of the source plugin", offsetof(data_args, options), 0,
+     0},
+    {"label", 0, KEEL_CLI_STRING, "COLUMN", "add: the label column",
+     offsetof(data_args, label), 0, 0},
+    {"owner", 0, KEEL_CLI_STRING, "WHO",
+     "add: who answers for the data "
+     "(required)",
+     offsetof(data_args, owner), 0, 0},
+    {"scope", 0, KEEL_CLI_STRING, "SCOPE",
+     "add: public, internal, restricted or pii (required)",
+     offsetof(data_args, scope), 0, 0},
+    {"license", 0, KEEL_CLI_STRING, "ID", "add: the data's licence (required)",
+     offsetof(data_args, license), 0, 0},
+    {"as-of", 0, KEEL_CLI_STRING, "YYYY-MM-DD",
+     "add: the day the data was taken (default: today, UTC)",
+     offsetof(data_args, as_of), 0, 0},
+    {"max-age-days", 0, KEEL_CLI_INT, "N",
+     "add: days after as-of the data counts as fresh",
+     offsetof(data_args, max_age_days), 1, 36600},
+    {"description", 0, KEEL_CLI_STRING, "TEXT", "add: what the data is",
+     offsetof(data_args, description), 0, 0},
+    {"auth", 0, KEEL_CLI_STRING, "METHOD",
+     "add: none, netrc, bearer-env:VAR or header-file:PATH (http(s))",
+     offsetof(data_args, auth), 0, 0},
+    {"plugin-path", 0, KEEL_CLI_LIST, "DIR",
+     "add: search these plugin folders first (the `plugin_path` setting)",
+     offsetof(data_args, plugin_paths), 0, 0},
 };
 
 const keel_cli_command keel_cli_data = {
@@ -66,12 +109,12 @@ const keel_cli_command keel_cli_data = {
     .summary = "the data catalog: list its entries, show one (NAME, "
                "NAME@VERSION, NAME@RANGE), verify the stored bytes against "
                "their SHA-256, fetch http(s) entries into the cache, gc "
-               "the cache",
-    .operands = "list|show|verify|fetch|gc [NAME[@RANGE]]",
+               "the cache, add a new version read from a file or URL",
+    .operands = "list|show|verify|fetch|gc|add [NAME[@RANGE]|SOURCE]",
     .min_operands = 1,
     .max_operands = 2,
-    .missing = "no subcommand given (expected: list, show, verify, fetch "
-               "or gc)",
+    .missing = "no subcommand given (expected: list, show, verify, fetch, "
+               "gc or add)",
     .too_many = "one subcommand and at most one dataset at a time",
     .options = data_options,
     .n_options = KEEL_CLI_COUNT(data_options),
@@ -455,6 +498,83 @@ static int data_gc(const data_args *a)
   return KEEL_EXIT_OK;
 }
 
+/* keel data add SOURCE: a new catalog version. */
+static int data_add(const data_args *a, const char *source)
+{
+  static const char *const required[] = {"name", "owner", "scope", "license"};
+  const char *given[] = {a->name, a->owner, a->scope, a->license};
+  for (size_t i = 0; i < 4; i++)
+    if (!given[i]) {
+      keel_cli_error("data",
+                     "add needs --%s (and --name, --owner, --scope, "
+                     "--license)",
+                     required[i]);
+      return KEEL_EXIT_CONFIG;
+    }
+  char *catalog = NULL, *root = NULL, *ca = NULL;
+  keel_error err = {0};
+  int code = KEEL_EXIT_OK;
+  if (a->catalog)
+    catalog = strdup(a->catalog);
+  else if (keel_setting_value(KEEL_SETTING_CATALOG, &catalog, &err))
+    code = KEEL_EXIT_CONFIG;
+  if (!code)
+    code = cache_root(a, &root);
+  if (!code && !a->ca_bundle &&
+      keel_setting_value(KEEL_SETTING_CA_BUNDLE, &ca, &err))
+    code = KEEL_EXIT_CONFIG;
+  if (code) {
+    if (err.message[0])
+      keel_cli_error("data", "%s", err.message);
+    free(catalog);
+    free(root);
+    free(ca);
+    return code;
+  }
+  const char *cab = a->ca_bundle ? a->ca_bundle : ca;
+  keel_data_add_request req = {
+      .catalog_path = catalog,
+      .source = source,
+      .name = a->name,
+      .version = a->version,
+      .plugin = a->plugin,
+      .options = (const char *const *)a->options.items,
+      .n_options = a->options.n,
+      .label = a->label,
+      .owner = a->owner,
+      .scope = a->scope,
+      .license = a->license,
+      .as_of = a->as_of,
+      .description = a->description,
+      .auth = a->auth,
+      .max_age_days = (uint32_t)a->max_age_days,
+      .cache_root = root,
+      .fetch = {.max_attempts = a->attempts,
+                .stall_seconds = a->stall_seconds,
+                .ca_bundle = cab && cab[0] ? cab : NULL},
+      .plugin_paths = (const char *const *)a->plugin_paths.items,
+      .n_plugin_paths = a->plugin_paths.n,
+  };
+  keel_data_add_result res;
+  int rc = keel_data_add(&req, &res, &err);
+  if (rc) {
+    keel_cli_error("data", "%s", err.message);
+    code = rc == KEEL_EINVAL || rc == KEEL_ERANGE || rc == KEEL_ESCHEMA
+               ? KEEL_EXIT_CONFIG
+               : KEEL_EXIT_RUNTIME;
+  } else {
+    printf("ADDED %s to %s: %llu rows, %zu columns, sha256 %s, statistics "
+           "%s\n",
+           res.id, catalog, (unsigned long long)res.rows, res.n_columns,
+           res.sha256, res.stats_path);
+    free(res.stats_path);
+  }
+  free(catalog);
+  free(root);
+  free(ca);
+  return code;
+}
+
 /* The catalog file: --catalog, else the `catalog` setting. */
 static int open_catalog(const data_args *a, keel_catalog **out)
 {
@@ -491,16 +611,25 @@ static int data_main(const data_args *a, const keel_cli_operands *ops)
 {
   const char *sub = ops->args.items[0];
   const char *ref = ops->args.n > 1 ? ops->args.items[1] : NULL;
-  static const char *const subs[] = {"list", "show", "verify", "fetch", "gc"};
+  static const char *const subs[] = {"list",  "show", "verify",
+                                     "fetch", "gc",   "add"};
   size_t which = 0;
-  while (which < 5 && strcmp(sub, subs[which]) != 0)
+  while (which < 6 && strcmp(sub, subs[which]) != 0)
     which++;
-  if (which == 5) {
+  if (which == 6) {
     keel_cli_error("data",
                    "unknown subcommand '%s'; expected list, show, verify, "
-                   "fetch or gc",
+                   "fetch, gc or add",
                    sub);
     return KEEL_EXIT_CONFIG;
+  }
+  if (which == 5) {
+    if (!ref) {
+      keel_cli_error("data", "add needs the file or URL to read: keel data "
+                             "add SOURCE --name NAME ...");
+      return KEEL_EXIT_CONFIG;
+    }
+    return data_add(a, ref);
   }
   int is_list = which == 0, is_show = which == 1, is_verify = which == 2,
       is_fetch = which == 3, is_gc = which == 4;

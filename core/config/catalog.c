@@ -68,6 +68,7 @@ static void entry_free(keel_catalog_entry *e)
   free(e->as_of);
   free(e->license);
   free(e->description);
+  free(e->stats);
 }
 
 void keel_catalog_free(keel_catalog *c)
@@ -345,41 +346,51 @@ static int read_date(const reader *r, const keel_ini_entry *kv,
   return e->as_of ? KEEL_OK : oom(r);
 }
 
-/* auth = none | netrc | bearer-env:VAR | header-file:PATH */
-static int read_auth(const reader *r, const keel_ini_entry *kv,
-                     keel_catalog_entry *e)
+int keel_catalog_auth_parse(const char *v, keel_auth_method *method,
+                            char **ref_out, keel_error *err)
 {
-  const char *v = kv->value;
+  *ref_out = NULL;
   const char *colon = strchr(v, ':');
   size_t head = colon ? (size_t)(colon - v) : strlen(v);
   const char *ref = colon ? colon + 1 : NULL;
   if (head == 4 && strncmp(v, "none", 4) == 0 && !ref) {
-    e->auth = KEEL_AUTH_NONE;
+    *method = KEEL_AUTH_NONE;
     return KEEL_OK;
   }
   if (head == 5 && strncmp(v, "netrc", 5) == 0 && !ref) {
-    e->auth = KEEL_AUTH_NETRC;
+    *method = KEEL_AUTH_NETRC;
     return KEEL_OK;
   }
   if (head == 10 && strncmp(v, "bearer-env", 10) == 0 && ref) {
     if (!valid_env_name(ref))
-      return fail_at(r, kv->line, kv->key,
-                     "'%s' is not an environment variable name; expected "
-                     "bearer-env:VAR with VAR as [A-Z_][A-Z0-9_]* (the "
-                     "token itself never goes into the catalog)",
-                     ref);
-    e->auth = KEEL_AUTH_BEARER_ENV;
+      return keel_fail(err, KEEL_EINVAL,
+                       "'%s' is not an environment variable name; expected "
+                       "bearer-env:VAR with VAR as [A-Z_][A-Z0-9_]* (the "
+                       "token itself never goes into the catalog)",
+                       ref);
+    *method = KEEL_AUTH_BEARER_ENV;
   } else if (head == 11 && strncmp(v, "header-file", 11) == 0 && ref &&
              ref[0]) {
-    e->auth = KEEL_AUTH_HEADER_FILE;
+    *method = KEEL_AUTH_HEADER_FILE;
   } else {
-    return fail_at(r, kv->line, kv->key,
-                   "'%s' is not an authentication method; expected none, "
-                   "netrc, bearer-env:VAR or header-file:PATH",
-                   v);
+    return keel_fail(err, KEEL_EINVAL,
+                     "'%s' is not an authentication method; expected none, "
+                     "netrc, bearer-env:VAR or header-file:PATH",
+                     v);
   }
-  e->auth_ref = strdup(ref);
-  return e->auth_ref ? KEEL_OK : oom(r);
+  *ref_out = strdup(ref);
+  return *ref_out ? KEEL_OK : keel_fail(err, KEEL_ENOMEM, "out of memory");
+}
+
+/* auth = none | netrc | bearer-env:VAR | header-file:PATH */
+static int read_auth(const reader *r, const keel_ini_entry *kv,
+                     keel_catalog_entry *e)
+{
+  keel_error aerr = {0};
+  int rc = keel_catalog_auth_parse(kv->value, &e->auth, &e->auth_ref, &aerr);
+  if (rc == KEEL_ENOMEM)
+    return oom(r);
+  return rc ? fail_at(r, kv->line, kv->key, "%s", aerr.message) : KEEL_OK;
 }
 
 /* option.KEY = VALUE: a parameter of the source plugin (not its path,
@@ -425,6 +436,7 @@ static const struct {
     {"location", 1}, {"plugin", 1},       {"sha256", 1},  {"rows", 1},
     {"schema", 1},   {"owner", 1},        {"scope", 1},   {"auth", 0},
     {"as_of", 1},    {"max_age_days", 0}, {"license", 1}, {"description", 0},
+    {"stats", 0},
 };
 #define N_ENTRY_KEYS (sizeof entry_keys / sizeof entry_keys[0])
 
@@ -471,7 +483,7 @@ static int read_value(const reader *r, const keel_ini_entry *kv,
     return fail_at(r, kv->line, k,
                    "unknown key; expected location, plugin, option.NAME, "
                    "sha256, rows, schema, owner, scope, auth, as_of, "
-                   "max_age_days, license or description");
+                   "max_age_days, license, description or stats");
   if (!v[0] && strcmp(k, "description") != 0)
     return fail_at(r, kv->line, k, "empty value");
   if (strcmp(k, "location") == 0) {
@@ -515,6 +527,10 @@ static int read_value(const reader *r, const keel_ini_entry *kv,
                    v);
     e->max_age_days = (uint32_t)days;
     return rc;
+  }
+  if (strcmp(k, "stats") == 0) {
+    e->stats = keel_path_join(r->dir, v);
+    return e->stats ? KEEL_OK : oom(r);
   }
   char **slot = strcmp(k, "owner") == 0     ? &e->owner
                 : strcmp(k, "license") == 0 ? &e->license

@@ -84,6 +84,8 @@ typedef struct keel_catalog_entry {
   uint32_t max_age_days; /* 0: no maximum */
   char *license;
   char *description; /* "" when absent */
+  char *stats;       /* per-column statistics (`keel data add`), resolved like
+                        a file: location; NULL when absent */
 } keel_catalog_entry;
 
 typedef struct keel_catalog {
@@ -108,6 +110,12 @@ void keel_catalog_free(keel_catalog *c);
  * reference. */
 int keel_catalog_find(const keel_catalog *c, const char *ref,
                       const keel_catalog_entry **out, keel_error *err);
+
+/* Reads an `auth` value (none, netrc, bearer-env:VAR, header-file:PATH);
+ * *ref gets VAR or PATH (malloc'd) or NULL. KEEL_EINVAL saying what was
+ * expected. */
+int keel_catalog_auth_parse(const char *text, keel_auth_method *method,
+                            char **ref, keel_error *err);
 
 const char *keel_data_scope_name(keel_data_scope scope);
 const char *keel_auth_method_name(keel_auth_method auth);

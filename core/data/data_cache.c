@@ -195,6 +195,54 @@ int keel_cache_get(const char *root, const char *sha256,
   return KEEL_OK;
 }
 
+int keel_cache_add(const char *root, keel_cache_fill_fn fill, void *fill_ctx,
+                   char hex[65], char **path_out, keel_error *err)
+{
+  *path_out = NULL;
+  char *incoming = keel_path_join(root, "incoming");
+  char *slot = incoming ? keel_path_join(incoming, "fetch") : NULL;
+  int rc = slot ? keel_fs_mkdir_p(incoming, err)
+                : keel_fail(err, KEEL_ENOMEM, "out of memory");
+  char *tmp = NULL;
+  int fd = rc ? rc : keel_fs_temp_open(slot, &tmp, err);
+  if (fd < 0) {
+    free(incoming);
+    free(slot);
+    return fd;
+  }
+  temp_sink t = {.fd = fd, .tmp = tmp, .h = keel_sha256_new()};
+  keel_fetch_sink sink = {&t, temp_write, temp_restart};
+  rc = t.h ? fill(fill_ctx, &sink, err)
+           : keel_fail(err, KEEL_ENOMEM, "out of memory");
+  if (t.h)
+    keel_sha256_final_hex(t.h, hex); /* frees it */
+  char *dir = NULL, *file = NULL;
+  if (!rc && entry_paths(root, hex, &dir, &file))
+    rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+  if (!rc)
+    rc = keel_fs_mkdir_p(dir, err);
+  int lock = rc ? rc : lock_entry(file, 1, err);
+  if (lock < 0) {
+    unlink(tmp);
+    close(fd);
+    free(tmp);
+  } else {
+    /* An entry already there is the same bytes: replacing it is
+     * harmless, and this one was hashed just now. */
+    rc = keel_fs_temp_commit(fd, tmp, file, 0, err);
+    close(lock);
+  }
+  free(incoming);
+  free(slot);
+  free(dir);
+  if (lock < 0 || rc) {
+    free(file);
+    return lock < 0 ? lock : rc;
+  }
+  *path_out = file;
+  return KEEL_OK;
+}
+
 /* ---- gc ----------------------------------------------------------------- */
 
 typedef struct cached {

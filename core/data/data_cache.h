@@ -41,6 +41,13 @@ int keel_cache_get(const char *root, const char *sha256,
                    keel_cache_fill_fn fill, void *fill_ctx, char **path,
                    keel_cache_outcome *outcome, keel_error *err);
 
+/* Fills a new entry whose hash is not known in advance (`keel data add`
+ * of a URL): fill writes into a temporary under root, and the bytes are
+ * moved into place under the hash they turn out to have, written into
+ * hex. *path (malloc'd) is the entry. */
+int keel_cache_add(const char *root, keel_cache_fill_fn fill, void *fill_ctx,
+                   char hex[65], char **path, keel_error *err);
+
 /* Totals of the cache under root. */
 typedef struct keel_cache_usage {
   size_t entries;
