@@ -47,7 +47,7 @@ static int clamp_check_params(const keel_host *host, const keel_value *params,
 {
   if (!(params[P_LO].f <= params[P_HI].f))
     return host->fail(err, KEEL_EINVAL,
-                      "clamp: lo (%g) must not be greater than hi (%g)",
+                      "lo (%g) must not be greater than hi (%g)",
                       params[P_LO].f, params[P_HI].f);
   return KEEL_OK;
 }
@@ -68,14 +68,13 @@ static int clamp_schema(const keel_host *host, const keel_value *params,
       c++;
     if (c == in->n_cols)
       return host->fail(err, KEEL_ESCHEMA,
-                        "clamp: column '%s' (in columns) is not in the input",
-                        want);
+                        "column '%s' (in columns) is not in the input", want);
   }
   for (size_t c = 0; c < in->n_cols; c++) {
     const keel_column_schema *col = &in->cols[c];
     int selected = clamp_selected(params, col->name);
     if (selected && params[P_COLUMNS].n > 0 && col->type != KEEL_COL_NUMERIC)
-      return host->fail(err, KEEL_ESCHEMA, "clamp: column '%s' is not numeric",
+      return host->fail(err, KEEL_ESCHEMA, "column '%s' is not numeric",
                         col->name);
     rc = host->schema_add(out, col->name, col->type, col->flags, err);
     if (rc != KEEL_OK)
@@ -105,7 +104,7 @@ static int clamp_apply(const keel_host *host, const keel_value *params,
     return rc;
   keel_table *t = host->table_new(in->n_rows);
   if (t == NULL)
-    return host->fail(err, KEEL_ENOMEM, "clamp: out of memory");
+    return host->fail(err, KEEL_ENOMEM, "out of memory");
   double lo = params[P_LO].f, hi = params[P_HI].f;
   for (size_t c = 0; c < in->n_cols; c++) {
     const keel_column *src = &in->cols[c];

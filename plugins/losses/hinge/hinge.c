@@ -12,7 +12,7 @@
 
 #include <keel/keel.h>
 
-#include "keel_loss_util.h"
+#include <keel/util.h>
 
 enum { P_MARGIN, P_COUNT };
 
@@ -25,7 +25,7 @@ static const keel_param_decl hinge_params[P_COUNT] = {
 static int hinge_output_width(const keel_value *params, keel_task task,
                               size_t n_classes, size_t *width, keel_error *err)
 {
-  return keel_loss_class_width("hinge", task, n_classes, width, err);
+  return keel_loss_class_width(task, n_classes, width, err);
 }
 
 static double hinge_value_grad(const keel_value *params, const float *out,

@@ -9,7 +9,7 @@
 
 #include <keel/keel.h>
 
-#include "keel_loss_util.h"
+#include <keel/util.h>
 
 enum { P_DELTA, P_COUNT };
 
@@ -23,7 +23,7 @@ static const keel_param_decl huber_params[P_COUNT] = {
 static int huber_output_width(const keel_value *params, keel_task task,
                               size_t n_classes, size_t *width, keel_error *err)
 {
-  return keel_loss_regression_width("huber", task, n_classes, width, err);
+  return keel_loss_regression_width(task, n_classes, width, err);
 }
 
 static double huber_value_grad(const keel_value *params, const float *out,

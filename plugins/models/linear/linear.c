@@ -4,7 +4,7 @@
  * shared dense layer in plugins/common/keel_dense.h. */
 #include <keel/keel.h>
 
-#include "keel_dense.h"
+#include <keel/util.h>
 
 enum { P_INIT_SCALE, P_COUNT };
 
@@ -18,8 +18,8 @@ static int linear_create(const keel_host *host, const keel_value *params,
                          size_t n_in, size_t n_out, void **self,
                          keel_error *err)
 {
-  return keel_dense_create(host, "linear", params[P_INIT_SCALE].f, n_in, n_out,
-                           self, err);
+  return keel_dense_create(host, params[P_INIT_SCALE].f, n_in, n_out, self,
+                           err);
 }
 
 static const keel_model_api linear_api = {

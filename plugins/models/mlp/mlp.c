@@ -76,16 +76,16 @@ static int mlp_create(const keel_host *host, const keel_value *params,
   const keel_value *hidden = &params[P_HIDDEN];
   if (n_in == 0 || n_out == 0)
     return host->fail(err, KEEL_EINVAL,
-                      "mlp: needs at least one input and one output (got %zu "
+                      "needs at least one input and one output (got %zu "
                       "inputs, %zu outputs)",
                       n_in, n_out);
   if (hidden->n > MLP_MAX_HIDDEN)
     return host->fail(err, KEEL_EINVAL,
-                      "mlp: hidden lists %zu layers, at most %d are supported",
+                      "hidden lists %zu layers, at most %d are supported",
                       hidden->n, MLP_MAX_HIDDEN);
   mlp_model *m = host->alloc_zero(1, sizeof *m);
   if (!m)
-    return host->fail(err, KEEL_ENOMEM, "mlp: out of memory");
+    return host->fail(err, KEEL_ENOMEM, "out of memory");
   m->act = (int)params[P_ACTIVATION].i;
   m->init = (int)params[P_INIT].i;
   if (m->init == INIT_AUTO)
@@ -96,7 +96,7 @@ static int mlp_create(const keel_host *host, const keel_value *params,
     if (hidden->ints[l] < 1 || hidden->ints[l] > 65536) {
       host->free(m);
       return host->fail(err, KEEL_ERANGE,
-                        "mlp: hidden[%zu] = %lld is outside [1, 65536]", l,
+                        "hidden[%zu] = %lld is outside [1, 65536]", l,
                         (long long)hidden->ints[l]);
     }
     m->width[l + 1] = (size_t)hidden->ints[l];

@@ -84,7 +84,7 @@ static int synthetic_read(const keel_host *host, const keel_value *params,
   keel_table *t = host->table_new(rows);
   if (!score || !w || !t) {
     rc = host->fail(err, KEEL_ENOMEM,
-                    "synthetic: out of memory for %zu rows "
+                    "out of memory for %zu rows "
                     "x %zu features",
                     rows, feats);
     goto out;

@@ -13,7 +13,7 @@
 
 #include <keel/keel.h>
 
-#include "keel_transform_util.h"
+#include <keel/util.h>
 
 #define WHO "log1p"
 #define ACCEPTS KEEL_COL_BIT(KEEL_COL_NUMERIC)
@@ -33,10 +33,10 @@ static int log1p_schema(const keel_host *host, const keel_value *params,
                         const keel_schema *in, keel_schema *out,
                         keel_error *err)
 {
-  tx_cols v = tx_schema_cols(in);
+  keel_tx_cols v = keel_tx_schema_cols(in);
   size_t *idx = NULL, n = 0, k = 0;
-  int rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v,
-                     &idx, &n, err);
+  int rc = keel_tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v,
+                          &idx, &n, err);
   for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++) {
     uint32_t flags = in->cols[c].flags;
     if (k < n && idx[k] == c) {
@@ -58,15 +58,15 @@ static int log1p_column(const keel_host *host, const keel_value *params,
   (void)ctx;
   (void)k;
   for (size_t r = 0; r < t->n_rows; r++) {
-    if (tx_is_missing(src, r))
+    if (keel_tx_is_missing(src, r))
       continue;
     double x = src->num[r];
     if (x <= -1.0) {
       if (params[P_INVALID].i == I_ERROR)
         return host->fail(err, KEEL_EDATA,
-                          WHO ": column '%s' row %zu: value %.17g is <= -1, "
-                              "where log1p has no finite value (set "
-                              "invalid=missing, or clip first)",
+                          "column '%s' row %zu: value %.17g is <= -1, "
+                          "where log1p has no finite value (set "
+                          "invalid=missing, or clip first)",
                           src->name, r + 1, x);
       dst->num[r] = 0.0; /* no -inf/NaN left behind a missing row */
       dst->missing[r] = 1;
@@ -82,8 +82,9 @@ static int log1p_apply(const keel_host *host, const keel_value *params,
                        keel_table **out, keel_error *err)
 {
   (void)state;
-  return tx_apply_selected(host, WHO, params, &params[P_COLUMNS], in, ACCEPTS,
-                           "numeric", 1, log1p_column, NULL, out, err);
+  return keel_tx_apply_selected(host, WHO, params, &params[P_COLUMNS], in,
+                                ACCEPTS, "numeric", 1, log1p_column, NULL, out,
+                                err);
 }
 
 static const keel_transform_api log1p_api = {
