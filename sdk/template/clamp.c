@@ -20,7 +20,7 @@
 /* Parameter indices: the host passes values in declaration order. */
 enum { P_LO, P_HI, P_COLUMNS, P_COUNT };
 
-static const keel_param_decl clamp_params[P_COUNT] = {
+static const keel_param_decl clamp_params[] = {
     [P_LO] = KEEL_P_FLOAT("lo", -3.0, -INFINITY, INFINITY, 0, NULL,
                           "smallest value kept; lower values become lo"),
     [P_HI] = KEEL_P_FLOAT("hi", 3.0, -INFINITY, INFINITY, 0, NULL,
@@ -28,6 +28,7 @@ static const keel_param_decl clamp_params[P_COUNT] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST("columns", "",
                                      "numeric columns to clamp (empty: all)"),
 };
+KEEL_PARAMS_MATCH(clamp_params, P_COUNT);
 
 /* True when column `name` is selected by the `columns` parameter. */
 static int clamp_selected(const keel_value *params, const char *name)

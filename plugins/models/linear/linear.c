@@ -8,11 +8,12 @@
 
 enum { P_INIT_SCALE, P_COUNT };
 
-static const keel_param_decl linear_params[P_COUNT] = {
+static const keel_param_decl linear_params[] = {
     [P_INIT_SCALE] = KEEL_P_FLOAT(
         "init_scale", 1.0, 0.0, 10.0, 0, NULL,
         "multiplies the Glorot-uniform bound of the initial W (0: all zero)"),
 };
+KEEL_PARAMS_MATCH(linear_params, P_COUNT);
 
 static int linear_create(const keel_host *host, const keel_value *params,
                          size_t n_in, size_t n_out, void **self,

@@ -37,7 +37,7 @@ enum { INIT_AUTO, INIT_HE, INIT_GLOROT };
 static const char *const mlp_activations[] = {"relu", "tanh", "gelu", NULL};
 static const char *const mlp_inits[] = {"auto", "he", "glorot", NULL};
 
-static const keel_param_decl mlp_params[P_COUNT] = {
+static const keel_param_decl mlp_params[] = {
     [P_HIDDEN] = KEEL_P_INT_LIST("hidden", "128", 1, 65536, "units",
                                  "widths of the hidden layers, input side "
                                  "first (at most 16 layers; empty: linear)"),
@@ -49,6 +49,7 @@ static const keel_param_decl mlp_params[P_COUNT] = {
                            "glorot (sqrt(6/(fan_in+fan_out))), auto = he "
                            "for relu else glorot; output W is glorot"),
 };
+KEEL_PARAMS_MATCH(mlp_params, P_COUNT);
 
 #define MLP_MAX_HIDDEN 16
 #define MLP_MAX_LAYERS (MLP_MAX_HIDDEN + 1)

@@ -65,32 +65,38 @@ enum {
   P_COUNT
 };
 
-static const keel_param_decl csv_params[P_COUNT] = {
-    KEEL_P_STRING("path", "", KEEL_PARAM_REQUIRED,
-                  "CSV file, relative to the manifest's folder; gzip "
-                  "(.gz) is decompressed transparently"),
-    KEEL_P_ENUM("delimiter", "comma", delimiter_choices,
-                "field separator: comma, semicolon or tab"),
-    KEEL_P_BOOL("header", 1,
-                "first record holds the column names (else c1, c2, ...)"),
-    KEEL_P_STRING_LIST("missing", "NA",
-                       "cell values that mean missing, besides the empty "
-                       "cell (which always does)"),
-    KEEL_P_STRING_LIST("text_columns", "",
-                       "columns read as free text (never inferred)"),
-    KEEL_P_STRING_LIST("categorical_columns", "",
-                       "columns forced to categorical (dictionary sorted "
-                       "bytewise)"),
-    KEEL_P_STRING_LIST("date_columns", "",
-                       "columns that must hold YYYY-MM-DD dates"),
-    KEEL_P_STRING_LIST("numeric_columns", "",
-                       "columns that must hold numbers (a non-number is an "
-                       "error naming row and column)"),
-    KEEL_P_ENUM("encoding", "utf-8", encoding_choices,
-                "the file's text encoding: utf-8 (invalid UTF-8 in a name "
-                "or a categorical or text cell is an error naming line and "
-                "column) or latin1 (ISO 8859-1, transcoded to UTF-8)"),
+static const keel_param_decl csv_params[] = {
+    [P_PATH] =
+        KEEL_P_STRING("path", "", KEEL_PARAM_REQUIRED,
+                      "CSV file, relative to the manifest's folder; gzip "
+                      "(.gz) is decompressed transparently"),
+    [P_DELIMITER] = KEEL_P_ENUM("delimiter", "comma", delimiter_choices,
+                                "field separator: comma, semicolon or tab"),
+    [P_HEADER] = KEEL_P_BOOL(
+        "header", 1, "first record holds the column names (else c1, c2, ...)"),
+    [P_MISSING] =
+        KEEL_P_STRING_LIST("missing", "NA",
+                           "cell values that mean missing, besides the empty "
+                           "cell (which always does)"),
+    [P_TEXT] = KEEL_P_STRING_LIST("text_columns", "",
+                                  "columns read as free text (never inferred)"),
+    [P_CATEGORICAL] =
+        KEEL_P_STRING_LIST("categorical_columns", "",
+                           "columns forced to categorical (dictionary sorted "
+                           "bytewise)"),
+    [P_DATE] = KEEL_P_STRING_LIST("date_columns", "",
+                                  "columns that must hold YYYY-MM-DD dates"),
+    [P_NUMERIC] =
+        KEEL_P_STRING_LIST("numeric_columns", "",
+                           "columns that must hold numbers (a non-number is an "
+                           "error naming row and column)"),
+    [P_ENCODING] =
+        KEEL_P_ENUM("encoding", "utf-8", encoding_choices,
+                    "the file's text encoding: utf-8 (invalid UTF-8 in a name "
+                    "or a categorical or text cell is an error naming line and "
+                    "column) or latin1 (ISO 8859-1, transcoded to UTF-8)"),
 };
+KEEL_PARAMS_MATCH(csv_params, P_COUNT);
 
 /* Inference state of one column. */
 enum { K_NONE = 0, K_NUM, K_DATE, K_STR };

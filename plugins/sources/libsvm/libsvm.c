@@ -18,15 +18,19 @@
 
 enum { P_PATH, P_N_FEATURES, P_ZERO_BASED, P_COUNT };
 
-static const keel_param_decl libsvm_params[P_COUNT] = {
-    KEEL_P_STRING("path", "", KEEL_PARAM_REQUIRED,
-                  "LIBSVM file, relative to the manifest's folder; gzip "
-                  "(.gz) is decompressed transparently"),
-    KEEL_P_INT("n_features", 0, 0, 10000000, "columns",
-               "number of feature columns; 0 infers the largest index"),
-    KEEL_P_BOOL("zero_based", 0,
-                "indices start at 0 (default: at 1, as LIBSVM writes them)"),
+static const keel_param_decl libsvm_params[] = {
+    [P_PATH] =
+        KEEL_P_STRING("path", "", KEEL_PARAM_REQUIRED,
+                      "LIBSVM file, relative to the manifest's folder; gzip "
+                      "(.gz) is decompressed transparently"),
+    [P_N_FEATURES] =
+        KEEL_P_INT("n_features", 0, 0, 10000000, "columns",
+                   "number of feature columns; 0 infers the largest index"),
+    [P_ZERO_BASED] = KEEL_P_BOOL(
+        "zero_based", 0,
+        "indices start at 0 (default: at 1, as LIBSVM writes them)"),
 };
+KEEL_PARAMS_MATCH(libsvm_params, P_COUNT);
 
 typedef struct entry {
   uint64_t idx; /* 0-based column */

@@ -28,7 +28,7 @@ enum { P_COLUMNS, P_METHOD, P_LOWER_Q, P_UPPER_Q, P_LOWER, P_UPPER, P_COUNT };
 enum { M_QUANTILE, M_FIXED };
 static const char *const method_choices[] = {"quantile", "fixed", NULL};
 
-static const keel_param_decl clip_params[P_COUNT] = {
+static const keel_param_decl clip_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "", "numeric columns to clip (empty: all numeric)"),
     [P_METHOD] = KEEL_P_ENUM("method", "quantile", method_choices,
@@ -42,6 +42,7 @@ static const keel_param_decl clip_params[P_COUNT] = {
     [P_UPPER] = KEEL_P_FLOAT("upper", DBL_MAX, -INFINITY, INFINITY, 0, NULL,
                              "upper bound (fixed; default: none)"),
 };
+KEEL_PARAMS_MATCH(clip_params, P_COUNT);
 
 static int clip_check_params(const keel_host *host, const keel_value *params,
                              keel_error *err)

@@ -28,7 +28,7 @@
 
 enum { P_COLUMNS, P_PARTS, P_KEEP, P_COUNT };
 
-static const keel_param_decl date_params[P_COUNT] = {
+static const keel_param_decl date_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "", "date columns to expand (empty: all date columns)"),
     [P_PARTS] = KEEL_P_STRING_LIST(
@@ -36,6 +36,7 @@ static const keel_param_decl date_params[P_COUNT] = {
         "parts to extract: year, month, day, dayofweek, dayofyear, quarter"),
     [P_KEEP] = KEEL_P_BOOL("keep", 0, "keep the date column too"),
 };
+KEEL_PARAMS_MATCH(date_params, P_COUNT);
 
 enum { PART_YEAR, PART_MONTH, PART_DAY, PART_DOW, PART_DOY, PART_QUARTER };
 static const char *const part_names[] = {"year",      "month",     "day",

@@ -17,12 +17,13 @@
 
 enum { P_COLUMNS, P_COUNT };
 
-static const keel_param_decl drop_params[P_COUNT] = {
+static const keel_param_decl drop_params[] = {
     [P_COLUMNS] = {.name = "columns",
                    .type = KEEL_PARAM_STRING_LIST,
                    .flags = KEEL_PARAM_REQUIRED,
                    .doc = "columns to remove"},
 };
+KEEL_PARAMS_MATCH(drop_params, P_COUNT);
 
 /* keep[c] = 1 for the columns of v that are not named; each name must
  * exist and be named once. *keep is malloc'd; caller frees. */

@@ -56,7 +56,7 @@ enum { NF_ERROR, NF_MISSING, NF_KEEP };
 static const char *const nonfinite_choices[] = {"error", "missing", "keep",
                                                 NULL};
 
-static const keel_param_decl fx_params[P_COUNT] = {
+static const keel_param_decl fx_params[] = {
     [P_LIBRARY] = {.name = "library",
                    .type = KEEL_PARAM_STRING,
                    .flags = KEEL_PARAM_REQUIRED,
@@ -77,6 +77,7 @@ static const keel_param_decl fx_params[P_COUNT] = {
         KEEL_P_ENUM("nonfinite", "error", nonfinite_choices,
                     "a NaN/Inf result: error, make it missing, or keep it"),
 };
+KEEL_PARAMS_MATCH(fx_params, P_COUNT);
 
 enum { T_DOUBLE, T_FLOAT, T_INT32, T_INT64 };
 static const char *const type_names[] = {"double", "float", "int32", "int64"};

@@ -40,7 +40,7 @@ enum { S_MEAN, S_MEDIAN, S_MOST_FREQUENT, S_CONSTANT };
 static const char *const strategy_choices[] = {
     "mean", "median", "most_frequent", "constant", NULL};
 
-static const keel_param_decl impute_params[P_COUNT] = {
+static const keel_param_decl impute_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "",
         "columns to impute (empty: all numeric, plus categorical for "
@@ -55,6 +55,7 @@ static const keel_param_decl impute_params[P_COUNT] = {
         KEEL_P_BOOL("add_indicator", 0,
                     "append a 0/1 column <col>_missing per imputed column"),
 };
+KEEL_PARAMS_MATCH(impute_params, P_COUNT);
 
 /* An indicator column is named <col>_missing. */
 #define INDICATOR_PART "missing"

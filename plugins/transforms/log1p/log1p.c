@@ -22,12 +22,13 @@ enum { P_COLUMNS, P_INVALID, P_COUNT };
 enum { I_ERROR, I_MISSING };
 static const char *const invalid_choices[] = {"error", "missing", NULL};
 
-static const keel_param_decl log1p_params[P_COUNT] = {
+static const keel_param_decl log1p_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "", "numeric columns to transform (empty: all numeric)"),
     [P_INVALID] = KEEL_P_ENUM("invalid", "error", invalid_choices,
                               "a value <= -1: error, or make it missing"),
 };
+KEEL_PARAMS_MATCH(log1p_params, P_COUNT);
 
 static int log1p_schema(const keel_host *host, const keel_value *params,
                         const keel_schema *in, keel_schema *out,

@@ -22,7 +22,7 @@
 
 enum { P_COLUMNS, P_LO, P_HI, P_CLIP, P_COUNT };
 
-static const keel_param_decl minmax_params[P_COUNT] = {
+static const keel_param_decl minmax_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "", "numeric columns to rescale (empty: all numeric)"),
     [P_LO] = KEEL_P_FLOAT("lo", 0.0, -INFINITY, INFINITY, 0, NULL,
@@ -32,6 +32,7 @@ static const keel_param_decl minmax_params[P_COUNT] = {
     [P_CLIP] =
         KEEL_P_BOOL("clip", 0, "limit results to [lo, hi] (for unseen rows)"),
 };
+KEEL_PARAMS_MATCH(minmax_params, P_COUNT);
 
 static int minmax_check_params(const keel_host *host, const keel_value *params,
                                keel_error *err)

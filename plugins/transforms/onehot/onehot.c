@@ -43,7 +43,7 @@ static const char *const unknown_choices[] = {"error", "ignore", "other", NULL};
 static const char *const missing_choices[] = {"error", "indicator", "ignore",
                                               NULL};
 
-static const keel_param_decl onehot_params[P_COUNT] = {
+static const keel_param_decl onehot_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "",
         "categorical columns to expand (empty: all categorical)"),
@@ -54,6 +54,7 @@ static const keel_param_decl onehot_params[P_COUNT] = {
         "missing", "error", missing_choices,
         "a missing value: error, indicator column, or ignore (all 0)"),
 };
+KEEL_PARAMS_MATCH(onehot_params, P_COUNT);
 
 /* "<col>=<what>" in a malloc'd string, or NULL. */
 static char *onehot_name(const char *col, const char *what)

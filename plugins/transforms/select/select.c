@@ -17,12 +17,13 @@
 
 enum { P_COLUMNS, P_COUNT };
 
-static const keel_param_decl select_params[P_COUNT] = {
+static const keel_param_decl select_params[] = {
     [P_COLUMNS] = {.name = "columns",
                    .type = KEEL_PARAM_STRING_LIST,
                    .flags = KEEL_PARAM_REQUIRED,
                    .doc = "columns to keep, in output order"},
 };
+KEEL_PARAMS_MATCH(select_params, P_COUNT);
 
 /* Positions of the named columns in v, in the order named; each must exist
  * and be named once. *pos is malloc'd; caller frees. */

@@ -26,7 +26,7 @@ enum { P_COLUMNS, P_WITH_MEAN, P_WITH_STD, P_ZERO_VARIANCE, P_COUNT };
 enum { ZV_ERROR, ZV_KEEP };
 static const char *const zero_variance_choices[] = {"error", "keep", NULL};
 
-static const keel_param_decl standardize_params[P_COUNT] = {
+static const keel_param_decl standardize_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "", "numeric columns to standardize (empty: all numeric)"),
     [P_WITH_MEAN] = KEEL_P_BOOL("with_mean", 1, "subtract the training mean"),
@@ -37,6 +37,7 @@ static const keel_param_decl standardize_params[P_COUNT] = {
         "zero_variance", "error", zero_variance_choices,
         "a column constant on the training rows: error, or keep (scale 1)"),
 };
+KEEL_PARAMS_MATCH(standardize_params, P_COUNT);
 
 /* Output schema = input schema; every targeted column must be numeric. */
 static int standardize_schema(const keel_host *host, const keel_value *params,
