@@ -445,8 +445,11 @@ out:
 
 /* Handles one targeted input column src (number k among the targets, or
  * its fitted position) while the output table t is built. dst is src's
- * copy just appended to t when the caller asked for copies of targets,
- * else NULL. */
+ * copy just appended to t (index t->n_cols - 1 on entry) when the caller
+ * asked for copies of targets, else NULL. On an ABI 1.2 host dst stays
+ * valid whatever fn appends; a 1.1 host moved it on the next table_add,
+ * so a fn that appends columns and may run there writes dst first or
+ * keeps the index (the date transform appends without touching dst). */
 typedef int (*keel_tx_column_fn)(const keel_host *host,
                                  const keel_value *params, void *ctx,
                                  keel_table *t, const keel_column *src,
