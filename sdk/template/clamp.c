@@ -3,21 +3,26 @@
  * This file is the plugin template: copy the folder, rename the file, the
  * target and the descriptor's name, and replace the arithmetic. It shows
  * every part of the contract a transform needs:
- *   - one static parameter table (defaults, ranges, docs in one line each);
+ *   - one static parameter table (defaults, ranges, docs in one line each),
+ *     indexed by an enum and checked against it with KEEL_PARAMS_MATCH;
  *   - `schema`, which says what the output looks like before any data is
  *     read (so `keel check` catches a bad pipeline in milliseconds);
  *   - `apply`, which builds a new table through the host services;
- *   - errors through host->fail(), never printing or exiting;
+ *   - errors through host->fail(), never printing or exiting, and without
+ *     a "clamp: " prefix (the host adds "[stage] clamp: ");
  *   - no mutable globals: everything lives in const tables or on the stack.
  * It is stateless, so `fit` is NULL; see docs/plugin-guide.md for a
- * transform that keeps fitted state. Include only <keel/keel.h> and libc. */
+ * transform that keeps fitted state. Include only <keel/keel.h> (and, for
+ * its helpers, <keel/util.h>) and libc. */
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
 #include <keel/keel.h>
 
-/* Parameter indices: the host passes values in declaration order. */
+/* Parameter indices: the host passes values in declaration order. The
+ * table is unsized so KEEL_PARAMS_MATCH can count it: an entry added to
+ * one and not the other stops the build. */
 enum { P_LO, P_HI, P_COLUMNS, P_COUNT };
 
 static const keel_param_decl clamp_params[] = {
