@@ -9,7 +9,7 @@
  *     read (so `keel check` catches a bad pipeline in milliseconds);
  *   - `apply`, which builds a new table through the host services;
  *   - errors through host->fail(), never printing or exiting, and without
- *     a "clamp: " prefix (the host adds "[stage] clamp: ");
+ *     the plugin's name in front (the host adds "[stage] NAME: ");
  *   - no mutable globals: everything lives in const tables or on the stack.
  * It is stateless, so `fit` is NULL; see docs/plugin-guide.md for a
  * transform that keeps fitted state. Include only <keel/keel.h> (and, for
