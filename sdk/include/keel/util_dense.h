@@ -89,6 +89,8 @@ static inline size_t keel_dense_n_weights(const void *self)
 static inline size_t keel_dense_workspace_floats(const void *self,
                                                  size_t n_rows)
 {
+  (void)self; /* the layer needs no workspace */
+  (void)n_rows;
   return 0;
 }
 
@@ -111,6 +113,7 @@ static inline void keel_dense_forward(const void *self, const float *w,
                                       const float *x, size_t n_rows, float *out,
                                       float *ws)
 {
+  (void)ws;
   const keel_dense *m = self;
   size_t n_in = m->n_in, n_out = m->n_out;
   const float *b = w + n_in * n_out;
@@ -137,6 +140,8 @@ static inline void keel_dense_backward(const void *self, const float *w,
                                        const float *d_out, float *grad,
                                        float *ws)
 {
+  (void)w; /* affine: the gradient does not depend on the weights */
+  (void)ws;
   const keel_dense *m = self;
   size_t n_in = m->n_in, n_out = m->n_out;
   float *gb = grad + n_in * n_out;
