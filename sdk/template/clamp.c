@@ -3,24 +3,29 @@
  * This file is the plugin template: copy the folder, rename the file, the
  * target and the descriptor's name, and replace the arithmetic. It shows
  * every part of the contract a transform needs:
- *   - one static parameter table (defaults, ranges, docs in one line each);
+ *   - one static parameter table (defaults, ranges, docs in one line each),
+ *     indexed by an enum and checked against it with KEEL_PARAMS_MATCH;
  *   - `schema`, which says what the output looks like before any data is
  *     read (so `keel check` catches a bad pipeline in milliseconds);
  *   - `apply`, which builds a new table through the host services;
- *   - errors through host->fail(), never printing or exiting;
+ *   - errors through host->fail(), never printing or exiting, and without
+ *     the plugin's name in front (the host adds "[stage] NAME: ");
  *   - no mutable globals: everything lives in const tables or on the stack.
  * It is stateless, so `fit` is NULL; see docs/plugin-guide.md for a
- * transform that keeps fitted state. Include only <keel/keel.h> and libc. */
+ * transform that keeps fitted state. Include only <keel/keel.h> (and, for
+ * its helpers, <keel/util.h>) and libc. */
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
 #include <keel/keel.h>
 
-/* Parameter indices: the host passes values in declaration order. */
+/* Parameter indices: the host passes values in declaration order. The
+ * table is unsized so KEEL_PARAMS_MATCH can count it: an entry added to
+ * one and not the other stops the build. */
 enum { P_LO, P_HI, P_COLUMNS, P_COUNT };
 
-static const keel_param_decl clamp_params[P_COUNT] = {
+static const keel_param_decl clamp_params[] = {
     [P_LO] = KEEL_P_FLOAT("lo", -3.0, -INFINITY, INFINITY, 0, NULL,
                           "smallest value kept; lower values become lo"),
     [P_HI] = KEEL_P_FLOAT("hi", 3.0, -INFINITY, INFINITY, 0, NULL,
@@ -28,6 +33,7 @@ static const keel_param_decl clamp_params[P_COUNT] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST("columns", "",
                                      "numeric columns to clamp (empty: all)"),
 };
+KEEL_PARAMS_MATCH(clamp_params, P_COUNT);
 
 /* True when column `name` is selected by the `columns` parameter. */
 static int clamp_selected(const keel_value *params, const char *name)
@@ -47,7 +53,7 @@ static int clamp_check_params(const keel_host *host, const keel_value *params,
 {
   if (!(params[P_LO].f <= params[P_HI].f))
     return host->fail(err, KEEL_EINVAL,
-                      "clamp: lo (%g) must not be greater than hi (%g)",
+                      "lo (%g) must not be greater than hi (%g)",
                       params[P_LO].f, params[P_HI].f);
   return KEEL_OK;
 }
@@ -68,14 +74,13 @@ static int clamp_schema(const keel_host *host, const keel_value *params,
       c++;
     if (c == in->n_cols)
       return host->fail(err, KEEL_ESCHEMA,
-                        "clamp: column '%s' (in columns) is not in the input",
-                        want);
+                        "column '%s' (in columns) is not in the input", want);
   }
   for (size_t c = 0; c < in->n_cols; c++) {
     const keel_column_schema *col = &in->cols[c];
     int selected = clamp_selected(params, col->name);
     if (selected && params[P_COLUMNS].n > 0 && col->type != KEEL_COL_NUMERIC)
-      return host->fail(err, KEEL_ESCHEMA, "clamp: column '%s' is not numeric",
+      return host->fail(err, KEEL_ESCHEMA, "column '%s' is not numeric",
                         col->name);
     rc = host->schema_add(out, col->name, col->type, col->flags, err);
     if (rc != KEEL_OK)
@@ -105,7 +110,7 @@ static int clamp_apply(const keel_host *host, const keel_value *params,
     return rc;
   keel_table *t = host->table_new(in->n_rows);
   if (t == NULL)
-    return host->fail(err, KEEL_ENOMEM, "clamp: out of memory");
+    return host->fail(err, KEEL_ENOMEM, "out of memory");
   double lo = params[P_LO].f, hi = params[P_HI].f;
   for (size_t c = 0; c < in->n_cols; c++) {
     const keel_column *src = &in->cols[c];

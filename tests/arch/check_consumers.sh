@@ -4,8 +4,8 @@
 # the installed SDK carries none of them.
 #
 #   - plugins/ and sdk/ include nothing under core/: gcc -MM maps every
-#     .c and .h there with the include path a plugin gets (-I sdk/include
-#     -I plugins/common), and any header under core/ it reaches is an error
+#     .c and .h there with the include path a plugin gets (-I sdk/include),
+#     and any header under core/ it reaches is an error
 #     (a relative "../../core/base/status.h" included);
 #   - tests/ name core headers only as LAYER/FILE.h, which is all their
 #     include folders (build/core/layer-include/*) offer: an #include that
@@ -31,7 +31,7 @@ trap 'rm -rf "$tmp"' EXIT
 # Plugins and the SDK: the real include graph, as check_layers.sh maps core.
 read -r -a pc_flags <<<"$(pkg-config --cflags inih libarchive libffi jansson zlib libcrypto)"
 flags=(-MM -x c -std=c11 -fopenmp -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-       -I sdk/include -I plugins/common "${pc_flags[@]}")
+       -I sdk/include "${pc_flags[@]}")
 mapped=0
 while IFS= read -r -d '' file; do
   mapped=$((mapped + 1))

@@ -83,7 +83,7 @@ build_target() {
     csv)
       "$cc" $cflags -fsanitize=fuzzer $san \
         -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-        -I"$root/sdk/include" -I"$root/core" -I"$root/plugins/common" \
+        -I"$root/sdk/include" -I"$root/core" \
         "$root/tests/fuzz/fuzz_csv.c" \
         "$root/plugins/sources/csv/csv.c" "$root/plugins/sources/csv/csv_parse.c" \
         "$root/core/plugin/table.c" "$root/core/base/status.c" \
@@ -101,7 +101,7 @@ build_target() {
       # shellcheck disable=SC2046
       "$cc" $cflags -fsanitize=fuzzer $san \
         -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-        -I"$root/sdk/include" -I"$root/core" -I"$root/plugins/common" \
+        -I"$root/sdk/include" -I"$root/core" \
         "$root/tests/fuzz/fuzz_$t.c" -Wl,--start-group "${libs[@]}" -Wl,--end-group \
         $(pkg-config --libs inih libarchive libffi jansson zlib libcrypto) \
         -fopenmp -lpthread -ldl -lm -o "$out/fuzz_$t"

@@ -154,7 +154,7 @@ static void test_widths(void)
     CU_ASSERT_EQUAL(api->output_width(v, KEEL_TASK_CLASSIFICATION, 3, &w, &err),
                     KEEL_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "regression only"));
-    CU_ASSERT_EQUAL(strncmp(err.message, reg[i], strlen(reg[i])), 0);
+    CU_ASSERT_PTR_NULL(strstr(err.message, reg[i])); /* the host names it */
   }
   /* classification losses: 2 classes = 1 output, K classes = K */
   const char *cls[2] = {"xent", "hinge"};
@@ -173,12 +173,12 @@ static void test_widths(void)
     CU_ASSERT_EQUAL(api->output_width(v, KEEL_TASK_CLASSIFICATION, 1, &w, &err),
                     KEEL_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "at least 2 classes"));
-    CU_ASSERT_EQUAL(strncmp(err.message, cls[i], strlen(cls[i])), 0);
+    CU_ASSERT_PTR_NULL(strstr(err.message, cls[i])); /* the host names it */
     memset(&err, 0, sizeof err);
     CU_ASSERT_EQUAL(api->output_width(v, KEEL_TASK_REGRESSION, 0, &w, &err),
                     KEEL_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "classification only"));
-    CU_ASSERT_EQUAL(strncmp(err.message, cls[i], strlen(cls[i])), 0);
+    CU_ASSERT_PTR_NULL(strstr(err.message, cls[i])); /* the host names it */
   }
 }
 

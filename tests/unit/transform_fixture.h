@@ -206,6 +206,20 @@ static inline int tt_says(const keel_error *err, ...)
   return ok;
 }
 
+/* True when the message does not start with "name: ": the host puts the
+ * plugin's name in front, so the plugin must not (one prefix). */
+static inline int tt_no_prefix(const keel_error *err, const char *name)
+{
+  size_t n = strlen(name);
+  if (strncmp(err->message, name, n) == 0 &&
+      strncmp(err->message + n, ": ", 2) == 0) {
+    fprintf(stderr, "message starts with its plugin's name: %s\n",
+            err->message);
+    return 0;
+  }
+  return 1;
+}
+
 /* Bit-identical tables: names, types, dictionaries, masks and values. */
 static inline int tt_same_table(const keel_table *a, const keel_table *b)
 {

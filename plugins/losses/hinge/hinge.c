@@ -12,20 +12,21 @@
 
 #include <keel/keel.h>
 
-#include "keel_loss_util.h"
+#include <keel/util.h>
 
 enum { P_MARGIN, P_COUNT };
 
-static const keel_param_decl hinge_params[P_COUNT] = {
+static const keel_param_decl hinge_params[] = {
     [P_MARGIN] = KEEL_P_FLOAT("margin", 1.0, 1e-6, 1e3, 0, "score units",
                               "score gap the loss asks between the true "
                               "class and the others"),
 };
+KEEL_PARAMS_MATCH(hinge_params, P_COUNT);
 
 static int hinge_output_width(const keel_value *params, keel_task task,
                               size_t n_classes, size_t *width, keel_error *err)
 {
-  return keel_loss_class_width("hinge", task, n_classes, width, err);
+  return keel_loss_class_width(task, n_classes, width, err);
 }
 
 static double hinge_value_grad(const keel_value *params, const float *out,

@@ -9,21 +9,22 @@
 
 #include <keel/keel.h>
 
-#include "keel_loss_util.h"
+#include <keel/util.h>
 
 enum { P_DELTA, P_COUNT };
 
-static const keel_param_decl huber_params[P_COUNT] = {
+static const keel_param_decl huber_params[] = {
     [P_DELTA] = KEEL_P_FLOAT("delta", 1.0, 1e-6, 1e6, KEEL_PARAM_LOG_SCALE,
                              "target units",
                              "error size where the loss turns from "
                              "quadratic to linear"),
 };
+KEEL_PARAMS_MATCH(huber_params, P_COUNT);
 
 static int huber_output_width(const keel_value *params, keel_task task,
                               size_t n_classes, size_t *width, keel_error *err)
 {
-  return keel_loss_regression_width("huber", task, n_classes, width, err);
+  return keel_loss_regression_width(task, n_classes, width, err);
 }
 
 static double huber_value_grad(const keel_value *params, const float *out,

@@ -8,12 +8,12 @@
 
 #include <keel/keel.h>
 
-#include "keel_loss_util.h"
+#include <keel/util.h>
 
 static int mse_output_width(const keel_value *params, keel_task task,
                             size_t n_classes, size_t *width, keel_error *err)
 {
-  return keel_loss_regression_width("mse", task, n_classes, width, err);
+  return keel_loss_regression_width(task, n_classes, width, err);
 }
 
 static double mse_value_grad(const keel_value *params, const float *out,

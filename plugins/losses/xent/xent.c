@@ -14,12 +14,12 @@
 
 #include <keel/keel.h>
 
-#include "keel_loss_util.h"
+#include <keel/util.h>
 
 static int xent_output_width(const keel_value *params, keel_task task,
                              size_t n_classes, size_t *width, keel_error *err)
 {
-  return keel_loss_class_width("xent", task, n_classes, width, err);
+  return keel_loss_class_width(task, n_classes, width, err);
 }
 
 static double xent_value_grad(const keel_value *params, const float *out,

@@ -7,15 +7,16 @@
  * shared dense layer in plugins/common/keel_dense.h. */
 #include <keel/keel.h>
 
-#include "keel_dense.h"
+#include <keel/util.h>
 
 enum { P_INIT_SCALE, P_COUNT };
 
-static const keel_param_decl logistic_params[P_COUNT] = {
+static const keel_param_decl logistic_params[] = {
     [P_INIT_SCALE] = KEEL_P_FLOAT(
         "init_scale", 1.0, 0.0, 10.0, 0, NULL,
         "multiplies the Glorot-uniform bound of the initial W (0: all zero)"),
 };
+KEEL_PARAMS_MATCH(logistic_params, P_COUNT);
 
 static int logistic_create(const keel_host *host, const keel_value *params,
                            size_t n_in, size_t n_out, void **self,
@@ -25,12 +26,12 @@ static int logistic_create(const keel_host *host, const keel_value *params,
    * second output the problem. */
   if (n_in != 0 && n_out > 1)
     return host->fail(err, KEEL_EINVAL,
-                      "logistic: serves binary classification with exactly 1 "
+                      "serves binary classification with exactly 1 "
                       "output (a logit), but the loss asks for %zu outputs; "
                       "for more than two classes use model softmax",
                       n_out);
-  return keel_dense_create(host, "logistic", params[P_INIT_SCALE].f, n_in,
-                           n_out, self, err);
+  return keel_dense_create(host, params[P_INIT_SCALE].f, n_in, n_out, self,
+                           err);
 }
 
 static const keel_model_api logistic_api = {

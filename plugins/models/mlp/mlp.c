@@ -37,7 +37,7 @@ enum { INIT_AUTO, INIT_HE, INIT_GLOROT };
 static const char *const mlp_activations[] = {"relu", "tanh", "gelu", NULL};
 static const char *const mlp_inits[] = {"auto", "he", "glorot", NULL};
 
-static const keel_param_decl mlp_params[P_COUNT] = {
+static const keel_param_decl mlp_params[] = {
     [P_HIDDEN] = KEEL_P_INT_LIST("hidden", "128", 1, 65536, "units",
                                  "widths of the hidden layers, input side "
                                  "first (at most 16 layers; empty: linear)"),
@@ -49,6 +49,7 @@ static const keel_param_decl mlp_params[P_COUNT] = {
                            "glorot (sqrt(6/(fan_in+fan_out))), auto = he "
                            "for relu else glorot; output W is glorot"),
 };
+KEEL_PARAMS_MATCH(mlp_params, P_COUNT);
 
 #define MLP_MAX_HIDDEN 16
 #define MLP_MAX_LAYERS (MLP_MAX_HIDDEN + 1)
@@ -76,16 +77,16 @@ static int mlp_create(const keel_host *host, const keel_value *params,
   const keel_value *hidden = &params[P_HIDDEN];
   if (n_in == 0 || n_out == 0)
     return host->fail(err, KEEL_EINVAL,
-                      "mlp: needs at least one input and one output (got %zu "
+                      "needs at least one input and one output (got %zu "
                       "inputs, %zu outputs)",
                       n_in, n_out);
   if (hidden->n > MLP_MAX_HIDDEN)
     return host->fail(err, KEEL_EINVAL,
-                      "mlp: hidden lists %zu layers, at most %d are supported",
+                      "hidden lists %zu layers, at most %d are supported",
                       hidden->n, MLP_MAX_HIDDEN);
   mlp_model *m = host->alloc_zero(1, sizeof *m);
   if (!m)
-    return host->fail(err, KEEL_ENOMEM, "mlp: out of memory");
+    return host->fail(err, KEEL_ENOMEM, "out of memory");
   m->act = (int)params[P_ACTIVATION].i;
   m->init = (int)params[P_INIT].i;
   if (m->init == INIT_AUTO)
@@ -96,7 +97,7 @@ static int mlp_create(const keel_host *host, const keel_value *params,
     if (hidden->ints[l] < 1 || hidden->ints[l] > 65536) {
       host->free(m);
       return host->fail(err, KEEL_ERANGE,
-                        "mlp: hidden[%zu] = %lld is outside [1, 65536]", l,
+                        "hidden[%zu] = %lld is outside [1, 65536]", l,
                         (long long)hidden->ints[l]);
     }
     m->width[l + 1] = (size_t)hidden->ints[l];

@@ -15,7 +15,7 @@
 
 enum { P_LR, P_BETA1, P_BETA2, P_EPS, P_WEIGHT_DECAY, P_DECOUPLED, P_COUNT };
 
-static const keel_param_decl adam_params[P_COUNT] = {
+static const keel_param_decl adam_params[] = {
     [P_LR] =
         KEEL_P_FLOAT("lr", 0.001, 1e-8, 10.0, KEEL_PARAM_LOG_SCALE, "1/step",
                      "learning rate (times the host's "
@@ -33,6 +33,7 @@ static const keel_param_decl adam_params[P_COUNT] = {
     [P_DECOUPLED] =
         KEEL_P_BOOL("decoupled", 0, "decoupled weight decay: AdamW"),
 };
+KEEL_PARAMS_MATCH(adam_params, P_COUNT);
 
 static size_t adam_state_floats(const keel_value *params, size_t n_weights)
 {

@@ -13,7 +13,7 @@
 
 enum { P_LR, P_MOMENTUM, P_NESTEROV, P_WEIGHT_DECAY, P_COUNT };
 
-static const keel_param_decl sgd_params[P_COUNT] = {
+static const keel_param_decl sgd_params[] = {
     [P_LR] =
         KEEL_P_FLOAT("lr", 0.01, 1e-8, 10.0, KEEL_PARAM_LOG_SCALE, "1/step",
                      "learning rate (times the host's "
@@ -27,6 +27,7 @@ static const keel_param_decl sgd_params[P_COUNT] = {
                                     "L2 penalty added to the gradient as "
                                     "weight_decay * w"),
 };
+KEEL_PARAMS_MATCH(sgd_params, P_COUNT);
 
 static size_t sgd_state_floats(const keel_value *params, size_t n_weights)
 {

@@ -44,9 +44,9 @@
 #endif
 
 #include <keel/utf8.h>
+#include <keel/util.h>
 
 #include "csv_parse.h"
-#include "keel_names.h"
 
 static const char *const delimiter_choices[] = {"comma", "semicolon", "tab",
                                                 NULL};
@@ -65,32 +65,38 @@ enum {
   P_COUNT
 };
 
-static const keel_param_decl csv_params[P_COUNT] = {
-    KEEL_P_STRING("path", "", KEEL_PARAM_REQUIRED,
-                  "CSV file, relative to the manifest's folder; gzip "
-                  "(.gz) is decompressed transparently"),
-    KEEL_P_ENUM("delimiter", "comma", delimiter_choices,
-                "field separator: comma, semicolon or tab"),
-    KEEL_P_BOOL("header", 1,
-                "first record holds the column names (else c1, c2, ...)"),
-    KEEL_P_STRING_LIST("missing", "NA",
-                       "cell values that mean missing, besides the empty "
-                       "cell (which always does)"),
-    KEEL_P_STRING_LIST("text_columns", "",
-                       "columns read as free text (never inferred)"),
-    KEEL_P_STRING_LIST("categorical_columns", "",
-                       "columns forced to categorical (dictionary sorted "
-                       "bytewise)"),
-    KEEL_P_STRING_LIST("date_columns", "",
-                       "columns that must hold YYYY-MM-DD dates"),
-    KEEL_P_STRING_LIST("numeric_columns", "",
-                       "columns that must hold numbers (a non-number is an "
-                       "error naming row and column)"),
-    KEEL_P_ENUM("encoding", "utf-8", encoding_choices,
-                "the file's text encoding: utf-8 (invalid UTF-8 in a name "
-                "or a categorical or text cell is an error naming line and "
-                "column) or latin1 (ISO 8859-1, transcoded to UTF-8)"),
+static const keel_param_decl csv_params[] = {
+    [P_PATH] =
+        KEEL_P_STRING("path", "", KEEL_PARAM_REQUIRED,
+                      "CSV file, relative to the manifest's folder; gzip "
+                      "(.gz) is decompressed transparently"),
+    [P_DELIMITER] = KEEL_P_ENUM("delimiter", "comma", delimiter_choices,
+                                "field separator: comma, semicolon or tab"),
+    [P_HEADER] = KEEL_P_BOOL(
+        "header", 1, "first record holds the column names (else c1, c2, ...)"),
+    [P_MISSING] =
+        KEEL_P_STRING_LIST("missing", "NA",
+                           "cell values that mean missing, besides the empty "
+                           "cell (which always does)"),
+    [P_TEXT] = KEEL_P_STRING_LIST("text_columns", "",
+                                  "columns read as free text (never inferred)"),
+    [P_CATEGORICAL] =
+        KEEL_P_STRING_LIST("categorical_columns", "",
+                           "columns forced to categorical (dictionary sorted "
+                           "bytewise)"),
+    [P_DATE] = KEEL_P_STRING_LIST("date_columns", "",
+                                  "columns that must hold YYYY-MM-DD dates"),
+    [P_NUMERIC] =
+        KEEL_P_STRING_LIST("numeric_columns", "",
+                           "columns that must hold numbers (a non-number is an "
+                           "error naming row and column)"),
+    [P_ENCODING] =
+        KEEL_P_ENUM("encoding", "utf-8", encoding_choices,
+                    "the file's text encoding: utf-8 (invalid UTF-8 in a name "
+                    "or a categorical or text cell is an error naming line and "
+                    "column) or latin1 (ISO 8859-1, transcoded to UTF-8)"),
 };
+KEEL_PARAMS_MATCH(csv_params, P_COUNT);
 
 /* Inference state of one column. */
 enum { K_NONE = 0, K_NUM, K_DATE, K_STR };
@@ -244,7 +250,7 @@ static int load_file(csv_ctx *c)
     return rc;
   c->file = strdup(h->input_name(c->in));
   if (!c->file)
-    return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    return h->fail(c->err, KEEL_ENOMEM, "out of memory");
   if (KEEL_HOST_HAS(h, input_view))
     return h->input_view(c->in, &c->buf, &c->len, c->err);
   c->cap = 1u << 16;
@@ -327,7 +333,7 @@ static int read_header(csv_ctx *c)
   csvp_field *fields = calloc(nf, sizeof *fields);
   if (!c->cols || !fields) {
     free(fields);
-    return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    return h->fail(c->err, KEEL_ENOMEM, "out of memory");
   }
   csvp_init(&r, c->buf, c->len, c->delim);
   st = csvp_next_record(&r, fields, nf, &nf, &line, &w);
@@ -361,23 +367,23 @@ static int read_header(csv_ctx *c)
       c->cols[j].name = strdup(tmp);
     }
     if (!c->cols[j].name) {
-      rc = h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+      rc = h->fail(c->err, KEEL_ENOMEM, "out of memory");
       break;
     }
   }
   free(fields);
   if (!rc && c->n_cols > 1) {
     /* duplicates by sorting: a scan per column is quadratic in width */
-    kn_entry *e = malloc(c->n_cols * sizeof *e);
+    keel_name_pos *e = malloc(c->n_cols * sizeof *e);
     if (!e)
-      return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+      return h->fail(c->err, KEEL_ENOMEM, "out of memory");
     for (size_t j = 0; j < c->n_cols; j++) {
       e[j].name = c->cols[j].name;
       e[j].pos = j;
     }
-    kn_sort(e, c->n_cols);
+    keel_names_sort(e, c->n_cols);
     size_t k = 0, j = 0;
-    if (kn_first_dup(e, c->n_cols, &k, &j))
+    if (keel_names_first_dup(e, c->n_cols, &k, &j))
       rc = h->fail(c->err, KEEL_EDATA,
                    "%s:%zu: duplicate column name "
                    "'%s' (columns %zu and %zu)",
@@ -407,22 +413,22 @@ static int apply_declared(csv_ctx *c)
                {P_NUMERIC, KEEL_COL_NUMERIC}};
   const keel_host *h = c->host;
   /* the header's names sorted once: a scan per listed name is quadratic */
-  kn_entry *sorted = malloc((c->n_cols ? c->n_cols : 1) * sizeof *sorted);
+  keel_name_pos *sorted = malloc((c->n_cols ? c->n_cols : 1) * sizeof *sorted);
   if (!sorted)
-    return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    return h->fail(c->err, KEEL_ENOMEM, "out of memory");
   for (size_t j = 0; j < c->n_cols; j++) {
     sorted[j].name = c->cols[j].name;
     sorted[j].pos = j;
   }
-  kn_sort(sorted, c->n_cols);
+  keel_names_sort(sorted, c->n_cols);
   for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
     const keel_value *v = &c->params[lists[l].param];
     for (size_t i = 0; i < v->n; i++) {
-      long found = kn_find(sorted, c->n_cols, v->strings[i]);
+      long found = keel_names_find(sorted, c->n_cols, v->strings[i]);
       if (found < 0) {
         free(sorted);
         return h->fail(c->err, KEEL_EINVAL,
-                       "csv: %s names column '%s', "
+                       "%s names column '%s', "
                        "but %s has no such column",
                        csv_params[lists[l].param].name, v->strings[i], c->file);
       }
@@ -430,7 +436,7 @@ static int apply_declared(csv_ctx *c)
       if (c->cols[j].declared && c->cols[j].declared != lists[l].type) {
         free(sorted);
         return h->fail(c->err, KEEL_EINVAL,
-                       "csv: column '%s' is declared "
+                       "column '%s' is declared "
                        "with two types (check the *_columns lists)",
                        v->strings[i]);
       }
@@ -461,15 +467,15 @@ static int setup_tables(csv_ctx *c)
   c->marker_len = calloc(m->n ? m->n : 1, sizeof *c->marker_len);
   c->markers = calloc(m->n ? m->n : 1, sizeof *c->markers);
   if (!c->marker_len || !c->markers)
-    return c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    return c->host->fail(c->err, KEEL_ENOMEM, "out of memory");
   if (c->latin1 &&
       !(c->own_markers = calloc(m->n ? m->n : 1, sizeof *c->own_markers)))
-    return c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    return c->host->fail(c->err, KEEL_ENOMEM, "out of memory");
   for (size_t i = 0; i < m->n; i++) {
     c->markers[i] = m->strings[i];
     if (c->latin1) {
       if (!(c->own_markers[i] = utf8_to_latin1(m->strings[i])))
-        return c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+        return c->host->fail(c->err, KEEL_ENOMEM, "out of memory");
       c->markers[i] = c->own_markers[i];
     }
     c->marker_len[i] = strlen(c->markers[i]);
@@ -478,7 +484,7 @@ static int setup_tables(csv_ctx *c)
   }
   c->scratch = malloc(c->len + 1); /* touched only where fields are escaped */
   if (!c->scratch)
-    return c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    return c->host->fail(c->err, KEEL_ENOMEM, "out of memory");
   return KEEL_OK;
 }
 
@@ -778,7 +784,7 @@ static int plan_quoted(csv_ctx *c)
   const long nk = (long)c->n_chunks;
   size_t *quotes = calloc(c->n_chunks, sizeof *quotes);
   if (!quotes)
-    return c->host->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    return c->host->fail(c->err, KEEL_ENOMEM, "out of memory");
   raw_cuts(c);
 #pragma omp parallel for schedule(static)
   for (long i = 0; i < nk; i++) {
@@ -821,7 +827,7 @@ static int plan_chunks(csv_ctx *c)
   c->chunks = calloc(k, sizeof *c->chunks);
   c->chunk_state = malloc(k * 3 * c->n_cols);
   if (!c->chunks || !c->chunk_state)
-    return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    return h->fail(c->err, KEEL_ENOMEM, "out of memory");
   raw_cuts(c);
   place_cuts(c, NULL);
   const long nk = (long)k;
@@ -907,7 +913,7 @@ static int continue_serial(csv_ctx *c, const csv_chunk *from)
   if (!state || !fields) {
     free(state);
     free(fields);
-    return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    return h->fail(c->err, KEEL_ENOMEM, "out of memory");
   }
   ch.kind = state;
   ch.nonfinite = state + c->n_cols;
@@ -962,7 +968,7 @@ static int infer_pass(csv_ctx *c, int store)
     free(fields);
   }
   if (oom)
-    return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    return h->fail(c->err, KEEL_ENOMEM, "out of memory");
   for (size_t i = 0; i < c->n_chunks; i++) {
     csv_chunk *ch = &c->chunks[i];
     if (ch->rc) {
@@ -1085,7 +1091,7 @@ static int string_pass(csv_ctx *c)
     col->sp = calloc(c->n_rows, sizeof *col->sp);
     col->sl = calloc(c->n_rows, sizeof *col->sl);
     if (!col->sp || !col->sl)
-      return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+      return h->fail(c->err, KEEL_ENOMEM, "out of memory");
   }
   if (n_str == 0)
     return KEEL_OK;
@@ -1103,7 +1109,7 @@ static int string_pass(csv_ctx *c)
     free(fields);
   }
   if (oom)
-    return h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    return h->fail(c->err, KEEL_ENOMEM, "out of memory");
   for (size_t i = 0; i < c->n_chunks; i++)
     if (c->chunks[i].rc) {
       *c->err = c->chunks[i].err;
@@ -1153,7 +1159,7 @@ static int add_categorical(csv_ctx *c, keel_table *t, size_t j)
   char **dict = NULL;
   int rc = KEEL_OK;
   if (!slots || !prov || !uniq) {
-    rc = h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    rc = h->fail(c->err, KEEL_ENOMEM, "out of memory");
     goto out;
   }
   memset(slots, 0, cap * sizeof *slots);
@@ -1185,14 +1191,14 @@ static int add_categorical(csv_ctx *c, keel_table *t, size_t j)
   remap = malloc((n_uniq ? n_uniq : 1) * sizeof *remap);
   dict = calloc(n_uniq ? n_uniq : 1, sizeof *dict);
   if (!remap || !dict) {
-    rc = h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+    rc = h->fail(c->err, KEEL_ENOMEM, "out of memory");
     goto out;
   }
   for (size_t k = 0; k < n_uniq; k++) {
     remap[uniq[k].id] = (int32_t)k;
     /* Latin-1 bytes and their UTF-8 sort alike (code point order) */
     if (!(dict[k] = dup_text(c, uniq[k].p, uniq[k].n))) {
-      rc = h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+      rc = h->fail(c->err, KEEL_ENOMEM, "out of memory");
       goto out;
     }
   }
@@ -1245,7 +1251,7 @@ static int add_column(csv_ctx *c, keel_table *t, size_t j)
       }
       char *u = dup_text(c, col->sp[r], col->sl[r]);
       rc = u ? h->text_set(t, t->n_cols - 1, r, u, strlen(u), c->err)
-             : h->fail(c->err, KEEL_ENOMEM, "csv: out of memory");
+             : h->fail(c->err, KEEL_ENOMEM, "out of memory");
       free(u);
     }
     return rc;
@@ -1274,7 +1280,7 @@ static int csv_read(const keel_host *host, const keel_value *params,
   if (!rc)
     rc = string_pass(&c);
   if (!rc && !(t = host->table_new(c.n_rows)))
-    rc = host->fail(err, KEEL_ENOMEM, "csv: out of memory");
+    rc = host->fail(err, KEEL_ENOMEM, "out of memory");
   for (size_t j = 0; !rc && j < c.n_cols; j++)
     rc = add_column(&c, t, j);
   if (rc) {

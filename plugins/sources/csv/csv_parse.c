@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* by its path: the tests and the fuzz target compile this file alone */
-#include "../../common/keel_civil.h"
+/* the SDK helper alone (libc only): the tests and the fuzz target compile
+ * this file without the rest of the plugin */
+#include <keel/util_civil.h>
 
 void csvp_init(csvp_reader *r, const char *buf, size_t len, char delim)
 {

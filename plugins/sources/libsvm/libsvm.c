@@ -18,15 +18,19 @@
 
 enum { P_PATH, P_N_FEATURES, P_ZERO_BASED, P_COUNT };
 
-static const keel_param_decl libsvm_params[P_COUNT] = {
-    KEEL_P_STRING("path", "", KEEL_PARAM_REQUIRED,
-                  "LIBSVM file, relative to the manifest's folder; gzip "
-                  "(.gz) is decompressed transparently"),
-    KEEL_P_INT("n_features", 0, 0, 10000000, "columns",
-               "number of feature columns; 0 infers the largest index"),
-    KEEL_P_BOOL("zero_based", 0,
-                "indices start at 0 (default: at 1, as LIBSVM writes them)"),
+static const keel_param_decl libsvm_params[] = {
+    [P_PATH] =
+        KEEL_P_STRING("path", "", KEEL_PARAM_REQUIRED,
+                      "LIBSVM file, relative to the manifest's folder; gzip "
+                      "(.gz) is decompressed transparently"),
+    [P_N_FEATURES] =
+        KEEL_P_INT("n_features", 0, 0, 10000000, "columns",
+                   "number of feature columns; 0 infers the largest index"),
+    [P_ZERO_BASED] = KEEL_P_BOOL(
+        "zero_based", 0,
+        "indices start at 0 (default: at 1, as LIBSVM writes them)"),
 };
+KEEL_PARAMS_MATCH(libsvm_params, P_COUNT);
 
 typedef struct entry {
   uint64_t idx; /* 0-based column */
@@ -65,12 +69,12 @@ static int load(const keel_host *h, const keel_value *params, sv_doc *d,
   size_t cap = 1u << 16;
   d->buf = malloc(cap + 1);
   rc = (d->file && d->buf) ? KEEL_OK
-                           : h->fail(err, KEEL_ENOMEM, "libsvm: out of memory");
+                           : h->fail(err, KEEL_ENOMEM, "out of memory");
   while (!rc) {
     if (d->len == cap) {
       char *nb = realloc(d->buf, 2 * cap + 1);
       if (!nb) {
-        rc = h->fail(err, KEEL_ENOMEM, "libsvm: out of memory");
+        rc = h->fail(err, KEEL_ENOMEM, "out of memory");
         break;
       }
       d->buf = nb;
@@ -120,7 +124,7 @@ static int push_entry(const keel_host *h, sv_doc *d, uint64_t idx, double v,
     size_t cap = d->cap_entries ? 2 * d->cap_entries : 1024;
     entry *e = realloc(d->entries, cap * sizeof *e);
     if (!e)
-      return h->fail(err, KEEL_ENOMEM, "libsvm: out of memory");
+      return h->fail(err, KEEL_ENOMEM, "out of memory");
     d->entries = e;
     d->cap_entries = cap;
   }
@@ -142,7 +146,7 @@ static int push_row(const keel_host *h, sv_doc *d, double label,
     if (s)
       d->row_start = s;
     if (!l || !s)
-      return h->fail(err, KEEL_ENOMEM, "libsvm: out of memory");
+      return h->fail(err, KEEL_ENOMEM, "out of memory");
     d->cap_rows = cap;
   }
   d->labels[d->n_rows] = label;
@@ -320,7 +324,7 @@ static int libsvm_read(const keel_host *host, const keel_value *params,
   *out = NULL;
   int rc = parse(host, params, &d, err);
   if (!rc && !(t = host->table_new(d.n_rows)))
-    rc = host->fail(err, KEEL_ENOMEM, "libsvm: out of memory");
+    rc = host->fail(err, KEEL_ENOMEM, "out of memory");
   if (!rc) {
     keel_column *c =
         host->table_add(t, "label", KEEL_COL_NUMERIC, NULL, 0, err);

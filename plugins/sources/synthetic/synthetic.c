@@ -26,21 +26,25 @@ static const char *const task_choices[] = {"classification", "regression",
 
 enum { P_TASK, P_ROWS, P_FEATURES, P_CLASSES, P_NOISE, P_SEED, P_COUNT };
 
-static const keel_param_decl synthetic_params[P_COUNT] = {
-    KEEL_P_ENUM("task", "classification", task_choices,
-                "classification (labels 0..classes-1) or regression"),
-    KEEL_P_INT("rows", 1000, 1, 100000000, "rows", "rows to generate"),
-    KEEL_P_INT("features", 10, 1, 100000, "columns",
-               "feature columns x1..xN, uniform in [-1, 1)"),
-    KEEL_P_INT("classes", 2, 2, 100, "classes",
-               "number of classes (classification only)"),
-    KEEL_P_FLOAT("noise", 0.0, 0.0, 1.0, 0, NULL,
-                 "classification: probability a label is replaced by a "
-                 "random class; regression: noise std as a fraction of the "
-                 "teacher output's std"),
-    KEEL_P_INT("seed", 1, 0, 9007199254740991.0, NULL,
-               "generator seed (Philox key)"),
+static const keel_param_decl synthetic_params[] = {
+    [P_TASK] =
+        KEEL_P_ENUM("task", "classification", task_choices,
+                    "classification (labels 0..classes-1) or regression"),
+    [P_ROWS] =
+        KEEL_P_INT("rows", 1000, 1, 100000000, "rows", "rows to generate"),
+    [P_FEATURES] = KEEL_P_INT("features", 10, 1, 100000, "columns",
+                              "feature columns x1..xN, uniform in [-1, 1)"),
+    [P_CLASSES] = KEEL_P_INT("classes", 2, 2, 100, "classes",
+                             "number of classes (classification only)"),
+    [P_NOISE] =
+        KEEL_P_FLOAT("noise", 0.0, 0.0, 1.0, 0, NULL,
+                     "classification: probability a label is replaced by a "
+                     "random class; regression: noise std as a fraction of the "
+                     "teacher output's std"),
+    [P_SEED] = KEEL_P_INT("seed", 1, 0, 9007199254740991.0, NULL,
+                          "generator seed (Philox key)"),
 };
+KEEL_PARAMS_MATCH(synthetic_params, P_COUNT);
 
 /* Counter layout within KEEL_RNG_STREAM_SYNTHETIC: the top byte picks the
  * purpose, so cells, teacher and noise never share a counter. */
@@ -84,7 +88,7 @@ static int synthetic_read(const keel_host *host, const keel_value *params,
   keel_table *t = host->table_new(rows);
   if (!score || !w || !t) {
     rc = host->fail(err, KEEL_ENOMEM,
-                    "synthetic: out of memory for %zu rows "
+                    "out of memory for %zu rows "
                     "x %zu features",
                     rows, feats);
     goto out;

@@ -19,7 +19,7 @@
 
 #include <keel/keel.h>
 
-#include "keel_transform_util.h"
+#include <keel/util.h>
 
 #define WHO "clip"
 #define ACCEPTS KEEL_COL_BIT(KEEL_COL_NUMERIC)
@@ -28,7 +28,7 @@ enum { P_COLUMNS, P_METHOD, P_LOWER_Q, P_UPPER_Q, P_LOWER, P_UPPER, P_COUNT };
 enum { M_QUANTILE, M_FIXED };
 static const char *const method_choices[] = {"quantile", "fixed", NULL};
 
-static const keel_param_decl clip_params[P_COUNT] = {
+static const keel_param_decl clip_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "", "numeric columns to clip (empty: all numeric)"),
     [P_METHOD] = KEEL_P_ENUM("method", "quantile", method_choices,
@@ -42,6 +42,7 @@ static const keel_param_decl clip_params[P_COUNT] = {
     [P_UPPER] = KEEL_P_FLOAT("upper", DBL_MAX, -INFINITY, INFINITY, 0, NULL,
                              "upper bound (fixed; default: none)"),
 };
+KEEL_PARAMS_MATCH(clip_params, P_COUNT);
 
 static int clip_check_params(const keel_host *host, const keel_value *params,
                              keel_error *err)
@@ -49,13 +50,13 @@ static int clip_check_params(const keel_host *host, const keel_value *params,
   if (params[P_METHOD].i == M_QUANTILE &&
       !(params[P_LOWER_Q].f <= params[P_UPPER_Q].f))
     return host->fail(err, KEEL_EINVAL,
-                      WHO ": lower_q (%g) must not be greater than upper_q "
-                          "(%g)",
+                      "lower_q (%g) must not be greater than upper_q "
+                      "(%g)",
                       params[P_LOWER_Q].f, params[P_UPPER_Q].f);
   if (params[P_METHOD].i == M_FIXED &&
       !(params[P_LOWER].f <= params[P_UPPER].f))
     return host->fail(err, KEEL_EINVAL,
-                      WHO ": lower (%g) must not be greater than upper (%g)",
+                      "lower (%g) must not be greater than upper (%g)",
                       params[P_LOWER].f, params[P_UPPER].f);
   return KEEL_OK;
 }
@@ -66,8 +67,8 @@ static int clip_schema(const keel_host *host, const keel_value *params,
   int rc = clip_check_params(host, params, err);
   if (rc != KEEL_OK)
     return rc;
-  return tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", in,
-                        out, err);
+  return keel_tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric",
+                             in, out, err);
 }
 
 /* Quantile q of sorted x[0..n-1], n > 0 (see the header comment). */
@@ -94,30 +95,30 @@ static int clip_fit_column(const keel_host *host, const keel_value *params,
     *hi = params[P_UPPER].f;
     return KEEL_OK;
   }
-  int rc = tx_check_finite(host, WHO, c, n_rows, err);
+  int rc = keel_tx_check_finite(host, c, n_rows, err);
   if (rc != KEEL_OK)
     return rc;
   double *x = malloc((n_rows ? n_rows : 1) * sizeof *x);
   if (x == NULL)
-    return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    return host->fail(err, KEEL_ENOMEM, "out of memory");
   size_t n = 0;
   for (size_t r = 0; r < n_rows; r++)
-    if (!tx_is_missing(c, r))
+    if (!keel_tx_is_missing(c, r))
       x[n++] = c->num[r];
   if (n == 0) {
     free(x);
     return host->fail(err, KEEL_EDATA,
-                      WHO ": column '%s' has no non-missing value in the %zu "
-                          "training rows",
+                      "column '%s' has no non-missing value in the %zu "
+                      "training rows",
                       c->name, n_rows);
   }
-  qsort(x, n, sizeof *x, tx_cmp_double);
+  qsort(x, n, sizeof *x, keel_tx_cmp_double);
   *lo = clip_quantile(x, n, params[P_LOWER_Q].f);
   *hi = clip_quantile(x, n, params[P_UPPER_Q].f);
   free(x);
   if (!isfinite(*lo) || !isfinite(*hi))
-    return host->fail(err, KEEL_EDATA,
-                      WHO ": column '%s': a fitted bound overflows", c->name);
+    return host->fail(err, KEEL_EDATA, "column '%s': a fitted bound overflows",
+                      c->name);
   return KEEL_OK;
 }
 
@@ -129,9 +130,9 @@ static int clip_fit(const keel_host *host, const keel_value *params,
   int rc = clip_check_params(host, params, err);
   if (rc != KEEL_OK)
     return rc;
-  return tx_fit_columns(host, WHO, params, &params[P_COLUMNS], train, ACCEPTS,
-                        "numeric", clip_keys, 2, NULL, 0, clip_fit_column,
-                        state, err);
+  return keel_tx_fit_columns(host, WHO, params, &params[P_COLUMNS], train,
+                             ACCEPTS, "numeric", clip_keys, 2, NULL, 0,
+                             clip_fit_column, state, err);
 }
 
 /* x limited to the column's [lower, upper]; NaN passes through. */
@@ -149,8 +150,8 @@ static int clip_apply(const keel_host *host, const keel_value *params,
                       const keel_state *state, const keel_table *in,
                       keel_table **out, keel_error *err)
 {
-  return tx_apply_fitted(host, WHO, params, state, in, ACCEPTS, "numeric",
-                         clip_keys, 2, clip_map, out, err);
+  return keel_tx_apply_fitted(host, WHO, params, state, in, ACCEPTS, "numeric",
+                              clip_keys, 2, clip_map, out, err);
 }
 
 static const keel_transform_api clip_api = {

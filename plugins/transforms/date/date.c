@@ -20,8 +20,7 @@
 
 #include <keel/keel.h>
 
-#include "keel_civil.h"
-#include "keel_transform_util.h"
+#include <keel/util.h>
 
 #define WHO "date"
 #define ACCEPTS KEEL_COL_BIT(KEEL_COL_DATE)
@@ -29,7 +28,7 @@
 
 enum { P_COLUMNS, P_PARTS, P_KEEP, P_COUNT };
 
-static const keel_param_decl date_params[P_COUNT] = {
+static const keel_param_decl date_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "", "date columns to expand (empty: all date columns)"),
     [P_PARTS] = KEEL_P_STRING_LIST(
@@ -37,6 +36,7 @@ static const keel_param_decl date_params[P_COUNT] = {
         "parts to extract: year, month, day, dayofweek, dayofyear, quarter"),
     [P_KEEP] = KEEL_P_BOOL("keep", 0, "keep the date column too"),
 };
+KEEL_PARAMS_MATCH(date_params, P_COUNT);
 
 enum { PART_YEAR, PART_MONTH, PART_DAY, PART_DOW, PART_DOY, PART_QUARTER };
 static const char *const part_names[] = {"year",      "month",     "day",
@@ -50,21 +50,21 @@ static int date_parts(const keel_host *host, const keel_value *params,
   const keel_value *p = &params[P_PARTS];
   if (p->n == 0)
     return host->fail(err, KEEL_EINVAL,
-                      WHO ": parts is empty; name at least one of year, "
-                          "month, day, dayofweek, dayofyear, quarter");
-  int rc = tx_check_unique(host, WHO, "parts", p, err);
+                      "parts is empty; name at least one of year, "
+                      "month, day, dayofweek, dayofyear, quarter");
+  int rc = keel_tx_check_unique(host, "parts", p, err);
   if (rc != KEEL_OK)
     return rc;
   if (p->n > N_PARTS)
-    return host->fail(err, KEEL_EINVAL, WHO ": too many parts");
+    return host->fail(err, KEEL_EINVAL, "too many parts");
   for (size_t i = 0; i < p->n; i++) {
     size_t j = 0;
     while (j < N_PARTS && strcmp(p->strings[i], part_names[j]) != 0)
       j++;
     if (j == N_PARTS)
       return host->fail(err, KEEL_EINVAL,
-                        WHO ": unknown part '%s' in parts; known: year, "
-                            "month, day, dayofweek, dayofyear, quarter",
+                        "unknown part '%s' in parts; known: year, "
+                        "month, day, dayofweek, dayofyear, quarter",
                         p->strings[i]);
     codes[i] = (int)j;
   }
@@ -74,7 +74,7 @@ static int date_parts(const keel_host *host, const keel_value *params,
 /* "<col>_<part>" in a malloc'd string, or NULL. */
 static char *date_name(const char *col, const char *part)
 {
-  return tx_join_name(col, '_', part);
+  return keel_tx_join_name(col, '_', part);
 }
 
 static int date_schema(const keel_host *host, const keel_value *params,
@@ -84,10 +84,10 @@ static int date_schema(const keel_host *host, const keel_value *params,
   int rc = date_parts(host, params, codes, err);
   if (rc != KEEL_OK)
     return rc;
-  tx_cols v = tx_schema_cols(in);
+  keel_tx_cols v = keel_tx_schema_cols(in);
   size_t *idx = NULL, n = 0, k = 0;
-  rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "date", &v, &idx, &n,
-                 err);
+  rc = keel_tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "date", &v, &idx,
+                      &n, err);
   for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++) {
     const keel_column_schema *col = &in->cols[c];
     int target = k < n && idx[k] == c;
@@ -98,7 +98,7 @@ static int date_schema(const keel_host *host, const keel_value *params,
     for (size_t i = 0; target && rc == KEEL_OK && i < params[P_PARTS].n; i++) {
       char *name = date_name(col->name, part_names[codes[i]]);
       if (name == NULL)
-        rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+        rc = host->fail(err, KEEL_ENOMEM, "out of memory");
       else
         rc = host->schema_add(out, name, KEEL_COL_NUMERIC,
                               col->flags & KEEL_COL_MAY_MISS, err);
@@ -109,18 +109,11 @@ static int date_schema(const keel_host *host, const keel_value *params,
   return rc;
 }
 
-/* The value of one part for day number z (H. Hinnant's civil_from_days). */
+/* The value of one part for day number z. */
 static double date_part(int64_t z, int part)
 {
-  int64_t zz = z + 719468;
-  int64_t era = keel_floordiv(zz, 146097);
-  int64_t doe = zz - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy0 = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy0 + 2) / 153;
-  int64_t d = doy0 - (153 * mp + 2) / 5 + 1;
-  int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  int64_t y = yoe + era * 400 + (m <= 2);
+  int64_t y, m, d;
+  keel_civil_from_days(z, &y, &m, &d);
   switch (part) {
   case PART_YEAR: return (double)y;
   case PART_MONTH: return (double)m;
@@ -141,21 +134,21 @@ static int date_expand(const keel_host *host, const keel_value *params,
   (void)k;
   const int *codes = ctx;
   for (size_t r = 0; r < t->n_rows; r++)
-    if (!tx_is_missing(src, r) && !(fabs(src->num[r]) <= MAX_ABS_DAYS))
+    if (!keel_tx_is_missing(src, r) && !(fabs(src->num[r]) <= MAX_ABS_DAYS))
       return host->fail(err, KEEL_EDATA,
-                        WHO ": column '%s' row %zu: %g is not a day number "
-                            "within 1e9 days of 1970-01-01",
+                        "column '%s' row %zu: %g is not a day number "
+                        "within 1e9 days of 1970-01-01",
                         src->name, r + 1, src->num[r]);
   for (size_t i = 0; i < params[P_PARTS].n; i++) {
     char *name = date_name(src->name, part_names[codes[i]]);
     if (name == NULL)
-      return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+      return host->fail(err, KEEL_ENOMEM, "out of memory");
     keel_column *dst = host->table_add(t, name, KEEL_COL_NUMERIC, NULL, 0, err);
     free(name);
     if (dst == NULL)
-      return tx_code(err);
+      return keel_tx_code(err);
     for (size_t r = 0; r < t->n_rows; r++) {
-      if (tx_is_missing(src, r)) {
+      if (keel_tx_is_missing(src, r)) {
         dst->missing[r] = 1;
         continue;
       }
@@ -174,9 +167,9 @@ static int date_apply(const keel_host *host, const keel_value *params,
   int rc = date_parts(host, params, codes, err);
   if (rc != KEEL_OK)
     return rc;
-  return tx_apply_selected(host, WHO, params, &params[P_COLUMNS], in, ACCEPTS,
-                           "date", params[P_KEEP].i != 0, date_expand, codes,
-                           out, err);
+  return keel_tx_apply_selected(host, WHO, params, &params[P_COLUMNS], in,
+                                ACCEPTS, "date", params[P_KEEP].i != 0,
+                                date_expand, codes, out, err);
 }
 
 static const keel_transform_api date_api = {

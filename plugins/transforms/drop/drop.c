@@ -11,43 +11,44 @@
 
 #include <keel/keel.h>
 
-#include "keel_transform_util.h"
+#include <keel/util.h>
 
 #define WHO "drop"
 
 enum { P_COLUMNS, P_COUNT };
 
-static const keel_param_decl drop_params[P_COUNT] = {
+static const keel_param_decl drop_params[] = {
     [P_COLUMNS] = {.name = "columns",
                    .type = KEEL_PARAM_STRING_LIST,
                    .flags = KEEL_PARAM_REQUIRED,
                    .doc = "columns to remove"},
 };
+KEEL_PARAMS_MATCH(drop_params, P_COUNT);
 
 /* keep[c] = 1 for the columns of v that are not named; each name must
  * exist and be named once. *keep is malloc'd; caller frees. */
 static int drop_resolve(const keel_host *host, const keel_value *params,
-                        const tx_cols *v, uint8_t **keep, keel_error *err)
+                        const keel_tx_cols *v, uint8_t **keep, keel_error *err)
 {
   const keel_value *cols = &params[P_COLUMNS];
   *keep = NULL;
-  int rc = tx_check_unique(host, WHO, "columns", cols, err);
+  int rc = keel_tx_check_unique(host, "columns", cols, err);
   if (rc != KEEL_OK)
     return rc;
   uint8_t *k = malloc(v->n ? v->n : 1);
-  kn_entry *sorted = tx_cols_sorted(v);
+  keel_name_pos *sorted = keel_tx_cols_sorted(v);
   if (k == NULL || sorted == NULL) {
     free(k);
     free(sorted);
-    return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    return host->fail(err, KEEL_ENOMEM, "out of memory");
   }
   memset(k, 1, v->n ? v->n : 1);
   for (size_t i = 0; i < cols->n; i++) {
-    long c = kn_find(sorted, v->n, cols->strings[i]);
+    long c = keel_names_find(sorted, v->n, cols->strings[i]);
     if (c < 0) {
       free(k);
       free(sorted);
-      return tx_fail_unknown(host, WHO, cols->strings[i], v, err);
+      return keel_tx_fail_unknown(host, cols->strings[i], v, err);
     }
     k[c] = 0;
   }
@@ -59,7 +60,7 @@ static int drop_resolve(const keel_host *host, const keel_value *params,
 static int drop_schema(const keel_host *host, const keel_value *params,
                        const keel_schema *in, keel_schema *out, keel_error *err)
 {
-  tx_cols v = tx_schema_cols(in);
+  keel_tx_cols v = keel_tx_schema_cols(in);
   uint8_t *keep = NULL;
   int rc = drop_resolve(host, params, &v, &keep, err);
   for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++)
@@ -74,17 +75,17 @@ static int drop_apply(const keel_host *host, const keel_value *params,
                       const keel_state *state, const keel_table *in,
                       keel_table **out, keel_error *err)
 {
-  tx_cols v = tx_table_cols(in);
+  keel_tx_cols v = keel_tx_table_cols(in);
   uint8_t *keep = NULL;
   int rc = drop_resolve(host, params, &v, &keep, err);
   if (rc != KEEL_OK)
     return rc;
   keel_table *t = host->table_new(in->n_rows);
   if (t == NULL)
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    rc = host->fail(err, KEEL_ENOMEM, "out of memory");
   for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++)
     if (keep[c] && host->table_copy_column(t, &in->cols[c], err) == NULL)
-      rc = tx_code(err);
+      rc = keel_tx_code(err);
   free(keep);
   if (rc != KEEL_OK) {
     if (t != NULL)

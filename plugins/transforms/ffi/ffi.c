@@ -38,7 +38,7 @@
 
 #include <keel/keel.h>
 
-#include "keel_transform_util.h"
+#include <keel/util.h>
 
 #define WHO "ffi"
 #define ACCEPTS KEEL_COL_BIT(KEEL_COL_NUMERIC)
@@ -56,7 +56,7 @@ enum { NF_ERROR, NF_MISSING, NF_KEEP };
 static const char *const nonfinite_choices[] = {"error", "missing", "keep",
                                                 NULL};
 
-static const keel_param_decl fx_params[P_COUNT] = {
+static const keel_param_decl fx_params[] = {
     [P_LIBRARY] = {.name = "library",
                    .type = KEEL_PARAM_STRING,
                    .flags = KEEL_PARAM_REQUIRED,
@@ -77,6 +77,7 @@ static const keel_param_decl fx_params[P_COUNT] = {
         KEEL_P_ENUM("nonfinite", "error", nonfinite_choices,
                     "a NaN/Inf result: error, make it missing, or keep it"),
 };
+KEEL_PARAMS_MATCH(fx_params, P_COUNT);
 
 enum { T_DOUBLE, T_FLOAT, T_INT32, T_INT64 };
 static const char *const type_names[] = {"double", "float", "int32", "int64"};
@@ -153,9 +154,9 @@ static int fx_parse_signature(const keel_host *host, const char *sig,
   return KEEL_OK;
 bad:
   return host->fail(err, KEEL_EINVAL,
-                    WHO ": signature '%s' is not RET(ARG) or RET(ARG,ARG2) "
-                        "with types double, float, int32, int64 (e.g. "
-                        "double(double))",
+                    "signature '%s' is not RET(ARG) or RET(ARG,ARG2) "
+                    "with types double, float, int32, int64 (e.g. "
+                    "double(double))",
                     sig);
 }
 
@@ -207,26 +208,25 @@ static int fx_prepare(const keel_host *host, const keel_value *params,
   if (rc != KEEL_OK)
     return rc;
   if (lib == NULL || lib[0] == '\0' || sym == NULL || sym[0] == '\0')
-    return host->fail(err, KEEL_EINVAL,
-                      WHO ": library and symbol must both be set");
+    return host->fail(err, KEEL_EINVAL, "library and symbol must both be set");
   unsigned char scratch[8];
   if (call->n_args == 2 && !fx_convert(params[P_ARG2].f, call->arg[1], scratch))
-    return host->fail(err, KEEL_EINVAL, WHO ": arg2 = %.17g is not a valid %s",
+    return host->fail(err, KEEL_EINVAL, "arg2 = %.17g is not a valid %s",
                       params[P_ARG2].f, type_names[call->arg[1]]);
   dlerror();
   call->lib = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
   if (call->lib == NULL) {
     const char *why = dlerror();
-    return host->fail(err, KEEL_ENOTFOUND, WHO ": cannot open library '%s': %s",
-                      lib, why ? why : "unknown reason");
+    return host->fail(err, KEEL_ENOTFOUND, "cannot open library '%s': %s", lib,
+                      why ? why : "unknown reason");
   }
   dlerror();
   void *fn = dlsym(call->lib, sym);
   const char *why = dlerror();
   if (fn == NULL || why != NULL)
     return host->fail(err, KEEL_ENOTFOUND,
-                      WHO ": symbol '%s' not found in library '%s'%s%s", sym,
-                      lib, why ? ": " : "", why ? why : "");
+                      "symbol '%s' not found in library '%s'%s%s", sym, lib,
+                      why ? ": " : "", why ? why : "");
   /* POSIX guarantees a data pointer from dlsym converts to a function. */
   memcpy(&call->fn, &fn, sizeof fn);
   for (int i = 0; i < call->n_args; i++)
@@ -234,8 +234,8 @@ static int fx_prepare(const keel_host *host, const keel_value *params,
   if (ffi_prep_cif(&call->cif, FFI_DEFAULT_ABI, (unsigned)call->n_args,
                    fx_type_of(call->ret), call->arg_types) != FFI_OK)
     return host->fail(err, KEEL_EINVAL,
-                      WHO ": libffi cannot prepare a call to '%s' with "
-                          "signature '%s'",
+                      "libffi cannot prepare a call to '%s' with "
+                      "signature '%s'",
                       sym, params[P_SIGNATURE].s);
   return KEEL_OK;
 }
@@ -248,10 +248,10 @@ static int fx_schema(const keel_host *host, const keel_value *params,
   fx_release(&call);
   if (rc != KEEL_OK)
     return rc;
-  tx_cols v = tx_schema_cols(in);
+  keel_tx_cols v = keel_tx_schema_cols(in);
   size_t *idx = NULL, n = 0, k = 0;
-  rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v, &idx,
-                 &n, err);
+  rc = keel_tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v,
+                      &idx, &n, err);
   uint32_t add = params[P_NONFINITE].i == NF_MISSING ? KEEL_COL_MAY_MISS
                  : params[P_NONFINITE].i == NF_KEEP  ? KEEL_COL_MAY_NONFINITE
                                                      : 0u;
@@ -272,18 +272,18 @@ static int fx_fit(const keel_host *host, const keel_value *params,
                   const keel_table *train, keel_state *state, keel_error *err)
 {
   fx_call call;
-  tx_cols v = tx_table_cols(train);
+  keel_tx_cols v = keel_tx_table_cols(train);
   size_t *idx = NULL, n = 0;
   const char **names = NULL;
   int rc = fx_prepare(host, params, &call, err);
   if (rc == KEEL_OK)
-    rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v, &idx,
-                   &n, err);
+    rc = keel_tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v,
+                        &idx, &n, err);
   if (rc != KEEL_OK)
     goto out;
   names = malloc((n ? n : 1) * sizeof *names);
   if (names == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    rc = host->fail(err, KEEL_ENOMEM, "out of memory");
     goto out;
   }
   for (size_t k = 0; k < n; k++)
@@ -325,12 +325,11 @@ static int fx_check_state(const keel_host *host, const keel_value *params,
     size_t n = 0;
     int rc = host->state_get_strings(state, keys[i].key, &v, &n, err);
     if (rc != KEEL_OK)
-      return host->fail(err, rc, WHO ": the fitted state has no '%s'",
-                        keys[i].key);
+      return host->fail(err, rc, "the fitted state has no '%s'", keys[i].key);
     if (n != 1 || strcmp(v[0], params[keys[i].param].s) != 0)
       return host->fail(err, KEEL_EINVAL,
-                        WHO ": the fitted state was made for %s '%s', the "
-                            "parameters say '%s'",
+                        "the fitted state was made for %s '%s', the "
+                        "parameters say '%s'",
                         keys[i].key, n == 1 ? v[0] : "?",
                         params[keys[i].param].s);
   }
@@ -359,8 +358,8 @@ static int fx_call_one(const keel_host *host, const keel_value *params,
   void *values[2] = {&a0, &a1};
   if (!fx_convert(src->num[r], call->arg[0], &a0))
     return host->fail(err, KEEL_EDATA,
-                      WHO ": column '%s' row %zu: value %.17g is not a "
-                          "valid %s argument",
+                      "column '%s' row %zu: value %.17g is not a "
+                      "valid %s argument",
                       src->name, r + 1, src->num[r], type_names[call->arg[0]]);
   if (call->n_args == 2)
     (void)fx_convert(params[P_ARG2].f, call->arg[1], &a1);
@@ -375,7 +374,7 @@ static int fx_call_one(const keel_host *host, const keel_value *params,
   return KEEL_OK;
 }
 
-/* tx_column_fn: dst (src's copy) gets f(x) for each non-missing x of src;
+/* keel_tx_column_fn: dst (src's copy) gets f(x) for each non-missing x of src;
  * ctx is the fx_call. */
 static int fx_apply_column(const keel_host *host, const keel_value *params,
                            void *ctx, keel_table *t, const keel_column *src,
@@ -384,7 +383,7 @@ static int fx_apply_column(const keel_host *host, const keel_value *params,
   (void)k;
   fx_call *call = ctx;
   for (size_t r = 0; r < t->n_rows; r++) {
-    if (tx_is_missing(src, r))
+    if (keel_tx_is_missing(src, r))
       continue;
     double y = 0;
     int rc = fx_call_one(host, params, call, src, r, &y, err);
@@ -392,8 +391,8 @@ static int fx_apply_column(const keel_host *host, const keel_value *params,
       return rc;
     if (!isfinite(y) && params[P_NONFINITE].i == NF_ERROR)
       return host->fail(err, KEEL_EDATA,
-                        WHO ": column '%s' row %zu: %s(%.17g) gave %g; set "
-                            "nonfinite=missing or nonfinite=keep to allow it",
+                        "column '%s' row %zu: %s(%.17g) gave %g; set "
+                        "nonfinite=missing or nonfinite=keep to allow it",
                         src->name, r + 1, params[P_SYMBOL].s, src->num[r], y);
     if (!isfinite(y) && params[P_NONFINITE].i == NF_MISSING) {
       dst->num[r] = 0.0;
@@ -417,12 +416,12 @@ static int fx_apply(const keel_host *host, const keel_value *params,
   if (rc == KEEL_OK)
     rc = fx_check_state(host, params, state, err);
   if (rc == KEEL_OK)
-    rc = tx_state_columns(host, WHO, state, &names, &n, err);
+    rc = keel_tx_state_columns(host, state, &names, &n, err);
   if (rc == KEEL_OK)
-    rc = tx_bind(host, WHO, names, n, ACCEPTS, "numeric", in, &pos, err);
+    rc = keel_tx_bind(host, WHO, names, n, ACCEPTS, "numeric", in, &pos, err);
   if (rc == KEEL_OK)
-    rc = tx_apply_columns(host, WHO, params, in, pos, 1, fx_apply_column, &call,
-                          out, err);
+    rc = keel_tx_apply_columns(host, params, in, pos, 1, fx_apply_column, &call,
+                               out, err);
   free(pos);
   fx_release(&call);
   return rc;

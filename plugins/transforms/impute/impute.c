@@ -24,7 +24,7 @@
 
 #include <keel/keel.h>
 
-#include "keel_transform_util.h"
+#include <keel/util.h>
 
 #define WHO "impute"
 
@@ -40,7 +40,7 @@ enum { S_MEAN, S_MEDIAN, S_MOST_FREQUENT, S_CONSTANT };
 static const char *const strategy_choices[] = {
     "mean", "median", "most_frequent", "constant", NULL};
 
-static const keel_param_decl impute_params[P_COUNT] = {
+static const keel_param_decl impute_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "",
         "columns to impute (empty: all numeric, plus categorical for "
@@ -55,6 +55,7 @@ static const keel_param_decl impute_params[P_COUNT] = {
         KEEL_P_BOOL("add_indicator", 0,
                     "append a 0/1 column <col>_missing per imputed column"),
 };
+KEEL_PARAMS_MATCH(impute_params, P_COUNT);
 
 /* An indicator column is named <col>_missing. */
 #define INDICATOR_PART "missing"
@@ -79,17 +80,17 @@ static const char *impute_need(const keel_value *params)
 /* "<name>_missing" in a malloc'd string, or NULL. */
 static char *impute_indicator_name(const char *name)
 {
-  return tx_join_name(name, '_', INDICATOR_PART);
+  return keel_tx_join_name(name, '_', INDICATOR_PART);
 }
 
 static int impute_schema(const keel_host *host, const keel_value *params,
                          const keel_schema *in, keel_schema *out,
                          keel_error *err)
 {
-  tx_cols v = tx_schema_cols(in);
+  keel_tx_cols v = keel_tx_schema_cols(in);
   size_t *idx = NULL, n = 0, k = 0;
-  int rc = tx_select(host, WHO, &params[P_COLUMNS], impute_accepts(params),
-                     impute_need(params), &v, &idx, &n, err);
+  int rc = keel_tx_select(host, WHO, &params[P_COLUMNS], impute_accepts(params),
+                          impute_need(params), &v, &idx, &n, err);
   for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++) {
     uint32_t flags = in->cols[c].flags;
     if (k < n && idx[k] == c) {
@@ -98,22 +99,22 @@ static int impute_schema(const keel_host *host, const keel_value *params,
     }
     rc = host->schema_add(out, in->cols[c].name, in->cols[c].type, flags, err);
   }
-  kn_entry *sorted = NULL;
+  keel_name_pos *sorted = NULL;
   if (rc == KEEL_OK && params[P_ADD_INDICATOR].i && n > 0) {
-    sorted = tx_cols_sorted(&v);
+    sorted = keel_tx_cols_sorted(&v);
     if (sorted == NULL)
-      rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+      rc = host->fail(err, KEEL_ENOMEM, "out of memory");
   }
   for (k = 0; rc == KEEL_OK && params[P_ADD_INDICATOR].i && k < n; k++) {
     char *name = impute_indicator_name(in->cols[idx[k]].name);
     if (name == NULL) {
-      rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+      rc = host->fail(err, KEEL_ENOMEM, "out of memory");
       break;
     }
-    if (kn_find(sorted, v.n, name) >= 0)
+    if (keel_names_find(sorted, v.n, name) >= 0)
       rc = host->fail(err, KEEL_ESCHEMA,
-                      WHO ": the indicator column '%s' for '%s' already "
-                          "exists in the input",
+                      "the indicator column '%s' for '%s' already "
+                      "exists in the input",
                       name, in->cols[idx[k]].name);
     else
       rc = host->schema_add(out, name, KEEL_COL_NUMERIC, 0, err);
@@ -134,30 +135,30 @@ static int impute_fit_numeric(const keel_host *host, const keel_value *params,
     *fill = params[P_FILL_VALUE].f;
     return KEEL_OK;
   }
-  int rc = tx_check_finite(host, WHO, c, n_rows, err);
+  int rc = keel_tx_check_finite(host, c, n_rows, err);
   if (rc != KEEL_OK)
     return rc;
   double *x = malloc((n_rows ? n_rows : 1) * sizeof *x);
   if (x == NULL)
-    return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    return host->fail(err, KEEL_ENOMEM, "out of memory");
   size_t n = 0;
-  tx_sum s = {0, 0, 0};
+  keel_tx_sum s = {0, 0, 0};
   for (size_t r = 0; r < n_rows; r++)
-    if (!tx_is_missing(c, r)) {
+    if (!keel_tx_is_missing(c, r)) {
       x[n++] = c->num[r];
-      tx_sum_add(&s, c->num[r]);
+      keel_tx_sum_add(&s, c->num[r]);
     }
   if (n == 0) {
     free(x);
     return host->fail(err, KEEL_EDATA,
-                      WHO ": column '%s' has no non-missing value in the %zu "
-                          "training rows; cannot fit strategy=%s",
+                      "column '%s' has no non-missing value in the %zu "
+                      "training rows; cannot fit strategy=%s",
                       c->name, n_rows, params[P_STRATEGY].s);
   }
   if (strategy == S_MEAN) {
-    *fill = tx_sum_value(&s) / (double)n;
+    *fill = keel_tx_sum_value(&s) / (double)n;
   } else {
-    qsort(x, n, sizeof *x, tx_cmp_double);
+    qsort(x, n, sizeof *x, keel_tx_cmp_double);
     if (strategy == S_MEDIAN) {
       double a = x[(n - 1) / 2], b = x[n / 2];
       *fill = (a + b) / 2.0;
@@ -181,7 +182,7 @@ static int impute_fit_numeric(const keel_host *host, const keel_value *params,
   free(x);
   if (!isfinite(*fill))
     return host->fail(err, KEEL_EDATA,
-                      WHO ": column '%s': the fitted value overflows", c->name);
+                      "column '%s': the fitted value overflows", c->name);
   return KEEL_OK;
 }
 
@@ -197,13 +198,13 @@ static int impute_fit_categorical(const keel_host *host,
   }
   size_t *count = calloc(c->n_dict ? c->n_dict : 1, sizeof *count);
   if (count == NULL)
-    return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    return host->fail(err, KEEL_ENOMEM, "out of memory");
   int rc = KEEL_OK;
   for (size_t r = 0; r < n_rows; r++) {
-    if (tx_is_missing(c, r))
+    if (keel_tx_is_missing(c, r))
       continue;
     if (c->code[r] < 0 || (size_t)c->code[r] >= c->n_dict) {
-      rc = tx_fail_bad_code(host, WHO, c, r, err);
+      rc = keel_tx_fail_bad_code(host, c, r, err);
       break;
     }
     count[c->code[r]]++;
@@ -219,8 +220,8 @@ static int impute_fit_categorical(const keel_host *host,
   free(count);
   if (rc == KEEL_OK && best < 0)
     rc = host->fail(err, KEEL_EDATA,
-                    WHO ": column '%s' has no non-missing value in the %zu "
-                        "training rows; cannot fit strategy=most_frequent",
+                    "column '%s' has no non-missing value in the %zu "
+                    "training rows; cannot fit strategy=most_frequent",
                     c->name, n_rows);
   if (rc == KEEL_OK)
     *fill = c->dict[best];
@@ -244,10 +245,10 @@ static int impute_fit(const keel_host *host, const keel_value *params,
                       const keel_table *train, keel_state *state,
                       keel_error *err)
 {
-  return tx_fit_columns(host, WHO, params, &params[P_COLUMNS], train,
-                        impute_accepts(params), impute_need(params),
-                        impute_num_keys, 1, impute_str_keys, 1,
-                        impute_fit_column, state, err);
+  return keel_tx_fit_columns(host, WHO, params, &params[P_COLUMNS], train,
+                             impute_accepts(params), impute_need(params),
+                             impute_num_keys, 1, impute_str_keys, 1,
+                             impute_fit_column, state, err);
 }
 
 /* Appends the imputed copy of categorical column src: the fill category is
@@ -261,11 +262,11 @@ static int impute_apply_categorical(const keel_host *host, keel_table *t,
     code++;
   size_t n_dict = src->n_dict + (code == src->n_dict);
   if (n_dict > (size_t)INT32_MAX)
-    return host->fail(err, KEEL_EDATA,
-                      WHO ": column '%s': dictionary too large", src->name);
+    return host->fail(err, KEEL_EDATA, "column '%s': dictionary too large",
+                      src->name);
   const char **dict = malloc(n_dict * sizeof *dict);
   if (dict == NULL)
-    return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    return host->fail(err, KEEL_ENOMEM, "out of memory");
   for (size_t d = 0; d < src->n_dict; d++)
     dict[d] = src->dict[d];
   dict[code] = fill;
@@ -273,9 +274,9 @@ static int impute_apply_categorical(const keel_host *host, keel_table *t,
       host->table_add(t, src->name, KEEL_COL_CATEGORICAL, dict, n_dict, err);
   free(dict);
   if (dst == NULL)
-    return tx_code(err);
+    return keel_tx_code(err);
   for (size_t r = 0; r < t->n_rows; r++)
-    dst->code[r] = tx_is_missing(src, r) ? (int32_t)code : src->code[r];
+    dst->code[r] = keel_tx_is_missing(src, r) ? (int32_t)code : src->code[r];
   return KEEL_OK;
 }
 
@@ -296,9 +297,9 @@ static int impute_apply_column(const keel_host *host, const keel_value *params,
     return impute_apply_categorical(host, t, src, f->cats[k], err);
   keel_column *col = host->table_copy_column(t, src, err);
   if (col == NULL)
-    return tx_code(err);
+    return keel_tx_code(err);
   for (size_t r = 0; r < t->n_rows; r++)
-    if (tx_is_missing(src, r)) {
+    if (keel_tx_is_missing(src, r)) {
       col->num[r] = f->fill[k];
       col->missing[r] = 0;
     }
@@ -314,23 +315,23 @@ static int impute_apply(const keel_host *host, const keel_value *params,
   size_t n = 0, n_cats = 0;
   long *pos = NULL;
   keel_table *t = NULL;
-  int rc = tx_state_columns(host, WHO, state, &names, &n, err);
+  int rc = keel_tx_state_columns(host, state, &names, &n, err);
   if (rc == KEEL_OK)
-    rc = tx_state_f64(host, WHO, state, "fill", n, &f.fill, err);
+    rc = keel_tx_state_f64(host, state, "fill", n, &f.fill, err);
   if (rc == KEEL_OK) {
     rc = host->state_get_strings(state, "fill_category", &f.cats, &n_cats, err);
     if (rc == KEEL_OK && n_cats != n)
       rc = host->fail(err, KEEL_EDATA,
-                      WHO ": the fitted state's 'fill_category' has %zu "
-                          "values, expected %zu",
+                      "the fitted state's 'fill_category' has %zu "
+                      "values, expected %zu",
                       n_cats, n);
   }
   if (rc == KEEL_OK)
-    rc = tx_bind(host, WHO, names, n, impute_accepts(params),
-                 impute_need(params), in, &pos, err);
+    rc = keel_tx_bind(host, WHO, names, n, impute_accepts(params),
+                      impute_need(params), in, &pos, err);
   if (rc == KEEL_OK)
-    rc = tx_apply_columns(host, WHO, params, in, pos, 0, impute_apply_column,
-                          &f, &t, err);
+    rc = keel_tx_apply_columns(host, params, in, pos, 0, impute_apply_column,
+                               &f, &t, err);
   if (rc != KEEL_OK)
     goto out;
   for (size_t c = 0; c < in->n_cols && rc == KEEL_OK; c++) {
@@ -339,17 +340,17 @@ static int impute_apply(const keel_host *host, const keel_value *params,
     const keel_column *src = &in->cols[c];
     char *name = impute_indicator_name(src->name);
     if (name == NULL) {
-      rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+      rc = host->fail(err, KEEL_ENOMEM, "out of memory");
       break;
     }
     keel_column *dst = host->table_add(t, name, KEEL_COL_NUMERIC, NULL, 0, err);
     free(name);
     if (dst == NULL) {
-      rc = tx_code(err);
+      rc = keel_tx_code(err);
       break;
     }
     for (size_t r = 0; r < in->n_rows; r++)
-      dst->num[r] = tx_is_missing(src, r) ? 1.0 : 0.0;
+      dst->num[r] = keel_tx_is_missing(src, r) ? 1.0 : 0.0;
   }
   if (rc == KEEL_OK) {
     *out = t;

@@ -13,7 +13,7 @@
 
 #include <keel/keel.h>
 
-#include "keel_transform_util.h"
+#include <keel/util.h>
 
 #define WHO "log1p"
 #define ACCEPTS KEEL_COL_BIT(KEEL_COL_NUMERIC)
@@ -22,21 +22,22 @@ enum { P_COLUMNS, P_INVALID, P_COUNT };
 enum { I_ERROR, I_MISSING };
 static const char *const invalid_choices[] = {"error", "missing", NULL};
 
-static const keel_param_decl log1p_params[P_COUNT] = {
+static const keel_param_decl log1p_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "", "numeric columns to transform (empty: all numeric)"),
     [P_INVALID] = KEEL_P_ENUM("invalid", "error", invalid_choices,
                               "a value <= -1: error, or make it missing"),
 };
+KEEL_PARAMS_MATCH(log1p_params, P_COUNT);
 
 static int log1p_schema(const keel_host *host, const keel_value *params,
                         const keel_schema *in, keel_schema *out,
                         keel_error *err)
 {
-  tx_cols v = tx_schema_cols(in);
+  keel_tx_cols v = keel_tx_schema_cols(in);
   size_t *idx = NULL, n = 0, k = 0;
-  int rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v,
-                     &idx, &n, err);
+  int rc = keel_tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", &v,
+                          &idx, &n, err);
   for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++) {
     uint32_t flags = in->cols[c].flags;
     if (k < n && idx[k] == c) {
@@ -58,15 +59,15 @@ static int log1p_column(const keel_host *host, const keel_value *params,
   (void)ctx;
   (void)k;
   for (size_t r = 0; r < t->n_rows; r++) {
-    if (tx_is_missing(src, r))
+    if (keel_tx_is_missing(src, r))
       continue;
     double x = src->num[r];
     if (x <= -1.0) {
       if (params[P_INVALID].i == I_ERROR)
         return host->fail(err, KEEL_EDATA,
-                          WHO ": column '%s' row %zu: value %.17g is <= -1, "
-                              "where log1p has no finite value (set "
-                              "invalid=missing, or clip first)",
+                          "column '%s' row %zu: value %.17g is <= -1, "
+                          "where log1p has no finite value (set "
+                          "invalid=missing, or clip first)",
                           src->name, r + 1, x);
       dst->num[r] = 0.0; /* no -inf/NaN left behind a missing row */
       dst->missing[r] = 1;
@@ -82,8 +83,9 @@ static int log1p_apply(const keel_host *host, const keel_value *params,
                        keel_table **out, keel_error *err)
 {
   (void)state;
-  return tx_apply_selected(host, WHO, params, &params[P_COLUMNS], in, ACCEPTS,
-                           "numeric", 1, log1p_column, NULL, out, err);
+  return keel_tx_apply_selected(host, WHO, params, &params[P_COLUMNS], in,
+                                ACCEPTS, "numeric", 1, log1p_column, NULL, out,
+                                err);
 }
 
 static const keel_transform_api log1p_api = {

@@ -15,14 +15,14 @@
 
 #include <keel/keel.h>
 
-#include "keel_transform_util.h"
+#include <keel/util.h>
 
 #define WHO "minmax"
 #define ACCEPTS KEEL_COL_BIT(KEEL_COL_NUMERIC)
 
 enum { P_COLUMNS, P_LO, P_HI, P_CLIP, P_COUNT };
 
-static const keel_param_decl minmax_params[P_COUNT] = {
+static const keel_param_decl minmax_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "", "numeric columns to rescale (empty: all numeric)"),
     [P_LO] = KEEL_P_FLOAT("lo", 0.0, -INFINITY, INFINITY, 0, NULL,
@@ -32,16 +32,16 @@ static const keel_param_decl minmax_params[P_COUNT] = {
     [P_CLIP] =
         KEEL_P_BOOL("clip", 0, "limit results to [lo, hi] (for unseen rows)"),
 };
+KEEL_PARAMS_MATCH(minmax_params, P_COUNT);
 
 static int minmax_check_params(const keel_host *host, const keel_value *params,
                                keel_error *err)
 {
   if (!(params[P_LO].f < params[P_HI].f))
-    return host->fail(err, KEEL_EINVAL,
-                      WHO ": lo (%g) must be less than hi (%g)", params[P_LO].f,
-                      params[P_HI].f);
+    return host->fail(err, KEEL_EINVAL, "lo (%g) must be less than hi (%g)",
+                      params[P_LO].f, params[P_HI].f);
   if (!isfinite(params[P_HI].f - params[P_LO].f))
-    return host->fail(err, KEEL_EINVAL, WHO ": the range hi - lo overflows");
+    return host->fail(err, KEEL_EINVAL, "the range hi - lo overflows");
   return KEEL_OK;
 }
 
@@ -52,8 +52,8 @@ static int minmax_schema(const keel_host *host, const keel_value *params,
   int rc = minmax_check_params(host, params, err);
   if (rc != KEEL_OK)
     return rc;
-  return tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", in,
-                        out, err);
+  return keel_tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric",
+                             in, out, err);
 }
 
 /* The training minimum and maximum of one column. */
@@ -64,10 +64,10 @@ static int minmax_fit_column(const keel_host *host, const keel_value *params,
   (void)params;
   (void)str;
   double *lo = &num[0], *hi = &num[1];
-  int rc = tx_check_finite(host, WHO, c, n_rows, err);
+  int rc = keel_tx_check_finite(host, c, n_rows, err);
   size_t seen = 0;
   for (size_t r = 0; rc == KEEL_OK && r < n_rows; r++) {
-    if (tx_is_missing(c, r))
+    if (keel_tx_is_missing(c, r))
       continue;
     double x = c->num[r];
     if (seen == 0 || x < *lo)
@@ -78,12 +78,12 @@ static int minmax_fit_column(const keel_host *host, const keel_value *params,
   }
   if (rc == KEEL_OK && seen == 0)
     rc = host->fail(err, KEEL_EDATA,
-                    WHO ": column '%s' has no non-missing value in the %zu "
-                        "training rows",
+                    "column '%s' has no non-missing value in the %zu "
+                    "training rows",
                     c->name, n_rows);
   if (rc == KEEL_OK && !isfinite(*hi - *lo))
     rc = host->fail(err, KEEL_EDATA,
-                    WHO ": column '%s': the training range overflows", c->name);
+                    "column '%s': the training range overflows", c->name);
   return rc;
 }
 
@@ -96,9 +96,9 @@ static int minmax_fit(const keel_host *host, const keel_value *params,
   int rc = minmax_check_params(host, params, err);
   if (rc != KEEL_OK)
     return rc;
-  return tx_fit_columns(host, WHO, params, &params[P_COLUMNS], train, ACCEPTS,
-                        "numeric", minmax_keys, 2, NULL, 0, minmax_fit_column,
-                        state, err);
+  return keel_tx_fit_columns(host, WHO, params, &params[P_COLUMNS], train,
+                             ACCEPTS, "numeric", minmax_keys, 2, NULL, 0,
+                             minmax_fit_column, state, err);
 }
 
 /* x rescaled with the column's fitted min and max; NaN passes through. */
@@ -124,8 +124,8 @@ static int minmax_apply(const keel_host *host, const keel_value *params,
   int rc = minmax_check_params(host, params, err);
   if (rc != KEEL_OK)
     return rc;
-  return tx_apply_fitted(host, WHO, params, state, in, ACCEPTS, "numeric",
-                         minmax_keys, 2, minmax_map, out, err);
+  return keel_tx_apply_fitted(host, WHO, params, state, in, ACCEPTS, "numeric",
+                              minmax_keys, 2, minmax_map, out, err);
 }
 
 static const keel_transform_api minmax_api = {

@@ -28,7 +28,7 @@
 
 #include <keel/keel.h>
 
-#include "keel_transform_util.h"
+#include <keel/util.h>
 
 #define WHO "onehot"
 #define ACCEPTS KEEL_COL_BIT(KEEL_COL_CATEGORICAL)
@@ -43,7 +43,7 @@ static const char *const unknown_choices[] = {"error", "ignore", "other", NULL};
 static const char *const missing_choices[] = {"error", "indicator", "ignore",
                                               NULL};
 
-static const keel_param_decl onehot_params[P_COUNT] = {
+static const keel_param_decl onehot_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "",
         "categorical columns to expand (empty: all categorical)"),
@@ -54,27 +54,28 @@ static const keel_param_decl onehot_params[P_COUNT] = {
         "missing", "error", missing_choices,
         "a missing value: error, indicator column, or ignore (all 0)"),
 };
+KEEL_PARAMS_MATCH(onehot_params, P_COUNT);
 
 /* "<col>=<what>" in a malloc'd string, or NULL. */
 static char *onehot_name(const char *col, const char *what)
 {
-  return tx_join_name(col, '=', what);
+  return keel_tx_join_name(col, '=', what);
 }
 
 static int onehot_schema(const keel_host *host, const keel_value *params,
                          const keel_schema *in, keel_schema *out,
                          keel_error *err)
 {
-  tx_cols v = tx_schema_cols(in);
+  keel_tx_cols v = keel_tx_schema_cols(in);
   size_t *idx = NULL, n = 0, k = 0;
-  int rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "categorical", &v,
-                     &idx, &n, err);
+  int rc = keel_tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "categorical",
+                          &v, &idx, &n, err);
   for (size_t c = 0; rc == KEEL_OK && c < in->n_cols; c++) {
     if (k < n && idx[k] == c) {
       k++;
       char *name = onehot_name(in->cols[c].name, WILDCARD);
       if (name == NULL)
-        rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+        rc = host->fail(err, KEEL_ENOMEM, "out of memory");
       else
         rc = host->schema_add(out, name, KEEL_COL_NUMERIC, 0, err);
       free(name);
@@ -96,8 +97,8 @@ static int onehot_fail_missing(const keel_host *host, const keel_column *c,
                                size_t r, keel_error *err)
 {
   return host->fail(err, KEEL_EDATA,
-                    WHO ": column '%s' row %zu is missing; set "
-                        "missing=indicator or missing=ignore, or impute first",
+                    "column '%s' row %zu is missing; set "
+                    "missing=indicator or missing=ignore, or impute first",
                     c->name, r + 1);
 }
 
@@ -108,14 +109,14 @@ static int onehot_fit_column(const keel_host *host, const keel_value *params,
 {
   uint8_t *seen = calloc(c->n_dict ? c->n_dict : 1, 1);
   if (seen == NULL)
-    return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    return host->fail(err, KEEL_ENOMEM, "out of memory");
   int rc = KEEL_OK;
   for (size_t r = 0; r < n_rows && rc == KEEL_OK; r++) {
-    if (tx_is_missing(c, r)) {
+    if (keel_tx_is_missing(c, r)) {
       if (params[P_MISSING].i == M_ERROR)
         rc = onehot_fail_missing(host, c, r, err);
     } else if (c->code[r] < 0 || (size_t)c->code[r] >= c->n_dict) {
-      rc = tx_fail_bad_code(host, WHO, c, r, err);
+      rc = keel_tx_fail_bad_code(host, c, r, err);
     } else {
       seen[c->code[r]] = 1;
     }
@@ -140,12 +141,12 @@ static int onehot_fit(const keel_host *host, const keel_value *params,
                       const keel_table *train, keel_state *state,
                       keel_error *err)
 {
-  tx_cols v = tx_table_cols(train);
+  keel_tx_cols v = keel_tx_table_cols(train);
   size_t *idx = NULL, n = 0, total = 0;
   const char **names = NULL, **cats = NULL;
   double *counts = NULL;
-  int rc = tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "categorical", &v,
-                     &idx, &n, err);
+  int rc = keel_tx_select(host, WHO, &params[P_COLUMNS], ACCEPTS, "categorical",
+                          &v, &idx, &n, err);
   if (rc != KEEL_OK)
     goto out;
   for (size_t k = 0; k < n; k++)
@@ -154,7 +155,7 @@ static int onehot_fit(const keel_host *host, const keel_value *params,
   counts = malloc((n ? n : 1) * sizeof *counts);
   cats = malloc((total ? total : 1) * sizeof *cats);
   if (names == NULL || counts == NULL || cats == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    rc = host->fail(err, KEEL_ENOMEM, "out of memory");
     goto out;
   }
   total = 0;
@@ -208,11 +209,11 @@ static int onehot_add(const keel_host *host, keel_table *t, const char *col,
 {
   char *name = onehot_name(col, what);
   if (name == NULL)
-    return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    return host->fail(err, KEEL_ENOMEM, "out of memory");
   keel_column *dst = host->table_add(t, name, KEEL_COL_NUMERIC, NULL, 0, err);
   free(name);
   if (dst == NULL)
-    return tx_code(err);
+    return keel_tx_code(err);
   for (size_t r = 0; r < t->n_rows; r++)
     dst->num[r] = which[r] == j ? 1.0 : 0.0;
   return KEEL_OK;
@@ -228,25 +229,25 @@ static int onehot_apply_column(const keel_host *host, const keel_value *params,
   long *which = malloc((t->n_rows ? t->n_rows : 1) * sizeof *which);
   int rc = KEEL_OK;
   if (map == NULL || which == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    rc = host->fail(err, KEEL_ENOMEM, "out of memory");
     goto out;
   }
   for (size_t d = 0; d < src->n_dict; d++)
     map[d] = onehot_lookup(cats, m, src->dict[d]);
   for (size_t r = 0; r < t->n_rows && rc == KEEL_OK; r++) {
-    if (tx_is_missing(src, r)) {
+    if (keel_tx_is_missing(src, r)) {
       which[r] = ROW_MISSING;
       if (params[P_MISSING].i == M_ERROR)
         rc = onehot_fail_missing(host, src, r, err);
     } else if (src->code[r] < 0 || (size_t)src->code[r] >= src->n_dict) {
-      rc = tx_fail_bad_code(host, WHO, src, r, err);
+      rc = keel_tx_fail_bad_code(host, src, r, err);
     } else {
       which[r] = map[src->code[r]];
       if (which[r] < 0 && params[P_UNKNOWN].i == U_ERROR)
         rc = host->fail(err, KEEL_EDATA,
-                        WHO ": column '%s' row %zu: category '%s' was not "
-                            "seen in the training rows (%zu known); set "
-                            "unknown=ignore or unknown=other",
+                        "column '%s' row %zu: category '%s' was not "
+                        "seen in the training rows (%zu known); set "
+                        "unknown=ignore or unknown=other",
                         src->name, r + 1, src->dict[src->code[r]], m);
     }
   }
@@ -288,16 +289,16 @@ static int onehot_apply(const keel_host *host, const keel_value *params,
   size_t n = 0, n_cats = 0, total = 0;
   size_t *first = NULL;
   long *pos = NULL;
-  int rc = tx_state_columns(host, WHO, state, &names, &n, err);
+  int rc = keel_tx_state_columns(host, state, &names, &n, err);
   if (rc == KEEL_OK)
-    rc = tx_state_f64(host, WHO, state, "n_categories", n, &counts, err);
+    rc = keel_tx_state_f64(host, state, "n_categories", n, &counts, err);
   if (rc == KEEL_OK)
     rc = host->state_get_strings(state, "categories", &cats, &n_cats, err);
   if (rc != KEEL_OK)
     goto out;
   first = malloc((n ? n : 1) * sizeof *first);
   if (first == NULL) {
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    rc = host->fail(err, KEEL_ENOMEM, "out of memory");
     goto out;
   }
   for (size_t k = 0; k < n; k++) {
@@ -305,24 +306,24 @@ static int onehot_apply(const keel_host *host, const keel_value *params,
     if (!(counts[k] >= 0 && counts[k] <= (double)n_cats &&
           counts[k] == floor(counts[k]))) {
       rc = host->fail(err, KEEL_EDATA,
-                      WHO ": the fitted state's n_categories is malformed");
+                      "the fitted state's n_categories is malformed");
       goto out;
     }
     total += (size_t)counts[k];
   }
   if (total != n_cats) {
     rc = host->fail(err, KEEL_EDATA,
-                    WHO ": the fitted state has %zu categories, its counts "
-                        "say %zu",
+                    "the fitted state has %zu categories, its counts "
+                    "say %zu",
                     n_cats, total);
     goto out;
   }
-  rc = tx_bind(host, WHO, names, n, ACCEPTS, "categorical", in, &pos, err);
+  rc = keel_tx_bind(host, WHO, names, n, ACCEPTS, "categorical", in, &pos, err);
   if (rc != KEEL_OK)
     goto out;
   onehot_fitted f = {cats, counts, first};
-  rc = tx_apply_columns(host, WHO, params, in, pos, 0, onehot_expand, &f, out,
-                        err);
+  rc = keel_tx_apply_columns(host, params, in, pos, 0, onehot_expand, &f, out,
+                             err);
 out:
   free(pos);
   free(first);

@@ -11,45 +11,46 @@
 
 #include <keel/keel.h>
 
-#include "keel_transform_util.h"
+#include <keel/util.h>
 
 #define WHO "select"
 
 enum { P_COLUMNS, P_COUNT };
 
-static const keel_param_decl select_params[P_COUNT] = {
+static const keel_param_decl select_params[] = {
     [P_COLUMNS] = {.name = "columns",
                    .type = KEEL_PARAM_STRING_LIST,
                    .flags = KEEL_PARAM_REQUIRED,
                    .doc = "columns to keep, in output order"},
 };
+KEEL_PARAMS_MATCH(select_params, P_COUNT);
 
 /* Positions of the named columns in v, in the order named; each must exist
  * and be named once. *pos is malloc'd; caller frees. */
 static int select_resolve(const keel_host *host, const keel_value *params,
-                          const tx_cols *v, size_t **pos, keel_error *err)
+                          const keel_tx_cols *v, size_t **pos, keel_error *err)
 {
   const keel_value *cols = &params[P_COLUMNS];
   *pos = NULL;
   if (cols->n == 0)
     return host->fail(err, KEEL_EINVAL,
-                      WHO ": columns is empty; name at least one column");
-  int rc = tx_check_unique(host, WHO, "columns", cols, err);
+                      "columns is empty; name at least one column");
+  int rc = keel_tx_check_unique(host, "columns", cols, err);
   if (rc != KEEL_OK)
     return rc;
   size_t *p = malloc(cols->n * sizeof *p);
-  kn_entry *sorted = tx_cols_sorted(v);
+  keel_name_pos *sorted = keel_tx_cols_sorted(v);
   if (p == NULL || sorted == NULL) {
     free(p);
     free(sorted);
-    return host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    return host->fail(err, KEEL_ENOMEM, "out of memory");
   }
   for (size_t k = 0; k < cols->n; k++) {
-    long c = kn_find(sorted, v->n, cols->strings[k]);
+    long c = keel_names_find(sorted, v->n, cols->strings[k]);
     if (c < 0) {
       free(p);
       free(sorted);
-      return tx_fail_unknown(host, WHO, cols->strings[k], v, err);
+      return keel_tx_fail_unknown(host, cols->strings[k], v, err);
     }
     p[k] = (size_t)c;
   }
@@ -62,7 +63,7 @@ static int select_schema(const keel_host *host, const keel_value *params,
                          const keel_schema *in, keel_schema *out,
                          keel_error *err)
 {
-  tx_cols v = tx_schema_cols(in);
+  keel_tx_cols v = keel_tx_schema_cols(in);
   size_t *pos = NULL;
   int rc = select_resolve(host, params, &v, &pos, err);
   for (size_t k = 0; rc == KEEL_OK && k < params[P_COLUMNS].n; k++) {
@@ -77,17 +78,17 @@ static int select_apply(const keel_host *host, const keel_value *params,
                         const keel_state *state, const keel_table *in,
                         keel_table **out, keel_error *err)
 {
-  tx_cols v = tx_table_cols(in);
+  keel_tx_cols v = keel_tx_table_cols(in);
   size_t *pos = NULL;
   int rc = select_resolve(host, params, &v, &pos, err);
   if (rc != KEEL_OK)
     return rc;
   keel_table *t = host->table_new(in->n_rows);
   if (t == NULL)
-    rc = host->fail(err, KEEL_ENOMEM, WHO ": out of memory");
+    rc = host->fail(err, KEEL_ENOMEM, "out of memory");
   for (size_t k = 0; rc == KEEL_OK && k < params[P_COLUMNS].n; k++)
     if (host->table_copy_column(t, &in->cols[pos[k]], err) == NULL)
-      rc = tx_code(err);
+      rc = keel_tx_code(err);
   free(pos);
   if (rc != KEEL_OK) {
     if (t != NULL)

@@ -17,7 +17,7 @@
 
 #include <keel/keel.h>
 
-#include "keel_transform_util.h"
+#include <keel/util.h>
 
 #define WHO "standardize"
 #define ACCEPTS KEEL_COL_BIT(KEEL_COL_NUMERIC)
@@ -26,7 +26,7 @@ enum { P_COLUMNS, P_WITH_MEAN, P_WITH_STD, P_ZERO_VARIANCE, P_COUNT };
 enum { ZV_ERROR, ZV_KEEP };
 static const char *const zero_variance_choices[] = {"error", "keep", NULL};
 
-static const keel_param_decl standardize_params[P_COUNT] = {
+static const keel_param_decl standardize_params[] = {
     [P_COLUMNS] = KEEL_P_STRING_LIST(
         "columns", "", "numeric columns to standardize (empty: all numeric)"),
     [P_WITH_MEAN] = KEEL_P_BOOL("with_mean", 1, "subtract the training mean"),
@@ -37,14 +37,15 @@ static const keel_param_decl standardize_params[P_COUNT] = {
         "zero_variance", "error", zero_variance_choices,
         "a column constant on the training rows: error, or keep (scale 1)"),
 };
+KEEL_PARAMS_MATCH(standardize_params, P_COUNT);
 
 /* Output schema = input schema; every targeted column must be numeric. */
 static int standardize_schema(const keel_host *host, const keel_value *params,
                               const keel_schema *in, keel_schema *out,
                               keel_error *err)
 {
-  return tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric", in,
-                        out, err);
+  return keel_tx_schema_same(host, WHO, &params[P_COLUMNS], ACCEPTS, "numeric",
+                             in, out, err);
 }
 
 /* Mean and population std of the non-missing values of column c. */
@@ -56,48 +57,48 @@ static int standardize_fit_column(const keel_host *host,
 {
   (void)str;
   double *mean = &num[0], *std = &num[1];
-  int rc = tx_check_finite(host, WHO, c, n_rows, err);
+  int rc = keel_tx_check_finite(host, c, n_rows, err);
   if (rc != KEEL_OK)
     return rc;
-  tx_sum s = {0, 0, 0};
+  keel_tx_sum s = {0, 0, 0};
   int constant = 1;
   double first = 0;
   for (size_t r = 0; r < n_rows; r++) {
-    if (tx_is_missing(c, r))
+    if (keel_tx_is_missing(c, r))
       continue;
     if (s.n == 0)
       first = c->num[r];
     else if (c->num[r] != first)
       constant = 0;
-    tx_sum_add(&s, c->num[r]);
+    keel_tx_sum_add(&s, c->num[r]);
   }
   if (s.n == 0)
     return host->fail(err, KEEL_EDATA,
-                      WHO ": column '%s' has no non-missing value in the %zu "
-                          "training rows",
+                      "column '%s' has no non-missing value in the %zu "
+                      "training rows",
                       c->name, n_rows);
-  double m = tx_sum_value(&s) / (double)s.n;
-  tx_sum q = {0, 0, 0};
+  double m = keel_tx_sum_value(&s) / (double)s.n;
+  keel_tx_sum q = {0, 0, 0};
   for (size_t r = 0; r < n_rows; r++) {
-    if (tx_is_missing(c, r))
+    if (keel_tx_is_missing(c, r))
       continue;
     double d = c->num[r] - m;
-    tx_sum_add(&q, d * d);
+    keel_tx_sum_add(&q, d * d);
   }
   /* A constant column has std exactly 0, whatever the rounding of m. */
-  double sd = constant ? 0.0 : sqrt(tx_sum_value(&q) / (double)q.n);
+  double sd = constant ? 0.0 : sqrt(keel_tx_sum_value(&q) / (double)q.n);
   if (constant)
     m = first;
   if (sd == 0.0 && params[P_ZERO_VARIANCE].i == ZV_ERROR)
     return host->fail(err, KEEL_EDATA,
-                      WHO ": column '%s' has zero variance on the training "
-                          "rows (every value is %.17g); drop it or set "
-                          "zero_variance=keep",
+                      "column '%s' has zero variance on the training "
+                      "rows (every value is %.17g); drop it or set "
+                      "zero_variance=keep",
                       c->name, first);
   if (!isfinite(m) || !isfinite(sd))
     return host->fail(err, KEEL_EDATA,
-                      WHO ": column '%s': the training values overflow "
-                          "(mean %g, std %g)",
+                      "column '%s': the training values overflow "
+                      "(mean %g, std %g)",
                       c->name, m, sd);
   *mean = m;
   *std = sd;
@@ -110,9 +111,9 @@ static int standardize_fit(const keel_host *host, const keel_value *params,
                            const keel_table *train, keel_state *state,
                            keel_error *err)
 {
-  return tx_fit_columns(host, WHO, params, &params[P_COLUMNS], train, ACCEPTS,
-                        "numeric", standardize_keys, 2, NULL, 0,
-                        standardize_fit_column, state, err);
+  return keel_tx_fit_columns(host, WHO, params, &params[P_COLUMNS], train,
+                             ACCEPTS, "numeric", standardize_keys, 2, NULL, 0,
+                             standardize_fit_column, state, err);
 }
 
 /* x centred and scaled with the column's fitted mean and std. */
@@ -128,8 +129,8 @@ static int standardize_apply(const keel_host *host, const keel_value *params,
                              const keel_state *state, const keel_table *in,
                              keel_table **out, keel_error *err)
 {
-  return tx_apply_fitted(host, WHO, params, state, in, ACCEPTS, "numeric",
-                         standardize_keys, 2, standardize_map, out, err);
+  return keel_tx_apply_fitted(host, WHO, params, state, in, ACCEPTS, "numeric",
+                              standardize_keys, 2, standardize_map, out, err);
 }
 
 static const keel_transform_api standardize_api = {

@@ -1,11 +1,16 @@
-/* keel_dense.h: the dense affine layer out = x W + b shared by the built-in
- * linear models (linear, logistic, softmax).
+/* keel SDK helper: the dense affine layer out = x W + b, the whole model
+ * of the built-in linear, logistic and softmax plugins, and a building
+ * block for others (the linear part of a factorization machine).
  *
- * Header-only and SDK-only (<keel/keel.h> plus libc/libm), so a plugin that
- * includes it still proves the SDK is enough; every function is static
- * inline, so each plugin carries its own copy and no symbol crosses a .so.
- * The keel_dense_* functions have the signatures of keel_model_api, so a
- * plugin may put them straight into its table.
+ * Contract: header-only, <keel/keel.h> plus libc/libm, static inline, so
+ * each plugin carries its own copy and no symbol crosses a .so; the host
+ * is reached only through the keel_host table it is handed. The
+ * keel_dense_* functions have the signatures of keel_model_api, so a plugin
+ * may put them straight into its table. The instance (from
+ * keel_dense_create, host->alloc_zero) is owned by the host's model slot
+ * and freed by keel_dense_destroy; it is read-only after create, so
+ * forward and backward may run on one instance from many threads at once
+ * (each call writes only its own out/grad).
  *
  * Weights: W stored [n_in][n_out] row-major, then b [n_out]. Storing W by
  * input row makes the inner loop of the forward pass run over contiguous
@@ -17,15 +22,17 @@
  *               tail elements in order;
  *   n_out  > 1: out[k] = (((b[k] + x0 W0k) + x1 W1k) + ...), inputs in order.
  * Gradients: dW[i][k] = sum over rows in row order, starting from 0.
- * Changing any of this changes the bits every bundle of these models holds. */
-#ifndef KEEL_PLUGINS_DENSE_H
-#define KEEL_PLUGINS_DENSE_H
+ * Stable: this order is part of the SDK. Every bundle of a model built on
+ * it holds its bits, so it never changes under these names; a different
+ * order would be a new function. */
+#ifndef KEEL_UTIL_DENSE_H
+#define KEEL_UTIL_DENSE_H
 
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
-#include <keel/keel.h>
+#include "keel/keel.h"
 
 /* One layer's shape and its initialisation scale; owned by the host-side
  * instance (allocated with host->alloc_zero, freed by keel_dense_destroy). */
@@ -47,20 +54,20 @@ static inline float keel_dense_dot8(const float *a, const float *b, size_t n)
   return t;
 }
 
-/* Allocates a layer of n_in inputs and n_out outputs into *self. `who` is
- * the plugin's name, the first word of every error message. */
-static inline int keel_dense_create(const keel_host *host, const char *who,
-                                    double init_scale, size_t n_in,
-                                    size_t n_out, void **self, keel_error *err)
+/* Allocates a layer of n_in inputs and n_out outputs into *self (free it
+ * with keel_dense_destroy). KEEL_EINVAL for an empty shape, KEEL_ENOMEM. */
+static inline int keel_dense_create(const keel_host *host, double init_scale,
+                                    size_t n_in, size_t n_out, void **self,
+                                    keel_error *err)
 {
   if (n_in == 0 || n_out == 0)
     return host->fail(err, KEEL_EINVAL,
-                      "%s: needs at least one input and one output "
+                      "needs at least one input and one output "
                       "(got %zu inputs, %zu outputs)",
-                      who, n_in, n_out);
+                      n_in, n_out);
   keel_dense *m = host->alloc_zero(1, sizeof *m);
   if (!m)
-    return host->fail(err, KEEL_ENOMEM, "%s: out of memory", who);
+    return host->fail(err, KEEL_ENOMEM, "out of memory");
   m->n_in = n_in;
   m->n_out = n_out;
   m->init_scale = init_scale;
@@ -82,6 +89,8 @@ static inline size_t keel_dense_n_weights(const void *self)
 static inline size_t keel_dense_workspace_floats(const void *self,
                                                  size_t n_rows)
 {
+  (void)self; /* the layer needs no workspace */
+  (void)n_rows;
   return 0;
 }
 
@@ -104,6 +113,7 @@ static inline void keel_dense_forward(const void *self, const float *w,
                                       const float *x, size_t n_rows, float *out,
                                       float *ws)
 {
+  (void)ws;
   const keel_dense *m = self;
   size_t n_in = m->n_in, n_out = m->n_out;
   const float *b = w + n_in * n_out;
@@ -130,6 +140,8 @@ static inline void keel_dense_backward(const void *self, const float *w,
                                        const float *d_out, float *grad,
                                        float *ws)
 {
+  (void)w; /* affine: the gradient does not depend on the weights */
+  (void)ws;
   const keel_dense *m = self;
   size_t n_in = m->n_in, n_out = m->n_out;
   float *gb = grad + n_in * n_out;
@@ -174,4 +186,4 @@ static inline int keel_dense_tensor(const void *self, size_t index,
   return KEEL_ENOTFOUND;
 }
 
-#endif
+#endif /* KEEL_UTIL_DENSE_H */
