@@ -203,7 +203,6 @@ static void same_as_value_grad(const char *name, const float *out,
   CU_ASSERT_EQUAL(memcmp(g1, g2, n * sizeof *g1), 0);
   free(g1);
   free(g2);
-  free(v);
 }
 
 /* evaluate of loss `name` refuses the target y[bad] (the others valid):
@@ -229,7 +228,6 @@ static void refuses_row(const char *name, const float *out, const float *y,
   if (strncmp(err.message, head, strlen(head)) != 0 ||
       !strstr(err.message, what))
     fprintf(stderr, "\n%s: '%s'\n", name, err.message);
-  free(v);
 }
 
 static void test_evaluate(void)

@@ -168,7 +168,6 @@ static void same_as_step(const char *name, const char *key, double value)
                   KEEL_EINVAL);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "learning-rate factor"));
   CU_ASSERT_EQUAL(memcmp(keep, w2, sizeof w2), 0);
-  free(v);
 }
 
 static void test_update(void)
@@ -188,7 +187,6 @@ static void test_update(void)
                   KEEL_EINVAL);
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "steps count from 1"));
   CU_ASSERT_EQUAL(w[0], 1.0f);
-  free(v);
 }
 
 int main(void)
