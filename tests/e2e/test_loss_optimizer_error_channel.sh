@@ -9,7 +9,8 @@
 # threads, in both schedules of the trainer (the claimed one of a small
 # linear model, the barrier one of an mlp with many chunk gradients). The
 # fixture optimizer fail_at_step (tests/plugins/fail_at_step.c) fails at
-# step 3: exit 1, a message naming the optimizer, epoch and step.
+# step 3: exit 1, a message naming the optimizer, epoch and step. With
+# measure_only the loss fails only on the validation split, which names it.
 . "$(dirname "$0")/lib.sh"
 : "${KEEL_BROKEN_DIR:?KEEL_BROKEN_DIR must name the folder of the test plugins}"
 LOSS=$KEEL_BROKEN_DIR/fail_at_target.so
@@ -92,6 +93,23 @@ if [[ -n $row ]]; then
 else
   fail "no source data row number in: $msg"
 fi
+
+# A loss that fails only where the host measures: the validation split
+# (where diabetes holds target 200; split_seed 42)
+# after epoch 1, in chunks on both threads.
+V=(loss.plugin=fail_at_target loss.target=200 loss.measure_only=true)
+failing_run val1 "${V[@]}" train.chunk_rows=4 --threads 1
+failing_run val2 "${V[@]}" train.chunk_rows=4 --threads 2
+msg=$(cat "$T/val1.msg")
+for text in "[loss] fail_at_target: epoch 1, evaluating the validation split: source data row " \
+  "(validation split): target 200 is the value this fixture refuses"; do
+  [[ $msg == *"$text"* ]] && ok || fail "validation message lacks '$text': $msg"
+done
+cmp -s "$T/val1.msg" "$T/val2.msg" && ok ||
+  fail "validation: the messages at 1 and 2 threads differ: $(cat "$T/val1.msg" "$T/val2.msg")"
+row=$(sed -n 's/.*source data row \([0-9]*\) .*/\1/p' "$T/val1.msg")
+[[ -n $row && $(sed -n "$((row + 1))p" "$CSV" | awk -F, '{print $NF}') == 200 ]] && ok ||
+  fail "validation: source data row '$row' does not hold target 200"
 
 # The optimizer's update fails at step 3 (epoch 1, batch 3).
 failing_run opt1 optimizer.plugin=fail_at_step optimizer.step=3 --threads 1
