@@ -7,6 +7,8 @@
  *                    minibatches of one epoch, evaluation of a split
  *   train_kernels.c  the element-wise kernels the engine calls
  *   train_check.c    the rules checked before anything is built
+ *   train_fail.c     losses and optimizers through their error channel,
+ *                    and the message of one that failed
  *
  * The determinism contract of train.h holds for everything here. */
 #ifndef KEEL_TRAIN_TRAIN_INTERNAL_H
