@@ -253,9 +253,9 @@ static int add_data_record(run_state *rs, keel_error *err)
 }
 
 /* Prepared split `part` as the trainer takes it, with its source data rows
- * and its name for messages (a loss that fails names the row). */
-static keel_train_data split_data(const run_state *rs, int part,
-                                  const char *name)
+ * and its name for messages (a loss that fails names the row, as the data
+ * messages do: "source data row 7 (train split)"). */
+static keel_train_data split_data(const run_state *rs, keel_split_part part)
 {
   const keel_prepared_part *p = &rs->prep.part[part];
   return (keel_train_data){.x = p->X,
@@ -263,7 +263,7 @@ static keel_train_data split_data(const run_state *rs, int part,
                            .n_rows = p->n_rows,
                            .n_features = rs->prep.n_features,
                            .rows = p->rows,
-                           .name = name};
+                           .name = keel_split_part_name(part)};
 }
 
 static int add_results(run_state *rs, const keel_train_setup *setup,
@@ -304,7 +304,7 @@ static int add_results(run_state *rs, const keel_train_setup *setup,
   json_object_set_new(final, "valid", metrics_json(&t->valid));
   const keel_prepared_part *test = &rs->prep.part[KEEL_SPLIT_TEST];
   if (test->n_rows) {
-    keel_train_data d = split_data(rs, KEEL_SPLIT_TEST, "test");
+    keel_train_data d = split_data(rs, KEEL_SPLIT_TEST);
     keel_metrics m;
     rc = keel_train_evaluate(setup, t->weights, t->n_weights, &d, &m, err);
     if (!rc)
@@ -442,8 +442,8 @@ static int train_model(run_state *rs, const char *config_text,
     setup.resume_data = rs->resume_member->data;
     setup.resume_size = rs->resume_member->size;
   }
-  keel_train_data train = split_data(rs, KEEL_SPLIT_TRAIN, "training");
-  keel_train_data valid = split_data(rs, KEEL_SPLIT_VALID, "validation");
+  keel_train_data train = split_data(rs, KEEL_SPLIT_TRAIN);
+  keel_train_data valid = split_data(rs, KEEL_SPLIT_VALID);
   int rc = keel_train_run(&setup, &train, valid.n_rows ? &valid : NULL,
                           &rs->train, err);
   rs->trained = 1;

@@ -36,7 +36,7 @@ typedef struct keel_train_data {
   size_t n_rows;
   size_t n_features;
   /* For messages, both optional: the source data row (0-based) of each
-   * row, and the split's name ("training"; NULL: "evaluated"). A loss
+   * row, and the split's name ("train"; NULL: "evaluated"). A loss
    * that fails names its row through them. */
   const size_t *rows;
   const char *name;

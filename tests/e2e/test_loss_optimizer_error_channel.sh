@@ -77,7 +77,7 @@ failing_run mlp2 "${L[@]}" train.chunk_rows=2 model.plugin=mlp --threads 2
 sealed lin2
 msg=$(cat "$T/lin1.msg")
 for text in "[loss] fail_at_target: " "epoch 1, step " "(batch " "source data row " \
-  "(training split)" "target 72 is the value this fixture refuses"; do
+  "(train split)" "target 72 is the value this fixture refuses"; do
   [[ $msg == *"$text"* ]] && ok || fail "loss message lacks '$text': $msg"
 done
 cmp -s "$T/lin1.msg" "$T/lin2.msg" && ok ||
@@ -101,8 +101,8 @@ V=(loss.plugin=fail_at_target loss.target=200 loss.measure_only=true)
 failing_run val1 "${V[@]}" train.chunk_rows=4 --threads 1
 failing_run val2 "${V[@]}" train.chunk_rows=4 --threads 2
 msg=$(cat "$T/val1.msg")
-for text in "[loss] fail_at_target: epoch 1, evaluating the validation split: source data row " \
-  "(validation split): target 200 is the value this fixture refuses"; do
+for text in "[loss] fail_at_target: epoch 1, evaluating the valid split: source data row " \
+  "(valid split): target 200 is the value this fixture refuses"; do
   [[ $msg == *"$text"* ]] && ok || fail "validation message lacks '$text': $msg"
 done
 cmp -s "$T/val1.msg" "$T/val2.msg" && ok ||
