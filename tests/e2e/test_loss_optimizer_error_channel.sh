@@ -11,6 +11,7 @@
 # fixture optimizer fail_at_step (tests/plugins/fail_at_step.c) fails at
 # step 3: exit 1, a message naming the optimizer, epoch and step. With
 # measure_only the loss fails only on the validation split, which names it.
+# A loss with neither evaluate nor value_grad is refused at load.
 . "$(dirname "$0")/lib.sh"
 : "${KEEL_BROKEN_DIR:?KEEL_BROKEN_DIR must name the folder of the test plugins}"
 LOSS=$KEEL_BROKEN_DIR/fail_at_target.so
@@ -122,5 +123,14 @@ for text in "[optimizer] fail_at_step: " "epoch 1, step 3 (batch 3 of " \
 done
 cmp -s "$T/opt1.msg" "$T/opt2.msg" && ok ||
   fail "optimizer: the messages at 1 and 2 threads differ"
+
+# A loss with neither evaluate nor value_grad is refused when it loads,
+# naming the function it needs.
+NOFN=$KEEL_BROKEN_DIR/loss_without_evaluate.so
+krun plugins loss_without_evaluate --plugin-path "$NOFN"
+if ((RC == 2)) && grep -qF "loss_without_evaluate.so" "$T/err" &&
+  grep -qF "evaluate (or value_grad" "$T/err"; then ok; else
+  fail "a loss without evaluate or value_grad: exit $RC: $(cat "$T/err")"
+fi
 
 finish
