@@ -149,13 +149,15 @@ static const char *missing_function(int kind, const void *api)
   case KEEL_KIND_LOSS: {
     const keel_loss_api *a = api;
     NEED(a, output_width);
-    NEED(a, value_grad);
+    if (!a->evaluate && !a->value_grad) /* either one (ABI 1.2) */
+      return "evaluate (or value_grad before ABI 1.2)";
     break;
   }
   case KEEL_KIND_OPTIMIZER: {
     const keel_optimizer_api *a = api;
     NEED(a, state_floats);
-    NEED(a, step);
+    if (!a->update && !a->step) /* either one (ABI 1.2) */
+      return "update (or step before ABI 1.2)";
     break;
   }
   }

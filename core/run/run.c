@@ -252,6 +252,20 @@ static int add_data_record(run_state *rs, keel_error *err)
   return rc;
 }
 
+/* Prepared split `part` as the trainer takes it, with its source data rows
+ * and its name for messages (a loss that fails names the row, as the data
+ * messages do: "source data row 7 (train split)"). */
+static keel_train_data split_data(const run_state *rs, keel_split_part part)
+{
+  const keel_prepared_part *p = &rs->prep.part[part];
+  return (keel_train_data){.x = p->X,
+                           .y = p->y,
+                           .n_rows = p->n_rows,
+                           .n_features = rs->prep.n_features,
+                           .rows = p->rows,
+                           .name = keel_split_part_name(part)};
+}
+
 static int add_results(run_state *rs, const keel_train_setup *setup,
                        keel_error *err)
 {
@@ -290,7 +304,7 @@ static int add_results(run_state *rs, const keel_train_setup *setup,
   json_object_set_new(final, "valid", metrics_json(&t->valid));
   const keel_prepared_part *test = &rs->prep.part[KEEL_SPLIT_TEST];
   if (test->n_rows) {
-    keel_train_data d = {test->X, test->y, test->n_rows, rs->prep.n_features};
+    keel_train_data d = split_data(rs, KEEL_SPLIT_TEST);
     keel_metrics m;
     rc = keel_train_evaluate(setup, t->weights, t->n_weights, &d, &m, err);
     if (!rc)
@@ -428,11 +442,9 @@ static int train_model(run_state *rs, const char *config_text,
     setup.resume_data = rs->resume_member->data;
     setup.resume_size = rs->resume_member->size;
   }
-  const keel_prepared_part *tr = &rs->prep.part[KEEL_SPLIT_TRAIN];
-  const keel_prepared_part *va = &rs->prep.part[KEEL_SPLIT_VALID];
-  keel_train_data train = {tr->X, tr->y, tr->n_rows, rs->prep.n_features};
-  keel_train_data valid = {va->X, va->y, va->n_rows, rs->prep.n_features};
-  int rc = keel_train_run(&setup, &train, va->n_rows ? &valid : NULL,
+  keel_train_data train = split_data(rs, KEEL_SPLIT_TRAIN);
+  keel_train_data valid = split_data(rs, KEEL_SPLIT_VALID);
+  int rc = keel_train_run(&setup, &train, valid.n_rows ? &valid : NULL,
                           &rs->train, err);
   rs->trained = 1;
   keel_bundle_set_outcome(rs->bundle, 0, NULL, rs->train.threads);

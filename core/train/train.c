@@ -405,10 +405,12 @@ static int run_epoch(train_loop *L, keel_train_result *out, uint64_t e,
   }
   keel_metrics_finish(&out->train, T->task, T->n_classes, &esum, L->conf, n,
                       L->ss_train);
-  rc = keel__trainer_evaluate(T, out->weights, L->valid, L->ss_valid,
-                              &out->valid);
+  char at[48];
+  snprintf(at, sizeof at, "epoch %llu, ", (unsigned long long)e + 1);
+  rc = keel__trainer_evaluate(T, out->weights, L->valid, L->ss_valid, at,
+                              &out->valid, err);
   if (rc != KEEL_OK)
-    return keel_fail(err, rc, "train: out of memory evaluating");
+    return rc;
   out->epochs_run = e + 1;
   metrics_line(L, e, lr_scale, out);
   keel_progress_epoch_end(&L->prog, e, T->task, &out->train,
@@ -489,10 +491,8 @@ static int finish_resumed(train_loop *L, keel_train_result *out,
   json_decref(line);
   if (!L->valid)
     return KEEL_OK;
-  int rc = keel__trainer_evaluate(&L->T, out->weights, L->valid, L->ss_valid,
-                                  &out->valid);
-  return rc == KEEL_OK ? KEEL_OK
-                       : keel_fail(err, rc, "train: out of memory evaluating");
+  return keel__trainer_evaluate(&L->T, out->weights, L->valid, L->ss_valid, "",
+                                &out->valid, err);
 }
 
 int keel_train_run(const keel_train_setup *s, const keel_train_data *train,
@@ -575,9 +575,7 @@ int keel_train_evaluate(const keel_train_setup *s, const float *weights,
     double ss = s->task == KEEL_TASK_REGRESSION
                     ? keel_metrics_ss_tot(data->y, data->n_rows)
                     : 0.0;
-    rc = keel__trainer_evaluate(&T, weights, data, ss, out);
-    if (rc != KEEL_OK)
-      keel_fail(err, rc, "evaluate: out of memory");
+    rc = keel__trainer_evaluate(&T, weights, data, ss, "", out, err);
   }
   keel__trainer_free(&T);
   return rc;

@@ -35,6 +35,11 @@ typedef struct keel_train_data {
   const float *y; /* n_rows targets (class index as float) */
   size_t n_rows;
   size_t n_features;
+  /* For messages, both optional: the source data row (0-based) of each
+   * row, and the split's name ("train"; NULL: "evaluated"). A loss
+   * that fails names its row through them. */
+  const size_t *rows;
+  const char *name;
 } keel_train_data;
 
 /* Everything a run needs besides the data. All pointers are borrowed for

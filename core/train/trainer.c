@@ -7,6 +7,7 @@
 #include <omp.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,11 +32,12 @@ static size_t pad_floats(size_t n)
   return (n + PAD_FLOATS - 1) / PAD_FLOATS * PAD_FLOATS;
 }
 
-/* Forward (and backward when grad is not NULL) of one chunk of n rows on
- * thread t. rows == NULL: the rows start..start+n of d in order. */
-static void run_chunk(const keel__trainer *T, const float *w,
+/* Forward (and backward when grad is not NULL) of chunk c, n rows, on
+ * thread t. rows == NULL: the rows start..start+n of d in order. A loss
+ * that fails is noted for keel__chunk_fail_report; the chunk stops there. */
+static void run_chunk(keel__trainer *T, const float *w,
                       const keel_train_data *d, const size_t *rows,
-                      size_t start, size_t n, int t, float *grad,
+                      size_t start, size_t n, int t, size_t c, float *grad,
                       keel_metric_sums *sums)
 {
   size_t nf = T->nf;
@@ -66,10 +68,14 @@ static void run_chunk(const keel__trainer *T, const float *w,
   float *ws = T->ws + (size_t)t * T->wss;
   T->mapi->forward(T->model, w, x, n, out, ws);
   /* summed locally: chunks of two threads may share a line of *sums */
-  keel_metric_sums sm;
-  sm.loss = T->lapi->value_grad(T->s->loss_values, out, y, n, T->width,
-                                grad ? dout : NULL);
-  sm.sq_err = sm.abs_err = 0.0;
+  keel_metric_sums sm = {0, 0, 0};
+  keel_error e;
+  int rc = keel__loss_sum(T, out, y, n, grad ? dout : NULL, &sm.loss, &e);
+  if (rc != KEEL_OK) {
+    keel__chunk_fail_note(T, t, c, start, n, rc, &e);
+    *sums = (keel_metric_sums){0, 0, 0};
+    return;
+  }
   uint64_t *conf = T->conf + (size_t)t * T->conf_stride;
   keel_metric_sums_add_rows(&sm, conf, T->task, T->n_classes, out, y, n,
                             T->width);
@@ -92,7 +98,7 @@ void keel__trainer_confusion_collect(keel__trainer *T, uint64_t *total)
 
 int keel__trainer_evaluate(keel__trainer *T, const float *w,
                            const keel_train_data *d, double ss_tot,
-                           keel_metrics *m)
+                           const char *where, keel_metrics *m, keel_error *err)
 {
   keel_metrics_clear(m);
   if (!d || d->n_rows == 0)
@@ -103,13 +109,27 @@ int keel__trainer_evaluate(keel__trainer *T, const float *w,
   if (!sums || !conf) {
     free(sums);
     free(conf);
-    return KEEL_ENOMEM;
+    return keel_fail(err, KEEL_ENOMEM, "train: out of memory evaluating");
   }
   memset(T->conf, 0, (size_t)T->nt * T->conf_stride * sizeof *T->conf);
+  keel__chunk_fail_clear(T);
 #pragma omp parallel for num_threads(T->nt) schedule(static) if (n_chunks > 1)
   for (size_t c = 0; c < n_chunks; c++) {
     size_t start = c * C, len = n - start < C ? n - start : C;
-    run_chunk(T, w, d, NULL, start, len, omp_get_thread_num(), NULL, &sums[c]);
+    run_chunk(T, w, d, NULL, start, len, omp_get_thread_num(), c, NULL,
+              &sums[c]);
+  }
+  char at[96];
+  if (d->name)
+    snprintf(at, sizeof at, "%sevaluating the %s split", where, d->name);
+  else
+    snprintf(at, sizeof at, "%sevaluating", where);
+  int rc = keel__chunk_fail_report(T, d, NULL, at, err);
+  if (rc != KEEL_OK) {
+    memset(T->conf, 0, (size_t)T->nt * T->conf_stride * sizeof *T->conf);
+    free(sums);
+    free(conf);
+    return rc;
   }
   keel_metric_sums_tree(sums, n_chunks);
   keel__trainer_confusion_collect(T, conf);
@@ -196,6 +216,7 @@ void keel__trainer_free(keel__trainer *T)
   free(T->csums);
 
   free(T->grad);
+  free(T->fails);
   memset(T, 0, sizeof *T);
 }
 
@@ -256,8 +277,9 @@ int keel__trainer_init(keel__trainer *T, const keel_train_setup *s, size_t nf,
   T->grads = malloc(T->max_chunks * T->gs * sizeof(float) + 1);
   T->csums = calloc(T->max_chunks, sizeof *T->csums);
   T->grad = malloc(T->nw * sizeof(float) + 1);
+  T->fails = calloc(nt_, sizeof *T->fails);
   if (!T->xbuf || !T->ybuf || !T->obuf || !T->dbuf || !T->ws || !T->conf ||
-      !T->grads || !T->csums || !T->grad)
+      !T->grads || !T->csums || !T->grad || !T->fails)
     return keel_fail(err, KEEL_ENOMEM,
                      "train: out of memory for %zu chunk "
                      "gradients of %zu weights",
@@ -265,13 +287,28 @@ int keel__trainer_init(keel__trainer *T, const keel_train_setup *s, size_t nf,
   return KEEL_OK;
 }
 
-/* The serial part of a batch, on one thread: loss sums tree, divergence
- * check, learning-rate factor, optimizer step, finiteness of the weights.
- * Returns 0 or KEEL_EDIVERGED. */
+/* "epoch E, step S (batch B of N)" for the step batch b is computing. */
+static void batch_where(char *at, size_t n, const keel__epoch_run *E, size_t b,
+                        size_t steps)
+{
+  snprintf(at, n, "epoch %llu, step %llu (batch %zu of %zu)",
+           (unsigned long long)E->epoch + 1, (unsigned long long)*E->step + 1,
+           b + 1, steps);
+}
+
+/* The serial part of a batch, on one thread: a failed loss (the lowest
+ * failing chunk), loss sums tree, divergence check, learning-rate factor,
+ * optimizer update, finiteness of the weights. Returns 0, KEEL_EDIVERGED
+ * or the failing plugin's code. */
 static int batch_finish(keel__trainer *T, keel__epoch_run *E, size_t b,
                         size_t steps, size_t n_chunks, size_t first,
                         size_t rows)
 {
+  char at[96]; /* worded only on a failure: this runs every batch */
+  if (keel__chunk_failed(T)) {
+    batch_where(at, sizeof at, E, b, steps);
+    return keel__chunk_fail_report(T, E->d, E->perm, at, E->err);
+  }
   keel_metric_sums_tree(T->csums, n_chunks);
   keel_metric_sums bsum = T->csums[0];
   if (!isfinite(bsum.loss))
@@ -287,9 +324,14 @@ static int batch_finish(keel__trainer *T, keel__epoch_run *E, size_t b,
   E->esum->abs_err += bsum.abs_err;
   const keel_train_setup *s = T->s;
   *E->lr_scale = lr_scale_at(s->train_values, *E->step, E->epoch, steps);
+  keel_error oerr;
+  int rc = keel__optimizer_update(T, E->w, E->opt, *E->step + 1, *E->lr_scale,
+                                  &oerr);
+  if (rc != KEEL_OK) {
+    batch_where(at, sizeof at, E, b, steps);
+    return keel__optimizer_fail(T, rc, &oerr, at, E->err);
+  }
   ++*E->step;
-  T->oapi->step(s->optimizer_values, E->w, T->grad, E->opt, T->nw, *E->step,
-                *E->lr_scale);
   if (!T->k->all_finite(E->w, T->nw))
     return keel_fail(E->err, KEEL_EDIVERGED,
                      "training diverged at epoch %llu, step %llu (batch "
@@ -377,7 +419,7 @@ static int train_epoch_claimed(keel__trainer *T, keel__epoch_run *E)
       size_t c = g - b * M, first = b * B;
       size_t rows = n - first < B ? n - first : B;
       size_t len = rows - c * C < C ? rows - c * C : C;
-      run_chunk(T, E->w, E->d, E->perm, first + c * C, len, t,
+      run_chunk(T, E->w, E->d, E->perm, first + c * C, len, t, c,
                 T->grads + c * T->gs, &T->csums[c]);
       size_t nc = b + 1 < steps ? M : last_nc;
       if (atomic_fetch_add(&done, 1) + 1 == b * M + nc) {
@@ -403,6 +445,8 @@ static int train_epoch_claimed(keel__trainer *T, keel__epoch_run *E)
  * step (omp single). Two or three barriers a batch, no fork/join. */
 int keel__trainer_epoch(keel__trainer *T, keel__epoch_run *E)
 {
+  /* a failing chunk stops the run at its batch: one clear per epoch */
+  keel__chunk_fail_clear(T);
   if (T->claimed)
     return train_epoch_claimed(T, E);
   size_t n = E->d->n_rows, B = T->batch, C = T->chunk, nw = T->nw;
@@ -418,7 +462,7 @@ int keel__trainer_epoch(keel__trainer *T, keel__epoch_run *E)
 #pragma omp for schedule(static)
       for (size_t c = 0; c < n_chunks; c++) {
         size_t len = rows - c * C < C ? rows - c * C : C;
-        run_chunk(T, E->w, E->d, E->perm, first + c * C, len, t,
+        run_chunk(T, E->w, E->d, E->perm, first + c * C, len, t, c,
                   T->grads + c * T->gs, &T->csums[c]);
       }
       if (!serial) {

@@ -214,7 +214,8 @@ static int bench_digits(const char *pdir, const char *csv, const args *a)
   s.task = KEEL_TASK_CLASSIFICATION;
   s.n_classes = 10;
   s.threads = a->threads;
-  keel_train_data tr = {xtr, ytr, ntr, 64}, te = {xte, yte, nte, 64};
+  keel_train_data tr = {xtr, ytr, ntr, 64, NULL, NULL},
+                  te = {xte, yte, nte, 64, NULL, NULL};
 
   mono_config mc = {.hidden = 128,
                     .n_out = 10,
@@ -313,7 +314,8 @@ static int bench_synth(const char *pdir, const args *a)
   s.n_classes = 2;
   s.threads = a->threads;
   size_t ntr = 160000;
-  keel_train_data tr = {x, y, ntr, D}, te = {x + ntr * D, y + ntr, N - ntr, D};
+  keel_train_data tr = {x, y, ntr, D, NULL, NULL},
+                  te = {x + ntr * D, y + ntr, N - ntr, D, NULL, NULL};
   double *t = malloc((size_t)a->reps * sizeof *t);
   keel_train_result r = {0};
   for (int rep = 0; rep < a->reps; rep++) {

@@ -1,6 +1,7 @@
 /* Loss plugins: values at known points, gradients against central finite
  * differences in double, numerical stability, and the task/width rules. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,6 +183,75 @@ static void test_widths(void)
   }
 }
 
+/* evaluate (ABI 1.2) of loss `name` on a chunk: the same bits as
+ * value_grad (one implementation), loss and gradient. */
+static void same_as_value_grad(const char *name, const float *out,
+                               const float *y, size_t n_rows, size_t width)
+{
+  const keel_loaded_plugin *p;
+  const keel_loss_api *api = loss_api(name, &p);
+  CU_ASSERT_FATAL(api != NULL && api->evaluate != NULL);
+  keel_value *v = keel_test_default_values(p);
+  size_t n = n_rows * width;
+  float *g1 = calloc(n, sizeof *g1), *g2 = calloc(n, sizeof *g2);
+  double l1 = api->value_grad(v, out, y, n_rows, width, g1), l2 = -1.0;
+  keel_error err = {0};
+  CU_ASSERT_EQUAL(
+      api->evaluate(keel_test_host(), v, out, y, n_rows, width, g2, &l2, &err),
+      KEEL_OK);
+  CU_ASSERT_EQUAL(memcmp(&l1, &l2, sizeof l1), 0);
+  CU_ASSERT_EQUAL(memcmp(g1, g2, n * sizeof *g1), 0);
+  free(g1);
+  free(g2);
+}
+
+/* evaluate of loss `name` refuses the target y[bad] (the others valid):
+ * KEEL_EDATA and a message that begins "row BAD: " and says `what`. */
+static void refuses_row(const char *name, const float *out, const float *y,
+                        size_t n_rows, size_t width, size_t bad,
+                        const char *what)
+{
+  const keel_loaded_plugin *p;
+  const keel_loss_api *api = loss_api(name, &p);
+  CU_ASSERT_FATAL(api != NULL && api->evaluate != NULL);
+  keel_value *v = keel_test_default_values(p);
+  float g[16];
+  double l = 0.0;
+  keel_error err = {0};
+  CU_ASSERT_EQUAL(
+      api->evaluate(keel_test_host(), v, out, y, n_rows, width, g, &l, &err),
+      KEEL_EDATA);
+  char head[32];
+  snprintf(head, sizeof head, "row %zu: ", bad);
+  CU_ASSERT_EQUAL(strncmp(err.message, head, strlen(head)), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, what));
+  if (strncmp(err.message, head, strlen(head)) != 0 ||
+      !strstr(err.message, what))
+    fprintf(stderr, "\n%s: '%s'\n", name, err.message);
+}
+
+static void test_evaluate(void)
+{
+  float o[8] = {0.3f, -1.2f, 2.0f, 0.1f, 1.0f, 0.0f, -0.5f, 0.7f};
+  float yr[4] = {0.5f, -1.0f, 2.5f, 0.0f}, yk[2] = {2.0f, 0.0f};
+  float yb[4] = {1.0f, 0.0f, 0.0f, 1.0f};
+  same_as_value_grad("mse", o, yr, 4, 1);
+  same_as_value_grad("huber", o, yr, 4, 1);
+  same_as_value_grad("xent", o, yk, 2, 4);
+  same_as_value_grad("xent", o, yb, 4, 1);
+  same_as_value_grad("hinge", o, yk, 2, 4);
+  same_as_value_grad("hinge", o, yb, 4, 1);
+  /* what value_grad could only say as NaN */
+  float ynan[4] = {0.5f, -1.0f, NAN, 0.0f}, yk_bad[2] = {2.0f, 4.0f};
+  float yb_bad[4] = {1.0f, 0.0f, 2.0f, 1.0f};
+  refuses_row("mse", o, ynan, 4, 1, 2, "must be finite");
+  refuses_row("huber", o, ynan, 4, 1, 2, "must be finite");
+  refuses_row("xent", o, yk_bad, 2, 4, 1, "label 4 is not a class index");
+  refuses_row("xent", o, yb_bad, 4, 1, 2, "in [0, 2)");
+  refuses_row("hinge", o, yk_bad, 2, 4, 1, "in [0, 4)");
+  refuses_row("hinge", o, yb_bad, 4, 1, 2, "label 2 is not a class index");
+}
+
 int main(void)
 {
   static const keel_test_case tests[] = {
@@ -190,6 +260,7 @@ int main(void)
       {"xent binary/softmax values, stability, gradient", test_xent},
       {"hinge binary/Crammer-Singer values and gradient", test_hinge},
       {"task and width rules", test_widths},
+      {"evaluate: value_grad's bits, a bad target's row", test_evaluate},
       {NULL, NULL},
   };
   return keel_test_run_suite("losses", tests);

@@ -2,6 +2,7 @@
  * with a float tolerance): plain SGD, momentum, Nesterov, weight decay,
  * learning-rate scale, Adam and AdamW. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "test_util.h"
@@ -137,6 +138,57 @@ static void test_declarations(void)
   }
 }
 
+/* update (ABI 1.2) of optimizer `name` with parameters set by `set`: the
+ * bits of step over a few steps, weights and state. */
+static void same_as_step(const char *name, const char *key, double value)
+{
+  const keel_loaded_plugin *p = keel_test_plugin(KEEL_KIND_OPTIMIZER, name);
+  CU_ASSERT_FATAL(p != NULL);
+  const keel_optimizer_api *api = p->api;
+  CU_ASSERT_FATAL(api->update != NULL);
+  keel_value *v = keel_test_default_values(p);
+  if (key)
+    v[idx(p, key)].f = value;
+  float w1[3] = {1.0f, -2.0f, 0.25f}, w2[3], g[3] = {0.5f, -1.0f, 3.0f};
+  float s1[6] = {0}, s2[6] = {0};
+  memcpy(w2, w1, sizeof w1);
+  CU_ASSERT_FATAL(api->state_floats(v, 3) <= 6);
+  keel_error err = {0};
+  for (uint64_t t = 1; t <= 3; t++) {
+    api->step(v, w1, g, s1, 3, t, 0.5);
+    CU_ASSERT_EQUAL(
+        api->update(keel_test_host(), v, w2, g, s2, 3, t, 0.5, &err), KEEL_OK);
+  }
+  CU_ASSERT_EQUAL(memcmp(w1, w2, sizeof w1), 0);
+  CU_ASSERT_EQUAL(memcmp(s1, s2, sizeof s1), 0);
+  /* a host bug, refused before any weight moves */
+  float keep[3];
+  memcpy(keep, w2, sizeof w2);
+  CU_ASSERT_EQUAL(api->update(keel_test_host(), v, w2, g, s2, 3, 4, NAN, &err),
+                  KEEL_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "learning-rate factor"));
+  CU_ASSERT_EQUAL(memcmp(keep, w2, sizeof w2), 0);
+}
+
+static void test_update(void)
+{
+  same_as_step("sgd", NULL, 0);
+  same_as_step("sgd", "momentum", 0.9);
+  same_as_step("adam", NULL, 0);
+  same_as_step("adam", "weight_decay", 0.01);
+  /* Adam's bias correction divides by 1 - beta1^step: step 0 refused */
+  const keel_loaded_plugin *p = keel_test_plugin(KEEL_KIND_OPTIMIZER, "adam");
+  CU_ASSERT_FATAL(p != NULL);
+  const keel_optimizer_api *api = p->api;
+  keel_value *v = keel_test_default_values(p);
+  float w[1] = {1.0f}, g[1] = {1.0f}, s[2] = {0};
+  keel_error err = {0};
+  CU_ASSERT_EQUAL(api->update(keel_test_host(), v, w, g, s, 1, 0, 1.0, &err),
+                  KEEL_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "steps count from 1"));
+  CU_ASSERT_EQUAL(w[0], 1.0f);
+}
+
 int main(void)
 {
   static const keel_test_case tests[] = {
@@ -145,6 +197,7 @@ int main(void)
       {"adam: three steps by hand", test_adam},
       {"adam: L2 vs decoupled (AdamW) decay", test_adamw},
       {"declarations: lr log-scale, docs", test_declarations},
+      {"update: step's bits, a bad factor or step refused", test_update},
       {NULL, NULL},
   };
   return keel_test_run_suite("optimizers", tests);

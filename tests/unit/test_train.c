@@ -107,8 +107,9 @@ static void fixture_init(fixture *f, const char *model, const char *loss,
   f->s.host = keel_test_host();
   f->s.fingerprint = "fp-test";
   const float *y = task == KEEL_TASK_CLASSIFICATION ? Y_CLS : Y_REG;
-  f->train = (keel_train_data){X, y, N_TRAIN, NF};
-  f->valid = (keel_train_data){X + N_TRAIN * NF, y + N_TRAIN, N_VALID, NF};
+  f->train = (keel_train_data){X, y, N_TRAIN, NF, NULL, "train"};
+  f->valid = (keel_train_data){X + N_TRAIN * NF, y + N_TRAIN, N_VALID, NF, NULL,
+                               "valid"};
 }
 
 /* A small mlp with Adam, cosine schedule and warm-up. */

@@ -5,8 +5,10 @@
  * K >= 3 classes: K scores and the Crammer-Singer multiclass hinge,
  *   loss = max(0, margin + max_{k != y} z_k - z_y),
  *   gradient +1 at the first arg-max k != y and -1 at y where loss > 0.
- * Sums in row order in double. A label that is not a class index gives a
- * NaN loss (the host validates labels before training). */
+ * Sums in row order in double. A label that is not a class index is an
+ * error through evaluate (keel validates labels before training, another
+ * host may not), a NaN loss through value_grad (ABI 1.0, no error
+ * channel): one implementation serves both. */
 #include <math.h>
 #include <stddef.h>
 
@@ -29,15 +31,23 @@ static int hinge_output_width(const keel_value *params, keel_task task,
   return keel_loss_class_width(task, n_classes, width, err);
 }
 
-static double hinge_value_grad(const keel_value *params, const float *out,
-                               const float *y, size_t n_rows, size_t width,
-                               float *d_out)
+/* The sum over rows into *loss_sum. host NULL (value_grad): a row whose
+ * label is not a class index adds NaN; else it fails with KEEL_EDATA. */
+static int hinge_evaluate(const keel_host *host, const keel_value *params,
+                          const float *out, const float *y, size_t n_rows,
+                          size_t width, float *d_out, double *loss_sum,
+                          keel_error *err)
 {
   double margin = params[P_MARGIN].f, sum = 0.0;
+  size_t n_classes = width == 1 ? 2 : width;
   for (size_t r = 0; r < n_rows; r++) {
     const float *z = out + r * width;
     float *d = d_out ? d_out + r * width : NULL;
-    long c = keel_loss_class_label(y[r], width == 1 ? 2 : width);
+    long c = keel_loss_class_label(y[r], n_classes);
+    if (c < 0 && host)
+      return host->fail(err, KEEL_EDATA,
+                        "row %zu: label %g is not a class index in [0, %zu)", r,
+                        (double)y[r], n_classes);
     if (d)
       for (size_t k = 0; k < width; k++)
         d[k] = 0.0f;
@@ -68,6 +78,16 @@ static double hinge_value_grad(const keel_value *params, const float *out,
       }
     }
   }
+  *loss_sum = sum;
+  return KEEL_OK;
+}
+
+static double hinge_value_grad(const keel_value *params, const float *out,
+                               const float *y, size_t n_rows, size_t width,
+                               float *d_out)
+{
+  double sum = 0.0;
+  hinge_evaluate(NULL, params, out, y, n_rows, width, d_out, &sum, NULL);
   return sum;
 }
 
@@ -75,6 +95,7 @@ static const keel_loss_api hinge_api = {
     KEEL_LOSS_API_HEADER,
     .output_width = hinge_output_width,
     .value_grad = hinge_value_grad,
+    .evaluate = hinge_evaluate,
 };
 
 static const keel_plugin hinge_plugin = {

@@ -27,12 +27,22 @@ static int huber_output_width(const keel_value *params, keel_task task,
   return keel_loss_regression_width(task, n_classes, width, err);
 }
 
-static double huber_value_grad(const keel_value *params, const float *out,
-                               const float *y, size_t n_rows, size_t width,
-                               float *d_out)
+/* The sum over rows into *loss_sum. A target that is not finite is an
+ * error through evaluate (keel checks targets before training, another
+ * host may not) and a NaN sum through value_grad (host NULL, no error
+ * channel). */
+static int huber_evaluate(const keel_host *host, const keel_value *params,
+                          const float *out, const float *y, size_t n_rows,
+                          size_t width, float *d_out, double *loss_sum,
+                          keel_error *err)
 {
   double delta = params[P_DELTA].f, sum = 0.0;
-  for (size_t r = 0; r < n_rows; r++)
+  for (size_t r = 0; r < n_rows; r++) {
+    if (host && !isfinite(y[r]))
+      return host->fail(err, KEEL_EDATA,
+                        "row %zu: target %g; a regression target must be "
+                        "finite",
+                        r, (double)y[r]);
     for (size_t k = 0; k < width; k++) {
       double e = (double)out[r * width + k] - (double)y[r];
       double g;
@@ -46,6 +56,17 @@ static double huber_value_grad(const keel_value *params, const float *out,
       if (d_out)
         d_out[r * width + k] = (float)g;
     }
+  }
+  *loss_sum = sum;
+  return KEEL_OK;
+}
+
+static double huber_value_grad(const keel_value *params, const float *out,
+                               const float *y, size_t n_rows, size_t width,
+                               float *d_out)
+{
+  double sum = 0.0;
+  huber_evaluate(NULL, params, out, y, n_rows, width, d_out, &sum, NULL);
   return sum;
 }
 
@@ -53,6 +74,7 @@ static const keel_loss_api huber_api = {
     KEEL_LOSS_API_HEADER,
     .output_width = huber_output_width,
     .value_grad = huber_value_grad,
+    .evaluate = huber_evaluate,
 };
 
 static const keel_plugin huber_plugin = {

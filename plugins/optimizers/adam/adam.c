@@ -40,10 +40,23 @@ static size_t adam_state_floats(const keel_value *params, size_t n_weights)
   return 2 * n_weights;
 }
 
-static void adam_step(const keel_value *params, float *w, const float *grad,
-                      float *state, size_t n_weights, uint64_t step,
-                      double lr_scale)
+/* One update. host NULL (step, ABI 1.0): no checks, step 0 taken as 1;
+ * else step 0 (the bias correction would divide by 1 - beta1^0 = 0) and
+ * a learning-rate factor that is not finite and >= 0 are refused. */
+static int adam_update(const keel_host *host, const keel_value *params,
+                       float *w, const float *grad, float *state,
+                       size_t n_weights, uint64_t step, double lr_scale,
+                       keel_error *err)
 {
+  if (host && step == 0)
+    return host->fail(err, KEEL_EINVAL,
+                      "step 0: steps count from 1 (the bias correction "
+                      "divides by 1 - beta1^step)");
+  if (host && !(isfinite(lr_scale) && lr_scale >= 0.0))
+    return host->fail(err, KEEL_EINVAL,
+                      "step %llu: learning-rate factor %g, expected a "
+                      "finite value >= 0",
+                      (unsigned long long)step, lr_scale);
   double lr = params[P_LR].f * lr_scale;
   double b1 = params[P_BETA1].f, b2 = params[P_BETA2].f;
   double t = (double)(step == 0 ? 1 : step);
@@ -71,12 +84,21 @@ static void adam_step(const keel_value *params, float *w, const float *grad,
     float denom = sqrtf(vi) / bc2_sqrt + eps;
     w[i] = w[i] - step_size * mi / denom;
   }
+  return KEEL_OK;
+}
+
+static void adam_step(const keel_value *params, float *w, const float *grad,
+                      float *state, size_t n_weights, uint64_t step,
+                      double lr_scale)
+{
+  adam_update(NULL, params, w, grad, state, n_weights, step, lr_scale, NULL);
 }
 
 static const keel_optimizer_api adam_api = {
     KEEL_OPTIMIZER_API_HEADER,
     .state_floats = adam_state_floats,
     .step = adam_step,
+    .update = adam_update,
 };
 
 static const keel_plugin adam_plugin = {

@@ -6,6 +6,7 @@
  *   w = w - lr lr_scale g
  * Element-wise in float with the constants rounded once to float; the
  * state (v, n floats) exists only when momentum > 0. */
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,10 +35,18 @@ static size_t sgd_state_floats(const keel_value *params, size_t n_weights)
   return params[P_MOMENTUM].f > 0.0 ? n_weights : 0;
 }
 
-static void sgd_step(const keel_value *params, float *w, const float *grad,
-                     float *state, size_t n_weights, uint64_t step,
-                     double lr_scale)
+/* One update. host NULL (step, ABI 1.0): no checks, no error channel;
+ * else a learning-rate factor that is not finite and >= 0 (a host bug
+ * that would turn every weight NaN or reverse the descent) is refused. */
+static int sgd_update(const keel_host *host, const keel_value *params, float *w,
+                      const float *grad, float *state, size_t n_weights,
+                      uint64_t step, double lr_scale, keel_error *err)
 {
+  if (host && !(isfinite(lr_scale) && lr_scale >= 0.0))
+    return host->fail(err, KEEL_EINVAL,
+                      "step %llu: learning-rate factor %g, expected a "
+                      "finite value >= 0",
+                      (unsigned long long)step, lr_scale);
   float lr = (float)(params[P_LR].f * lr_scale);
   float mu = (float)params[P_MOMENTUM].f;
   float wd = (float)params[P_WEIGHT_DECAY].f;
@@ -49,7 +58,7 @@ static void sgd_step(const keel_value *params, float *w, const float *grad,
         g = g + wd * w[i];
       w[i] = w[i] - lr * g;
     }
-    return;
+    return KEEL_OK;
   }
   for (size_t i = 0; i < n_weights; i++) {
     float g = grad[i];
@@ -60,12 +69,21 @@ static void sgd_step(const keel_value *params, float *w, const float *grad,
     g = nesterov ? g + mu * v : v;
     w[i] = w[i] - lr * g;
   }
+  return KEEL_OK;
+}
+
+static void sgd_step(const keel_value *params, float *w, const float *grad,
+                     float *state, size_t n_weights, uint64_t step,
+                     double lr_scale)
+{
+  sgd_update(NULL, params, w, grad, state, n_weights, step, lr_scale, NULL);
 }
 
 static const keel_optimizer_api sgd_api = {
     KEEL_OPTIMIZER_API_HEADER,
     .state_floats = sgd_state_floats,
     .step = sgd_step,
+    .update = sgd_update,
 };
 
 static const keel_plugin sgd_plugin = {
