@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # `keel plugin-test` on the kit's fixtures (tests/plugins/kit/): the
 # correct tanh layer passes every property; each broken one exits 1 with
 # FAIL on the property its bug breaks, and a reproducer line naming it:

@@ -132,8 +132,10 @@ static int kit_tensor(const void *self, size_t index, keel_tensor_info *out)
     return KEEL_OK;
   }
   if (index == 1) {
-    *out = (keel_tensor_info){
-        .name = "b", .offset = m->n_in * m->n_out, .ndim = 1, .shape = {m->n_out}};
+    *out = (keel_tensor_info){.name = "b",
+                              .offset = m->n_in * m->n_out,
+                              .ndim = 1,
+                              .shape = {m->n_out}};
     return KEEL_OK;
   }
   return KEEL_ENOTFOUND;

@@ -24,8 +24,8 @@ static int kit_fit(const keel_host *host, const keel_value *params,
                    const keel_table *train, keel_state *state, keel_error *err)
 {
   (void)params;
-  double *mean = host->alloc_zero(train->n_cols ? train->n_cols : 1,
-                                  sizeof *mean);
+  double *mean =
+      host->alloc_zero(train->n_cols ? train->n_cols : 1, sizeof *mean);
   if (!mean)
     return host->fail(err, KEEL_ENOMEM, "out of memory");
   for (size_t c = 0; c < train->n_cols; c++) {
