@@ -1299,6 +1299,34 @@ static const keel_source_api csv_api = {
     .read = csv_read,
 };
 
+/* `keel plugin-test` reads this sample (keel/plugin_test.h): every column
+ * type, a quoted field, missing cells. */
+static const char csv_sample[] = "x,colour,note,day\n"
+                                 "1.5,red,\"a, b\",2024-01-02\n"
+                                 "NA,blue,c,2024-02-03\n"
+                                 "-2,red,,2024-03-04\n"
+                                 "3.25,green,d,\n";
+static const keel_test_file csv_sample_file = {"sample.csv", csv_sample,
+                                               sizeof csv_sample - 1};
+static const keel_test_fixture csv_fixtures[] = {
+    {.name = "sample.csv",
+     .params =
+         (const char *const[]){"path=sample.csv", "categorical_columns=colour",
+                               "text_columns=note", NULL},
+     .files = &csv_sample_file,
+     .n_files = 1},
+};
+static const keel_plugin_test_ext csv_test_ext = {
+    .struct_size = sizeof(keel_plugin_test_ext),
+    .fixtures = csv_fixtures,
+    .n_fixtures = KEEL_COUNT(csv_fixtures),
+};
+
+static const void *csv_extension(const char *uri)
+{
+  return strcmp(uri, KEEL_EXT_PLUGIN_TEST) == 0 ? &csv_test_ext : NULL;
+}
+
 static const keel_plugin csv_plugin = {
     KEEL_PLUGIN_HEADER(KEEL_KIND_SOURCE),
     .name = "csv",
@@ -1308,6 +1336,7 @@ static const keel_plugin csv_plugin = {
     .params = csv_params,
     .n_params = KEEL_COUNT(csv_params),
     .api = &csv_api,
+    .extension = csv_extension,
 };
 
 KEEL_PLUGIN_DEFINE(csv_plugin)

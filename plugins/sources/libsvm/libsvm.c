@@ -359,6 +359,29 @@ static const keel_source_api libsvm_api = {
     .read = libsvm_read,
 };
 
+/* `keel plugin-test` reads this sample (keel/plugin_test.h). */
+static const char libsvm_sample[] = "1 1:0.5 3:2\n"
+                                    "0 2:-1\n"
+                                    "1 1:1.25 2:3 3:-0.5\n";
+static const keel_test_file libsvm_sample_file = {"sample.svm", libsvm_sample,
+                                                  sizeof libsvm_sample - 1};
+static const keel_test_fixture libsvm_fixtures[] = {
+    {.name = "sample.svm",
+     .params = (const char *const[]){"path=sample.svm", NULL},
+     .files = &libsvm_sample_file,
+     .n_files = 1},
+};
+static const keel_plugin_test_ext libsvm_test_ext = {
+    .struct_size = sizeof(keel_plugin_test_ext),
+    .fixtures = libsvm_fixtures,
+    .n_fixtures = KEEL_COUNT(libsvm_fixtures),
+};
+
+static const void *libsvm_extension(const char *uri)
+{
+  return strcmp(uri, KEEL_EXT_PLUGIN_TEST) == 0 ? &libsvm_test_ext : NULL;
+}
+
 static const keel_plugin libsvm_plugin = {
     KEEL_PLUGIN_HEADER(KEEL_KIND_SOURCE),
     .name = "libsvm",
@@ -368,6 +391,7 @@ static const keel_plugin libsvm_plugin = {
     .params = libsvm_params,
     .n_params = KEEL_COUNT(libsvm_params),
     .api = &libsvm_api,
+    .extension = libsvm_extension,
 };
 
 KEEL_PLUGIN_DEFINE(libsvm_plugin)

@@ -11,6 +11,7 @@
 #include "keel/optimizer.h"
 #include "keel/params.h"
 #include "keel/plugin.h"
+#include "keel/plugin_test.h"
 #include "keel/rng.h"
 #include "keel/source.h"
 #include "keel/transform.h"
