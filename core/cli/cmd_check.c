@@ -126,6 +126,9 @@ static void print_config(const keel_run_config *c)
   printf("template  %s %s (%s)  %s\n", c->template_name, c->template_version,
          c->task == KEEL_TASK_REGRESSION ? "regression" : "classification",
          c->template_path);
+  for (size_t i = 1; i < c->n_chain; i++)
+    printf("  extends %s %s  %s\n", c->chain[i].name, c->chain[i].version,
+           c->chain[i].path);
   const keel_template_checks *k = &c->checks;
   printf("checks    min_rows ");
   if (k->min_rows >= 0)
@@ -151,6 +154,16 @@ static void print_config(const keel_run_config *c)
       printf(" %s", c->overrides[i].text);
     printf("\n");
   }
+
+  /* each rule of the template chain with the file and line it came from */
+  size_t rw = 0;
+  for (size_t i = 0; i < c->n_rules; i++)
+    if (strlen(c->rules[i].text) > rw)
+      rw = strlen(c->rules[i].text);
+  printf("\nrules (template file:line)\n");
+  for (size_t i = 0; i < c->n_rules; i++)
+    printf("  %-*s  %s:%d\n", (int)rw, c->rules[i].text, c->rules[i].file,
+           c->rules[i].line);
 
   printf("\nplugins\n");
   print_plugin_line(&c->source);
@@ -178,6 +191,34 @@ static void print_config(const keel_run_config *c)
   printf("\nvalues\n");
   for (size_t i = 0; i < n; i++)
     print_stage(order[i], (int)kw, (int)vw);
+}
+
+/* The template chain and its rules with their origins (check --json):
+ * template.chain [{name, version, path, sha256}], rules [{rule, file,
+ * line}]. */
+static void add_chain_json(json_t *root, const keel_run_config *c)
+{
+  json_t *chain = json_array(), *rules = json_array();
+  for (size_t i = 0; chain && i < c->n_chain; i++)
+    json_array_append_new(
+        chain, json_pack("{s:o, s:o, s:o, s:s}", "name",
+                         keel_json_message(c->chain[i].name), "version",
+                         keel_json_message(c->chain[i].version), "path",
+                         keel_json_message(c->chain[i].path), "sha256",
+                         c->chain[i].sha256));
+  for (size_t i = 0; rules && i < c->n_rules; i++)
+    json_array_append_new(rules,
+                          json_pack("{s:o, s:o, s:i}", "rule",
+                                    keel_json_message(c->rules[i].text), "file",
+                                    keel_json_message(c->rules[i].file), "line",
+                                    c->rules[i].line));
+  json_t *t = json_object_get(root, "template");
+  if (t && chain)
+    json_object_set_new(t, "chain", chain);
+  else
+    json_decref(chain);
+  if (rules)
+    json_object_set_new(root, "rules", rules);
 }
 
 /* Propagates the declared schemas (pipeline.c). */
@@ -304,6 +345,7 @@ int keel_cmd_check(int argc, char **argv)
       code = KEEL_EXIT_RUNTIME;
     } else {
       json_object_set_new(root, "valid", json_true());
+      add_chain_json(root, cfg);
       json_object_set_new(root, "schemas", sv ? sv : json_null());
       json_t *dc = data_checks_json(&report);
       if (dc)

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # Issue 12: a template may pin a plugin by hash (`allow = softmax >=1 <2
 # sha256:HEX`); the loaded file must have that SHA-256, else exit 2 naming
 # the template file:line, the expected and the actual hash. A malformed pin

@@ -154,8 +154,8 @@ static void fuzz_template(const char *path, const uint8_t *text, size_t size)
   static const char *const keys[] = {"data", "train", "model.softmax",
                                      "optimizer.sgd", "source.csv"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-    (void)keel_template_defaults(t, keys[i]);
-    (void)keel_template_ranges(t, keys[i]);
+    (void)keel_template_default_entry(t, keys[i], "lr", NULL);
+    (void)keel_template_range_entry(t, keys[i], "epochs", NULL);
   }
   for (int kind = 0; kind <= KEEL_KIND_OPTIMIZER; kind++) {
     const keel_template_slot *s = &t->slots[kind];
@@ -170,14 +170,14 @@ static void fuzz_template(const char *path, const uint8_t *text, size_t size)
       for (size_t v = 0; v < sizeof versions / sizeof versions[0]; v++) {
         keel_error e2 = {0};
         int r2 = keel_template_allows(t, (keel_kind)kind, s->allow[i].plugin,
-                                      versions[v], &e2);
+                                      versions[v], NULL, &e2);
         if (r2)
           CHECK(r2 < 0 && e2.message[0]);
       }
     }
     keel_error e3 = {0};
     if (keel_template_allows(t, (keel_kind)kind, "no-such-plugin-xyz", "1.0.0",
-                             &e3) == 0) {
+                             NULL, &e3) == 0) {
       /* allowed only if the slot names it */
       int named = 0;
       for (size_t i = 0; i < s->n_allow; i++)
