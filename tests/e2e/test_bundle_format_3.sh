@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # Issue 12: keel-bundle/3 seals the whole chain of templates a run was
 # resolved against (docs/bundle-format.md): each template file's bytes
 # (templates/NAME.ini) and SHA-256, in order, in templates.json. `show`
