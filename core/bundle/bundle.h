@@ -230,6 +230,11 @@ int keel_bundle_format_of(const keel_bundle *b, const keel_bundle_format **out,
                           keel_error *err);
 /* 1 when entry NAME is covered by the result digest of format f. */
 int keel_bundle_format_covers(const keel_bundle_format *f, const char *name);
+/* 1 when formats a and b compute the result digest by one rule (2 and 3:
+ * format 3 only adds members outside it), so equal results have equal
+ * digests. */
+int keel_bundle_format_same_digest_rule(const keel_bundle_format *a,
+                                        const keel_bundle_format *b);
 
 /* ---- result digest (bundle_digest.c) ------------------------------------ */
 

@@ -57,6 +57,13 @@ int keel_bundle_format_covers(const keel_bundle_format *f, const char *name)
   return 0;
 }
 
+int keel_bundle_format_same_digest_rule(const keel_bundle_format *a,
+                                        const keel_bundle_format *b)
+{
+  return a->covered_exact == b->covered_exact &&
+         a->covered_prefix == b->covered_prefix;
+}
+
 int keel_bundle_format_of(const keel_bundle *b, const keel_bundle_format **out,
                           keel_error *err)
 {
@@ -173,7 +180,7 @@ int keel_bundle_digest_current(const keel_bundle *b, char digest_hex[65],
   size_t n = b->n_members ? b->n_members : 1, m = 0;
   const char **names = NULL, **shas = NULL;
   char(*hex)[65] = NULL;
-  if (rc || f->covered_exact == now->covered_exact)
+  if (rc || keel_bundle_format_same_digest_rule(f, now))
     return rc ? rc : keel_bundle_digest_of(b, digest_hex, err);
   names = calloc(n, sizeof *names);
   shas = calloc(n, sizeof *shas);

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # keel-bundle/3 only adds the template chain, outside the digest: its
 # result digest rule is format 2's (docs/bundle-format.md, "Format
 # versions"). So `keel diff` of a format-2 and a format-3 bundle must not
