@@ -43,6 +43,10 @@ want=$(sha256sum derived.ini | cut -d' ' -f1)
 got=$(json_value "$T/x/$top/templates.json" 'd["chain"][0]["sha256"]')
 [[ $want == "$got" ]] && ok || fail "templates.json sha256 $got, expected $want"
 expect "verify" 0 'ok' -- verify "$D"
+# the bundle's own README describes format 3: the chain and its hashes
+for want in 'format: keel-bundle/3' 'templates/' 'templates.json'; do
+  grep -qF "$want" "$T/x/$top/README.md" && ok || fail "README.md lacks '$want'"
+done
 
 # a forger who edits a template and re-seals SHA256SUMS: templates.json
 # still names the old hash
