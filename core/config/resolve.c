@@ -136,7 +136,8 @@ typedef struct narrow {
   unsigned long long choices; /* enum: bit i = choice i allowed */
   int line;
   const char *text;
-  const char *file; /* the template file that holds it */
+  const char *file;  /* the template file that holds it */
+  const char *owner; /* and that template's name */
 } narrow;
 
 static int count_choices(const keel_param_decl *d)
@@ -367,7 +368,7 @@ static int check_layer(rctx *r, const layer *l, const char *section,
       return layer_fail(r, l, section, d, KEEL_ERANGE,
                         "'%s' is not allowed by template %s; expected one "
                         "of: %s (%s:%d)",
-                        l->text, r->t->name, nw->text,
+                        l->text, nw->owner, nw->text,
                         keel_path_basename(nw->file), nw->line);
     }
   } else if (nw->set) {
@@ -376,7 +377,7 @@ static int check_layer(rctx *r, const layer *l, const char *section,
       keel_value_clear(d, v);
       return layer_fail(r, l, section, d, rc,
                         "%s, as narrowed by template %s (%s:%d)",
-                        param_msg(d, e2.message), r->t->name,
+                        param_msg(d, e2.message), nw->owner,
                         keel_path_basename(nw->file), nw->line);
     }
   }
@@ -429,6 +430,7 @@ static int resolve_params(rctx *r, keel_stage *st, const char *tkey,
       narrow here = {0};
       if (re && (rc = parse_narrow(r, rname, l->ini->path, who, d, re, &here)))
         return rc;
+      here.owner = l->name;
       if (re && !nw.set)
         nw = here;
     }

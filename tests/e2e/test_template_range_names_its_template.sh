@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # A value outside a range that a template chain narrowed names the template
 # that narrowed it: for a range inherited from the base, the base (not the
 # derived template the manifest names).
