@@ -14,7 +14,16 @@
  * duplicate sections or keys, lines in order, values trimmed and free of
  * control bytes, the text kept verbatim) and that every error has a
  * message naming the file ("PATH:..."). Build and run:
- * tests/fuzz/run_fuzz.sh ini. */
+ * tests/fuzz/run_fuzz.sh ini.
+ *
+ * What `extends` can reach: a base is NAME.ini with NAME a plain name
+ * ([a-z][a-z0-9_-]*: no '/', no "..") looked up in the input's own folder
+ * (/proc/self/fd, which holds only numbers) and then the template search
+ * list. The target pins that list's settings (template_path, and
+ * XDG_CONFIG_HOME so no config.ini adds one) to a folder that does not
+ * exist, so the bases an input can name are the shipped templates alone
+ * (manifests/templates of the build tree, the install prefix's), whatever
+ * the caller's environment. */
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
@@ -190,10 +199,22 @@ static void fuzz_template(const char *path, const uint8_t *text, size_t size)
   keel_template_free(t);
 }
 
+/* Pins the template search list (see the top of this file). */
+static void pin_template_search(void)
+{
+  static int done;
+  if (done)
+    return;
+  done = 1;
+  setenv("KEEL_TEMPLATE_PATH", "/nonexistent/keel-fuzz-templates", 1);
+  setenv("XDG_CONFIG_HOME", "/nonexistent/keel-fuzz-config", 1);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   if (size < 1 || size > 65536)
     return 0;
+  pin_template_search();
   const uint8_t *text = data + 1;
   size_t n = size - 1;
   const char *path = fuzz_file_put(text, n);
