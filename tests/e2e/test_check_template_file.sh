@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # `keel check TEMPLATE.ini` checks a template on its own, before any
 # manifest names it (issue 12: "keel check of the derived template ...
 # refuses a widening with exit 2 naming both files and lines"): its
