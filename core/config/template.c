@@ -297,6 +297,17 @@ static int load_base(keel_template *t, const keel_ini_entry *ext, chain_ctx *ch,
                               chain);
     }
   free(real);
+  /* a bundle seals each file of the chain as templates/NAME.ini */
+  for (size_t i = 0; i < ch->n; i++)
+    if (strcmp(ch->names[i], name) == 0) {
+      rc = keel_config_fail(err, KEEL_EINVAL, t->ini->path, ext->line,
+                            "[template] extends: %s (%s) has the name of %s "
+                            "in the chain %s; expected each template of a "
+                            "chain to have its own name",
+                            name, path, ch->paths[i], chain);
+      free(path);
+      return rc;
+    }
   rc = load_level(path, ch, &t->base, err);
   free(path);
   if (rc)

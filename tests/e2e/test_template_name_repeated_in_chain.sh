@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # A bundle seals each template of a chain as templates/NAME.ini, so two
 # templates of one chain cannot share a name. A derived template named
 # like its base (another file) used to pass `keel check`, train, and then
