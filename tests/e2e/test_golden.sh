@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: timeout 600
 # Golden bundles (tests/data/golden/): bundles sealed by an earlier keel must
 # keep verifying and replaying to REPRODUCED, and today's keel, run on the
 # same shipped manifest, must compute the same thing.
