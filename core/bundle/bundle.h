@@ -18,7 +18,8 @@
  * signature.
  *
  * Layout (docs/bundle-format.md), inside one folder named after the run id:
- *   manifest.ini template.ini config.json plugins.json
+ *   manifest.ini template.ini templates/NAME.ini templates.json config.json
+ *   plugins.json
  * plugins/<kind>-<name>-<version>.so lineage.json data/...
  * preprocess/NN-<section>.json weights/<t>.npy optimizer_state.npy
  * metrics.jsonl metrics.json environment.json audit.jsonl README.md run.json
@@ -26,7 +27,7 @@
  *
  * RESULT DIGEST CONTRACT (bundle_digest.c, bundle_format.c). The result
  * digest covers exactly the entries the bundle's format covers
- * (keel_bundle_format_covers); format 2, the one written today:
+ * (keel_bundle_format_covers); formats 2 and 3 (written today):
  *   config.json, lineage.json, metrics.json, metrics.jsonl,
  *   optimizer_state.npy, preprocess/..., weights/..., optimizer/...
  * (format 1 also covered plugins.json). It is SHA-256 over the text of
@@ -230,6 +231,11 @@ int keel_bundle_format_of(const keel_bundle *b, const keel_bundle_format **out,
                           keel_error *err);
 /* 1 when entry NAME is covered by the result digest of format f. */
 int keel_bundle_format_covers(const keel_bundle_format *f, const char *name);
+/* 1 when formats a and b compute the result digest by one rule (2 and 3:
+ * format 3 only adds members outside it), so equal results have equal
+ * digests. */
+int keel_bundle_format_same_digest_rule(const keel_bundle_format *a,
+                                        const keel_bundle_format *b);
 
 /* ---- result digest (bundle_digest.c) ------------------------------------ */
 

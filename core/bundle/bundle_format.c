@@ -33,6 +33,9 @@ static const char *const covered_prefix[] = {"preprocess/", "weights/",
 static const keel_bundle_format formats[] = {
     {1, "keel-bundle/1", covered_exact_v1, covered_prefix, 0},
     {2, "keel-bundle/2", covered_exact_v2, covered_prefix, 1},
+    /* 3 adds the template chain (templates/, templates.json), outside
+     * the digest: the digest rule is 2's. */
+    {3, "keel-bundle/3", covered_exact_v2, covered_prefix, 1},
 };
 #define N_FORMATS (sizeof formats / sizeof formats[0])
 
@@ -52,6 +55,13 @@ int keel_bundle_format_covers(const keel_bundle_format *f, const char *name)
       return 1;
   }
   return 0;
+}
+
+int keel_bundle_format_same_digest_rule(const keel_bundle_format *a,
+                                        const keel_bundle_format *b)
+{
+  return a->covered_exact == b->covered_exact &&
+         a->covered_prefix == b->covered_prefix;
 }
 
 int keel_bundle_format_of(const keel_bundle *b, const keel_bundle_format **out,
@@ -80,7 +90,7 @@ int keel_bundle_format_of(const keel_bundle *b, const keel_bundle_format **out,
       rc =
           keel_fail(err, KEEL_EINTEGRITY,
                     "run.json format %s%s%s is not one this keel reads; "
-                    "expected keel-bundle/1 or keel-bundle/2",
+                    "expected keel-bundle/1, /2 or /3",
                     name ? "'" : "(absent)", name ? name : "", name ? "'" : "");
   }
   json_decref(run);
@@ -170,7 +180,7 @@ int keel_bundle_digest_current(const keel_bundle *b, char digest_hex[65],
   size_t n = b->n_members ? b->n_members : 1, m = 0;
   const char **names = NULL, **shas = NULL;
   char(*hex)[65] = NULL;
-  if (rc || f == now)
+  if (rc || keel_bundle_format_same_digest_rule(f, now))
     return rc ? rc : keel_bundle_digest_of(b, digest_hex, err);
   names = calloc(n, sizeof *names);
   shas = calloc(n, sizeof *shas);

@@ -103,15 +103,19 @@ static int seal_readme(keel_bundle_builder *b, const char *digest, int signing,
       &out,
       "# keel run bundle %s\n\n"
       "This archive is the sealed record of one `keel` training run: the\n"
-      "manifest as given, the template, the fully resolved configuration,\n"
+      "manifest as given, the chain of templates it was checked against\n"
+      "(templates/, derived first, each SHA-256 in templates.json;\n"
+      "template.ini is the first), the fully resolved configuration,\n"
       "the plugins that ran, data lineage, fitted preprocessing state,\n"
       "weights and optimizer state (`.npy`), per-epoch and final metrics,\n"
       "the environment, the audit events and a run record.\n\n"
+      "- format: %s\n"
       "- status: %s (exit code %d)%s%s\n"
       "- result digest: `%s` (SHA-256 over the deterministic parts; see\n"
       "  `digest.txt` and docs/bundle-format.md)\n\n",
-      b->run_id, run_status(b), b->exit_code, b->error ? "\n- error: " : "",
-      b->error ? b->error : "", digest);
+      b->run_id, keel_bundle_format_current()->name, run_status(b),
+      b->exit_code, b->error ? "\n- error: " : "", b->error ? b->error : "",
+      digest);
   keel_buf_printf(
       &out,
       "## Verify\n\n"
@@ -124,8 +128,10 @@ static int seal_readme(keel_bundle_builder *b, const char *digest, int signing,
       "## Replay\n\n"
       "    keel replay %s.tar.gz [--threads N]\n\n"
       "Replay extracts the bundle into a temporary folder, runs the values\n"
-      "recorded in config.json and prints REPRODUCED when the result\n"
-      "digest matches. The plugins in plugins/ are code: replay loads them\n"
+      "recorded in config.json against the templates in templates/ (never\n"
+      "an installed template of the same name) and prints REPRODUCED when\n"
+      "the result digest matches. The plugins in plugins/ are code: replay "
+      "loads them\n"
       "only when the bundle is signed by a key you trust (or with\n"
       "--trust-bundled-plugins); otherwise it uses installed plugins with\n"
       "the SHA-256 that plugins.json records.\n",

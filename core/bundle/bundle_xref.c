@@ -300,6 +300,50 @@ static void check_preprocess(const keel_bundle *b, const json_t *config,
   }
 }
 
+/* keel-bundle/3: each template of the chain templates.json lists is
+ * in the bundle with the SHA-256 it records, and nothing else is in
+ * templates/. */
+static void check_templates(const keel_bundle *b, const json_t *tj,
+                            keel_buf *out, size_t *n)
+{
+  const json_t *list = json_object_get(tj, "chain");
+  size_t i;
+  json_t *t;
+  json_array_foreach(list, i, t)
+  {
+    const char *file = json_string_value(json_object_get(t, "member"));
+    const char *sha = json_string_value(json_object_get(t, "sha256"));
+    const keel_bundle_member *m = file ? keel_bundle_find(b, file) : NULL;
+    char hex[65];
+    if (!file || !sha || !starts(file, "templates/")) {
+      NOTE("malformed: templates.json entry %zu (no member or sha256)\n",
+           i + 1);
+      continue;
+    }
+    if (!m) {
+      NOTE("missing: %s, which templates.json lists\n", file);
+      continue;
+    }
+    keel_sha256_hex(m->data, m->size, hex);
+    if (strcmp(hex, sha) != 0)
+      NOTE("mismatch: %s has SHA-256 %s but templates.json says %s\n", file,
+           hex, sha);
+  }
+  for (size_t k = 0; k < b->n_members; k++) {
+    const keel_bundle_member *m = &b->members[k];
+    int listed = 0;
+    if (m->is_dir || !starts(m->name, "templates/"))
+      continue;
+    json_array_foreach(list, i, t)
+    {
+      const char *file = json_string_value(json_object_get(t, "member"));
+      listed |= file && strcmp(file, m->name) == 0;
+    }
+    if (!listed)
+      NOTE("mismatch: %s is not listed in templates.json\n", m->name);
+  }
+}
+
 void keel__bundle_check_refs(const keel_bundle *b, keel_buf *out, size_t *n)
 {
   json_t *plugins = load(b, "plugins.json");
@@ -314,6 +358,10 @@ void keel__bundle_check_refs(const keel_bundle *b, keel_buf *out, size_t *n)
   check_data(b, lineage, out, n);
   check_arrays(b, out, n);
   check_preprocess(b, config, run, out, n);
+  json_t *templates = load(b, "templates.json");
+  if (templates || keel_bundle_find(b, "templates/"))
+    check_templates(b, templates, out, n);
+  json_decref(templates);
   if (run && (!id || strcmp(id, b->top) != 0))
     NOTE("mismatch: run.json run_id %s but the bundle's folder is %s\n",
          id ? id : "(absent)", b->top);

@@ -6,20 +6,25 @@
  * range), and the declared data schema through every stage. Prints the
  * resolved configuration with each value's origin. Exit 0 or 2. With
  * --data it also reads the data and runs the data checks
- * (run/check_data.h): a failure there exits 1, as the run would. */
+ * (run/check_data.h): a failure there exits 1, as the run would.
+ * Given a template (a file with [template] and no [keel]) it checks that
+ * template and its extends chain alone and prints the chain and rules. */
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/escape.h"
 #include "base/json_text.h"
 #include "base/status.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "config/config_json.h"
+#include "config/ini.h"
 #include "config/load.h"
 #include "config/manifest.h"
+#include "config/template.h"
 #include "data/pipeline.h"
 #include "plugin/host.h"
 #include "run/check_data.h"
@@ -120,12 +125,39 @@ static void print_plugin_line(const keel_stage *st)
          p->desc.version, p->sha256, p->path ? p->path : "");
 }
 
+/* The bases of the template chain, one "extends" line each (paths are
+ * file names: escaped). */
+static void print_bases(const keel_run_config *c)
+{
+  for (size_t i = 1; i < c->n_chain; i++) {
+    printf("  extends %s %s  ", c->chain[i].name, c->chain[i].version);
+    keel_escape_fputs(stdout, c->chain[i].path);
+    putchar('\n');
+  }
+}
+
+/* Each rule of the template chain with the file and line it came from. */
+static void print_rules(const keel_run_config *c)
+{
+  size_t rw = 0;
+  for (size_t i = 0; i < c->n_rules; i++)
+    if (strlen(c->rules[i].text) > rw)
+      rw = strlen(c->rules[i].text);
+  printf("\nrules (template file:line)\n");
+  for (size_t i = 0; i < c->n_rules; i++) {
+    printf("  %-*s  ", (int)rw, c->rules[i].text);
+    keel_escape_fputs(stdout, c->rules[i].file);
+    printf(":%d\n", c->rules[i].line);
+  }
+}
+
 static void print_config(const keel_run_config *c)
 {
   printf("manifest  %s\n", c->manifest_path);
   printf("template  %s %s (%s)  %s\n", c->template_name, c->template_version,
          c->task == KEEL_TASK_REGRESSION ? "regression" : "classification",
          c->template_path);
+  print_bases(c);
   const keel_template_checks *k = &c->checks;
   printf("checks    min_rows ");
   if (k->min_rows >= 0)
@@ -151,6 +183,8 @@ static void print_config(const keel_run_config *c)
       printf(" %s", c->overrides[i].text);
     printf("\n");
   }
+
+  print_rules(c);
 
   printf("\nplugins\n");
   print_plugin_line(&c->source);
@@ -178,6 +212,34 @@ static void print_config(const keel_run_config *c)
   printf("\nvalues\n");
   for (size_t i = 0; i < n; i++)
     print_stage(order[i], (int)kw, (int)vw);
+}
+
+/* The template chain and its rules with their origins (check --json):
+ * template.chain [{name, version, path, sha256}], rules [{rule, file,
+ * line}]. */
+static void add_chain_json(json_t *root, const keel_run_config *c)
+{
+  json_t *chain = json_array(), *rules = json_array();
+  for (size_t i = 0; chain && i < c->n_chain; i++)
+    json_array_append_new(
+        chain, json_pack("{s:o, s:o, s:o, s:s}", "name",
+                         keel_json_message(c->chain[i].name), "version",
+                         keel_json_message(c->chain[i].version), "path",
+                         keel_json_message(c->chain[i].path), "sha256",
+                         c->chain[i].sha256));
+  for (size_t i = 0; rules && i < c->n_rules; i++)
+    json_array_append_new(rules,
+                          json_pack("{s:o, s:o, s:i}", "rule",
+                                    keel_json_message(c->rules[i].text), "file",
+                                    keel_json_message(c->rules[i].file), "line",
+                                    c->rules[i].line));
+  json_t *t = json_object_get(root, "template");
+  if (t && chain)
+    json_object_set_new(t, "chain", chain);
+  else
+    json_decref(chain);
+  if (rules)
+    json_object_set_new(root, "rules", rules);
 }
 
 /* Propagates the declared schemas (pipeline.c). */
@@ -248,6 +310,79 @@ static void print_error_json(const keel_error *err, int code,
   }
 }
 
+/* Whether path is a template rather than a manifest: INI with a
+ * [template] section and no [keel]. A file that does not parse is left to
+ * the manifest reader, whose message names the problem. */
+static int is_template_file(const char *path)
+{
+  keel_ini *ini = NULL;
+  keel_error e = {0};
+  int yes = keel_ini_parse_file(path, &ini, &e) == 0 &&
+            keel_ini_section_find(ini, "template") &&
+            !keel_ini_section_find(ini, "keel");
+  keel_ini_free(ini);
+  return yes;
+}
+
+/* keel check TEMPLATE: its structure and extends chain (no widening, no
+ * cycle, every base found in range). Its plugin defaults and ranges need
+ * the plugins' declarations: checked when a manifest names it. */
+static int check_template(const char *path, const check_args *a,
+                          size_t n_overrides)
+{
+  keel_error err = {0};
+  keel_template *t = NULL;
+  keel_run_config *cfg = calloc(1, sizeof *cfg);
+  int rc;
+  if (n_overrides || a->data)
+    rc = keel_fail(&err, KEEL_EINVAL,
+                   "%s is a template: it has %s; expected a manifest that "
+                   "names it",
+                   path,
+                   n_overrides ? "no values to override" : "no data to read");
+  else if (!cfg)
+    rc = keel_fail(&err, KEEL_ENOMEM, "out of memory");
+  else if (!(rc = keel_template_load(path, &t, &err)))
+    rc = keel_template_chain_copy(t, cfg, &err);
+  int code = keel_config_exit_code(rc);
+  const char *task =
+      t && t->task == KEEL_TASK_REGRESSION ? "regression" : "classification";
+  if (rc) {
+    keel_data_report none = {0};
+    keel_cli_error("check", "%s", err.message);
+    if (a->json)
+      print_error_json(&err, code, &none);
+  } else if (a->json) {
+    json_t *root = json_pack("{s:b, s:{s:o, s:o, s:s, s:o}}", "valid", 1,
+                             "template", "name", keel_json_message(t->name),
+                             "version", keel_json_message(t->version), "task",
+                             task, "path", keel_json_message(path));
+    if (root) {
+      add_chain_json(root, cfg);
+      FILE *out = keel_cli_machine_stdout();
+      json_dumpf(root, out, JSON_INDENT(2));
+      fputc('\n', out);
+      json_decref(root);
+    } else {
+      keel_cli_error("check", "the template could not be written as JSON");
+      code = KEEL_EXIT_RUNTIME;
+    }
+  } else {
+    printf("template  %s %s (%s)  ", t->name, t->version, task);
+    keel_escape_fputs(stdout, path);
+    putchar('\n');
+    print_bases(cfg);
+    print_rules(cfg);
+    printf("\nok: ");
+    keel_escape_fputs(stdout, path);
+    printf(" is a valid template (its plugins' defaults and ranges are "
+           "checked against each plugin when a manifest names it)\n");
+  }
+  keel_template_free(t);
+  keel_run_config_free(cfg);
+  return code;
+}
+
 int keel_cmd_check(int argc, char **argv)
 {
   check_args a = {0};
@@ -255,6 +390,11 @@ int keel_cmd_check(int argc, char **argv)
   keel_error err = {0};
   int rc = keel_cli_parse(&keel_cli_check, argc, argv, &a, &ops);
   if (rc != KEEL_CLI_GO) {
+    keel_cli_free(&keel_cli_check, &a, &ops);
+    return rc;
+  }
+  if (is_template_file(ops.args.items[0])) {
+    rc = check_template(ops.args.items[0], &a, ops.overrides.n);
     keel_cli_free(&keel_cli_check, &a, &ops);
     return rc;
   }
@@ -304,6 +444,7 @@ int keel_cmd_check(int argc, char **argv)
       code = KEEL_EXIT_RUNTIME;
     } else {
       json_object_set_new(root, "valid", json_true());
+      add_chain_json(root, cfg);
       json_object_set_new(root, "schemas", sv ? sv : json_null());
       json_t *dc = data_checks_json(&report);
       if (dc)

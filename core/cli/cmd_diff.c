@@ -261,9 +261,11 @@ static int diff_bundles(const char *pa, const char *pb)
   printf("--- A %s  result digest %s\n+++ B %s  result digest %s\n", pa, da, pb,
          db);
   if (fa != fb)
-    printf("%-12s %s -> %s (the result digest is defined differently: "
-           "docs/bundle-format.md)\n",
-           "format", fa->name, fb->name);
+    printf("%-12s %s -> %s (%s: docs/bundle-format.md)\n", "format", fa->name,
+           fb->name,
+           keel_bundle_format_same_digest_rule(fa, fb)
+               ? "same result digest rule"
+               : "the result digest is defined differently");
   json_member_diff("values", a, b, "config.json", all_values, NULL);
   json_member_diff("overrides", a, b, "config_full.json", overrides_of, NULL);
   json_member_diff("plugins", a, b, "plugins.json", plugin_map, NULL);

@@ -517,7 +517,15 @@ static int replay_extract(replay_job *j)
   }
   j->root = keel_path_join(j->tmp, j->b->top);
   j->manifest = keel_path_join(j->root, "manifest.ini");
-  j->template_path = keel_path_join(j->root, "template.ini");
+  /* keel-bundle/3: resolve against the sealed chain (the derived file
+   * finds its bases beside it in templates/), never the template path */
+  json_t *tj = keel_bundle_find(j->b, "templates.json")
+                   ? keel_bundle_cli_json(j->b, "templates.json")
+                   : NULL;
+  const char *first = json_string_value(json_object_get(
+      json_array_get(json_object_get(tj, "chain"), 0), "member"));
+  j->template_path = keel_path_join(j->root, first ? first : "template.ini");
+  json_decref(tj);
   j->out_tmp = keel_path_join(j->tmp, "out");
   if (!j->root || !j->manifest || !j->template_path || !j->out_tmp)
     return KEEL_EXIT_RUNTIME;

@@ -120,6 +120,18 @@ static void show_text(const keel_bundle *b, json_t *run, json_t *cfg,
            keel_jstr(cfg, "template.version"));
     printf(" (%s)\n", keel_jstr(cfg, "template.task"));
   }
+  json_t *tj = keel_bundle_find(b, "templates.json")
+                   ? keel_bundle_cli_json(b, "templates.json")
+                   : NULL;
+  json_array_foreach(json_object_get(tj, "chain"), i, p)
+  {
+    if (i > 0)
+      printf("%-10s %s %s  sha256:%s\n", "  extends",
+             json_string_value(json_object_get(p, "name")),
+             json_string_value(json_object_get(p, "version")),
+             json_string_value(json_object_get(p, "sha256")));
+  }
+  json_decref(tj);
   json_array_foreach(json_object_get(plugins, "plugins"), i, p)
   {
     const char *file = json_string_value(json_object_get(p, "file"));
@@ -195,6 +207,12 @@ static int show_bundle(const char *path, int as_json)
         values, "metrics", metrics, "epochs", (json_int_t)epochs, "digest",
         r.digest, "integrity", "ok", code == 0, "problems",
         (json_int_t)r.n_problems, "details", r.problems);
+    json_t *tj = keel_bundle_find(b, "templates.json")
+                     ? keel_bundle_cli_json(b, "templates.json")
+                     : NULL;
+    if (o && tj) /* keel-bundle/3: the template chain, derived first */
+      json_object_set(o, "templates", json_object_get(tj, "chain"));
+    json_decref(tj);
     char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
                                        JSON_REAL_PRECISION(17))
                    : NULL;

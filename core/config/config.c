@@ -56,6 +56,18 @@ void keel_run_config_free(keel_run_config *cfg)
   free(cfg->template_text);
   free(cfg->template_name);
   free(cfg->template_version);
+  for (size_t i = 0; i < cfg->n_chain; i++) {
+    free(cfg->chain[i].name);
+    free(cfg->chain[i].version);
+    free(cfg->chain[i].path);
+    free(cfg->chain[i].text);
+  }
+  free(cfg->chain);
+  for (size_t i = 0; i < cfg->n_rules; i++) {
+    free(cfg->rules[i].text);
+    free(cfg->rules[i].file);
+  }
+  free(cfg->rules);
   free(cfg);
 }
 

@@ -101,6 +101,21 @@ typedef struct keel_template_checks {
   uint32_t contract_flags;     /* KEEL_CONTRACT_* the model input must meet */
 } keel_template_checks;
 
+/* One template file of the chain a run was resolved against. */
+typedef struct keel_template_file {
+  char *name, *version, *path;
+  char *text; /* its bytes */
+  char sha256[65];
+} keel_template_file;
+
+/* A rule the chain sets ("allow model softmax >=1 <2", "check min_rows =
+ * 50") and where: a template file's path and line. */
+typedef struct keel_template_rule {
+  char *text;
+  char *file;
+  int line;
+} keel_template_rule;
+
 typedef struct keel_override {
   char *text; /* "optimizer.lr=0.01" as given */
 } keel_override;
@@ -115,6 +130,10 @@ typedef struct keel_run_config {
   char *template_version; /* "1.0.0" */
   keel_task task;
   keel_template_checks checks;
+  keel_template_file *chain; /* derived first; chain[0] is template_* */
+  size_t n_chain;
+  keel_template_rule *rules;
+  size_t n_rules;
 
   keel_stage data;  /* host section [data] */
   keel_stage train; /* host section [train] */

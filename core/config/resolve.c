@@ -136,6 +136,8 @@ typedef struct narrow {
   unsigned long long choices; /* enum: bit i = choice i allowed */
   int line;
   const char *text;
+  const char *file;  /* the template file that holds it */
+  const char *owner; /* and that template's name */
 } narrow;
 
 static int count_choices(const keel_param_decl *d)
@@ -146,12 +148,12 @@ static int count_choices(const keel_param_decl *d)
   return n;
 }
 
-static int parse_narrow(rctx *r, const char *section, const char *who,
-                        const keel_param_decl *d, const keel_ini_entry *e,
-                        narrow *out)
+static int parse_narrow(rctx *r, const char *section, const char *path,
+                        const char *who, const keel_param_decl *d,
+                        const keel_ini_entry *e, narrow *out)
 {
-  const char *path = r->t->ini->path;
   out->set = 1;
+  out->file = path;
   out->line = e->line;
   out->text = e->value;
   out->lo = d->min;
@@ -366,8 +368,8 @@ static int check_layer(rctx *r, const layer *l, const char *section,
       return layer_fail(r, l, section, d, KEEL_ERANGE,
                         "'%s' is not allowed by template %s; expected one "
                         "of: %s (%s:%d)",
-                        l->text, r->t->name, nw->text,
-                        keel_path_basename(r->t->ini->path), nw->line);
+                        l->text, nw->owner, nw->text,
+                        keel_path_basename(nw->file), nw->line);
     }
   } else if (nw->set) {
     rc = keel_param_check_range(d, v, nw->lo, nw->hi, &e2);
@@ -375,8 +377,8 @@ static int check_layer(rctx *r, const layer *l, const char *section,
       keel_value_clear(d, v);
       return layer_fail(r, l, section, d, rc,
                         "%s, as narrowed by template %s (%s:%d)",
-                        param_msg(d, e2.message), r->t->name,
-                        keel_path_basename(r->t->ini->path), nw->line);
+                        param_msg(d, e2.message), nw->owner,
+                        keel_path_basename(nw->file), nw->line);
     }
   }
   return 0;
@@ -389,13 +391,19 @@ static int resolve_params(rctx *r, keel_stage *st, const char *tkey,
 {
   const keel_template *t = r->t;
   const keel_manifest *m = r->m;
-  const keel_ini_section *tdef = keel_template_defaults(t, tkey);
-  const keel_ini_section *trng = keel_template_ranges(t, tkey);
-  int rc = check_unknown_keys(r, t->ini->path, tdef, st->decls, st->n_params,
-                              who, 0);
-  if (!rc)
-    rc = check_unknown_keys(r, t->ini->path, trng, st->decls, st->n_params, who,
-                            0);
+  char dname[KEEL_INI_MAX_SECTION + 80], rname[KEEL_INI_MAX_SECTION + 80];
+  snprintf(dname, sizeof dname, "defaults.%s", tkey);
+  snprintf(rname, sizeof rname, "ranges.%s", tkey);
+  int rc = 0;
+  for (const keel_template *l = t; l && !rc; l = l->base) {
+    rc = check_unknown_keys(r, l->ini->path,
+                            keel_ini_section_find(l->ini, dname), st->decls,
+                            st->n_params, who, 0);
+    if (!rc)
+      rc = check_unknown_keys(r, l->ini->path,
+                              keel_ini_section_find(l->ini, rname), st->decls,
+                              st->n_params, who, 0);
+  }
   if (!rc)
     rc = check_unknown_keys(r, m->ini->path, msec, st->decls, st->n_params, who,
                             1);
@@ -413,12 +421,20 @@ static int resolve_params(rctx *r, keel_stage *st, const char *tkey,
     rp->decl = d;
     rp->lo = d->min;
     rp->hi = d->max;
+    /* Each template's range is checked against the plugin's; the
+     * nearest applies (template.c checked it narrows its bases'). */
     narrow nw = {0};
-    const keel_ini_entry *re = keel_ini_entry_find(trng, d->name);
-    if (re) {
-      rc = parse_narrow(r, trng->name, who, d, re, &nw);
-      if (rc)
+    for (const keel_template *l = t; l; l = l->base) {
+      const keel_ini_entry *re =
+          keel_ini_entry_find(keel_ini_section_find(l->ini, rname), d->name);
+      narrow here = {0};
+      if (re && (rc = parse_narrow(r, rname, l->ini->path, who, d, re, &here)))
         return rc;
+      here.owner = l->name;
+      if (re && !nw.set)
+        nw = here;
+    }
+    if (nw.set) {
       rp->lo = nw.lo;
       rp->hi = nw.hi;
     }
@@ -439,11 +455,13 @@ static int resolve_params(rctx *r, keel_stage *st, const char *tkey,
       rp->text = txt; /* replaced below if a higher layer sets it */
       layers[nl++] = (layer){.text = txt, .origin = KEEL_ORIGIN_PLUGIN_DEFAULT};
     }
-    const keel_ini_entry *te = keel_ini_entry_find(tdef, d->name);
+    const char *tfile = NULL;
+    const keel_ini_entry *te =
+        keel_template_default_entry(t, tkey, d->name, &tfile);
     if (te)
       layers[nl++] = (layer){.text = te->value,
                              .origin = KEEL_ORIGIN_TEMPLATE,
-                             .file = t->ini->path,
+                             .file = tfile,
                              .line = te->line};
     const keel_ini_entry *me = keel_ini_entry_find(msec, d->name);
     if (me)
@@ -469,7 +487,13 @@ static int resolve_params(rctx *r, keel_stage *st, const char *tkey,
      * a broken template default is a broken template. */
     for (size_t k = 0; k < nl; k++) {
       keel_value v = {0};
-      rc = check_layer(r, &layers[k], st->section, d, &nw, &v);
+      /* a plugin default a template replaces need not fit its range
+       * (a derived template narrowing sgd's lr gives its own default) */
+      const narrow none = {0};
+      int replaced =
+          layers[k].origin == KEEL_ORIGIN_PLUGIN_DEFAULT && k + 1 < nl;
+      rc = check_layer(r, &layers[k], st->section, d, replaced ? &none : &nw,
+                       &v);
       if (rc)
         return rc;
       if (k + 1 < nl) {
@@ -560,7 +584,8 @@ static int resolve_slot(rctx *r, keel_stage *st, keel_kind kind,
                       msec->name, kn, name, hint, avail);
   }
   keel_error e2 = {0};
-  if (keel_template_allows(r->t, kind, p->desc.name, p->desc.version, &e2))
+  if (keel_template_allows(r->t, kind, p->desc.name, p->desc.version, p->sha256,
+                           &e2))
     return where_fail(r->err, KEEL_EINVAL, otext, m->ini->path, line,
                       "[%s] plugin: %s", msec->name, e2.message);
   if ((kind == KEEL_KIND_MODEL || kind == KEEL_KIND_LOSS) &&
@@ -730,6 +755,8 @@ static int fill_header(rctx *r)
   c->template_version = dup_or_null(r->t->version, &oom);
   c->task = r->t->task;
   c->checks = r->t->checks;
+  if (!oom && keel_template_chain_copy(r->t, c, r->err))
+    return KEEL_ENOMEM;
   if (r->n_ovr) {
     c->overrides = calloc(r->n_ovr, sizeof *c->overrides);
     if (!c->overrides)

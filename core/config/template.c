@@ -9,14 +9,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/buffer.h"
 #include "base/install_layout.h"
 #include "base/params.h"
 #include "base/semver.h"
+#include "base/sha256.h"
 #include "base/status.h"
 #include "config/config_error.h"
 #include "config/manifest.h"
 #include "config/settings.h"
 #include "plugin/loader.h"
+
+static int is_regular_file(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
 
 static int is_plugin_name(const char *s, size_t n)
 {
@@ -61,6 +69,56 @@ static int check_keys(const keel_ini *ini, const keel_ini_section *sec,
   return 0;
 }
 
+static int is_hex64(const char *s, size_t n)
+{
+  if (n != 64)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return 0;
+  return 1;
+}
+
+/* What follows a plugin name in an allow entry: an optional semver range,
+ * then an optional "sha256:HEX" pin on the plugin file. */
+static int parse_allow_rest(keel_template *t, const keel_ini_section *sec,
+                            int line, const char *r, size_t rlen,
+                            keel_template_allow *a, keel_error *err)
+{
+  while (rlen && (*r == ' ' || *r == '\t')) {
+    r++;
+    rlen--;
+  }
+  const char *pin = NULL;
+  for (size_t i = 0; i + 7 <= rlen; i++)
+    if (strncmp(r + i, "sha256:", 7) == 0 &&
+        (i == 0 || r[i - 1] == ' ' || r[i - 1] == '\t')) {
+      if (pin)
+        return keel_config_fail(err, KEEL_EINVAL, t->ini->path, line,
+                                "[%s] allow: %s pinned twice; expected at "
+                                "most one sha256:HEX",
+                                sec->name, a->plugin ? a->plugin : "?");
+      pin = r + i;
+    }
+  size_t range_len = pin ? (size_t)(pin - r) : rlen;
+  while (range_len && (r[range_len - 1] == ' ' || r[range_len - 1] == '\t'))
+    range_len--;
+  if (pin) {
+    size_t plen = rlen - (size_t)(pin - r);
+    if (!is_hex64(pin + 7, plen - 7))
+      return keel_config_fail(err, KEEL_EINVAL, t->ini->path, line,
+                              "[%s] allow: %s: '%.*s' is not a pin; expected "
+                              "sha256: and 64 lower-case hex digits, last",
+                              sec->name, a->plugin ? a->plugin : "?", (int)plen,
+                              pin);
+    if (!(a->sha256 = strndup(pin + 7, 64)))
+      return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  }
+  if (range_len && !(a->range = strndup(r, range_len)))
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  return 0;
+}
+
 static int parse_allow(keel_template *t, keel_template_slot *slot,
                        const keel_ini_section *sec, keel_error *err)
 {
@@ -97,20 +155,19 @@ static int parse_allow(keel_template *t, keel_template_slot *slot,
           sec->name, (int)len, p);
     keel_template_allow a = {0};
     a.plugin = strndup(p, nlen);
-    if (len > nlen) {
-      const char *r = p + nlen;
-      size_t rlen = len - nlen;
-      while (rlen && (*r == ' ' || *r == '\t')) {
-        r++;
-        rlen--;
-      }
-      a.range = strndup(r, rlen);
+    int rc2 = parse_allow_rest(t, sec, e->line, p + nlen, len - nlen, &a, err);
+    if (rc2) {
+      free(a.plugin);
+      free(a.range);
+      free(a.sha256);
+      return rc2;
     }
     keel_template_allow *grown =
         realloc(slot->allow, (slot->n_allow + 1) * sizeof *grown);
-    if (!a.plugin || (len > nlen && !a.range) || !grown) {
+    if (!a.plugin || !grown) {
       free(a.plugin);
       free(a.range);
+      free(a.sha256);
       if (grown)
         slot->allow = grown;
       return keel_fail(err, KEEL_ENOMEM, "out of memory");
@@ -146,17 +203,140 @@ static int parse_allow(keel_template *t, keel_template_slot *slot,
   return 0;
 }
 
-static int parse_template_section(keel_template *t, const keel_ini_section *sec,
-                                  keel_error *err)
+/* The templates being loaded, derived first: for cycles and messages. */
+#define MAX_CHAIN 16
+typedef struct chain_ctx {
+  const char *names[MAX_CHAIN];
+  const char *paths[MAX_CHAIN];
+  char *real[MAX_CHAIN];
+  size_t n;
+} chain_ctx;
+
+static int load_level(const char *path, chain_ctx *ch, keel_template **out,
+                      keel_error *err);
+
+/* "a (a.ini) -> b (b.ini)" for messages, then " -> NEXT" when given. */
+static void chain_text(const chain_ctx *ch, const char *next, char *buf,
+                       size_t size)
 {
-  static const char *const keys[] = {"name", "version", "task", "summary"};
-  int rc = check_keys(t->ini, sec, keys, 4, err);
+  buf[0] = '\0';
+  for (size_t i = 0; i < ch->n; i++) {
+    size_t used = strlen(buf);
+    snprintf(buf + used, size - used, "%s%s (%s)", i ? " -> " : "",
+             ch->names[i], ch->paths[i]);
+  }
+  if (next) {
+    size_t used = strlen(buf);
+    snprintf(buf + used, size - used, " -> %s", next);
+  }
+}
+
+/* Finds the base named by "extends = NAME RANGE": the derived file's own
+ * folder first (sibling templates; replay's sealed chain), then where a
+ * manifest's template is looked for. */
+static int load_base(keel_template *t, const keel_ini_entry *ext, chain_ctx *ch,
+                     keel_error *err)
+{
+  const char *v = ext->value;
+  size_t nlen = strcspn(v, " \t");
+  const char *range = v + nlen;
+  while (*range == ' ' || *range == '\t')
+    range++;
+  char name[128];
+  snprintf(name, sizeof name, "%.*s", (int)(nlen < 127 ? nlen : 127), v);
+  char chain[KEEL_ERROR_SIZE / 2];
+  chain_text(ch, NULL, chain, sizeof chain);
+  if (!is_plugin_name(v, nlen) || nlen >= sizeof name || !*range)
+    return keel_config_fail(err, KEEL_EINVAL, t->ini->path, ext->line,
+                            "[template] extends: '%s'; expected NAME RANGE "
+                            "such as tabular-classification >=1 <2",
+                            v);
+  keel_error e2 = {0};
+  if (keel_semver_range_check(range, &e2))
+    return keel_config_fail(err, KEEL_EINVAL, t->ini->path, ext->line,
+                            "[template] extends: %s", e2.message);
+  if (ch->n >= MAX_CHAIN)
+    return keel_config_fail(err, KEEL_EINVAL, t->ini->path, ext->line,
+                            "[template] extends: more than %d levels (%s); "
+                            "expected a shorter chain",
+                            MAX_CHAIN, chain);
+  char *dir = keel_path_dirname(t->ini->path);
+  char file[160];
+  snprintf(file, sizeof file, "%s.ini", name);
+  char *path = dir ? keel_path_join(dir, file) : NULL;
+  int rc = 0;
+  if (!dir || !path)
+    rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+  else if (!is_regular_file(path)) {
+    free(path);
+    path = NULL;
+    rc = keel_template_locate(name, dir, &path, &e2);
+    if (rc)
+      keel_config_fail(err, rc, t->ini->path, ext->line,
+                       "[template] extends: %s; in the chain %s", e2.message,
+                       chain);
+  }
+  free(dir);
+  if (rc)
+    return rc;
+  char *real = realpath(path, NULL);
+  for (size_t i = 0; real && i < ch->n; i++)
+    if (ch->real[i] && strcmp(ch->real[i], real) == 0) {
+      chain_text(ch, name, chain, sizeof chain);
+      free(real);
+      free(path);
+      return keel_config_fail(err, KEEL_EINVAL, t->ini->path, ext->line,
+                              "[template] extends: a cycle: %s; expected a "
+                              "chain that ends in a template without extends",
+                              chain);
+    }
+  free(real);
+  /* a bundle seals each file of the chain as templates/NAME.ini */
+  for (size_t i = 0; i < ch->n; i++)
+    if (strcmp(ch->names[i], name) == 0) {
+      rc = keel_config_fail(err, KEEL_EINVAL, t->ini->path, ext->line,
+                            "[template] extends: %s (%s) has the name of %s "
+                            "in the chain %s; expected each template of a "
+                            "chain to have its own name",
+                            name, path, ch->paths[i], chain);
+      free(path);
+      return rc;
+    }
+  rc = load_level(path, ch, &t->base, err);
+  free(path);
+  if (rc)
+    return rc;
+  const keel_template *b = t->base;
+  int match = 0;
+  if (strcmp(b->name, name) != 0)
+    return keel_config_fail(err, KEEL_EINVAL, t->ini->path, ext->line,
+                            "[template] extends: %s names template '%s'; "
+                            "expected '%s'",
+                            b->ini->path, b->name, name);
+  if (keel_semver_satisfies(b->version, range, &match, &e2))
+    return keel_config_fail(err, KEEL_EINVAL, t->ini->path, ext->line,
+                            "[template] extends: %s", e2.message);
+  if (!match)
+    return keel_config_fail(err, KEEL_EINVAL, t->ini->path, ext->line,
+                            "[template] extends: %s is version %s (%s), "
+                            "outside '%s'; expected a base in that range",
+                            name, b->version, b->ini->path, range);
+  return 0;
+}
+
+static int parse_template_section(keel_template *t, const keel_ini_section *sec,
+                                  chain_ctx *ch, keel_error *err)
+{
+  static const char *const keys[] = {"name", "version", "task", "summary",
+                                     "extends"};
+  int rc = check_keys(t->ini, sec, keys, 5, err);
   if (rc)
     return rc;
   const keel_ini_entry *name = keel_ini_entry_find(sec, "name");
   const keel_ini_entry *version = keel_ini_entry_find(sec, "version");
   const keel_ini_entry *task = keel_ini_entry_find(sec, "task");
   const keel_ini_entry *summary = keel_ini_entry_find(sec, "summary");
+  const keel_ini_entry *ext = keel_ini_entry_find(sec, "extends");
   if (!name || !is_plugin_name(name->value, strlen(name->value)))
     return keel_config_fail(err, KEEL_EINVAL, t->ini->path,
                             name ? name->line : sec->line,
@@ -172,6 +352,28 @@ static int parse_template_section(keel_template *t, const keel_ini_section *sec,
   if (keel_semver_parse(version->value, &v, &e2))
     return keel_config_fail(err, KEEL_EINVAL, t->ini->path, version->line,
                             "[template] version: %s", e2.message);
+  t->name = name->value;
+  t->version = version->value;
+  t->summary = summary ? summary->value : "";
+  if (ext) {
+    t->extends_line = ext->line;
+    ch->names[ch->n] = t->name;
+    ch->paths[ch->n] = t->ini->path;
+    ch->real[ch->n] = realpath(t->ini->path, NULL);
+    ch->n++;
+    rc = load_base(t, ext, ch, err);
+    ch->n--;
+    free(ch->real[ch->n]);
+    if (rc)
+      return rc;
+    t->checks = t->base->checks;
+    memcpy(t->check_at, t->base->check_at, sizeof t->check_at);
+  }
+  if (!task && t->base) {
+    t->task = t->base->task;
+    t->task_at = t->base->task_at;
+    return 0;
+  }
   if (!task)
     return keel_config_fail(
         err, KEEL_EINVAL, t->ini->path, sec->line,
@@ -186,10 +388,30 @@ static int parse_template_section(keel_template *t, const keel_ini_section *sec,
                             "[template] task: '%s'; expected classification or "
                             "regression",
                             task->value);
-  t->name = name->value;
-  t->version = version->value;
-  t->summary = summary ? summary->value : "";
+  if (t->base && t->task != t->base->task)
+    return keel_config_fail(
+        err, KEEL_EINVAL, t->ini->path, task->line,
+        "[template] task: '%s' differs from base template %s (%s:%d); "
+        "expected the base's task or none",
+        task->value, t->base->name, t->base->task_at.file,
+        t->base->task_at.line);
+  t->task_at = (keel_template_origin){t->ini->path, task->line};
   return 0;
+}
+
+/* A derived template loosening what its base requires:
+ * "FILE:LINE: [SEC] KEY: WHAT of base template NAME (BASEFILE:LINE)". */
+static int widened(keel_template *t, const keel_ini_section *sec,
+                   const keel_ini_entry *e, int which, const char *what,
+                   keel_error *err)
+{
+  const keel_template_origin *o = &t->check_at[which];
+  return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                          "[%s] %s: '%s' %s of base template %s (%s:%d); "
+                          "expected a derived template to tighten, never "
+                          "loosen, its base",
+                          sec->name, e->key, e->value, what, t->base->name,
+                          o->file, o->line);
 }
 
 static int parse_contract(keel_template *t, const keel_ini_section *sec,
@@ -207,24 +429,22 @@ static int parse_contract(keel_template *t, const keel_ini_section *sec,
         return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
                                 "[contract] features: '%s'; expected numeric",
                                 v);
-    } else if (strcmp(e->key, "missing") == 0) {
-      if (strcmp(v, "forbidden") == 0)
-        t->checks.contract_flags |= KEEL_CONTRACT_NO_MISSING;
-      else if (strcmp(v, "allowed") != 0)
-        return keel_config_fail(
-            err, KEEL_EINVAL, t->ini->path, e->line,
-            "[contract] missing: '%s'; expected forbidden or "
-            "allowed",
-            v);
-    } else { /* finite */
-      if (strcmp(v, "required") == 0)
-        t->checks.contract_flags |= KEEL_CONTRACT_FINITE;
-      else if (strcmp(v, "optional") != 0)
-        return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
-                                "[contract] finite: '%s'; expected required or "
-                                "optional",
-                                v);
+      continue;
     }
+    int missing = strcmp(e->key, "missing") == 0;
+    const char *on = missing ? "forbidden" : "required";
+    const char *off = missing ? "allowed" : "optional";
+    uint32_t flag = missing ? KEEL_CONTRACT_NO_MISSING : KEEL_CONTRACT_FINITE;
+    int which = missing ? KEEL_TCHECK_MISSING : KEEL_TCHECK_FINITE;
+    if (strcmp(v, on) != 0 && strcmp(v, off) != 0)
+      return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                              "[contract] %s: '%s'; expected %s or %s", e->key,
+                              v, on, off);
+    if (strcmp(v, off) == 0 && t->base && (t->checks.contract_flags & flag))
+      return widened(t, sec, e, which, "drops what is required", err);
+    if (strcmp(v, on) == 0)
+      t->checks.contract_flags |= flag;
+    t->check_at[which] = (keel_template_origin){t->ini->path, e->line};
   }
   return 0;
 }
@@ -237,6 +457,7 @@ static int parse_checks(keel_template *t, const keel_ini_section *sec,
   int rc = check_keys(t->ini, sec, keys, 3, err);
   if (rc)
     return rc;
+  keel_template_checks *c = &t->checks;
   for (size_t i = 0; i < sec->n_entries; i++) {
     const keel_ini_entry *e = &sec->entries[i];
     if (strcmp(e->key, "max_missing_fraction") == 0) {
@@ -247,18 +468,134 @@ static int parse_checks(keel_template *t, const keel_ini_section *sec,
             "[checks] max_missing_fraction: '%s'; expected a "
             "number in 0 .. 1",
             e->value);
-      t->checks.max_missing_fraction = d;
+      if (t->base && c->max_missing_fraction >= 0 &&
+          d > c->max_missing_fraction)
+        return widened(t, sec, e, KEEL_TCHECK_MAX_MISSING,
+                       "is above the maximum", err);
+      c->max_missing_fraction = d;
+      t->check_at[KEEL_TCHECK_MAX_MISSING] =
+          (keel_template_origin){t->ini->path, e->line};
     } else {
       int64_t n;
       if (keel_parse_int64(e->value, &n, NULL) || n < 0)
         return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
                                 "[checks] %s: '%s'; expected an integer >= 0",
                                 e->key, e->value);
-      if (strcmp(e->key, "min_rows") == 0)
-        t->checks.min_rows = n;
-      else
-        t->checks.min_class_count = n;
+      int rows = strcmp(e->key, "min_rows") == 0;
+      int64_t *slot = rows ? &c->min_rows : &c->min_class_count;
+      int which = rows ? KEEL_TCHECK_MIN_ROWS : KEEL_TCHECK_MIN_CLASS_COUNT;
+      if (t->base && *slot >= 0 && n < *slot)
+        return widened(t, sec, e, which, "is below the minimum", err);
+      *slot = n;
+      t->check_at[which] = (keel_template_origin){t->ini->path, e->line};
     }
+  }
+  return 0;
+}
+
+/* Whether plugin `name` is in the slot of `kind` anywhere in the chain. */
+static int chain_lists(const keel_template *t, int kind, const char *name)
+{
+  for (; t; t = t->base)
+    for (size_t i = 0; i < t->slots[kind].n_allow; i++)
+      if (strcmp(t->slots[kind].allow[i].plugin, name) == 0)
+        return 1;
+  return 0;
+}
+
+static int chain_has_slot(const keel_template *t, int kind)
+{
+  for (; t; t = t->base)
+    if (t->slots[kind].present)
+      return 1;
+  return 0;
+}
+
+/* Splits a template range into numbers ("LO .. HI", *is_num) or choices;
+ * 0 when it reads as neither. */
+static int range_parts(const char *v, int *is_num, double *lo, double *hi)
+{
+  const char *dots = strstr(v, "..");
+  *is_num = dots != NULL;
+  if (!dots)
+    return 1;
+  char a[64], b[64];
+  snprintf(a, sizeof a, "%.*s", (int)(dots - v < 63 ? dots - v : 63), v);
+  snprintf(b, sizeof b, "%s", dots + 2);
+  for (char *p = a + strlen(a); p > a && (p[-1] == ' ' || p[-1] == '\t');)
+    *--p = '\0';
+  char *bs = b;
+  while (*bs == ' ' || *bs == '\t')
+    bs++;
+  char *as = a;
+  while (*as == ' ' || *as == '\t')
+    as++;
+  for (char *p = bs + strlen(bs); p > bs && (p[-1] == ' ' || p[-1] == '\t');)
+    *--p = '\0';
+  return keel_parse_double(as, lo, NULL) == 0 &&
+         keel_parse_double(bs, hi, NULL) == 0;
+}
+
+/* Whether choice list `sub` ("a | b") names only choices of `of`. */
+static int choices_within(const char *sub, const char *of)
+{
+  char *copy = strdup(sub);
+  int ok = copy != NULL;
+  char *save = NULL;
+  for (char *tok = copy ? strtok_r(copy, "|", &save) : NULL; ok && tok;
+       tok = strtok_r(NULL, "|", &save)) {
+    while (*tok == ' ' || *tok == '\t')
+      tok++;
+    size_t n = strlen(tok);
+    while (n && (tok[n - 1] == ' ' || tok[n - 1] == '\t'))
+      n--;
+    ok = 0;
+    for (const char *p = of; *p;) {
+      while (*p == ' ' || *p == '\t' || *p == '|')
+        p++;
+      size_t m = strcspn(p, "|");
+      size_t k = m;
+      while (k && (p[k - 1] == ' ' || p[k - 1] == '\t'))
+        k--;
+      if (k == n && strncmp(p, tok, n) == 0)
+        ok = 1;
+      p += m;
+    }
+  }
+  free(copy);
+  return ok;
+}
+
+/* A derived [ranges.REST] may only narrow its base's: the plugin's
+ * declaration is not known here, so numbers and choices are compared as
+ * written (resolution checks each against the plugin's own range). */
+static int check_narrowing(keel_template *t, const keel_ini_section *sec,
+                           const char *rest, keel_error *err)
+{
+  for (size_t i = 0; t->base && i < sec->n_entries; i++) {
+    const keel_ini_entry *e = &sec->entries[i];
+    const char *bfile = NULL;
+    const keel_ini_entry *be =
+        keel_template_range_entry(t->base, rest, e->key, &bfile);
+    if (!be)
+      continue;
+    int dn, bn, ok;
+    double dlo = 0, dhi = 0, blo = 0, bhi = 0;
+    int dparsed = range_parts(e->value, &dn, &dlo, &dhi);
+    int bparsed = range_parts(be->value, &bn, &blo, &bhi);
+    if (dn != bn || !dparsed || !bparsed)
+      ok = 0;
+    else if (dn)
+      ok = dlo >= blo && dhi <= bhi && dlo <= dhi;
+    else
+      ok = choices_within(e->value, be->value);
+    if (!ok)
+      return keel_config_fail(
+          err, KEEL_EINVAL, t->ini->path, e->line,
+          "[%s] %s: '%s' is not inside '%s' of base template %s (%s:%d); "
+          "expected a derived template to narrow, never widen, a range",
+          sec->name, e->key, e->value, be->value, t->base->name, bfile,
+          be->line);
   }
   return 0;
 }
@@ -291,10 +628,8 @@ static int check_param_section(keel_template *t, const keel_ini_section *sec,
                             (int)(rest - sec->name), sec->name,
                             (int)(rest - sec->name), sec->name,
                             (int)(rest - sec->name), sec->name);
-  const keel_template_slot *slot = &t->slots[kind];
-  for (size_t i = 0; i < slot->n_allow; i++)
-    if (strcmp(slot->allow[i].plugin, dot + 1) == 0)
-      return 0;
+  if (chain_lists(t, kind, dot + 1))
+    return 0;
   return keel_config_fail(
       err, KEEL_EINVAL, t->ini->path, sec->line,
       "[%s]: plugin '%s' is not allowed in [slot.%s]; expected "
@@ -302,7 +637,7 @@ static int check_param_section(keel_template *t, const keel_ini_section *sec,
       sec->name, dot + 1, kind_name);
 }
 
-static int check_structure(keel_template *t, keel_error *err)
+static int check_structure(keel_template *t, chain_ctx *ch, keel_error *err)
 {
   const keel_ini *ini = t->ini;
   const keel_ini_section *tsec = keel_ini_section_find(ini, "template");
@@ -311,7 +646,7 @@ static int check_structure(keel_template *t, keel_error *err)
         err, KEEL_EINVAL, ini->path, 1,
         "missing [template] section; expected name, version and "
         "task");
-  int rc = parse_template_section(t, tsec, err);
+  int rc = parse_template_section(t, tsec, ch, err);
   if (rc)
     return rc;
   /* Slots first: defaults/ranges refer to them. */
@@ -337,7 +672,7 @@ static int check_structure(keel_template *t, keel_error *err)
   static const keel_kind required[] = {KEEL_KIND_SOURCE, KEEL_KIND_MODEL,
                                        KEEL_KIND_LOSS, KEEL_KIND_OPTIMIZER};
   for (size_t i = 0; i < 4; i++)
-    if (!t->slots[required[i]].present)
+    if (!chain_has_slot(t, (int)required[i]))
       return keel_config_fail(
           err, KEEL_EINVAL, ini->path, tsec->line,
           "missing [slot.%s] section; expected an allow list for "
@@ -358,9 +693,11 @@ static int check_structure(keel_template *t, keel_error *err)
       rc = parse_checks(t, sec, err);
     else if (strncmp(n, "defaults.", 9) == 0)
       rc = check_param_section(t, sec, n + 9, err);
-    else if (strncmp(n, "ranges.", 7) == 0)
+    else if (strncmp(n, "ranges.", 7) == 0) {
       rc = check_param_section(t, sec, n + 7, err);
-    else {
+      if (!rc)
+        rc = check_narrowing(t, sec, n + 7, err);
+    } else {
       const char *dym =
           keel_did_you_mean(n, known, sizeof known / sizeof known[0]);
       if (dym)
@@ -380,7 +717,8 @@ static int check_structure(keel_template *t, keel_error *err)
   return 0;
 }
 
-int keel_template_load(const char *path, keel_template **out, keel_error *err)
+static int load_level(const char *path, chain_ctx *ch, keel_template **out,
+                      keel_error *err)
 {
   *out = NULL;
   keel_template *t = calloc(1, sizeof *t);
@@ -391,13 +729,19 @@ int keel_template_load(const char *path, keel_template **out, keel_error *err)
   t->checks.min_class_count = -1;
   int rc = keel_ini_parse_file(path, &t->ini, err);
   if (!rc)
-    rc = check_structure(t, err);
+    rc = check_structure(t, ch, err);
   if (rc) {
     keel_template_free(t);
     return rc;
   }
   *out = t;
   return 0;
+}
+
+int keel_template_load(const char *path, keel_template **out, keel_error *err)
+{
+  chain_ctx ch = {.n = 0};
+  return load_level(path, &ch, out, err);
 }
 
 void keel_template_free(keel_template *t)
@@ -408,17 +752,13 @@ void keel_template_free(keel_template *t)
     for (size_t i = 0; i < t->slots[k].n_allow; i++) {
       free(t->slots[k].allow[i].plugin);
       free(t->slots[k].allow[i].range);
+      free(t->slots[k].allow[i].sha256);
     }
     free(t->slots[k].allow);
   }
+  keel_template_free(t->base);
   keel_ini_free(t->ini);
   free(t);
-}
-
-static int is_regular_file(const char *path)
-{
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 int keel_template_locate(const char *ref, const char *manifest_dir,
@@ -514,56 +854,86 @@ int keel_template_locate(const char *ref, const char *manifest_dir,
   return 0;
 }
 
+/* The chain's templates, base first (the order rules are listed in). */
+static size_t chain_base_first(const keel_template *t,
+                               const keel_template **out)
+{
+  size_t n = 0;
+  for (const keel_template *l = t; l && n < MAX_CHAIN + 1; l = l->base)
+    n++;
+  size_t i = n;
+  for (const keel_template *l = t; l && i; l = l->base)
+    out[--i] = l;
+  return n;
+}
+
+static void allow_entry_text(keel_buf *b, const keel_template_allow *a)
+{
+  keel_buf_printf(b, "%s", a->plugin);
+  if (a->range)
+    keel_buf_printf(b, " %s", a->range);
+  if (a->sha256)
+    keel_buf_printf(b, " sha256:%s", a->sha256);
+}
+
 char *keel_template_allow_text(const keel_template *t, keel_kind kind)
 {
-  const keel_template_slot *s = &t->slots[kind];
-  size_t n = 1;
-  for (size_t i = 0; i < s->n_allow; i++)
-    n += strlen(s->allow[i].plugin) + 3 +
-         (s->allow[i].range ? strlen(s->allow[i].range) + 1 : 0);
-  char *out = malloc(n);
-  if (!out)
-    return NULL;
-  out[0] = '\0';
-  for (size_t i = 0; i < s->n_allow; i++) {
-    if (i)
-      strcat(out, ", ");
-    strcat(out, s->allow[i].plugin);
-    if (s->allow[i].range) {
-      strcat(out, " ");
-      strcat(out, s->allow[i].range);
+  const keel_template *lv[MAX_CHAIN + 1];
+  size_t n = chain_base_first(t, lv);
+  keel_buf b = KEEL_BUF_INIT;
+  int first = 1;
+  for (size_t l = 0; l < n; l++) {
+    const keel_template_slot *s = &lv[l]->slots[kind];
+    for (size_t i = 0; i < s->n_allow; i++) {
+      keel_buf_printf(&b, "%s", first ? "" : ", ");
+      allow_entry_text(&b, &s->allow[i]);
+      first = 0;
     }
   }
-  return out;
+  return keel_buf_take(&b);
 }
 
 int keel_template_allows(const keel_template *t, keel_kind kind,
-                         const char *name, const char *version, keel_error *err)
+                         const char *name, const char *version,
+                         const char *sha256, keel_error *err)
 {
-  const keel_template_slot *s = &t->slots[kind];
   const char *kn = keel_kind_name((int)kind);
-  if (!s->present)
+  if (!chain_has_slot(t, (int)kind))
     return keel_fail(err, KEEL_EINVAL,
                      "template %s %s has no [slot.%s]; expected no [%s] "
                      "section",
                      t->name, t->version, kn, kn);
-  for (size_t i = 0; i < s->n_allow; i++) {
-    if (strcmp(s->allow[i].plugin, name) != 0)
-      continue;
-    if (!s->allow[i].range)
-      return 0;
-    int match = 0;
-    keel_error e2;
-    if (keel_semver_satisfies(version, s->allow[i].range, &match, &e2))
-      return keel_fail(err, KEEL_EINVAL, "%s", e2.message);
-    if (match)
-      return 0;
-    return keel_fail(err, KEEL_EINVAL,
-                     "%s version %s is outside the template's range; "
-                     "expected %s %s (template %s %s)",
-                     name, version, name, s->allow[i].range, t->name,
-                     t->version);
+  int listed = 0;
+  for (const keel_template *l = t; l; l = l->base) {
+    const keel_template_slot *s = &l->slots[kind];
+    for (size_t i = 0; i < s->n_allow; i++) {
+      const keel_template_allow *a = &s->allow[i];
+      if (strcmp(a->plugin, name) != 0)
+        continue;
+      listed = 1;
+      if (a->range) {
+        int match = 0;
+        keel_error e2;
+        if (keel_semver_satisfies(version, a->range, &match, &e2))
+          return keel_fail(err, KEEL_EINVAL, "%s", e2.message);
+        if (!match)
+          return keel_fail(err, KEEL_EINVAL,
+                           "%s version %s is outside the template's range; "
+                           "expected %s %s (template %s %s, %s:%d)",
+                           name, version, name, a->range, l->name, l->version,
+                           l->ini->path, s->line);
+      }
+      if (a->sha256 && (!sha256 || strcmp(a->sha256, sha256) != 0))
+        return keel_fail(err, KEEL_EINVAL,
+                         "%s:%d: [slot.%s] allow: %s is pinned to "
+                         "sha256:%s, but the plugin file found has "
+                         "sha256:%s; expected the pinned build",
+                         l->ini->path, s->line, kn, name, a->sha256,
+                         sha256 ? sha256 : "(unknown)");
+    }
   }
+  if (listed)
+    return 0;
   char *allowed = keel_template_allow_text(t, kind);
   keel_fail(err, KEEL_EINVAL,
             "plugin '%s' is not allowed by template %s %s; expected one "
@@ -573,22 +943,162 @@ int keel_template_allows(const keel_template *t, keel_kind kind,
   return KEEL_EINVAL;
 }
 
-static const keel_ini_section *
-find_prefixed(const keel_template *t, const char *prefix, const char *key)
+static const keel_ini_entry *nearest_entry(const keel_template *t,
+                                           const char *prefix, const char *sec,
+                                           const char *key, const char **file)
 {
   char name[KEEL_INI_MAX_SECTION + 16];
-  snprintf(name, sizeof name, "%s.%s", prefix, key);
-  return keel_ini_section_find(t->ini, name);
+  snprintf(name, sizeof name, "%s.%s", prefix, sec);
+  for (; t; t = t->base) {
+    const keel_ini_entry *e =
+        keel_ini_entry_find(keel_ini_section_find(t->ini, name), key);
+    if (e) {
+      if (file)
+        *file = t->ini->path;
+      return e;
+    }
+  }
+  return NULL;
 }
 
-const keel_ini_section *keel_template_defaults(const keel_template *t,
-                                               const char *key)
+const keel_ini_entry *keel_template_default_entry(const keel_template *t,
+                                                  const char *sec,
+                                                  const char *key,
+                                                  const char **file)
 {
-  return find_prefixed(t, "defaults", key);
+  return nearest_entry(t, "defaults", sec, key, file);
 }
 
-const keel_ini_section *keel_template_ranges(const keel_template *t,
-                                             const char *key)
+const keel_ini_entry *keel_template_range_entry(const keel_template *t,
+                                                const char *sec,
+                                                const char *key,
+                                                const char **file)
 {
-  return find_prefixed(t, "ranges", key);
+  return nearest_entry(t, "ranges", sec, key, file);
+}
+
+/* ---- the chain and its rules, copied for the run configuration -------- */
+
+static int add_rule(keel_run_config *c, size_t *cap, keel_buf *text,
+                    const char *file, int line)
+{
+  if (text->failed)
+    return KEEL_ENOMEM;
+  if (c->n_rules == *cap) {
+    size_t nc = *cap ? *cap * 2 : 32;
+    keel_template_rule *g = realloc(c->rules, nc * sizeof *g);
+    if (!g)
+      return KEEL_ENOMEM;
+    c->rules = g;
+    *cap = nc;
+  }
+  keel_template_rule *r = &c->rules[c->n_rules];
+  r->text = strdup(text->data ? (const char *)text->data : "");
+  r->file = strdup(file);
+  r->line = line;
+  c->n_rules++;
+  return r->text && r->file ? 0 : KEEL_ENOMEM;
+}
+
+/* Whether a rule starting "WORD SECTION KEY =" was listed already (a
+ * nearer template's default or range hides a base's). */
+static int rule_listed(const keel_run_config *c, const char *text)
+{
+  size_t n = strlen(text);
+  for (size_t i = 0; i < c->n_rules; i++)
+    if (strncmp(c->rules[i].text, text, n) == 0)
+      return 1;
+  return 0;
+}
+
+/* [defaults.*] and [ranges.*]: the nearest entry of each key. */
+static int param_rules(const keel_template *t, keel_run_config *c, size_t *cap,
+                       const char *prefix, const char *word)
+{
+  size_t plen = strlen(prefix);
+  int rc = 0;
+  for (const keel_template *l = t; l && !rc; l = l->base)
+    for (size_t i = 0; i < l->ini->n_sections && !rc; i++) {
+      const keel_ini_section *sec = &l->ini->sections[i];
+      if (strncmp(sec->name, prefix, plen) != 0)
+        continue;
+      for (size_t k = 0; k < sec->n_entries && !rc; k++) {
+        const keel_ini_entry *e = &sec->entries[k];
+        keel_buf key = KEEL_BUF_INIT, b = KEEL_BUF_INIT;
+        keel_buf_printf(&key, "%s %s %s =", word, sec->name + plen, e->key);
+        if (!key.failed && !rule_listed(c, (const char *)key.data)) {
+          keel_buf_printf(&b, "%s %s", (const char *)key.data, e->value);
+          rc = add_rule(c, cap, &b, l->ini->path, e->line);
+        }
+        /* the key alone marks it listed, whatever its value */
+        keel_buf_free(&b);
+        keel_buf_free(&key);
+      }
+    }
+  return rc;
+}
+
+int keel_template_chain_copy(const keel_template *t, keel_run_config *c,
+                             keel_error *err)
+{
+  size_t n = 0, cap = 0;
+  for (const keel_template *l = t; l; l = l->base)
+    n++;
+  c->chain = calloc(n, sizeof *c->chain);
+  int rc = c->chain ? 0 : KEEL_ENOMEM;
+  for (const keel_template *l = t; l && !rc; l = l->base) {
+    keel_template_file *f = &c->chain[c->n_chain++];
+    f->name = strdup(l->name);
+    f->version = strdup(l->version);
+    f->path = strdup(l->ini->path);
+    f->text = strdup(l->ini->text);
+    keel_sha256_hex(l->ini->text, l->ini->size, f->sha256);
+    if (!f->name || !f->version || !f->path || !f->text)
+      rc = KEEL_ENOMEM;
+  }
+  const keel_template *lv[MAX_CHAIN + 1];
+  size_t nl = chain_base_first(t, lv);
+  for (int k = 1; k <= KEEL_KIND_OPTIMIZER && !rc; k++)
+    for (size_t l = 0; l < nl && !rc; l++) {
+      const keel_template_slot *s = &lv[l]->slots[k];
+      for (size_t i = 0; i < s->n_allow && !rc; i++) {
+        keel_buf b = KEEL_BUF_INIT;
+        keel_buf_printf(&b, "allow %s ", keel_kind_name(k));
+        allow_entry_text(&b, &s->allow[i]);
+        rc = add_rule(c, &cap, &b, lv[l]->ini->path, s->line);
+        keel_buf_free(&b);
+      }
+    }
+  static const char *const check_names[KEEL_TCHECK_N] = {
+      "check min_rows", "check max_missing_fraction", "check min_class_count",
+      "contract missing", "contract finite"};
+  const keel_template_checks *k = &t->checks;
+  for (int i = 0; i < KEEL_TCHECK_N && !rc; i++) {
+    const keel_template_origin *o = &t->check_at[i];
+    if (!o->file)
+      continue;
+    keel_buf b = KEEL_BUF_INIT;
+    keel_buf_printf(&b, "%s = ", check_names[i]);
+    if (i == KEEL_TCHECK_MIN_ROWS)
+      keel_buf_printf(&b, "%lld", (long long)k->min_rows);
+    else if (i == KEEL_TCHECK_MAX_MISSING)
+      keel_buf_printf(&b, "%g", k->max_missing_fraction);
+    else if (i == KEEL_TCHECK_MIN_CLASS_COUNT)
+      keel_buf_printf(&b, "%lld", (long long)k->min_class_count);
+    else if (i == KEEL_TCHECK_MISSING)
+      keel_buf_printf(&b, "%s",
+                      k->contract_flags & KEEL_CONTRACT_NO_MISSING ? "forbidden"
+                                                                   : "allowed");
+    else
+      keel_buf_printf(&b, "%s",
+                      k->contract_flags & KEEL_CONTRACT_FINITE ? "required"
+                                                               : "optional");
+    rc = add_rule(c, &cap, &b, o->file, o->line);
+    keel_buf_free(&b);
+  }
+  if (!rc)
+    rc = param_rules(t, c, &cap, "ranges.", "range");
+  if (!rc)
+    rc = param_rules(t, c, &cap, "defaults.", "default");
+  return rc ? keel_fail(err, KEEL_ENOMEM, "out of memory") : 0;
 }

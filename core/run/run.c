@@ -569,6 +569,38 @@ static void sweep_stale_temps(const char *out_dir)
   free(ck);
 }
 
+/* keel-bundle/3: every template of the chain, derived first, as
+ * templates/NAME.ini (names are unique in a chain), and templates.json
+ * listing them in order with their SHA-256 (verify checks each; replay
+ * resolves against these files alone). */
+static int add_template_chain(keel_bundle_builder *bundle,
+                              const keel_run_config *cfg, keel_error *err)
+{
+  json_t *chain = json_array();
+  int rc = chain ? 0 : keel_fail(err, KEEL_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < cfg->n_chain; i++) {
+    const keel_template_file *f = &cfg->chain[i];
+    char member[160];
+    snprintf(member, sizeof member, "templates/%s.ini", f->name);
+    rc = keel_bundle_add_bytes(bundle, member, f->text, strlen(f->text), err);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", f->name,
+                          "version", f->version, "member", member, "sha256",
+                          f->sha256, "path", f->path);
+    if (!rc && (!o || json_array_append_new(chain, o)))
+      rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+  }
+  json_t *doc = rc ? NULL : json_pack("{s:o}", "chain", chain);
+  if (!rc && !doc)
+    rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+  if (!rc)
+    rc = keel_bundle_add_json(bundle, "templates.json", doc, err);
+  if (doc)
+    json_decref(doc);
+  else
+    json_decref(chain);
+  return rc;
+}
+
 static int begin_bundle(run_state *rs, const json_t *config,
                         const json_t *values, keel_error *err)
 {
@@ -584,6 +616,8 @@ static int begin_bundle(run_state *rs, const json_t *config,
   if (!rc)
     rc = keel_bundle_add_bytes(rs->bundle, "template.ini", cfg->template_text,
                                strlen(cfg->template_text), err);
+  if (!rc)
+    rc = add_template_chain(rs->bundle, cfg, err);
   if (!rc)
     rc = keel_bundle_add_config(rs->bundle, config, values, err);
   if (!rc)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: timeout 600
 # Golden bundles (tests/data/golden/): bundles sealed by an earlier keel must
 # keep verifying and replaying to REPRODUCED, and today's keel, run on the
 # same shipped manifest, must compute the same thing.
@@ -12,6 +13,10 @@
 # build type, so it is not compared.
 # keel-bundle/2 (tests/data/golden/2/*.tar.gz): the fresh run's result
 # digest is the golden one, whichever build made the plugins.
+# keel-bundle/3 (tests/data/golden/3/*.tar.gz): the same rule; each also
+# seals its template chain, which show lists (iris-derived: a derived
+# template and its base, from tests/data/golden/3/src/), and diff of a /2
+# and a /3 bundle of one run, or of a /3 and the fresh run, is quiet.
 . "$(dirname "$0")/lib.sh"
 G=$KEEL_SRC/tests/data/golden
 
@@ -117,5 +122,47 @@ for golden in "$G"/2/*.tar.gz; do
   compare "$name-2" "$golden" "${fresh[$name]}"
 done
 ((n == 5)) && ok || fail "expected 5 keel-bundle/2 golden bundles, found $n"
+
+# the derived template's manifest, run beside the shipped data and templates
+shipped_manifests
+cp "$G"/3/src/*.ini "$T/m/"
+cd "$T/m"
+seal iris-derived.ini --out "$T/runs" && fresh[iris-derived]=$B
+cd "$KEEL_SRC"
+
+chain_of() {
+  "$KEEL" show "$1" --json | json_value - '" ".join(t["name"] for t in d["templates"])'
+}
+declare -A chain=([cars]=tabular-regression [diabetes]=tabular-regression
+  [digits]=tabular-classification [iris]=tabular-classification
+  [penguins]=tabular-classification
+  [iris-derived]="iris-narrow tabular-classification")
+n=0
+for golden in "$G"/3/*.tar.gz; do
+  name=$(basename "$golden" .tar.gz)
+  n=$((n + 1))
+  check "$name (3): keel-bundle/3" format_is "$golden" keel-bundle/3
+  expect "$name (3): verify" 0 '^OK ' -- verify "$golden"
+  expect "$name (3): show" 0 'digest' -- show "$golden"
+  got=$(chain_of "$golden")
+  [[ $got == "${chain[$name]:-?}" ]] && ok ||
+    fail "$name (3): show lists the chain '$got', expected '${chain[$name]:-?}'"
+  expect "$name (3): replay" 0 '^REPRODUCED' -- replay "$golden" --threads 2 \
+    --trust-bundled-plugins
+  krun diff "$golden" "$golden"
+  [[ $RC == 0 ]] && ok || fail "$name (3): diff with itself: exit $RC"
+  if [[ -f $G/2/$name.tar.gz ]]; then
+    krun diff "$G/2/$name.tar.gz" "$golden"
+    [[ $RC == 0 ]] && ok || fail "$name: diff of golden /2 and /3: exit $RC, expected 0 (one run)"
+  fi
+  [[ -n ${fresh[$name]:-} ]] || { fail "$name (3): no fresh run"; continue; }
+  want=$(digest_of "$golden")
+  got=$(digest_of "${fresh[$name]}")
+  [[ $got == "$want" ]] && ok || fail "$name (3): fresh run digest $got, golden $want"
+  krun diff "$golden" "${fresh[$name]}"
+  [[ $RC == 0 ]] && ok || fail "$name (3): diff with the fresh run: exit $RC"
+  compare "$name-3" "$golden" "${fresh[$name]}"
+done
+((n == 6)) && ok || fail "expected 6 keel-bundle/3 golden bundles, found $n"
 
 finish

@@ -95,12 +95,12 @@ done
 
 # --- it works in a pipeline ----------------------------------------------
 # The shipped templates allow only the built-ins, as a team's template
-# would; a team adopting clamp adds it to the transform slot's allow list.
+# would; a team adopting clamp extends one (README step 4): the installed
+# plugin template ships that derived template.
 tpl=$T/clamp-demo.ini
-sed -e 's/^name = .*/name = clamp-demo/' \
-  -e '/^\[slot\.transform\]/,/^\[/ s/^allow = \(.*\)$/allow = \1, clamp >=0.1 <1/' \
-  "$KEEL_SRC/manifests/templates/tabular-classification.ini" >"$tpl"
-grep -q 'clamp >=0.1' "$tpl" && ok || bail "could not add clamp to the template's transform slot"
+cp "$src/tabular-classification-clamp.ini" "$tpl" ||
+  bail "the plugin template lacks its derived template"
+grep -q '^extends = tabular-classification ' "$tpl" && ok || bail "the derived template extends nothing"
 cat >"$T/clamp-demo-run.ini" <<INI
 [keel]
 template = ./clamp-demo.ini

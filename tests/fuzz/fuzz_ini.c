@@ -14,7 +14,16 @@
  * duplicate sections or keys, lines in order, values trimmed and free of
  * control bytes, the text kept verbatim) and that every error has a
  * message naming the file ("PATH:..."). Build and run:
- * tests/fuzz/run_fuzz.sh ini. */
+ * tests/fuzz/run_fuzz.sh ini.
+ *
+ * What `extends` can reach: a base is NAME.ini with NAME a plain name
+ * ([a-z][a-z0-9_-]*: no '/', no "..") looked up in the input's own folder
+ * (/proc/self/fd, which holds only numbers) and then the template search
+ * list. The target pins that list's settings (template_path, and
+ * XDG_CONFIG_HOME so no config.ini adds one) to a folder that does not
+ * exist, so the bases an input can name are the shipped templates alone
+ * (manifests/templates of the build tree, the install prefix's), whatever
+ * the caller's environment. */
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
@@ -157,8 +166,8 @@ static void fuzz_template(const char *path, const uint8_t *text, size_t size)
   static const char *const keys[] = {"data", "train", "model.softmax",
                                      "optimizer.sgd", "source.csv"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-    (void)keel_template_defaults(t, keys[i]);
-    (void)keel_template_ranges(t, keys[i]);
+    (void)keel_template_default_entry(t, keys[i], "lr", NULL);
+    (void)keel_template_range_entry(t, keys[i], "epochs", NULL);
   }
   for (int kind = 0; kind <= KEEL_KIND_OPTIMIZER; kind++) {
     const keel_template_slot *s = &t->slots[kind];
@@ -173,14 +182,14 @@ static void fuzz_template(const char *path, const uint8_t *text, size_t size)
       for (size_t v = 0; v < sizeof versions / sizeof versions[0]; v++) {
         keel_error e2 = {0};
         int r2 = keel_template_allows(t, (keel_kind)kind, s->allow[i].plugin,
-                                      versions[v], &e2);
+                                      versions[v], NULL, &e2);
         if (r2)
           CHECK(r2 < 0 && e2.message[0]);
       }
     }
     keel_error e3 = {0};
     if (keel_template_allows(t, (keel_kind)kind, "no-such-plugin-xyz", "1.0.0",
-                             &e3) == 0) {
+                             NULL, &e3) == 0) {
       /* allowed only if the slot names it */
       int named = 0;
       for (size_t i = 0; i < s->n_allow; i++)
@@ -193,10 +202,22 @@ static void fuzz_template(const char *path, const uint8_t *text, size_t size)
   keel_template_free(t);
 }
 
+/* Pins the template search list (see the top of this file). */
+static void pin_template_search(void)
+{
+  static int done;
+  if (done)
+    return;
+  done = 1;
+  setenv("KEEL_TEMPLATE_PATH", "/nonexistent/keel-fuzz-templates", 1);
+  setenv("XDG_CONFIG_HOME", "/nonexistent/keel-fuzz-config", 1);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   if (size < 1 || size > 65536)
     return 0;
+  pin_template_search();
   const uint8_t *text = data + 1;
   size_t n = size - 1;
   const char *path = fuzz_file_put(text, n);
