@@ -22,6 +22,7 @@
 #include "base/sha256.h"
 #include "base/status.h"
 #include "keel/utf8.h"
+#include "plugin/fpcheck.h"
 
 struct keel_registry {
   char **paths;
@@ -161,6 +162,92 @@ static const char *missing_function(int kind, const void *api)
   return NULL;
 }
 
+static const char *const api_header_names[] = {NULL,
+                                               "KEEL_SOURCE_API_HEADER",
+                                               "KEEL_TRANSFORM_API_HEADER",
+                                               "KEEL_MODEL_API_HEADER",
+                                               "KEEL_LOSS_API_HEADER",
+                                               "KEEL_OPTIMIZER_API_HEADER"};
+
+/* The function table's own header, read before anything in the table is
+ * used. Since ABI 1.2 it names its kind; a 1.0/1.1 table has padding
+ * there, so only its size can be compared: it must be the size the kind's
+ * table had at 1.1 (a table of another kind is caught when its size
+ * differs, which docs/plugin-guide.md lists). */
+static int check_table_header(const char *file, const keel_plugin *d,
+                              keel_error *err)
+{
+  const keel_api_header *h = d->api;
+  const char *kind = keel_kind_name((int)d->kind);
+  size_t least = api_min_size((int)d->kind);
+  if (d->abi_minor >= 2) {
+    if (h->kind == 0)
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "%s: %s plugin '%s': the function table has no kind: "
+                       "begin it with %s",
+                       file, kind, d->name, api_header_names[d->kind]);
+    if (h->kind != d->kind) {
+      const char *tk = keel_kind_name((int)h->kind);
+      char num[32];
+      snprintf(num, sizeof num, "unknown kind %u", h->kind);
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "%s: plugin '%s': descriptor says %s, its function "
+                       "table says %s; point api at a keel_%s_api begun "
+                       "with %s",
+                       file, d->name, kind, tk ? tk : num, kind,
+                       api_header_names[d->kind]);
+    }
+    if (h->struct_size < least)
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "%s: %s function table of '%s' too small: %u bytes, "
+                       "expected at least %zu",
+                       file, kind, d->name, h->struct_size, least);
+    return KEEL_OK;
+  }
+  if (h->struct_size != least)
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: %s function table of '%s' is %u bytes; an ABI "
+                     "%u.%u %s table is %zu (a table of another kind?)",
+                     file, kind, d->name, h->struct_size, d->abi_major,
+                     d->abi_minor, kind, least);
+  return KEEL_OK;
+}
+
+/* The build's determinism facts (ABI 1.2, stamped by KEEL_PLUGIN_HEADER):
+ * refuse what would make results depend on the compiler's choices. A 1.0
+ * or 1.1 plugin recorded none and is accepted (keel plugins NAME says
+ * so). The probe is plugin code, but a pure function made to be called. */
+static int check_build_facts(const char *file, const keel_plugin *d,
+                             keel_error *err)
+{
+  if (d->abi_minor < 2)
+    return KEEL_OK;
+  if (d->build_flags & KEEL_BUILD_FAST_MATH)
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: plugin '%s' was built with -ffast-math: its "
+                     "arithmetic is not reproducible; rebuild without it",
+                     file, d->name);
+  if (d->flt_eval_method != 0)
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: plugin '%s' was built with FLT_EVAL_METHOD %d "
+                     "(excess precision): expected 0; rebuild with SSE2 "
+                     "arithmetic (-mfpmath=sse)",
+                     file, d->name, (int)d->flt_eval_method);
+  if (!d->fp_probe)
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: plugin '%s' has no contraction probe (fp_probe); "
+                     "begin the descriptor with KEEL_PLUGIN_HEADER(KIND)",
+                     file, d->name);
+  if (keel_fp_probe_fuses(d->fp_probe))
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: plugin '%s' was built with floating-point "
+                     "contraction on (its probe fused a * b + c into one "
+                     "multiply-add): rebuild with -ffp-contract=off "
+                     "(keel_add_plugin and pkg-config --cflags keel add it)",
+                     file, d->name);
+  return KEEL_OK;
+}
+
 /* Checks the descriptor and makes the zero-extended copies. */
 static int check_descriptor(const char *file, const keel_plugin *raw,
                             keel_loaded_plugin *lp, keel_error *err)
@@ -178,12 +265,8 @@ static int check_descriptor(const char *file, const keel_plugin *raw,
                      "%s: incompatible ABI major version: host has %u, plugin "
                      "has %u; rebuild the plugin against this keel SDK",
                      file, KEEL_ABI_MAJOR, raw->abi_major);
-  if (raw->abi_minor > KEEL_ABI_MINOR)
-    return keel_fail(
-        err, KEEL_EPLUGIN,
-        "%s: plugin needs ABI %u.%u, newer than this host's %u.%u; "
-        "upgrade keel",
-        file, raw->abi_major, raw->abi_minor, KEEL_ABI_MAJOR, KEEL_ABI_MINOR);
+  /* A newer minor loads (keel/abi.h): the copies below keep what this
+   * host knows and the host never calls what it does not. */
   /* Every field of ABI 1.0 must be present. */
   if (raw->struct_size < DESCRIPTOR_SIZE_1_0)
     return keel_fail(err, KEEL_EPLUGIN,
@@ -235,14 +318,11 @@ static int check_descriptor(const char *file, const keel_plugin *raw,
                      "%s: %s plugin '%s' has no function "
                      "table",
                      file, kind, d->name);
+  int rc = check_table_header(file, d, err);
+  if (rc)
+    return rc;
   uint32_t api_bytes = *(const uint32_t *)d->api;
   size_t host_bytes = api_size((int)d->kind);
-  if (api_bytes < api_min_size((int)d->kind))
-    return keel_fail(err, KEEL_EPLUGIN,
-                     "%s: %s function table of '%s' too "
-                     "small: %u bytes, expected at least %zu",
-                     file, kind, d->name, api_bytes,
-                     api_min_size((int)d->kind));
   void *api = calloc(1, host_bytes);
   if (!api)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
@@ -258,7 +338,7 @@ static int check_descriptor(const char *file, const keel_plugin *raw,
   if (keel_param_table_check(d->params, d->n_params, &perr))
     return keel_fail(err, KEEL_EPLUGIN, "%s: plugin '%s': %s", file, d->name,
                      perr.message);
-  return KEEL_OK;
+  return check_build_facts(file, d, err);
 }
 
 /* Refuses what dlopen would report cryptically: missing files, folders,
@@ -327,11 +407,25 @@ static int load_file(const char *path, keel_loaded_plugin **out, identity *who,
     rc = keel_fail(err, KEEL_EIO, "%s: %s", path, strerror(errno));
     goto fail;
   }
+  keel_fp_env fpenv;
+  keel_fp_env_save(&fpenv);
   void *handle = dlopen(lp->path, RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
     rc = keel_fail(err, KEEL_EPLUGIN, "%s: cannot load: %s", path,
                    why ? why : "unknown dlopen error");
+    goto fail;
+  }
+  /* Constructors ran inside dlopen: a changed environment would change
+   * every later result of the process. Put it back and refuse. The code
+   * stays mapped (closing would not undo what it did, and a refused file
+   * is not called). */
+  const char *fp_changed = keel_fp_env_restore_if_changed(&fpenv);
+  if (fp_changed) {
+    rc = keel_fail(err, KEEL_EPLUGIN,
+                   "%s: changed the floating-point environment when loaded "
+                   "(%s); refused, and the environment restored",
+                   path, fp_changed);
     goto fail;
   }
   keel_plugin_entry_fn entry;

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # The build's determinism facts, checked at load (keel/plugin.h): a plugin
 # compiled with -ffast-math (fast_math.so), one whose load set
 # flush-to-zero (fast_math_ftz.so, linked with -ffast-math), and one whose

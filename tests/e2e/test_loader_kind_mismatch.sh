@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: expected-fail
 # A function table of the wrong kind is refused before anything is called:
 # tests/plugins/kind_mismatch.c declares a transform but points `api` at a
 # model table (KEEL_MODEL_API_HEADER). `keel check` of a manifest using it

@@ -634,12 +634,16 @@ static void test_broken_fused_probe(void)
 
 static void test_broken_ftz_restored(void)
 {
-  fenv_t before, after;
-  CU_ASSERT_EQUAL(fegetenv(&before), 0);
+  int round = fegetround();
+#if defined(__x86_64__)
+  unsigned mxcsr = __builtin_ia32_stmxcsr() & ~0x3fu; /* less the flags */
+#endif
   broken("fast_math_ftz", "changed the floating-point environment",
          "flush-to-zero");
-  CU_ASSERT_EQUAL(fegetenv(&after), 0);
-  CU_ASSERT(memcmp(&before, &after, sizeof before) == 0);
+  CU_ASSERT_EQUAL(fegetround(), round);
+#if defined(__x86_64__)
+  CU_ASSERT_EQUAL(__builtin_ia32_stmxcsr() & ~0x3fu, mxcsr);
+#endif
   /* A subnormal survives arithmetic: flush-to-zero is off again. */
   volatile double tiny = 1e-310, one = 1.0;
   CU_ASSERT(tiny * one != 0.0);
