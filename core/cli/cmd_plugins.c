@@ -432,6 +432,14 @@ static int find_plugin(const keel_registry *reg, const char *query,
   int rc = 0;
   const keel_broken_plugin *bp =
       hits <= 1 ? keel_registry_find_broken(reg, kind, name, *out) : NULL;
+  if (!bp && hits == 1) {
+    /* Described in full (parameters): loaded into this process now, after
+     * its scan passed; a refusal at load is recorded as broken. */
+    keel_kind k = (keel_kind)(*out)->desc.kind;
+    *out = keel_registry_find(reg, k, name);
+    if (!*out)
+      bp = keel_registry_find_broken(reg, (int)k, name, NULL);
+  }
   if (bp) {
     *out = NULL;
     rc = keel_fail(err, KEEL_EPLUGIN, "plugin '%s' is broken: %s", name,

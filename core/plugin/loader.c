@@ -23,6 +23,8 @@
 #include "base/status.h"
 #include "keel/utf8.h"
 #include "plugin/fpcheck.h"
+#include "plugin/plugin_scan.h"
+#include "plugin/registry_cache.h"
 
 struct keel_registry {
   char **paths;
@@ -33,6 +35,8 @@ struct keel_registry {
   size_t n_broken;
   keel_loaded_plugin **shadowed;
   size_t n_shadowed;
+  keel_loaded_plugin **retired; /* scanned, then refused when loaded */
+  size_t n_retired;
 };
 
 static const char *const kind_names[] = {NULL,    "source", "transform",
@@ -372,6 +376,8 @@ void keel_loaded_plugin_free(keel_loaded_plugin *p)
     return;
   free((void *)p->api);
   free(p->path);
+  for (int i = 0; i < 4; i++)
+    free(p->text[i]);
   free(p);
 }
 
@@ -481,6 +487,16 @@ int keel_plugin_load_file(const char *path, keel_loaded_plugin **out,
   return load_file(path, out, NULL, err);
 }
 
+int keel__plugin_load_identity(const char *path, keel_loaded_plugin **out,
+                               int *kind, char name[48], keel_error *err)
+{
+  identity who = {0, ""};
+  int rc = load_file(path, out, &who, err);
+  *kind = who.kind;
+  snprintf(name, 48, "%s", who.name);
+  return rc;
+}
+
 /* ---- registry ----------------------------------------------------------- */
 
 int keel_registry_create(keel_registry **out, keel_error *err)
@@ -508,6 +524,9 @@ void keel_registry_destroy(keel_registry *reg)
   for (size_t i = 0; i < reg->n_shadowed; i++)
     keel_loaded_plugin_free(reg->shadowed[i]);
   free(reg->shadowed);
+  for (size_t i = 0; i < reg->n_retired; i++)
+    keel_loaded_plugin_free(reg->retired[i]);
+  free(reg->retired);
   free(reg);
 }
 
@@ -747,9 +766,68 @@ static int cmp_plugin(const void *a, const void *b)
   return strcmp(x->desc.name, y->desc.name);
 }
 
+/* What the scanner (or the cache) says of one file: an accepted plugin,
+ * only listed (api NULL), or a refusal in why with the identity its
+ * descriptor gave. The file checks, the realpath and the hash are the
+ * host's own; no code of the file runs in this process. */
+static int scan_file(keel_registry_cache *cache, const char *path,
+                     keel_loaded_plugin **out, identity *who, keel_error *why)
+{
+  *out = NULL;
+  int rc = check_file(path, why);
+  if (rc)
+    return rc;
+  struct stat st;
+  char sha[65];
+  char *real = realpath(path, NULL);
+  if (!real)
+    return keel_fail(why, KEEL_EIO, "%s: %s", path, strerror(errno));
+  if (stat(real, &st) != 0)
+    rc = keel_fail(why, KEEL_EIO, "%s: %s", path, strerror(errno));
+  if (!rc)
+    rc = keel_sha256_file(real, sha, NULL, why);
+  int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+  json_t *facts = NULL;
+  if (!rc) {
+    const json_t *known =
+        cache ? keel_registry_cache_get(cache, real, (int64_t)st.st_size, mtime,
+                                        sha)
+              : NULL;
+    if (known) {
+      facts = json_incref((json_t *)known);
+    } else {
+      rc = keel_plugin_scan_file(path, &facts, why);
+      if (!rc && cache)
+        keel_registry_cache_put(cache, real, (int64_t)st.st_size, mtime, sha,
+                                facts);
+    }
+  }
+  if (!rc && json_is_true(json_object_get(facts, "ok"))) {
+    if (!(*out = keel_plugin_from_facts(facts, real, sha)))
+      rc = keel_fail(why, KEEL_EPLUGIN,
+                     "%s: the plugin registry's record of it is malformed; "
+                     "remove the registry cache",
+                     path);
+  } else if (!rc) {
+    const char *reason = json_string_value(json_object_get(facts, "reason"));
+    const char *name = json_string_value(json_object_get(facts, "name"));
+    json_int_t kind = json_integer_value(json_object_get(facts, "kind"));
+    if (name && keel_kind_name((int)kind) && valid_plugin_name(name)) {
+      who->kind = (int)kind;
+      snprintf(who->name, sizeof who->name, "%s", name);
+    }
+    rc = keel_fail(why, KEEL_EPLUGIN, "%s",
+                   reason ? reason : "refused by the plugin scanner");
+  }
+  json_decref(facts);
+  free(real);
+  return rc;
+}
+
 int keel_registry_scan(keel_registry *reg, keel_error *err)
 {
   int rc = KEEL_OK;
+  keel_registry_cache *cache = keel_registry_cache_open();
   for (size_t i = 0; i < reg->n_paths && !rc; i++) {
     const char *entry = reg->paths[i];
     char **files = NULL;
@@ -772,7 +850,7 @@ int keel_registry_scan(keel_registry *reg, keel_error *err)
       keel_loaded_plugin *p = NULL;
       identity who = {0, ""};
       keel_error why = {0};
-      int lrc = load_file(files[f], &p, &who, &why);
+      int lrc = scan_file(cache, files[f], &p, &who, &why);
       if (lrc == KEEL_ENOMEM)
         rc = keel_fail(err, lrc, "%s", why.message);
       else if (lrc)
@@ -784,15 +862,67 @@ int keel_registry_scan(keel_registry *reg, keel_error *err)
       free(files[f]);
     free(files);
   }
+  keel_registry_cache_save(cache);
+  keel_registry_cache_close(cache);
   if (reg->n_plugins)
     qsort(reg->plugins, reg->n_plugins, sizeof *reg->plugins, cmp_plugin);
   return rc;
 }
 
+/* Loads a scanned plugin into this process: the same checks again (now on
+ * the live descriptor), and the file must be the one scanned. On success
+ * p takes the live descriptor and the host's table copy. */
+static int load_scanned(keel_loaded_plugin *p, identity *who, keel_error *why)
+{
+  keel_loaded_plugin *live = NULL;
+  int rc = load_file(p->path, &live, who, why);
+  if (rc)
+    return rc;
+  if (strcmp(live->sha256, p->sha256) != 0) {
+    keel_loaded_plugin_free(live);
+    return keel_fail(why, KEEL_EPLUGIN,
+                     "%s: the file changed after the plugin scan (SHA-256 %s, "
+                     "scanned %s); run the command again",
+                     p->path, live->sha256, p->sha256);
+  }
+  p->desc = live->desc;
+  p->api = live->api;
+  live->api = NULL;
+  keel_loaded_plugin_free(live);
+  return KEEL_OK;
+}
+
 const keel_loaded_plugin *keel_registry_find(const keel_registry *reg,
                                              keel_kind kind, const char *name)
 {
-  return find_plugin(reg, (int)kind, name);
+  keel_loaded_plugin *p = find_plugin(reg, (int)kind, name);
+  if (!p || p->api)
+    return p;
+  /* Loading on first use is the registry's cache of live plugins, not a
+   * change a caller can see: the same plugin is found either way. */
+  keel_registry *r = (keel_registry *)reg;
+  identity who = {0, ""};
+  keel_error why = {0}, e2 = {0};
+  if (load_scanned(p, &who, &why) == KEEL_OK)
+    return p;
+  /* Refused now: recorded as broken in its place, so the caller's
+   * keel_registry_find_broken names the reason. */
+  add_broken(r, p->path, &who, why.message, p->search_entry, &e2);
+  for (size_t i = 0; i < r->n_plugins; i++)
+    if (r->plugins[i] == p) {
+      memmove(&r->plugins[i], &r->plugins[i + 1],
+              (r->n_plugins - i - 1) * sizeof *r->plugins);
+      r->n_plugins--;
+      break;
+    }
+  /* Kept until the registry goes: shadowed entries may point at it. */
+  keel_loaded_plugin **grown =
+      realloc(r->retired, (r->n_retired + 1) * sizeof *grown);
+  if (grown) {
+    r->retired = grown;
+    r->retired[r->n_retired++] = p;
+  }
+  return NULL;
 }
 
 size_t keel_registry_count(const keel_registry *reg)
