@@ -1,9 +1,12 @@
 /* Finding, opening and checking plugins.
  *
  * Everything about a plugin is checked from its static descriptor before
- * any of its code runs (only the entry accessor, which must return static
- * data): like PostgreSQL's magic block and GStreamer's descriptor, the
- * first difference found is reported as "host has X, plugin has Y". */
+ * any of its functions is called (only the entry accessor, which must
+ * return static data, and the pure contraction probe): like PostgreSQL's
+ * magic block and GStreamer's descriptor, the first difference found is
+ * reported as "host has X, plugin has Y". dlopen itself runs the file's
+ * ELF constructors, so a scan does that in the scanner child
+ * (plugin_scan.c) and this process loads only the plugins it uses. */
 #include "plugin/loader.h"
 
 #include <ctype.h>
