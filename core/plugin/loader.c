@@ -780,7 +780,7 @@ static int scan_file(keel_registry_cache *cache, const char *path,
   int rc = check_file(path, why);
   if (rc)
     return rc;
-  struct stat st;
+  struct stat st = {0};
   char sha[65];
   char *real = realpath(path, NULL);
   if (!real)
