@@ -11,6 +11,7 @@
 #include "plugin/plugin_scan.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -153,7 +154,7 @@ static json_t *answer_of(const char *path, keel_buf *answer, int status,
   else
     snprintf(how, sizeof how, "exited with status %d",
              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-  char reason[KEEL_ERROR_SIZE];
+  char reason[PATH_MAX + TAIL_BYTES + 256]; /* cut to KEEL_ERROR_SIZE later */
   /* the plugin's own output is untrusted text: only printable ASCII */
   char shown[TAIL_BYTES + 1];
   size_t k = 0;
