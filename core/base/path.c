@@ -1,9 +1,11 @@
 /* Path strings (see path.h). */
 #include "base/path.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *keel_path_dirname(const char *path)
 {
@@ -30,4 +32,16 @@ char *keel_path_join(const char *dir, const char *path)
   if (out)
     snprintf(out, n, "%s/%s", dir, path);
   return out;
+}
+
+char *keel_path_xdg_dir(const char *var, const char *fallback)
+{
+  const char *v = getenv(var), *home = getenv("HOME");
+  if (v && v[0] == '/')
+    return strdup(v);
+  if (!home || !home[0]) {
+    const struct passwd *pw = getpwuid(getuid());
+    home = pw && pw->pw_dir ? pw->pw_dir : "/";
+  }
+  return keel_path_join(home, fallback);
 }

@@ -12,5 +12,10 @@ const char *keel_path_basename(const char *path);
 /* path itself when absolute or dir is NULL/empty, else "dir/path";
  * malloc'd, NULL when out of memory. */
 char *keel_path_join(const char *dir, const char *path);
+/* $VAR when it is an absolute path (the XDG rule: a relative one is
+ * ignored), else $HOME/fallback (the passwd entry's home without $HOME);
+ * malloc'd, NULL when out of memory. Settings and the plugin registry
+ * cache share it. */
+char *keel_path_xdg_dir(const char *var, const char *fallback);
 
 #endif

@@ -148,6 +148,35 @@ static json_t *plugin_summary_json(const keel_loaded_plugin *p)
                    p->path ? p->path : "", "sha256", p->sha256);
 }
 
+/* The determinism facts an ABI 1.2 build recorded (the loader refused
+ * fast-math, excess precision and a fusing probe, so an accepted plugin
+ * shows them off); a 1.0/1.1 build recorded none. */
+static void build_text(const keel_plugin *d, char *buf, size_t size)
+{
+  if (d->abi_minor < 2) {
+    snprintf(buf, size, "not recorded (ABI %u.%u)", d->abi_major, d->abi_minor);
+    return;
+  }
+  snprintf(buf, size,
+           "fast-math: %s, fp-contract=off: %s, FLT_EVAL_METHOD: %d, "
+           "probe: not fused",
+           d->build_flags & KEEL_BUILD_FAST_MATH ? "yes" : "no",
+           d->build_flags & KEEL_BUILD_FP_CONTRACT_OFF ? "declared"
+                                                       : "not declared",
+           (int)d->flt_eval_method);
+}
+
+static json_t *build_json(const keel_plugin *d)
+{
+  if (d->abi_minor < 2)
+    return json_pack("{s:b}", "recorded", 0);
+  return json_pack(
+      "{s:b, s:b, s:b, s:i, s:b}", "recorded", 1, "fast_math",
+      (d->build_flags & KEEL_BUILD_FAST_MATH) != 0, "fp_contract_off",
+      (d->build_flags & KEEL_BUILD_FP_CONTRACT_OFF) != 0, "flt_eval_method",
+      (int)d->flt_eval_method, "probe_fused", 0);
+}
+
 static json_t *plugin_doc_json(const keel_loaded_plugin *p)
 {
   json_t *o = plugin_summary_json(p);
@@ -176,6 +205,7 @@ static json_t *plugin_doc_json(const keel_loaded_plugin *p)
   json_object_set_new(o, "contract",
                       json_pack("{s:o, s:o, s:o}", "tasks", tasks, "accepts",
                                 accepts, "requires", requires));
+  json_object_set_new(o, "build", build_json(d));
   json_t *params = json_array();
   for (size_t i = 0; params && d->params && i < d->n_params; i++) {
     const keel_param_decl *pd = &d->params[i];
@@ -229,6 +259,8 @@ static void print_doc(const keel_loaded_plugin *p)
   printf("file      %s\n", p->path ? p->path : "");
   printf("sha256    %s\n", p->sha256);
   printf("abi       %u.%u\n", d->abi_major, d->abi_minor);
+  build_text(d, buf, sizeof buf);
+  printf("build flags: %s\n", buf);
   tasks_text(d->contract.tasks, buf, sizeof buf);
   printf("tasks     %s\n", buf);
   accepts_text(d->contract.accepts, buf, sizeof buf);
@@ -400,6 +432,14 @@ static int find_plugin(const keel_registry *reg, const char *query,
   int rc = 0;
   const keel_broken_plugin *bp =
       hits <= 1 ? keel_registry_find_broken(reg, kind, name, *out) : NULL;
+  if (!bp && hits == 1) {
+    /* Described in full (parameters): loaded into this process now, after
+     * its scan passed; a refusal at load is recorded as broken. */
+    keel_kind k = (keel_kind)(*out)->desc.kind;
+    *out = keel_registry_find(reg, k, name);
+    if (!*out)
+      bp = keel_registry_find_broken(reg, (int)k, name, NULL);
+  }
   if (bp) {
     *out = NULL;
     rc = keel_fail(err, KEEL_EPLUGIN, "plugin '%s' is broken: %s", name,

@@ -4,7 +4,6 @@
 #include "config/settings.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -61,20 +60,6 @@ const char *keel_setting_source_name(keel_setting_source source)
   return "default";
 }
 
-/* $VAR when it is an absolute path (the XDG rule: a relative one is
- * ignored), else $HOME/fallback; malloc'd, NULL when out of memory. */
-static char *xdg_dir(const char *var, const char *fallback)
-{
-  const char *v = getenv(var), *home = getenv("HOME");
-  if (v && v[0] == '/')
-    return strdup(v);
-  if (!home || !home[0]) {
-    const struct passwd *pw = getpwuid(getuid());
-    home = pw && pw->pw_dir ? pw->pw_dir : "/";
-  }
-  return keel_path_join(home, fallback);
-}
-
 static int set_value(keel_setting *it, const char *value,
                      keel_setting_source source, int line, keel_error *err)
 {
@@ -96,8 +81,8 @@ static int set_default(keel_setting *it, keel_error *err)
   int rc;
   if (!d->base)
     return set_value(it, d->deflt, KEEL_SETTING_FROM_DEFAULT, 0, err);
-  dir = d->base == 'c' ? xdg_dir("XDG_CACHE_HOME", ".cache")
-                       : xdg_dir("XDG_DATA_HOME", ".local/share");
+  dir = d->base == 'c' ? keel_path_xdg_dir("XDG_CACHE_HOME", ".cache")
+                       : keel_path_xdg_dir("XDG_DATA_HOME", ".local/share");
   keel = dir ? keel_path_join(dir, "keel") : NULL;
   path = keel ? keel_path_join(keel, d->deflt) : NULL;
   rc = path ? set_value(it, path, KEEL_SETTING_FROM_DEFAULT, 0, err)
@@ -227,7 +212,7 @@ out:
 
 int keel_settings_load(keel_settings *s, keel_error *err)
 {
-  char *cfg_dir = xdg_dir("XDG_CONFIG_HOME", ".config");
+  char *cfg_dir = keel_path_xdg_dir("XDG_CONFIG_HOME", ".config");
   int rc = 0;
   memset(s, 0, sizeof *s);
   s->config_path = cfg_dir ? keel_path_join(cfg_dir, "keel/config.ini") : NULL;

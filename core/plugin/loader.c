@@ -1,9 +1,12 @@
 /* Finding, opening and checking plugins.
  *
  * Everything about a plugin is checked from its static descriptor before
- * any of its code runs (only the entry accessor, which must return static
- * data): like PostgreSQL's magic block and GStreamer's descriptor, the
- * first difference found is reported as "host has X, plugin has Y". */
+ * any of its functions is called (only the entry accessor, which must
+ * return static data, and the pure contraction probe): like PostgreSQL's
+ * magic block and GStreamer's descriptor, the first difference found is
+ * reported as "host has X, plugin has Y". dlopen itself runs the file's
+ * ELF constructors, so a scan does that in the scanner child
+ * (plugin_scan.c) and this process loads only the plugins it uses. */
 #include "plugin/loader.h"
 
 #include <ctype.h>
@@ -23,6 +26,9 @@
 #include "base/sha256.h"
 #include "base/status.h"
 #include "keel/utf8.h"
+#include "plugin/fpcheck.h"
+#include "plugin/plugin_scan.h"
+#include "plugin/registry_cache.h"
 
 struct keel_registry {
   char **paths;
@@ -33,6 +39,8 @@ struct keel_registry {
   size_t n_broken;
   keel_loaded_plugin **shadowed;
   size_t n_shadowed;
+  keel_loaded_plugin **retired; /* scanned, then refused when loaded */
+  size_t n_retired;
 };
 
 static const char *const kind_names[] = {NULL,    "source", "transform",
@@ -164,6 +172,92 @@ static const char *missing_function(int kind, const void *api)
   return NULL;
 }
 
+static const char *const api_header_names[] = {NULL,
+                                               "KEEL_SOURCE_API_HEADER",
+                                               "KEEL_TRANSFORM_API_HEADER",
+                                               "KEEL_MODEL_API_HEADER",
+                                               "KEEL_LOSS_API_HEADER",
+                                               "KEEL_OPTIMIZER_API_HEADER"};
+
+/* The function table's own header, read before anything in the table is
+ * used. Since ABI 1.2 it names its kind; a 1.0/1.1 table has padding
+ * there, so only its size can be compared: it must be the size the kind's
+ * table had at 1.1 (a table of another kind is caught when its size
+ * differs, which docs/plugin-guide.md lists). */
+static int check_table_header(const char *file, const keel_plugin *d,
+                              keel_error *err)
+{
+  const keel_api_header *h = d->api;
+  const char *kind = keel_kind_name((int)d->kind);
+  size_t least = api_min_size((int)d->kind);
+  if (d->abi_minor >= 2) {
+    if (h->kind == 0)
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "%s: %s plugin '%s': the function table has no kind: "
+                       "begin it with %s",
+                       file, kind, d->name, api_header_names[d->kind]);
+    if (h->kind != d->kind) {
+      const char *tk = keel_kind_name((int)h->kind);
+      char num[32];
+      snprintf(num, sizeof num, "unknown kind %u", h->kind);
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "%s: plugin '%s': descriptor says %s, its function "
+                       "table says %s; point api at a keel_%s_api begun "
+                       "with %s",
+                       file, d->name, kind, tk ? tk : num, kind,
+                       api_header_names[d->kind]);
+    }
+    if (h->struct_size < least)
+      return keel_fail(err, KEEL_EPLUGIN,
+                       "%s: %s function table of '%s' too small: %u bytes, "
+                       "expected at least %zu",
+                       file, kind, d->name, h->struct_size, least);
+    return KEEL_OK;
+  }
+  if (h->struct_size != least)
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: %s function table of '%s' is %u bytes; an ABI "
+                     "%u.%u %s table is %zu (a table of another kind?)",
+                     file, kind, d->name, h->struct_size, d->abi_major,
+                     d->abi_minor, kind, least);
+  return KEEL_OK;
+}
+
+/* The build's determinism facts (ABI 1.2, stamped by KEEL_PLUGIN_HEADER):
+ * refuse what would make results depend on the compiler's choices. A 1.0
+ * or 1.1 plugin recorded none and is accepted (keel plugins NAME says
+ * so). The probe is plugin code, but a pure function made to be called. */
+static int check_build_facts(const char *file, const keel_plugin *d,
+                             keel_error *err)
+{
+  if (d->abi_minor < 2)
+    return KEEL_OK;
+  if (d->build_flags & KEEL_BUILD_FAST_MATH)
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: plugin '%s' was built with -ffast-math: its "
+                     "arithmetic is not reproducible; rebuild without it",
+                     file, d->name);
+  if (d->flt_eval_method != 0)
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: plugin '%s' was built with FLT_EVAL_METHOD %d "
+                     "(excess precision): expected 0; rebuild with SSE2 "
+                     "arithmetic (-mfpmath=sse)",
+                     file, d->name, (int)d->flt_eval_method);
+  if (!d->fp_probe)
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: plugin '%s' has no contraction probe (fp_probe); "
+                     "begin the descriptor with KEEL_PLUGIN_HEADER(KIND)",
+                     file, d->name);
+  if (keel_fp_probe_fuses(d->fp_probe))
+    return keel_fail(err, KEEL_EPLUGIN,
+                     "%s: plugin '%s' was built with floating-point "
+                     "contraction on (its probe fused a * b + c into one "
+                     "multiply-add): rebuild with -ffp-contract=off "
+                     "(keel_add_plugin and pkg-config --cflags keel add it)",
+                     file, d->name);
+  return KEEL_OK;
+}
+
 /* Checks the descriptor and makes the zero-extended copies. */
 static int check_descriptor(const char *file, const keel_plugin *raw,
                             keel_loaded_plugin *lp, keel_error *err)
@@ -181,12 +275,8 @@ static int check_descriptor(const char *file, const keel_plugin *raw,
                      "%s: incompatible ABI major version: host has %u, plugin "
                      "has %u; rebuild the plugin against this keel SDK",
                      file, KEEL_ABI_MAJOR, raw->abi_major);
-  if (raw->abi_minor > KEEL_ABI_MINOR)
-    return keel_fail(
-        err, KEEL_EPLUGIN,
-        "%s: plugin needs ABI %u.%u, newer than this host's %u.%u; "
-        "upgrade keel",
-        file, raw->abi_major, raw->abi_minor, KEEL_ABI_MAJOR, KEEL_ABI_MINOR);
+  /* A newer minor loads (keel/abi.h): the copies below keep what this
+   * host knows and the host never calls what it does not. */
   /* Every field of ABI 1.0 must be present. */
   if (raw->struct_size < DESCRIPTOR_SIZE_1_0)
     return keel_fail(err, KEEL_EPLUGIN,
@@ -238,14 +328,11 @@ static int check_descriptor(const char *file, const keel_plugin *raw,
                      "%s: %s plugin '%s' has no function "
                      "table",
                      file, kind, d->name);
+  int rc = check_table_header(file, d, err);
+  if (rc)
+    return rc;
   uint32_t api_bytes = *(const uint32_t *)d->api;
   size_t host_bytes = api_size((int)d->kind);
-  if (api_bytes < api_min_size((int)d->kind))
-    return keel_fail(err, KEEL_EPLUGIN,
-                     "%s: %s function table of '%s' too "
-                     "small: %u bytes, expected at least %zu",
-                     file, kind, d->name, api_bytes,
-                     api_min_size((int)d->kind));
   void *api = calloc(1, host_bytes);
   if (!api)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
@@ -261,7 +348,7 @@ static int check_descriptor(const char *file, const keel_plugin *raw,
   if (keel_param_table_check(d->params, d->n_params, &perr))
     return keel_fail(err, KEEL_EPLUGIN, "%s: plugin '%s': %s", file, d->name,
                      perr.message);
-  return KEEL_OK;
+  return check_build_facts(file, d, err);
 }
 
 /* Refuses what dlopen would report cryptically: missing files, folders,
@@ -295,6 +382,8 @@ void keel_loaded_plugin_free(keel_loaded_plugin *p)
     return;
   free((void *)p->api);
   free(p->path);
+  for (int i = 0; i < 4; i++)
+    free(p->text[i]);
   free(p);
 }
 
@@ -330,11 +419,25 @@ static int load_file(const char *path, keel_loaded_plugin **out, identity *who,
     rc = keel_fail(err, KEEL_EIO, "%s: %s", path, strerror(errno));
     goto fail;
   }
+  keel_fp_env fpenv;
+  keel_fp_env_save(&fpenv);
   void *handle = dlopen(lp->path, RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
     rc = keel_fail(err, KEEL_EPLUGIN, "%s: cannot load: %s", path,
                    why ? why : "unknown dlopen error");
+    goto fail;
+  }
+  /* Constructors ran inside dlopen: a changed environment would change
+   * every later result of the process. Put it back and refuse. The code
+   * stays mapped (closing would not undo what it did, and a refused file
+   * is not called). */
+  const char *fp_changed = keel_fp_env_restore_if_changed(&fpenv);
+  if (fp_changed) {
+    rc = keel_fail(err, KEEL_EPLUGIN,
+                   "%s: changed the floating-point environment when loaded "
+                   "(%s); refused, and the environment restored",
+                   path, fp_changed);
     goto fail;
   }
   keel_plugin_entry_fn entry;
@@ -390,6 +493,16 @@ int keel_plugin_load_file(const char *path, keel_loaded_plugin **out,
   return load_file(path, out, NULL, err);
 }
 
+int keel__plugin_load_identity(const char *path, keel_loaded_plugin **out,
+                               int *kind, char name[48], keel_error *err)
+{
+  identity who = {0, ""};
+  int rc = load_file(path, out, &who, err);
+  *kind = who.kind;
+  snprintf(name, 48, "%s", who.name);
+  return rc;
+}
+
 /* ---- registry ----------------------------------------------------------- */
 
 int keel_registry_create(keel_registry **out, keel_error *err)
@@ -417,6 +530,9 @@ void keel_registry_destroy(keel_registry *reg)
   for (size_t i = 0; i < reg->n_shadowed; i++)
     keel_loaded_plugin_free(reg->shadowed[i]);
   free(reg->shadowed);
+  for (size_t i = 0; i < reg->n_retired; i++)
+    keel_loaded_plugin_free(reg->retired[i]);
+  free(reg->retired);
   free(reg);
 }
 
@@ -640,9 +756,68 @@ static int cmp_plugin(const void *a, const void *b)
   return strcmp(x->desc.name, y->desc.name);
 }
 
+/* What the scanner (or the cache) says of one file: an accepted plugin,
+ * only listed (api NULL), or a refusal in why with the identity its
+ * descriptor gave. The file checks, the realpath and the hash are the
+ * host's own; no code of the file runs in this process. */
+static int scan_file(keel_registry_cache *cache, const char *path,
+                     keel_loaded_plugin **out, identity *who, keel_error *why)
+{
+  *out = NULL;
+  int rc = check_file(path, why);
+  if (rc)
+    return rc;
+  struct stat st = {0};
+  char sha[65];
+  char *real = realpath(path, NULL);
+  if (!real)
+    return keel_fail(why, KEEL_EIO, "%s: %s", path, strerror(errno));
+  if (stat(real, &st) != 0)
+    rc = keel_fail(why, KEEL_EIO, "%s: %s", path, strerror(errno));
+  if (!rc)
+    rc = keel_sha256_file(real, sha, NULL, why);
+  int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+  json_t *facts = NULL;
+  if (!rc) {
+    const json_t *known =
+        cache ? keel_registry_cache_get(cache, real, (int64_t)st.st_size, mtime,
+                                        sha)
+              : NULL;
+    if (known) {
+      facts = json_incref((json_t *)known);
+    } else {
+      rc = keel_plugin_scan_file(path, &facts, why);
+      if (!rc && cache)
+        keel_registry_cache_put(cache, real, (int64_t)st.st_size, mtime, sha,
+                                facts);
+    }
+  }
+  if (!rc && json_is_true(json_object_get(facts, "ok"))) {
+    if (!(*out = keel_plugin_from_facts(facts, real, sha)))
+      rc = keel_fail(why, KEEL_EPLUGIN,
+                     "%s: the plugin registry's record of it is malformed; "
+                     "remove the registry cache",
+                     path);
+  } else if (!rc) {
+    const char *reason = json_string_value(json_object_get(facts, "reason"));
+    const char *name = json_string_value(json_object_get(facts, "name"));
+    json_int_t kind = json_integer_value(json_object_get(facts, "kind"));
+    if (name && keel_kind_name((int)kind) && valid_plugin_name(name)) {
+      who->kind = (int)kind;
+      snprintf(who->name, sizeof who->name, "%s", name);
+    }
+    rc = keel_fail(why, KEEL_EPLUGIN, "%s",
+                   reason ? reason : "refused by the plugin scanner");
+  }
+  json_decref(facts);
+  free(real);
+  return rc;
+}
+
 int keel_registry_scan(keel_registry *reg, keel_error *err)
 {
   int rc = KEEL_OK;
+  keel_registry_cache *cache = keel_registry_cache_open();
   for (size_t i = 0; i < reg->n_paths && !rc; i++) {
     const char *entry = reg->paths[i];
     char **files = NULL;
@@ -665,7 +840,7 @@ int keel_registry_scan(keel_registry *reg, keel_error *err)
       keel_loaded_plugin *p = NULL;
       identity who = {0, ""};
       keel_error why = {0};
-      int lrc = load_file(files[f], &p, &who, &why);
+      int lrc = scan_file(cache, files[f], &p, &who, &why);
       if (lrc == KEEL_ENOMEM)
         rc = keel_fail(err, lrc, "%s", why.message);
       else if (lrc)
@@ -677,15 +852,67 @@ int keel_registry_scan(keel_registry *reg, keel_error *err)
       free(files[f]);
     free(files);
   }
+  keel_registry_cache_save(cache);
+  keel_registry_cache_close(cache);
   if (reg->n_plugins)
     qsort(reg->plugins, reg->n_plugins, sizeof *reg->plugins, cmp_plugin);
   return rc;
 }
 
+/* Loads a scanned plugin into this process: the same checks again (now on
+ * the live descriptor), and the file must be the one scanned. On success
+ * p takes the live descriptor and the host's table copy. */
+static int load_scanned(keel_loaded_plugin *p, identity *who, keel_error *why)
+{
+  keel_loaded_plugin *live = NULL;
+  int rc = load_file(p->path, &live, who, why);
+  if (rc)
+    return rc;
+  if (strcmp(live->sha256, p->sha256) != 0) {
+    keel_loaded_plugin_free(live);
+    return keel_fail(why, KEEL_EPLUGIN,
+                     "%s: the file changed after the plugin scan (SHA-256 %s, "
+                     "scanned %s); run the command again",
+                     p->path, live->sha256, p->sha256);
+  }
+  p->desc = live->desc;
+  p->api = live->api;
+  live->api = NULL;
+  keel_loaded_plugin_free(live);
+  return KEEL_OK;
+}
+
 const keel_loaded_plugin *keel_registry_find(const keel_registry *reg,
                                              keel_kind kind, const char *name)
 {
-  return find_plugin(reg, (int)kind, name);
+  keel_loaded_plugin *p = find_plugin(reg, (int)kind, name);
+  if (!p || p->api)
+    return p;
+  /* Loading on first use is the registry's cache of live plugins, not a
+   * change a caller can see: the same plugin is found either way. */
+  keel_registry *r = (keel_registry *)reg;
+  identity who = {0, ""};
+  keel_error why = {0}, e2 = {0};
+  if (load_scanned(p, &who, &why) == KEEL_OK)
+    return p;
+  /* Refused now: recorded as broken in its place, so the caller's
+   * keel_registry_find_broken names the reason. */
+  add_broken(r, p->path, &who, why.message, p->search_entry, &e2);
+  for (size_t i = 0; i < r->n_plugins; i++)
+    if (r->plugins[i] == p) {
+      memmove(&r->plugins[i], &r->plugins[i + 1],
+              (r->n_plugins - i - 1) * sizeof *r->plugins);
+      r->n_plugins--;
+      break;
+    }
+  /* Kept until the registry goes: shadowed entries may point at it. */
+  keel_loaded_plugin **grown =
+      realloc(r->retired, (r->n_retired + 1) * sizeof *grown);
+  if (grown) {
+    r->retired = grown;
+    r->retired[r->n_retired++] = p;
+  }
+  return NULL;
 }
 
 size_t keel_registry_count(const keel_registry *reg)

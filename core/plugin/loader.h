@@ -3,10 +3,15 @@
  * Plugins are found along a search path of directories (scanned for *.so
  * in sorted order) or single .so files. Earlier entries shadow later ones
  * (like PATH); two plugins of the same kind and name in one entry are
- * refused. Each file is opened with dlopen(RTLD_NOW | RTLD_LOCAL), checked
- * (ABI, size, kind, name, semver, functions, parameter table) before any
- * plugin code other than the entry symbol runs, hashed (SHA-256) and kept
- * resident: plugins are never dlclose()d once accepted. */
+ * refused. A scan does not load plugin files in this process: each file
+ * is hashed (SHA-256) and checked by the scanner, a child process
+ * (plugin_scan.h), unless the registry cache (registry_cache.h) already
+ * has its facts. Only a plugin a command asks for by name
+ * (keel_registry_find, keel_plugin_load_file) is opened here, with
+ * dlopen(RTLD_NOW | RTLD_LOCAL) -- which runs its ELF constructors --
+ * then checked again (ABI, table header, size, kind, name, semver,
+ * functions, parameter table, build facts) before any function of it but
+ * the entry is called, and kept resident: never dlclose()d. */
 #ifndef KEEL_PLUGIN_LOADER_H
 #define KEEL_PLUGIN_LOADER_H
 
@@ -24,6 +29,9 @@ typedef struct keel_loaded_plugin {
   /* For a shadowed plugin (keel_registry_shadowed_at): the accepted plugin
    * of the same kind and name from an earlier entry; NULL otherwise. */
   const struct keel_loaded_plugin *shadowed_by;
+  /* For a plugin only scanned (api NULL): owned copies of the name,
+   * version, summary and license desc points at. */
+  char *text[4];
 } keel_loaded_plugin;
 
 /* A file on the search path the loader refused. */
@@ -60,15 +68,26 @@ int keel_registry_add_default_paths(keel_registry *reg, keel_error *err);
  * memory stops it, with err naming the entry. */
 int keel_registry_scan(keel_registry *reg, keel_error *err);
 
-/* Loads and checks one file without adding it to the search path. */
+/* Loads and checks one file in this process (its constructors run) without
+ * adding it to the search path. */
 int keel_plugin_load_file(const char *path, keel_loaded_plugin **out,
                           keel_error *err);
 void keel_loaded_plugin_free(keel_loaded_plugin *p);
 
-/* The plugin of this kind and name, or NULL. */
+/* keel_plugin_load_file for the scanner: also says what a refused
+ * descriptor said of itself (*kind 0 and name "" when unknown). */
+int keel__plugin_load_identity(const char *path, keel_loaded_plugin **out,
+                               int *kind, char name[48], keel_error *err);
+
+/* The plugin of this kind and name, loaded into this process on first use
+ * (the registry keeps it); NULL when there is none, or when loading it
+ * failed: the file is then recorded as broken (keel_registry_find_broken
+ * gives the reason). */
 const keel_loaded_plugin *keel_registry_find(const keel_registry *reg,
                                              keel_kind kind, const char *name);
-/* All accepted plugins, sorted by kind then name. */
+/* All accepted plugins, sorted by kind then name; a plugin only scanned
+ * has its descriptor's text, kind, ABI, contract and build facts, but no
+ * parameters and api NULL (keel_registry_find loads it). */
 size_t keel_registry_count(const keel_registry *reg);
 const keel_loaded_plugin *keel_registry_at(const keel_registry *reg,
                                            size_t index);

@@ -3,7 +3,8 @@
 # Builds a keel plugin: a MODULE library named NAME.so (no "lib" prefix)
 # that sees only the SDK headers, exports only its entry symbol, resolves
 # every symbol at link time (-Wl,--no-undefined: it links no host symbol)
-# and is compiled with -ffp-contract=off for reproducible arithmetic.
+# and is compiled with -ffp-contract=off for reproducible arithmetic (and
+# -DKEEL_FP_CONTRACT_OFF=1, which KEEL_PLUGIN_HEADER records).
 # Inside the keel tree it also lands in the build tree's plugin folder and
 # is installed with the built-ins.
 function(keel_add_plugin name)
@@ -23,6 +24,9 @@ function(keel_add_plugin name)
     VISIBILITY_INLINES_HIDDEN ON
     POSITION_INDEPENDENT_CODE ON)
   target_compile_options(${name} PRIVATE -ffp-contract=off -fno-fast-math)
+  # Recorded in the descriptor (KEEL_BUILD_FP_CONTRACT_OFF): no compiler
+  # macro says whether contraction is off.
+  target_compile_definitions(${name} PRIVATE KEEL_FP_CONTRACT_OFF=1)
   target_link_options(${name} PRIVATE -Wl,--no-undefined)
   if(DEFINED KEEL_BUILD_PLUGIN_DIR)
     set_target_properties(${name} PROPERTIES

@@ -1,5 +1,6 @@
-/* Broken on purpose: built against a newer SDK (ABI minor + 1) than the
- * host. The plugin may rely on host services this host lacks: refused. */
+/* Built against a newer SDK (ABI minor + 1) than the host: the header
+ * spelled out with the newer minor. By the minor-version rule
+ * (keel/abi.h) it loads: the host reads only the fields it knows. */
 #include <math.h>
 
 #include <keel/keel.h>
@@ -31,9 +32,12 @@ static const keel_plugin desc = {
     .abi_minor = KEEL_ABI_MINOR + 1,
     .struct_size = sizeof(keel_plugin),
     .kind = KEEL_KIND_OPTIMIZER,
+    .build_flags = KEEL__BUILD_FAST_MATH_BIT | KEEL__BUILD_CONTRACT_BIT,
+    .flt_eval_method = __FLT_EVAL_METHOD__,
+    .fp_probe = keel__fp_probe,
     .name = "abi_minor_newer",
     .version = "1.0.0",
-    .summary = "a deliberately broken test plugin",
+    .summary = "an optimizer built against a newer SDK minor",
     .api = &api,
 };
 

@@ -5,6 +5,7 @@
  * an accepted one fails the test). */
 #include <dirent.h>
 #include <errno.h>
+#include <fenv.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -586,9 +587,66 @@ static void test_broken_abi_major(void)
   broken("abi_major", "ABI major", want);
 }
 
-static void test_broken_abi_minor_newer(void)
+/* The minor-version rule (keel/abi.h): a plugin built against a newer
+ * minor of the same major loads; the host reads only what it knows. */
+static void test_abi_minor_newer_loads(void)
 {
-  broken("abi_minor_newer", "newer", "upgrade keel");
+  char so[4096];
+  snprintf(so, sizeof so, "%s/abi_minor_newer.so", KEEL_TEST_BROKEN_DIR);
+  if (!need_artifact(so))
+    return;
+  keel_error err = {0};
+  keel_loaded_plugin *p = NULL;
+  int rc = keel_plugin_load_file(so, &p, &err);
+  if (rc)
+    fprintf(stderr, "\n  %s\n", err.message);
+  CU_ASSERT_EQUAL_FATAL(rc, KEEL_OK);
+  CU_ASSERT_EQUAL(p->desc.abi_minor, KEEL_ABI_MINOR + 1);
+  const keel_optimizer_api *api = p->api;
+  CU_ASSERT_PTR_NOT_NULL(api->step);
+  keel_loaded_plugin_free(p);
+}
+
+/* ABI 1.2 table header: the table's kind must be the descriptor's. */
+static void test_broken_kind_mismatch(void)
+{
+  broken("kind_mismatch", "descriptor says transform",
+         "its function table says model");
+}
+
+static void test_broken_no_table_kind(void)
+{
+  broken("no_table_kind", "function table has no kind",
+         "KEEL_OPTIMIZER_API_HEADER");
+}
+
+/* Determinism facts: fast-math, a fusing probe, and a load that sets
+ * flush-to-zero are refused; the host's FP environment is left as it was. */
+static void test_broken_fast_math(void)
+{
+  broken("fast_math", "built with -ffast-math", "rebuild without it");
+}
+
+static void test_broken_fused_probe(void)
+{
+  broken("fused_probe", "contraction", NULL);
+}
+
+static void test_broken_ftz_restored(void)
+{
+  int round = fegetround();
+#if defined(__x86_64__)
+  unsigned mxcsr = __builtin_ia32_stmxcsr() & ~0x3fu; /* less the flags */
+#endif
+  broken("fast_math_ftz", "changed the floating-point environment",
+         "flush-to-zero");
+  CU_ASSERT_EQUAL(fegetround(), round);
+#if defined(__x86_64__)
+  CU_ASSERT_EQUAL(__builtin_ia32_stmxcsr() & ~0x3fu, mxcsr);
+#endif
+  /* A subnormal survives arithmetic: flush-to-zero is off again. */
+  volatile double tiny = 1e-310, one = 1.0;
+  CU_ASSERT(tiny * one != 0.0);
 }
 
 static void test_broken_too_small(void)
@@ -770,7 +828,12 @@ int main(void)
       {"refuse empty and short files", test_refuse_empty_and_short},
       {"refuse a truncated ELF", test_refuse_truncated_elf},
       {"broken: ABI major", test_broken_abi_major},
-      {"broken: ABI minor newer", test_broken_abi_minor_newer},
+      {"ABI minor newer loads", test_abi_minor_newer_loads},
+      {"broken: table kind differs", test_broken_kind_mismatch},
+      {"broken: table has no kind", test_broken_no_table_kind},
+      {"broken: fast-math build", test_broken_fast_math},
+      {"broken: contraction probe fuses", test_broken_fused_probe},
+      {"broken: flush-to-zero at load, restored", test_broken_ftz_restored},
       {"broken: descriptor too small", test_broken_too_small},
       {"broken: no entry symbol", test_broken_no_entry},
       {"broken: entry returns NULL", test_broken_entry_null},

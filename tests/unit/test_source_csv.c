@@ -216,6 +216,37 @@ static void test_basic(void)
   keel_table_free(t);
 }
 
+/* The minor-version rule, the other direction (keel/abi.h): on a host
+ * table of ABI 1.0's size (no input_view, no open_input) the csv source
+ * opens through input_open and reads into memory, and gives the same
+ * table as with the full host. */
+static void test_host_of_abi_1_0(void)
+{
+  src s = load("csv/basic.csv");
+  keel_host old = *keel_test_host();
+  old.struct_size = (uint32_t)offsetof(keel_host, input_view);
+  CU_ASSERT_FALSE(KEEL_HOST_HAS(&old, input_view));
+  CU_ASSERT_FALSE(KEEL_HOST_HAS(&old, open_input));
+  keel_table *full = read_ok(&s), *t = NULL;
+  keel_error err = {0};
+  int rc = s.api->read(&old, s.v, &t, &err);
+  if (rc)
+    fprintf(stderr, "read on an ABI 1.0 host: %s\n", err.message);
+  CU_ASSERT_EQUAL_FATAL(rc, KEEL_OK);
+  check_basic(t);
+  CU_ASSERT_EQUAL_FATAL(t->n_cols, full->n_cols);
+  for (size_t c = 0; c < t->n_cols; c++) {
+    const keel_column *a = &t->cols[c], *b = &full->cols[c];
+    CU_ASSERT_STRING_EQUAL(a->name, b->name);
+    CU_ASSERT_EQUAL(a->type, b->type);
+    CU_ASSERT(memcmp(a->missing, b->missing, t->n_rows) == 0);
+    if (a->num)
+      CU_ASSERT(memcmp(a->num, b->num, t->n_rows * sizeof *a->num) == 0);
+  }
+  keel_table_free(t);
+  keel_table_free(full);
+}
+
 static void test_crlf_and_gzip(void)
 {
   src s = load("csv/basic_crlf.csv");
@@ -760,6 +791,7 @@ int main(void)
 {
   static const keel_test_case tests[] = {
       {"basic file: types, missing, quoting, dates", test_basic},
+      {"an ABI 1.0 host: read into memory, same table", test_host_of_abi_1_0},
       {"CRLF and gzip give the same table", test_crlf_and_gzip},
       {"delimiters, BOM, header=false", test_delimiters_bom_noheader},
       {"declared types and missing markers", test_declared_types},

@@ -2,9 +2,9 @@
  *
  * Each plugin returns one static const keel_plugin from its entry symbol
  * (KEEL_PLUGIN_DEFINE in abi.h). The host checks, before calling any
- * plugin function but the entry: abi_major equal to its own (abi.h has the
- * minor-version rule), struct_size large enough, kind known, the function
- * table's own kind equal to the descriptor's (ABI 1.2), name
+ * plugin function but the entry and fp_probe: abi_major equal to its own (abi.h
+ * has the minor-version rule), struct_size large enough, kind known, the
+ * function table's own kind equal to the descriptor's (ABI 1.2), name
  * [a-z][a-z0-9_-]*, version semantic (MAJOR.MINOR.PATCH), the kind's
  * required functions present, parameter names unique and every default
  * inside its own range, and the build's determinism flags (below).
