@@ -285,37 +285,42 @@ static int list_entries(const char *root, cached **out, size_t *n,
   while (!rc && (d = readdir(top))) {
     if (strlen(d->d_name) != 2 || d->d_name[0] == '.')
       continue;
-    char sub[4096];
-    snprintf(sub, sizeof sub, "%s/%s", base, d->d_name);
+    char *sub = keel_path_join(base, d->d_name);
+    if (!sub) {
+      rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+      break;
+    }
     keel_fs_sweep_stale_temps(sub, NULL);
     DIR *in = opendir(sub);
-    if (!in)
-      continue;
     struct dirent *e;
-    while (!rc && (e = readdir(in))) {
+    while (!rc && in && (e = readdir(in))) {
       if (!valid_hex64(e->d_name) || strncmp(e->d_name, d->d_name, 2) != 0)
         continue;
-      char file[4200];
-      snprintf(file, sizeof file, "%s/%s", sub, e->d_name);
+      char *file = keel_path_join(sub, e->d_name);
       struct stat st;
-      if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
+      if (!file) {
+        rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+        break;
+      }
+      if (stat(file, &st) != 0 || !S_ISREG(st.st_mode)) {
+        free(file);
         continue;
+      }
       if (*n == cap) {
         cap = cap ? 2 * cap : 64;
         cached *grown = realloc(*out, cap * sizeof *grown);
         if (!grown) {
+          free(file);
           rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
           break;
         }
         *out = grown;
       }
-      (*out)[*n] = (cached){strdup(file), (uint64_t)st.st_size, st.st_mtim};
-      if (!(*out)[*n].file)
-        rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
-      else
-        (*n)++;
+      (*out)[(*n)++] = (cached){file, (uint64_t)st.st_size, st.st_mtim};
     }
-    closedir(in);
+    if (in)
+      closedir(in);
+    free(sub);
   }
   closedir(top);
   free(base);

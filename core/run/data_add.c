@@ -276,18 +276,22 @@ static int fill_url(void *ctx, const keel_fetch_sink *sink, keel_error *err)
 
 static int lock_catalog(const char *path, keel_error *err)
 {
-  char lock[4200];
-  snprintf(lock, sizeof lock, "%s.lock", path);
+  size_t n = strlen(path) + 6;
+  char *lock = malloc(n);
+  if (!lock)
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  snprintf(lock, n, "%s.lock", path);
   int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
-    return keel_fail(err, KEEL_EIO, "%s: cannot create: %s", lock,
-                     strerror(errno));
-  while (flock(fd, LOCK_EX) != 0)
+    fd = keel_fail(err, KEEL_EIO, "%s: cannot create: %s", lock,
+                   strerror(errno));
+  while (fd >= 0 && flock(fd, LOCK_EX) != 0)
     if (errno != EINTR) {
       close(fd);
-      return keel_fail(err, KEEL_EIO, "%s: cannot lock: %s", lock,
-                       strerror(errno));
+      fd = keel_fail(err, KEEL_EIO, "%s: cannot lock: %s", lock,
+                     strerror(errno));
     }
+  free(lock);
   return fd;
 }
 
