@@ -276,7 +276,11 @@ int keel_fetch_url(const char *url, const keel_fetch_options *opt_in,
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    /* Headers of bearer-env and header-file would follow a redirect to
+     * any host: with them, a redirect is an answer, not followed. */
+    int own_headers =
+        opt.auth == KEEL_AUTH_BEARER_ENV || opt.auth == KEEL_AUTH_HEADER_FILE;
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, own_headers ? 0L : 1L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, opt.connect_timeout_s);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, opt.stall_bytes_per_s);

@@ -122,6 +122,12 @@ printf 'X-Keel-Key s3cret-key\n' >"$T/headers"
 krun data verify --catalog "$T/c.ini"
 ((RC == 2)) && ok || fail "a malformed header file: exit $RC, expected 2"
 has "malformed header file" "auth header-file:$T/headers:1: not a \`Name: value\` header line (the value is not shown)"
+# A redirect is followed without credentials, not with bearer headers.
+verifies "a redirect is followed" redirect
+catalog "$T/c.ini" "$BASE/redirect/penguins.csv" bearer-env:KEEL_TEST_TOKEN
+KEEL_TEST_TOKEN=s3cret-token krun data verify --catalog "$T/c.ini"
+((RC == 1)) && ok || fail "a redirect with a bearer token: exit $RC, expected 1 (not followed)"
+has "redirect with a token" "answered HTTP 302"
 printf 'machine 127.0.0.1 login ann password pw\n' >"$T/netrc"
 catalog "$T/c.ini" "$BASE/netrc/penguins.csv" netrc
 NETRC=$T/netrc krun data verify --catalog "$T/c.ini"

@@ -22,6 +22,8 @@ the first path component picks how:
   /auth/FILE           401 unless "Authorization: Bearer s3cret-token" or
                        the header "X-Keel-Key: s3cret-key" is sent
   /netrc/FILE          401 unless Basic auth user "ann", password "pw"
+  /redirect/FILE       302 to /ok/FILE (a client sending its own credential
+                       headers must not follow it)
 
 Every request is appended to LOG (one JSON object per line: path, range,
 headers that matter) so a test can count requests and see what was sent.
@@ -131,6 +133,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_plain(404, "no such file\n")
         if mode == "ok":
             return self.serve(data)
+        if mode == "redirect":
+            return self.send_plain(302, "moved\n", [("Location", "/ok/" + name)])
         if mode == "slow":
             time.sleep(1)
             return self.serve(data)
