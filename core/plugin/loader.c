@@ -787,7 +787,8 @@ static int scan_file(keel_registry_cache *cache, const char *path,
       facts = json_incref((json_t *)known);
     } else {
       rc = keel_plugin_scan_file(path, &facts, why);
-      if (!rc && cache)
+      /* a scan stopped at its deadline says nothing lasting of the file */
+      if (!rc && cache && !json_is_true(json_object_get(facts, "timed_out")))
         keel_registry_cache_put(cache, real, (int64_t)st.st_size, mtime, sha,
                                 facts);
     }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/buffer.h"
@@ -25,6 +26,9 @@
 
 /* The end of the child's captured output kept for a crash message. */
 #define TAIL_BYTES 400
+/* How long a scan may take: loading and checking one file is
+ * milliseconds; a constructor that never returns must not hang keel. */
+#define SCAN_SECONDS 20
 
 json_t *keel_plugin_facts(const keel_loaded_plugin *p)
 {
@@ -200,9 +204,21 @@ int keel_plugin_scan_file(const char *path, json_t **facts, keel_error *err)
   char tail[TAIL_BYTES];
   size_t tail_len = 0;
   struct pollfd fds[2] = {{ans[0], POLLIN, 0}, {out[0], POLLIN, 0}};
-  int open_fds = 2, rc = KEEL_OK;
+  int open_fds = 2, rc = KEEL_OK, timed_out = 0;
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
   while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long left_ms = SCAN_SECONDS * 1000L - (now.tv_sec - start.tv_sec) * 1000L -
+                   (now.tv_nsec - start.tv_nsec) / 1000000L;
+    int ready = left_ms > 0 ? poll(fds, 2, (int)left_ms) : 0;
+    if (ready == 0) {
+      /* the child, and whatever it started, holds the pipes: stop it */
+      timed_out = 1;
+      kill(pid, SIGKILL);
+      break;
+    }
+    if (ready < 0) {
       if (errno == EINTR)
         continue;
       break;
@@ -226,7 +242,17 @@ int keel_plugin_scan_file(const char *path, json_t **facts, keel_error *err)
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;
-  if (!rc) {
+  if (!rc && timed_out) {
+    char reason[PATH_MAX + 160];
+    snprintf(reason, sizeof reason,
+             "%s: the plugin scanner did not finish loading it within %d s "
+             "(a constructor that never returns?); stopped",
+             path, SCAN_SECONDS);
+    *facts = json_pack("{s:b, s:s, s:i, s:b}", "ok", 0, "reason", reason,
+                       "kind", 0, "timed_out", 1);
+    if (!*facts)
+      rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+  } else if (!rc) {
     *facts = answer_of(path, &answer, status, tail, tail_len);
     if (!*facts)
       rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
