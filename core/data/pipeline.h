@@ -20,10 +20,22 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "config/config.h"
 #include "data/split.h"
 #include "keel/keel.h"
+
+/* A declared column named "<prefix>=*" stands for zero or more actual
+ * columns named "<prefix>=<something>" whose count is known only after fit
+ * (onehot's categories; docs/plugin-guide.md section 8). Returns the
+ * length of "<prefix>=" or 0. The one statement of that rule: the
+ * pipeline and the plugin test kit both check tables by it. */
+static inline size_t keel_schema_group_prefix(const char *name)
+{
+  size_t n = strlen(name);
+  return (n >= 2 && name[n - 1] == '*' && name[n - 2] == '=') ? n - 1 : 0;
+}
 
 /* The declared schema after one stage. */
 typedef struct keel_stage_schema {

@@ -80,7 +80,7 @@ void keel_stage_schemas_print(FILE *f, const keel_stage_schemas *s)
   }
   size_t wild = 0;
   for (size_t c = 0; c < s->features.n_cols; c++)
-    wild += keel__wildcard_prefix(s->features.cols[c].name) != 0;
+    wild += keel_schema_group_prefix(s->features.cols[c].name) != 0;
   size_t fixed = s->features.n_cols - wild;
   fprintf(f, "model input: %zu numeric feature%s", fixed,
           fixed == 1 ? "" : "s");
@@ -99,7 +99,7 @@ size_t keel_stage_schemas_model_width(const keel_stage_schemas *s, int *exact)
 {
   size_t wild = 0;
   for (size_t c = 0; c < s->features.n_cols; c++)
-    wild += keel__wildcard_prefix(s->features.cols[c].name) != 0;
+    wild += keel_schema_group_prefix(s->features.cols[c].name) != 0;
   *exact = wild == 0 && s->features.n_cols > 0;
   /* a NAME=* group stands for one column or more in practice (a
    * categorical column has at least one category) */

@@ -31,15 +31,6 @@ static inline void keel__stage_tag(char *buf, size_t n, const keel_stage *st)
            keel__stage_plugin(st));
 }
 
-/* A declared column named "<prefix>=*" stands for zero or more actual
- * columns named "<prefix>=<something>" whose count is known only after fit
- * (onehot's categories). Returns the length of "<prefix>=" or 0. */
-static inline size_t keel__wildcard_prefix(const char *name)
-{
-  size_t n = strlen(name);
-  return (n >= 2 && name[n - 1] == '*' && name[n - 2] == '=') ? n - 1 : 0;
-}
-
 /* Frees v[0..n) and v (NULL is fine). */
 static inline void keel__free_strings(char **v, size_t n)
 {

@@ -66,7 +66,7 @@ static int check_actual(const keel_schema *decl, const keel_table *t,
   size_t c = 0;
   for (size_t k = 0; k < decl->n_cols; k++) {
     const keel_column_schema *d = &decl->cols[k];
-    size_t wp = keel__wildcard_prefix(d->name);
+    size_t wp = keel_schema_group_prefix(d->name);
     if (wp) {
       for (; c < t->n_cols && strncmp(t->cols[c].name, d->name, wp) == 0; c++) {
         if (t->cols[c].type != d->type)

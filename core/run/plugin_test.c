@@ -11,6 +11,7 @@
 
 #include "base/path.h"
 #include "base/status.h"
+#include "data/pipeline.h"
 #include "keel/test_host.h"
 #include "plugin/table.h"
 #include "run/plugin_test_internal.h"
@@ -127,21 +128,13 @@ static const char *flag_text(uint32_t flags)
   return text[flags & 3u];
 }
 
-/* NAME=* declares a group of columns NAME=... that fit expands (the rule
- * the pipeline checks a run's tables by, docs/plugin-guide.md section 8). */
-static size_t group_prefix(const char *name)
-{
-  size_t n = strlen(name);
-  return n >= 2 && name[n - 1] == '*' && name[n - 2] == '=' ? n - 1 : 0;
-}
-
 const char *pt_schema_diff(const keel_schema *decl, const keel_schema *got,
                            char *buf, size_t size)
 {
   size_t c = 0;
   for (size_t k = 0; k < decl->n_cols; k++) {
     const keel_column_schema *d = &decl->cols[k];
-    size_t wp = group_prefix(d->name);
+    size_t wp = keel_schema_group_prefix(d->name);
     for (; c < got->n_cols; c++) {
       const keel_column_schema *a = &got->cols[c];
       if (wp ? strncmp(a->name, d->name, wp) != 0 : strcmp(a->name, d->name))
