@@ -619,7 +619,8 @@ static int catalog_from_ini(const char *path, const keel_ini *ini,
     keel_catalog_free(c);
     return rc;
   }
-  qsort(c->entries, c->n_entries, sizeof *c->entries, entry_order);
+  if (c->n_entries > 1) /* qsort takes no NULL base, even for 0 items */
+    qsort(c->entries, c->n_entries, sizeof *c->entries, entry_order);
   /* Two sections may spell one version differently ("1.0.0+a", "1.0.0"). */
   for (size_t i = 1; i < c->n_entries; i++)
     if (entry_order(&c->entries[i - 1], &c->entries[i]) == 0) {

@@ -341,7 +341,7 @@ int keel_cache_gc(const char *root, uint64_t max_bytes,
   }
   if (before)
     *before = use;
-  if (!rc)
+  if (!rc && n > 1) /* qsort takes no NULL base, even for 0 items */
     qsort(all, n, sizeof *all, by_last_use);
   for (size_t i = 0; !rc && i < n && use.bytes > max_bytes; i++) {
     int lock = lock_entry(all[i].file, 0, err);
