@@ -321,3 +321,33 @@ int keel_fs_sweep_stale_temps(const char *dir, keel_error *err)
   closedir(d);
   return removed;
 }
+
+int keel_fs_lock_beside(const char *path, int wait, keel_error *err)
+{
+  size_t n = strlen(path) + 6;
+  char *lock_path = malloc(n);
+  if (!lock_path)
+    return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", path);
+  snprintf(lock_path, n, "%s.lock", path);
+  int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    int rc = keel_fail(err, KEEL_EIO, "%s: cannot open the lock file: %s",
+                       lock_path, strerror(errno));
+    free(lock_path);
+    return rc;
+  }
+  int r;
+  while ((r = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR)
+    ;
+  if (r == 0) {
+    free(lock_path);
+    return fd;
+  }
+  int busy = errno == EWOULDBLOCK;
+  int rc = busy ? KEEL_EUNSUPPORTED
+                : keel_fail(err, KEEL_EIO, "%s: cannot lock: %s", lock_path,
+                            strerror(errno));
+  close(fd);
+  free(lock_path);
+  return rc;
+}

@@ -75,4 +75,12 @@ int keel_fs_mkdir_p(const char *dir, keel_error *err);
  * success). */
 int keel_fs_sync_dir_of(const char *path, keel_error *err);
 
+/* An exclusive flock on PATH.lock, the lock file beside path (created,
+ * mode 0644, and kept: removing a lock file would let two processes hold
+ * two locks). Returns the fd holding the lock (close it to release), or a
+ * negative code: KEEL_EUNSUPPORTED when wait is 0 and another process
+ * holds it (err untouched), KEEL_EIO or KEEL_ENOMEM with err naming the
+ * lock file otherwise. */
+int keel_fs_lock_beside(const char *path, int wait, keel_error *err);
+
 #endif

@@ -253,6 +253,38 @@ static int sink_restart(void *ctx, keel_error *err)
   return s->h ? KEEL_OK : keel_fail(err, KEEL_ENOMEM, "out of memory");
 }
 
+/* The value of a setting, or the flag's when given (malloc'd into *out).
+ * Returns an exit code, having said what went wrong. */
+static int flag_or_setting(const char *flag, keel_setting_id id, char **out)
+{
+  keel_error err = {0};
+  *out = NULL;
+  if (flag) {
+    *out = strdup(flag);
+    return *out ? KEEL_EXIT_OK : KEEL_EXIT_RUNTIME;
+  }
+  if (keel_setting_value(id, out, &err)) {
+    keel_cli_error("data", "%s", err.message);
+    return KEEL_EXIT_CONFIG;
+  }
+  return KEEL_EXIT_OK;
+}
+
+/* How entry e is fetched: the command's limits, the CA bundle ("": the
+ * system's), the entry's credentials. */
+static keel_fetch_options fetch_options(const data_args *a, const char *ca,
+                                        const keel_catalog_entry *e)
+{
+  keel_fetch_options opt = {
+      .max_attempts = a->attempts,
+      .stall_seconds = a->stall_seconds,
+      .ca_bundle = ca && ca[0] ? ca : NULL,
+      .auth = e->auth,
+      .auth_ref = e->auth_ref,
+  };
+  return opt;
+}
+
 /* SHA-256 of an http(s) entry's bytes, fetched. */
 static int hash_remote(const data_args *a, const char *ca_bundle,
                        const keel_catalog_entry *e, char hex[65],
@@ -262,13 +294,7 @@ static int hash_remote(const data_args *a, const char *ca_bundle,
   if (!s.h)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   keel_fetch_sink sink = {&s, sink_write, sink_restart};
-  keel_fetch_options opt = {
-      .max_attempts = a->attempts,
-      .stall_seconds = a->stall_seconds,
-      .ca_bundle = ca_bundle && ca_bundle[0] ? ca_bundle : NULL,
-      .auth = e->auth,
-      .auth_ref = e->auth_ref,
-  };
+  keel_fetch_options opt = fetch_options(a, ca_bundle, e);
   int rc = keel_fetch_url(e->location, &opt, &sink, NULL, err);
   char got[65];
   if (s.h)
@@ -344,13 +370,9 @@ static int data_verify(const data_args *a, const keel_catalog *c,
 {
   int json = a->json;
   char *ca = NULL;
-  keel_error err = {0};
-  if (a->ca_bundle) {
-    ca = strdup(a->ca_bundle);
-  } else if (keel_setting_value(KEEL_SETTING_CA_BUNDLE, &ca, &err)) {
-    keel_cli_error("data", "%s", err.message);
-    return KEEL_EXIT_CONFIG;
-  }
+  int ca_code = flag_or_setting(a->ca_bundle, KEEL_SETTING_CA_BUNDLE, &ca);
+  if (ca_code)
+    return ca_code;
   json_t *results = json ? json_array() : NULL;
   int code = KEEL_EXIT_OK;
   for (size_t i = 0; i < c->n_entries; i++)
@@ -369,21 +391,6 @@ static int data_verify(const data_args *a, const keel_catalog *c,
 
 /* ---- fetch and gc ------------------------------------------------------ */
 
-/* The cache folder: --cache, else the `data_cache` setting. */
-static int cache_root(const data_args *a, char **root)
-{
-  keel_error err = {0};
-  if (a->cache) {
-    *root = strdup(a->cache);
-    return *root ? KEEL_EXIT_OK : KEEL_EXIT_RUNTIME;
-  }
-  if (keel_setting_value(KEEL_SETTING_DATA_CACHE, root, &err)) {
-    keel_cli_error("data", "%s", err.message);
-    return KEEL_EXIT_CONFIG;
-  }
-  return KEEL_EXIT_OK;
-}
-
 typedef struct remote_fill {
   const data_args *a;
   const char *ca_bundle;
@@ -394,13 +401,7 @@ static int fill_from_remote(void *ctx, const keel_fetch_sink *sink,
                             keel_error *err)
 {
   const remote_fill *f = ctx;
-  keel_fetch_options opt = {
-      .max_attempts = f->a->attempts,
-      .stall_seconds = f->a->stall_seconds,
-      .ca_bundle = f->ca_bundle && f->ca_bundle[0] ? f->ca_bundle : NULL,
-      .auth = f->e->auth,
-      .auth_ref = f->e->auth_ref,
-  };
+  keel_fetch_options opt = fetch_options(f->a, f->ca_bundle, f->e);
   return keel_fetch_url(f->e->location, &opt, sink, NULL, err);
 }
 
@@ -409,18 +410,15 @@ static int data_fetch(const data_args *a, const keel_catalog *c,
 {
   char *root = NULL, *ca = NULL;
   keel_error err = {0};
-  int code = cache_root(a, &root);
-  if (!code && !a->ca_bundle &&
-      keel_setting_value(KEEL_SETTING_CA_BUNDLE, &ca, &err)) {
-    keel_cli_error("data", "%s", err.message);
-    code = KEEL_EXIT_CONFIG;
-  }
+  int code = flag_or_setting(a->cache, KEEL_SETTING_DATA_CACHE, &root);
+  if (!code)
+    code = flag_or_setting(a->ca_bundle, KEEL_SETTING_CA_BUNDLE, &ca);
   int failed = KEEL_EXIT_OK;
   for (size_t i = 0; !code && i < c->n_entries; i++) {
     const keel_catalog_entry *e = &c->entries[i];
     if ((only && only != e) || e->path)
       continue; /* file: and sqlite: entries are read where they are */
-    remote_fill f = {a, a->ca_bundle ? a->ca_bundle : ca, e};
+    remote_fill f = {a, ca, e};
     char *path = NULL, loc[1024];
     keel_cache_outcome what;
     int rc = keel_cache_get(root, e->sha256, fill_from_remote, &f, &path, &what,
@@ -480,7 +478,7 @@ static int data_gc(const data_args *a)
     return KEEL_EXIT_CONFIG;
   }
   char *root = NULL;
-  int code = cache_root(a, &root);
+  int code = flag_or_setting(a->cache, KEEL_SETTING_DATA_CACHE, &root);
   if (code)
     return code;
   keel_cache_usage before, after;
@@ -513,25 +511,17 @@ static int data_add(const data_args *a, const char *source)
     }
   char *catalog = NULL, *root = NULL, *ca = NULL;
   keel_error err = {0};
-  int code = KEEL_EXIT_OK;
-  if (a->catalog)
-    catalog = strdup(a->catalog);
-  else if (keel_setting_value(KEEL_SETTING_CATALOG, &catalog, &err))
-    code = KEEL_EXIT_CONFIG;
+  int code = flag_or_setting(a->catalog, KEEL_SETTING_CATALOG, &catalog);
   if (!code)
-    code = cache_root(a, &root);
-  if (!code && !a->ca_bundle &&
-      keel_setting_value(KEEL_SETTING_CA_BUNDLE, &ca, &err))
-    code = KEEL_EXIT_CONFIG;
+    code = flag_or_setting(a->cache, KEEL_SETTING_DATA_CACHE, &root);
+  if (!code)
+    code = flag_or_setting(a->ca_bundle, KEEL_SETTING_CA_BUNDLE, &ca);
   if (code) {
-    if (err.message[0])
-      keel_cli_error("data", "%s", err.message);
     free(catalog);
     free(root);
     free(ca);
     return code;
   }
-  const char *cab = a->ca_bundle ? a->ca_bundle : ca;
   keel_data_add_request req = {
       .catalog_path = catalog,
       .source = source,
@@ -551,7 +541,7 @@ static int data_add(const data_args *a, const char *source)
       .cache_root = root,
       .fetch = {.max_attempts = a->attempts,
                 .stall_seconds = a->stall_seconds,
-                .ca_bundle = cab && cab[0] ? cab : NULL},
+                .ca_bundle = ca && ca[0] ? ca : NULL},
       .plugin_paths = (const char *const *)a->plugin_paths.items,
       .n_plugin_paths = a->plugin_paths.n,
   };

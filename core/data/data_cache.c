@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,36 +38,6 @@ static int entry_paths(const char *root, const char *hex, char **dir,
   snprintf(*dir, n, "%s/sha256/%.2s", root, hex);
   snprintf(*file, n + 70, "%s/%s", *dir, hex);
   return KEEL_OK;
-}
-
-/* An exclusive flock on PATH.lock; the fd, or a negative KEEL_E*. */
-static int lock_entry(const char *file, int wait, keel_error *err)
-{
-  size_t n = strlen(file) + 6;
-  char *lock = malloc(n);
-  if (!lock)
-    return keel_fail(err, KEEL_ENOMEM, "out of memory");
-  snprintf(lock, n, "%s.lock", file);
-  int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  int rc = KEEL_OK;
-  if (fd < 0) {
-    rc = keel_fail(err, KEEL_EIO, "%s: cannot open the cache lock: %s", lock,
-                   strerror(errno));
-  } else {
-    int r;
-    while ((r = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 &&
-           errno == EINTR) {
-    }
-    if (r != 0) {
-      rc = errno == EWOULDBLOCK
-               ? KEEL_EUNSUPPORTED /* busy: the caller skips it */
-               : keel_fail(err, KEEL_EIO, "%s: cannot lock: %s", lock,
-                           strerror(errno));
-      close(fd);
-    }
-  }
-  free(lock);
-  return rc ? rc : fd;
 }
 
 /* ---- filling ------------------------------------------------------------ */
@@ -157,7 +126,7 @@ int keel_cache_get(const char *root, const char *sha256,
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   }
   rc = keel_fs_mkdir_p(dir, err);
-  int lock = rc ? rc : lock_entry(file, 1, err);
+  int lock = rc ? rc : keel_fs_lock_beside(file, 1, err);
   if (lock < 0) {
     free(dir);
     free(file);
@@ -221,7 +190,7 @@ int keel_cache_add(const char *root, keel_cache_fill_fn fill, void *fill_ctx,
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
   if (!rc)
     rc = keel_fs_mkdir_p(dir, err);
-  int lock = rc ? rc : lock_entry(file, 1, err);
+  int lock = rc ? rc : keel_fs_lock_beside(file, 1, err);
   if (lock < 0) {
     unlink(tmp);
     close(fd);
@@ -344,7 +313,7 @@ int keel_cache_gc(const char *root, uint64_t max_bytes,
   if (!rc && n > 1) /* qsort takes no NULL base, even for 0 items */
     qsort(all, n, sizeof *all, by_last_use);
   for (size_t i = 0; !rc && i < n && use.bytes > max_bytes; i++) {
-    int lock = lock_entry(all[i].file, 0, err);
+    int lock = keel_fs_lock_beside(all[i].file, 0, err);
     if (lock == KEEL_EUNSUPPORTED)
       continue; /* being filled or used right now */
     if (lock < 0) {

@@ -3,13 +3,11 @@
 #include "run/data_add.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -274,27 +272,6 @@ static int fill_url(void *ctx, const keel_fetch_sink *sink, keel_error *err)
   return keel_fetch_url(f->r->source, &opt, sink, NULL, err);
 }
 
-static int lock_catalog(const char *path, keel_error *err)
-{
-  size_t n = strlen(path) + 6;
-  char *lock = malloc(n);
-  if (!lock)
-    return keel_fail(err, KEEL_ENOMEM, "out of memory");
-  snprintf(lock, n, "%s.lock", path);
-  int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
-    fd = keel_fail(err, KEEL_EIO, "%s: cannot create: %s", lock,
-                   strerror(errno));
-  while (fd >= 0 && flock(fd, LOCK_EX) != 0)
-    if (errno != EINTR) {
-      close(fd);
-      fd = keel_fail(err, KEEL_EIO, "%s: cannot lock: %s", lock,
-                     strerror(errno));
-    }
-  free(lock);
-  return fd;
-}
-
 int keel_data_add(const keel_data_add_request *r, keel_data_add_result *out,
                   keel_error *err)
 {
@@ -311,7 +288,7 @@ int keel_data_add(const keel_data_add_request *r, keel_data_add_result *out,
   char *auth_ref = NULL;
   if (r->auth && keel_catalog_auth_parse(r->auth, &auth, &auth_ref, err))
     return KEEL_EINVAL;
-  int lock = lock_catalog(r->catalog_path, err);
+  int lock = keel_fs_lock_beside(r->catalog_path, 1, err);
   if (lock < 0) {
     free(auth_ref);
     return lock;
