@@ -351,3 +351,11 @@ int keel_fs_lock_beside(const char *path, int wait, keel_error *err)
   free(lock_path);
   return rc;
 }
+
+int keel_fs_lock_share(int fd)
+{
+  int r;
+  while ((r = flock(fd, LOCK_SH)) != 0 && errno == EINTR)
+    ;
+  return r == 0 ? KEEL_OK : KEEL_EIO;
+}

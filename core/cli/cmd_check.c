@@ -25,6 +25,7 @@
 #include "config/load.h"
 #include "config/manifest.h"
 #include "config/template.h"
+#include "data/access.h"
 #include "data/pipeline.h"
 #include "plugin/host.h"
 #include "run/check_data.h"
@@ -34,6 +35,9 @@ typedef struct check_args {
   keel_cli_list plugin_paths;
   int json;
   int data;
+  const char *catalog;
+  const char *cache;
+  const char *ca_bundle;
 } check_args;
 
 static const keel_cli_option check_options[] = {
@@ -47,6 +51,18 @@ static const keel_cli_option check_options[] = {
      "also read the data (no fitting, no training, nothing written) and run "
      "the data checks: read and split, class_count, batch_size",
      offsetof(check_args, data), 0, 0},
+    {"catalog", 0, KEEL_CLI_PATH, "FILE",
+     "look [source] dataset up in this catalog (before the manifest's "
+     "[keel] catalog and the `catalog` setting)",
+     offsetof(check_args, catalog), 0, 0},
+    {"cache", 0, KEEL_CLI_PATH, "DIR",
+     "the data cache an http(s) dataset is fetched into (the `data_cache` "
+     "setting)",
+     offsetof(check_args, cache), 0, 0},
+    {"ca-bundle", 0, KEEL_CLI_PATH, "FILE",
+     "trust these CAs when fetching an https dataset (the `ca_bundle` "
+     "setting)",
+     offsetof(check_args, ca_bundle), 0, 0},
 };
 
 const keel_cli_command keel_cli_check = {
@@ -151,13 +167,76 @@ static void print_rules(const keel_run_config *c)
   }
 }
 
-static void print_config(const keel_run_config *c)
+/* The data as a run reads it: one host context, a [source] dataset
+ * routed through the access shim (data/access.h). */
+typedef struct check_data_access {
+  keel_host_context ctx;
+  keel_host host;
+  keel_data_access *access;
+} check_data_access;
+
+/* Opens the dataset's bytes; an exit code, having filled err. */
+static int open_data(const keel_run_config *cfg, const check_args *a,
+                     check_data_access *d, keel_error *err)
+{
+  if (keel_host_context_init(&d->ctx, cfg->manifest_dir))
+    return keel_fail(err, KEEL_ENOMEM, "out of memory"), KEEL_EXIT_RUNTIME;
+  keel_host_bind(&d->host, &d->ctx);
+  if (!cfg->dataset)
+    return KEEL_EXIT_OK;
+  keel_data_access_options o = {.cache_root = a->cache,
+                                .ca_bundle = a->ca_bundle};
+  int rc = keel_data_access_open(cfg->dataset, &o, &d->ctx, &d->access, err);
+  return !rc                     ? KEEL_EXIT_OK
+         : rc == KEEL_EINTEGRITY ? KEEL_EXIT_INTEGRITY
+         : rc == KEEL_EINVAL     ? KEEL_EXIT_CONFIG
+                                 : KEEL_EXIT_RUNTIME;
+}
+
+static void close_data(check_data_access *d)
+{
+  keel_data_access_close(d->access);
+  if (d->ctx.base_dir)
+    keel_host_context_free(&d->ctx);
+}
+
+/* What the run reads: the catalog entry and why, or that the data is
+ * uncatalogued. */
+static void print_dataset(const keel_run_config *c,
+                          const keel_data_access *access)
+{
+  const keel_dataset *d = c->dataset;
+  if (!d) {
+    int reads_path = 0;
+    for (size_t i = 0; i < c->source.n_params; i++)
+      reads_path |= strcmp(c->source.decls[i].name, "path") == 0;
+    if (reads_path)
+      printf("data      uncatalogued: [source] reads a path; name a catalog "
+             "entry instead (dataset = NAME@RANGE, docs/data-access.md)\n");
+    else
+      printf("data      made by the source plugin (no data file)\n");
+    return;
+  }
+  const keel_catalog_entry *e = d->entry;
+  printf("data      %s (dataset = %s, %s)\n", e->id, d->ref, d->where);
+  printf("          catalog %s:%d (chosen by %s)\n", d->catalog_path, e->line,
+         d->catalog_origin);
+  printf("          sha256 %s, %llu rows, scope %s, licence %s, as of %s\n",
+         e->sha256, (unsigned long long)e->rows, keel_data_scope_name(e->scope),
+         e->license ? e->license : "-", e->as_of);
+  if (access)
+    printf("          read from %s\n", keel_data_access_path(access));
+}
+
+static void print_config(const keel_run_config *c,
+                         const keel_data_access *access)
 {
   printf("manifest  %s\n", c->manifest_path);
   printf("template  %s %s (%s)  %s\n", c->template_name, c->template_version,
          c->task == KEEL_TASK_REGRESSION ? "regression" : "classification",
          c->template_path);
   print_bases(c);
+  print_dataset(c, access);
   const keel_template_checks *k = &c->checks;
   printf("checks    min_rows ");
   if (k->min_rows >= 0)
@@ -243,20 +322,6 @@ static void add_chain_json(json_t *root, const keel_run_config *c)
 }
 
 /* Propagates the declared schemas (pipeline.c). */
-static int check_schemas(const keel_run_config *cfg, keel_stage_schemas *out,
-                         keel_error *err)
-{
-  keel_host_context ctx;
-  int rc = keel_host_context_init(&ctx, cfg->manifest_dir);
-  if (rc)
-    return keel_fail(err, rc, "out of memory");
-  keel_host host;
-  keel_host_bind(&host, &ctx);
-  rc = keel_pipeline_check(cfg, &host, out, err);
-  keel_host_context_free(&ctx);
-  return rc;
-}
-
 /* The data checks that ran, one line each (text from the data passes
  * through the CLI's escaping stdout). */
 static void print_data_checks(const keel_data_report *r)
@@ -403,11 +468,15 @@ int keel_cmd_check(int argc, char **argv)
   keel_stage_schemas schemas;
   int have_schemas = 0;
   memset(&schemas, 0, sizeof schemas);
+  check_data_access data = {0};
+  int data_code = KEEL_EXIT_OK;
   rc = keel_config_load(ops.args.items[0], ops.overrides.items, ops.overrides.n,
-                        a.plugin_paths.items, a.plugin_paths.n, 0, NULL, &reg,
-                        &cfg, &err);
+                        a.plugin_paths.items, a.plugin_paths.n, 0, NULL,
+                        a.catalog, &reg, &cfg, &err);
+  if (!rc && (data_code = open_data(cfg, &a, &data, &err)))
+    rc = err.code ? err.code : KEEL_EIO;
   if (!rc) {
-    rc = check_schemas(cfg, &schemas, &err);
+    rc = keel_pipeline_check(cfg, &data.host, &schemas, &err);
     have_schemas = rc == 0;
   }
   /* model/loss/task/width and [train] rules that need no data, the model
@@ -417,13 +486,15 @@ int keel_cmd_check(int argc, char **argv)
     size_t width = keel_stage_schemas_model_width(&schemas, &exact);
     rc = keel_train_check(cfg, width, exact, 0, &err);
   }
-  int code = keel_config_exit_code(rc);
+  int code = data_code ? data_code : keel_config_exit_code(rc);
   /* Only with --data, after everything above passed: the data is read. */
   keel_data_report report = {0};
   if (!rc && a.data) {
-    rc = keel_check_data(cfg, &schemas, &report, &err);
+    rc = keel_check_data(cfg, &schemas, &data.ctx, &report, &err);
     /* what a run gives for the same failure: past validation, exit 1 */
-    code = rc ? KEEL_EXIT_RUNTIME : KEEL_EXIT_OK;
+    code = !rc                     ? KEEL_EXIT_OK
+           : rc == KEEL_EINTEGRITY ? KEEL_EXIT_INTEGRITY
+                                   : KEEL_EXIT_RUNTIME;
   }
   if (rc) {
     if (!a.json)
@@ -433,6 +504,11 @@ int keel_cmd_check(int argc, char **argv)
       print_error_json(&err, code, &report);
   } else if (a.json) {
     json_t *root = keel_run_config_to_json(cfg);
+    if (root && data.access)
+      json_object_set_new(root, "data_access",
+                          keel_data_access_json(data.access));
+    if (root && !cfg->dataset)
+      json_object_set_new(root, "dataset", json_null());
     char *sj = keel_stage_schemas_to_json(&schemas);
     json_t *sv = sj ? json_loads(sj, 0, NULL) : NULL;
     free(sj);
@@ -455,7 +531,7 @@ int keel_cmd_check(int argc, char **argv)
       json_decref(root);
     }
   } else {
-    print_config(cfg);
+    print_config(cfg, data.access);
     printf("\nschema\n");
     fflush(stdout);
     keel_stage_schemas_print(stdout, &schemas);
@@ -465,6 +541,7 @@ int keel_cmd_check(int argc, char **argv)
   }
   if (have_schemas)
     keel_stage_schemas_free(&schemas);
+  close_data(&data);
   keel_run_config_free(cfg);
   keel_registry_destroy(reg);
   keel_cli_free(&keel_cli_check, &a, &ops);

@@ -40,6 +40,7 @@ typedef struct replay_ctx {
   const char *root;         /* <tmp>/<top> */
   json_t *lineage;          /* may be NULL */
   const char *manifest_dir; /* original run's, from run.json; may be "" */
+  const char *dataset;      /* lineage source.dataset.id, or NULL */
 } replay_ctx;
 
 /* The bundled copy ("data/...") recorded next to `path` in some object of
@@ -87,6 +88,7 @@ static char *remap_data(void *vctx, const char *path)
   char name[1024];
   if (copy)
     return keel_path_join(ctx->root, copy);
+  int is_dataset = ctx->dataset && strcmp(path, ctx->dataset) == 0;
   /* `keel run --include-data` stores a file as data/<path as given>. */
   snprintf(name, sizeof name, "data/%s", path);
   if (keel_bundle_find(ctx->b, name))
@@ -109,6 +111,8 @@ static char *remap_data(void *vctx, const char *path)
         return keel_path_join(ctx->root, name);
     }
   }
+  if (is_dataset) /* not bundled: the access shim finds it (run.c) */
+    return NULL;
   if (path[0] != '/' && ctx->manifest_dir && ctx->manifest_dir[0])
     return keel_path_join(ctx->manifest_dir, path);
   return NULL;
@@ -140,8 +144,12 @@ static int check_data(replay_ctx *ctx, const json_t *j, int depth)
   {
     const char *path = json_string_value(json_object_get(j, "path"));
     const char *want = json_string_value(json_object_get(j, "sha256"));
+    char *mapped =
+        path && want && strlen(want) == 64 ? remap_data(ctx, path) : NULL;
+    if (!mapped && path && ctx->dataset && strcmp(path, ctx->dataset) == 0)
+      want = NULL; /* checked as the run reads it, against the catalog */
     if (path && want && strlen(want) == 64) {
-      char *mapped = remap_data(ctx, path), hex[65];
+      char hex[65];
       keel_error err = {0};
       const char *file = mapped ? mapped : path;
       if (keel_sha256_file(file, hex, NULL, &err) != 0) {
@@ -154,8 +162,8 @@ static int check_data(replay_ctx *ctx, const json_t *j, int depth)
                        path, file, hex, want);
         bad++;
       }
-      free(mapped);
     }
+    free(mapped);
   }
   json_object_foreach((json_t *)j, key, v)
   {
@@ -301,12 +309,22 @@ typedef struct replay_args {
   int threads;
   const char *out;
   int keep;
+  const char *cache;
+  const char *ca_bundle;
   keel_cli_list plugin_paths;
   keel_cli_list trusted_keys;
   int trust_bundled;
 } replay_args;
 
 static const keel_cli_option replay_options[] = {
+    {"cache", 0, KEEL_CLI_PATH, "DIR",
+     "the data cache a dataset is read from first (the `data_cache` "
+     "setting)",
+     offsetof(replay_args, cache), 0, 0},
+    {"ca-bundle", 0, KEEL_CLI_PATH, "FILE",
+     "trust these CAs when fetching an https dataset (the `ca_bundle` "
+     "setting)",
+     offsetof(replay_args, ca_bundle), 0, 0},
     {"threads", 0, KEEL_CLI_INT, "N",
      "OpenMP threads for the re-run; the result does not depend on them",
      offsetof(replay_args, threads), 1, 1024},
@@ -350,7 +368,8 @@ typedef struct replay_job {
   keel_bundle *b;
   char *tmp; /* the temporary folder; NULL until made */
   char *root, *manifest, *template_path, *out_tmp;
-  keel_plugin_plan plan;     /* which file each plugin loads from */
+  char *catalog;         /* <root>/dataset.ini when the run read a dataset */
+  keel_plugin_plan plan; /* which file each plugin loads from */
   const char **plugin_paths; /* the plan's files, in its order */
   size_t n_bundled;          /* plugins the bundle carries */
   const keel_bundle_format *format;
@@ -551,6 +570,17 @@ static int replay_prepare(replay_job *j)
   j->ctx.root = j->root;
   j->ctx.lineage = keel_bundle_cli_json(j->b, "lineage.json");
   j->ctx.manifest_dir = keel_jstr(j->run, "manifest_dir");
+  j->ctx.dataset = keel_jstr(
+      json_object_get(json_object_get(j->ctx.lineage, "source"), "dataset"),
+      "id");
+  /* A catalog dataset is looked up in the entry the run sealed, and read
+   * through the access shim (cache first for http(s)), checked against
+   * the catalogued hash as the run reads it. */
+  if (keel_bundle_find(j->b, "dataset.ini") &&
+      !(j->catalog = keel_path_join(j->root, "dataset.ini"))) {
+    keel_cli_error("replay", "out of memory");
+    return KEEL_EXIT_RUNTIME;
+  }
   int bad = check_data(&j->ctx, j->ctx.lineage, 0);
   if (bad < 0) {
     keel_cli_error("replay",
@@ -581,6 +611,9 @@ static int replay_execute(replay_job *j)
       .n_plugin_paths = j->plan.n,
       .no_default_plugin_paths = 1,
       .template_path = j->template_path,
+      .catalog = j->catalog,
+      .data_cache = a->cache,
+      .ca_bundle = a->ca_bundle,
       .data_remap = remap_data,
       .data_remap_ctx = &j->ctx,
       .out_dir = a->out ? a->out : j->out_tmp,
@@ -593,8 +626,11 @@ static int replay_execute(replay_job *j)
     /* No bundle because the output could not be written (or memory ran
      * out) says nothing about the run: a runtime failure, as for `run`.
      * A re-run that failed in its computation is not reproduced. */
-    return rc == KEEL_EIO || rc == KEEL_ENOMEM ? KEEL_EXIT_RUNTIME
-                                               : KEEL_EXIT_NOT_REPRODUCED;
+    if (j->outcome.exit_code == KEEL_EXIT_INTEGRITY)
+      return KEEL_EXIT_INTEGRITY; /* the dataset's bytes are not the ones */
+    return rc == KEEL_EIO || rc == KEEL_ENOMEM || rc == KEEL_ENOTFOUND
+               ? KEEL_EXIT_RUNTIME
+               : KEEL_EXIT_NOT_REPRODUCED;
   }
   if (rc != 0)
     keel_cli_error("replay", "the replayed run failed: %s", err.message);
@@ -653,6 +689,7 @@ static void replay_cleanup(replay_job *j)
   free(j->root);
   free(j->manifest);
   free(j->template_path);
+  free(j->catalog);
   keel_plugin_plan_free(&j->plan);
   free(j->out_tmp);
   free(j->tmp);

@@ -21,6 +21,9 @@ typedef struct run_args {
   int no_plugins;
   int until_transforms;
   keel_cli_list plugin_paths;
+  const char *catalog;
+  const char *cache;
+  const char *ca_bundle;
 } run_args;
 
 static const keel_cli_option run_options[] = {
@@ -50,6 +53,18 @@ static const keel_cli_option run_options[] = {
     {"plugin-path", 0, KEEL_CLI_LIST, "DIR",
      "add a plugin folder or .so file before the defaults",
      offsetof(run_args, plugin_paths), 0, 0},
+    {"catalog", 0, KEEL_CLI_PATH, "FILE",
+     "look [source] dataset up in this catalog (before the manifest's "
+     "[keel] catalog and the `catalog` setting)",
+     offsetof(run_args, catalog), 0, 0},
+    {"cache", 0, KEEL_CLI_PATH, "DIR",
+     "the data cache an http(s) dataset is read from and fetched into "
+     "(the `data_cache` setting)",
+     offsetof(run_args, cache), 0, 0},
+    {"ca-bundle", 0, KEEL_CLI_PATH, "FILE",
+     "trust these CAs when fetching an https dataset (the `ca_bundle` "
+     "setting)",
+     offsetof(run_args, ca_bundle), 0, 0},
 };
 
 const keel_cli_command keel_cli_run = {
@@ -106,6 +121,9 @@ static int run_parsed(const run_args *a, const keel_cli_operands *ops)
       .include_data = a->include_data,
       .include_plugins = !a->no_plugins,
       .until_transforms = a->until_transforms,
+      .catalog = a->catalog,
+      .data_cache = a->cache,
+      .ca_bundle = a->ca_bundle,
   };
   opt.interrupt = keel_cli_interrupt_install();
   keel_progress_view view;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buffer.h"
 #include "base/semver.h"
 #include "keel/data.h"
 #include "keel/error.h"
@@ -116,6 +117,20 @@ int keel_catalog_find(const keel_catalog *c, const char *ref,
  * expected. */
 int keel_catalog_auth_parse(const char *text, keel_auth_method *method,
                             char **ref, keel_error *err);
+
+/* ---- writing (catalog_write.c) ---- */
+
+/* Appends "KEY = VALUE\n", VALUE cut into indented continuation lines
+ * (after ", " or at a blank) so no line passes the INI line limit and
+ * reading it back gives VALUE. */
+void keel_catalog_put_value(keel_buf *b, const char *key, const char *value);
+
+/* Appends entry e as one catalog section that reads back as e; location,
+ * when not NULL, replaces e->location (a run seals its entry with the
+ * absolute path it read). An http(s) location is written printable
+ * (base/url.h): no user information or query. KEEL_OK or KEEL_ENOMEM. */
+int keel_catalog_entry_write(keel_buf *b, const keel_catalog_entry *e,
+                             const char *location);
 
 const char *keel_data_scope_name(keel_data_scope scope);
 const char *keel_auth_method_name(keel_auth_method auth);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/params.h"
+#include "base/url.h"
 #include "config/config_json.h"
 
 const char *keel_origin_name(keel_origin o)
@@ -16,6 +17,7 @@ const char *keel_origin_name(keel_origin o)
   case KEEL_ORIGIN_TEMPLATE: return "template";
   case KEEL_ORIGIN_MANIFEST: return "manifest";
   case KEEL_ORIGIN_OVERRIDE: return "override";
+  case KEEL_ORIGIN_CATALOG: return "catalog";
   default: return "unknown";
   }
 }
@@ -40,6 +42,7 @@ void keel_run_config_free(keel_run_config *cfg)
   stage_free(&cfg->data);
   stage_free(&cfg->train);
   stage_free(&cfg->source);
+  keel_dataset_free(cfg->dataset);
   for (size_t i = 0; i < cfg->n_transforms; i++)
     stage_free(&cfg->transforms[i]);
   free(cfg->transforms);
@@ -171,6 +174,28 @@ static json_t *checks_json(const keel_template_checks *c)
   return checks;
 }
 
+json_t *keel_dataset_to_json(const keel_dataset *d)
+{
+  const keel_catalog_entry *e = d->entry;
+  char shown[2048];
+  const char *location =
+      e->scheme == KEEL_LOCATION_HTTP || e->scheme == KEEL_LOCATION_HTTPS
+          ? keel_url_printable(e->location, shown, sizeof shown)
+          : e->path;
+  json_t *o = json_pack(
+      "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
+      "s:s, s:s, s:I}",
+      "ref", d->ref, "where", d->where, "catalog", d->catalog_path,
+      "catalog_origin", d->catalog_origin, "id", e->id, "name", e->name,
+      "version", e->version, "sha256", e->sha256, "location", location,
+      "scheme", keel_location_scheme_name(e->scheme), "auth",
+      keel_auth_method_name(e->auth), "scope", keel_data_scope_name(e->scope),
+      "license", e->license ? e->license : "", "owner",
+      e->owner ? e->owner : "", "as_of", e->as_of, "max_age_days",
+      (json_int_t)e->max_age_days);
+  return o ? o : json_null();
+}
+
 json_t *keel_run_config_to_json(const keel_run_config *cfg)
 {
   json_t *root = json_object();
@@ -205,6 +230,8 @@ json_t *keel_run_config_to_json(const keel_run_config *cfg)
     json_array_append_new(stages, stage_json(&cfg->train, "host"));
     json_object_set_new(root, "stages", stages);
   }
+  if (cfg->dataset)
+    json_object_set_new(root, "dataset", keel_dataset_to_json(cfg->dataset));
   json_t *ov = json_array();
   for (size_t i = 0; ov && i < cfg->n_overrides; i++)
     json_array_append_new(ov, json_string(cfg->overrides[i].text));

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/dataset.h"
 #include "keel/keel.h"
 #include "plugin/loader.h"
 
@@ -18,7 +19,10 @@ typedef enum keel_origin {
       0,                    /* the plugin's (or host's) declared default */
   KEEL_ORIGIN_TEMPLATE = 1, /* the template's [defaults.*] */
   KEEL_ORIGIN_MANIFEST = 2, /* the manifest */
-  KEEL_ORIGIN_OVERRIDE = 3  /* the command line */
+  KEEL_ORIGIN_OVERRIDE = 3, /* the command line */
+  KEEL_ORIGIN_CATALOG = 4   /* the catalog entry a [source] dataset names
+                               (between template and manifest, which may
+                               not set what the entry sets) */
 } keel_origin;
 
 const char *keel_origin_name(keel_origin o); /* "default", "template", ... */
@@ -99,6 +103,10 @@ typedef struct keel_template_checks {
   double max_missing_fraction; /* per column; < 0 when unset */
   int64_t min_class_count;     /* -1 when unset */
   uint32_t contract_flags;     /* KEEL_CONTRACT_* the model input must meet */
+  int catalog_required;        /* [contract] catalog = required: the source must
+                                  name a catalog dataset (a rule on how data is
+                                  named, not on what the run computes: kept out
+                                  of config.json) */
 } keel_template_checks;
 
 /* One template file of the chain a run was resolved against. */
@@ -138,6 +146,8 @@ typedef struct keel_run_config {
   keel_stage data;  /* host section [data] */
   keel_stage train; /* host section [train] */
   keel_stage source;
+  keel_dataset *dataset;  /* the catalog entry [source] dataset resolved to,
+                             or NULL for a plain path (uncatalogued) */
   keel_stage *transforms; /* in manifest order */
   size_t n_transforms;
   keel_stage model;

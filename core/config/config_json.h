@@ -17,10 +17,18 @@
  *                "params": [{"name", "type", "value" (typed), "text"
  *                            (canonical), "origin", "where" | null,
  *                            "min", "max" (numeric types)}]}],
+ *    "dataset": {...} (keel_dataset_to_json; only for a [source] dataset),
  *    "overrides": ["section.key=value", ...]}
  * Stages come in pipeline order: data, source, transforms, model, loss,
  * optimizer, train. */
 json_t *keel_run_config_to_json(const keel_run_config *cfg);
+
+/* How a dataset was resolved, for the record (config_full.json, `keel
+ * check --json`): {"ref", "where", "catalog", "catalog_origin", "id",
+ * "name", "version", "sha256", "location" (an absolute path, or a URL
+ * without user information or query), "scheme", "auth" (the method, never
+ * a secret), "scope", "license", "owner", "as_of", "max_age_days"}. */
+json_t *keel_dataset_to_json(const keel_dataset *d);
 
 /* The resolved values alone (a run bundle's config.json, format 2), a new
  * object or NULL when out of memory:

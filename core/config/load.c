@@ -89,9 +89,11 @@ int keel_registry_build(const char *const *plugin_paths, size_t n_paths,
 int keel_config_load(const char *manifest_path, const char *const *overrides,
                      size_t n_overrides, const char *const *plugin_paths,
                      size_t n_plugin_paths, int only_explicit_paths,
-                     const char *template_override, keel_registry **reg_out,
-                     keel_run_config **cfg_out, keel_error *err)
+                     const char *template_override, const char *catalog_flag,
+                     keel_registry **reg_out, keel_run_config **cfg_out,
+                     keel_error *err)
 {
+  keel_catalog_choice catalog = {0};
   *reg_out = NULL;
   *cfg_out = NULL;
   keel_manifest *m = NULL;
@@ -125,13 +127,18 @@ int keel_config_load(const char *manifest_path, const char *const *overrides,
                              (const char *const *)m->plugin_paths,
                              m->n_plugin_paths, only_explicit_paths, &reg, err);
   if (!rc)
-    rc = keel_config_resolve(m, t, reg, overrides, n_overrides, cfg_out, err);
+    rc = keel_catalog_choose(catalog_flag, m->ini->path, m->dir, m->catalog,
+                             &catalog, err);
+  if (!rc)
+    rc = keel_config_resolve(m, t, reg, overrides, n_overrides, &catalog,
+                             cfg_out, err);
   if (rc) {
     keel_registry_destroy(reg);
     reg = NULL;
   }
 out:
   *reg_out = reg;
+  keel_catalog_choice_free(&catalog);
   free(tpath);
   keel_template_free(t);
   keel_manifest_free(m);

@@ -24,15 +24,18 @@ int keel_registry_build(const char *const *plugin_paths, size_t n_paths,
 /* Everything `keel check` and `keel run` need before data is read: reads
  * the manifest, finds the template (template_override, when not NULL, is
  * used instead of the manifest's reference; its version must still match),
- * builds the registry and resolves every value. On success the caller owns
+ * builds the registry and resolves every value. A [source] dataset is
+ * looked up in catalog_flag when not NULL (--catalog; replay's sealed
+ * entry), else as config/dataset.h says. On success the caller owns
  * *reg_out (keel_registry_destroy, after the config) and *cfg_out
  * (keel_run_config_free). Errors are "FILE:LINE: ..." with KEEL_EINVAL /
  * KEEL_ERANGE for configuration problems (exit 2). */
 int keel_config_load(const char *manifest_path, const char *const *overrides,
                      size_t n_overrides, const char *const *plugin_paths,
                      size_t n_plugin_paths, int only_explicit_paths,
-                     const char *template_override, keel_registry **reg_out,
-                     keel_run_config **cfg_out, keel_error *err);
+                     const char *template_override, const char *catalog_flag,
+                     keel_registry **reg_out, keel_run_config **cfg_out,
+                     keel_error *err);
 
 /* The exit code for a status from the functions above: configuration and
  * validation problems are KEEL_EXIT_CONFIG (2), others KEEL_EXIT_RUNTIME. */

@@ -88,7 +88,7 @@ static int parse_keel_section(keel_manifest *m, const keel_ini_section *sec,
 {
   const keel_ini *ini = m->ini;
   static const char *const keys[] = {"template", "template_version",
-                                     "plugin_path"};
+                                     "plugin_path", "catalog"};
   for (size_t i = 0; i < sec->n_entries; i++) {
     const keel_ini_entry *e = &sec->entries[i];
     if (strcmp(e->key, "template") == 0)
@@ -97,8 +97,14 @@ static int parse_keel_section(keel_manifest *m, const keel_ini_section *sec,
       m->template_version = e;
     else if (strcmp(e->key, "plugin_path") == 0)
       m->plugin_path_line = e->line;
-    else {
-      const char *dym = keel_did_you_mean(e->key, keys, 3);
+    else if (strcmp(e->key, "catalog") == 0) {
+      if (!*e->value)
+        return keel_config_fail(err, KEEL_EINVAL, ini->path, e->line,
+                                "[keel] catalog: empty; expected the path of "
+                                "a catalog file (relative to the manifest)");
+      m->catalog = e;
+    } else {
+      const char *dym = keel_did_you_mean(e->key, keys, 4);
       if (dym)
         return keel_config_fail(
             err, KEEL_EINVAL, ini->path, e->line,
@@ -106,7 +112,7 @@ static int parse_keel_section(keel_manifest *m, const keel_ini_section *sec,
       return keel_config_fail(
           err, KEEL_EINVAL, ini->path, e->line,
           "[keel] key '%s' is not known; expected template, "
-          "template_version or plugin_path",
+          "template_version, plugin_path or catalog",
           e->key);
     }
   }

@@ -1,8 +1,10 @@
 /* Manifests: one concrete run (docs/manifest.md).
  *   [keel]            template = NAME or PATH, template_version = RANGE,
- *                     plugin_path = DIR[:DIR...] (relative to the manifest)
+ *                     plugin_path = DIR[:DIR...] (relative to the manifest),
+ *                     catalog = PATH (the data catalog, relative to it)
  *   [data], [train]   host parameters
  *   [source], [model], [loss], [optimizer]   plugin = NAME, then values
+ *                     ([source] may name dataset = NAME@RANGE instead)
  *   [transform.NAME]  zero or more, applied in file order
  * Loading checks the file's syntax and its section and [keel] structure;
  * values are checked against the plugins by resolve.c. */
@@ -20,6 +22,7 @@ typedef struct keel_manifest {
   int keel_line; /* line of [keel] */
   const keel_ini_entry *template_ref;     /* [keel] template */
   const keel_ini_entry *template_version; /* [keel] template_version */
+  const keel_ini_entry *catalog;          /* [keel] catalog, or NULL */
   char **plugin_paths; /* [keel] plugin_path entries, joined to dir */
   size_t n_plugin_paths;
   int plugin_path_line;

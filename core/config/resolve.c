@@ -27,6 +27,10 @@ typedef struct rctx {
   size_t n_ovr;
   keel_run_config *cfg;
   keel_error *err;
+  const keel_catalog_choice *catalog; /* where datasets are looked up */
+  /* While resolving a [source] that names a dataset: its entry, whose
+   * path and options form the catalog layer of resolve_params. */
+  const keel_dataset *ds;
 } rctx;
 
 /* A composed message's text, or what to say when composing it failed. */
@@ -258,6 +262,8 @@ static int check_unknown_keys(rctx *r, const char *path,
     const keel_ini_entry *e = &sec->entries[i];
     if (allow_plugin_key && strcmp(e->key, "plugin") == 0)
       continue;
+    if (allow_plugin_key && r->ds && strcmp(e->key, "dataset") == 0)
+      continue;
     size_t j;
     for (j = 0; j < n; j++)
       if (strcmp(e->key, decls[j].name) == 0)
@@ -386,6 +392,47 @@ static int check_layer(rctx *r, const layer *l, const char *section,
 
 /* Resolves every parameter of one stage. `tkey` names the template's
  * [defaults.TKEY]/[ranges.TKEY]; `msec` may be NULL. */
+/* The catalog layer of source parameter d when [source] names a dataset:
+ * `path` is the entry's id (data/access.h maps it to the bytes), an
+ * `option.KEY` line sets KEY. 1 with *out filled, 0 when the entry leaves
+ * d to the manifest, or minus a KEEL_E* code: a manifest line or an
+ * override setting what the entry sets. */
+static int catalog_layer(rctx *r, const keel_stage *st,
+                         const keel_param_decl *d, const keel_ini_entry *me,
+                         const ovr *o, layer *out)
+{
+  const keel_catalog_entry *e = r->ds->entry;
+  const char *file = r->ds->catalog_path;
+  if (strcmp(d->name, "path") == 0) {
+    *out = (layer){.text = e->id,
+                   .origin = KEEL_ORIGIN_CATALOG,
+                   .file = file,
+                   .line = e->line};
+  } else {
+    size_t i = 0;
+    while (i < e->n_options && strcmp(e->options[i].key, d->name) != 0)
+      i++;
+    if (i == e->n_options)
+      return 0;
+    *out = (layer){.text = e->options[i].value,
+                   .origin = KEEL_ORIGIN_CATALOG,
+                   .file = file,
+                   .line = e->options[i].line};
+  }
+  if (me || o) {
+    where_fail(r->err, KEEL_EINVAL, o ? o->text : NULL, r->m->ini->path,
+               me ? me->line : 0,
+               "[%s] %s: set by the catalog entry %s (%s:%d); a [source] "
+               "naming a dataset may set only the plugin's other "
+               "parameters; expected no %s here (or a plain plugin and "
+               "path instead of the dataset)",
+               st->section, d->name, e->id, keel_path_basename(file), out->line,
+               d->name);
+    return -KEEL_EINVAL;
+  }
+  return 1;
+}
+
 static int resolve_params(rctx *r, keel_stage *st, const char *tkey,
                           const keel_ini_section *msec, const char *who)
 {
@@ -438,7 +485,7 @@ static int resolve_params(rctx *r, keel_stage *st, const char *tkey,
       rp->lo = nw.lo;
       rp->hi = nw.hi;
     }
-    layer layers[4];
+    layer layers[5];
     size_t nl = 0;
     if (!(d->flags & KEEL_PARAM_REQUIRED)) {
       /* The declared default, formatted canonically. */
@@ -464,12 +511,18 @@ static int resolve_params(rctx *r, keel_stage *st, const char *tkey,
                              .file = tfile,
                              .line = te->line};
     const keel_ini_entry *me = keel_ini_entry_find(msec, d->name);
+    const ovr *o = find_override(r, st->section, d->name);
+    layer cl;
+    if (r->ds && (rc = catalog_layer(r, st, d, me, o, &cl)) < 0)
+      return -rc;
+    if (r->ds && rc == 1)
+      layers[nl++] = cl;
+    rc = 0;
     if (me)
       layers[nl++] = (layer){.text = me->value,
                              .origin = KEEL_ORIGIN_MANIFEST,
                              .file = m->ini->path,
                              .line = me->line};
-    const ovr *o = find_override(r, st->section, d->name);
     if (o)
       layers[nl++] = (layer){.text = o->value,
                              .origin = KEEL_ORIGIN_OVERRIDE,
@@ -539,6 +592,88 @@ static void list_kind(const keel_registry *reg, keel_kind kind, char *buf,
     snprintf(buf, size, "none on the plugin path");
 }
 
+/* [source] dataset = REF (or the override source.dataset=REF): resolves
+ * the catalog entry into r->cfg->dataset and r->ds, refuses a plugin
+ * named beside it, and enforces the template's [contract] catalog. */
+static int resolve_dataset(rctx *r, const keel_ini_section *msec,
+                           const keel_ini_entry *pe, const ovr *po)
+{
+  const keel_manifest *m = r->m;
+  const keel_ini_entry *de = keel_ini_entry_find(msec, "dataset");
+  const ovr *dov = find_override(r, msec->name, "dataset");
+  if (!de && !dov) {
+    if (!r->t->checks.catalog_required)
+      return 0;
+    const keel_template_origin *o = &r->t->check_at[KEEL_TCHECK_CATALOG];
+    return keel_config_fail(
+        r->err, KEEL_EINVAL, m->ini->path, msec->line,
+        "[source]: template %s requires data named by a catalog entry "
+        "([contract] catalog = required, %s:%d); expected dataset = "
+        "NAME@RANGE in place of plugin and path (docs/data-access.md)",
+        r->t->name, o->file ? keel_path_basename(o->file) : "?", o->line);
+  }
+  const char *otext = dov ? dov->text : NULL;
+  int line = de ? de->line : msec->line;
+  const char *ref = dov ? dov->value : de->value;
+  if (pe || po)
+    return where_fail(
+        r->err, KEEL_EINVAL, po ? po->text : NULL, m->ini->path,
+        pe ? pe->line : line,
+        "[source] plugin: not with dataset = %s; the catalog entry names "
+        "the source plugin; expected either dataset or plugin (and path)",
+        ref);
+  if (!*ref)
+    return where_fail(r->err, KEEL_EINVAL, otext, m->ini->path, line,
+                      "[source] dataset: empty; expected NAME@RANGE (e.g. "
+                      "penguins@^1)");
+  char *where = otext ? strdup("command line") : where_text(m->ini->path, line);
+  if (!where)
+    return keel_fail(r->err, KEEL_ENOMEM, "out of memory");
+  keel_error e2 = {0};
+  int rc = r->catalog ? keel_dataset_resolve(ref, where, r->catalog,
+                                             &r->cfg->dataset, &e2)
+                      : keel_fail(&e2, KEEL_EINVAL, "no catalog was chosen");
+  free(where);
+  if (rc)
+    return where_fail(r->err, rc, otext, m->ini->path, line,
+                      "[source] dataset: %s", e2.message);
+  r->ds = r->cfg->dataset;
+  return 0;
+}
+
+/* The entry's plugin must read a path, and every option.KEY of the entry
+ * must be one of its parameters (named at the catalog's line). */
+static int check_dataset_plugin(rctx *r, const keel_loaded_plugin *p)
+{
+  const keel_catalog_entry *e = r->ds->entry;
+  size_t n = p->desc.params ? p->desc.n_params : 0;
+  int has_path = 0;
+  for (size_t i = 0; i < n; i++)
+    has_path |= strcmp(p->desc.params[i].name, "path") == 0;
+  if (!has_path)
+    return keel_config_fail(
+        r->err, KEEL_EINVAL, r->ds->catalog_path, e->line,
+        "[%s] plugin: %s has no path parameter, so it cannot read the "
+        "entry's location; expected a source plugin that reads a path "
+        "(csv, libsvm, sqlite)",
+        e->id, p->desc.name);
+  for (size_t k = 0; k < e->n_options; k++) {
+    size_t i = 0;
+    while (i < n && strcmp(p->desc.params[i].name, e->options[k].key) != 0)
+      i++;
+    if (i == n || strcmp(e->options[k].key, "path") == 0)
+      return keel_config_fail(
+          r->err, KEEL_EINVAL, r->ds->catalog_path, e->options[k].line,
+          "[%s] option.%s: %s; expected a parameter of %s %s other than "
+          "path (keel plugins %s lists them)",
+          e->id, e->options[k].key,
+          i == n ? "not a parameter of the entry's plugin"
+                 : "the location gives the path",
+          p->desc.name, p->desc.version, p->desc.name);
+  }
+  return 0;
+}
+
 static int resolve_slot(rctx *r, keel_stage *st, keel_kind kind,
                         const keel_ini_section *msec)
 {
@@ -554,6 +689,18 @@ static int resolve_slot(rctx *r, keel_stage *st, keel_kind kind,
   /* Where the plugin was named, for messages. */
   const char *otext = po ? po->text : NULL;
   int line = pe ? pe->line : msec->line;
+  if (kind == KEEL_KIND_SOURCE) {
+    int rc = resolve_dataset(r, msec, pe, po);
+    if (rc)
+      return rc;
+    if (r->ds) { /* the entry names the plugin */
+      const ovr *dov = find_override(r, msec->name, "dataset");
+      const keel_ini_entry *de = keel_ini_entry_find(msec, "dataset");
+      name = r->ds->entry->plugin;
+      otext = dov ? dov->text : NULL;
+      line = de ? de->line : msec->line;
+    }
+  }
   if (!name || !*name) {
     char *allowed = keel_template_allow_text(r->t, kind);
     where_fail(r->err, KEEL_EINVAL, otext, m->ini->path, line,
@@ -605,7 +752,14 @@ static int resolve_slot(rctx *r, keel_stage *st, keel_kind kind,
   st->n_params = p->desc.params ? p->desc.n_params : 0;
   char tkey[KEEL_INI_MAX_SECTION + 64];
   snprintf(tkey, sizeof tkey, "%s.%s", kn, p->desc.name);
-  return resolve_params(r, st, tkey, msec, p->desc.name);
+  if (r->ds) {
+    int rc = check_dataset_plugin(r, p);
+    if (rc)
+      return rc;
+  }
+  int rc = resolve_params(r, st, tkey, msec, p->desc.name);
+  r->ds = NULL; /* the catalog layer is the source's alone */
+  return rc;
 }
 
 static int resolve_host(rctx *r, keel_stage *st, const char *section,
@@ -835,11 +989,11 @@ static int resolve_all(rctx *r)
 
 int keel_config_resolve(const keel_manifest *m, const keel_template *t,
                         const keel_registry *reg, const char *const *overrides,
-                        size_t n_overrides, keel_run_config **out,
-                        keel_error *err)
+                        size_t n_overrides, const keel_catalog_choice *catalog,
+                        keel_run_config **out, keel_error *err)
 {
   *out = NULL;
-  rctx r = {.m = m, .t = t, .reg = reg, .err = err};
+  rctx r = {.m = m, .t = t, .reg = reg, .err = err, .catalog = catalog};
   r.cfg = calloc(1, sizeof *r.cfg);
   if (!r.cfg)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");

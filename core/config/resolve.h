@@ -17,16 +17,18 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "config/dataset.h"
 #include "config/manifest.h"
 #include "config/template.h"
 #include "plugin/loader.h"
 
 /* All inputs are borrowed; *out (caller frees with keel_run_config_free)
- * borrows plugins from `reg`, which must outlive it. */
+ * borrows plugins from `reg`, which must outlive it. `catalog` is where a
+ * [source] dataset is looked up (config/dataset.h); NULL refuses one. */
 int keel_config_resolve(const keel_manifest *m, const keel_template *t,
                         const keel_registry *reg, const char *const *overrides,
-                        size_t n_overrides, keel_run_config **out,
-                        keel_error *err);
+                        size_t n_overrides, const keel_catalog_choice *catalog,
+                        keel_run_config **out, keel_error *err);
 
 /* Splits "section.key=value" (section may contain dots; the key is after
  * the last dot before '='). Pointers are malloc'd; KEEL_EINVAL when

@@ -417,8 +417,9 @@ static int widened(keel_template *t, const keel_ini_section *sec,
 static int parse_contract(keel_template *t, const keel_ini_section *sec,
                           keel_error *err)
 {
-  static const char *const keys[] = {"features", "missing", "finite"};
-  int rc = check_keys(t->ini, sec, keys, 3, err);
+  static const char *const keys[] = {"features", "missing", "finite",
+                                     "catalog"};
+  int rc = check_keys(t->ini, sec, keys, 4, err);
   if (rc)
     return rc;
   for (size_t i = 0; i < sec->n_entries; i++) {
@@ -429,6 +430,21 @@ static int parse_contract(keel_template *t, const keel_ini_section *sec,
         return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
                                 "[contract] features: '%s'; expected numeric",
                                 v);
+      continue;
+    }
+    if (strcmp(e->key, "catalog") == 0) {
+      int req = strcmp(v, "required") == 0;
+      if (!req && strcmp(v, "optional") != 0)
+        return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                                "[contract] catalog: '%s'; expected required "
+                                "or optional",
+                                v);
+      if (!req && t->base && t->checks.catalog_required)
+        return widened(t, sec, e, KEEL_TCHECK_CATALOG, "drops what is required",
+                       err);
+      t->checks.catalog_required |= req;
+      t->check_at[KEEL_TCHECK_CATALOG] =
+          (keel_template_origin){t->ini->path, e->line};
       continue;
     }
     int missing = strcmp(e->key, "missing") == 0;
@@ -1070,8 +1086,9 @@ int keel_template_chain_copy(const keel_template *t, keel_run_config *c,
       }
     }
   static const char *const check_names[KEEL_TCHECK_N] = {
-      "check min_rows", "check max_missing_fraction", "check min_class_count",
-      "contract missing", "contract finite"};
+      "check min_rows",        "check max_missing_fraction",
+      "check min_class_count", "contract missing",
+      "contract finite",       "contract catalog"};
   const keel_template_checks *k = &t->checks;
   for (int i = 0; i < KEEL_TCHECK_N && !rc; i++) {
     const keel_template_origin *o = &t->check_at[i];
@@ -1089,10 +1106,12 @@ int keel_template_chain_copy(const keel_template *t, keel_run_config *c,
       keel_buf_printf(&b, "%s",
                       k->contract_flags & KEEL_CONTRACT_NO_MISSING ? "forbidden"
                                                                    : "allowed");
-    else
+    else if (i == KEEL_TCHECK_FINITE)
       keel_buf_printf(&b, "%s",
                       k->contract_flags & KEEL_CONTRACT_FINITE ? "required"
                                                                : "optional");
+    else
+      keel_buf_printf(&b, "%s", k->catalog_required ? "required" : "optional");
     rc = add_rule(c, &cap, &b, o->file, o->line);
     keel_buf_free(&b);
   }

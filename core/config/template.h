@@ -6,7 +6,9 @@
  *                           (KIND: source, transform, model, loss,
  *                           optimizer; all but transform are required)
  *   [contract]              features = numeric, missing = forbidden|allowed,
- *                           finite = required|optional
+ *                           finite = required|optional,
+ *                           catalog = required|optional (data named by a
+ *                           catalog entry, not a plain path)
  *   [checks]                min_rows, max_missing_fraction, min_class_count
  *   [defaults.data|train]   host parameter defaults
  *   [defaults.KIND.PLUGIN]  plugin parameter defaults
@@ -43,6 +45,7 @@ enum {
   KEEL_TCHECK_MIN_CLASS_COUNT,
   KEEL_TCHECK_MISSING,
   KEEL_TCHECK_FINITE,
+  KEEL_TCHECK_CATALOG,
   KEEL_TCHECK_N
 };
 

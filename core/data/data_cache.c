@@ -164,6 +164,50 @@ int keel_cache_get(const char *root, const char *sha256,
   return KEEL_OK;
 }
 
+int keel_cache_open(const char *root, const char *sha256,
+                    keel_cache_fill_fn fill, void *fill_ctx, char **path_out,
+                    int *lock_fd, int *verified, keel_error *err)
+{
+  *path_out = NULL;
+  *lock_fd = -1;
+  *verified = 0;
+  if (!valid_hex64(sha256))
+    return keel_fail(err, KEEL_EINVAL,
+                     "'%s' is not a SHA-256 (64 lowercase hex digits)", sha256);
+  char *dir = NULL, *file = NULL;
+  int rc = entry_paths(root, sha256, &dir, &file);
+  if (rc) {
+    free(dir);
+    free(file);
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  }
+  rc = keel_fs_mkdir_p(dir, err);
+  free(dir);
+  int lock = rc ? rc : keel_fs_lock_beside(file, 1, err);
+  if (lock < 0) {
+    free(file);
+    return lock;
+  }
+  struct stat st;
+  if (stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
+    utimensat(AT_FDCWD, file, NULL, 0); /* its last use, for gc */
+  } else {
+    rc = fill_entry(file, sha256, fill, fill_ctx, err);
+    *verified = rc == KEEL_OK;
+  }
+  if (!rc && keel_fs_lock_share(lock) != KEEL_OK)
+    rc = keel_fail(err, KEEL_EIO, "%s: cannot share its lock: %s", file,
+                   strerror(errno));
+  if (rc) {
+    close(lock);
+    free(file);
+    return rc;
+  }
+  *path_out = file;
+  *lock_fd = lock;
+  return KEEL_OK;
+}
+
 int keel_cache_add(const char *root, keel_cache_fill_fn fill, void *fill_ctx,
                    char hex[65], char **path_out, keel_error *err)
 {

@@ -41,6 +41,17 @@ int keel_cache_get(const char *root, const char *sha256,
                    keel_cache_fill_fn fill, void *fill_ctx, char **path,
                    keel_cache_outcome *outcome, keel_error *err);
 
+/* For a reader that hashes the bytes itself as it parses them (a run:
+ * "Hash beside parse"), so a hit costs no extra pass over the data: the
+ * entry's path (*path, malloc'd) with a shared lock on it (*lock_fd;
+ * close it when done reading; gc and refills wait for it). A missing
+ * entry is filled (and verified) first; *verified is 1 then, 0 for a hit,
+ * which the reader must check and, when it does not match, hand to
+ * keel_cache_get (which re-hashes, removes and refills). */
+int keel_cache_open(const char *root, const char *sha256,
+                    keel_cache_fill_fn fill, void *fill_ctx, char **path,
+                    int *lock_fd, int *verified, keel_error *err);
+
 /* Fills a new entry whose hash is not known in advance (`keel data add`
  * of a URL): fill writes into a temporary under root, and the bytes are
  * moved into place under the hash they turn out to have, written into

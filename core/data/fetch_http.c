@@ -14,20 +14,6 @@
 
 #include "base/status.h"
 
-const char *keel_url_printable(const char *url, char *buf, size_t n)
-{
-  const char *host = strstr(url, "://");
-  size_t scheme = host ? (size_t)(host - url) + 3 : 0;
-  const char *rest = url + scheme;
-  size_t authority = strcspn(rest, "/?#");
-  const char *at = memchr(rest, '@', authority);
-  const char *shown = at ? at + 1 : rest;
-  size_t keep = strcspn(shown, "?#");
-  snprintf(buf, n, "%.*s%.*s%s", (int)scheme, url, (int)keep, shown,
-           shown[keep] ? "?..." : "");
-  return buf;
-}
-
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result;
 

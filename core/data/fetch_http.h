@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/url.h" /* keel_url_printable */
 #include "config/catalog.h"
 #include "keel/error.h"
 
@@ -59,9 +60,5 @@ typedef struct keel_fetch_stats {
 int keel_fetch_url(const char *url, const keel_fetch_options *opt,
                    const keel_fetch_sink *sink, keel_fetch_stats *stats,
                    keel_error *err);
-
-/* url without user information, query or fragment ("?..." marks a cut
- * query): what keel prints. Writes into buf (size n) and returns it. */
-const char *keel_url_printable(const char *url, char *buf, size_t n);
 
 #endif

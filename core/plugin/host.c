@@ -101,8 +101,8 @@ static int hash_in_background(void)
 /* The record of resolved in ctx, made (and its hash started) on first
  * use; *rec points into ctx->inputs until the next call. */
 static int record_input(keel_host_context *ctx, const char *name,
-                        const char *resolved, keel_input_record **rec_out,
-                        keel_error *err)
+                        const char *resolved, size_t route,
+                        keel_input_record **rec_out, keel_error *err)
 {
   for (size_t i = 0; i < ctx->n_inputs; i++)
     if (strcmp(ctx->inputs[i].resolved, resolved) == 0) {
@@ -115,6 +115,7 @@ static int record_input(keel_host_context *ctx, const char *name,
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   ctx->inputs = grown;
   keel_input_record rec = {0};
+  rec.route = route;
   rec.name = strdup(name);
   rec.resolved = strdup(resolved);
   if (!rec.name || !rec.resolved) {
@@ -177,7 +178,14 @@ static int host_input_open(void *vctx, const char *path, keel_input **out,
   if (!path || !path[0])
     return keel_fail(err, KEEL_EINVAL, "no input path given");
   char *resolved = NULL;
-  if (ctx && ctx->remap)
+  size_t route = 0;
+  for (size_t i = 0; ctx && i < ctx->n_routes && !route; i++)
+    if (strcmp(ctx->routes[i].name, path) == 0) {
+      route = i + 1;
+      if (!(resolved = strdup(ctx->routes[i].path)))
+        return keel_fail(err, KEEL_ENOMEM, "out of memory");
+    }
+  if (!resolved && ctx && ctx->remap)
     resolved = ctx->remap(ctx->remap_ctx, path);
   if (!resolved)
     resolved = keel_path_join(ctx ? ctx->base_dir : NULL, path);
@@ -199,7 +207,7 @@ static int host_input_open(void *vctx, const char *path, keel_input **out,
     goto out;
   }
   keel_input_record *rec = NULL;
-  if (ctx && (rc = record_input(ctx, path, resolved, &rec, err)))
+  if (ctx && (rc = record_input(ctx, path, resolved, route, &rec, err)))
     goto out;
   keel_input *in = calloc(1, sizeof *in);
   if (!in || !(in->name = strdup(path))) {
@@ -422,12 +430,34 @@ void keel_host_context_free(keel_host_context *ctx)
     free(ctx->inputs[i].resolved);
   }
   free(ctx->inputs);
+  for (size_t i = 0; i < ctx->n_routes; i++) {
+    free(ctx->routes[i].name);
+    free(ctx->routes[i].path);
+    free(ctx->routes[i].what);
+  }
+  free(ctx->routes);
   free(ctx->base_dir);
   memset(ctx, 0, sizeof *ctx);
 }
 
-int keel_host_context_settle(keel_host_context *ctx, keel_error *err)
+void keel_host_context_forget_inputs(keel_host_context *ctx)
 {
+  for (size_t i = 0; i < ctx->n_inputs; i++) {
+    keel_input_hash_free(ctx->inputs[i].hashing);
+    free(ctx->inputs[i].name);
+    free(ctx->inputs[i].resolved);
+  }
+  free(ctx->inputs);
+  ctx->inputs = NULL;
+  ctx->n_inputs = 0;
+}
+
+int keel_host_context_settle_checked(keel_host_context *ctx,
+                                     const keel_input_record **bad,
+                                     keel_error *err)
+{
+  if (bad)
+    *bad = NULL;
   for (size_t i = 0; i < ctx->n_inputs; i++) {
     keel_input_record *r = &ctx->inputs[i];
     if (!r->hashing)
@@ -437,6 +467,60 @@ int keel_host_context_settle(keel_host_context *ctx, keel_error *err)
       return rc;
     keel_input_hash_free(r->hashing);
     r->hashing = NULL;
+    /* Hash beside parse: what was parsed is used only when its hash is
+     * the one recorded (DESIGN.md). */
+    const keel_input_route *route =
+        r->route ? &ctx->routes[r->route - 1] : NULL;
+    if (route && strcmp(r->sha256, route->sha256) != 0) {
+      if (bad)
+        *bad = r;
+      return keel_fail(err, KEEL_EINTEGRITY,
+                       "%s: the %llu bytes read from %s have SHA-256 %s; "
+                       "expected %s (the data changed after it was "
+                       "catalogued, or a server or cache holds other bytes); "
+                       "nothing computed from them was used",
+                       route->what, (unsigned long long)r->bytes, r->resolved,
+                       r->sha256, route->sha256);
+    }
   }
+  return KEEL_OK;
+}
+
+int keel_host_context_settle(keel_host_context *ctx, keel_error *err)
+{
+  return keel_host_context_settle_checked(ctx, NULL, err);
+}
+
+int keel_host_context_route(keel_host_context *ctx, const char *name,
+                            const char *path, const char *sha256,
+                            const char *what)
+{
+  keel_input_route r = {0};
+  r.name = strdup(name);
+  r.path = strdup(path);
+  r.what = strdup(what);
+  snprintf(r.sha256, sizeof r.sha256, "%s", sha256);
+  size_t at = 0;
+  while (at < ctx->n_routes && strcmp(ctx->routes[at].name, name) != 0)
+    at++;
+  keel_input_route *grown =
+      at < ctx->n_routes
+          ? ctx->routes
+          : realloc(ctx->routes, (ctx->n_routes + 1) * sizeof *grown);
+  if (!r.name || !r.path || !r.what || !grown) {
+    free(r.name);
+    free(r.path);
+    free(r.what);
+    return KEEL_ENOMEM;
+  }
+  ctx->routes = grown;
+  if (at < ctx->n_routes) {
+    free(ctx->routes[at].name);
+    free(ctx->routes[at].path);
+    free(ctx->routes[at].what);
+  } else {
+    ctx->n_routes++;
+  }
+  ctx->routes[at] = r;
   return KEEL_OK;
 }

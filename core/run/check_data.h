@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "data/pipeline.h"
 #include "keel/keel.h"
+#include "plugin/host.h"
 
 /* The outcome of one data check. */
 typedef struct keel_data_check_result {
@@ -31,11 +32,13 @@ typedef struct keel_data_report {
 } keel_data_report;
 
 /* Runs every data check of cfg (borrowed) in order, after
- * keel_pipeline_check gave `schemas` (borrowed), until one fails. *report
+ * keel_pipeline_check gave `schemas` (borrowed), until one fails, reading
+ * through hctx (its routes: a [source] dataset, data/access.h). *report
  * lists those that ran. Returns 0, or the failed check's code with its
- * message in err (the message a run gives for the same failure). */
+ * message in err (the message a run gives for the same failure;
+ * KEEL_EINTEGRITY when a dataset's bytes are not the catalogued ones). */
 int keel_check_data(const keel_run_config *cfg,
-                    const keel_stage_schemas *schemas, keel_data_report *report,
-                    keel_error *err);
+                    const keel_stage_schemas *schemas, keel_host_context *hctx,
+                    keel_data_report *report, keel_error *err);
 
 #endif

@@ -221,31 +221,6 @@ static json_t *column_stats(const keel_column *c, size_t n_rows)
 /* ---- the new section ------------------------------------------------------
  */
 
-/* "KEY = VALUE" lines, VALUE cut into continuation lines at ", " so no
- * line passes the INI limit. */
-static void put_value(keel_buf *b, const char *key, const char *value)
-{
-  keel_buf_printf(b, "%s =", key);
-  size_t col = strlen(key) + 2;
-  const char *p = value;
-  int first = 1;
-  while (*p) {
-    const char *comma = strstr(p, ", ");
-    size_t len = comma ? (size_t)(comma - p) + 1 : strlen(p);
-    if (!first && col + 1 + len > 150) {
-      keel_buf_printf(b, "\n ");
-      col = 1;
-    }
-    keel_buf_printf(b, " %.*s", (int)len, p);
-    col += 1 + len;
-    p += len;
-    while (*p == ' ')
-      p++;
-    first = 0;
-  }
-  keel_buf_printf(b, "\n");
-}
-
 static void today(char out[11])
 {
   time_t now = time(NULL);
@@ -423,7 +398,8 @@ int keel_data_add(const keel_data_add_request *r, keel_data_add_result *out,
       }
       keel_buf_printf(&text, "sha256 = %s\nrows = %llu\n", out->sha256,
                       (unsigned long long)table->n_rows);
-      put_value(&text, "schema", schema.data ? (const char *)schema.data : "");
+      keel_catalog_put_value(&text, "schema",
+                             schema.data ? (const char *)schema.data : "");
       keel_buf_printf(&text, "owner = %s\nscope = %s\n", r->owner, r->scope);
       if (r->auth)
         keel_buf_printf(&text, "auth = %s\n", r->auth);
@@ -432,7 +408,7 @@ int keel_data_add(const keel_data_add_request *r, keel_data_add_result *out,
         keel_buf_printf(&text, "max_age_days = %u\n", r->max_age_days);
       keel_buf_printf(&text, "license = %s\n", r->license);
       if (r->description && r->description[0])
-        put_value(&text, "description", r->description);
+        keel_catalog_put_value(&text, "description", r->description);
       keel_buf_printf(&text, "stats = %s\n", stats_rel);
     }
     /* The whole new catalog must read back before anything is written. */

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <omp.h>
 
+#include "base/buffer.h"
 #include "base/fsutil.h"
 #include "base/json_text.h"
 #include "base/log.h"
@@ -23,6 +24,7 @@
 #include "base/status.h"
 #include "bundle/bundle.h"
 #include "config/config_json.h"
+#include "data/access.h"
 #include "data/pipeline.h"
 #include "plugin/host.h"
 #include "plugin/loader.h"
@@ -74,6 +76,19 @@ static int set_parsed(json_t *root, const char *key, char *text,
 /* Every text goes through base/json_text.h: a name, class or path that is
  * not UTF-8 stops the record with a message, never vanishes from it. The
  * keys keep their order (the bytes of lineage.json are in the digest). */
+/* The catalog entry a run read, as lineage.json records it (inside the
+ * result digest): what the data is, never where it was read from. */
+static json_t *dataset_lineage(const keel_dataset *d)
+{
+  const keel_catalog_entry *e = d->entry;
+  json_t *o =
+      json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "id", e->id, "name",
+                e->name, "version", e->version, "sha256", e->sha256, "rows",
+                (json_int_t)e->rows, "scope", keel_data_scope_name(e->scope),
+                "license", e->license ? e->license : "", "as_of", e->as_of);
+  return o ? o : json_null();
+}
+
 static json_t *lineage_json(const keel_run_config *cfg,
                             const keel_host_context *ctx,
                             const keel_prepared *prep, keel_error *err)
@@ -109,6 +124,8 @@ static json_t *lineage_json(const keel_run_config *cfg,
      * (plugins.json), not part of what the run computed. */
     json_t *source = json_pack("{s:s, s:s, s:O}", "plugin", sp->name, "version",
                                sp->version, "files", files);
+    if (source && cfg->dataset)
+      json_object_set_new(source, "dataset", dataset_lineage(cfg->dataset));
     if (!source || json_object_set_new(root, "source", source))
       rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
   }
@@ -177,6 +194,9 @@ typedef struct run_state {
   int checked;
   keel_bundle *resume_bundle; /* --resume BUNDLE: holds the checkpoint */
   const keel_bundle_member *resume_member; /* its checkpoint */
+  keel_data_access *access; /* the [source] dataset's bytes, or NULL */
+  int data_failed;          /* the dataset's bytes could not be had */
+  int data_integrity;       /* a routed input was not the catalogued bytes */
 } run_state;
 
 /* Records one stage's plugin unless an earlier stage used the same one. */
@@ -510,13 +530,96 @@ static int seal(run_state *rs, int exit_code, const char *error,
   return KEEL_OK;
 }
 
+/* The bytes of a [source] dataset, routed in the host context: a copy
+ * the bundle carries (replay) or what the access shim finds. */
+static int open_dataset(run_state *rs, keel_error *err)
+{
+  const keel_dataset *ds = rs->cfg->dataset;
+  if (!ds)
+    return KEEL_OK;
+  const keel_catalog_entry *e = ds->entry;
+  char *bundled = rs->opt->data_remap
+                      ? rs->opt->data_remap(rs->opt->data_remap_ctx, e->id)
+                      : NULL;
+  if (bundled) {
+    struct stat st;
+    int here = stat(bundled, &st) == 0;
+    int rc = here ? keel_host_context_route(&rs->ctx, e->id, bundled, e->sha256,
+                                            "the bundled data")
+                  : KEEL_ENOTFOUND;
+    free(bundled);
+    if (rc != KEEL_ENOTFOUND)
+      return rc ? keel_fail(err, rc, "out of memory") : KEEL_OK;
+  }
+  keel_data_access_options o = {.cache_root = rs->opt->data_cache,
+                                .ca_bundle = rs->opt->ca_bundle};
+  int rc = keel_data_access_open(ds, &o, &rs->ctx, &rs->access, err);
+  if (rc == KEEL_EINTEGRITY)
+    rs->data_integrity = 1;
+  return rc;
+}
+
+/* explain_by_hash's answer: the data must be read again. */
+#define READ_AGAIN 1
+
+/* After reading the dataset ended with rc (KEEL_OK included): settles
+ * the hashes. When the bytes read were not the catalogued ones, that is
+ * the error (a truncated file failing to parse is only its symptom),
+ * unless they came from a cache entry that could be replaced: then
+ * READ_AGAIN, and nothing read before is used. Else rc, err kept. */
+static int explain_by_hash(run_state *rs, int rc, keel_error *err)
+{
+  const keel_input_record *bad = NULL;
+  keel_error herr = {0};
+  int hrc = keel_host_context_settle_checked(&rs->ctx, &bad, &herr);
+  if (!bad)
+    return rc ? rc : hrc ? (*err = herr, hrc) : KEEL_OK;
+  int again =
+      keel_data_access_recover(rs->access, &rs->ctx, bad, KEEL_EINTEGRITY, err);
+  if (again == KEEL_OK)
+    return READ_AGAIN;
+  if (again == KEEL_EINTEGRITY) {
+    *err = herr;
+    rs->data_integrity = 1;
+  }
+  return again;
+}
+
+/* Reads, splits and fits the data; a dataset's bytes are settled
+ * against the catalog here, and read once more after a corrupt cache
+ * entry was replaced. */
+static int prepare_data(run_state *rs, keel_error *err)
+{
+  for (int attempt = 0;; attempt++) {
+    int rc = keel_pipeline_prepare_checked(rs->cfg, &rs->host, &rs->schemas,
+                                           &rs->prep, err);
+    rs->checked = 0; /* the schemas now belong to rs->prep */
+    rs->prepared = rc == KEEL_OK;
+    if (!rs->cfg->dataset)
+      return rc;
+    rc = explain_by_hash(rs, rc, err);
+    if (rc != READ_AGAIN || attempt > 0)
+      return rc == READ_AGAIN ? keel_fail(err, KEEL_EINTEGRITY,
+                                          "%s: the data did not match "
+                                          "its catalogued hash twice",
+                                          rs->cfg->dataset->entry->id)
+                              : rc;
+    if (rs->prepared)
+      keel_prepared_free(&rs->prep);
+    rs->prepared = 0;
+    if ((rc = keel_pipeline_check(rs->cfg, &rs->host, &rs->schemas, err)))
+      return rc;
+    rs->checked = 1;
+  }
+}
+
 static int validate(run_state *rs, keel_error *err)
 {
   const keel_run_options *opt = rs->opt;
-  int rc = keel_config_load(opt->manifest_path, opt->overrides,
-                            opt->n_overrides, opt->plugin_paths,
-                            opt->n_plugin_paths, opt->no_default_plugin_paths,
-                            opt->template_path, &rs->reg, &rs->cfg, err);
+  int rc = keel_config_load(
+      opt->manifest_path, opt->overrides, opt->n_overrides, opt->plugin_paths,
+      opt->n_plugin_paths, opt->no_default_plugin_paths, opt->template_path,
+      opt->catalog, &rs->reg, &rs->cfg, err);
   if (rc)
     return rc;
   if ((rc = keel_host_context_init(&rs->ctx, rs->cfg->manifest_dir)))
@@ -524,7 +627,16 @@ static int validate(run_state *rs, keel_error *err)
   rs->ctx.remap = opt->data_remap;
   rs->ctx.remap_ctx = opt->data_remap_ctx;
   keel_host_bind(&rs->host, &rs->ctx);
+  if ((rc = open_dataset(rs, err))) {
+    rs->data_failed = 1;
+    return rc;
+  }
   rc = keel_pipeline_check(rs->cfg, &rs->host, &rs->schemas, err);
+  if (rc && rs->cfg->dataset &&
+      (rc = explain_by_hash(rs, rc, err)) == READ_AGAIN)
+    rc = keel_pipeline_check(rs->cfg, &rs->host, &rs->schemas, err);
+  if (rs->data_integrity)
+    rs->data_failed = 1;
   rs->checked = rc == KEEL_OK;
   if (!rc) { /* training rules that need no data, before any is read */
     int exact = 0;
@@ -601,6 +713,37 @@ static int add_template_chain(keel_bundle_builder *bundle,
   return rc;
 }
 
+/* dataset.ini: the catalog entry the run read, as a catalog of one with
+ * an absolute location, so a replay finds the same version (and where it
+ * was) without the catalog it came from. */
+static int add_dataset_entry(keel_bundle_builder *bundle, const keel_dataset *d,
+                             keel_error *err)
+{
+  const keel_catalog_entry *e = d->entry;
+  keel_buf b = KEEL_BUF_INIT;
+  char *abs = e->path ? realpath(e->path, NULL) : NULL;
+  keel_buf loc = KEEL_BUF_INIT;
+  if (e->path)
+    keel_buf_printf(&loc, "%s:%s", keel_location_scheme_name(e->scheme),
+                    abs ? abs : e->path);
+  free(abs);
+  keel_buf_printf(&b,
+                  "; The catalog entry this run read (keel replay looks the "
+                  "dataset up here;\n; config_full.json says which catalog "
+                  "it came from).\n\n[catalog]\nformat = 1\n\n");
+  int rc = loc.failed ? KEEL_ENOMEM
+                      : keel_catalog_entry_write(
+                            &b, e, loc.len ? (const char *)loc.data : NULL);
+  keel_buf_free(&loc);
+  if (rc || b.failed) {
+    keel_buf_free(&b);
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  }
+  rc = keel_bundle_add_bytes(bundle, "dataset.ini", b.data, b.len, err);
+  keel_buf_free(&b);
+  return rc;
+}
+
 static int begin_bundle(run_state *rs, const json_t *config,
                         const json_t *values, keel_error *err)
 {
@@ -618,6 +761,8 @@ static int begin_bundle(run_state *rs, const json_t *config,
                                strlen(cfg->template_text), err);
   if (!rc)
     rc = add_template_chain(rs->bundle, cfg, err);
+  if (!rc && cfg->dataset)
+    rc = add_dataset_entry(rs->bundle, cfg->dataset, err);
   if (!rc)
     rc = keel_bundle_add_config(rs->bundle, config, values, err);
   if (!rc)
@@ -651,8 +796,12 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
   char *config_text = NULL;
   int rc = validate(&rs, err);
   if (rc) {
-    /* Validation failed: the same exit code keel check gives. */
-    out->exit_code = keel_config_exit_code(rc);
+    /* Validation failed: the same exit code keel check gives, but for
+     * data that could not be had (1) or was not the catalogued bytes (3). */
+    out->exit_code = rs.data_integrity ? KEEL_EXIT_INTEGRITY
+                     : rs.data_failed && rc != KEEL_EINVAL
+                         ? KEEL_EXIT_RUNTIME
+                         : keel_config_exit_code(rc);
     goto done;
   }
   if (opt->interrupt && *opt->interrupt) {
@@ -662,6 +811,9 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
     goto done;
   }
   config = keel_run_config_to_json(rs.cfg);
+  if (config && rs.access)
+    json_object_set_new(config, "data_access",
+                        keel_data_access_json(rs.access));
   values = keel_run_config_values_json(rs.cfg);
   config_text = config && values ? stable_config_text(values) : NULL;
   if (!config_text) {
@@ -677,12 +829,8 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
   }
   if (opt->resume && !opt->until_transforms && looks_like_bundle(opt->resume))
     rc = resume_from_bundle(&rs, err);
-  if (!rc) {
-    rc = keel_pipeline_prepare_checked(rs.cfg, &rs.host, &rs.schemas, &rs.prep,
-                                       err);
-    rs.checked = 0; /* the schemas now belong to rs.prep */
-    rs.prepared = rc == KEEL_OK;
-  }
+  if (!rc)
+    rc = prepare_data(&rs, err);
   if (!rc && opt->until_transforms) {
     rc = until_transforms(&rs, out, err);
     out->exit_code = rc ? KEEL_EXIT_RUNTIME : KEEL_EXIT_OK;
@@ -702,7 +850,9 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
    * value only the data can refute (batch_size > training rows, another
    * run's checkpoint): the run is sealed, and exit 2 promises that nothing
    * was written (docs/cli.md). */
-  out->exit_code = rc ? KEEL_EXIT_RUNTIME : KEEL_EXIT_OK;
+  out->exit_code = !rc                 ? KEEL_EXIT_OK
+                   : rs.data_integrity ? KEEL_EXIT_INTEGRITY
+                                       : KEEL_EXIT_RUNTIME;
   if (rc) {
     keel_error seal_err = {0};
     /* The failure is the run's result: seal it with the message. */
@@ -729,6 +879,7 @@ done:
     keel_stage_schemas_free(&rs.schemas);
   keel_bundle_builder_free(rs.bundle);
   keel_bundle_close(rs.resume_bundle);
+  keel_data_access_close(rs.access);
   free(rs.checkpoint_dir);
   if (rs.ctx.base_dir)
     keel_host_context_free(&rs.ctx);

@@ -19,6 +19,12 @@ typedef struct keel_run_options {
   int no_default_plugin_paths; /* replay: only the bundle's plugins */
   const char *template_path;   /* replay: the bundle's template; else
                                   NULL to resolve from the manifest */
+  /* Where a [source] dataset is looked up (--catalog; replay: the
+   * bundle's dataset.ini), fetched and cached (--cache, --ca-bundle);
+   * NULL: config/dataset.h's precedence and the settings. */
+  const char *catalog;
+  const char *data_cache;
+  const char *ca_bundle;
   /* Replay: maps a data path the source asks for to a bundled copy;
    * returns malloc'd path or NULL for as-is. */
   char *(*data_remap)(void *ctx, const char *path);

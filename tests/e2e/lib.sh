@@ -95,8 +95,10 @@ B=""
 _lib_finished=0
 _lib_err_line=""
 trap '_lib_err_line=$LINENO' ERR
+_lib_servers=()
 _lib_on_exit() {
-  local rc=$?
+  local rc=$? pid
+  for pid in "${_lib_servers[@]}"; do kill "$pid" 2>/dev/null || true; done
   ((_lib_finished)) && return
   echo "$TEST_NAME: stopped${_lib_err_line:+ at line $_lib_err_line} (exit $rc) before finish; $passed passed, $failures failed" >&2
   ((rc != 0)) || exit 1
@@ -269,6 +271,72 @@ shipped_manifests() {
   else
     cp "$KEEL_SRC"/manifests/*.ini "$T/m/"
   fi
+}
+
+# http_server NAME DIR [--tls CERT KEY]: starts tests/tools/
+# http_fixture_server.py for DIR on 127.0.0.1 (its port in $PORT, its
+# request log in $T/NAME.log); stopped when the test ends, or by
+# stop_http_server NAME.
+declare -A _lib_server_pid
+http_server() {
+  local name=$1 dir=$2
+  shift 2
+  rm -f "$T/$name.port"
+  "$PY" "$KEEL_SRC/tests/tools/http_fixture_server.py" "$dir" "$T/$name.port" \
+    "$T/$name.log" "$@" 2>"$T/$name.err" &
+  _lib_servers+=($!)
+  _lib_server_pid[$name]=$!
+  for _ in $(seq 100); do [[ -s $T/$name.port ]] && break; sleep 0.1; done
+  [[ -s $T/$name.port ]] || bail "the $name server did not start: $(cat "$T/$name.err")"
+  PORT=$(cat "$T/$name.port")
+}
+stop_http_server() {
+  kill "${_lib_server_pid[$1]}" 2>/dev/null || true
+  wait "${_lib_server_pid[$1]}" 2>/dev/null || true
+}
+
+# uncatalogued SRC DEST: the shipped manifest SRC as it read before it
+# named its data through the catalog: `dataset = NAME@RANGE` replaced by
+# the entry's plugin, its path (data/FILE, as the shipped catalog sits in
+# data/) and options, and `[keel] catalog` dropped. For tests about other
+# things that edit or move the data file, and for runs that must compute
+# what the golden bundles (made before the catalog) computed.
+uncatalogued() {
+  python3 - "$1" "$2" "$KEEL_SRC/manifests/data/catalog.ini" <<'PY'
+import re, sys
+src, dest, catalog = sys.argv[1:]
+entries, cur, key = {}, None, None
+for raw in open(catalog):
+    line = raw.rstrip("\n")
+    if not line.strip() or line.lstrip().startswith(";"):
+        continue
+    m = re.match(r"\[(\w+)@([0-9.]+)\]$", line)
+    if m:
+        cur = entries.setdefault(m.group(1), {})
+        continue
+    if line.startswith("["):
+        cur = None
+        continue
+    if cur is None:
+        continue
+    if line[0] in " \t" and key:
+        cur[key] += " " + line.strip()
+        continue
+    key, _, value = line.partition("=")
+    key = key.strip()
+    cur[key] = value.strip()
+out = []
+for line in open(src).read().split("\n"):
+    m = re.match(r"dataset\s*=\s*(\w+)@", line)
+    if m:
+        e = entries[m.group(1)]
+        out.append("plugin = " + e["plugin"])
+        out.append("path = data/" + e["location"].split(":", 1)[1])
+        out += [k[7:] + " = " + v for k, v in e.items() if k.startswith("option.")]
+    elif not re.match(r"catalog\s*=|; the catalog entry names", line):
+        out.append(line)
+open(dest, "w").write("\n".join(out))
+PY
 }
 
 finish() {

@@ -153,7 +153,7 @@ expect "replay --threads 2x" 2 "not '2x'" -- replay "$b3" --threads 2x
 # is gone. Unbundled data that changed: exit 4 naming the file, before any
 # training. Bundles made without plugins need --plugin-path.
 mkdir -p "$T/own/data"
-cp "$M" "$T/own/"
+uncatalogued "$M" "$T/own/iris.ini" # a plain path: the data is edited below
 cp "$KEEL_SRC/manifests/data/iris.csv" "$T/own/data/"
 seal "$T/own/iris.ini" --out "$T/runs" --include-data || true
 bd=$B

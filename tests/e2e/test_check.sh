@@ -44,10 +44,10 @@ invalid() {
 # --- the shipped manifest ---------------------------------------------------
 if valid "iris" "$KEEL_SRC/manifests/iris.ini"; then
   has iris "template  tabular-classification 1.0.0 (classification)" \
-    "optimizer.lr" "(manifest iris.ini:30)" "(template tabular-classification.ini:" \
+    "optimizer.lr" "(manifest iris.ini:31)" "(template tabular-classification.ini:" \
     "(default)" "sha256:" "/sgd.so" "model input: 4 numeric features" \
     "ok: $KEEL_SRC/manifests/iris.ini is valid"
-  grep -E '^  optimizer\.lr +.*= 0\.1 +\(manifest iris\.ini:30\)$' "$T/out" >/dev/null &&
+  grep -E '^  optimizer\.lr +.*= 0\.1 +\(manifest iris\.ini:31\)$' "$T/out" >/dev/null &&
     ok || fail "iris: optimizer.lr line not as documented"
 fi
 # Every shipped manifest checks green.

@@ -62,7 +62,8 @@ sed 's/^version = 1\.0\.0/version = 1.9.0/' "$KEEL_SRC/manifests/templates/tabul
   >"$XDG_CONFIG_HOME/keel/tp/tabular-classification.ini"
 sed 's/^version = 1\.0\.0/version = 1.8.0/' "$KEEL_SRC/manifests/templates/tabular-classification.ini" \
   >"$T/env-tp/tabular-classification.ini"
-sed "s#^path = .*#path = $KEEL_SRC/manifests/data/iris.csv#" "$KEEL_SRC/manifests/iris.ini" >"$T/m/iris.ini"
+uncatalogued "$KEEL_SRC/manifests/iris.ini" "$T/m/iris.in"
+sed "s#^path = .*#path = $KEEL_SRC/manifests/data/iris.csv#" "$T/m/iris.in" >"$T/m/iris.ini"
 expect "check uses config.ini's settings" 0 "" -- check "$T/m/iris.ini"
 has "check: config.ini plugin_path and template_path" "$T/cfg-plugins/sgd.so" "tabular-classification 1.9.0"
 KEEL_PLUGIN_PATH=$T/env-plugins KEEL_TEMPLATE_PATH=$T/env-tp \

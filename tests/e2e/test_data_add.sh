@@ -59,11 +59,8 @@ cmp -s "$T/before.ini" "$C" && ok || fail "a missing file: the catalog changed"
 # A URL: fetched into the cache, catalogued with its URL.
 mkdir -p "$T/www"
 cp "$T/cat/iris.csv" "$T/www/"
-"$PY" "$KEEL_SRC/tests/tools/http_fixture_server.py" "$T/www" "$T/port" "$T/log" 2>"$T/srv.err" &
-SRV_PID=$!
-trap 'rc=$?; kill $SRV_PID 2>/dev/null || true; (exit $rc); _lib_on_exit' EXIT
-for _ in $(seq 100); do [[ -s $T/port ]] && break; sleep 0.1; done
-URL=http://127.0.0.1:$(cat "$T/port")/close/iris.csv
+http_server srv "$T/www"
+URL=http://127.0.0.1:$PORT/close/iris.csv
 expect "add a URL" 0 "^ADDED iris@1\.0\.0 .*: 150 rows, 5 columns" -- \
   data add "$URL" --name iris --label species --cache "$T/cache" "${common[@]}"
 grep -qx "location = $URL" "$C" && ok || fail "URL location: $(grep location "$C" | tail -1)"

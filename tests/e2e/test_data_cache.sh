@@ -8,18 +8,13 @@
 # the same entry at once make one request and all succeed; `keel data gc
 # --max-size` evicts the least recently used entries.
 . "$(dirname "$0")/lib.sh"
-SRV=$KEEL_SRC/tests/tools/http_fixture_server.py
 mkdir -p "$T/www"
 cp "$KEEL_SRC/manifests/data/penguins.csv" "$KEEL_SRC/manifests/data/iris.csv" "$T/www/"
 SHA_P=$(sha256sum "$T/www/penguins.csv" | cut -c1-64)
 SHA_I=$(sha256sum "$T/www/iris.csv" | cut -c1-64)
 
-"$PY" "$SRV" "$T/www" "$T/port" "$T/log" 2>"$T/srv.err" &
-SRV_PID=$!
-trap 'rc=$?; kill $SRV_PID 2>/dev/null || true; (exit $rc); _lib_on_exit' EXIT
-for _ in $(seq 100); do [[ -s $T/port ]] && break; sleep 0.1; done
-[[ -s $T/port ]] || bail "the server did not start: $(cat "$T/srv.err")"
-BASE=http://127.0.0.1:$(cat "$T/port")
+http_server srv "$T/www"
+BASE=http://127.0.0.1:$PORT
 CACHE=$T/cache
 
 # catalog MODE: penguins and iris served through fixture MODE.
@@ -33,7 +28,7 @@ catalog() {
     done
   } >"$T/c.ini"
 }
-requests() { grep -c "\"/$1/$2.csv\"" "$T/log" || true; }
+requests() { grep -c "\"/$1/$2.csv\"" "$T/srv.log" || true; }
 ENTRY=$CACHE/sha256/${SHA_P:0:2}/$SHA_P
 
 catalog ok
@@ -70,7 +65,7 @@ for n in 2 8; do
   bad=0
   for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
   ((bad == 0)) && ok || fail "$n concurrent fetches: $bad failed: $(cat "$T"/c$n.*)"
-  got=$(grep -c "\"/slow/iris.csv\"" "$T/log" || true)
+  got=$(grep -c "\"/slow/iris.csv\"" "$T/srv.log" || true)
   want=$((n == 2 ? 1 : 2))
   ((got == want)) && ok || fail "$n concurrent fetches made $((got - want + 1)) requests, expected 1"
   cmp -s "$T/cache-$n/sha256/${SHA_I:0:2}/$SHA_I" "$T/www/iris.csv" && ok || fail "$n concurrent: the entry is wrong"

@@ -31,7 +31,8 @@ with open("big.csv", "w") as f:
                 f"{1 + 2 * c + (i * 11 % 10) / 10:.1f},{0.2 + c * 0.8:.1f},{names[c]}\n")
 PY
 }
-sed -e 's|^path = .*|path = big.csv|' -e 's|^epochs = .*|epochs = 1|' iris.ini >big.ini
+uncatalogued iris.ini plain.ini # a plain path to the generated file
+sed -e 's|^path = .*|path = big.csv|' -e 's|^epochs = .*|epochs = 1|' plain.ini >big.ini
 
 # rewrite: other digits, same size and layout, from the middle on.
 rewrite() {

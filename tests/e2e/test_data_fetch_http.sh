@@ -13,25 +13,12 @@
 # refused, --ca-bundle and KEEL_CA_BUNDLE accepted.
 . "$(dirname "$0")/lib.sh"
 need openssl
-SRV=$KEEL_SRC/tests/tools/http_fixture_server.py
 mkdir -p "$T/www"
 cp "$KEEL_SRC/manifests/data/penguins.csv" "$T/www/"
 SHA=$(sha256sum "$T/www/penguins.csv" | cut -c1-64)
 
-PIDS=()
-stop_servers() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap 'rc=$?; stop_servers; (exit $rc); _lib_on_exit' EXIT
-
 # start NAME [--tls CERT KEY]: a server for $T/www; its port in $PORT.
-start() {
-  local name=$1
-  shift
-  "$PY" "$SRV" "$T/www" "$T/$name.port" "$T/$name.log" "$@" 2>"$T/$name.err" &
-  PIDS+=($!)
-  for _ in $(seq 100); do [[ -s $T/$name.port ]] && break; sleep 0.1; done
-  [[ -s $T/$name.port ]] || bail "the $name server did not start: $(cat "$T/$name.err")"
-  PORT=$(cat "$T/$name.port")
-}
+start() { http_server "$1" "$T/www" "${@:2}"; }
 
 # catalog FILE URL [AUTH]: a one-entry catalog for penguins at URL.
 catalog() {

@@ -34,9 +34,10 @@ expect "verify plugins_shape.tar.gz" 3 'plugins\.json' -- verify plugins_shape.t
 # 4. --include-data with a data path outside the manifest's folder: the
 #    bundled copy is what replay reads once the original is gone.
 mkdir -p m d && cp "$KEEL_SRC/manifests/data/iris.csv" d/
+uncatalogued "$KEEL_SRC/manifests/iris.ini" plain-iris.ini
 sed -e 's|^path = .*|path = ../d/iris.csv|' \
     -e 's|^template = .*|template = '"$KEEL_SRC"'/manifests/templates/tabular-classification.ini|' \
-    "$KEEL_SRC/manifests/iris.ini" > m/iris.ini
+    plain-iris.ini > m/iris.ini
 if seal m/iris.ini --include-data --out runs2; then
   mv d d.gone
   expect "replay of bundled ../ data" 0 "REPRODUCED" -- replay "$B"
@@ -45,10 +46,10 @@ fi
 
 # 5. Every transform's plugin is recorded, however many transforms there are.
 {
-  sed -n '1,/^\[transform.scale\]/p' "$KEEL_SRC/manifests/iris.ini" | sed '$d'
+  sed -n '1,/^\[transform.scale\]/p' plain-iris.ini | sed '$d'
   for i in $(seq 1 61); do printf '[transform.s%02d]\nplugin = standardize\n\n' "$i"; done
   printf '[transform.last]\nplugin = minmax\n\n'
-  sed -n '/^\[model\]/,$p' "$KEEL_SRC/manifests/iris.ini"
+  sed -n '/^\[model\]/,$p' plain-iris.ini
 } | sed -e 's|^path = .*|path = '"$KEEL_SRC"'/manifests/data/iris.csv|' \
         -e 's|^template = .*|template = '"$KEEL_SRC"'/manifests/templates/tabular-classification.ini|' > many.ini
 if seal many.ini --out runs3; then

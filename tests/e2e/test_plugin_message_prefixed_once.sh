@@ -7,7 +7,8 @@ shipped_manifests iris
 # A constant column: standardize (zero_variance=error) refuses it at fit.
 awk -F, -v OFS=, 'NR == 1 { print "flat", $0; next } { print 1, $0 }' \
   "$T/m/data/iris.csv" >"$T/m/flat.csv"
-sed 's|^path = data/iris.csv$|path = flat.csv|' "$T/m/iris.ini" >"$T/m/flat.ini"
+uncatalogued "$T/m/iris.ini" "$T/m/plain.ini"
+sed 's|^path = data/iris.csv$|path = flat.csv|' "$T/m/plain.ini" >"$T/m/flat.ini"
 
 expect "the zero-variance refusal" 1 "\[transform\.scale\] standardize.*column 'flat'.*zero variance" -- \
   run "$T/m/flat.ini" --quiet --out "$T/runs" --until-transforms

@@ -36,8 +36,8 @@ files['plugins.json'] = json.dumps(p, indent=2).encode()
 for n in [n for n in files if n.startswith('plugins/')]: del files[n]"
 expect "verify: the configuration pins a plugin plugins.json lacks" 3 "config(_full)?\.json pins plugin" -- verify f/pin.tar.gz
 
-forge "f/data.tar.gz" "files['data/data/iris.csv'] = files['data/data/iris.csv'].replace(b'5.1', b'5.2', 1)"
-expect "verify: bundled data against lineage.json" 3 "data/data/iris\.csv.*lineage\.json" -- verify f/data.tar.gz
+forge "f/data.tar.gz" "files['data/iris@1.0.0'] = files['data/iris@1.0.0'].replace(b'5.1', b'5.2', 1)"
+expect "verify: bundled data against lineage.json" 3 "data/iris@1\.0\.0.*lineage\.json" -- verify f/data.tar.gz
 forge "f/data_extra.tar.gz" "files['data/other.csv'] = b'a,b\n'"
 expect "verify: bundled data lineage.json does not record" 3 "data/other\.csv" -- verify f/data_extra.tar.gz
 

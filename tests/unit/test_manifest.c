@@ -22,7 +22,8 @@ static int load(const char *file, const char *const *ovr, size_t n_ovr,
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", MDIR, file);
   const char *paths[] = {KEEL_TEST_PLUGIN_DIR};
-  return keel_config_load(path, ovr, n_ovr, paths, 1, 1, NULL, reg, cfg, err);
+  return keel_config_load(path, ovr, n_ovr, paths, 1, 1, NULL, NULL, reg, cfg,
+                          err);
 }
 
 static const keel_resolved_param *param(const keel_stage *st, const char *name,
@@ -453,7 +454,7 @@ static void test_shipped(void)
   keel_error err = {0};
   const char *paths[] = {KEEL_TEST_PLUGIN_DIR};
   int rc = keel_config_load(KEEL_TEST_SOURCE_DIR "/manifests/iris.ini", NULL, 0,
-                            paths, 1, 1, NULL, &reg, &cfg, &err);
+                            paths, 1, 1, NULL, NULL, &reg, &cfg, &err);
   if (rc)
     fprintf(stderr, "%s\n", err.message);
   CU_ASSERT_EQUAL(rc, 0);
@@ -468,14 +469,14 @@ static void test_template_override(void)
   keel_error err = {0};
   const char *paths[] = {KEEL_TEST_PLUGIN_DIR};
   /* Replay passes the bundle's template; its version is still checked. */
-  int rc =
-      keel_config_load(MDIR "/good.ini", NULL, 0, paths, 1, 1,
-                       MDIR "/templates/test-permissive.ini", &reg, &cfg, &err);
+  int rc = keel_config_load(MDIR "/good.ini", NULL, 0, paths, 1, 1,
+                            MDIR "/templates/test-permissive.ini", NULL, &reg,
+                            &cfg, &err);
   CU_ASSERT_EQUAL(rc, KEEL_EINVAL); /* 1.0.0 is fine, but no transform slot */
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "has no [slot.transform]"));
   rc = keel_config_load(MDIR "/good.ini", NULL, 0, paths, 1, 1,
-                        MDIR "/templates/test-classification.ini", &reg, &cfg,
-                        &err);
+                        MDIR "/templates/test-classification.ini", NULL, &reg,
+                        &cfg, &err);
   CU_ASSERT_EQUAL(rc, 0);
   keel_run_config_free(cfg);
   keel_registry_destroy(reg);

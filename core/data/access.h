@@ -1,0 +1,86 @@
+/* access: the access shim (docs/data-access.md, "How a run reads a
+ * dataset"). Every byte of a catalog dataset reaches a source plugin
+ * through here and the host's input services:
+ *
+ *   file: and sqlite: entries are read where they are (a file that has
+ *     gone is served from the cache when an entry there has its hash);
+ *   http(s): entries are read from the data cache (data_cache.h), fetched
+ *     into it first when missing, verified before they are kept.
+ *
+ * The entry's id becomes a host route (plugin/host.h) to the local file
+ * with the catalogued SHA-256, so the hash computed beside the parse is
+ * checked against the catalog before anything computed from the bytes is
+ * used, and the result does not depend on where the bytes came from. A
+ * cache hit is not re-hashed before the parse (that would read the data
+ * twice): when the parse's hash does not match, keel_data_access_recover
+ * replaces the entry and the data is read again; the bad bytes are never
+ * used. The access holds a shared lock on a cache entry while it is open,
+ * so `keel data gc` and refills wait for the run. */
+#ifndef KEEL_DATA_ACCESS_H
+#define KEEL_DATA_ACCESS_H
+
+#include <jansson.h>
+
+#include "config/dataset.h"
+#include "data/data_cache.h"
+#include "data/fetch_http.h"
+#include "plugin/host.h"
+
+/* How fetches are made: the data_cache and ca_bundle settings (or their
+ * flags) and the limits of fetch_http.h (0: its defaults). */
+typedef struct keel_data_access_options {
+  const char *cache_root; /* NULL: the data_cache setting */
+  const char *ca_bundle;  /* NULL: the ca_bundle setting; "": the system's */
+  int max_attempts;
+  long stall_seconds;
+} keel_data_access_options;
+
+/* How entry e is fetched: the limits and CA bundle of o (ca_bundle
+ * resolved), the entry's credentials. */
+keel_fetch_options keel_data_fetch_options(const keel_catalog_entry *e,
+                                           const char *ca_bundle,
+                                           int max_attempts,
+                                           long stall_seconds);
+
+/* A keel_cache_fill_fn fetching an entry's location; ctx is a
+ * keel_data_fill. */
+typedef struct keel_data_fill {
+  const keel_catalog_entry *entry;
+  keel_fetch_options fetch;
+} keel_data_fill;
+int keel_data_fill_from_location(void *ctx, const keel_fetch_sink *sink,
+                                 keel_error *err);
+
+typedef struct keel_data_access keel_data_access;
+
+/* Makes the bytes of ds's entry readable and routes its id in ctx.
+ * KEEL_ENOTFOUND for a file that is gone (and not cached), KEEL_EIO for a
+ * fetch that failed, KEEL_EINTEGRITY for fetched bytes with another
+ * SHA-256 (nothing cached), KEEL_EINVAL for credentials that cannot be
+ * read; each message names the entry, its catalog and the printable
+ * location. */
+int keel_data_access_open(const keel_dataset *ds,
+                          const keel_data_access_options *o,
+                          keel_host_context *ctx, keel_data_access **out,
+                          keel_error *err);
+
+/* After settling failed on a routed input (`bad`): when its bytes came
+ * from an unverified cache hit, re-checks the entry (removed and fetched
+ * again when it does not match), forgets the inputs read and returns
+ * KEEL_OK: read the data again. Otherwise returns `code` (err kept). */
+int keel_data_access_recover(keel_data_access *a, keel_host_context *ctx,
+                             const keel_input_record *bad, int code,
+                             keel_error *err);
+
+/* Where the bytes were read, for the bundle (outside the result digest):
+ * {"id", "location" (printable), "auth" (the method), "read_from"
+ * ("location", "cache", "fetched"), "cache_entry" (path or null)}. */
+json_t *keel_data_access_json(const keel_data_access *a);
+
+/* The route's local file (a cache entry or the catalogued file). */
+const char *keel_data_access_path(const keel_data_access *a);
+
+/* Releases the cache lock; NULL is a no-op. */
+void keel_data_access_close(keel_data_access *a);
+
+#endif
