@@ -210,6 +210,8 @@ static int authorize(void *arg, int action, const char *a1, const char *a2,
   (void)db;
   (void)trigger;
   sq_ctx *c = arg;
+  if (c->denied)
+    return SQLITE_DENY; /* the first refusal is the one the message names */
   static const struct {
     int action;
     const char *name;
@@ -251,6 +253,10 @@ static int authorize(void *arg, int action, const char *a1, const char *a2,
         name = names[i].name;
     if (name && action == SQLITE_PRAGMA && a1)
       snprintf(c->denied_what, sizeof c->denied_what, "PRAGMA %.40s", a1);
+    else if (name && a1 &&
+             (action == SQLITE_INSERT || action == SQLITE_UPDATE ||
+              action == SQLITE_DELETE))
+      snprintf(c->denied_what, sizeof c->denied_what, "%s on %.40s", name, a1);
     else if (name)
       snprintf(c->denied_what, sizeof c->denied_what, "%s", name);
     else
@@ -259,8 +265,7 @@ static int authorize(void *arg, int action, const char *a1, const char *a2,
                "%d)",
                action);
   }
-  if (!c->denied)
-    c->denied = 1;
+  c->denied = 1;
   return SQLITE_DENY;
 }
 
@@ -400,8 +405,9 @@ static int check_statement(sq_ctx *c)
       sqlite3_column_count(c->st) == 0) {
     char what[120];
     snprintf(what, sizeof what,
-             "is a %s statement; expected a SELECT (or WITH ... SELECT)",
-             first[0] ? first : "non-query");
+             "is not a query (it begins with %s); expected a SELECT (or "
+             "WITH ... SELECT)",
+             first[0] ? first : "no keyword");
     return query_fail(c, KEEL_EINVAL, what);
   }
   if (!sqlite3_stmt_readonly(c->st))
