@@ -70,7 +70,7 @@ static const keel_param_decl sqlite_params[] = {
                            "columns that must hold numbers (text or a blob is "
                            "an error naming row and column)"),
     [P_MAX_WORK] =
-        KEEL_P_INT("max_work", 100000, 0, 1000000000, "million instructions",
+        KEEL_P_INT("max_work", 10000, 0, 1000000000, "million instructions",
                    "stop a query after this many million SQLite virtual "
                    "machine instructions (0: no limit)"),
 };
