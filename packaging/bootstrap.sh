@@ -14,9 +14,11 @@ set -eu
 # Build: gcc, make and binutils (build-essential; gcc brings OpenMP),
 # CMake >= 3.25 (bookworm has 3.25.1), pkg-config, and the libraries
 # core/ and plugins/ link: inih, libarchive, libffi, OpenSSL's libcrypto,
-# jansson, zlib, libcurl (CMakeLists.txt finds each of them).
+# jansson, zlib, libcurl (CMakeLists.txt finds each of them), and SQLite
+# (the sqlite source, plugins/sources/sqlite/CMakeLists.txt).
 BUILD_PACKAGES="build-essential cmake pkg-config libinih-dev libarchive-dev
-libffi-dev libssl-dev libjansson-dev zlib1g-dev libcurl4-openssl-dev"
+libffi-dev libssl-dev libjansson-dev zlib1g-dev libcurl4-openssl-dev
+libsqlite3-dev"
 # Test: what the test programs and scripts under tests/ call.
 #   libcunit1-dev  the unit tests (tests/unit)
 #   python3        e2e tests build hostile tarballs and read JSON
