@@ -266,6 +266,30 @@ static int recorded(const json_t *cfg, const char *section, const char *name)
  * both: the thread count left to --threads, and a host parameter the
  * bundle does not record at its neutral value (config.h). Returns 0 or
  * -1 out of memory. */
+/* 1 when config_full.json says section.name came from the catalog entry
+ * of a [source] dataset: the replay takes it from the sealed entry
+ * (dataset.ini), as the run did, not as an override (which a dataset
+ * refuses for what its entry sets). */
+static int catalog_set(const json_t *full, const char *section,
+                       const char *name)
+{
+  const json_t *st, *p;
+  size_t i, k;
+  json_array_foreach(json_object_get(full, "stages"), i, st)
+  {
+    if (strcmp(keel_jstr(st, "section") ? keel_jstr(st, "section") : "",
+               section) != 0)
+      continue;
+    json_array_foreach(json_object_get(st, "params"), k, p)
+    {
+      const char *n = keel_jstr(p, "name"), *o = keel_jstr(p, "origin");
+      if (n && o && strcmp(n, name) == 0)
+        return strcmp(o, "catalog") == 0;
+    }
+  }
+  return 0;
+}
+
 static int replay_overrides(const keel_bundle *b, const keel_bundle_format *f,
                             override_list *out)
 {
@@ -282,7 +306,8 @@ static int replay_overrides(const keel_bundle *b, const keel_bundle_format *f,
       {
         const char *name = keel_jstr(p, "name");
         if (!rc &&
-            !(strcmp(section, "train") == 0 && strcmp(name, "threads") == 0))
+            !(strcmp(section, "train") == 0 && strcmp(name, "threads") == 0) &&
+            !catalog_set(full, section, name))
           rc = push_override(out, section, name, keel_jstr(p, "text"));
       }
     }

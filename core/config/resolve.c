@@ -395,7 +395,7 @@ static int check_layer(rctx *r, const layer *l, const char *section,
 /* The catalog layer of source parameter d when [source] names a dataset:
  * `path` is the entry's id (data/access.h maps it to the bytes), an
  * `option.KEY` line sets KEY. 1 with *out filled, 0 when the entry leaves
- * d to the manifest, or minus a KEEL_E* code: a manifest line or an
+ * d to the manifest, or a (negative) KEEL_E* code: a manifest line or an
  * override setting what the entry sets. */
 static int catalog_layer(rctx *r, const keel_stage *st,
                          const keel_param_decl *d, const keel_ini_entry *me,
@@ -428,7 +428,7 @@ static int catalog_layer(rctx *r, const keel_stage *st,
                "path instead of the dataset)",
                st->section, d->name, e->id, keel_path_basename(file), out->line,
                d->name);
-    return -KEEL_EINVAL;
+    return KEEL_EINVAL; /* negative, as every KEEL_E* code */
   }
   return 1;
 }
@@ -514,7 +514,7 @@ static int resolve_params(rctx *r, keel_stage *st, const char *tkey,
     const ovr *o = find_override(r, st->section, d->name);
     layer cl;
     if (r->ds && (rc = catalog_layer(r, st, d, me, o, &cl)) < 0)
-      return -rc;
+      return rc;
     if (r->ds && rc == 1)
       layers[nl++] = cl;
     rc = 0;

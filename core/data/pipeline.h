@@ -101,7 +101,9 @@ typedef struct keel_prepared {
   keel_prepared_part part[KEEL_SPLIT_N]; /* train, valid, test */
   keel_split split;                      /* indices are source data rows */
   size_t n_source_rows;
-  size_t *dropped_rows; /* source rows dropped for a missing label */
+  char source_rows_sha256[65]; /* a sqlite dataset's result rows
+                                  (data/table_hash.h); "" otherwise */
+  size_t *dropped_rows;        /* source rows dropped for a missing label */
   size_t n_dropped;
   size_t n_transforms;
   keel_state **states;        /* fitted state per transform (owned) */

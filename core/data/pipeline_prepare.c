@@ -9,6 +9,7 @@
 
 #include "base/status.h"
 #include "data/pipeline_internal.h"
+#include "data/table_hash.h"
 #include "plugin/state.h"
 #include "plugin/table.h"
 
@@ -393,6 +394,11 @@ static int read_and_split(const keel_run_config *cfg, const keel_host *host,
                          err)))
     goto out;
   p->n_source_rows = src->n_rows;
+  /* A query's result is not a file's bytes: the lineage records its
+   * rows' hash beside the database file's (issue 13). */
+  if (cfg->dataset && cfg->dataset->entry->scheme == KEEL_LOCATION_SQLITE &&
+      (rc = keel_table_sha256(src, p->source_rows_sha256, err)))
+    goto out;
   int li = keel_table_find(src, p->schemas.label);
   const keel_column *lc = &src->cols[li];
   kept = malloc((src->n_rows ? src->n_rows : 1) * sizeof *kept);

@@ -86,6 +86,15 @@ static json_t *dataset_lineage(const keel_dataset *d)
                 e->name, "version", e->version, "sha256", e->sha256, "rows",
                 (json_int_t)e->rows, "scope", keel_data_scope_name(e->scope),
                 "license", e->license ? e->license : "", "as_of", e->as_of);
+  json_t *opts = json_object();
+  /* what the entry sets: how the bytes are read (a sqlite query's text) */
+  for (size_t i = 0; o && opts && i < e->n_options; i++)
+    json_object_set_new(opts, e->options[i].key,
+                        keel_json_message(e->options[i].value));
+  if (o && opts)
+    json_object_set_new(o, "options", opts);
+  else
+    json_decref(opts);
   return o ? o : json_null();
 }
 
@@ -126,6 +135,9 @@ static json_t *lineage_json(const keel_run_config *cfg,
                                sp->version, "files", files);
     if (source && cfg->dataset)
       json_object_set_new(source, "dataset", dataset_lineage(cfg->dataset));
+    if (source && prep->source_rows_sha256[0])
+      json_object_set_new(source, "rows_sha256",
+                          json_string(prep->source_rows_sha256));
     if (!source || json_object_set_new(root, "source", source))
       rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
   }
