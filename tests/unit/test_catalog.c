@@ -190,12 +190,71 @@ static void test_find(void)
   keel_catalog_free(c);
 }
 
+/* An entry written by keel_catalog_entry_write reads back as the same
+ * entry, long values cut into continuation lines and all. */
+static void test_write_round_trip(void)
+{
+  keel_error err = {0};
+  /* 700 bytes of prose, given as continuation lines of 70 */
+  char longdesc[1000];
+  size_t k = 0;
+  for (size_t i = 0; i < 700; i++) {
+    if (i && i % 70 == 0) {
+      longdesc[k++] = '\n';
+      longdesc[k++] = ' ';
+    }
+    longdesc[k++] = i % 9 == 8 ? 'x' : (char)('a' + i % 26);
+    if (i % 7 == 6 && i % 70 != 69)
+      longdesc[k++] = ' ';
+  }
+  longdesc[k] = 0;
+  char text[4096];
+  snprintf(text, sizeof text, "%s%s%s\n", HEADER,
+           ENTRY("penguins@1.2.3", "option.missing = NA, .\n"
+                                   "max_age_days = 30\n"
+                                   "auth = none\n"
+                                   "description = "),
+           longdesc);
+  keel_catalog *c = parse(text, &err);
+  if (!c)
+    fprintf(stderr, "%s\n", err.message);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  keel_buf b = KEEL_BUF_INIT;
+  keel_buf_printf(&b, "%s", HEADER);
+  CU_ASSERT_EQUAL(keel_catalog_entry_write(&b, &c->entries[0], NULL), KEEL_OK);
+  keel_catalog *back = parse((const char *)b.data, &err);
+  if (!back)
+    fprintf(stderr, "%s\n%s\n", err.message, (const char *)b.data);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+  const keel_catalog_entry *x = &c->entries[0], *y = &back->entries[0];
+  CU_ASSERT_STRING_EQUAL(x->id, y->id);
+  CU_ASSERT_STRING_EQUAL(x->location, y->location);
+  CU_ASSERT_STRING_EQUAL(x->sha256, y->sha256);
+  CU_ASSERT_EQUAL(x->rows, y->rows);
+  CU_ASSERT_EQUAL(x->n_columns, y->n_columns);
+  CU_ASSERT_EQUAL(y->columns[0].label, 1);
+  CU_ASSERT_STRING_EQUAL(x->options[0].value, y->options[0].value);
+  CU_ASSERT_STRING_EQUAL(x->description, y->description);
+  CU_ASSERT_EQUAL(x->max_age_days, y->max_age_days);
+  CU_ASSERT_EQUAL(x->scope, y->scope);
+  for (const char *p = (const char *)b.data; *p;) { /* no line too long */
+    size_t n = strcspn(p, "\n");
+    CU_ASSERT(n <= 160);
+    p += n + (p[n] ? 1 : 0);
+  }
+  keel_buf_free(&b);
+  keel_catalog_free(back);
+  keel_catalog_free(c);
+}
+
 int main(void)
 {
-  static const keel_test_case tests[] = {{"good entry", test_good},
-                                         {"http and auth", test_http_auth},
-                                         {"bad entries", test_bad},
-                                         {"find by range", test_find},
-                                         {NULL, NULL}};
+  static const keel_test_case tests[] = {
+      {"good entry", test_good},
+      {"http and auth", test_http_auth},
+      {"bad entries", test_bad},
+      {"find by range", test_find},
+      {"write, read back", test_write_round_trip},
+      {NULL, NULL}};
   return keel_test_run_suite("catalog", tests);
 }
