@@ -13,6 +13,7 @@
 #include <ffi.h>
 #include <omp.h>
 #include <openssl/crypto.h>
+#include <curl/curl.h>
 #include <zlib.h>
 
 #include "base/json_text.h"
@@ -40,6 +41,8 @@ static const char *const env_packages[] = {"libc6",
                                            "libinih1",
                                            "zlib1g",
                                            "libffi8",
+                                           "libcurl4",
+                                           "libsqlite3-0",
                                            "libc6-dev",
                                            "libssl-dev",
                                            "libarchive-dev",
@@ -47,6 +50,8 @@ static const char *const env_packages[] = {"libc6",
                                            "libinih-dev",
                                            "zlib1g-dev",
                                            "libffi-dev",
+                                           "libcurl4-openssl-dev",
+                                           "libsqlite3-dev",
                                            "libcunit1-dev",
                                            "gcc",
                                            "gcc-12",
@@ -227,6 +232,7 @@ json_t *keel_envinfo_capture(void)
   set_str(libs, "libarchive", archive_version_string());
   set_str(libs, "jansson", jansson_version_str());
   set_str(libs, "zlib", zlibVersion());
+  set_str(libs, "libcurl", curl_version_info(CURLVERSION_NOW)->version);
 #ifdef FFI_VERSION_STRING
   set_str(libs, "libffi", FFI_VERSION_STRING);
 #endif
