@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include <archive.h>
+#include <curl/curl.h>
 #include <ffi.h>
 #include <omp.h>
 #include <openssl/crypto.h>
-#include <curl/curl.h>
 #include <zlib.h>
 
 #include "base/json_text.h"
@@ -33,33 +33,16 @@
 
 /* Debian packages whose versions pin a run's environment: the runtime
  * libraries keel links and the tools and headers it builds with. */
-static const char *const env_packages[] = {"libc6",
-                                           "libgomp1",
-                                           "libssl3",
-                                           "libarchive13",
-                                           "libjansson4",
-                                           "libinih1",
-                                           "zlib1g",
-                                           "libffi8",
-                                           "libcurl4",
-                                           "libsqlite3-0",
-                                           "libc6-dev",
-                                           "libssl-dev",
-                                           "libarchive-dev",
-                                           "libjansson-dev",
-                                           "libinih-dev",
-                                           "zlib1g-dev",
-                                           "libffi-dev",
-                                           "libcurl4-openssl-dev",
-                                           "libsqlite3-dev",
-                                           "libcunit1-dev",
-                                           "gcc",
-                                           "gcc-12",
-                                           "cmake",
-                                           "make",
-                                           "pkg-config",
-                                           "ca-certificates",
-                                           NULL};
+static const char *const env_packages[] = {
+    "libc6",          "libgomp1",        "libssl3",
+    "libarchive13",   "libjansson4",     "libinih1",
+    "zlib1g",         "libffi8",         "libcurl4",
+    "libsqlite3-0",   "libc6-dev",       "libssl-dev",
+    "libarchive-dev", "libjansson-dev",  "libinih-dev",
+    "zlib1g-dev",     "libffi-dev",      "libcurl4-openssl-dev",
+    "libsqlite3-dev", "libcunit1-dev",   "gcc",
+    "gcc-12",         "cmake",           "make",
+    "pkg-config",     "ca-certificates", NULL};
 
 static char *trim(char *s)
 {

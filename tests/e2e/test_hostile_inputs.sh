@@ -6,8 +6,10 @@ need timeout tar
 cd "$T"
 
 # 1. A device as data: refused at once, not hashed forever.
+shipped_manifests iris
+uncatalogued "$KEEL_SRC/manifests/iris.ini" "$T/m/plain.ini" # a path to override
 RC=0
-timeout 10 "$KEEL" check "$KEEL_SRC/manifests/iris.ini" source.path=/dev/zero >/dev/null 2>err.txt || RC=$?
+timeout 10 "$KEEL" check "$T/m/plain.ini" source.path=/dev/zero >/dev/null 2>err.txt || RC=$?
 [ "$RC" = 2 ] && grep -q "not a regular file" err.txt && ok || fail "/dev/zero as data: rc=$RC $(cat err.txt)"
 
 # 2. Hex floats are not manifest numbers.
