@@ -21,6 +21,7 @@
 #include "config/catalog.h"
 #include "config/load.h"
 #include "config/settings.h"
+#include "data/access.h"
 #include "data/data_cache.h"
 #include "data/fetch_http.h"
 #include "plugin/table.h"
@@ -271,18 +272,11 @@ static int flag_or_setting(const char *flag, keel_setting_id id, char **out)
 }
 
 /* How entry e is fetched: the command's limits, the CA bundle ("": the
- * system's), the entry's credentials. */
+ * system's), the entry's credentials (data/access.h, one rule for all). */
 static keel_fetch_options fetch_options(const data_args *a, const char *ca,
                                         const keel_catalog_entry *e)
 {
-  keel_fetch_options opt = {
-      .max_attempts = a->attempts,
-      .stall_seconds = a->stall_seconds,
-      .ca_bundle = ca && ca[0] ? ca : NULL,
-      .auth = e->auth,
-      .auth_ref = e->auth_ref,
-  };
-  return opt;
+  return keel_data_fetch_options(e, ca, a->attempts, a->stall_seconds);
 }
 
 /* SHA-256 of an http(s) entry's bytes, fetched. */
@@ -391,20 +385,6 @@ static int data_verify(const data_args *a, const keel_catalog *c,
 
 /* ---- fetch and gc ------------------------------------------------------ */
 
-typedef struct remote_fill {
-  const data_args *a;
-  const char *ca_bundle;
-  const keel_catalog_entry *e;
-} remote_fill;
-
-static int fill_from_remote(void *ctx, const keel_fetch_sink *sink,
-                            keel_error *err)
-{
-  const remote_fill *f = ctx;
-  keel_fetch_options opt = fetch_options(f->a, f->ca_bundle, f->e);
-  return keel_fetch_url(f->e->location, &opt, sink, NULL, err);
-}
-
 static int data_fetch(const data_args *a, const keel_catalog *c,
                       const keel_catalog_entry *only)
 {
@@ -418,11 +398,11 @@ static int data_fetch(const data_args *a, const keel_catalog *c,
     const keel_catalog_entry *e = &c->entries[i];
     if ((only && only != e) || e->path)
       continue; /* file: and sqlite: entries are read where they are */
-    remote_fill f = {a, ca, e};
+    keel_data_fill f = {e, fetch_options(a, ca, e)};
     char *path = NULL, loc[1024];
     keel_cache_outcome what;
-    int rc = keel_cache_get(root, e->sha256, fill_from_remote, &f, &path, &what,
-                            &err);
+    int rc = keel_cache_get(root, e->sha256, keel_data_fill_from_location, &f,
+                            &path, &what, &err);
     if (rc) {
       printf("NOT CACHED %s: %s\n", e->id, err.message);
       /* one failure does not stop the others */
