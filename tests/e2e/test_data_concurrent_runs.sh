@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # ctest: slow
-# ctest: expected-fail
 # Runs sharing one data cache (issue 13): 2, then 8 `keel run`s started at
 # once on an http dataset (the fixture server's /slow/ mode, so they
 # overlap) with one empty cache all exit 0 with the result digest of the
