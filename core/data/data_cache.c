@@ -164,6 +164,36 @@ int keel_cache_get(const char *root, const char *sha256,
   return KEEL_OK;
 }
 
+/* A shared lock on the entry's lock file (keel_fs_lock_beside's
+ * FILE.lock): readers of an entry hold it together, a filler's exclusive
+ * lock waits for all of them. Returns the fd or a negative code. */
+static int lock_entry_shared(const char *file, keel_error *err)
+{
+  size_t n = strlen(file) + 6;
+  char *lock_path = malloc(n);
+  if (!lock_path)
+    return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", file);
+  snprintf(lock_path, n, "%s.lock", file);
+  int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int rc = fd < 0
+               ? keel_fail(err, KEEL_EIO, "%s: cannot open the lock file: %s",
+                           lock_path, strerror(errno))
+           : keel_fs_lock_share(fd) != KEEL_OK
+               ? keel_fail(err, KEEL_EIO, "%s: cannot lock: %s", lock_path,
+                           strerror(errno))
+               : KEEL_OK;
+  if (rc && fd >= 0)
+    close(fd);
+  free(lock_path);
+  return rc ? rc : fd;
+}
+
+static int is_entry(const char *file)
+{
+  struct stat st;
+  return stat(file, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 int keel_cache_open(const char *root, const char *sha256,
                     keel_cache_fill_fn fill, void *fill_ctx, char **path_out,
                     int *lock_fd, int *verified, keel_error *err)
@@ -183,28 +213,60 @@ int keel_cache_open(const char *root, const char *sha256,
   }
   rc = keel_fs_mkdir_p(dir, err);
   free(dir);
-  int lock = rc ? rc : keel_fs_lock_beside(file, 1, err);
-  if (lock < 0) {
-    free(file);
-    return lock;
-  }
-  struct stat st;
-  if (stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
-    utimensat(AT_FDCWD, file, NULL, 0); /* its last use, for gc */
-  } else {
-    rc = fill_entry(file, sha256, fill, fill_ctx, err);
-    *verified = rc == KEEL_OK;
-  }
-  if (!rc && keel_fs_lock_share(lock) != KEEL_OK)
-    rc = keel_fail(err, KEEL_EIO, "%s: cannot share its lock: %s", file,
-                   strerror(errno));
-  if (rc) {
+  /* Runs reading one entry share its lock and do not wait for each
+   * other (an exclusive lock would wait for every run that holds the
+   * entry, to its end). Its modification time (gc's last use) is set only
+   * by a process holding the lock exclusively, when nobody reads it: a
+   * reader checks that its file does not change while it reads. A miss is
+   * filled under the exclusive lock, and the round starts over: the lock
+   * is free for a moment (gc may take the entry), hence a few rounds. */
+  int lock = -1, filled = 0;
+  for (int round = 0; !rc && round < 8; round++) {
+    lock = keel_fs_lock_beside(file, 0, err);
+    int own = lock >= 0; /* exclusive: nobody else holds the entry */
+    if (lock == KEEL_EUNSUPPORTED)
+      lock = lock_entry_shared(file, err);
+    if (lock < 0) {
+      rc = lock;
+      break;
+    }
+    if (is_entry(file) && own) {
+      utimensat(AT_FDCWD, file, NULL, 0); /* its last use, for gc */
+      if (keel_fs_lock_share(lock) != KEEL_OK)
+        rc = keel_fail(err, KEEL_EIO, "%s: cannot share its lock: %s", file,
+                       strerror(errno));
+      own = 0;
+    }
+    if (rc || is_entry(file)) /* (sharing is not atomic: check again) */
+      break;
+    if (!own) {
+      close(lock);
+      lock = keel_fs_lock_beside(file, 1, err);
+      if (lock < 0) {
+        rc = lock;
+        break;
+      }
+    }
+    if (!is_entry(file)) { /* not filled by another process meanwhile */
+      rc = fill_entry(file, sha256, fill, fill_ctx, err);
+      filled = rc == KEEL_OK;
+    }
     close(lock);
+    lock = -1;
+  }
+  if (!rc && lock < 0)
+    rc =
+        keel_fail(err, KEEL_EIO,
+                  "%s: removed again each time it was filled (8 rounds)", file);
+  if (rc) {
+    if (lock >= 0)
+      close(lock);
     free(file);
     return rc;
   }
   *path_out = file;
   *lock_fd = lock;
+  *verified = filled;
   return KEEL_OK;
 }
 
