@@ -185,7 +185,8 @@ static int open_data(const keel_run_config *cfg, const check_args *a,
   if (!cfg->dataset)
     return KEEL_EXIT_OK;
   keel_data_access_options o = {.cache_root = a->cache,
-                                .ca_bundle = a->ca_bundle};
+                                .ca_bundle = a->ca_bundle,
+                                .purpose = cfg->purpose};
   int rc = keel_data_access_open(cfg->dataset, &o, &d->ctx, &d->access, err);
   return !rc                     ? KEEL_EXIT_OK
          : rc == KEEL_EINTEGRITY ? KEEL_EXIT_INTEGRITY
@@ -226,6 +227,16 @@ static void print_dataset(const keel_run_config *c,
          e->license ? e->license : "-", e->as_of);
   if (access)
     printf("          read from %s\n", keel_data_access_path(access));
+  const keel_policy_decision *p = access ? keel_data_access_decision(access)
+                                         : NULL;
+  if (p && p->policy_path)
+    printf("policy    %s:%d (version %s): allowed for user %s%s%s: %s\n",
+           p->policy_path, p->line, p->version, p->user,
+           p->purpose ? ", purpose " : "", p->purpose ? p->purpose : "",
+           p->reason);
+  else if (p)
+    printf("policy    built-in (no policy file): allowed for user %s: %s\n",
+           p->user, p->reason);
 }
 
 static void print_config(const keel_run_config *c,
@@ -507,6 +518,10 @@ int keel_cmd_check(int argc, char **argv)
     if (root && data.access)
       json_object_set_new(root, "data_access",
                           keel_data_access_json(data.access));
+    if (root && data.access)
+      json_object_set_new(
+          root, "policy",
+          keel_policy_decision_json(keel_data_access_decision(data.access)));
     if (root && !cfg->dataset)
       json_object_set_new(root, "dataset", json_null());
     char *sj = keel_stage_schemas_to_json(&schemas);

@@ -87,6 +87,8 @@ typedef struct keel_catalog_entry {
   char *description; /* "" when absent */
   char *stats;       /* per-column statistics (`keel data add`), resolved like
                         a file: location; NULL when absent */
+  char *intended_use; /* what the data may be used for; NULL when absent */
+  char *legal_basis;  /* consent or legal basis; required for scope pii */
 } keel_catalog_entry;
 
 typedef struct keel_catalog {

@@ -156,6 +156,11 @@ typedef struct keel_run_config {
 
   keel_override *overrides;
   size_t n_overrides;
+
+  /* [keel] purpose (NULL: none): for the access policy, outside
+   * config.json, so it never changes the result digest. */
+  char *purpose;
+  int purpose_line;
 } keel_run_config;
 
 void keel_run_config_free(keel_run_config *cfg);

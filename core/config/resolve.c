@@ -909,6 +909,10 @@ static int fill_header(rctx *r)
   c->template_version = dup_or_null(r->t->version, &oom);
   c->task = r->t->task;
   c->checks = r->t->checks;
+  if (r->m->purpose) {
+    c->purpose = dup_or_null(r->m->purpose->value, &oom);
+    c->purpose_line = r->m->purpose->line;
+  }
   if (!oom && keel_template_chain_copy(r->t, c, r->err))
     return KEEL_ENOMEM;
   if (r->n_ovr) {
