@@ -227,16 +227,16 @@ static void print_dataset(const keel_run_config *c,
          e->license ? e->license : "-", e->as_of);
   if (access)
     printf("          read from %s\n", keel_data_access_path(access));
-  const keel_policy_decision *p = access ? keel_data_access_decision(access)
-                                         : NULL;
+  const keel_policy_decision *p =
+      access ? keel_data_access_decision(access) : NULL;
   if (p && p->policy_path)
     printf("policy    %s:%d (version %s): allowed for user %s%s%s: %s\n",
            p->policy_path, p->line, p->version, p->user,
            p->purpose ? ", purpose " : "", p->purpose ? p->purpose : "",
            p->reason);
   else if (p)
-    printf("policy    built-in (no policy file): allowed for user %s: %s\n",
-           p->user, p->reason);
+    printf("policy    built-in (no policy file %s): allowed for user %s: %s\n",
+           p->searched, p->user, p->reason);
 }
 
 static void print_config(const keel_run_config *c,

@@ -435,10 +435,11 @@ static const struct {
   const char *key;
   int required;
 } entry_keys[] = {
-    {"location", 1}, {"plugin", 1},       {"sha256", 1},  {"rows", 1},
-    {"schema", 1},   {"owner", 1},        {"scope", 1},   {"auth", 0},
-    {"as_of", 1},    {"max_age_days", 0}, {"license", 1}, {"description", 0},
-    {"stats", 0},    {"intended_use", 0}, {"legal_basis", 0},
+    {"location", 1},     {"plugin", 1},       {"sha256", 1},
+    {"rows", 1},         {"schema", 1},       {"owner", 1},
+    {"scope", 1},        {"auth", 0},         {"as_of", 1},
+    {"max_age_days", 0}, {"license", 1},      {"description", 0},
+    {"stats", 0},        {"intended_use", 0}, {"legal_basis", 0},
 };
 #define N_ENTRY_KEYS (sizeof entry_keys / sizeof entry_keys[0])
 

@@ -195,12 +195,12 @@ json_t *keel_dataset_to_json(const keel_dataset *d)
       e->owner ? e->owner : "", "as_of", e->as_of, "max_age_days",
       (json_int_t)e->max_age_days);
   if (o) {
-    json_object_set_new(o, "intended_use", e->intended_use
-                                               ? json_string(e->intended_use)
-                                               : json_null());
-    json_object_set_new(o, "legal_basis", e->legal_basis
-                                              ? json_string(e->legal_basis)
-                                              : json_null());
+    json_object_set_new(o, "intended_use",
+                        e->intended_use ? json_string(e->intended_use)
+                                        : json_null());
+    json_object_set_new(o, "legal_basis",
+                        e->legal_basis ? json_string(e->legal_basis)
+                                       : json_null());
   }
   return o ? o : json_null();
 }

@@ -113,7 +113,8 @@ static int read_policy(const char *path, const keel_identity *id, char **text,
     return keel_fail(err, KEEL_EINVAL,
                      "%s: the access policy cannot be read (%s); every read "
                      "of catalogued data is refused until it can",
-                     path, errno == ELOOP ? "a symbolic link" : strerror(errno));
+                     path,
+                     errno == ELOOP ? "a symbolic link" : strerror(errno));
   struct stat st, dst;
   char *dir = keel_path_dirname(path);
   int rc = KEEL_OK;
@@ -147,11 +148,13 @@ static int read_policy(const char *path, const keel_identity *id, char **text,
     if (!*text)
       rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
     else if (got < 0)
-      rc = keel_fail(err, KEEL_EINVAL, "%s: the access policy cannot be read "
-                     "(%s)", path, strerror(errno));
+      rc = keel_fail(err, KEEL_EINVAL,
+                     "%s: the access policy cannot be read "
+                     "(%s)",
+                     path, strerror(errno));
     else
-      *size = (size_t)got < (size_t)st.st_size ? (size_t)got
-                                                : (size_t)st.st_size;
+      *size =
+          (size_t)got < (size_t)st.st_size ? (size_t)got : (size_t)st.st_size;
   }
   close(fd);
   if (rc) {
@@ -204,8 +207,8 @@ static int list_has(const char *list, const char *word)
 static int valid_token(const char *s, size_t max, int dots)
 {
   size_t n = strlen(s);
-  if (!n || n > max || !((s[0] >= 'a' && s[0] <= 'z') ||
-                         (s[0] >= '0' && s[0] <= '9')))
+  if (!n || n > max ||
+      !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
     return 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
@@ -282,8 +285,7 @@ static int check_header(const keel_ini *ini, keel_error *err)
     const keel_ini_entry *e = &h->entries[i];
     int rc = KEEL_OK;
     if (strcmp(e->key, "redact") == 0)
-      rc = check_list(ini, e, "policy", bad_redact, "user, host or both",
-                      err);
+      rc = check_list(ini, e, "policy", bad_redact, "user, host or both", err);
     else if (strcmp(e->key, "format") && strcmp(e->key, "version"))
       rc = keel_config_fail(err, KEEL_EINVAL, ini->path, e->line,
                             "[policy] %s: unknown key; expected format, "
@@ -320,8 +322,7 @@ static int check_rules(const keel_ini *ini, keel_error *err)
       int rc;
       if (strcmp(e->key, "scopes") == 0 || strcmp(e->key, "include_data") == 0)
         rc = check_list(ini, e, n, bad_scope,
-                        "scopes among public, internal, restricted, pii",
-                        err);
+                        "scopes among public, internal, restricted, pii", err);
       else if (strcmp(e->key, "datasets") == 0)
         rc = check_list(ini, e, n, bad_dataset,
                         "dataset names or NAME@VERSION ids", err);
@@ -403,8 +404,8 @@ static int begin(keel_policy_decision *d, const keel_identity *id,
   d->scope = q->scope;
   d->purpose = dup_or_null(q->purpose);
   d->legal_basis = dup_or_null(q->legal_basis);
-  return d->user && d->groups && d->dataset &&
-         (!q->purpose || d->purpose) && (!q->legal_basis || d->legal_basis);
+  return d->user && d->groups && d->dataset && (!q->purpose || d->purpose) &&
+         (!q->legal_basis || d->legal_basis);
 }
 
 /* Sets the reason (and the error when denied). */
@@ -431,7 +432,8 @@ static int conclude(keel_policy_decision *d, int allowed, int line,
   if (d->policy_path)
     snprintf(where, sizeof where, "%s:%d", d->policy_path, line);
   else
-    snprintf(where, sizeof where, "the built-in policy (no policy file)");
+    snprintf(where, sizeof where, "the built-in policy (no policy file %s)",
+             d->searched ? d->searched : "");
   return keel_fail(err, KEEL_EINVAL,
                    "access denied: dataset %s (scope %s) for user %s "
                    "(groups %s) by %s: %s",
@@ -440,8 +442,8 @@ static int conclude(keel_policy_decision *d, int allowed, int line,
 }
 
 /* The built-in policy: public and internal for everyone, nothing else. */
-static int decide_builtin(const keel_policy_request *q,
-                          keel_policy_decision *d, keel_error *err)
+static int decide_builtin(const keel_policy_request *q, keel_policy_decision *d,
+                          keel_error *err)
 {
   if (q->scope == KEEL_SCOPE_PUBLIC || q->scope == KEEL_SCOPE_INTERNAL)
     return conclude(d, 1, 0, err, "%s data is open to everyone",
@@ -485,16 +487,17 @@ static int decide_by_rules(const keel_ini *ini, const keel_identity *id,
                     "[everyone] rule)",
                     keel_data_scope_name(q->scope));
   if (!granted && wrong_purpose)
-    return conclude(
-        d, 0, wrong_purpose->line, err,
-        "[%s] grants it for the purposes %s, not for %s%s%s",
-        wrong_purpose->name,
-        value_of(wrong_purpose, "purposes") ? value_of(wrong_purpose,
-                                                       "purposes")
-                                            : "(none)",
-        q->purpose ? "'" : "", q->purpose ? q->purpose : "a run without a "
-                                                          "purpose",
-        q->purpose ? "'" : "");
+    return conclude(d, 0, wrong_purpose->line, err,
+                    "[%s] grants it for the purposes %s, not for %s%s%s",
+                    wrong_purpose->name,
+                    value_of(wrong_purpose, "purposes")
+                        ? value_of(wrong_purpose, "purposes")
+                        : "(none)",
+                    q->purpose ? "'" : "",
+                    q->purpose ? q->purpose
+                               : "a run without a "
+                                 "purpose",
+                    q->purpose ? "'" : "");
   if (!granted)
     return conclude(d, 0, ini->sections[0].line, err,
                     "no rule for this user or their groups grants scope %s or "
@@ -528,6 +531,10 @@ int keel_policy_decide(const char *path, int explicit_path,
   char *text = NULL;
   size_t size = 0;
   keel_ini *ini = NULL;
+  if (!(d->searched = strdup(path))) {
+    keel_identity_free(&id);
+    return keel_fail(err, KEEL_ENOMEM, "out of memory");
+  }
   rc = read_policy(path, &id, &text, &size, err);
   if (rc == KEEL_ENOTFOUND && !explicit_path) {
     d->version = strdup("builtin");
@@ -609,6 +616,7 @@ void keel_policy_decision_free(keel_policy_decision *d)
   if (!d)
     return;
   free(d->policy_path);
+  free(d->searched);
   free(d->version);
   free(d->user);
   free(d->groups);

@@ -41,29 +41,30 @@ typedef struct keel_policy_request {
   const char *dataset_id;   /* "penguins@1.0.0" */
   const char *dataset_name; /* "penguins" */
   keel_data_scope scope;
-  const char *purpose;      /* the manifest's [keel] purpose, or NULL */
-  const char *legal_basis;  /* the catalog entry's, or NULL */
-  int include_data;         /* the data is to be copied into the bundle */
+  const char *purpose;     /* the manifest's [keel] purpose, or NULL */
+  const char *legal_basis; /* the catalog entry's, or NULL */
+  int include_data;        /* the data is to be copied into the bundle */
 } keel_policy_request;
 
 /* The decision, recorded in the bundle (outside the result digest). All
  * strings malloc'd; release with keel_policy_decision_free. */
 typedef struct keel_policy_decision {
   int allowed;
-  char *policy_path;  /* the file read; NULL: none existed (built-in) */
-  char *version;      /* [policy] version; "builtin" without a file */
-  int line;           /* the rule that allowed or denied; 0: built-in */
-  char *user;         /* who asked */
+  char *policy_path; /* the file read; NULL: none existed (built-in) */
+  char *searched;    /* the path the policy was looked for at */
+  char *version;     /* [policy] version; "builtin" without a file */
+  int line;          /* the rule that allowed or denied; 0: built-in */
+  char *user;        /* who asked */
   uid_t uid;
-  char *groups;       /* "staff, docker" */
-  char *dataset;      /* the id */
+  char *groups;  /* "staff, docker" */
+  char *dataset; /* the id */
   keel_data_scope scope;
-  char *purpose;      /* NULL when none was declared */
-  char *legal_basis;  /* NULL when the entry has none */
-  int include_data;   /* asked for and allowed */
-  int redact_user;    /* environment records leave the user name out */
-  int redact_host;    /* ... and the host name */
-  char *reason;       /* one sentence: why */
+  char *purpose;     /* NULL when none was declared */
+  char *legal_basis; /* NULL when the entry has none */
+  int include_data;  /* asked for and allowed */
+  int redact_user;   /* environment records leave the user name out */
+  int redact_host;   /* ... and the host name */
+  char *reason;      /* one sentence: why */
 } keel_policy_decision;
 
 /* Decides request q for the current identity under the policy at path

@@ -173,9 +173,9 @@ static int keep_decision(keel_policy_decision *dst,
                          const keel_policy_decision *src)
 {
   *dst = *src;
-  char **fields[] = {&dst->policy_path, &dst->version, &dst->user,
-                     &dst->groups,      &dst->dataset, &dst->purpose,
-                     &dst->legal_basis, &dst->reason};
+  char **fields[] = {&dst->policy_path, &dst->searched,    &dst->version,
+                     &dst->user,        &dst->groups,      &dst->dataset,
+                     &dst->purpose,     &dst->legal_basis, &dst->reason};
   int ok = 1;
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
     if (*fields[i] && !(*fields[i] = strdup(*fields[i])))

@@ -73,10 +73,10 @@ int keel_data_access_decide(const keel_dataset *ds,
 
 /* Makes the bytes of ds's entry readable and routes its id in ctx, once
  * the access policy allows it (o->decision, or decided here: a denial is
- * KEEL_EINVAL and nothing is read). KEEL_ENOTFOUND for a file that is gone (and not cached), KEEL_EIO for a
- * fetch that failed, KEEL_EINTEGRITY for fetched bytes with another
- * SHA-256 (nothing cached), KEEL_EINVAL for credentials that cannot be
- * read; each message names the entry, its catalog and the printable
+ * KEEL_EINVAL and nothing is read). KEEL_ENOTFOUND for a file that is gone (and
+ * not cached), KEEL_EIO for a fetch that failed, KEEL_EINTEGRITY for fetched
+ * bytes with another SHA-256 (nothing cached), KEEL_EINVAL for credentials that
+ * cannot be read; each message names the entry, its catalog and the printable
  * location. */
 int keel_data_access_open(const keel_dataset *ds,
                           const keel_data_access_options *o,
@@ -97,7 +97,8 @@ int keel_data_access_recover(keel_data_access *a, keel_host_context *ctx,
 json_t *keel_data_access_json(const keel_data_access *a);
 
 /* The policy decision the access was opened under. */
-const keel_policy_decision *keel_data_access_decision(const keel_data_access *a);
+const keel_policy_decision *
+keel_data_access_decision(const keel_data_access *a);
 
 /* The route's local file (a cache entry or the catalogued file). */
 const char *keel_data_access_path(const keel_data_access *a);

@@ -206,11 +206,11 @@ typedef struct run_state {
   int checked;
   keel_bundle *resume_bundle; /* --resume BUNDLE: holds the checkpoint */
   const keel_bundle_member *resume_member; /* its checkpoint */
-  keel_data_access *access; /* the [source] dataset's bytes, or NULL */
+  keel_data_access *access;      /* the [source] dataset's bytes, or NULL */
   keel_policy_decision decision; /* the access policy's, when decided */
   int decided;
-  int data_failed;          /* the dataset's bytes could not be had */
-  int data_integrity;       /* a routed input was not the catalogued bytes */
+  int data_failed;    /* the dataset's bytes could not be had */
+  int data_integrity; /* a routed input was not the catalogued bytes */
 } run_state;
 
 /* Records one stage's plugin unless an earlier stage used the same one. */
