@@ -15,7 +15,7 @@ cd "$T"
 W=$T/w
 mkdir -p "$W"
 cp "$KEEL_SRC/manifests/data/penguins.csv" "$W/"
-ln -sfn "$KEEL_SRC/manifests/templates" "$W/templates"
+cp -r "$KEEL_SRC/manifests/templates" "$W/templates"
 "$PY" - "$KEEL_SRC" "$W" <<'PY'
 import re, sys
 src, w = sys.argv[1:]
@@ -56,6 +56,34 @@ expect "pii without legal_basis" 2 "nolegal\.ini:[0-9]+: \[pers@1\.0\.0\] scope:
 sed 's/^purpose = .*/purpose = Churn Model/' "$W/pers-churn.ini" >"$W/pers-bad.ini"
 expect "a purpose that is no word" 2 "pers-bad\.ini:[0-9]+: \[keel\] purpose: 'Churn Model'" -- \
   check "$W/pers-bad.ini"
+
+# ---- governance in the template --------------------------------------------
+printf '%s\n' '[template]' 'name = tabular-gov' 'version = 1.0.0' 'extends = tabular-classification >=1 <2' '' \
+  '[governance]' 'require = owner, intended_use' 'allowed_scopes = public, internal' >"$W/templates/tabular-gov.ini"
+printf '%s\n' '[template]' 'name = tabular-gov-wide' 'version = 1.0.0' 'extends = tabular-gov >=1 <2' '' \
+  '[governance]' 'allowed_scopes = public, restricted' >"$W/templates/tabular-gov-wide.ini"
+gov() { # gov NAME DATASET TEMPLATE: a manifest of DATASET under TEMPLATE
+  sed -e "s/^template = .*/template = $3/" -e "s/^template_version = .*/template_version = >=1 <2/" \
+    -e "s/^dataset = .*/dataset = $2@^1/" "$W/pub.ini" >"$W/$1.ini"
+}
+gov gov-pub pub tabular-gov
+expect "governance: an entry without intended_use" 2 \
+  "gov-pub\.ini:[0-9]+: \[source\] dataset: pub@1\.0\.0 \(catalog .*catalog\.ini:[0-9]+\) has no intended_use; template tabular-gov requires it \(\[governance\] require, tabular-gov\.ini:7\)" -- \
+  check "$W/gov-pub.ini"
+sed -i 's/^license = \(.*\)/license = \1\nintended_use = teaching classifiers/' "$W/catalog.ini"
+expect "governance: the entry has what is required" 0 "^data +pub@1\.0\.0" -- check "$W/gov-pub.ini"
+expect "check names the governance rules" 0 "governance allowed_scopes = public, internal" -- check "$W/gov-pub.ini"
+gov gov-sec sec tabular-gov
+expect "governance: a scope the template does not allow" 2 \
+  "sec@1\.0\.0 .* has scope restricted; template tabular-gov allows only the scopes of \[governance\] allowed_scopes \(tabular-gov\.ini:8\)" -- \
+  check "$W/gov-sec.ini"
+gov gov-wide pub tabular-gov-wide
+expect "governance: a derived template cannot widen the scopes" 2 \
+  "tabular-gov-wide\.ini:7: \[governance\] allowed_scopes: 'public, restricted' allows a scope its base does not of base template tabular-gov \(.*tabular-gov\.ini:8\)" -- \
+  check "$W/gov-wide.ini"
+sed -e 's/^dataset = .*/plugin = csv\npath = penguins.csv\nmissing = NA, ./' -e '/^catalog = /d' "$W/gov-pub.ini" >"$W/gov-plain.ini"
+expect "governance: uncatalogued data" 2 "template tabular-gov governs its data \(\[governance\], tabular-gov\.ini:7\)" -- \
+  check "$W/gov-plain.ini"
 
 if ((EUID != 0)); then
   echo "$TEST_NAME: not root: the cases that run as nobody (setpriv) are skipped" >&2
