@@ -804,6 +804,23 @@ static int begin_bundle(run_state *rs, const json_t *config,
   return rc;
 }
 
+/* The decision as the bundle keeps it: without who asked when the
+ * policy redacts the user. */
+static json_t *policy_record(const keel_policy_decision *d)
+{
+  json_t *o = keel_policy_decision_json(d);
+  if (o && d->redact_user) {
+    json_object_set_new(o, "user", json_string("(redacted)"));
+    json_object_set_new(o, "groups", json_string("(redacted)"));
+    json_object_set_new(o, "uid", json_null());
+    /* the reason names the rule's section, [user.NAME] */
+    char why[64];
+    snprintf(why, sizeof why, "granted by the rule at line %d", d->line);
+    json_object_set_new(o, "reason", json_string(why));
+  }
+  return o;
+}
+
 /* run.json names who ran it where, unless the access policy says to
  * leave that out (`redact`); neither is in the result digest. */
 static int redact_environment(run_state *rs, keel_error *err)
@@ -849,8 +866,7 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
     json_object_set_new(config, "data_access",
                         keel_data_access_json(rs.access));
   if (config && rs.decided) /* outside the result digest: who, by which rule */
-    json_object_set_new(config, "policy",
-                        keel_policy_decision_json(&rs.decision));
+    json_object_set_new(config, "policy", policy_record(&rs.decision));
   values = keel_run_config_values_json(rs.cfg);
   config_text = config && values ? stable_config_text(values) : NULL;
   if (!config_text) {

@@ -143,6 +143,8 @@ member "$B" config_full.json >full.json
 json_value full.json '[d["policy"][k] for k in ("allowed", "policy", "version", "line", "user", "scope")]' |
   grep -qxF "[true,\"$W/pol/user.ini\",\"2026.12.1\",5,\"$NOBODY\",\"restricted\"]" && ok ||
   fail "config_full.json: the decision is not recorded: $(json_value full.json 'd.get("policy")')"
+expect "show: data not bundled" 0 "^holds +restricted +sec@1\.0\.0: data not bundled; read under policy $W/pol/user\.ini:5 \(version 2026\.12\.1\) by $NOBODY" -- \
+  show "$B"
 member "$B" config.json >config.json
 grep -q "policy\|$NOBODY" config.json && fail "config.json holds the policy decision" || ok
 
@@ -195,6 +197,10 @@ B=$(tail -n 1 "$T/out")
 member "$B" run.json >run.json
 json_value run.json '[d["user"], d["host"]]' | grep -qxF '["(redacted)","(redacted)"]' && ok ||
   fail "run.json: user and host not redacted: $(json_value run.json '[d["user"], d["host"]]')"
+expect "show: what the bundle holds of each scope" 0 \
+  "^holds +restricted +sec@1\.0\.0: data bundled; read under policy $W/pol/incl\.ini:6 \(version 4\) by \(redacted\)" -- show "$B"
+member "$B" config_full.json >full2.json
+grep -q "$NOBODY" full2.json && fail "config_full.json names the redacted user" || ok
 tar tzf "$B" >list.txt
 grep -q '/data/sec@1.0.0$' list.txt && ok || fail "include-data: the data is not in the bundle"
 
