@@ -38,6 +38,7 @@ typedef struct check_args {
   const char *catalog;
   const char *cache;
   const char *ca_bundle;
+  const char *policy;
 } check_args;
 
 static const keel_cli_option check_options[] = {
@@ -63,6 +64,10 @@ static const keel_cli_option check_options[] = {
      "trust these CAs when fetching an https dataset (the `ca_bundle` "
      "setting)",
      offsetof(check_args, ca_bundle), 0, 0},
+    {"policy", 0, KEEL_CLI_PATH, "FILE",
+     "decide access to the dataset by this access policy (the `policy` "
+     "setting; docs/data-access.md)",
+     offsetof(check_args, policy), 0, 0},
 };
 
 const keel_cli_command keel_cli_check = {
@@ -186,7 +191,8 @@ static int open_data(const keel_run_config *cfg, const check_args *a,
     return KEEL_EXIT_OK;
   keel_data_access_options o = {.cache_root = a->cache,
                                 .ca_bundle = a->ca_bundle,
-                                .purpose = cfg->purpose};
+                                .purpose = cfg->purpose,
+                                .policy = a->policy};
   int rc = keel_data_access_open(cfg->dataset, &o, &d->ctx, &d->access, err);
   return !rc                     ? KEEL_EXIT_OK
          : rc == KEEL_EINTEGRITY ? KEEL_EXIT_INTEGRITY

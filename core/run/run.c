@@ -554,6 +554,7 @@ static int open_dataset(run_state *rs, keel_error *err)
   const keel_catalog_entry *e = ds->entry;
   keel_data_access_options o = {.cache_root = rs->opt->data_cache,
                                 .ca_bundle = rs->opt->ca_bundle,
+                                .policy = rs->opt->policy,
                                 .purpose = rs->cfg->purpose,
                                 .include_data = rs->opt->include_data};
   /* The policy decides before any byte is read, bundled copies too. */

@@ -57,6 +57,13 @@ sed 's/^purpose = .*/purpose = Churn Model/' "$W/pers-churn.ini" >"$W/pers-bad.i
 expect "a purpose that is no word" 2 "pers-bad\.ini:[0-9]+: \[keel\] purpose: 'Churn Model'" -- \
   check "$W/pers-bad.ini"
 
+expect "config show: the policy setting" 0 "^policy +$XDG_CONFIG_HOME/keel/policy\.ini +\(default\)" -- config show
+mkdir -p "$XDG_CONFIG_HOME/keel"
+printf '[data]\npolicy = pol.ini\n' >"$XDG_CONFIG_HOME/keel/config.ini"
+expect "a policy named in config.ini must exist" 2 "$XDG_CONFIG_HOME/keel/pol\.ini: the access policy does not exist" -- \
+  check "$W/pub.ini"
+rm "$XDG_CONFIG_HOME/keel/config.ini"
+
 # ---- governance in the template --------------------------------------------
 printf '%s\n' '[template]' 'name = tabular-gov' 'version = 1.0.0' 'extends = tabular-classification >=1 <2' '' \
   '[governance]' 'require = owner, intended_use' 'allowed_scopes = public, internal' >"$W/templates/tabular-gov.ini"
@@ -147,6 +154,9 @@ expect "show: data not bundled" 0 "^holds +restricted +sec@1\.0\.0: data not bun
   show "$B"
 member "$B" config.json >config.json
 grep -q "policy\|$NOBODY" config.json && fail "config.json holds the policy decision" || ok
+
+POLICY=$W/pol/none.ini nexpect "--policy before KEEL_POLICY" 0 "user\.ini:5 \(version 2026\.12\.1\): allowed" -- \
+  check --policy "$W/pol/user.ini" "$W/sec.ini"
 
 policy group.ini "[policy]
 format = 1
