@@ -38,6 +38,7 @@ typedef struct check_args {
   const char *catalog;
   const char *cache;
   const char *ca_bundle;
+  const char *policy;
 } check_args;
 
 static const keel_cli_option check_options[] = {
@@ -63,6 +64,10 @@ static const keel_cli_option check_options[] = {
      "trust these CAs when fetching an https dataset (the `ca_bundle` "
      "setting)",
      offsetof(check_args, ca_bundle), 0, 0},
+    {"policy", 0, KEEL_CLI_PATH, "FILE",
+     "decide access to the dataset by this access policy (the `policy` "
+     "setting; docs/data-access.md)",
+     offsetof(check_args, policy), 0, 0},
 };
 
 const keel_cli_command keel_cli_check = {
@@ -185,7 +190,9 @@ static int open_data(const keel_run_config *cfg, const check_args *a,
   if (!cfg->dataset)
     return KEEL_EXIT_OK;
   keel_data_access_options o = {.cache_root = a->cache,
-                                .ca_bundle = a->ca_bundle};
+                                .ca_bundle = a->ca_bundle,
+                                .purpose = cfg->purpose,
+                                .policy = a->policy};
   int rc = keel_data_access_open(cfg->dataset, &o, &d->ctx, &d->access, err);
   return !rc                     ? KEEL_EXIT_OK
          : rc == KEEL_EINTEGRITY ? KEEL_EXIT_INTEGRITY
@@ -226,6 +233,16 @@ static void print_dataset(const keel_run_config *c,
          e->license ? e->license : "-", e->as_of);
   if (access)
     printf("          read from %s\n", keel_data_access_path(access));
+  const keel_policy_decision *p =
+      access ? keel_data_access_decision(access) : NULL;
+  if (p && p->policy_path)
+    printf("policy    %s:%d (version %s): allowed for user %s%s%s: %s\n",
+           p->policy_path, p->line, p->version, p->user,
+           p->purpose ? ", purpose " : "", p->purpose ? p->purpose : "",
+           p->reason);
+  else if (p)
+    printf("policy    built-in (no policy file %s): allowed for user %s: %s\n",
+           p->searched, p->user, p->reason);
 }
 
 static void print_config(const keel_run_config *c,
@@ -507,6 +524,10 @@ int keel_cmd_check(int argc, char **argv)
     if (root && data.access)
       json_object_set_new(root, "data_access",
                           keel_data_access_json(data.access));
+    if (root && data.access)
+      json_object_set_new(
+          root, "policy",
+          keel_policy_decision_json(keel_data_access_decision(data.access)));
     if (root && !cfg->dataset)
       json_object_set_new(root, "dataset", json_null());
     char *sj = keel_stage_schemas_to_json(&schemas);

@@ -24,6 +24,7 @@ typedef struct run_args {
   const char *catalog;
   const char *cache;
   const char *ca_bundle;
+  const char *policy;
 } run_args;
 
 static const keel_cli_option run_options[] = {
@@ -65,6 +66,10 @@ static const keel_cli_option run_options[] = {
      "trust these CAs when fetching an https dataset (the `ca_bundle` "
      "setting)",
      offsetof(run_args, ca_bundle), 0, 0},
+    {"policy", 0, KEEL_CLI_PATH, "FILE",
+     "decide access to the dataset by this access policy (the `policy` "
+     "setting; docs/data-access.md)",
+     offsetof(run_args, policy), 0, 0},
 };
 
 const keel_cli_command keel_cli_run = {
@@ -124,6 +129,7 @@ static int run_parsed(const run_args *a, const keel_cli_operands *ops)
       .catalog = a->catalog,
       .data_cache = a->cache,
       .ca_bundle = a->ca_bundle,
+      .policy = a->policy,
   };
   opt.interrupt = keel_cli_interrupt_install();
   keel_progress_view view;

@@ -95,10 +95,69 @@ static void print_flat(const char *label, const json_t *j, size_t max,
   keel_flat_free(f, n);
 }
 
+/* What the bundle holds of each scope: per dataset read (lineage's
+ * source), its scope (uncatalogued for a plain path), whether its bytes
+ * are bundled (data/NAME), and the policy decision that let it be read
+ * (config_full.json). [{"dataset", "scope", "data": "bundled"|"not
+ * bundled", "member"|null, "policy": {...}|null}] */
+static json_t *data_scopes(const keel_bundle *b, json_t *lineage, json_t *full)
+{
+  json_t *out = json_array();
+  json_t *src = json_object_get(lineage, "source");
+  json_t *ds = json_object_get(src, "dataset");
+  json_t *files = json_object_get(src, "files");
+  json_t *policy = json_object_get(full, "policy");
+  size_t i;
+  json_t *f;
+  json_array_foreach(files, i, f)
+  {
+    const char *name = json_string_value(json_object_get(f, "path"));
+    if (!name || !out)
+      continue;
+    const char *id = json_string_value(json_object_get(ds, "id"));
+    int catalogued = id && strcmp(id, name) == 0;
+    char member[4200];
+    snprintf(member, sizeof member, "data/%s", name);
+    int held = keel_bundle_find(b, member) != NULL;
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:o, s:O?}", "dataset", name, "scope",
+                  catalogued ? keel_jstr(ds, "scope") : "uncatalogued", "data",
+                  held ? "bundled" : "not bundled", "member",
+                  held ? json_string(member) : json_null(), "policy",
+                  catalogued ? policy : NULL);
+    if (o)
+      json_array_append_new(out, o);
+  }
+  return out;
+}
+
+static void print_scopes(json_t *scopes)
+{
+  size_t i;
+  json_t *s;
+  json_array_foreach(scopes, i, s)
+  {
+    printf("%-10s %-12s %s: data %s", i ? "" : "holds", keel_jstr(s, "scope"),
+           keel_jstr(s, "dataset"), keel_jstr(s, "data"));
+    json_t *p = json_object_get(s, "policy");
+    if (p && json_is_string(json_object_get(p, "policy")))
+      printf("; read under policy %s:%s (version %s) by %s%s%s",
+             keel_jstr(p, "policy"), keel_jstr(p, "line"),
+             keel_jstr(p, "version"), keel_jstr(p, "user"),
+             json_is_string(json_object_get(p, "purpose")) ? ", purpose " : "",
+             json_is_string(json_object_get(p, "purpose"))
+                 ? keel_jstr(p, "purpose")
+                 : "");
+    else if (p)
+      printf("; read under the built-in policy by %s", keel_jstr(p, "user"));
+    printf("\n");
+  }
+}
+
 static void show_text(const keel_bundle *b, json_t *run, json_t *cfg,
                       json_t *plugins, json_t *lineage, json_t *metrics,
-                      json_t *values, size_t epochs, const char *digest,
-                      const char *integrity)
+                      json_t *values, json_t *scopes, size_t epochs,
+                      const char *digest, const char *integrity)
 {
   json_t *p, *v;
   size_t i;
@@ -141,6 +200,7 @@ static void show_text(const keel_bundle *b, json_t *run, json_t *cfg,
            keel_jstr(p, "sha256"),
            file && keel_bundle_find(b, file) ? "(bundled)" : "(not bundled)");
   }
+  print_scopes(scopes);
   {
     static const char *const data_skip[] = {
         "schemas",       "feature_names", "classes",        "split.row_hash",
@@ -176,7 +236,7 @@ static int show_bundle(const char *path, int as_json)
   keel_bundle *b = NULL;
   keel_bundle_report r;
   keel_error err = {0};
-  json_t *run, *cfg, *full, *plugins, *lineage, *metrics, *values;
+  json_t *run, *cfg, *full, *plugins, *lineage, *metrics, *values, *scopes;
   char integrity[256];
   size_t epochs;
   code = keel_bundle_cli_open("show", path, 0, &b);
@@ -197,6 +257,7 @@ static int show_bundle(const char *path, int as_json)
   metrics = keel_bundle_cli_json(b, "metrics.json");
   full = keel_bundle_cli_json(b, "config_full.json");
   values = chosen_values(full ? full : cfg);
+  scopes = data_scopes(b, lineage, full);
   epochs = count_lines(keel_bundle_find(b, "metrics.jsonl"));
   if (as_json) {
     json_t *o = json_pack(
@@ -210,6 +271,8 @@ static int show_bundle(const char *path, int as_json)
     json_t *tj = keel_bundle_find(b, "templates.json")
                      ? keel_bundle_cli_json(b, "templates.json")
                      : NULL;
+    if (o && scopes)
+      json_object_set(o, "scopes", scopes);
     if (o && tj) /* keel-bundle/3: the template chain, derived first */
       json_object_set(o, "templates", json_object_get(tj, "chain"));
     json_decref(tj);
@@ -224,8 +287,8 @@ static int show_bundle(const char *path, int as_json)
     free(text);
     json_decref(o);
   } else {
-    show_text(b, run, cfg, plugins, lineage, metrics, values, epochs, r.digest,
-              integrity);
+    show_text(b, run, cfg, plugins, lineage, metrics, values, scopes, epochs,
+              r.digest, integrity);
   }
   if (code)
     keel_cli_error("show", "%s: the bundle fails verification", path);
@@ -236,6 +299,7 @@ static int show_bundle(const char *path, int as_json)
   json_decref(lineage);
   json_decref(metrics);
   json_decref(values);
+  json_decref(scopes);
   keel_bundle_report_free(&r);
   keel_bundle_close(b);
   return code;

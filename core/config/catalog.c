@@ -69,6 +69,8 @@ static void entry_free(keel_catalog_entry *e)
   free(e->license);
   free(e->description);
   free(e->stats);
+  free(e->intended_use);
+  free(e->legal_basis);
 }
 
 void keel_catalog_free(keel_catalog *c)
@@ -433,10 +435,11 @@ static const struct {
   const char *key;
   int required;
 } entry_keys[] = {
-    {"location", 1}, {"plugin", 1},       {"sha256", 1},  {"rows", 1},
-    {"schema", 1},   {"owner", 1},        {"scope", 1},   {"auth", 0},
-    {"as_of", 1},    {"max_age_days", 0}, {"license", 1}, {"description", 0},
-    {"stats", 0},
+    {"location", 1},     {"plugin", 1},       {"sha256", 1},
+    {"rows", 1},         {"schema", 1},       {"owner", 1},
+    {"scope", 1},        {"auth", 0},         {"as_of", 1},
+    {"max_age_days", 0}, {"license", 1},      {"description", 0},
+    {"stats", 0},        {"intended_use", 0}, {"legal_basis", 0},
 };
 #define N_ENTRY_KEYS (sizeof entry_keys / sizeof entry_keys[0])
 
@@ -483,7 +486,8 @@ static int read_value(const reader *r, const keel_ini_entry *kv,
     return fail_at(r, kv->line, k,
                    "unknown key; expected location, plugin, option.NAME, "
                    "sha256, rows, schema, owner, scope, auth, as_of, "
-                   "max_age_days, license, description or stats");
+                   "max_age_days, license, description, stats, intended_use or "
+                   "legal_basis");
   if (!v[0] && strcmp(k, "description") != 0)
     return fail_at(r, kv->line, k, "empty value");
   if (strcmp(k, "location") == 0) {
@@ -532,9 +536,11 @@ static int read_value(const reader *r, const keel_ini_entry *kv,
     e->stats = keel_path_join(r->dir, v);
     return e->stats ? KEEL_OK : oom(r);
   }
-  char **slot = strcmp(k, "owner") == 0     ? &e->owner
-                : strcmp(k, "license") == 0 ? &e->license
-                                            : &e->description;
+  char **slot = strcmp(k, "owner") == 0          ? &e->owner
+                : strcmp(k, "license") == 0      ? &e->license
+                : strcmp(k, "intended_use") == 0 ? &e->intended_use
+                : strcmp(k, "legal_basis") == 0  ? &e->legal_basis
+                                                 : &e->description;
   *slot = strdup(v);
   return *slot ? KEEL_OK : oom(r);
 }
@@ -554,6 +560,13 @@ static int read_entry(reader *r, const keel_ini_section *sec,
     e->auth = KEEL_AUTH_NONE;
   if (!e->description && !(e->description = strdup("")))
     return oom(r);
+  /* Personal data is read only on a recorded consent or legal basis
+   * (docs/data-access.md, "Access policy"). */
+  if (e->scope == KEEL_SCOPE_PII && !e->legal_basis)
+    return fail_at(r, keel_ini_entry_find(sec, "scope")->line, "scope",
+                   "pii data needs a consent or legal basis; expected a key "
+                   "legal_basis (e.g. legal_basis = consent, or GDPR art. "
+                   "6(1)(f) legitimate interest)");
   if (e->auth != KEEL_AUTH_NONE && e->scheme != KEEL_LOCATION_HTTP &&
       e->scheme != KEEL_LOCATION_HTTPS)
     return fail_at(r, keel_ini_entry_find(sec, "auth")->line, "auth",

@@ -75,6 +75,10 @@ int keel_catalog_entry_write(keel_buf *b, const keel_catalog_entry *e,
     keel_buf_printf(b, "max_age_days = %u\n", e->max_age_days);
   if (e->license)
     keel_catalog_put_value(b, "license", e->license);
+  if (e->intended_use)
+    keel_catalog_put_value(b, "intended_use", e->intended_use);
+  if (e->legal_basis)
+    keel_catalog_put_value(b, "legal_basis", e->legal_basis);
   if (e->description && e->description[0])
     keel_catalog_put_value(b, "description", e->description);
   return b->failed ? KEEL_ENOMEM : KEEL_OK;

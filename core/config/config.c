@@ -55,6 +55,7 @@ void keel_run_config_free(keel_run_config *cfg)
   free(cfg->manifest_path);
   free(cfg->manifest_dir);
   free(cfg->manifest_text);
+  free(cfg->purpose);
   free(cfg->template_path);
   free(cfg->template_text);
   free(cfg->template_name);
@@ -193,6 +194,14 @@ json_t *keel_dataset_to_json(const keel_dataset *d)
       "license", e->license ? e->license : "", "owner",
       e->owner ? e->owner : "", "as_of", e->as_of, "max_age_days",
       (json_int_t)e->max_age_days);
+  if (o) {
+    json_object_set_new(o, "intended_use",
+                        e->intended_use ? json_string(e->intended_use)
+                                        : json_null());
+    json_object_set_new(o, "legal_basis",
+                        e->legal_basis ? json_string(e->legal_basis)
+                                       : json_null());
+  }
   return o ? o : json_null();
 }
 
@@ -232,6 +241,8 @@ json_t *keel_run_config_to_json(const keel_run_config *cfg)
   }
   if (cfg->dataset)
     json_object_set_new(root, "dataset", keel_dataset_to_json(cfg->dataset));
+  if (cfg->purpose)
+    json_object_set_new(root, "purpose", json_string(cfg->purpose));
   json_t *ov = json_array();
   for (size_t i = 0; ov && i < cfg->n_overrides; i++)
     json_array_append_new(ov, json_string(cfg->overrides[i].text));

@@ -107,7 +107,17 @@ typedef struct keel_template_checks {
                                   name a catalog dataset (a rule on how data is
                                   named, not on what the run computes: kept out
                                   of config.json) */
+  /* [governance] (outside config.json too): the catalog keys the dataset's
+   * entry must have (KEEL_GOV_*) and the scopes it may have (bit 1 <<
+   * keel_data_scope; 0: any). */
+  uint32_t gov_require;
+  uint32_t gov_scopes;
 } keel_template_checks;
+
+#define KEEL_GOV_OWNER 1u
+#define KEEL_GOV_INTENDED_USE 2u
+#define KEEL_GOV_LEGAL_BASIS 4u
+#define KEEL_GOV_DESCRIPTION 8u
 
 /* One template file of the chain a run was resolved against. */
 typedef struct keel_template_file {
@@ -156,6 +166,11 @@ typedef struct keel_run_config {
 
   keel_override *overrides;
   size_t n_overrides;
+
+  /* [keel] purpose (NULL: none): for the access policy, outside
+   * config.json, so it never changes the result digest. */
+  char *purpose;
+  int purpose_line;
 } keel_run_config;
 
 void keel_run_config_free(keel_run_config *cfg);

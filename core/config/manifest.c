@@ -11,6 +11,7 @@
 #include "base/semver.h"
 #include "base/status.h"
 #include "config/config_error.h"
+#include "config/policy.h"
 #include "plugin/loader.h"
 
 static int is_instance_name(const char *s)
@@ -88,7 +89,7 @@ static int parse_keel_section(keel_manifest *m, const keel_ini_section *sec,
 {
   const keel_ini *ini = m->ini;
   static const char *const keys[] = {"template", "template_version",
-                                     "plugin_path", "catalog"};
+                                     "plugin_path", "catalog", "purpose"};
   for (size_t i = 0; i < sec->n_entries; i++) {
     const keel_ini_entry *e = &sec->entries[i];
     if (strcmp(e->key, "template") == 0)
@@ -103,8 +104,17 @@ static int parse_keel_section(keel_manifest *m, const keel_ini_section *sec,
                                 "[keel] catalog: empty; expected the path of "
                                 "a catalog file (relative to the manifest)");
       m->catalog = e;
+    } else if (strcmp(e->key, "purpose") == 0) {
+      if (!keel_policy_purpose_valid(e->value))
+        return keel_config_fail(err, KEEL_EINVAL, ini->path, e->line,
+                                "[keel] purpose: '%s'; expected what the run "
+                                "reads its data for, [a-z0-9][a-z0-9._-]* "
+                                "(e.g. churn-model), as the access policy "
+                                "names it",
+                                e->value);
+      m->purpose = e;
     } else {
-      const char *dym = keel_did_you_mean(e->key, keys, 4);
+      const char *dym = keel_did_you_mean(e->key, keys, 5);
       if (dym)
         return keel_config_fail(
             err, KEEL_EINVAL, ini->path, e->line,
@@ -112,7 +122,7 @@ static int parse_keel_section(keel_manifest *m, const keel_ini_section *sec,
       return keel_config_fail(
           err, KEEL_EINVAL, ini->path, e->line,
           "[keel] key '%s' is not known; expected template, "
-          "template_version, plugin_path or catalog",
+          "template_version, plugin_path, catalog or purpose",
           e->key);
     }
   }

@@ -1,7 +1,9 @@
 /* Manifests: one concrete run (docs/manifest.md).
  *   [keel]            template = NAME or PATH, template_version = RANGE,
  *                     plugin_path = DIR[:DIR...] (relative to the manifest),
- *                     catalog = PATH (the data catalog, relative to it)
+ *                     catalog = PATH (the data catalog, relative to it),
+ *                     purpose = WORD (why the data is read: the access
+ *                     policy's purposes; not part of the result)
  *   [data], [train]   host parameters
  *   [source], [model], [loss], [optimizer]   plugin = NAME, then values
  *                     ([source] may name dataset = NAME@RANGE instead)
@@ -23,6 +25,7 @@ typedef struct keel_manifest {
   const keel_ini_entry *template_ref;     /* [keel] template */
   const keel_ini_entry *template_version; /* [keel] template_version */
   const keel_ini_entry *catalog;          /* [keel] catalog, or NULL */
+  const keel_ini_entry *purpose;          /* [keel] purpose, or NULL */
   char **plugin_paths; /* [keel] plugin_path entries, joined to dir */
   size_t n_plugin_paths;
   int plugin_path_line;

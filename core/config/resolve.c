@@ -592,6 +592,40 @@ static void list_kind(const keel_registry *reg, keel_kind kind, char *buf,
     snprintf(buf, size, "none on the plugin path");
 }
 
+/* The template's [governance]: the entry must have the keys it requires
+ * and one of the scopes it allows (exit 2, naming the template line). */
+static int check_governance(rctx *r, int line, const char *otext)
+{
+  const keel_template_checks *k = &r->t->checks;
+  const keel_catalog_entry *e = r->ds->entry;
+  const char *have[] = {e->owner, e->intended_use, e->legal_basis,
+                        e->description && *e->description ? e->description
+                                                          : NULL};
+  static const char *const names[] = {"owner", "intended_use", "legal_basis",
+                                      "description"};
+  for (int i = 0; i < 4; i++) {
+    if (!(k->gov_require & (1u << i)) || (have[i] && *have[i]))
+      continue;
+    const keel_template_origin *o = &r->t->check_at[KEEL_TCHECK_GOV_REQUIRE];
+    return where_fail(r->err, KEEL_EINVAL, otext, r->m->ini->path, line,
+                      "[source] dataset: %s (catalog %s:%d) has no %s; "
+                      "template %s requires it ([governance] require, %s:%d)",
+                      e->id, r->ds->catalog_path, e->line, names[i], r->t->name,
+                      o->file ? keel_path_basename(o->file) : "?", o->line);
+  }
+  if (k->gov_scopes && !(k->gov_scopes & (1u << e->scope))) {
+    const keel_template_origin *o = &r->t->check_at[KEEL_TCHECK_GOV_SCOPES];
+    return where_fail(r->err, KEEL_EINVAL, otext, r->m->ini->path, line,
+                      "[source] dataset: %s (catalog %s:%d) has scope %s; "
+                      "template %s allows only the scopes of [governance] "
+                      "allowed_scopes (%s:%d)",
+                      e->id, r->ds->catalog_path, e->line,
+                      keel_data_scope_name(e->scope), r->t->name,
+                      o->file ? keel_path_basename(o->file) : "?", o->line);
+  }
+  return 0;
+}
+
 /* [source] dataset = REF (or the override source.dataset=REF): resolves
  * the catalog entry into r->cfg->dataset and r->ds, refuses a plugin
  * named beside it, and enforces the template's [contract] catalog. */
@@ -602,7 +636,19 @@ static int resolve_dataset(rctx *r, const keel_ini_section *msec,
   const keel_ini_entry *de = keel_ini_entry_find(msec, "dataset");
   const ovr *dov = find_override(r, msec->name, "dataset");
   if (!de && !dov) {
-    if (!r->t->checks.catalog_required)
+    const keel_template_checks *k = &r->t->checks;
+    if (!k->catalog_required && (k->gov_require || k->gov_scopes)) {
+      const keel_template_origin *o =
+          &r->t->check_at[k->gov_require ? KEEL_TCHECK_GOV_REQUIRE
+                                         : KEEL_TCHECK_GOV_SCOPES];
+      return keel_config_fail(
+          r->err, KEEL_EINVAL, m->ini->path, msec->line,
+          "[source]: template %s governs its data ([governance], %s:%d), "
+          "which only a catalog entry describes; expected dataset = "
+          "NAME@RANGE in place of plugin and path (docs/data-access.md)",
+          r->t->name, o->file ? keel_path_basename(o->file) : "?", o->line);
+    }
+    if (!k->catalog_required)
       return 0;
     const keel_template_origin *o = &r->t->check_at[KEEL_TCHECK_CATALOG];
     return keel_config_fail(
@@ -638,7 +684,7 @@ static int resolve_dataset(rctx *r, const keel_ini_section *msec,
     return where_fail(r->err, rc, otext, m->ini->path, line,
                       "[source] dataset: %s", e2.message);
   r->ds = r->cfg->dataset;
-  return 0;
+  return check_governance(r, line, otext);
 }
 
 /* The entry's plugin must read a path, and every option.KEY of the entry
@@ -909,6 +955,10 @@ static int fill_header(rctx *r)
   c->template_version = dup_or_null(r->t->version, &oom);
   c->task = r->t->task;
   c->checks = r->t->checks;
+  if (r->m->purpose) {
+    c->purpose = dup_or_null(r->m->purpose->value, &oom);
+    c->purpose_line = r->m->purpose->line;
+  }
   if (!oom && keel_template_chain_copy(r->t, c, r->err))
     return KEEL_ENOMEM;
   if (r->n_ovr) {

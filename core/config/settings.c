@@ -42,6 +42,10 @@ static const keel_setting_decl decls[KEEL_SETTING_COUNT] = {
                                  "cache", "cache", 'c', "data",
                                  "the folder of the content-addressed data "
                                  "cache (docs/data-access.md)"},
+    [KEEL_SETTING_POLICY] = {"policy", "KEEL_POLICY", "data", "policy",
+                             "policy", 'g', "policy.ini",
+                             "the access policy file: who may read which "
+                             "data (docs/data-access.md)"},
 };
 
 const keel_setting_decl *keel_setting_decls(void)
@@ -81,8 +85,9 @@ static int set_default(keel_setting *it, keel_error *err)
   int rc;
   if (!d->base)
     return set_value(it, d->deflt, KEEL_SETTING_FROM_DEFAULT, 0, err);
-  dir = d->base == 'c' ? keel_path_xdg_dir("XDG_CACHE_HOME", ".cache")
-                       : keel_path_xdg_dir("XDG_DATA_HOME", ".local/share");
+  dir = d->base == 'c'   ? keel_path_xdg_dir("XDG_CACHE_HOME", ".cache")
+        : d->base == 'g' ? keel_path_xdg_dir("XDG_CONFIG_HOME", ".config")
+                         : keel_path_xdg_dir("XDG_DATA_HOME", ".local/share");
   keel = dir ? keel_path_join(dir, "keel") : NULL;
   path = keel ? keel_path_join(keel, d->deflt) : NULL;
   rc = path ? set_value(it, path, KEEL_SETTING_FROM_DEFAULT, 0, err)

@@ -23,6 +23,7 @@ typedef enum keel_setting_id {
   KEEL_SETTING_CATALOG,       /* the data catalog file */
   KEEL_SETTING_CA_BUNDLE,     /* PEM CAs for https fetches ("": system) */
   KEEL_SETTING_DATA_CACHE,    /* the content-addressed data cache folder */
+  KEEL_SETTING_POLICY,        /* the access policy file */
   KEEL_SETTING_COUNT
 } keel_setting_id;
 
@@ -33,7 +34,8 @@ typedef struct keel_setting_decl {
   const char *key;     /* ... and key */
   const char *flag;    /* the command-line option ("plugin-path"), or NULL */
   char base;           /* the default's folder: 'd' $XDG_DATA_HOME/keel,
-                          'c' $XDG_CACHE_HOME/keel, 0 none */
+                          'c' $XDG_CACHE_HOME/keel, 'g' $XDG_CONFIG_HOME/keel,
+                          0 none */
   const char *deflt;   /* the default, below that folder when base is set */
   const char *doc;     /* one line */
 } keel_setting_decl;

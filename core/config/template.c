@@ -465,6 +465,74 @@ static int parse_contract(keel_template *t, const keel_ini_section *sec,
   return 0;
 }
 
+/* The names of [governance] require and allowed_scopes, by bit. */
+static const char *const gov_keys[] = {"owner", "intended_use", "legal_basis",
+                                       "description"};
+static const char *const gov_scopes[] = {NULL, "public", "internal",
+                                         "restricted", "pii"};
+
+/* Reads a comma list of names (names[i] is bit 1 << i) into *bits. */
+static int name_bits(const char *list, const char *const *names, size_t n,
+                     uint32_t *bits, char *bad, size_t bad_size)
+{
+  *bits = 0;
+  const char *p = list;
+  while (1) {
+    while (*p == ' ' || *p == '\t')
+      p++;
+    size_t len = strcspn(p, ",");
+    size_t w = len;
+    while (w && (p[w - 1] == ' ' || p[w - 1] == '\t'))
+      w--;
+    size_t i = 0;
+    while (i < n &&
+           !(names[i] && strlen(names[i]) == w && strncmp(names[i], p, w) == 0))
+      i++;
+    if (i == n) {
+      snprintf(bad, bad_size, "%.*s", (int)(w < 60 ? w : 60), p);
+      return -1;
+    }
+    *bits |= 1u << i;
+    if (!p[len])
+      return 0;
+    p += len + 1;
+  }
+}
+
+/* [governance]: what the data's catalog entry must say (require) and the
+ * scopes it may have (allowed_scopes). A derived template adds to its
+ * base's require and may only narrow its allowed scopes. */
+static int parse_governance(keel_template *t, const keel_ini_section *sec,
+                            keel_error *err)
+{
+  static const char *const keys[] = {"require", "allowed_scopes"};
+  int rc = check_keys(t->ini, sec, keys, 2, err);
+  for (size_t i = 0; !rc && i < sec->n_entries; i++) {
+    const keel_ini_entry *e = &sec->entries[i];
+    int req = strcmp(e->key, "require") == 0;
+    uint32_t bits = 0;
+    char bad[64] = "";
+    if (req ? name_bits(e->value, gov_keys, 4, &bits, bad, sizeof bad)
+            : name_bits(e->value, gov_scopes, 5, &bits, bad, sizeof bad))
+      return keel_config_fail(
+          err, KEEL_EINVAL, t->ini->path, e->line,
+          "[governance] %s: '%s' is not known; expected %s", e->key, bad,
+          req ? "catalog keys among owner, intended_use, legal_basis, "
+                "description"
+              : "scopes among public, internal, restricted, pii");
+    int which = req ? KEEL_TCHECK_GOV_REQUIRE : KEEL_TCHECK_GOV_SCOPES;
+    if (!req && t->base && t->checks.gov_scopes &&
+        (bits & ~t->checks.gov_scopes))
+      return widened(t, sec, e, which, "allows a scope its base does not", err);
+    if (req)
+      t->checks.gov_require |= bits;
+    else
+      t->checks.gov_scopes = bits;
+    t->check_at[which] = (keel_template_origin){t->ini->path, e->line};
+  }
+  return rc;
+}
+
 static int parse_checks(keel_template *t, const keel_ini_section *sec,
                         keel_error *err)
 {
@@ -697,7 +765,8 @@ static int check_structure(keel_template *t, chain_ctx *ch, keel_error *err)
   static const char *const known[] = {
       "template",       "slot.source",    "slot.transform", "slot.model",
       "slot.loss",      "slot.optimizer", "contract",       "checks",
-      "defaults.train", "defaults.data",  "ranges.train",   "ranges.data"};
+      "defaults.train", "defaults.data",  "ranges.train",   "ranges.data",
+      "governance"};
   for (size_t i = 0; i < ini->n_sections; i++) {
     const keel_ini_section *sec = &ini->sections[i];
     const char *n = sec->name;
@@ -705,6 +774,8 @@ static int check_structure(keel_template *t, chain_ctx *ch, keel_error *err)
       continue;
     if (strcmp(n, "contract") == 0)
       rc = parse_contract(t, sec, err);
+    else if (strcmp(n, "governance") == 0)
+      rc = parse_governance(t, sec, err);
     else if (strcmp(n, "checks") == 0)
       rc = parse_checks(t, sec, err);
     else if (strncmp(n, "defaults.", 9) == 0)
@@ -723,8 +794,8 @@ static int check_structure(keel_template *t, chain_ctx *ch, keel_error *err)
       return keel_config_fail(
           err, KEEL_EINVAL, ini->path, sec->line,
           "[%s]: unknown section; expected [template], "
-          "[slot.KIND], [contract], [checks], [defaults.*] or "
-          "[ranges.*]",
+          "[slot.KIND], [contract], [checks], [governance], "
+          "[defaults.*] or [ranges.*]",
           n);
     }
     if (rc)
@@ -1088,7 +1159,8 @@ int keel_template_chain_copy(const keel_template *t, keel_run_config *c,
   static const char *const check_names[KEEL_TCHECK_N] = {
       "check min_rows",        "check max_missing_fraction",
       "check min_class_count", "contract missing",
-      "contract finite",       "contract catalog"};
+      "contract finite",       "contract catalog",
+      "governance require",    "governance allowed_scopes"};
   const keel_template_checks *k = &t->checks;
   for (int i = 0; i < KEEL_TCHECK_N && !rc; i++) {
     const keel_template_origin *o = &t->check_at[i];
@@ -1110,8 +1182,18 @@ int keel_template_chain_copy(const keel_template *t, keel_run_config *c,
       keel_buf_printf(&b, "%s",
                       k->contract_flags & KEEL_CONTRACT_FINITE ? "required"
                                                                : "optional");
-    else
+    else if (i == KEEL_TCHECK_CATALOG)
       keel_buf_printf(&b, "%s", k->catalog_required ? "required" : "optional");
+    else
+      for (size_t j = 0, shown = 0; j < 5; j++) {
+        uint32_t bits =
+            i == KEEL_TCHECK_GOV_REQUIRE ? k->gov_require : k->gov_scopes;
+        const char *name = i == KEEL_TCHECK_GOV_REQUIRE
+                               ? (j < 4 ? gov_keys[j] : NULL)
+                               : gov_scopes[j];
+        if (name && (bits & (1u << j)))
+          keel_buf_printf(&b, "%s%s", shown++ ? ", " : "", name);
+      }
     rc = add_rule(c, &cap, &b, o->file, o->line);
     keel_buf_free(&b);
   }

@@ -5,6 +5,9 @@
  *   [slot.KIND]             allow = NAME [RANGE], NAME [RANGE], ...
  *                           (KIND: source, transform, model, loss,
  *                           optimizer; all but transform are required)
+ *   [governance]            require = owner, intended_use, legal_basis,
+ *                           description (keys the data's catalog entry
+ *                           must have); allowed_scopes = public, ...
  *   [contract]              features = numeric, missing = forbidden|allowed,
  *                           finite = required|optional,
  *                           catalog = required|optional (data named by a
@@ -46,6 +49,8 @@ enum {
   KEEL_TCHECK_MISSING,
   KEEL_TCHECK_FINITE,
   KEEL_TCHECK_CATALOG,
+  KEEL_TCHECK_GOV_REQUIRE, /* [governance] require */
+  KEEL_TCHECK_GOV_SCOPES,  /* [governance] allowed_scopes */
   KEEL_TCHECK_N
 };
 

@@ -28,6 +28,7 @@ struct keel_data_access {
   int recovered;         /* recover ran once */
   const char *read_from; /* "location", "cache", "fetched" */
   char *what;            /* the route's description */
+  keel_policy_decision decision;
 };
 
 keel_fetch_options keel_data_fetch_options(const keel_catalog_entry *e,
@@ -130,6 +131,58 @@ static int open_local(keel_data_access *a, keel_error *err)
                    e->path, strerror(gone), a->cache_root, e->sha256);
 }
 
+int keel_data_access_decide(const keel_dataset *ds,
+                            const keel_data_access_options *o,
+                            keel_policy_decision *d, keel_error *err)
+{
+  memset(d, 0, sizeof *d);
+  char *path = NULL;
+  int explicit_path = o && o->policy;
+  int rc;
+  if (explicit_path) {
+    path = strdup(o->policy);
+    rc = path ? KEEL_OK : keel_fail(err, KEEL_ENOMEM, "out of memory");
+  } else {
+    keel_settings s;
+    rc = keel_settings_load(&s, err);
+    const keel_setting *it = &s.items[KEEL_SETTING_POLICY];
+    if (!rc) {
+      explicit_path = it->source != KEEL_SETTING_FROM_DEFAULT;
+      path = strdup(it->value);
+      if (!path)
+        rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+    }
+    keel_settings_free(&s);
+  }
+  if (rc)
+    return rc;
+  const keel_catalog_entry *e = ds->entry;
+  keel_policy_request q = {.dataset_id = e->id,
+                           .dataset_name = e->name,
+                           .scope = e->scope,
+                           .purpose = o ? o->purpose : NULL,
+                           .legal_basis = e->legal_basis,
+                           .include_data = o ? o->include_data : 0};
+  rc = keel_policy_decide(path, explicit_path, &q, d, err);
+  free(path);
+  return rc;
+}
+
+/* Copies what the record needs of decision src into dst. */
+static int keep_decision(keel_policy_decision *dst,
+                         const keel_policy_decision *src)
+{
+  *dst = *src;
+  char **fields[] = {&dst->policy_path, &dst->searched,    &dst->version,
+                     &dst->user,        &dst->groups,      &dst->dataset,
+                     &dst->purpose,     &dst->legal_basis, &dst->reason};
+  int ok = 1;
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    if (*fields[i] && !(*fields[i] = strdup(*fields[i])))
+      ok = 0;
+  return ok ? KEEL_OK : KEEL_ENOMEM;
+}
+
 int keel_data_access_open(const keel_dataset *ds,
                           const keel_data_access_options *o,
                           keel_host_context *ctx, keel_data_access **out,
@@ -144,6 +197,19 @@ int keel_data_access_open(const keel_dataset *ds,
   a->lock_fd = -1;
   a->max_attempts = o ? o->max_attempts : 0;
   a->stall_seconds = o ? o->stall_seconds : 0;
+  /* No byte is read before the policy allows it. */
+  int prc = o && o->decision
+                ? keep_decision(&a->decision, o->decision)
+                : keel_data_access_decide(ds, o, &a->decision, err);
+  if (prc == KEEL_ENOMEM)
+    prc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+  else if (!prc && !a->decision.allowed)
+    prc = keel_fail(err, KEEL_EINVAL, "access denied: %s",
+                    a->decision.reason ? a->decision.reason : "by policy");
+  if (prc) {
+    keel_data_access_close(a);
+    return prc;
+  }
   char loc[2048];
   keel_buf what = KEEL_BUF_INIT;
   keel_buf_printf(&what, "dataset %s (catalog %s:%d, %s)", e->id,
@@ -231,6 +297,11 @@ json_t *keel_data_access_json(const keel_data_access *a)
   return o;
 }
 
+const keel_policy_decision *keel_data_access_decision(const keel_data_access *a)
+{
+  return &a->decision;
+}
+
 const char *keel_data_access_path(const keel_data_access *a)
 {
   return a->path;
@@ -247,5 +318,6 @@ void keel_data_access_close(keel_data_access *a)
   free(a->path);
   free(a->cache_entry);
   free(a->what);
+  keel_policy_decision_free(&a->decision);
   free(a);
 }

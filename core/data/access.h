@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "config/dataset.h"
+#include "config/policy.h"
 #include "data/data_cache.h"
 #include "data/fetch_http.h"
 #include "plugin/host.h"
@@ -33,6 +34,14 @@ typedef struct keel_data_access_options {
   const char *ca_bundle;  /* NULL: the ca_bundle setting; "": the system's */
   int max_attempts;
   long stall_seconds;
+  /* The access policy (config/policy.h): the file (NULL: the policy
+   * setting), the manifest's purpose, whether the bytes go into the
+   * bundle, and a decision already made by keel_data_access_decide
+   * (NULL: keel_data_access_open decides). */
+  const char *policy;
+  const char *purpose;
+  int include_data;
+  const keel_policy_decision *decision;
 } keel_data_access_options;
 
 /* How entry e is fetched: the limits and CA bundle of o (ca_bundle
@@ -53,11 +62,21 @@ int keel_data_fill_from_location(void *ctx, const keel_fetch_sink *sink,
 
 typedef struct keel_data_access keel_data_access;
 
-/* Makes the bytes of ds's entry readable and routes its id in ctx.
- * KEEL_ENOTFOUND for a file that is gone (and not cached), KEEL_EIO for a
- * fetch that failed, KEEL_EINTEGRITY for fetched bytes with another
- * SHA-256 (nothing cached), KEEL_EINVAL for credentials that cannot be
- * read; each message names the entry, its catalog and the printable
+/* Decides whether the current user may read ds's entry (and carry it
+ * into a bundle) under the access policy, before any byte is read. *d
+ * (zeroed first; keel_policy_decision_free) is filled whether allowed or
+ * denied, for the run's record. KEEL_OK when allowed, else KEEL_EINVAL
+ * (exit 2) naming the dataset, scope, user and policy FILE:LINE. */
+int keel_data_access_decide(const keel_dataset *ds,
+                            const keel_data_access_options *o,
+                            keel_policy_decision *d, keel_error *err);
+
+/* Makes the bytes of ds's entry readable and routes its id in ctx, once
+ * the access policy allows it (o->decision, or decided here: a denial is
+ * KEEL_EINVAL and nothing is read). KEEL_ENOTFOUND for a file that is gone (and
+ * not cached), KEEL_EIO for a fetch that failed, KEEL_EINTEGRITY for fetched
+ * bytes with another SHA-256 (nothing cached), KEEL_EINVAL for credentials that
+ * cannot be read; each message names the entry, its catalog and the printable
  * location. */
 int keel_data_access_open(const keel_dataset *ds,
                           const keel_data_access_options *o,
@@ -76,6 +95,10 @@ int keel_data_access_recover(keel_data_access *a, keel_host_context *ctx,
  * {"id", "location" (printable), "auth" (the method), "read_from"
  * ("location", "cache", "fetched"), "cache_entry" (path or null)}. */
 json_t *keel_data_access_json(const keel_data_access *a);
+
+/* The policy decision the access was opened under. */
+const keel_policy_decision *
+keel_data_access_decision(const keel_data_access *a);
 
 /* The route's local file (a cache entry or the catalogued file). */
 const char *keel_data_access_path(const keel_data_access *a);

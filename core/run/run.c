@@ -206,9 +206,11 @@ typedef struct run_state {
   int checked;
   keel_bundle *resume_bundle; /* --resume BUNDLE: holds the checkpoint */
   const keel_bundle_member *resume_member; /* its checkpoint */
-  keel_data_access *access; /* the [source] dataset's bytes, or NULL */
-  int data_failed;          /* the dataset's bytes could not be had */
-  int data_integrity;       /* a routed input was not the catalogued bytes */
+  keel_data_access *access;      /* the [source] dataset's bytes, or NULL */
+  keel_policy_decision decision; /* the access policy's, when decided */
+  int decided;
+  int data_failed;    /* the dataset's bytes could not be had */
+  int data_integrity; /* a routed input was not the catalogued bytes */
 } run_state;
 
 /* Records one stage's plugin unless an earlier stage used the same one. */
@@ -550,22 +552,31 @@ static int open_dataset(run_state *rs, keel_error *err)
   if (!ds)
     return KEEL_OK;
   const keel_catalog_entry *e = ds->entry;
+  keel_data_access_options o = {.cache_root = rs->opt->data_cache,
+                                .ca_bundle = rs->opt->ca_bundle,
+                                .policy = rs->opt->policy,
+                                .purpose = rs->cfg->purpose,
+                                .include_data = rs->opt->include_data};
+  /* The policy decides before any byte is read, bundled copies too. */
+  rs->decided = 1;
+  int rc = keel_data_access_decide(ds, &o, &rs->decision, err);
+  if (rc)
+    return rc;
+  o.decision = &rs->decision;
   char *bundled = rs->opt->data_remap
                       ? rs->opt->data_remap(rs->opt->data_remap_ctx, e->id)
                       : NULL;
   if (bundled) {
     struct stat st;
     int here = stat(bundled, &st) == 0;
-    int rc = here ? keel_host_context_route(&rs->ctx, e->id, bundled, e->sha256,
-                                            "the bundled data")
-                  : KEEL_ENOTFOUND;
+    rc = here ? keel_host_context_route(&rs->ctx, e->id, bundled, e->sha256,
+                                        "the bundled data")
+              : KEEL_ENOTFOUND;
     free(bundled);
     if (rc != KEEL_ENOTFOUND)
       return rc ? keel_fail(err, rc, "out of memory") : KEEL_OK;
   }
-  keel_data_access_options o = {.cache_root = rs->opt->data_cache,
-                                .ca_bundle = rs->opt->ca_bundle};
-  int rc = keel_data_access_open(ds, &o, &rs->ctx, &rs->access, err);
+  rc = keel_data_access_open(ds, &o, &rs->ctx, &rs->access, err);
   if (rc == KEEL_EINTEGRITY)
     rs->data_integrity = 1;
   return rc;
@@ -794,6 +805,35 @@ static int begin_bundle(run_state *rs, const json_t *config,
   return rc;
 }
 
+/* The decision as the bundle keeps it: without who asked when the
+ * policy redacts the user. */
+static json_t *policy_record(const keel_policy_decision *d)
+{
+  json_t *o = keel_policy_decision_json(d);
+  if (o && d->redact_user) {
+    json_object_set_new(o, "user", json_string("(redacted)"));
+    json_object_set_new(o, "groups", json_string("(redacted)"));
+    json_object_set_new(o, "uid", json_null());
+    /* the reason names the rule's section, [user.NAME] */
+    char why[64];
+    snprintf(why, sizeof why, "granted by the rule at line %d", d->line);
+    json_object_set_new(o, "reason", json_string(why));
+  }
+  return o;
+}
+
+/* run.json names who ran it where, unless the access policy says to
+ * leave that out (`redact`); neither is in the result digest. */
+static int redact_environment(run_state *rs, keel_error *err)
+{
+  int rc = KEEL_OK;
+  if (rs->decided && rs->decision.redact_user)
+    rc = keel_bundle_set_info(rs->bundle, "user", "(redacted)", err);
+  if (!rc && rs->decided && rs->decision.redact_host)
+    rc = keel_bundle_set_info(rs->bundle, "host", "(redacted)", err);
+  return rc;
+}
+
 int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
                      keel_error *err)
 {
@@ -826,6 +866,8 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
   if (config && rs.access)
     json_object_set_new(config, "data_access",
                         keel_data_access_json(rs.access));
+  if (config && rs.decided) /* outside the result digest: who, by which rule */
+    json_object_set_new(config, "policy", policy_record(&rs.decision));
   values = keel_run_config_values_json(rs.cfg);
   config_text = config && values ? stable_config_text(values) : NULL;
   if (!config_text) {
@@ -835,7 +877,9 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
   }
   /* Past validation: from here on the run ends as a bundle. */
   sweep_stale_temps(opt->out_dir);
-  if ((rc = begin_bundle(&rs, config, values, err))) {
+  if (!(rc = begin_bundle(&rs, config, values, err)))
+    rc = redact_environment(&rs, err);
+  if (rc) {
     out->exit_code = KEEL_EXIT_RUNTIME;
     goto done;
   }
@@ -892,6 +936,7 @@ done:
   keel_bundle_builder_free(rs.bundle);
   keel_bundle_close(rs.resume_bundle);
   keel_data_access_close(rs.access);
+  keel_policy_decision_free(&rs.decision);
   free(rs.checkpoint_dir);
   if (rs.ctx.base_dir)
     keel_host_context_free(&rs.ctx);

@@ -25,6 +25,7 @@ typedef struct keel_run_options {
   const char *catalog;
   const char *data_cache;
   const char *ca_bundle;
+  const char *policy; /* the access policy file; NULL: the setting */
   /* Replay: maps a data path the source asks for to a bundled copy;
    * returns malloc'd path or NULL for as-is. */
   char *(*data_remap)(void *ctx, const char *path);

@@ -84,14 +84,26 @@ static void test_http_auth(void)
             "20\n"
             "rows = 1\nschema = a:numeric\nowner = o\nscope = pii\n"
             "auth = bearer-env:DATA_TOKEN\nas_of = 2025-01-31\n"
-            "license = proprietary\n",
+            "license = proprietary\nlegal_basis = contract\n",
             &err);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   CU_ASSERT_EQUAL(c->entries[0].scheme, KEEL_LOCATION_HTTPS);
   CU_ASSERT_PTR_NULL(c->entries[0].path);
   CU_ASSERT_EQUAL(c->entries[0].auth, KEEL_AUTH_BEARER_ENV);
   CU_ASSERT_STRING_EQUAL(c->entries[0].auth_ref, "DATA_TOKEN");
+  CU_ASSERT_STRING_EQUAL(c->entries[0].legal_basis, "contract");
   keel_catalog_free(c);
+  /* pii without a legal basis: refused at the scope line */
+  c = parse(HEADER
+            "[p@1.0.0]\nlocation = file:p.csv\nplugin = csv\nsha256 = "
+            "e70c49495fd192cbd259f8028ecd623348a4151c86c26aeddade9073ae6574"
+            "20\nrows = 1\nschema = a:numeric\nowner = o\nscope = pii\n"
+            "as_of = 2025-01-31\nlicense = x\n",
+            &err);
+  CU_ASSERT_PTR_NULL(c);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err.message,
+                                "[p@1.0.0] scope: pii data needs a "
+                                "consent or legal basis"));
 }
 
 /* Each bad catalog fails with a message holding `want`. */
