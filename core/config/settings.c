@@ -42,6 +42,11 @@ static const keel_setting_decl decls[KEEL_SETTING_COUNT] = {
                                  "cache", "cache", 'c', "data",
                                  "the folder of the content-addressed data "
                                  "cache (docs/data-access.md)"},
+    [KEEL_SETTING_AUDIT_LOG] = {"audit_log", "KEEL_AUDIT_LOG", "data",
+                                "audit_log", NULL, 'd', "audit.jsonl",
+                                "the central hash-chained audit log every "
+                                "data access and run appends to "
+                                "(docs/data-access.md)"},
 };
 
 const keel_setting_decl *keel_setting_decls(void)

@@ -27,7 +27,8 @@ struct keel_data_access {
   int verified;          /* the bytes at path were hashed when fetched */
   int recovered;         /* recover ran once */
   const char *read_from; /* "location", "cache", "fetched" */
-  char *what;            /* the route's description */
+  keel_audit_trail *audit;
+  char *what; /* the route's description */
 };
 
 keel_fetch_options keel_data_fetch_options(const keel_catalog_entry *e,
@@ -71,6 +72,30 @@ static int setting_or(const char *given, keel_setting_id id, char **out,
     return *out ? KEEL_OK : keel_fail(err, KEEL_ENOMEM, "out of memory");
   }
   return keel_setting_value(id, out, err);
+}
+
+/* One audit line about the entry's bytes; a failure to record it fails
+ * the access (an unaccounted read is what the trail exists to prevent). */
+static int audit(keel_data_access *a, const char *action, const char *detail,
+                 keel_error *err)
+{
+  const keel_catalog_entry *e = a->ds->entry;
+  char loc[2048];
+  keel_audit_event ev = {.action = action,
+                         .dataset = e->id,
+                         .sha256 = e->sha256,
+                         .scope = keel_data_scope_name(e->scope),
+                         .location = shown_location(e, loc, sizeof loc),
+                         .detail = detail};
+  return keel_audit_trail_append(a->audit, &ev, err);
+}
+
+/* "read", "cache-hit", "fetched": where the access found the bytes. */
+static const char *read_action(const keel_data_access *a)
+{
+  if (!a->read_from || strcmp(a->read_from, "location") == 0)
+    return "read";
+  return strcmp(a->read_from, "cache") == 0 ? "cache-hit" : "fetched";
 }
 
 /* Prefixes err's message with what the access was for. */
@@ -144,6 +169,7 @@ int keel_data_access_open(const keel_dataset *ds,
   a->lock_fd = -1;
   a->max_attempts = o ? o->max_attempts : 0;
   a->stall_seconds = o ? o->stall_seconds : 0;
+  a->audit = o ? o->audit : NULL;
   char loc[2048];
   keel_buf what = KEEL_BUF_INIT;
   keel_buf_printf(&what, "dataset %s (catalog %s:%d, %s)", e->id,
@@ -162,6 +188,15 @@ int keel_data_access_open(const keel_dataset *ds,
     rc = is_remote(e) ? open_cached(a, 1, err) : open_local(a, err);
   if (rc) {
     rc = fail_for(a, rc, err);
+    keel_error aerr = {0}, inner = *err;
+    if (a->what && audit(a, "access-failed", inner.message, &aerr))
+      keel_fail(err, rc, "%s (and the audit log: %s)", inner.message,
+                aerr.message);
+  } else if ((rc = audit(a, read_action(a),
+                         a->cache_entry && !is_remote(e) ? "the file is gone"
+                         : a->verified ? "not in the cache: fetched"
+                                       : NULL,
+                         err))) {
   } else if (keel_host_context_route(ctx, e->id, a->path, e->sha256, a->what) !=
              KEEL_OK) {
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
@@ -210,10 +245,19 @@ int keel_data_access_recover(keel_data_access *a, keel_host_context *ctx,
     return fail_for(a, rc, err);
   }
   a->verified = 1; /* keel_cache_get just hashed it */
+  if ((rc = audit(a, "cache-refill",
+                  "the cache entry did not hold the catalogued bytes", err)))
+    return rc;
   keel_host_context_forget_inputs(ctx);
   if (keel_host_context_route(ctx, e->id, a->path, e->sha256, a->what))
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   return KEEL_OK;
+}
+
+int keel_data_access_audit_hash(keel_data_access *a, int ok, keel_error *err)
+{
+  return a ? audit(a, ok ? "hash-verified" : "hash-mismatch", NULL, err)
+           : KEEL_OK;
 }
 
 json_t *keel_data_access_json(const keel_data_access *a)

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "config/dataset.h"
+#include "data/audit_log.h"
 #include "data/data_cache.h"
 #include "data/fetch_http.h"
 #include "plugin/host.h"
@@ -33,6 +34,7 @@ typedef struct keel_data_access_options {
   const char *ca_bundle;  /* NULL: the ca_bundle setting; "": the system's */
   int max_attempts;
   long stall_seconds;
+  keel_audit_trail *audit; /* the run's audit trail (NULL: none kept) */
 } keel_data_access_options;
 
 /* How entry e is fetched: the limits and CA bundle of o (ca_bundle
@@ -58,7 +60,8 @@ typedef struct keel_data_access keel_data_access;
  * fetch that failed, KEEL_EINTEGRITY for fetched bytes with another
  * SHA-256 (nothing cached), KEEL_EINVAL for credentials that cannot be
  * read; each message names the entry, its catalog and the printable
- * location. */
+ * location. Each outcome (read, cache hit, fetched, failed) is appended
+ * to o->audit; when that append fails, so does the access. */
 int keel_data_access_open(const keel_dataset *ds,
                           const keel_data_access_options *o,
                           keel_host_context *ctx, keel_data_access **out,
@@ -71,6 +74,11 @@ int keel_data_access_open(const keel_dataset *ds,
 int keel_data_access_recover(keel_data_access *a, keel_host_context *ctx,
                              const keel_input_record *bad, int code,
                              keel_error *err);
+
+/* Appends to the run's audit trail whether the bytes read matched the
+ * catalogued SHA-256 after the parse: "hash-verified" (ok) or
+ * "hash-mismatch". A NULL access appends nothing. */
+int keel_data_access_audit_hash(keel_data_access *a, int ok, keel_error *err);
 
 /* Where the bytes were read, for the bundle (outside the result digest):
  * {"id", "location" (printable), "auth" (the method), "read_from"
