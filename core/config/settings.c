@@ -46,6 +46,11 @@ static const keel_setting_decl decls[KEEL_SETTING_COUNT] = {
                              "policy", 'g', "policy.ini",
                              "the access policy file: who may read which "
                              "data (docs/data-access.md)"},
+    [KEEL_SETTING_AUDIT_LOG] = {"audit_log", "KEEL_AUDIT_LOG", "data",
+                                "audit_log", NULL, 'd', "audit.jsonl",
+                                "the central hash-chained audit log every "
+                                "data access and run appends to "
+                                "(docs/data-access.md)"},
 };
 
 const keel_setting_decl *keel_setting_decls(void)

@@ -29,6 +29,7 @@ struct keel_data_access {
   const char *read_from; /* "location", "cache", "fetched" */
   char *what;            /* the route's description */
   keel_policy_decision decision;
+  keel_audit_trail *audit;
 };
 
 keel_fetch_options keel_data_fetch_options(const keel_catalog_entry *e,
@@ -72,6 +73,52 @@ static int setting_or(const char *given, keel_setting_id id, char **out,
     return *out ? KEEL_OK : keel_fail(err, KEEL_ENOMEM, "out of memory");
   }
   return keel_setting_value(id, out, err);
+}
+
+/* One audit line about the entry's bytes; a failure to record it fails
+ * the access (an unaccounted read is what the trail exists to prevent). */
+static int audit(keel_data_access *a, const char *action, const char *detail,
+                 keel_error *err)
+{
+  const keel_catalog_entry *e = a->ds->entry;
+  char loc[2048];
+  keel_audit_event ev = {.action = action,
+                         .dataset = e->id,
+                         .sha256 = e->sha256,
+                         .scope = keel_data_scope_name(e->scope),
+                         .location = shown_location(e, loc, sizeof loc),
+                         .detail = detail};
+  return keel_audit_trail_append(a->audit, &ev, err);
+}
+
+int keel_data_access_audit_decision(keel_audit_trail *t,
+                                    const keel_dataset *ds,
+                                    const keel_policy_decision *d,
+                                    const char *why, keel_error *err)
+{
+  const keel_catalog_entry *e = ds->entry;
+  char loc[2048], rule[4096];
+  if (d->policy_path)
+    snprintf(rule, sizeof rule, "%s:%d", d->policy_path, d->line);
+  else
+    snprintf(rule, sizeof rule, "built-in");
+  keel_audit_event ev = {.action = "policy",
+                         .dataset = e->id,
+                         .sha256 = e->sha256,
+                         .scope = keel_data_scope_name(e->scope),
+                         .location = shown_location(e, loc, sizeof loc),
+                         .decision = d->allowed ? "allowed" : "denied",
+                         .policy = rule,
+                         .detail = why ? why : d->reason};
+  return keel_audit_trail_append(t, &ev, err);
+}
+
+/* "read", "cache-hit", "fetched": where the access found the bytes. */
+static const char *read_action(const keel_data_access *a)
+{
+  if (!a->read_from || strcmp(a->read_from, "location") == 0)
+    return "read";
+  return strcmp(a->read_from, "cache") == 0 ? "cache-hit" : "fetched";
 }
 
 /* Prefixes err's message with what the access was for. */
@@ -206,6 +253,15 @@ int keel_data_access_open(const keel_dataset *ds,
   else if (!prc && !a->decision.allowed)
     prc = keel_fail(err, KEEL_EINVAL, "access denied: %s",
                     a->decision.reason ? a->decision.reason : "by policy");
+  a->audit = o ? o->audit : NULL;
+  if (!(o && o->decision) && prc != KEEL_ENOMEM) { /* decided here */
+    keel_error aerr = {0}, inner = *err;
+    if (keel_data_access_audit_decision(a->audit, ds, &a->decision,
+                                        prc ? inner.message : NULL, &aerr))
+      prc = prc ? keel_fail(err, prc, "%s (and the audit log: %s)",
+                            inner.message, aerr.message)
+                : keel_fail(err, aerr.code, "%s", aerr.message);
+  }
   if (prc) {
     keel_data_access_close(a);
     return prc;
@@ -228,6 +284,15 @@ int keel_data_access_open(const keel_dataset *ds,
     rc = is_remote(e) ? open_cached(a, 1, err) : open_local(a, err);
   if (rc) {
     rc = fail_for(a, rc, err);
+    keel_error aerr = {0}, inner = *err;
+    if (a->what && audit(a, "access-failed", inner.message, &aerr))
+      keel_fail(err, rc, "%s (and the audit log: %s)", inner.message,
+                aerr.message);
+  } else if ((rc = audit(a, read_action(a),
+                         a->cache_entry && !is_remote(e) ? "the file is gone"
+                         : a->verified ? "not in the cache: fetched"
+                                       : NULL,
+                         err))) {
   } else if (keel_host_context_route(ctx, e->id, a->path, e->sha256, a->what) !=
              KEEL_OK) {
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
@@ -276,10 +341,19 @@ int keel_data_access_recover(keel_data_access *a, keel_host_context *ctx,
     return fail_for(a, rc, err);
   }
   a->verified = 1; /* keel_cache_get just hashed it */
+  if ((rc = audit(a, "cache-refill",
+                  "the cache entry did not hold the catalogued bytes", err)))
+    return rc;
   keel_host_context_forget_inputs(ctx);
   if (keel_host_context_route(ctx, e->id, a->path, e->sha256, a->what))
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   return KEEL_OK;
+}
+
+int keel_data_access_audit_hash(keel_data_access *a, int ok, keel_error *err)
+{
+  return a ? audit(a, ok ? "hash-verified" : "hash-mismatch", NULL, err)
+           : KEEL_OK;
 }
 
 json_t *keel_data_access_json(const keel_data_access *a)

@@ -23,6 +23,7 @@
 
 #include "config/dataset.h"
 #include "config/policy.h"
+#include "data/audit_log.h"
 #include "data/data_cache.h"
 #include "data/fetch_http.h"
 #include "plugin/host.h"
@@ -42,6 +43,7 @@ typedef struct keel_data_access_options {
   const char *purpose;
   int include_data;
   const keel_policy_decision *decision;
+  keel_audit_trail *audit; /* the run's audit trail (NULL: none kept) */
 } keel_data_access_options;
 
 /* How entry e is fetched: the limits and CA bundle of o (ca_bundle
@@ -78,6 +80,13 @@ int keel_data_access_decide(const keel_dataset *ds,
  * bytes with another SHA-256 (nothing cached), KEEL_EINVAL for credentials that
  * cannot be read; each message names the entry, its catalog and the printable
  * location. */
+/* Makes the bytes of ds's entry readable and routes its id in ctx.
+ * KEEL_ENOTFOUND for a file that is gone (and not cached), KEEL_EIO for a
+ * fetch that failed, KEEL_EINTEGRITY for fetched bytes with another
+ * SHA-256 (nothing cached), KEEL_EINVAL for credentials that cannot be
+ * read; each message names the entry, its catalog and the printable
+ * location. Each outcome (read, cache hit, fetched, failed) is appended
+ * to o->audit; when that append fails, so does the access. */
 int keel_data_access_open(const keel_dataset *ds,
                           const keel_data_access_options *o,
                           keel_host_context *ctx, keel_data_access **out,
@@ -90,6 +99,19 @@ int keel_data_access_open(const keel_dataset *ds,
 int keel_data_access_recover(keel_data_access *a, keel_host_context *ctx,
                              const keel_input_record *bad, int code,
                              keel_error *err);
+
+/* Appends the policy's decision d about ds to trail t (NULL: none kept):
+ * action "policy", decision allowed or denied, the rule FILE:LINE (or
+ * "built-in"), and why (NULL: the decision's reason). */
+int keel_data_access_audit_decision(keel_audit_trail *t,
+                                    const keel_dataset *ds,
+                                    const keel_policy_decision *d,
+                                    const char *why, keel_error *err);
+
+/* Appends to the run's audit trail whether the bytes read matched the
+ * catalogued SHA-256 after the parse: "hash-verified" (ok) or
+ * "hash-mismatch". A NULL access appends nothing. */
+int keel_data_access_audit_hash(keel_data_access *a, int ok, keel_error *err);
 
 /* Where the bytes were read, for the bundle (outside the result digest):
  * {"id", "location" (printable), "auth" (the method), "read_from"

@@ -25,6 +25,7 @@
 #include "bundle/bundle.h"
 #include "config/config_json.h"
 #include "data/access.h"
+#include "data/audit_log.h"
 #include "data/pipeline.h"
 #include "plugin/host.h"
 #include "plugin/loader.h"
@@ -211,7 +212,44 @@ typedef struct run_state {
   int decided;
   int data_failed;    /* the dataset's bytes could not be had */
   int data_integrity; /* a routed input was not the catalogued bytes */
+  char *run_id;             /* made first: the audit lines name it */
+  keel_audit_trail *audit;  /* the run's lines of the central audit log */
+  int audit_started;        /* run-start was appended ... */
+  int audit_ended;          /* ... and run-end */
+  int audit_failed;         /* run-start could not be appended */
 } run_state;
+
+/* ---- the audit trail (data/audit_log.h) --------------------------------- */
+
+/* One line of this run's trail about its [source] dataset, when any. */
+static int audit_run(run_state *rs, const char *action, const char *detail,
+                     keel_error *err)
+{
+  const keel_dataset *ds = rs->cfg ? rs->cfg->dataset : NULL;
+  keel_audit_event ev = {.action = action, .detail = detail};
+  if (ds) {
+    ev.dataset = ds->entry->id;
+    ev.sha256 = ds->entry->sha256;
+    ev.scope = keel_data_scope_name(ds->entry->scope);
+  }
+  return keel_audit_trail_append(rs->audit, &ev, err);
+}
+
+/* run-end, once, after a run-start: the exit code and the error. */
+static int audit_end(run_state *rs, int exit_code, const char *error,
+                     keel_error *err)
+{
+  if (!rs->audit_started || rs->audit_ended)
+    return KEEL_OK;
+  rs->audit_ended = 1;
+  keel_buf d = KEEL_BUF_INIT;
+  keel_buf_printf(&d, "exit %d%s%s", exit_code, error ? ": " : "",
+                  error ? error : "");
+  int rc = d.failed ? keel_fail(err, KEEL_ENOMEM, "out of memory")
+                    : audit_run(rs, "run-end", (const char *)d.data, err);
+  keel_buf_free(&d);
+  return rc;
+}
 
 /* Records one stage's plugin unless an earlier stage used the same one. */
 static int add_stage_plugin(run_state *rs, const keel_stage *st,
@@ -263,6 +301,14 @@ static int add_data_record(run_state *rs, keel_error *err)
   for (size_t i = 0; !rc && i < rs->ctx.n_inputs; i++) {
     rc = keel_bundle_audit(rs->bundle, "read-data", rs->ctx.inputs[i].name,
                            rs->ctx.inputs[i].sha256, err);
+    const keel_dataset *ds = rs->cfg->dataset;
+    int routed = ds && strcmp(ds->entry->id, rs->ctx.inputs[i].name) == 0;
+    keel_audit_event ev = {.action = "read-data",
+                           .dataset = routed ? ds->entry->id : NULL,
+                           .location = routed ? NULL : rs->ctx.inputs[i].name,
+                           .sha256 = rs->ctx.inputs[i].sha256};
+    if (!rc)
+      rc = keel_audit_trail_append(rs->audit, &ev, err);
     if (!rc && rs->opt->include_data) {
       char name[4200];
       snprintf(name, sizeof name, "data/%s", rs->ctx.inputs[i].name);
@@ -533,10 +579,21 @@ static int seal(run_state *rs, int exit_code, const char *error,
     if (rc)
       return rc;
   }
+  /* run-end is the bundle's anchor: the last line of the run, whose seq
+   * and hash audit_chain.json records. */
+  int rc = audit_end(rs, exit_code, error, err);
+  json_t *chain = rc ? NULL : keel_audit_trail_json(rs->audit);
+  if (!rc)
+    rc = chain
+             ? keel_bundle_add_json(rs->bundle, "audit_chain.json", chain, err)
+             : keel_fail(err, KEEL_ENOMEM, "out of memory");
+  json_decref(chain);
+  if (rc)
+    return rc;
   char digest[65] = "";
   char *path = NULL;
-  int rc = keel_bundle_seal(rs->bundle, rs->opt->out_dir, rs->opt->sign_key,
-                            &path, digest, err);
+  rc = keel_bundle_seal(rs->bundle, rs->opt->out_dir, rs->opt->sign_key, &path,
+                        digest, err);
   if (rc)
     return rc;
   out->bundle_path = path;
@@ -556,10 +613,20 @@ static int open_dataset(run_state *rs, keel_error *err)
                                 .ca_bundle = rs->opt->ca_bundle,
                                 .policy = rs->opt->policy,
                                 .purpose = rs->cfg->purpose,
-                                .include_data = rs->opt->include_data};
-  /* The policy decides before any byte is read, bundled copies too. */
+                                .include_data = rs->opt->include_data,
+                                .audit = rs->audit};
+  /* The policy decides before any byte is read, bundled copies too; a
+   * denial is accounted for in the audit trail as well. */
   rs->decided = 1;
   int rc = keel_data_access_decide(ds, &o, &rs->decision, err);
+  if (rc != KEEL_ENOMEM) {
+    keel_error aerr = {0}, inner = *err;
+    if (keel_data_access_audit_decision(rs->audit, ds, &rs->decision,
+                                        rc ? inner.message : NULL, &aerr))
+      rc = rc ? keel_fail(err, rc, "%s (and the audit log: %s)",
+                          inner.message, aerr.message)
+              : keel_fail(err, aerr.code, "%s", aerr.message);
+  }
   if (rc)
     return rc;
   o.decision = &rs->decision;
@@ -595,6 +662,9 @@ static int explain_by_hash(run_state *rs, int rc, keel_error *err)
   const keel_input_record *bad = NULL;
   keel_error herr = {0};
   int hrc = keel_host_context_settle_checked(&rs->ctx, &bad, &herr);
+  if ((bad || (!hrc && rs->ctx.n_inputs)) &&
+      keel_data_access_audit_hash(rs->access, !bad, err))
+    return err->code;
   if (!bad)
     return rc ? rc : hrc ? (*err = herr, hrc) : KEEL_OK;
   int again =
@@ -645,6 +715,12 @@ static int validate(run_state *rs, keel_error *err)
       opt->catalog, &rs->reg, &rs->cfg, err);
   if (rc)
     return rc;
+  /* Before any byte is read: the run is in the trail even if it fails. */
+  if ((rc = audit_run(rs, "run-start", rs->cfg->manifest_path, err))) {
+    rs->audit_failed = 1;
+    return rc;
+  }
+  rs->audit_started = 1;
   if ((rc = keel_host_context_init(&rs->ctx, rs->cfg->manifest_dir)))
     return keel_fail(err, rc, "out of memory");
   rs->ctx.remap = opt->data_remap;
@@ -770,12 +846,8 @@ static int add_dataset_entry(keel_bundle_builder *bundle, const keel_dataset *d,
 static int begin_bundle(run_state *rs, const json_t *config,
                         const json_t *values, keel_error *err)
 {
-  char *id = keel_new_run_id();
-  if (!id || !(rs->bundle = keel_bundle_builder_new(id))) {
-    free(id);
+  if (!(rs->bundle = keel_bundle_builder_new(rs->run_id)))
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
-  }
-  free(id);
   const keel_run_config *cfg = rs->cfg;
   int rc = keel_bundle_add_bytes(rs->bundle, "manifest.ini", cfg->manifest_text,
                                  strlen(cfg->manifest_text), err);
@@ -846,14 +918,23 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
     omp_set_num_threads(opt->threads);
   json_t *config = NULL, *values = NULL;
   char *config_text = NULL;
-  int rc = validate(&rs, err);
+  int rc = (rs.run_id = keel_new_run_id())
+               ? keel_audit_trail_open(NULL, rs.run_id, &rs.audit, err)
+               : keel_fail(err, KEEL_ENOMEM, "out of memory");
+  if (rc) {
+    out->exit_code = keel_config_exit_code(rc);
+    goto done;
+  }
+  rc = validate(&rs, err);
   if (rc) {
     /* Validation failed: the same exit code keel check gives, but for
      * data that could not be had (1) or was not the catalogued bytes (3). */
-    out->exit_code = rs.data_integrity ? KEEL_EXIT_INTEGRITY
-                     : rs.data_failed && rc != KEEL_EINVAL
-                         ? KEEL_EXIT_RUNTIME
-                         : keel_config_exit_code(rc);
+    out->exit_code =
+        rs.audit_failed
+            ? (rc == KEEL_EINTEGRITY ? KEEL_EXIT_INTEGRITY : KEEL_EXIT_RUNTIME)
+        : rs.data_integrity                   ? KEEL_EXIT_INTEGRITY
+        : rs.data_failed && rc != KEEL_EINVAL ? KEEL_EXIT_RUNTIME
+                                              : keel_config_exit_code(rc);
     goto done;
   }
   if (opt->interrupt && *opt->interrupt) {
@@ -924,6 +1005,18 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
   if ((rc = seal(&rs, out->exit_code, NULL, out, err)))
     out->exit_code = KEEL_EXIT_RUNTIME;
 done:
+  if (rs.audit_started && !rs.audit_ended) {
+    /* Ended before sealing (refused, interrupted, or sealing failed). */
+    keel_error aerr = {0};
+    if (audit_end(&rs, out->exit_code, rc ? err->message : NULL, &aerr) &&
+        !rc) {
+      *err = aerr;
+      rc = aerr.code;
+      out->exit_code = KEEL_EXIT_RUNTIME;
+    }
+  }
+  keel_audit_trail_free(rs.audit);
+  free(rs.run_id);
   free(config_text);
   json_decref(config);
   json_decref(values);

@@ -33,7 +33,7 @@ if (cd "$T/x1/$top1" && sha256sum --quiet --strict -c SHA256SUMS); then ok; else
 # Same manifest at 1 and 2 threads: same result digest, same deterministic
 # files; only the run record and volatile companions differ.
 if cmp -s "$T/x1/$top1/digest.txt" "$T/x2/$top2/digest.txt"; then ok; else fail "result digests differ between 1 and 2 threads"; fi
-volatile='^(run\.json|audit\.jsonl|environment\.json|SHA256SUMS|README\.md)$'
+volatile='^(run\.json|audit\.jsonl|audit_chain\.json|environment\.json|SHA256SUMS|README\.md)$'
 differing=$(diff -rq "$T/x1/$top1" "$T/x2/$top2" | sed -E "s#.*$top1/([^ ]+) and .*#\1#" | grep -vE "$volatile" || true)
 [[ -z $differing ]] && ok || fail "bundles differ beyond the run record: $differing"
 expect "diff of equal results is quiet" 0 "" -- diff "$b1" "$b2"

@@ -14,7 +14,8 @@ catches() {
   krun check "$M" "$override"
   ((RC == 0)) && ok || fail "$label: check without --data: exit $RC: $(cat "$T/err")"
 
-  krun run "$M" "$override" --quiet --out "$T/runs"
+  # the run's audit lines go outside the folders check --data must not write
+  KEEL_AUDIT_LOG=$T/audit.jsonl krun run "$M" "$override" --quiet --out "$T/runs"
   if ((RC != 1)); then
     fail "$label: run: exit $RC (expected 1): $(cat "$T/err")"
     return

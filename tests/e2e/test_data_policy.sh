@@ -46,6 +46,12 @@ expect "no policy: restricted is denied" 2 \
 krun run "$W/sec.ini" --out "$T/runs0" --quiet
 ((RC == 2)) && ok || fail "no policy: run of restricted data exit $RC, expected 2"
 [[ ! -e $T/runs0 ]] || [[ -z $(ls -A "$T/runs0") ]] && ok || fail "a denied run wrote $(ls "$T/runs0")"
+# the denial is in the audit trail: a policy line, then the run's end
+AUD=$XDG_DATA_HOME/keel/audit.jsonl
+tail -2 "$AUD" | head -1 | grep -q '"action":"policy".*"decision":"denied".*"policy":"built-in"' && ok ||
+  fail "the denial is not the audit log's policy line: $(tail -2 "$AUD" | head -1)"
+tail -1 "$AUD" | grep -q '"action":"run-end".*exit 2' && ok || fail "no run-end after the denial: $(tail -1 "$AUD")"
+expect "the log with the denial verifies" 0 "" -- audit verify "$AUD"
 expect "pii without a purpose" 2 "pers@1\.0\.0 \(scope pii\).*declared purpose; expected \[keel\] purpose" -- \
   check "$W/pers.ini"
 
