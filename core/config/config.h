@@ -113,6 +113,9 @@ typedef struct keel_template_checks {
                                   name a catalog dataset (a rule on how data is
                                   named, not on what the run computes: kept out
                                   of config.json) */
+  int freshness_fail; /* [contract] freshness = fail: a dataset past its
+                         max_age_days fails the run (else it warns); a
+                         rule on the clock, kept out of config.json */
 } keel_template_checks;
 
 /* One template file of the chain a run was resolved against. */
