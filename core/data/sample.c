@@ -52,6 +52,14 @@ int keel_sample_check(const keel_run_config *cfg, const keel_schema *src,
                      "classification; expected rebalance = none",
                      sp.rebalance == KEEL_REBALANCE_UNDER ? "under" : "over",
                      where_of(cfg, KEEL_DATA_REBALANCE));
+  if (sp.rows > 0 && cfg->dataset && cfg->dataset->entry->rows < sp.rows)
+    return keel_fail(err, KEEL_EINVAL,
+                     "[data] sample_rows = %zu (%s), but dataset %s has "
+                     "%llu rows (catalog %s:%d); expected at most that",
+                     sp.rows, where_of(cfg, KEEL_DATA_SAMPLE_ROWS),
+                     cfg->dataset->entry->id,
+                     (unsigned long long)cfg->dataset->entry->rows,
+                     cfg->dataset->catalog_path, cfg->dataset->entry->line);
   if (!sp.by[0])
     return KEEL_OK;
   for (size_t c = 0; src && c < src->n_cols; c++)
