@@ -26,6 +26,7 @@
 #include "config/manifest.h"
 #include "config/template.h"
 #include "data/access.h"
+#include "data/freshness.h"
 #include "data/pipeline.h"
 #include "plugin/host.h"
 #include "run/check_data.h"
@@ -189,6 +190,16 @@ static int open_data(const keel_run_config *cfg, const check_args *a,
   keel_host_bind(&d->host, &d->ctx);
   if (!cfg->dataset)
     return KEEL_EXIT_OK;
+  keel_freshness f;
+  if (keel_freshness_check(cfg, keel_freshness_today(), 0, &f, err))
+    return KEEL_EXIT_CONFIG; /* as the run refuses it, before reading */
+  if (f.stale) {
+    char m[1024];
+    keel_freshness_message(cfg, &f, m, sizeof m);
+    fprintf(stderr, "keel check: warning: ");
+    keel_escape_fputs(stderr, m);
+    fputc('\n', stderr);
+  }
   keel_data_access_options o = {.cache_root = a->cache,
                                 .ca_bundle = a->ca_bundle,
                                 .purpose = cfg->purpose,

@@ -57,6 +57,12 @@ enum keel_data_param {
   KEEL_DATA_SPLIT_SEED,     /* int */
   KEEL_DATA_STRATIFY,       /* bool */
   KEEL_DATA_MISSING_LABEL,  /* enum: error, drop */
+  /* sampling (data/sample.h); added after keel-bundle/2, neutral = none */
+  KEEL_DATA_SAMPLE_ROWS,     /* int: rows kept before the split, 0 = all */
+  KEEL_DATA_SAMPLE_FRACTION, /* float: fraction kept, 1 = all */
+  KEEL_DATA_SAMPLE_BY,       /* string: column to stratify by, "" = none */
+  KEEL_DATA_SAMPLE_SEED,     /* int */
+  KEEL_DATA_REBALANCE,       /* enum: none, under, over (train split) */
   KEEL_DATA_N_PARAMS
 };
 
@@ -112,6 +118,9 @@ typedef struct keel_template_checks {
    * keel_data_scope; 0: any). */
   uint32_t gov_require;
   uint32_t gov_scopes;
+  int freshness_fail; /* [contract] freshness = fail: a dataset past its
+                         max_age_days fails the run (else it warns); a
+                         rule on the clock, kept out of config.json */
 } keel_template_checks;
 
 #define KEEL_GOV_OWNER 1u

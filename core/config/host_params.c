@@ -8,6 +8,7 @@
 #include "config/config.h"
 
 static const char *const missing_label_choices[] = {"error", "drop", NULL};
+static const char *const rebalance_choices[] = {"none", "under", "over", NULL};
 static const char *const lr_schedule_choices[] = {"constant", "step", "cosine",
                                                   NULL};
 static const char *const early_stop_choices[] = {
@@ -33,6 +34,26 @@ const keel_param_decl keel_data_decls[KEEL_DATA_N_PARAMS] = {
     [KEEL_DATA_MISSING_LABEL] =
         KEEL_P_ENUM("missing_label", "error", missing_label_choices,
                     "what to do with rows whose label is missing"),
+    [KEEL_DATA_SAMPLE_ROWS] =
+        KEEL_P_INT("sample_rows", 0, 0, 9007199254740991.0, "rows",
+                   "keep this many labelled rows before the split, 0 = all "
+                   "(or sample_fraction)"),
+    [KEEL_DATA_SAMPLE_FRACTION] =
+        KEEL_P_FLOAT("sample_fraction", 1.0, 1e-9, 1.0, 0, NULL,
+                     "keep this fraction of the labelled rows before the "
+                     "split, 1 = all (or sample_rows)"),
+    [KEEL_DATA_SAMPLE_BY] =
+        KEEL_P_STRING("sample_by", "", 0,
+                      "source column whose values keep their proportions in "
+                      "the sample; empty = a plain random sample"),
+    [KEEL_DATA_SAMPLE_SEED] =
+        KEEL_P_INT("sample_seed", 42, 0, 9007199254740991.0, NULL,
+                   "seed of the sample and of over-sampling"),
+    [KEEL_DATA_REBALANCE] =
+        KEEL_P_ENUM("rebalance", "none", rebalance_choices,
+                    "re-balance the classes of the training split after the "
+                    "split: under = drop majority rows, over = repeat "
+                    "minority rows (classification only)"),
 };
 
 const keel_param_decl keel_train_decls[KEEL_TRAIN_N_PARAMS] = {
@@ -78,9 +99,12 @@ const keel_param_decl keel_train_decls[KEEL_TRAIN_N_PARAMS] = {
 /* Host parameters added after keel-bundle/2, each with the value that
  * reproduces what keel did before it existed (docs/bundle-format.md, "A
  * new host parameter"): config.json leaves a parameter out at that value,
- * and a replay of a bundle that lacks it runs with it. None yet: every
- * [data] and [train] parameter above is recorded by every bundle. */
-const keel_host_neutral keel_host_neutrals[] = {{NULL, NULL, NULL}};
+ * and a replay of a bundle that lacks it runs with it. The texts are the
+ * canonical texts of the declared defaults: no sampling, no re-balancing. */
+const keel_host_neutral keel_host_neutrals[] = {
+    {"data", "sample_rows", "0"},  {"data", "sample_fraction", "1"},
+    {"data", "sample_by", ""},     {"data", "sample_seed", "42"},
+    {"data", "rebalance", "none"}, {NULL, NULL, NULL}};
 
 const char *keel_host_neutral_text(const char *section, const char *name)
 {

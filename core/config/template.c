@@ -417,9 +417,9 @@ static int widened(keel_template *t, const keel_ini_section *sec,
 static int parse_contract(keel_template *t, const keel_ini_section *sec,
                           keel_error *err)
 {
-  static const char *const keys[] = {"features", "missing", "finite",
-                                     "catalog"};
-  int rc = check_keys(t->ini, sec, keys, 4, err);
+  static const char *const keys[] = {"features", "missing", "finite", "catalog",
+                                     "freshness"};
+  int rc = check_keys(t->ini, sec, keys, 5, err);
   if (rc)
     return rc;
   for (size_t i = 0; i < sec->n_entries; i++) {
@@ -444,6 +444,21 @@ static int parse_contract(keel_template *t, const keel_ini_section *sec,
                        err);
       t->checks.catalog_required |= req;
       t->check_at[KEEL_TCHECK_CATALOG] =
+          (keel_template_origin){t->ini->path, e->line};
+      continue;
+    }
+    if (strcmp(e->key, "freshness") == 0) {
+      int fail = strcmp(v, "fail") == 0;
+      if (!fail && strcmp(v, "warn") != 0)
+        return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                                "[contract] freshness: '%s'; expected warn "
+                                "or fail",
+                                v);
+      if (!fail && t->base && t->checks.freshness_fail)
+        return widened(t, sec, e, KEEL_TCHECK_FRESHNESS,
+                       "warns where the base fails", err);
+      t->checks.freshness_fail |= fail;
+      t->check_at[KEEL_TCHECK_FRESHNESS] =
           (keel_template_origin){t->ini->path, e->line};
       continue;
     }
@@ -1160,7 +1175,8 @@ int keel_template_chain_copy(const keel_template *t, keel_run_config *c,
       "check min_rows",        "check max_missing_fraction",
       "check min_class_count", "contract missing",
       "contract finite",       "contract catalog",
-      "governance require",    "governance allowed_scopes"};
+      "governance require",    "governance allowed_scopes",
+      "contract freshness"};
   const keel_template_checks *k = &t->checks;
   for (int i = 0; i < KEEL_TCHECK_N && !rc; i++) {
     const keel_template_origin *o = &t->check_at[i];
@@ -1184,6 +1200,8 @@ int keel_template_chain_copy(const keel_template *t, keel_run_config *c,
                                                                : "optional");
     else if (i == KEEL_TCHECK_CATALOG)
       keel_buf_printf(&b, "%s", k->catalog_required ? "required" : "optional");
+    else if (i == KEEL_TCHECK_FRESHNESS)
+      keel_buf_printf(&b, "%s", k->freshness_fail ? "fail" : "warn");
     else
       for (size_t j = 0, shown = 0; j < 5; j++) {
         uint32_t bits =

@@ -51,6 +51,7 @@ enum {
   KEEL_TCHECK_CATALOG,
   KEEL_TCHECK_GOV_REQUIRE, /* [governance] require */
   KEEL_TCHECK_GOV_SCOPES,  /* [governance] allowed_scopes */
+  KEEL_TCHECK_FRESHNESS,
   KEEL_TCHECK_N
 };
 

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "data/sample.h"
 #include "data/split.h"
 #include "keel/keel.h"
 
@@ -99,7 +100,9 @@ typedef struct keel_prepared {
   char **class_names; /* sorted: bytewise, or numerically for a
                          numeric label */
   keel_prepared_part part[KEEL_SPLIT_N]; /* train, valid, test */
-  keel_split split;                      /* indices are source data rows */
+  keel_split split;                      /* indices are source data rows;
+                                            train re-balanced (sample.h) */
+  keel_sample_record sample;             /* what sampling did */
   size_t n_source_rows;
   char source_rows_sha256[65]; /* a sqlite dataset's result rows
                                   (data/table_hash.h); "" otherwise */

@@ -380,7 +380,8 @@ int keel_pipeline_check(const keel_run_config *cfg, const keel_host *host,
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
     goto out;
   }
-  if ((rc = schema_without(src, li, &cur, err)))
+  if ((rc = keel_sample_check(cfg, src, err)) ||
+      (rc = schema_without(src, li, &cur, err)))
     goto out;
 
   /* each transform maps the declared schema */

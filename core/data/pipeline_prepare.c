@@ -293,6 +293,7 @@ void keel_prepared_free(keel_prepared *p)
     free(p->part[k].rows);
   }
   keel_split_free(&p->split);
+  keel_sample_record_free(&p->sample);
   free(p->dropped_rows);
   for (size_t i = 0; p->states && i < p->n_transforms; i++)
     keel_state_free(p->states[i]);
@@ -407,7 +408,18 @@ static int read_and_split(const keel_run_config *cfg, const keel_host *host,
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
     goto out;
   }
+  keel_sample_spec sp = keel_sample_spec_of(cfg);
+  int bi = sp.by[0] ? keel_table_find(src, sp.by) : -1;
+  if (sp.by[0] && bi < 0) {
+    rc = keel_fail(err, KEEL_EINVAL,
+                   "[data] sample_by: the source has no column '%s'", sp.by);
+    goto out;
+  }
+  /* Sampled before the labels are encoded: the classes are those of the
+   * rows the run keeps. */
   if ((rc = keep_labelled_rows(cfg, lc, src->n_rows, kept, &n_kept, p, err)) ||
+      (rc = keel_sample_rows(&sp, bi < 0 ? NULL : &src->cols[bi], kept, &n_kept,
+                             &p->sample, err)) ||
       (rc = keel__labels_encode(cfg, lc, kept, n_kept, &lab, err)) ||
       (rc = template_checks(cfg, src, (size_t)li, kept, n_kept, &lab, err)))
     goto out;
@@ -422,12 +434,18 @@ static int read_and_split(const keel_run_config *cfg, const keel_host *host,
     keel_error_prefix(err, "[data]");
     goto out;
   }
+  if (cfg->task == KEEL_TASK_CLASSIFICATION &&
+      (rc = keel_sample_rebalance(
+           &sp, lab.cls, lab.n_classes, &p->split.rows[KEEL_SPLIT_TRAIN],
+           &p->split.n[KEEL_SPLIT_TRAIN], &p->sample, err)))
+    goto out;
   if (!(feat = keel_table_drop_column(src, (size_t)li, err))) {
     rc = err->code ? err->code : KEEL_ENOMEM;
     goto out;
   }
   if ((rc = fill_parts(p, feat, &lab, kept, parts, err)))
     goto out;
+  memcpy(p->sample.train_sha256, p->split.sha256[KEEL_SPLIT_TRAIN], 65);
   p->n_classes = cfg->task == KEEL_TASK_REGRESSION ? 0 : lab.n_classes;
   if (p->n_classes) {
     p->class_names = lab.names;

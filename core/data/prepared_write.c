@@ -70,6 +70,12 @@ char *keel_prepared_split_json(const keel_prepared *p)
                 "dropped_rows", row_array(p->dropped_rows, p->n_dropped),
                 "counts", counts, "sha256", hashes, "classes",
                 string_array(p->class_names, p->n_classes, "class", NULL));
+  /* only when asked: a run without sampling records what it always did */
+  json_t *sampling = keel_sample_json(&p->sample, p->class_names, NULL);
+  if (j && sampling)
+    json_object_set_new(j, "sampling", sampling);
+  else
+    json_decref(sampling);
   return keel__dump_json(j);
 }
 

@@ -36,12 +36,20 @@ static int check_read(data_ctx *c, char *detail, size_t n, keel_error *err)
   if (rc)
     return rc;
   const keel_prepared *p = &c->data;
+  const keel_sample_record *s = &p->sample;
+  char sampled[48] = "", balanced[64] = "";
+  if (s->downsampled)
+    snprintf(sampled, sizeof sampled, ", %zu sampled", s->rows_after);
+  if (s->rebalanced)
+    snprintf(balanced, sizeof balanced, " (re-balanced %s from %zu)",
+             s->spec.rebalance == KEEL_REBALANCE_UNDER ? "under" : "over",
+             s->train_before);
   snprintf(detail, n,
-           "%zu source rows, %zu kept; split %zu train, %zu valid, "
+           "%zu source rows, %zu kept%s; split %zu train%s, %zu valid, "
            "%zu test",
-           p->n_source_rows, p->n_source_rows - p->n_dropped,
-           p->part[KEEL_SPLIT_TRAIN].n_rows, p->part[KEEL_SPLIT_VALID].n_rows,
-           p->part[KEEL_SPLIT_TEST].n_rows);
+           p->n_source_rows, p->n_source_rows - p->n_dropped, sampled,
+           p->part[KEEL_SPLIT_TRAIN].n_rows, balanced,
+           p->part[KEEL_SPLIT_VALID].n_rows, p->part[KEEL_SPLIT_TEST].n_rows);
   return KEEL_OK;
 }
 

@@ -26,6 +26,7 @@
 #include "config/config_json.h"
 #include "data/access.h"
 #include "data/audit_log.h"
+#include "data/freshness.h"
 #include "data/pipeline.h"
 #include "plugin/host.h"
 #include "plugin/loader.h"
@@ -204,6 +205,7 @@ typedef struct run_state {
   int trained;
   char *checkpoint_dir;
   keel_stage_schemas schemas; /* from validation, handed to preparation */
+  keel_freshness fresh;       /* the dataset's age, for config_full.json */
   int checked;
   keel_bundle *resume_bundle; /* --resume BUNDLE: holds the checkpoint */
   const keel_bundle_member *resume_member; /* its checkpoint */
@@ -726,6 +728,15 @@ static int validate(run_state *rs, keel_error *err)
   rs->ctx.remap = opt->data_remap;
   rs->ctx.remap_ctx = opt->data_remap_ctx;
   keel_host_bind(&rs->host, &rs->ctx);
+  /* before any byte is read: a refusal by the template's policy */
+  if ((rc = keel_freshness_check(rs->cfg, keel_freshness_today(),
+                                 opt->freshness_report_only, &rs->fresh, err)))
+    return rc;
+  if (rs->fresh.stale) {
+    char m[1024];
+    keel_freshness_message(rs->cfg, &rs->fresh, m, sizeof m);
+    keel_log_emit(KEEL_LOG_WARN, "%s", m);
+  }
   if ((rc = open_dataset(rs, err))) {
     rs->data_failed = 1;
     return rc;
@@ -949,6 +960,8 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
                         keel_data_access_json(rs.access));
   if (config && rs.decided) /* outside the result digest: who, by which rule */
     json_object_set_new(config, "policy", policy_record(&rs.decision));
+  if (config && rs.fresh.checked)
+    json_object_set_new(config, "freshness", keel_freshness_json(&rs.fresh));
   values = keel_run_config_values_json(rs.cfg);
   config_text = config && values ? stable_config_text(values) : NULL;
   if (!config_text) {

@@ -46,6 +46,9 @@ typedef struct keel_run_options {
    * stops at the next batch boundary, or the next stage before training,
    * and is sealed as "interrupted". NULL: never. */
   const volatile sig_atomic_t *interrupt;
+  /* Replay: a stale dataset is reported, never refused
+   * (data/freshness.h). */
+  int freshness_report_only;
 } keel_run_options;
 
 typedef struct keel_run_outcome {

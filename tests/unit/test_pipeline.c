@@ -79,6 +79,8 @@ static keel_run_config *make_cfg(const char *csv, const char *label,
   cfg->data.values[KEEL_DATA_SPLIT_SEED].i = 42;
   cfg->data.values[KEEL_DATA_STRATIFY].i = 1;
   cfg->data.values[KEEL_DATA_MISSING_LABEL].i = 0;
+  cfg->data.values[KEEL_DATA_SAMPLE_FRACTION].f = 1.0; /* no sampling */
+  cfg->data.values[KEEL_DATA_SAMPLE_BY].s = "";
   cfg->source.section = "source";
   cfg->source.plugin = keel_test_plugin(KEEL_KIND_SOURCE, "csv");
   CU_ASSERT_PTR_NOT_NULL_FATAL(cfg->source.plugin);

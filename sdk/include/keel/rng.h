@@ -79,6 +79,8 @@ static inline uint64_t keel_rng_below(uint64_t key, uint64_t stream,
 #define KEEL_RNG_STREAM_SPLIT 2u
 #define KEEL_RNG_STREAM_INIT 3u
 #define KEEL_RNG_STREAM_SYNTHETIC 4u
+#define KEEL_RNG_STREAM_SAMPLE 5u    /* [data] sample_* */
+#define KEEL_RNG_STREAM_REBALANCE 6u /* [data] rebalance */
 #define KEEL_RNG_STREAM_PLUGIN 1000u
 
 #endif /* KEEL_RNG_H */
