@@ -91,8 +91,7 @@ static int audit(keel_data_access *a, const char *action, const char *detail,
   return keel_audit_trail_append(a->audit, &ev, err);
 }
 
-int keel_data_access_audit_decision(keel_audit_trail *t,
-                                    const keel_dataset *ds,
+int keel_data_access_audit_decision(keel_audit_trail *t, const keel_dataset *ds,
                                     const keel_policy_decision *d,
                                     const char *why, keel_error *err)
 {

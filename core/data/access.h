@@ -103,8 +103,7 @@ int keel_data_access_recover(keel_data_access *a, keel_host_context *ctx,
 /* Appends the policy's decision d about ds to trail t (NULL: none kept):
  * action "policy", decision allowed or denied, the rule FILE:LINE (or
  * "built-in"), and why (NULL: the decision's reason). */
-int keel_data_access_audit_decision(keel_audit_trail *t,
-                                    const keel_dataset *ds,
+int keel_data_access_audit_decision(keel_audit_trail *t, const keel_dataset *ds,
                                     const keel_policy_decision *d,
                                     const char *why, keel_error *err);
 

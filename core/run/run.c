@@ -212,13 +212,13 @@ typedef struct run_state {
   keel_data_access *access;      /* the [source] dataset's bytes, or NULL */
   keel_policy_decision decision; /* the access policy's, when decided */
   int decided;
-  int data_failed;    /* the dataset's bytes could not be had */
-  int data_integrity; /* a routed input was not the catalogued bytes */
-  char *run_id;             /* made first: the audit lines name it */
-  keel_audit_trail *audit;  /* the run's lines of the central audit log */
-  int audit_started;        /* run-start was appended ... */
-  int audit_ended;          /* ... and run-end */
-  int audit_failed;         /* run-start could not be appended */
+  int data_failed;         /* the dataset's bytes could not be had */
+  int data_integrity;      /* a routed input was not the catalogued bytes */
+  char *run_id;            /* made first: the audit lines name it */
+  keel_audit_trail *audit; /* the run's lines of the central audit log */
+  int audit_started;       /* run-start was appended ... */
+  int audit_ended;         /* ... and run-end */
+  int audit_failed;        /* run-start could not be appended */
 } run_state;
 
 /* ---- the audit trail (data/audit_log.h) --------------------------------- */
@@ -625,8 +625,8 @@ static int open_dataset(run_state *rs, keel_error *err)
     keel_error aerr = {0}, inner = *err;
     if (keel_data_access_audit_decision(rs->audit, ds, &rs->decision,
                                         rc ? inner.message : NULL, &aerr))
-      rc = rc ? keel_fail(err, rc, "%s (and the audit log: %s)",
-                          inner.message, aerr.message)
+      rc = rc ? keel_fail(err, rc, "%s (and the audit log: %s)", inner.message,
+                          aerr.message)
               : keel_fail(err, aerr.code, "%s", aerr.message);
   }
   if (rc)

@@ -5,7 +5,8 @@
 #   byte-identical deterministic files after tar xzf (weights, optimizer
 #   state, metrics, preprocessing state, lineage, config, plugins.json);
 # - two runs at the same thread count differ in exactly run.json,
-#   audit.jsonl, README.md and SHA256SUMS, and `keel diff` of them is quiet
+#   audit.jsonl, audit_chain.json (the central audit log's head when it
+#   was sealed), README.md and SHA256SUMS, and `keel diff` of them is quiet
 #   with exit 0;
 # - `keel replay` at another thread count, from another folder with an
 #   empty KEEL_PLUGIN_PATH, prints REPRODUCED and exits 0;
@@ -104,15 +105,15 @@ for m in "${manifests[@]}"; do
     [[ -z $bad ]] && ok || fail "$name/$label: differs from --threads 1 in:$bad"
     # Nothing else differs but the run record (environment.json may carry
     # the thread count).
-    extra=$(changed "${dir[t1]}" "${dir[$label]}" | grep -vxE 'run\.json|audit\.jsonl|README\.md|SHA256SUMS|environment\.json' || true)
+    extra=$(changed "${dir[t1]}" "${dir[$label]}" | grep -vxE 'run\.json|audit\.jsonl|audit_chain\.json|README\.md|SHA256SUMS|environment\.json' || true)
     [[ -z $extra ]] && ok || fail "$name/$label: bundles differ beyond the run record in: $(echo $extra)"
   done
 
   # Two runs at one thread (--threads 1 vs OMP_NUM_THREADS=1): exactly
   # the run record differs.
   set_diff=$(changed "${dir[t1]}" "${dir[omp1]}" | tr '\n' ' ')
-  [[ $set_diff == "README.md SHA256SUMS audit.jsonl run.json " ]] && ok ||
-    fail "$name: two runs differ in '$set_diff', expected exactly README.md SHA256SUMS audit.jsonl run.json"
+  [[ $set_diff == "README.md SHA256SUMS audit.jsonl audit_chain.json run.json " ]] && ok ||
+    fail "$name: two runs differ in '$set_diff', expected exactly README.md SHA256SUMS audit.jsonl audit_chain.json run.json"
 
   # keel diff: quiet and 0 for equal results (same and other thread count).
   for label in omp1 t3; do
