@@ -165,8 +165,9 @@ static int open_local(keel_data_access *a, keel_error *err)
   }
   int gone = errno;
   keel_error cerr = {0};
-  /* only a cache that exists is consulted: a lookup makes no folders */
-  if (access(a->cache_root, F_OK) == 0 && open_cached(a, 0, &cerr) == KEEL_OK) {
+  /* only an entry that exists is opened: a lookup makes no folders */
+  if (keel_cache_has(a->cache_root, e->sha256) &&
+      open_cached(a, 0, &cerr) == KEEL_OK) {
     keel_log_emit(KEEL_LOG_INFO, "%s: %s is gone; reading the cache entry %s",
                   e->id, e->path, a->path);
     return KEEL_OK;

@@ -194,6 +194,16 @@ static int is_entry(const char *file)
   return stat(file, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+int keel_cache_has(const char *root, const char *sha256)
+{
+  char *dir = NULL, *file = NULL;
+  int has = valid_hex64(sha256) &&
+            entry_paths(root, sha256, &dir, &file) == KEEL_OK && is_entry(file);
+  free(dir);
+  free(file);
+  return has;
+}
+
 int keel_cache_open(const char *root, const char *sha256,
                     keel_cache_fill_fn fill, void *fill_ctx, char **path_out,
                     int *lock_fd, int *verified, keel_error *err)

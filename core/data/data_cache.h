@@ -41,6 +41,10 @@ int keel_cache_get(const char *root, const char *sha256,
                    keel_cache_fill_fn fill, void *fill_ctx, char **path,
                    keel_cache_outcome *outcome, keel_error *err);
 
+/* 1 when root holds a file for entry sha256 (not checked, not locked):
+ * a lookup that must not make folders or lock files asks this first. */
+int keel_cache_has(const char *root, const char *sha256);
+
 /* For a reader that hashes the bytes itself as it parses them (a run:
  * "Hash beside parse"), so a hit costs no extra pass over the data: the
  * entry's path (*path, malloc'd) with a shared lock on it (*lock_fd;

@@ -123,6 +123,12 @@ rm cat/penguins.csv
 rm -rf gone && expect "run: the file has gone" 1 "dataset penguins@1\.0\.0 .*: .*cat/penguins\.csv cannot be read: No such file or directory, and the data cache" -- \
   run nocat.ini --catalog cat/catalog.ini --out gone --quiet
 [[ ! -e gone ]] || [[ -z $(ls gone) ]] && ok || fail "a dataset that cannot be had left files in --out"
+# the same with a data cache that exists but lacks the entry: looking
+# it up makes no folder or lock file there
+mkdir -p emptycache
+expect "run: gone, an empty cache" 1 "cannot be read: No such file or directory, and the data cache \(emptycache\) has no entry" -- \
+  run nocat.ini --catalog cat/catalog.ini --cache emptycache --out gone --quiet
+[[ -z $(ls -A emptycache) ]] && ok || fail "looking up the cache wrote into it: $(find emptycache | tr '\n' ' ')"
 
 # ---- one digest: file, server, cache ----------------------------------------
 cp "$S/data/penguins.csv" cat/
