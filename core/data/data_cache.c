@@ -40,6 +40,27 @@ static int entry_paths(const char *root, const char *hex, char **dir,
   return KEEL_OK;
 }
 
+/* The entry file of sha256 under root (*file, malloc'd), its fan-out
+ * folder made: where a lookup that may fill starts. */
+static int entry_file_made(const char *root, const char *sha256, char **file,
+                           keel_error *err)
+{
+  *file = NULL;
+  if (!valid_hex64(sha256))
+    return keel_fail(err, KEEL_EINVAL,
+                     "'%s' is not a SHA-256 (64 lowercase hex digits)", sha256);
+  char *dir = NULL;
+  int rc = entry_paths(root, sha256, &dir, file)
+               ? keel_fail(err, KEEL_ENOMEM, "out of memory")
+               : keel_fs_mkdir_p(dir, err);
+  free(dir);
+  if (rc) {
+    free(*file);
+    *file = NULL;
+  }
+  return rc;
+}
+
 /* ---- filling ------------------------------------------------------------ */
 
 typedef struct temp_sink {
@@ -115,20 +136,12 @@ int keel_cache_get(const char *root, const char *sha256,
                    keel_cache_outcome *outcome, keel_error *err)
 {
   *path_out = NULL;
-  if (!valid_hex64(sha256))
-    return keel_fail(err, KEEL_EINVAL,
-                     "'%s' is not a SHA-256 (64 lowercase hex digits)", sha256);
-  char *dir = NULL, *file = NULL;
-  int rc = entry_paths(root, sha256, &dir, &file);
-  if (rc) {
-    free(dir);
-    free(file);
-    return keel_fail(err, KEEL_ENOMEM, "out of memory");
-  }
-  rc = keel_fs_mkdir_p(dir, err);
-  int lock = rc ? rc : keel_fs_lock_beside(file, 1, err);
+  char *file = NULL;
+  int rc = entry_file_made(root, sha256, &file, err);
+  if (rc)
+    return rc;
+  int lock = keel_fs_lock_beside(file, 1, err);
   if (lock < 0) {
-    free(dir);
     free(file);
     return lock;
   }
@@ -153,7 +166,6 @@ int keel_cache_get(const char *root, const char *sha256,
   if (what != KEEL_CACHE_HIT)
     rc = fill_entry(file, sha256, fill, fill_ctx, err);
   close(lock);
-  free(dir);
   if (rc) {
     free(file);
     return rc;
@@ -211,18 +223,10 @@ int keel_cache_open(const char *root, const char *sha256,
   *path_out = NULL;
   *lock_fd = -1;
   *verified = 0;
-  if (!valid_hex64(sha256))
-    return keel_fail(err, KEEL_EINVAL,
-                     "'%s' is not a SHA-256 (64 lowercase hex digits)", sha256);
-  char *dir = NULL, *file = NULL;
-  int rc = entry_paths(root, sha256, &dir, &file);
-  if (rc) {
-    free(dir);
-    free(file);
-    return keel_fail(err, KEEL_ENOMEM, "out of memory");
-  }
-  rc = keel_fs_mkdir_p(dir, err);
-  free(dir);
+  char *file = NULL;
+  int rc = entry_file_made(root, sha256, &file, err);
+  if (rc)
+    return rc;
   /* Runs reading one entry share its lock and do not wait for each
    * other (an exclusive lock would wait for every run that holds the
    * entry, to its end). Its modification time (gc's last use) is set only
