@@ -322,7 +322,8 @@ int keel_fs_sweep_stale_temps(const char *dir, keel_error *err)
   return removed;
 }
 
-int keel_fs_lock_beside(const char *path, int wait, keel_error *err)
+/* flock(op) on PATH.lock, waiting or not: the fd, or a negative code. */
+static int lock_file_beside(const char *path, int op, int wait, keel_error *err)
 {
   size_t n = strlen(path) + 6;
   char *lock_path = malloc(n);
@@ -337,7 +338,7 @@ int keel_fs_lock_beside(const char *path, int wait, keel_error *err)
     return rc;
   }
   int r;
-  while ((r = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR)
+  while ((r = flock(fd, op | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR)
     ;
   if (r == 0) {
     free(lock_path);
@@ -350,6 +351,16 @@ int keel_fs_lock_beside(const char *path, int wait, keel_error *err)
   close(fd);
   free(lock_path);
   return rc;
+}
+
+int keel_fs_lock_beside(const char *path, int wait, keel_error *err)
+{
+  return lock_file_beside(path, LOCK_EX, wait, err);
+}
+
+int keel_fs_lock_beside_shared(const char *path, keel_error *err)
+{
+  return lock_file_beside(path, LOCK_SH, 1, err);
 }
 
 int keel_fs_lock_share(int fd)

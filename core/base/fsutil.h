@@ -83,6 +83,10 @@ int keel_fs_sync_dir_of(const char *path, keel_error *err);
  * lock file otherwise. */
 int keel_fs_lock_beside(const char *path, int wait, keel_error *err);
 
+/* A shared flock on PATH.lock, waiting while a writer holds it
+ * exclusively: the fd, or a negative code as keel_fs_lock_beside. */
+int keel_fs_lock_beside_shared(const char *path, keel_error *err);
+
 /* Turns the exclusive lock fd holds (keel_fs_lock_beside) into a shared
  * one: other readers may take theirs, a writer waits for all of them.
  * KEEL_OK or KEEL_EIO. */

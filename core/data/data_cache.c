@@ -176,30 +176,6 @@ int keel_cache_get(const char *root, const char *sha256,
   return KEEL_OK;
 }
 
-/* A shared lock on the entry's lock file (keel_fs_lock_beside's
- * FILE.lock): readers of an entry hold it together, a filler's exclusive
- * lock waits for all of them. Returns the fd or a negative code. */
-static int lock_entry_shared(const char *file, keel_error *err)
-{
-  size_t n = strlen(file) + 6;
-  char *lock_path = malloc(n);
-  if (!lock_path)
-    return keel_fail(err, KEEL_ENOMEM, "%s: out of memory", file);
-  snprintf(lock_path, n, "%s.lock", file);
-  int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  int rc = fd < 0
-               ? keel_fail(err, KEEL_EIO, "%s: cannot open the lock file: %s",
-                           lock_path, strerror(errno))
-           : keel_fs_lock_share(fd) != KEEL_OK
-               ? keel_fail(err, KEEL_EIO, "%s: cannot lock: %s", lock_path,
-                           strerror(errno))
-               : KEEL_OK;
-  if (rc && fd >= 0)
-    close(fd);
-  free(lock_path);
-  return rc ? rc : fd;
-}
-
 static int is_entry(const char *file)
 {
   struct stat st;
@@ -239,7 +215,7 @@ int keel_cache_open(const char *root, const char *sha256,
     lock = keel_fs_lock_beside(file, 0, err);
     int own = lock >= 0; /* exclusive: nobody else holds the entry */
     if (lock == KEEL_EUNSUPPORTED)
-      lock = lock_entry_shared(file, err);
+      lock = keel_fs_lock_beside_shared(file, err);
     if (lock < 0) {
       rc = lock;
       break;
