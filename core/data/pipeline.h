@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "data/data_checks.h"
 #include "data/sample.h"
 #include "data/split.h"
 #include "keel/keel.h"
@@ -103,6 +104,8 @@ typedef struct keel_prepared {
   keel_split split;                      /* indices are source data rows;
                                             train re-balanced (sample.h) */
   keel_sample_record sample;             /* what sampling did */
+  keel_check_report checks; /* the template's data checks, observed values
+                               and bounds (kept on failure too) */
   size_t n_source_rows;
   char source_rows_sha256[65]; /* a sqlite dataset's result rows
                                   (data/table_hash.h); "" otherwise */
