@@ -392,11 +392,10 @@ static int categories_check(const keel_column_check *cc, const keel_column *c,
     return KEEL_ENOMEM;
   if (bad)
     snprintf(res->observed_text, sizeof res->observed_text,
-             "'%.80s' in source data row %zu (%zu value%s outside the list)",
+             "'%.80s' (source data row %zu; %zu value%s in all)",
              text_at(c, first), first + 1, bad, bad == 1 ? "" : "s");
   else
-    snprintf(res->observed_text, sizeof res->observed_text,
-             "every value in the list");
+    snprintf(res->observed_text, sizeof res->observed_text, "every value");
   size_t used = 0;
   res->bound_text[0] = '\0';
   for (size_t j = 0; j < cc->n_categories && used < sizeof res->bound_text; j++)
