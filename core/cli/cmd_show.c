@@ -184,15 +184,21 @@ static void print_checks(const json_t *dc)
       snprintf(bound, sizeof bound, "%.10g", json_number_value(bj));
     else
       snprintf(bound, sizeof bound, "%s", keel_jstr(c, "bound"));
+    char col[256];
+    snprintf(col, sizeof col, "%s%s%s",
+             json_is_string(json_object_get(c, "column"))
+                 ? keel_jstr(c, "column")
+                 : "-",
+             json_is_string(json_object_get(c, "stage")) ? " after " : "",
+             json_is_string(json_object_get(c, "stage")) ? keel_jstr(c, "stage")
+                                                         : "");
     printf("%-10s %-21s %-20s %-7s %s %s %s\n",
            i || json_is_string(
                     json_object_get(json_object_get(dc, "reference"), "id"))
                ? ""
                : "checks",
-           r.check,
-           json_is_string(json_object_get(c, "column")) ? keel_jstr(c, "column")
-                                                        : "-",
-           r.passed ? "ok" : "FAILED", obs, keel_check_relation(&r), bound);
+           r.check, col, r.passed ? "ok" : "FAILED", obs,
+           keel_check_relation(&r), bound);
   }
 }
 

@@ -184,6 +184,11 @@ static json_t *checks_json(const keel_template_checks *c)
   if (c->drift_reference[0])
     json_object_set_new(checks, "drift_reference",
                         json_string(c->drift_reference));
+  json_t *after = c->n_after ? json_array() : NULL;
+  for (size_t i = 0; after && i < c->n_after; i++)
+    json_array_append_new(after, json_string(c->after[i]));
+  if (after)
+    json_object_set_new(checks, "after", after);
   json_t *cols = c->n_columns ? json_object() : NULL;
   for (size_t i = 0; cols && i < c->n_columns; i++) {
     const keel_column_check *cc = &c->columns[i];

@@ -118,6 +118,8 @@ typedef enum keel_column_bound {
   KEEL_CB_N
 } keel_column_bound;
 
+#define KEEL_CHECKS_AFTER_MAX 8
+
 /* One column's declared checks (template_columns.c owns the copies). */
 typedef struct keel_column_check {
   char *name;
@@ -139,6 +141,13 @@ typedef struct keel_template_checks {
                                   with; "" = the run's own dataset */
   keel_column_check *columns;  /* owned (keel_column_checks_free) */
   size_t n_columns;
+  /* [checks] after: the transform sections ("transform.scale") after
+   * which the column checks run again, on that stage's training output;
+   * after_file:after_line is the key's template and line. */
+  char after[KEEL_CHECKS_AFTER_MAX][64];
+  size_t n_after;
+  char after_file[256];
+  int after_line;
   uint32_t contract_flags; /* KEEL_CONTRACT_* the model input must meet */
   int catalog_required;    /* [contract] catalog = required: the source must
                               name a catalog dataset (a rule on how data is

@@ -553,6 +553,53 @@ static int parse_governance(keel_template *t, const keel_ini_section *sec,
   return rc;
 }
 
+/* [checks] after = STAGE, ...: each "transform.NAME" (or NAME); a derived
+ * template adds stages to its base's (more checking, never less). */
+static int parse_after(keel_template *t, const keel_ini_entry *e,
+                       keel_error *err)
+{
+  keel_template_checks *c = &t->checks;
+  const char *p = e->value;
+  for (;;) {
+    while (*p == ' ' || *p == '\t')
+      p++;
+    size_t len = strcspn(p, ",");
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+      len--;
+    char name[64];
+    int pre = strncmp(p, "transform.", 10) == 0;
+    int ok = len && len + (pre ? 0 : 10) < sizeof name && !memchr(p, ' ', len);
+    if (ok)
+      snprintf(name, sizeof name, "%s%.*s", pre ? "" : "transform.", (int)len,
+               p);
+    if (!ok || !name[10])
+      return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                              "[checks] after: '%s'; expected transform "
+                              "section names (transform.NAME or NAME) "
+                              "separated by ', '",
+                              e->value);
+    size_t i = 0;
+    while (i < c->n_after && strcmp(c->after[i], name) != 0)
+      i++;
+    if (i == c->n_after) {
+      if (c->n_after == KEEL_CHECKS_AFTER_MAX)
+        return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                                "[checks] after: more than %d stages",
+                                KEEL_CHECKS_AFTER_MAX);
+      snprintf(c->after[c->n_after++], sizeof c->after[0], "%s", name);
+    }
+    p += strcspn(p, ",");
+    if (!*p)
+      break;
+    p++;
+  }
+  snprintf(c->after_file, sizeof c->after_file, "%s", t->ini->path);
+  c->after_line = e->line;
+  t->check_at[KEEL_TCHECK_AFTER] =
+      (keel_template_origin){t->ini->path, e->line};
+  return KEEL_OK;
+}
+
 static int parse_checks(keel_template *t, const keel_ini_section *sec,
                         keel_error *err)
 {
@@ -561,14 +608,18 @@ static int parse_checks(keel_template *t, const keel_ini_section *sec,
                                      "max_missing_fraction",
                                      "min_class_count",
                                      "max_class_imbalance",
-                                     "drift_reference"};
-  int rc = keel__template_check_keys(t->ini, sec, keys, 6, err);
+                                     "drift_reference",
+                                     "after"};
+  int rc = keel__template_check_keys(t->ini, sec, keys, 7, err);
   if (rc)
     return rc;
   keel_template_checks *c = &t->checks;
   for (size_t i = 0; i < sec->n_entries; i++) {
     const keel_ini_entry *e = &sec->entries[i];
-    if (strcmp(e->key, "drift_reference") == 0) {
+    if (strcmp(e->key, "after") == 0) {
+      if ((rc = parse_after(t, e, err)))
+        return rc;
+    } else if (strcmp(e->key, "drift_reference") == 0) {
       /* NAME@VERSION exactly: a range could move the reference under a
        * template that was reviewed against one version. */
       const char *at = strchr(e->value, '@');
@@ -1224,7 +1275,8 @@ int keel_template_chain_copy(const keel_template *t, keel_run_config *c,
       "contract freshness",
       "check max_rows",
       "check max_class_imbalance",
-      "check drift_reference"};
+      "check drift_reference",
+      "check after"};
   const keel_template_checks *k = &t->checks;
   for (int i = 0; i < KEEL_TCHECK_N && !rc; i++) {
     const keel_template_origin *o = &t->check_at[i];
@@ -1256,6 +1308,9 @@ int keel_template_chain_copy(const keel_template *t, keel_run_config *c,
       keel_buf_printf(&b, "%g", k->max_class_imbalance);
     else if (i == KEEL_TCHECK_DRIFT_REFERENCE)
       keel_buf_printf(&b, "%s", k->drift_reference);
+    else if (i == KEEL_TCHECK_AFTER)
+      for (size_t j = 0; j < k->n_after; j++)
+        keel_buf_printf(&b, "%s%s", j ? ", " : "", k->after[j]);
     else
       for (size_t j = 0, shown = 0; j < 5; j++) {
         uint32_t bits =

@@ -152,6 +152,24 @@ int keel_data_checks_validate(const keel_run_config *cfg,
   const keel_template_checks *k = &cfg->checks;
   drift_ref ref = {0};
   int rc = KEEL_OK, loaded = 0;
+  for (size_t a = 0; a < k->n_after; a++) {
+    size_t i = 0;
+    while (i < cfg->n_transforms &&
+           strcmp(cfg->transforms[i].section, k->after[a]) != 0)
+      i++;
+    if (i < cfg->n_transforms)
+      continue;
+    char have[512] = "";
+    for (size_t j = 0; j < cfg->n_transforms; j++) {
+      size_t used = strlen(have);
+      snprintf(have + used, sizeof have - used, "%s[%s]", j ? ", " : "",
+               cfg->transforms[j].section);
+    }
+    return keel_config_fail(err, KEEL_EINVAL, k->after_file, k->after_line,
+                            "[checks] after: the manifest has no stage [%s]; "
+                            "its transforms are %s",
+                            k->after[a], have[0] ? have : "none");
+  }
   for (size_t i = 0; !rc && i < k->n_columns; i++) {
     const keel_column_check *c = &k->columns[i];
     const keel_column_schema *s = schema_col(src, c->name);
@@ -228,6 +246,9 @@ typedef struct col_stats {
   double mean, sd, lo, hi;
 } col_stats;
 
+/* Row i of the rows checked: kept[i], or i itself when kept is NULL. */
+#define ROW(kept, i) ((kept) ? (kept)[i] : (i))
+
 static col_stats numeric_stats(const keel_column *c, const size_t *kept,
                                size_t n_kept)
 {
@@ -236,7 +257,7 @@ static col_stats numeric_stats(const keel_column *c, const size_t *kept,
   s.lo = NAN;
   s.hi = NAN;
   for (size_t i = 0; i < n_kept; i++) {
-    size_t r = kept[i];
+    size_t r = ROW(kept, i);
     if (c->missing[r]) {
       s.missing++;
       continue;
@@ -258,7 +279,7 @@ static col_stats numeric_stats(const keel_column *c, const size_t *kept,
   s.mean = s.n ? sum / (double)s.n : NAN;
   double ss = 0;
   for (size_t i = 0; s.n && i < n_kept; i++) {
-    size_t r = kept[i];
+    size_t r = ROW(kept, i);
     if (!c->missing[r] && c->num && isfinite(c->num[r]))
       ss += (c->num[r] - s.mean) * (c->num[r] - s.mean);
   }
@@ -373,11 +394,11 @@ static const char *text_at(const keel_column *c, size_t r)
 
 static int categories_check(const keel_column_check *cc, const keel_column *c,
                             const size_t *kept, size_t n_kept,
-                            keel_check_report *out)
+                            const size_t *src_rows, keel_check_report *out)
 {
   size_t bad = 0, first = 0;
   for (size_t i = 0; i < n_kept; i++) {
-    size_t r = kept[i];
+    size_t r = ROW(kept, i);
     if (c->missing[r])
       continue;
     const char *v = text_at(c, r);
@@ -393,7 +414,8 @@ static int categories_check(const keel_column_check *cc, const keel_column *c,
   if (bad)
     snprintf(res->observed_text, sizeof res->observed_text,
              "'%.80s' (source data row %zu; %zu value%s in all)",
-             text_at(c, first), first + 1, bad, bad == 1 ? "" : "s");
+             text_at(c, first), (src_rows ? src_rows[first] : first) + 1, bad,
+             bad == 1 ? "" : "s");
   else
     snprintf(res->observed_text, sizeof res->observed_text, "every value");
   size_t used = 0;
@@ -416,10 +438,16 @@ typedef struct bound_item {
 
 static int column_checks(const keel_column_check *cc, const keel_column *c,
                          const size_t *kept, size_t n_kept,
+                         const size_t *src_rows, const char *stage,
                          const drift_ref *ref, keel_check_report *out,
                          keel_error *err)
 {
+  size_t first = out->n;
   col_stats s = numeric_stats(c, kept, n_kept);
+  if (src_rows && s.n) { /* a stage's table: its rows are training rows */
+    s.lo_row = src_rows[s.lo_row];
+    s.hi_row = src_rows[s.hi_row];
+  }
   const double *b = cc->bound;
   bound_item items[KEEL_CB_N];
   size_t n = 0;
@@ -468,11 +496,13 @@ static int column_checks(const keel_column_check *cc, const keel_column *c,
     }
     snprintf(r->where, sizeof r->where, "%s:%d", cc->file, cc->line);
   }
-  if (cc->categories && categories_check(cc, c, kept, n_kept, out))
+  if (cc->categories && categories_check(cc, c, kept, n_kept, src_rows, out))
     return OOM();
   if (cc->categories)
     snprintf(out->r[out->n - 1].where, sizeof out->r[0].where, "%s:%d",
              cc->file, cc->line);
+  for (size_t i = first; i < out->n; i++)
+    snprintf(out->r[i].stage, sizeof out->r[i].stage, "%s", stage);
   return KEEL_OK;
 }
 
@@ -493,16 +523,18 @@ const char *keel_check_relation(const keel_check_result *r)
 }
 
 /* The message of a failed check: check, column, observed value, bound. */
-static int failed(const keel_check_report *out, keel_error *err)
+static int failed(const keel_check_report *out, size_t from, keel_error *err)
 {
-  const keel_check_result *r = out->r;
+  const keel_check_result *r = out->r + from;
   while (r->passed)
     r++;
+  size_t n_failed = 0;
+  for (size_t i = from; i < out->n; i++)
+    n_failed += !out->r[i].passed;
   char more[96] = "";
-  if (out->n_failed > 1)
-    snprintf(more, sizeof more,
-             "; %zu checks failed in all (keel check --data lists them)",
-             out->n_failed);
+  if (n_failed > 1)
+    snprintf(more, sizeof more, "; %zu checks failed in all%s", n_failed,
+             r->stage[0] ? " here" : " (keel check --data lists them)");
   if (out->first_failure[0])
     return keel_fail(err, KEEL_EDATA, "%s%s", out->first_failure, more);
   const char *rel = strcmp(r->check, "categories") == 0 ? "outside"
@@ -510,10 +542,11 @@ static int failed(const keel_check_report *out, keel_error *err)
                                                         : "above";
   return keel_fail(
       err, KEEL_EDATA,
-      "[data] check %s%s%s%s: observed %s, %s the bound %s%s%s%s%s", r->check,
-      r->column[0] ? " of column '" : "", r->column, r->column[0] ? "'" : "",
-      r->observed_text, rel, r->bound_text, r->where[0] ? " (" : "", r->where,
-      r->where[0] ? ")" : "", more);
+      "[data] check %s%s%s%s%s%s%s: observed %s, %s the bound %s%s%s%s%s",
+      r->check, r->column[0] ? " of column '" : "", r->column,
+      r->column[0] ? "'" : "", r->stage[0] ? " after [" : "", r->stage,
+      r->stage[0] ? "]" : "", r->observed_text, rel, r->bound_text,
+      r->where[0] ? " (" : "", r->where, r->where[0] ? ")" : "", more);
 }
 
 int keel_data_checks_run(const keel_run_config *cfg, const keel_table *t,
@@ -542,11 +575,53 @@ int keel_data_checks_run(const keel_run_config *cfg, const keel_table *t,
       snprintf(out->reference, sizeof out->reference, "%s", ref.entry->id);
       memcpy(out->reference_stats, ref.sha256, sizeof ref.sha256);
     }
-    rc = column_checks(cc, &t->cols[ci], kept, n_kept, &ref, out, err);
+    rc =
+        column_checks(cc, &t->cols[ci], kept, n_kept, NULL, "", &ref, out, err);
   }
   json_decref(ref.stats);
   if (!rc && out->n_failed)
-    rc = failed(out, err);
+    rc = failed(out, 0, err);
+  return rc;
+}
+
+int keel_data_checks_after(const keel_run_config *cfg, const char *stage)
+{
+  for (size_t a = 0; a < cfg->checks.n_after; a++)
+    if (strcmp(cfg->checks.after[a], stage) == 0)
+      return 1;
+  return 0;
+}
+
+int keel_data_checks_stage(const keel_run_config *cfg, const char *stage,
+                           const keel_table *t, const size_t *src_rows,
+                           keel_check_report *out, keel_error *err)
+{
+  const keel_template_checks *k = &cfg->checks;
+  drift_ref ref = {0};
+  size_t from = out->n, failed_before = out->n_failed;
+  int rc = KEEL_OK;
+  for (size_t i = 0; !rc && i < k->n_columns; i++) {
+    const keel_column_check *cc = &k->columns[i];
+    int ci = keel_table_find(t, cc->name);
+    if (ci < 0)
+      continue; /* the stage dropped or renamed it */
+    /* a numeric bound on a column the stage made categorical (or the
+     * reverse) is not this stage's to judge */
+    int numeric = t->cols[ci].type == KEEL_COL_NUMERIC;
+    if ((wants_numbers(cc) && !numeric) || (cc->categories && numeric))
+      continue;
+    if (wants_drift(cc) && !ref.stats) {
+      if ((rc = load_reference(cfg, &ref, err)))
+        break;
+      snprintf(out->reference, sizeof out->reference, "%s", ref.entry->id);
+      memcpy(out->reference_stats, ref.sha256, sizeof ref.sha256);
+    }
+    rc = column_checks(cc, &t->cols[ci], NULL, t->n_rows, src_rows, stage, &ref,
+                       out, err);
+  }
+  json_decref(ref.stats);
+  if (!rc && out->n_failed > failed_before)
+    rc = failed(out, from, err);
   return rc;
 }
 
@@ -567,6 +642,8 @@ json_t *keel_check_report_json(const keel_check_report *r)
     const keel_check_result *c = &r->r[i];
     json_t *e = json_object();
     json_object_set_new(e, "check", json_string(c->check));
+    json_object_set_new(e, "stage",
+                        c->stage[0] ? json_string(c->stage) : json_null());
     json_object_set_new(
         e, "column", c->column[0] ? keel_json_message(c->column) : json_null());
     json_object_set_new(e, "observed",

@@ -13,6 +13,8 @@
 
 typedef struct keel_check_result {
   char check[32];   /* "min_rows", "psi_max", "categories", ... */
+  char stage[64];   /* "transform.scale" for a check run after that stage
+                       ([checks] after); "" on the data as read */
   char column[128]; /* "" for a check of the whole table */
   double observed;  /* NaN when it is text (categories) or no value */
   double bound;     /* NaN for categories */
@@ -56,6 +58,18 @@ int keel_data_checks_run(const keel_run_config *cfg, const keel_table *t,
 /* How the observed value stands to the bound, for a person: "<=", ">",
  * ">=", "<", "in", "outside". */
 const char *keel_check_relation(const keel_check_result *r);
+
+/* The column checks again, after transform stage `stage` ([checks]
+ * after), on t: that stage's output for the training split, whose row i
+ * is source row src_rows[i] (0-based). Columns t lacks are not checked
+ * there. Appends to *out; KEEL_EDATA naming the first check that failed
+ * here, with the stage. */
+int keel_data_checks_stage(const keel_run_config *cfg, const char *stage,
+                           const keel_table *t, const size_t *src_rows,
+                           keel_check_report *out, keel_error *err);
+
+/* Whether stage (a transform section) is one of [checks] after. */
+int keel_data_checks_after(const keel_run_config *cfg, const char *stage);
 
 /* {"reference": {...} or null, "checks": [{check, column, observed,
  * bound, passed}]}; NULL when out of memory. */

@@ -465,6 +465,15 @@ static int fit_and_apply(const keel_run_config *cfg, const keel_host *host,
       if (rc)
         return rc;
     }
+    /* [checks] after: the column checks on what this stage made of the
+     * training rows (what the model learns from) */
+    if (keel_data_checks_after(cfg, st->section)) {
+      int rc = keel_data_checks_stage(cfg, st->section, parts[KEEL_SPLIT_TRAIN],
+                                      p->part[KEEL_SPLIT_TRAIN].rows,
+                                      &p->checks, err);
+      if (rc)
+        return rc;
+    }
   }
   return KEEL_OK;
 }

@@ -202,6 +202,30 @@ expect "a drift reference the catalog lacks is refused" 2 "drift_reference = dri
 sed -e 's/^ks_max = 0.1/ks_max = 2/' t.ini >t2.ini
 expect "ks_max above 1 is refused" 2 "t2\.ini:[0-9]+: \[checks\.column\.x1\] ks_max: '2'; expected a number in 0 \.\. 1" -- check m2.ini
 
+# --- [checks] after = STAGE: the column checks again on that stage's output --
+sed -e 's/^drift_reference = .*/&\nafter = scale/' t.ini >t2.ini
+manifest m2.ini 1.0.0 t2.ini
+expect "after a stage: raw bounds on standardized x1 fail, naming the stage" 1 \
+  "check mean_min of column 'x1' after \[transform\.scale\]: observed [-0-9.e]+, below the bound 5" -- \
+  run m2.ini --quiet --out "$T/runs_after"
+sed -e 's/^drift_reference = .*/&\nafter = transform.scale/' -e '/^\[checks.column.x1\]/,/^ks_max/d' t.ini >t3.ini
+printf '\n[checks.column.x2]\nmin = -100\nmax = 100\nstd_max = 5\n' >>t3.ini
+manifest m3.ini 1.0.0 t3.ini
+seal m3.ini --out "$T/runs_after" || bail "a run with checks after a stage"
+rm -rf "$T/x3" && mkdir -p "$T/x3" && tar -xzf "$B" -C "$T/x3"
+DC3=$(ls -d "$T"/x3/*/)data_checks.json
+check "after a stage: x2's checks recorded on the data as read and after [transform.scale]" \
+  test "$(json_value "$DC3" '[c["stage"] for c in d["checks"] if c["column"] == "x2"]')" = \
+  '[null,null,null,"transform.scale","transform.scale","transform.scale"]'
+train_rows=$(json_value "$(ls -d "$T"/x3/*/)lineage.json" 'd["split"]["counts"]["train"]')
+check "after a stage: the std of standardized x2 over the $train_rows training rows is about 1" \
+  test "$(json_value "$DC3" '[round(c["observed"], 2) for c in d["checks"] if c["stage"] and c["check"] == "std_max"][0]')" = 1.0
+expect "show names the stage" 0 "std_max +x2 after transform\.scale +ok" -- show "$B"
+sed -e 's/^drift_reference = .*/&\nafter = nosuch/' t.ini >t2.ini
+expect "after a stage the manifest lacks is refused" 2 \
+  "t2\.ini:[0-9]+: \[checks\] after: the manifest has no stage \[transform\.nosuch\]; its transforms are \[transform\.scale\]" -- \
+  check m2.ini
+
 # --- a derived template may tighten a column's bounds, never loosen them ------
 cat >d.ini <<'INI'
 [template]
