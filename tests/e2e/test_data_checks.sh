@@ -153,6 +153,11 @@ check "bundle: psi of the reference against itself is 0" \
 check "bundle: the reference and its statistics' hash are named" \
   test "$(json_value "$DC" 'd["reference"]["id"] + " " + d["reference"]["stats_sha256"]')" = \
   "drifty@1.0.0 $(sha256sum "$STATS" | cut -c1-64)"
+check "bundle: dataset.ini names the entry's statistics by absolute path, for replay" \
+  grep -qx "stats = $(realpath "$STATS")" "$(ls -d "$T"/x/*/)dataset.ini"
+krun check --data --json m_ref.ini
+check "check --data --json: the template's checks as the bundle records them" \
+  test "$(json_value "$T/out" '[c["detail"]["checks"][-1]["check"] for c in d["data_checks"] if c["name"] == "template_checks"]')" = '["categories"]'
 expect "show lists the checks" 0 "psi_max +x1 +ok +0\.000000 <= 0\.1" -- show "$B"
 expect "replay of a checked run" 0 "REPRODUCED" -- replay "$B"
 
