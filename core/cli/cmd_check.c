@@ -364,6 +364,17 @@ static void print_data_checks(const keel_data_report *r)
     else
       printf("  %-12s FAILED\n", c->name);
   }
+  const keel_check_report *d = &r->declared;
+  if (d->n)
+    printf("\ntemplate data checks%s%s%s\n",
+           d->reference[0] ? " (drift reference " : "", d->reference,
+           d->reference[0] ? ")" : "");
+  for (size_t i = 0; i < d->n; i++) {
+    const keel_check_result *c = &d->r[i];
+    printf("  %-21s %-20s %-7s %s %s %s\n", c->check,
+           c->column[0] ? c->column : "-", c->passed ? "ok" : "FAILED",
+           c->observed_text, keel_check_relation(c), c->bound_text);
+  }
   fflush(stdout);
 }
 
@@ -381,6 +392,16 @@ static json_t *data_checks_json(const keel_data_report *r)
       json_decref(a);
       a = NULL;
     }
+  /* the template's checks, as the bundle's data_checks.json holds them */
+  json_t *declared =
+      a && r->declared.n ? keel_check_report_json(&r->declared) : NULL;
+  if (declared &&
+      json_array_append_new(
+          a, json_pack("{s:s, s:b, s:o}", "name", "template_checks", "passed",
+                       !r->declared.n_failed, "detail", declared))) {
+    json_decref(a);
+    a = NULL;
+  }
   return a;
 }
 
@@ -571,6 +592,7 @@ int keel_cmd_check(int argc, char **argv)
     printf("\nok: %s is valid%s\n", cfg->manifest_path,
            a.data ? ", and its data passes every data check" : "");
   }
+  keel_data_report_free(&report);
   if (have_schemas)
     keel_stage_schemas_free(&schemas);
   close_data(&data);

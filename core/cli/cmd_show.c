@@ -10,6 +10,7 @@
 #include "cli/bundle_cli.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "data/data_checks.h"
 
 typedef struct show_args {
   int json;
@@ -154,6 +155,53 @@ static void print_scopes(json_t *scopes)
   }
 }
 
+/* The template's data checks the run passed (data_checks.json), one
+ * line each: check, column, outcome, observed value, relation, bound. */
+static void print_checks(const json_t *dc)
+{
+  size_t i;
+  json_t *c;
+  if (json_is_string(json_object_get(json_object_get(dc, "reference"), "id")))
+    printf("%-10s drift reference %s (statistics sha256 %.12s)\n", "checks",
+           keel_jstr(dc, "reference.id"),
+           keel_jstr(dc, "reference.stats_sha256"));
+  json_array_foreach(json_object_get(dc, "checks"), i, c)
+  {
+    keel_check_result r = {0};
+    snprintf(r.check, sizeof r.check, "%s", keel_jstr(c, "check"));
+    r.passed = json_is_true(json_object_get(c, "passed"));
+    const json_t *o = json_object_get(c, "observed");
+    int fixed =
+        strcmp(r.check, "psi_max") == 0 || strcmp(r.check, "ks_max") == 0;
+    char obs[64];
+    if (json_is_number(o))
+      snprintf(obs, sizeof obs, fixed ? "%.6f" : "%.10g", json_number_value(o));
+    else
+      snprintf(obs, sizeof obs, "%s", keel_jstr(c, "observed"));
+    const json_t *bj = json_object_get(c, "bound");
+    char bound[256];
+    if (json_is_number(bj))
+      snprintf(bound, sizeof bound, "%.10g", json_number_value(bj));
+    else
+      snprintf(bound, sizeof bound, "%s", keel_jstr(c, "bound"));
+    char col[256];
+    snprintf(col, sizeof col, "%s%s%s",
+             json_is_string(json_object_get(c, "column"))
+                 ? keel_jstr(c, "column")
+                 : "-",
+             json_is_string(json_object_get(c, "stage")) ? " after " : "",
+             json_is_string(json_object_get(c, "stage")) ? keel_jstr(c, "stage")
+                                                         : "");
+    printf("%-10s %-21s %-20s %-7s %s %s %s\n",
+           i || json_is_string(
+                    json_object_get(json_object_get(dc, "reference"), "id"))
+               ? ""
+               : "checks",
+           r.check, col, r.passed ? "ok" : "FAILED", obs,
+           keel_check_relation(&r), bound);
+  }
+}
+
 static void show_text(const keel_bundle *b, json_t *run, json_t *cfg,
                       json_t *plugins, json_t *lineage, json_t *metrics,
                       json_t *values, json_t *scopes, size_t epochs,
@@ -206,6 +254,11 @@ static void show_text(const keel_bundle *b, json_t *run, json_t *cfg,
         "schemas",       "feature_names", "classes",        "split.row_hash",
         "split.classes", "source.sha256", "source.version", NULL};
     print_flat("data", lineage, 20, data_skip);
+  }
+  if (keel_bundle_find(b, "data_checks.json")) {
+    json_t *dc = keel_bundle_cli_json(b, "data_checks.json");
+    print_checks(dc);
+    json_decref(dc);
   }
   i = 0;
   json_object_foreach(values, key, v)
@@ -273,6 +326,12 @@ static int show_bundle(const char *path, int as_json)
                      : NULL;
     if (o && scopes)
       json_object_set(o, "scopes", scopes);
+    json_t *dc = keel_bundle_find(b, "data_checks.json")
+                     ? keel_bundle_cli_json(b, "data_checks.json")
+                     : NULL;
+    if (o && dc) /* the template's data checks, observed values and bounds */
+      json_object_set(o, "data_checks", dc);
+    json_decref(dc);
     if (o && tj) /* keel-bundle/3: the template chain, derived first */
       json_object_set(o, "templates", json_object_get(tj, "chain"));
     json_decref(tj);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json_text.h"
 #include "base/params.h"
 #include "base/url.h"
 #include "config/config_json.h"
@@ -43,6 +44,7 @@ void keel_run_config_free(keel_run_config *cfg)
   stage_free(&cfg->train);
   stage_free(&cfg->source);
   keel_dataset_free(cfg->dataset);
+  keel_column_checks_free(cfg->checks.columns, cfg->checks.n_columns);
   for (size_t i = 0; i < cfg->n_transforms; i++)
     stage_free(&cfg->transforms[i]);
   free(cfg->transforms);
@@ -172,6 +174,39 @@ static json_t *checks_json(const keel_template_checks *c)
                       json_string(c->contract_flags & KEEL_CONTRACT_FINITE
                                       ? "required"
                                       : "optional"));
+  /* Added after keel-bundle/3: written only when a template sets them,
+   * so every older run keeps the bytes of its config.json (and digest). */
+  if (c->max_rows >= 0)
+    json_object_set_new(checks, "max_rows", json_integer(c->max_rows));
+  if (c->max_class_imbalance >= 0)
+    json_object_set_new(checks, "max_class_imbalance",
+                        json_real(c->max_class_imbalance));
+  if (c->drift_reference[0])
+    json_object_set_new(checks, "drift_reference",
+                        json_string(c->drift_reference));
+  json_t *after = c->n_after ? json_array() : NULL;
+  for (size_t i = 0; after && i < c->n_after; i++)
+    json_array_append_new(after, json_string(c->after[i]));
+  if (after)
+    json_object_set_new(checks, "after", after);
+  json_t *cols = c->n_columns ? json_object() : NULL;
+  for (size_t i = 0; cols && i < c->n_columns; i++) {
+    const keel_column_check *cc = &c->columns[i];
+    json_t *o = json_object();
+    for (int b = 0; o && b < KEEL_CB_N; b++)
+      if (!isnan(cc->bound[b]))
+        json_object_set_new(o, keel_column_bound_key((keel_column_bound)b),
+                            json_real(cc->bound[b]));
+    json_t *cats = cc->categories ? json_array() : NULL;
+    for (size_t j = 0; cats && j < cc->n_categories; j++)
+      json_array_append_new(cats, keel_json_message(cc->categories[j]));
+    if (o && cats)
+      json_object_set_new(o, "categories", cats);
+    if (o)
+      json_object_set_new(cols, cc->name, o);
+  }
+  if (cols)
+    json_object_set_new(checks, "columns", cols);
   return checks;
 }
 

@@ -103,16 +103,56 @@ extern const keel_host_neutral keel_host_neutrals[];
  * none (it existed when keel-bundle/2 was made). */
 const char *keel_host_neutral_text(const char *section, const char *name);
 
+/* The bounds of a [checks.column.NAME] section (docs/data-access.md,
+ * "Data checks"), indexes into keel_column_check.bound. */
+typedef enum keel_column_bound {
+  KEEL_CB_MIN = 0, /* every value >= */
+  KEEL_CB_MAX,     /* every value <= */
+  KEEL_CB_MAX_MISSING,
+  KEEL_CB_MEAN_MIN,
+  KEEL_CB_MEAN_MAX,
+  KEEL_CB_STD_MIN,
+  KEEL_CB_STD_MAX,
+  KEEL_CB_PSI_MAX,
+  KEEL_CB_KS_MAX,
+  KEEL_CB_N
+} keel_column_bound;
+
+#define KEEL_CHECKS_AFTER_MAX 8
+
+/* One column's declared checks (template_columns.c owns the copies). */
+typedef struct keel_column_check {
+  char *name;
+  char *file; /* the template that declared (or last tightened) it */
+  int line;   /* its section's line there */
+  double bound[KEEL_CB_N]; /* NaN when unset */
+  char **categories;       /* allowed values; NULL when unchecked */
+  size_t n_categories;
+} keel_column_check;
+
 /* Sanity checks and contract from the template. */
 typedef struct keel_template_checks {
   int64_t min_rows;            /* -1 when unset */
+  int64_t max_rows;            /* -1 when unset */
   double max_missing_fraction; /* per column; < 0 when unset */
   int64_t min_class_count;     /* -1 when unset */
-  uint32_t contract_flags;     /* KEEL_CONTRACT_* the model input must meet */
-  int catalog_required;        /* [contract] catalog = required: the source must
-                                  name a catalog dataset (a rule on how data is
-                                  named, not on what the run computes: kept out
-                                  of config.json) */
+  double max_class_imbalance;  /* largest / smallest class; < 0 unset */
+  char drift_reference[160];   /* NAME@VERSION the drift checks compare
+                                  with; "" = the run's own dataset */
+  keel_column_check *columns;  /* owned (keel_column_checks_free) */
+  size_t n_columns;
+  /* [checks] after: the transform sections ("transform.scale") after
+   * which the column checks run again, on that stage's training output;
+   * after_file:after_line is the key's template and line. */
+  char after[KEEL_CHECKS_AFTER_MAX][64];
+  size_t n_after;
+  char after_file[256];
+  int after_line;
+  uint32_t contract_flags; /* KEEL_CONTRACT_* the model input must meet */
+  int catalog_required;    /* [contract] catalog = required: the source must
+                              name a catalog dataset (a rule on how data is
+                              named, not on what the run computes: kept out
+                              of config.json) */
   /* [governance] (outside config.json too): the catalog keys the dataset's
    * entry must have (KEEL_GOV_*) and the scopes it may have (bit 1 <<
    * keel_data_scope; 0: any). */
@@ -122,6 +162,14 @@ typedef struct keel_template_checks {
                          max_age_days fails the run (else it warns); a
                          rule on the clock, kept out of config.json */
 } keel_template_checks;
+
+/* Deep copies of the column checks (a template level, a run config), and
+ * their release; dup returns KEEL_OK or KEEL_ENOMEM (*out NULL). */
+int keel_column_checks_dup(const keel_column_check *in, size_t n,
+                           keel_column_check **out);
+void keel_column_checks_free(keel_column_check *c, size_t n);
+/* The key of bound b ("min", "psi_max"). */
+const char *keel_column_bound_key(keel_column_bound b);
 
 #define KEEL_GOV_OWNER 1u
 #define KEEL_GOV_INTENDED_USE 2u

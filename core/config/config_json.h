@@ -11,7 +11,9 @@
  *   {"manifest": {"path", "dir"},
  *    "template": {"name", "version", "path", "task"},
  *    "checks": {"min_rows", "max_missing_fraction", "min_class_count",
- *               "missing", "finite"},
+ *               "missing", "finite"; only when the template sets them:
+ *               "max_rows", "max_class_imbalance", "drift_reference", "after",
+ *               "columns": {NAME: {BOUND: number, "categories": [...]}}},
  *    "stages": [{"section", "kind" ("host" or a plugin kind), "line",
  *                "plugin": {"name", "version", "sha256", "path"} | null,
  *                "params": [{"name", "type", "value" (typed), "text"

@@ -955,6 +955,10 @@ static int fill_header(rctx *r)
   c->template_version = dup_or_null(r->t->version, &oom);
   c->task = r->t->task;
   c->checks = r->t->checks;
+  c->checks.columns = NULL; /* the config owns its own copy */
+  if (keel_column_checks_dup(r->t->checks.columns, r->t->checks.n_columns,
+                             &c->checks.columns))
+    oom = 1;
   if (r->m->purpose) {
     c->purpose = dup_or_null(r->m->purpose->value, &oom);
     c->purpose_line = r->m->purpose->line;

@@ -40,8 +40,9 @@ static int is_plugin_name(const char *s, size_t n)
 }
 
 /* Refuses keys of `sec` not in `names`. */
-static int check_keys(const keel_ini *ini, const keel_ini_section *sec,
-                      const char *const *names, size_t n, keel_error *err)
+int keel__template_check_keys(const keel_ini *ini, const keel_ini_section *sec,
+                              const char *const *names, size_t n,
+                              keel_error *err)
 {
   for (size_t i = 0; i < sec->n_entries; i++) {
     const keel_ini_entry *e = &sec->entries[i];
@@ -124,7 +125,7 @@ static int parse_allow(keel_template *t, keel_template_slot *slot,
 {
   const keel_ini_entry *e = keel_ini_entry_find(sec, "allow");
   static const char *const keys[] = {"allow"};
-  int rc = check_keys(t->ini, sec, keys, 1, err);
+  int rc = keel__template_check_keys(t->ini, sec, keys, 1, err);
   if (rc)
     return rc;
   if (!e)
@@ -329,7 +330,7 @@ static int parse_template_section(keel_template *t, const keel_ini_section *sec,
 {
   static const char *const keys[] = {"name", "version", "task", "summary",
                                      "extends"};
-  int rc = check_keys(t->ini, sec, keys, 5, err);
+  int rc = keel__template_check_keys(t->ini, sec, keys, 5, err);
   if (rc)
     return rc;
   const keel_ini_entry *name = keel_ini_entry_find(sec, "name");
@@ -367,6 +368,10 @@ static int parse_template_section(keel_template *t, const keel_ini_section *sec,
     if (rc)
       return rc;
     t->checks = t->base->checks;
+    /* a level owns its copy of the columns: it may tighten them */
+    if (keel_column_checks_dup(t->base->checks.columns,
+                               t->base->checks.n_columns, &t->checks.columns))
+      return keel_fail(err, KEEL_ENOMEM, "out of memory");
     memcpy(t->check_at, t->base->check_at, sizeof t->check_at);
   }
   if (!task && t->base) {
@@ -419,7 +424,7 @@ static int parse_contract(keel_template *t, const keel_ini_section *sec,
 {
   static const char *const keys[] = {"features", "missing", "finite", "catalog",
                                      "freshness"};
-  int rc = check_keys(t->ini, sec, keys, 5, err);
+  int rc = keel__template_check_keys(t->ini, sec, keys, 5, err);
   if (rc)
     return rc;
   for (size_t i = 0; i < sec->n_entries; i++) {
@@ -521,7 +526,7 @@ static int parse_governance(keel_template *t, const keel_ini_section *sec,
                             keel_error *err)
 {
   static const char *const keys[] = {"require", "allowed_scopes"};
-  int rc = check_keys(t->ini, sec, keys, 2, err);
+  int rc = keel__template_check_keys(t->ini, sec, keys, 2, err);
   for (size_t i = 0; !rc && i < sec->n_entries; i++) {
     const keel_ini_entry *e = &sec->entries[i];
     int req = strcmp(e->key, "require") == 0;
@@ -548,47 +553,129 @@ static int parse_governance(keel_template *t, const keel_ini_section *sec,
   return rc;
 }
 
+/* [checks] after = STAGE, ...: each "transform.NAME" (or NAME); a derived
+ * template adds stages to its base's (more checking, never less). */
+static int parse_after(keel_template *t, const keel_ini_entry *e,
+                       keel_error *err)
+{
+  keel_template_checks *c = &t->checks;
+  const char *p = e->value;
+  for (;;) {
+    while (*p == ' ' || *p == '\t')
+      p++;
+    size_t len = strcspn(p, ",");
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+      len--;
+    char name[64];
+    int pre = strncmp(p, "transform.", 10) == 0;
+    int ok = len && len + (pre ? 0 : 10) < sizeof name && !memchr(p, ' ', len);
+    if (ok)
+      snprintf(name, sizeof name, "%s%.*s", pre ? "" : "transform.", (int)len,
+               p);
+    if (!ok || !name[10])
+      return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                              "[checks] after: '%s'; expected transform "
+                              "section names (transform.NAME or NAME) "
+                              "separated by ', '",
+                              e->value);
+    size_t i = 0;
+    while (i < c->n_after && strcmp(c->after[i], name) != 0)
+      i++;
+    if (i == c->n_after) {
+      if (c->n_after == KEEL_CHECKS_AFTER_MAX)
+        return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                                "[checks] after: more than %d stages",
+                                KEEL_CHECKS_AFTER_MAX);
+      snprintf(c->after[c->n_after++], sizeof c->after[0], "%s", name);
+    }
+    p += strcspn(p, ",");
+    if (!*p)
+      break;
+    p++;
+  }
+  snprintf(c->after_file, sizeof c->after_file, "%s", t->ini->path);
+  c->after_line = e->line;
+  t->check_at[KEEL_TCHECK_AFTER] =
+      (keel_template_origin){t->ini->path, e->line};
+  return KEEL_OK;
+}
+
 static int parse_checks(keel_template *t, const keel_ini_section *sec,
                         keel_error *err)
 {
-  static const char *const keys[] = {"min_rows", "max_missing_fraction",
-                                     "min_class_count"};
-  int rc = check_keys(t->ini, sec, keys, 3, err);
+  static const char *const keys[] = {"min_rows",
+                                     "max_rows",
+                                     "max_missing_fraction",
+                                     "min_class_count",
+                                     "max_class_imbalance",
+                                     "drift_reference",
+                                     "after"};
+  int rc = keel__template_check_keys(t->ini, sec, keys, 7, err);
   if (rc)
     return rc;
   keel_template_checks *c = &t->checks;
   for (size_t i = 0; i < sec->n_entries; i++) {
     const keel_ini_entry *e = &sec->entries[i];
-    if (strcmp(e->key, "max_missing_fraction") == 0) {
-      double d;
-      if (keel_parse_double(e->value, &d, NULL) || d < 0 || d > 1)
-        return keel_config_fail(
-            err, KEEL_EINVAL, t->ini->path, e->line,
-            "[checks] max_missing_fraction: '%s'; expected a "
-            "number in 0 .. 1",
-            e->value);
-      if (t->base && c->max_missing_fraction >= 0 &&
-          d > c->max_missing_fraction)
-        return widened(t, sec, e, KEEL_TCHECK_MAX_MISSING,
-                       "is above the maximum", err);
-      c->max_missing_fraction = d;
-      t->check_at[KEEL_TCHECK_MAX_MISSING] =
+    if (strcmp(e->key, "after") == 0) {
+      if ((rc = parse_after(t, e, err)))
+        return rc;
+    } else if (strcmp(e->key, "drift_reference") == 0) {
+      /* NAME@VERSION exactly: a range could move the reference under a
+       * template that was reviewed against one version. */
+      const char *at = strchr(e->value, '@');
+      keel_semver v;
+      if (!at || at == e->value ||
+          keel_semver_parse(at + 1, &v, NULL) != KEEL_OK ||
+          strlen(e->value) >= sizeof c->drift_reference)
+        return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                                "[checks] drift_reference: '%s'; expected "
+                                "NAME@MAJOR.MINOR.PATCH of a catalog entry",
+                                e->value);
+      snprintf(c->drift_reference, sizeof c->drift_reference, "%s", e->value);
+      t->check_at[KEEL_TCHECK_DRIFT_REFERENCE] =
           (keel_template_origin){t->ini->path, e->line};
+    } else if (strcmp(e->key, "max_missing_fraction") == 0 ||
+               strcmp(e->key, "max_class_imbalance") == 0) {
+      int miss = e->key[4] == 'm';
+      double d;
+      if (keel_parse_double(e->value, &d, NULL) || d < (miss ? 0 : 1) ||
+          (miss && d > 1))
+        return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
+                                "[checks] %s: '%s'; expected a number %s",
+                                e->key, e->value, miss ? "in 0 .. 1" : ">= 1");
+      double *slot = miss ? &c->max_missing_fraction : &c->max_class_imbalance;
+      int which = miss ? KEEL_TCHECK_MAX_MISSING : KEEL_TCHECK_MAX_IMBALANCE;
+      if (t->base && *slot >= 0 && d > *slot)
+        return widened(t, sec, e, which, "is above the maximum", err);
+      *slot = d;
+      t->check_at[which] = (keel_template_origin){t->ini->path, e->line};
     } else {
       int64_t n;
       if (keel_parse_int64(e->value, &n, NULL) || n < 0)
         return keel_config_fail(err, KEEL_EINVAL, t->ini->path, e->line,
                                 "[checks] %s: '%s'; expected an integer >= 0",
                                 e->key, e->value);
-      int rows = strcmp(e->key, "min_rows") == 0;
-      int64_t *slot = rows ? &c->min_rows : &c->min_class_count;
-      int which = rows ? KEEL_TCHECK_MIN_ROWS : KEEL_TCHECK_MIN_CLASS_COUNT;
-      if (t->base && *slot >= 0 && n < *slot)
-        return widened(t, sec, e, which, "is below the minimum", err);
+      int which = strcmp(e->key, "min_rows") == 0 ? KEEL_TCHECK_MIN_ROWS
+                  : strcmp(e->key, "max_rows") == 0
+                      ? KEEL_TCHECK_MAX_ROWS
+                      : KEEL_TCHECK_MIN_CLASS_COUNT;
+      int64_t *slot = which == KEEL_TCHECK_MIN_ROWS   ? &c->min_rows
+                      : which == KEEL_TCHECK_MAX_ROWS ? &c->max_rows
+                                                      : &c->min_class_count;
+      int upper = which == KEEL_TCHECK_MAX_ROWS;
+      if (t->base && *slot >= 0 && (upper ? n > *slot : n < *slot))
+        return widened(t, sec, e, which,
+                       upper ? "is above the maximum" : "is below the minimum",
+                       err);
       *slot = n;
       t->check_at[which] = (keel_template_origin){t->ini->path, e->line};
     }
   }
+  if (c->min_rows >= 0 && c->max_rows >= 0 && c->min_rows > c->max_rows)
+    return keel_config_fail(err, KEEL_EINVAL, t->ini->path, sec->line,
+                            "[checks] min_rows = %lld is above max_rows = "
+                            "%lld; expected min_rows <= max_rows",
+                            (long long)c->min_rows, (long long)c->max_rows);
   return 0;
 }
 
@@ -711,7 +798,7 @@ static int check_param_section(keel_template *t, const keel_ini_section *sec,
     const char *names[KEEL_TRAIN_N_PARAMS + KEEL_DATA_N_PARAMS];
     for (size_t i = 0; i < n; i++)
       names[i] = decls[i].name;
-    return check_keys(t->ini, sec, names, n, err);
+    return keel__template_check_keys(t->ini, sec, names, n, err);
   }
   const char *dot = strchr(rest, '.');
   char kind_name[32];
@@ -793,6 +880,8 @@ static int check_structure(keel_template *t, chain_ctx *ch, keel_error *err)
       rc = parse_governance(t, sec, err);
     else if (strcmp(n, "checks") == 0)
       rc = parse_checks(t, sec, err);
+    else if (strncmp(n, "checks.column.", 14) == 0)
+      rc = keel__template_parse_column(t, sec, err);
     else if (strncmp(n, "defaults.", 9) == 0)
       rc = check_param_section(t, sec, n + 9, err);
     else if (strncmp(n, "ranges.", 7) == 0) {
@@ -809,8 +898,8 @@ static int check_structure(keel_template *t, chain_ctx *ch, keel_error *err)
       return keel_config_fail(
           err, KEEL_EINVAL, ini->path, sec->line,
           "[%s]: unknown section; expected [template], "
-          "[slot.KIND], [contract], [checks], [governance], "
-          "[defaults.*] or [ranges.*]",
+          "[slot.KIND], [contract], [checks], [checks.column.NAME], "
+          "[governance], [defaults.*] or [ranges.*]",
           n);
     }
     if (rc)
@@ -827,8 +916,10 @@ static int load_level(const char *path, chain_ctx *ch, keel_template **out,
   if (!t)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   t->checks.min_rows = -1;
+  t->checks.max_rows = -1;
   t->checks.max_missing_fraction = -1;
   t->checks.min_class_count = -1;
+  t->checks.max_class_imbalance = -1;
   int rc = keel_ini_parse_file(path, &t->ini, err);
   if (!rc)
     rc = check_structure(t, ch, err);
@@ -858,6 +949,7 @@ void keel_template_free(keel_template *t)
     }
     free(t->slots[k].allow);
   }
+  keel_column_checks_free(t->checks.columns, t->checks.n_columns);
   keel_template_free(t->base);
   keel_ini_free(t->ini);
   free(t);
@@ -1172,11 +1264,19 @@ int keel_template_chain_copy(const keel_template *t, keel_run_config *c,
       }
     }
   static const char *const check_names[KEEL_TCHECK_N] = {
-      "check min_rows",        "check max_missing_fraction",
-      "check min_class_count", "contract missing",
-      "contract finite",       "contract catalog",
-      "governance require",    "governance allowed_scopes",
-      "contract freshness"};
+      "check min_rows",
+      "check max_missing_fraction",
+      "check min_class_count",
+      "contract missing",
+      "contract finite",
+      "contract catalog",
+      "governance require",
+      "governance allowed_scopes",
+      "contract freshness",
+      "check max_rows",
+      "check max_class_imbalance",
+      "check drift_reference",
+      "check after"};
   const keel_template_checks *k = &t->checks;
   for (int i = 0; i < KEEL_TCHECK_N && !rc; i++) {
     const keel_template_origin *o = &t->check_at[i];
@@ -1202,6 +1302,15 @@ int keel_template_chain_copy(const keel_template *t, keel_run_config *c,
       keel_buf_printf(&b, "%s", k->catalog_required ? "required" : "optional");
     else if (i == KEEL_TCHECK_FRESHNESS)
       keel_buf_printf(&b, "%s", k->freshness_fail ? "fail" : "warn");
+    else if (i == KEEL_TCHECK_MAX_ROWS)
+      keel_buf_printf(&b, "%lld", (long long)k->max_rows);
+    else if (i == KEEL_TCHECK_MAX_IMBALANCE)
+      keel_buf_printf(&b, "%g", k->max_class_imbalance);
+    else if (i == KEEL_TCHECK_DRIFT_REFERENCE)
+      keel_buf_printf(&b, "%s", k->drift_reference);
+    else if (i == KEEL_TCHECK_AFTER)
+      for (size_t j = 0; j < k->n_after; j++)
+        keel_buf_printf(&b, "%s%s", j ? ", " : "", k->after[j]);
     else
       for (size_t j = 0, shown = 0; j < 5; j++) {
         uint32_t bits =
@@ -1213,6 +1322,27 @@ int keel_template_chain_copy(const keel_template *t, keel_run_config *c,
           keel_buf_printf(&b, "%s%s", shown++ ? ", " : "", name);
       }
     rc = add_rule(c, &cap, &b, o->file, o->line);
+    keel_buf_free(&b);
+  }
+  for (size_t i = 0; i < k->n_columns && !rc; i++) {
+    const keel_column_check *cc = &k->columns[i];
+    keel_buf b = KEEL_BUF_INIT;
+    keel_buf_printf(&b, "check column %s:", cc->name);
+    const char *sep = " ";
+    for (int j = 0; j < KEEL_CB_N; j++)
+      if (!isnan(cc->bound[j])) {
+        keel_buf_printf(&b, "%s%s = %g", sep,
+                        keel_column_bound_key((keel_column_bound)j),
+                        cc->bound[j]);
+        sep = ", ";
+      }
+    for (size_t j = 0; j < cc->n_categories; j++)
+      keel_buf_printf(&b, "%s%s",
+                      j        ? ", "
+                      : sep[1] ? "; categories = "
+                               : " categories = ",
+                      cc->categories[j]);
+    rc = add_rule(c, &cap, &b, cc->file, cc->line);
     keel_buf_free(&b);
   }
   if (!rc)

@@ -52,6 +52,10 @@ enum {
   KEEL_TCHECK_GOV_REQUIRE, /* [governance] require */
   KEEL_TCHECK_GOV_SCOPES,  /* [governance] allowed_scopes */
   KEEL_TCHECK_FRESHNESS,
+  KEEL_TCHECK_MAX_ROWS,
+  KEEL_TCHECK_MAX_IMBALANCE,
+  KEEL_TCHECK_DRIFT_REFERENCE,
+  KEEL_TCHECK_AFTER,
   KEEL_TCHECK_N
 };
 
@@ -122,6 +126,15 @@ const keel_ini_entry *keel_template_range_entry(const keel_template *t,
  * KEEL_ENOMEM; the caller frees with keel_run_config_free. */
 int keel_template_chain_copy(const keel_template *t, keel_run_config *cfg,
                              keel_error *err);
+
+/* Internal to the template files: refuses a key of sec not in names
+ * (with a did-you-mean); reads one [checks.column.NAME] section into
+ * t->checks (template_columns.c). */
+int keel__template_check_keys(const keel_ini *ini, const keel_ini_section *sec,
+                              const char *const *names, size_t n,
+                              keel_error *err);
+int keel__template_parse_column(keel_template *t, const keel_ini_section *sec,
+                                keel_error *err);
 
 /* The allow list of a slot as text ("csv >=1 <2, libsvm"), malloc'd. */
 char *keel_template_allow_text(const keel_template *t, keel_kind kind);

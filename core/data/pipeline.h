@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "data/data_checks.h"
 #include "data/sample.h"
 #include "data/split.h"
 #include "keel/keel.h"
@@ -103,6 +104,9 @@ typedef struct keel_prepared {
   keel_split split;                      /* indices are source data rows;
                                             train re-balanced (sample.h) */
   keel_sample_record sample;             /* what sampling did */
+  keel_check_report checks; /* the template's data checks, observed values
+                               and bounds; keel_pipeline_read_split keeps
+                               it on failure too) */
   size_t n_source_rows;
   char source_rows_sha256[65]; /* a sqlite dataset's result rows
                                   (data/table_hash.h); "" otherwise */
@@ -130,7 +134,8 @@ void keel_prepared_free(keel_prepared *p);
  * No transform is fitted, no matrix packed, nothing written. *checked is
  * borrowed. *out gets task, label, n_classes, class_names, split,
  * n_source_rows, the dropped rows and each part's n_rows, y and rows
- * (X NULL, no schemas, no states); free with keel_prepared_free. */
+ * (X NULL, no schemas, no states); free with keel_prepared_free. On
+ * failure *out holds only the data checks' report (free it the same way). */
 int keel_pipeline_read_split(const keel_run_config *cfg, const keel_host *host,
                              const keel_stage_schemas *checked,
                              keel_prepared *out, keel_error *err);

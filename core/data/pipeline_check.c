@@ -9,6 +9,7 @@
 #include "base/escape.h"
 #include "base/params.h"
 #include "base/status.h"
+#include "data/data_checks.h"
 #include "data/pipeline_internal.h"
 #include "plugin/table.h"
 
@@ -381,6 +382,7 @@ int keel_pipeline_check(const keel_run_config *cfg, const keel_host *host,
     goto out;
   }
   if ((rc = keel_sample_check(cfg, src, err)) ||
+      (rc = keel_data_checks_validate(cfg, src, err)) ||
       (rc = schema_without(src, li, &cur, err)))
     goto out;
 

@@ -223,61 +223,26 @@ int keel_pipeline_apply(const keel_run_config *cfg, const keel_host *host,
   keel_table_free(cur);
   return rc;
 }
-/* The template's data sanity checks on the kept rows. */
+/* The template's data checks on the kept rows (data/data_checks.h),
+ * recorded in *report whatever the outcome; a classification label needs
+ * two classes whatever the template says. */
 static int template_checks(const keel_run_config *cfg, const keel_table *t,
                            size_t label_col, const size_t *kept, size_t n_kept,
-                           const keel__labels *lab, keel_error *err)
+                           const keel__labels *lab, keel_check_report *report,
+                           keel_error *err)
 {
-  const keel_template_checks *ck = &cfg->checks;
-  if (ck->min_rows >= 0 && n_kept < (size_t)ck->min_rows)
-    return keel_fail(err, KEEL_EDATA,
-                     "[data] %zu usable rows, but the "
-                     "template requires at least %lld (min_rows)",
-                     n_kept, (long long)ck->min_rows);
-  if (ck->max_missing_fraction >= 0) {
-    for (size_t c = 0; c < t->n_cols; c++) {
-      if (c == label_col)
-        continue;
-      size_t miss = 0;
-      for (size_t i = 0; i < n_kept; i++)
-        miss += t->cols[c].missing[kept[i]] != 0;
-      double frac = n_kept ? (double)miss / (double)n_kept : 0.0;
-      if (frac > ck->max_missing_fraction)
-        return keel_fail(err, KEEL_EDATA,
-                         "[data] column '%s' is %.1f%% "
-                         "missing (%zu of %zu rows), but the template allows "
-                         "at most %.1f%% (max_missing_fraction)",
-                         t->cols[c].name, 100.0 * frac, miss, n_kept,
-                         100.0 * ck->max_missing_fraction);
-    }
-  }
-  if (cfg->task == KEEL_TASK_REGRESSION)
-    return KEEL_OK;
-  if (lab->n_classes < 2)
-    return keel_fail(err, KEEL_EDATA,
-                     "[data] label '%s' has %zu class%s in "
-                     "the data; classification needs at least 2",
-                     t->cols[label_col].name, lab->n_classes,
-                     lab->n_classes == 1 ? "" : "es");
-  if (ck->min_class_count >= 0) {
-    size_t *count = calloc(lab->n_classes, sizeof *count);
-    if (!count)
-      return keel_fail(err, KEEL_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n_kept; i++)
-      count[lab->cls[i]]++;
-    int rc = KEEL_OK;
-    for (size_t k = 0; !rc && k < lab->n_classes; k++)
-      if (count[k] < (size_t)ck->min_class_count)
-        rc = keel_fail(err, KEEL_EDATA,
-                       "[data] class '%s' of label '%s' has "
-                       "%zu rows, but the template requires at least %lld "
-                       "(min_class_count)",
-                       lab->names[k], t->cols[label_col].name, count[k],
-                       (long long)ck->min_class_count);
-    free(count);
+  int classify = cfg->task != KEEL_TASK_REGRESSION;
+  int rc = keel_data_checks_run(cfg, t, label_col, kept, n_kept,
+                                classify ? lab->cls : NULL,
+                                (const char *const *)lab->names,
+                                classify ? lab->n_classes : 0, report, err);
+  if (rc || !classify || lab->n_classes >= 2)
     return rc;
-  }
-  return KEEL_OK;
+  return keel_fail(err, KEEL_EDATA,
+                   "[data] label '%s' has %zu class%s in "
+                   "the data; classification needs at least 2",
+                   t->cols[label_col].name, lab->n_classes,
+                   lab->n_classes == 1 ? "" : "es");
 }
 
 void keel_prepared_free(keel_prepared *p)
@@ -294,6 +259,7 @@ void keel_prepared_free(keel_prepared *p)
   }
   keel_split_free(&p->split);
   keel_sample_record_free(&p->sample);
+  keel_check_report_free(&p->checks);
   free(p->dropped_rows);
   for (size_t i = 0; p->states && i < p->n_transforms; i++)
     keel_state_free(p->states[i]);
@@ -421,7 +387,8 @@ static int read_and_split(const keel_run_config *cfg, const keel_host *host,
       (rc = keel_sample_rows(&sp, bi < 0 ? NULL : &src->cols[bi], kept, &n_kept,
                              &p->sample, err)) ||
       (rc = keel__labels_encode(cfg, lc, kept, n_kept, &lab, err)) ||
-      (rc = template_checks(cfg, src, (size_t)li, kept, n_kept, &lab, err)))
+      (rc = template_checks(cfg, src, (size_t)li, kept, n_kept, &lab,
+                            &p->checks, err)))
     goto out;
   int stratify = cfg->task != KEEL_TASK_REGRESSION &&
                  cfg->data.values[KEEL_DATA_STRATIFY].i;
@@ -495,6 +462,15 @@ static int fit_and_apply(const keel_run_config *cfg, const keel_host *host,
       int rc = apply_stage(cfg, host, &p->schemas, i, p->states[i], &parts[k],
                            keel_split_part_name((keel_split_part)k),
                            p->part[k].rows, err);
+      if (rc)
+        return rc;
+    }
+    /* [checks] after: the column checks on what this stage made of the
+     * training rows (what the model learns from) */
+    if (keel_data_checks_after(cfg, st->section)) {
+      int rc = keel_data_checks_stage(cfg, st->section, parts[KEEL_SPLIT_TRAIN],
+                                      p->part[KEEL_SPLIT_TRAIN].rows,
+                                      &p->checks, err);
       if (rc)
         return rc;
     }
@@ -613,6 +589,9 @@ int keel_pipeline_read_split(const keel_run_config *cfg, const keel_host *host,
   if (!rc) {
     *out = p;
     memset(&p, 0, sizeof p);
+  } else { /* what the checks found explains the failure: kept */
+    out->checks = p.checks;
+    memset(&p.checks, 0, sizeof p.checks);
   }
   for (int k = 0; k < KEEL_SPLIT_N; k++)
     if (parts[k])

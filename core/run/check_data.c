@@ -120,6 +120,13 @@ int keel_check_data(const keel_run_config *cfg,
     if (rc)
       r->detail[0] = '\0';
   }
+  report->declared = c.data.checks;
+  memset(&c.data.checks, 0, sizeof c.data.checks);
   keel_prepared_free(&c.data);
   return rc;
+}
+
+void keel_data_report_free(keel_data_report *r)
+{
+  keel_check_report_free(&r->declared);
 }

@@ -29,7 +29,12 @@ typedef struct keel_data_check_result {
 typedef struct keel_data_report {
   size_t n;
   keel_data_check_result checks[KEEL_DATA_CHECKS_MAX];
+  keel_check_report declared; /* the template's data checks, each with its
+                                 observed value and bound (empty when the
+                                 read failed before them) */
 } keel_data_report;
+
+void keel_data_report_free(keel_data_report *r);
 
 /* Runs every data check of cfg (borrowed) in order, after
  * keel_pipeline_check gave `schemas` (borrowed), until one fails, reading

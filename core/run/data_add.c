@@ -22,6 +22,7 @@
 #include "config/catalog.h"
 #include "config/load.h"
 #include "data/data_cache.h"
+#include "data/drift.h"
 #include "plugin/host.h"
 #include "plugin/loader.h"
 #include "plugin/table.h"
@@ -201,6 +202,12 @@ static json_t *column_stats(const keel_column *c, size_t n_rows)
       json_object_set_new(o, "min", json_real(lo));
       json_object_set_new(o, "max", json_real(hi));
     }
+    /* the reference a later version's drift check compares with */
+    keel_drift_profile prof;
+    if (c->type == KEEL_COL_NUMERIC &&
+        keel_drift_profile_make(c->num, c->missing, NULL, n_rows, &prof,
+                                NULL) == KEEL_OK)
+      json_object_set_new(o, "drift", keel_drift_profile_json(&prof));
   } else if (c->type == KEEL_COL_CATEGORICAL) {
     json_t *counts = json_object();
     size_t *k = calloc(c->n_dict ? c->n_dict : 1, sizeof *k);

@@ -300,6 +300,15 @@ static int add_data_record(run_state *rs, keel_error *err)
     return err && err->code ? err->code : KEEL_EINVAL;
   rc = keel_bundle_add_json(rs->bundle, "lineage.json", lineage, err);
   json_decref(lineage);
+  /* Outside the result digest: derived from the data and the checks,
+   * which are in it; written only when the template declares checks. */
+  if (!rc && rs->prep.checks.n) {
+    json_t *checks = keel_check_report_json(&rs->prep.checks);
+    rc = checks
+             ? keel_bundle_add_json(rs->bundle, "data_checks.json", checks, err)
+             : keel_fail(err, KEEL_ENOMEM, "out of memory");
+    json_decref(checks);
+  }
   for (size_t i = 0; !rc && i < rs->ctx.n_inputs; i++) {
     rc = keel_bundle_audit(rs->bundle, "read-data", rs->ctx.inputs[i].name,
                            rs->ctx.inputs[i].sha256, err);
@@ -823,28 +832,49 @@ static int add_template_chain(keel_bundle_builder *bundle,
   return rc;
 }
 
-/* dataset.ini: the catalog entry the run read, as a catalog of one with
- * an absolute location, so a replay finds the same version (and where it
- * was) without the catalog it came from. */
-static int add_dataset_entry(keel_bundle_builder *bundle, const keel_dataset *d,
-                             keel_error *err)
+/* Appends entry e with an absolute location and, when it has them, the
+ * absolute path of its statistics (a drift check's reference). */
+static int put_entry(keel_buf *b, const keel_catalog_entry *e)
 {
-  const keel_catalog_entry *e = d->entry;
-  keel_buf b = KEEL_BUF_INIT;
   char *abs = e->path ? realpath(e->path, NULL) : NULL;
   keel_buf loc = KEEL_BUF_INIT;
   if (e->path)
     keel_buf_printf(&loc, "%s:%s", keel_location_scheme_name(e->scheme),
                     abs ? abs : e->path);
   free(abs);
+  int rc = loc.failed ? KEEL_ENOMEM
+                      : keel_catalog_entry_write(
+                            b, e, loc.len ? (const char *)loc.data : NULL);
+  keel_buf_free(&loc);
+  if (!rc && e->stats) {
+    char *sabs = realpath(e->stats, NULL);
+    keel_catalog_put_value(b, "stats", sabs ? sabs : e->stats);
+    free(sabs);
+  }
+  return rc;
+}
+
+/* dataset.ini: the catalog entry the run read, as a catalog of one with
+ * an absolute location, so a replay finds the same version (and where it
+ * was) without the catalog it came from; beside it the entry a drift
+ * check compared with, when that is another one. */
+static int add_dataset_entry(keel_bundle_builder *bundle,
+                             const keel_run_config *cfg, keel_error *err)
+{
+  const keel_dataset *d = cfg->dataset;
+  keel_buf b = KEEL_BUF_INIT;
   keel_buf_printf(&b,
                   "; The catalog entry this run read (keel replay looks the "
                   "dataset up here;\n; config_full.json says which catalog "
                   "it came from).\n\n[catalog]\nformat = 1\n\n");
-  int rc = loc.failed ? KEEL_ENOMEM
-                      : keel_catalog_entry_write(
-                            &b, e, loc.len ? (const char *)loc.data : NULL);
-  keel_buf_free(&loc);
+  int rc = put_entry(&b, d->entry);
+  const keel_catalog_entry *ref = NULL;
+  const char *want = cfg->checks.drift_reference;
+  if (!rc && want[0] && strcmp(want, d->entry->id) != 0 &&
+      keel_catalog_find(d->catalog, want, &ref, NULL) == KEEL_OK) {
+    keel_buf_printf(&b, "\n");
+    rc = put_entry(&b, ref);
+  }
   if (rc || b.failed) {
     keel_buf_free(&b);
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
@@ -868,7 +898,7 @@ static int begin_bundle(run_state *rs, const json_t *config,
   if (!rc)
     rc = add_template_chain(rs->bundle, cfg, err);
   if (!rc && cfg->dataset)
-    rc = add_dataset_entry(rs->bundle, cfg->dataset, err);
+    rc = add_dataset_entry(rs->bundle, cfg, err);
   if (!rc)
     rc = keel_bundle_add_config(rs->bundle, config, values, err);
   if (!rc)

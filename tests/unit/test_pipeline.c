@@ -70,6 +70,8 @@ static keel_run_config *make_cfg(const char *csv, const char *label,
   cfg->checks.min_rows = -1;
   cfg->checks.max_missing_fraction = -1;
   cfg->checks.min_class_count = -1;
+  cfg->checks.max_rows = -1;
+  cfg->checks.max_class_imbalance = -1;
   cfg->checks.contract_flags = KEEL_CONTRACT_NO_MISSING | KEEL_CONTRACT_FINITE;
   cfg->data.section = "data";
   cfg->data.values = calloc(KEEL_DATA_N_PARAMS, sizeof(keel_value));
