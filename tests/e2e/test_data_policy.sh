@@ -195,6 +195,15 @@ nexpect "pii with a purpose the policy does not allow" 2 \
   check "$W/pers-ads.ini"
 nexpect "pii without a purpose, under a policy" 2 "pii\.ini:1: pii data is read only for a declared purpose" -- \
   check "$W/pers.ini"
+# a denied run: no bundle, and the audit log names the deciding rule
+nexpect "run: pii for a purpose the policy does not allow" 2 "pii\.ini:5: \[user\.$NOBODY\] grants it" -- \
+  run "$W/pers-ads.ini" --out "$W/out/denied" --quiet
+[[ -z $(ls -A "$W/out/denied" 2>/dev/null) ]] && ok || fail "a denied run wrote $(ls "$W/out/denied")"
+NLOG=$W/home/data/keel/audit.jsonl
+grep '"action":"policy"' "$NLOG" 2>/dev/null | tail -1 |
+  grep -q "\"decision\":\"denied\".*\"policy\":\"$W/pol/pii\.ini:5\"" && ok ||
+  fail "the denied run's audit line does not name pii.ini:5: $(tail -2 "$NLOG" 2>/dev/null)"
+nexpect "the log with the denial verifies" 0 "" -- audit verify "$NLOG"
 
 # --include-data of restricted data needs include_data in the granting rule.
 POLICY=$W/pol/user.ini nexpect "include-data refused" 2 \
