@@ -105,8 +105,8 @@ typedef struct keel_prepared {
                                             train re-balanced (sample.h) */
   keel_sample_record sample;             /* what sampling did */
   keel_check_report checks; /* the template's data checks, observed values
-                               and bounds; keel_pipeline_read_split keeps
-                               it on failure too) */
+                               and bounds; kept on failure too, so a
+                               failed run records what they found) */
   size_t n_source_rows;
   char source_rows_sha256[65]; /* a sqlite dataset's result rows
                                   (data/table_hash.h); "" otherwise */
@@ -120,8 +120,8 @@ typedef struct keel_prepared {
 /* Reads, checks, splits, fits and packs, after keel_pipeline_check on cfg
  * gave *checked (so the source's schema scan is not done twice); takes
  * over *checked (left emptied) whatever the outcome. cfg and host are
- * borrowed; *out is filled only on success (free with
- * keel_prepared_free). */
+ * borrowed; *out is filled on success, and on failure holds only the
+ * data checks' report (free it with keel_prepared_free either way). */
 int keel_pipeline_prepare_checked(const keel_run_config *cfg,
                                   const keel_host *host,
                                   keel_stage_schemas *checked,

@@ -560,6 +560,9 @@ int keel_pipeline_prepare_checked(const keel_run_config *cfg,
   if (!rc) {
     *out = p;
     memset(&p, 0, sizeof p);
+  } else { /* what the checks found explains the failure: kept */
+    out->checks = p.checks;
+    memset(&p.checks, 0, sizeof p.checks);
   }
   for (int k = 0; k < KEEL_SPLIT_N; k++)
     if (parts[k])

@@ -214,6 +214,7 @@ typedef struct run_state {
   int decided;
   int data_failed;         /* the dataset's bytes could not be had */
   int data_integrity;      /* a routed input was not the catalogued bytes */
+  int checks_recorded;     /* data_checks.json is in the bundle */
   char *run_id;            /* made first: the audit lines name it */
   keel_audit_trail *audit; /* the run's lines of the central audit log */
   int audit_started;       /* run-start was appended ... */
@@ -289,6 +290,22 @@ static int add_plugins(run_state *rs, keel_error *err)
   return rc;
 }
 
+/* data_checks.json, once: outside the result digest (derived from the
+ * data and the checks, which are in it); written only when the template
+ * declares checks, by a run that failed on them too. */
+static int add_checks_record(run_state *rs, keel_error *err)
+{
+  if (!rs->prep.checks.n || rs->checks_recorded)
+    return KEEL_OK;
+  json_t *checks = keel_check_report_json(&rs->prep.checks);
+  int rc =
+      checks ? keel_bundle_add_json(rs->bundle, "data_checks.json", checks, err)
+             : keel_fail(err, KEEL_ENOMEM, "out of memory");
+  json_decref(checks);
+  rs->checks_recorded = rc == KEEL_OK;
+  return rc;
+}
+
 static int add_data_record(run_state *rs, keel_error *err)
 {
   /* The lineage hashes ran while the source read the files. */
@@ -300,15 +317,8 @@ static int add_data_record(run_state *rs, keel_error *err)
     return err && err->code ? err->code : KEEL_EINVAL;
   rc = keel_bundle_add_json(rs->bundle, "lineage.json", lineage, err);
   json_decref(lineage);
-  /* Outside the result digest: derived from the data and the checks,
-   * which are in it; written only when the template declares checks. */
-  if (!rc && rs->prep.checks.n) {
-    json_t *checks = keel_check_report_json(&rs->prep.checks);
-    rc = checks
-             ? keel_bundle_add_json(rs->bundle, "data_checks.json", checks, err)
-             : keel_fail(err, KEEL_ENOMEM, "out of memory");
-    json_decref(checks);
-  }
+  if (!rc)
+    rc = add_checks_record(rs, err);
   for (size_t i = 0; !rc && i < rs->ctx.n_inputs; i++) {
     rc = keel_bundle_audit(rs->bundle, "read-data", rs->ctx.inputs[i].name,
                            rs->ctx.inputs[i].sha256, err);
@@ -708,8 +718,7 @@ static int prepare_data(run_state *rs, keel_error *err)
                                           "its catalogued hash twice",
                                           rs->cfg->dataset->entry->id)
                               : rc;
-    if (rs->prepared)
-      keel_prepared_free(&rs->prep);
+    keel_prepared_free(&rs->prep); /* all of it, or the checks' report */
     rs->prepared = 0;
     if ((rc = keel_pipeline_check(rs->cfg, &rs->host, &rs->schemas, err)))
       return rc;
@@ -1035,8 +1044,10 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
                                        : KEEL_EXIT_RUNTIME;
   if (rc) {
     keel_error seal_err = {0};
-    /* The failure is the run's result: seal it with the message. */
-    if (seal(&rs, out->exit_code, err->message, out, &seal_err) != KEEL_OK) {
+    /* The failure is the run's result: seal it with the message, and
+     * with what the data checks found when they ran. */
+    if (add_checks_record(&rs, &seal_err) != KEEL_OK ||
+        seal(&rs, out->exit_code, err->message, out, &seal_err) != KEEL_OK) {
       size_t used = strlen(err->message);
       snprintf(err->message + used, sizeof err->message - used,
                " (sealing its bundle failed too: %s)", seal_err.message);
@@ -1065,8 +1076,7 @@ done:
   json_decref(values);
   if (rs.trained)
     keel_train_result_free(&rs.train);
-  if (rs.prepared)
-    keel_prepared_free(&rs.prep);
+  keel_prepared_free(&rs.prep); /* all of it, or a failure's checks */
   if (rs.checked)
     keel_stage_schemas_free(&rs.schemas);
   keel_bundle_builder_free(rs.bundle);

@@ -141,6 +141,16 @@ has "+0.5 sd: both drift checks listed as failed" "psi_max               x1     
   "ks_max                x1                   FAILED" "2 checks failed in all"
 expect "run: the +0.5 sd copy fails like a failed min_rows run (exit 1)" 1 "check psi_max of column 'x1'" -- \
   run m_half.ini --quiet --out "$T/runs_half"
+# the failed run's bundle records what the checks found
+FB=$(ls "$T"/runs_half/*.tar.gz 2>/dev/null | head -1)
+if [[ -n $FB ]]; then
+  mkdir -p "$T/xh" && tar -xzf "$FB" -C "$T/xh"
+  DCH=$(ls -d "$T"/xh/*/)data_checks.json
+  check "failed run: data_checks.json names the failed drift checks with the hand-computed PSI" \
+    test "$(json_value "$DCH" '" ".join("%s=%.6f" % (c["check"], c["observed"]) for c in d["checks"] if not c["passed"])')" = "psi_max=$psi ks_max=$ks"
+else
+  fail "failed run: no bundle in $T/runs_half"
+fi
 
 # --- the reference itself: every check passes and lands in the bundle -------
 seal m_ref.ini --out "$T/runs" || bail "checked run"

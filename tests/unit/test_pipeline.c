@@ -161,6 +161,8 @@ static int prepare(const keel_run_config *cfg, keel_prepared *p,
     rc = keel_pipeline_prepare_checked(cfg, keel_test_host(), &checked, p, err);
   if (rc && rc != KEEL_EDATA && rc != KEEL_ESCHEMA)
     fprintf(stderr, "prepare: %s\n", err->message);
+  if (rc) /* only the data checks' report is left: nothing for the caller */
+    keel_prepared_free(p);
   return rc;
 }
 
