@@ -200,8 +200,7 @@ static int read_location(const reader *r, const keel_ini_entry *kv,
 }
 
 /* 64 lowercase hex digits. */
-static int read_sha256(const reader *r, const keel_ini_entry *kv,
-                       keel_catalog_entry *e)
+static int read_sha256(const reader *r, const keel_ini_entry *kv, char *out)
 {
   size_t n = strlen(kv->value);
   int ok = n == 64;
@@ -213,7 +212,7 @@ static int read_sha256(const reader *r, const keel_ini_entry *kv,
                    "'%s' is not a SHA-256; expected 64 lowercase hex digits "
                    "(sha256sum of the bytes as stored)",
                    kv->value);
-  memcpy(e->sha256, kv->value, 65);
+  memcpy(out, kv->value, 65);
   return KEEL_OK;
 }
 
@@ -440,6 +439,7 @@ static const struct {
     {"scope", 1},        {"auth", 0},         {"as_of", 1},
     {"max_age_days", 0}, {"license", 1},      {"description", 0},
     {"stats", 0},        {"intended_use", 0}, {"legal_basis", 0},
+    {"stats_sha256", 0},
 };
 #define N_ENTRY_KEYS (sizeof entry_keys / sizeof entry_keys[0])
 
@@ -502,7 +502,9 @@ static int read_value(const reader *r, const keel_ini_entry *kv,
     return e->plugin ? KEEL_OK : oom(r);
   }
   if (strcmp(k, "sha256") == 0)
-    return read_sha256(r, kv, e);
+    return read_sha256(r, kv, e->sha256);
+  if (strcmp(k, "stats_sha256") == 0)
+    return read_sha256(r, kv, e->stats_sha256);
   if (strcmp(k, "rows") == 0)
     return read_count(r, kv, &e->rows);
   if (strcmp(k, "schema") == 0)
@@ -560,6 +562,11 @@ static int read_entry(reader *r, const keel_ini_section *sec,
     e->auth = KEEL_AUTH_NONE;
   if (!e->description && !(e->description = strdup("")))
     return oom(r);
+  if (e->stats_sha256[0] && !e->stats)
+    return fail_at(r, keel_ini_entry_find(sec, "stats_sha256")->line,
+                   "stats_sha256",
+                   "names the hash of statistics the entry does not have; "
+                   "expected a stats key beside it");
   /* Personal data is read only on a recorded consent or legal basis
    * (docs/data-access.md, "Access policy"). */
   if (e->scope == KEEL_SCOPE_PII && !e->legal_basis)

@@ -84,11 +84,12 @@ typedef struct keel_catalog_entry {
   int32_t as_of_days; /* days since 1970-01-01 */
   uint32_t max_age_days; /* 0: no maximum */
   char *license;
-  char *description;  /* "" when absent */
-  char *stats;        /* per-column statistics (`keel data add`), resolved like
-                         a file: location; NULL when absent */
-  char *intended_use; /* what the data may be used for; NULL when absent */
-  char *legal_basis;  /* consent or legal basis; required for scope pii */
+  char *description; /* "" when absent */
+  char *stats;       /* per-column statistics (`keel data add`), resolved like
+                        a file: location; NULL when absent */
+  char stats_sha256[65]; /* the statistics file's SHA-256; "" when absent */
+  char *intended_use;    /* what the data may be used for; NULL when absent */
+  char *legal_basis;     /* consent or legal basis; required for scope pii */
 } keel_catalog_entry;
 
 typedef struct keel_catalog {

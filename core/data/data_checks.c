@@ -91,6 +91,19 @@ static int load_reference(const keel_run_config *cfg, drift_ref *ref,
                      "be read: %s",
                      ref->entry->id, ref->entry->stats, rerr.message);
   keel_sha256_hex(bytes, n, ref->sha256);
+  /* The catalog anchors the statistics as it anchors the data: a profile
+   * edited after cataloguing would move every drift figure silently. */
+  if (ref->entry->stats_sha256[0] &&
+      strcmp(ref->sha256, ref->entry->stats_sha256) != 0) {
+    free(bytes);
+    return keel_fail(
+        err, KEEL_EINTEGRITY,
+        "[checks] drift reference %s: its statistics %s have "
+        "SHA-256 %s; the catalog (%s:%d) expects %s (stats_sha256)",
+        ref->entry->id, ref->entry->stats, ref->sha256,
+        cfg->dataset->catalog->path, ref->entry->line,
+        ref->entry->stats_sha256);
+  }
   json_error_t je;
   ref->stats = json_loadb((const char *)bytes, n, 0, &je);
   free(bytes);

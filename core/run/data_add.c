@@ -416,7 +416,10 @@ int keel_data_add(const keel_data_add_request *r, keel_data_add_result *out,
       keel_buf_printf(&text, "license = %s\n", r->license);
       if (r->description && r->description[0])
         keel_catalog_put_value(&text, "description", r->description);
-      keel_buf_printf(&text, "stats = %s\n", stats_rel);
+      char stats_hex[65];
+      keel_sha256_hex(json, strlen(json), stats_hex);
+      keel_buf_printf(&text, "stats = %s\nstats_sha256 = %s\n", stats_rel,
+                      stats_hex);
     }
     /* The whole new catalog must read back before anything is written. */
     keel_catalog *check = NULL;

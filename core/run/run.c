@@ -859,6 +859,8 @@ static int put_entry(keel_buf *b, const keel_catalog_entry *e)
     char *sabs = realpath(e->stats, NULL);
     keel_catalog_put_value(b, "stats", sabs ? sabs : e->stats);
     free(sabs);
+    if (e->stats_sha256[0])
+      keel_catalog_put_value(b, "stats_sha256", e->stats_sha256);
   }
   return rc;
 }
