@@ -140,4 +140,27 @@ cp "$T/torn.jsonl" "$T/torn2.jsonl"
 KEEL_AUDIT_LOG=$T/torn2.jsonl expect "a torn log refuses the run" 3 \
   "last line has no line end \(torn\)" -- run "$S/iris.ini" --out runs5 --quiet
 cmp -s "$T/torn.jsonl" "$T/torn2.jsonl" && ok || fail "a refused append changed the torn log"
+
+# keel data verify and fetch account for what they read too
+mkdir -p dv www && cp "$S/data/catalog.ini" "$S/data/"*.csv "$S/data/"*.gz dv/
+cp "$S/data/iris.csv" www/
+DLOG=$T/data.jsonl
+KEEL_AUDIT_LOG=$DLOG expect "data verify: every entry" 0 "^OK iris@1\.0\.0" -- data verify --catalog dv/catalog.ini
+n_entries=$(grep -c '^\[[a-z0-9_-]*@' dv/catalog.ini)
+[[ $(grep -c '"action":"hash-verified"' "$DLOG") == "$n_entries" ]] && ok ||
+  fail "data verify: $(grep -c '"action":"hash-verified"' "$DLOG") hash-verified lines for $n_entries entries"
+printf 'x' >>dv/iris.csv
+KEEL_AUDIT_LOG=$DLOG expect "data verify: a tampered copy" 3 "FAILED iris@1\.0\.0" -- data verify iris@1.0.0 --catalog dv/catalog.ini
+tail -1 "$DLOG" | grep -q '"action":"hash-mismatch".*"dataset":"iris@1.0.0"' && ok || fail "no hash-mismatch line: $(tail -1 "$DLOG")"
+http_server srv www
+SHA=$(sha256sum www/iris.csv | cut -c1-64)
+sed -n '/^\[iris@1.0.0\]/,/^$/p' dv/catalog.ini | sed "s#^location = .*#location = http://127.0.0.1:$PORT/ok/iris.csv#" |
+  { printf '[catalog]\nformat = 1\n\n'; cat; } >web.ini
+KEEL_AUDIT_LOG=$DLOG expect "data fetch: fetched" 0 "^FETCHED iris@1\.0\.0" -- data fetch --catalog web.ini --cache dc
+tail -1 "$DLOG" | grep -q '"action":"fetched".*"sha256":"'"$SHA"'"' && ok || fail "no fetched line: $(tail -1 "$DLOG")"
+KEEL_AUDIT_LOG=$DLOG expect "data fetch: a hit" 0 "^CACHED iris@1\.0\.0" -- data fetch --catalog web.ini --cache dc
+tail -1 "$DLOG" | grep -q '"action":"cache-hit"' && ok || fail "no cache-hit line: $(tail -1 "$DLOG")"
+expect "the data commands' log verifies" 0 "chain intact" -- audit verify "$DLOG"
+KEEL_AUDIT_LOG=$T/afile/audit.jsonl expect "data verify: a log that cannot be written" 1 \
+  "iris@1\.0\.0: not recorded in the audit log" -- data verify iris@1.0.0 --catalog web.ini
 finish
