@@ -151,7 +151,5 @@ int keel_config_exit_code(int status)
     return KEEL_EXIT_OK;
   if (status == KEEL_ENOMEM || status == KEEL_EDIVERGED)
     return KEEL_EXIT_RUNTIME;
-  if (status == KEEL_EINTEGRITY) /* bytes that are not the catalogued ones */
-    return KEEL_EXIT_INTEGRITY;
   return KEEL_EXIT_CONFIG;
 }

@@ -38,9 +38,7 @@ int keel_config_load(const char *manifest_path, const char *const *overrides,
                      keel_error *err);
 
 /* The exit code for a status from the functions above: configuration and
- * validation problems are KEEL_EXIT_CONFIG (2), bytes that are not the
- * catalogued ones (KEEL_EINTEGRITY) KEEL_EXIT_INTEGRITY (3), others
- * KEEL_EXIT_RUNTIME. */
+ * validation problems are KEEL_EXIT_CONFIG (2), others KEEL_EXIT_RUNTIME. */
 int keel_config_exit_code(int status);
 
 #endif

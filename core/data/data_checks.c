@@ -97,7 +97,7 @@ static int load_reference(const keel_run_config *cfg, drift_ref *ref,
       strcmp(ref->sha256, ref->entry->stats_sha256) != 0) {
     free(bytes);
     return keel_fail(
-        err, KEEL_EINTEGRITY,
+        err, KEEL_EINVAL,
         "[checks] drift reference %s: its statistics %s have "
         "SHA-256 %s; the catalog (%s:%d) expects %s (stats_sha256)",
         ref->entry->id, ref->entry->stats, ref->sha256,
