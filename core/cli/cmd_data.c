@@ -307,12 +307,8 @@ static int audit_entry(const keel_catalog_entry *e, const char *action,
                        const char *detail)
 {
   char loc[1024];
-  keel_audit_event ev = {.action = action,
-                         .dataset = e->id,
-                         .sha256 = e->sha256,
-                         .scope = keel_data_scope_name(e->scope),
-                         .location = printable_location(e, loc, sizeof loc),
-                         .detail = detail};
+  keel_audit_event ev =
+      keel_data_entry_event(e, action, detail, loc, sizeof loc);
   keel_error err = {0};
   if (keel_audit_append(NULL, NULL, &ev, NULL, NULL, &err) == KEEL_OK)
     return KEEL_EXIT_OK;

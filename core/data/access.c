@@ -75,19 +75,27 @@ static int setting_or(const char *given, keel_setting_id id, char **out,
   return keel_setting_value(id, out, err);
 }
 
+keel_audit_event keel_data_entry_event(const keel_catalog_entry *e,
+                                       const char *action, const char *detail,
+                                       char *loc, size_t n)
+{
+  keel_audit_event ev = {.action = action,
+                         .dataset = e->id,
+                         .sha256 = e->sha256,
+                         .scope = keel_data_scope_name(e->scope),
+                         .location = shown_location(e, loc, n),
+                         .detail = detail};
+  return ev;
+}
+
 /* One audit line about the entry's bytes; a failure to record it fails
  * the access (an unaccounted read is what the trail exists to prevent). */
 static int audit(keel_data_access *a, const char *action, const char *detail,
                  keel_error *err)
 {
-  const keel_catalog_entry *e = a->ds->entry;
   char loc[2048];
-  keel_audit_event ev = {.action = action,
-                         .dataset = e->id,
-                         .sha256 = e->sha256,
-                         .scope = keel_data_scope_name(e->scope),
-                         .location = shown_location(e, loc, sizeof loc),
-                         .detail = detail};
+  keel_audit_event ev =
+      keel_data_entry_event(a->ds->entry, action, detail, loc, sizeof loc);
   return keel_audit_trail_append(a->audit, &ev, err);
 }
 
@@ -95,20 +103,15 @@ int keel_data_access_audit_decision(keel_audit_trail *t, const keel_dataset *ds,
                                     const keel_policy_decision *d,
                                     const char *why, keel_error *err)
 {
-  const keel_catalog_entry *e = ds->entry;
   char loc[2048], rule[4096];
   if (d->policy_path)
     snprintf(rule, sizeof rule, "%s:%d", d->policy_path, d->line);
   else
     snprintf(rule, sizeof rule, "built-in");
-  keel_audit_event ev = {.action = "policy",
-                         .dataset = e->id,
-                         .sha256 = e->sha256,
-                         .scope = keel_data_scope_name(e->scope),
-                         .location = shown_location(e, loc, sizeof loc),
-                         .decision = d->allowed ? "allowed" : "denied",
-                         .policy = rule,
-                         .detail = why ? why : d->reason};
+  keel_audit_event ev = keel_data_entry_event(
+      ds->entry, "policy", why ? why : d->reason, loc, sizeof loc);
+  ev.decision = d->allowed ? "allowed" : "denied";
+  ev.policy = rule;
   return keel_audit_trail_append(t, &ev, err);
 }
 

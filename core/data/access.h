@@ -100,6 +100,12 @@ int keel_data_access_recover(keel_data_access *a, keel_host_context *ctx,
                              const keel_input_record *bad, int code,
                              keel_error *err);
 
+/* The audit event about catalog entry e: id, SHA-256, scope, printable
+ * location (written into loc, n bytes, for a URL), action and detail. */
+keel_audit_event keel_data_entry_event(const keel_catalog_entry *e,
+                                       const char *action, const char *detail,
+                                       char *loc, size_t n);
+
 /* Appends the policy's decision d about ds to trail t (NULL: none kept):
  * action "policy", decision allowed or denied, the rule FILE:LINE (or
  * "built-in"), and why (NULL: the decision's reason). */
