@@ -17,6 +17,7 @@
 
 #include "base/escape.h"
 #include "base/json_text.h"
+#include "base/log.h"
 #include "base/status.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
@@ -30,6 +31,7 @@
 #include "data/pipeline.h"
 #include "plugin/host.h"
 #include "run/check_data.h"
+#include "run/tune_check.h"
 #include "train/train.h"
 
 typedef struct check_args {
@@ -427,6 +429,29 @@ static void print_error_json(const keel_error *err, int code,
 /* Whether path is a template rather than a manifest: INI with a
  * [template] section and no [keel]. A file that does not parse is left to
  * the manifest reader, whose message names the problem. */
+/* The sweep's space: every parameter, its distribution and condition. */
+static void print_tune_space(const keel_tune_space *s)
+{
+  printf("\ntuning space (keel sweep; docs/tuning.md)\n");
+  printf("  objective  %s %s\n", s->objective, s->maximize ? "max" : "min");
+  printf("  strategy   %s, %u trials in rounds of %u\n", s->strategy, s->trials,
+         s->round_size);
+  for (size_t i = 0; i < s->n; i++) {
+    const keel_tune_param *p = &s->params[i];
+    char *d = keel_tune_param_text(p);
+    printf("  ");
+    keel_escape_fputs(stdout, p->name);
+    printf("  ");
+    keel_escape_fputs(stdout, d ? d : "?");
+    if (p->parent >= 0) {
+      printf("  when %s = ", s->params[p->parent].name);
+      keel_escape_fputs(stdout, s->params[p->parent].choices[p->parent_choice]);
+    }
+    printf("  (%s:%d)\n", p->file, p->line);
+    free(d);
+  }
+}
+
 static int is_template_file(const char *path)
 {
   keel_ini *ini = NULL;
@@ -535,6 +560,29 @@ int keel_cmd_check(int argc, char **argv)
     size_t width = keel_stage_schemas_model_width(&schemas, &exact);
     rc = keel_train_check(cfg, width, exact, 0, &err);
   }
+  /* the sweep's space, when the manifest or its template declares one */
+  keel_tune_space *space = NULL;
+  if (!rc) {
+    keel_tune_load load = {
+        .manifest_path = ops.args.items[0],
+        .overrides = (const char *const *)ops.overrides.items,
+        .n_overrides = ops.overrides.n,
+        .plugin_paths = (const char *const *)a.plugin_paths.items,
+        .n_plugin_paths = a.plugin_paths.n,
+        .catalog = a.catalog};
+    int declares = 0;
+    keel_error terr = {0};
+    int trc = keel_tune_space_load(&load, cfg, &space, &declares, &terr);
+    if (trc && (declares || trc == KEEL_ENOMEM)) {
+      rc = trc;
+      err = terr;
+    } else if (trc && !a.json) {
+      keel_log_emit(KEEL_LOG_WARN,
+                    "the template's tuning space does not fit this "
+                    "manifest, so keel sweep would refuse it: %s",
+                    terr.message);
+    }
+  }
   int code = data_code ? data_code : keel_config_exit_code(rc);
   /* Only with --data, after everything above passed: the data is read. */
   keel_data_report report = {0};
@@ -575,6 +623,8 @@ int keel_cmd_check(int argc, char **argv)
       json_object_set_new(root, "valid", json_true());
       add_chain_json(root, cfg);
       json_object_set_new(root, "schemas", sv ? sv : json_null());
+      if (space)
+        json_object_set_new(root, "tune", keel_tune_space_json(space));
       json_t *dc = data_checks_json(&report);
       if (dc)
         json_object_set_new(root, "data_checks", dc);
@@ -589,9 +639,12 @@ int keel_cmd_check(int argc, char **argv)
     fflush(stdout);
     keel_stage_schemas_print(stdout, &schemas);
     print_data_checks(&report);
+    if (space)
+      print_tune_space(space);
     printf("\nok: %s is valid%s\n", cfg->manifest_path,
            a.data ? ", and its data passes every data check" : "");
   }
+  keel_tune_space_free(space);
   keel_data_report_free(&report);
   if (have_schemas)
     keel_stage_schemas_free(&schemas);

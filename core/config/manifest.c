@@ -12,6 +12,7 @@
 #include "base/status.h"
 #include "config/config_error.h"
 #include "config/policy.h"
+#include "config/tune_space.h"
 #include "plugin/loader.h"
 
 static int is_instance_name(const char *s)
@@ -49,6 +50,10 @@ static int check_section_name(const keel_ini *ini, const keel_ini_section *sec,
 {
   if (keel_manifest_section_kind(sec->name) != -2)
     return 0;
+  int is_tune = 0;
+  int rc = keel__tune_check_section(ini, sec, &is_tune, err);
+  if (rc || is_tune)
+    return rc; /* the sweep's space (docs/tuning.md); a run ignores it */
   static const char *const known[] = {"keel",      "data",     "train",
                                       "source",    "model",    "loss",
                                       "optimizer", "transform"};
@@ -80,7 +85,8 @@ static int check_section_name(const keel_ini *ini, const keel_ini_section *sec,
   return keel_config_fail(
       err, KEEL_EINVAL, ini->path, sec->line,
       "[%s]: unknown section; expected [keel], [data], [source], "
-      "[transform.NAME], [model], [loss], [optimizer] or [train]",
+      "[transform.NAME], [model], [loss], [optimizer], [train], [tune] or "
+      "[tune.SECTION]",
       sec->name);
 }
 

@@ -18,6 +18,7 @@
 #include "config/config_error.h"
 #include "config/manifest.h"
 #include "config/settings.h"
+#include "config/tune_space.h"
 #include "plugin/loader.h"
 
 static int is_regular_file(const char *path)
@@ -874,6 +875,11 @@ static int check_structure(keel_template *t, chain_ctx *ch, keel_error *err)
     const char *n = sec->name;
     if (strcmp(n, "template") == 0 || strncmp(n, "slot.", 5) == 0)
       continue;
+    int is_tune = 0;
+    if ((rc = keel__tune_check_section(ini, sec, &is_tune, err)))
+      return rc;
+    if (is_tune)
+      continue; /* the sweep's space: config/tune_space.c */
     if (strcmp(n, "contract") == 0)
       rc = parse_contract(t, sec, err);
     else if (strcmp(n, "governance") == 0)
@@ -899,7 +905,7 @@ static int check_structure(keel_template *t, chain_ctx *ch, keel_error *err)
           err, KEEL_EINVAL, ini->path, sec->line,
           "[%s]: unknown section; expected [template], "
           "[slot.KIND], [contract], [checks], [checks.column.NAME], "
-          "[governance], [defaults.*] or [ranges.*]",
+          "[governance], [defaults.*], [ranges.*], [tune] or [tune.*]",
           n);
     }
     if (rc)
