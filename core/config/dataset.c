@@ -108,3 +108,46 @@ void keel_dataset_free(keel_dataset *d)
   keel_catalog_free(d->catalog);
   free(d);
 }
+
+/* Appends entry e with an absolute location and, when it has them, the
+ * absolute path of its statistics (a drift check's reference). */
+static int put_entry(keel_buf *b, const keel_catalog_entry *e)
+{
+  char *abs = e->path ? realpath(e->path, NULL) : NULL;
+  keel_buf loc = KEEL_BUF_INIT;
+  if (e->path)
+    keel_buf_printf(&loc, "%s:%s", keel_location_scheme_name(e->scheme),
+                    abs ? abs : e->path);
+  free(abs);
+  int rc = loc.failed ? KEEL_ENOMEM
+                      : keel_catalog_entry_write(
+                            b, e, loc.len ? (const char *)loc.data : NULL);
+  keel_buf_free(&loc);
+  if (!rc && e->stats) {
+    char *sabs = realpath(e->stats, NULL);
+    keel_catalog_put_value(b, "stats", sabs ? sabs : e->stats);
+    free(sabs);
+    if (e->stats_sha256[0])
+      keel_catalog_put_value(b, "stats_sha256", e->stats_sha256);
+  }
+  return rc;
+}
+
+/* dataset.ini: the catalog entry the run read, as a catalog of one with
+ * an absolute location, so a replay finds the same version (and where it
+ * was) without the catalog it came from; beside it the entry a drift
+ * check compared with, when that is another one. */
+int keel_dataset_catalog_text(const keel_dataset *d,
+                              const char *drift_reference, keel_buf *b)
+{
+  keel_buf_printf(b, "[catalog]\nformat = 1\n\n");
+  int rc = put_entry(b, d->entry);
+  const keel_catalog_entry *ref = NULL;
+  if (!rc && drift_reference && drift_reference[0] &&
+      strcmp(drift_reference, d->entry->id) != 0 &&
+      keel_catalog_find(d->catalog, drift_reference, &ref, NULL) == KEEL_OK) {
+    keel_buf_printf(b, "\n");
+    rc = put_entry(b, ref);
+  }
+  return rc || b->failed ? KEEL_ENOMEM : KEEL_OK;
+}

@@ -16,6 +16,7 @@
 #ifndef KEEL_CONFIG_DATASET_H
 #define KEEL_CONFIG_DATASET_H
 
+#include "base/buffer.h"
 #include "config/catalog.h"
 #include "config/ini.h"
 #include "keel/error.h"
@@ -54,5 +55,13 @@ int keel_dataset_resolve(const char *ref, const char *where,
                          const keel_catalog_choice *choice, keel_dataset **out,
                          keel_error *err);
 void keel_dataset_free(keel_dataset *d);
+
+/* A catalog of one appended to b: d's entry with its absolute location
+ * (and statistics), and the entry drift_reference names when that is
+ * another (NULL or "": none). What a bundle's dataset.ini and a sweep's
+ * plan/dataset.ini hold, so replay and trials look the dataset up there.
+ * 0 or KEEL_ENOMEM. */
+int keel_dataset_catalog_text(const keel_dataset *d,
+                              const char *drift_reference, keel_buf *b);
 
 #endif

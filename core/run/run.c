@@ -869,56 +869,21 @@ static int add_template_chain(keel_bundle_builder *bundle,
   return rc;
 }
 
-/* Appends entry e with an absolute location and, when it has them, the
- * absolute path of its statistics (a drift check's reference). */
-static int put_entry(keel_buf *b, const keel_catalog_entry *e)
-{
-  char *abs = e->path ? realpath(e->path, NULL) : NULL;
-  keel_buf loc = KEEL_BUF_INIT;
-  if (e->path)
-    keel_buf_printf(&loc, "%s:%s", keel_location_scheme_name(e->scheme),
-                    abs ? abs : e->path);
-  free(abs);
-  int rc = loc.failed ? KEEL_ENOMEM
-                      : keel_catalog_entry_write(
-                            b, e, loc.len ? (const char *)loc.data : NULL);
-  keel_buf_free(&loc);
-  if (!rc && e->stats) {
-    char *sabs = realpath(e->stats, NULL);
-    keel_catalog_put_value(b, "stats", sabs ? sabs : e->stats);
-    free(sabs);
-    if (e->stats_sha256[0])
-      keel_catalog_put_value(b, "stats_sha256", e->stats_sha256);
-  }
-  return rc;
-}
-
-/* dataset.ini: the catalog entry the run read, as a catalog of one with
- * an absolute location, so a replay finds the same version (and where it
- * was) without the catalog it came from; beside it the entry a drift
- * check compared with, when that is another one. */
 static int add_dataset_entry(keel_bundle_builder *bundle,
                              const keel_run_config *cfg, keel_error *err)
 {
-  const keel_dataset *d = cfg->dataset;
   keel_buf b = KEEL_BUF_INIT;
   keel_buf_printf(&b,
                   "; The catalog entry this run read (keel replay looks the "
                   "dataset up here;\n; config_full.json says which catalog "
-                  "it came from).\n\n[catalog]\nformat = 1\n\n");
-  int rc = put_entry(&b, d->entry);
-  const keel_catalog_entry *ref = NULL;
-  const char *want = cfg->checks.drift_reference;
-  if (!rc && want[0] && strcmp(want, d->entry->id) != 0 &&
-      keel_catalog_find(d->catalog, want, &ref, NULL) == KEEL_OK) {
-    keel_buf_printf(&b, "\n");
-    rc = put_entry(&b, ref);
-  }
-  if (rc || b.failed) {
+                  "it came from).\n\n");
+  if (keel_dataset_catalog_text(cfg->dataset, cfg->checks.drift_reference,
+                                &b) ||
+      b.failed) {
     keel_buf_free(&b);
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   }
-  rc = keel_bundle_add_bytes(bundle, "dataset.ini", b.data, b.len, err);
+  int rc = keel_bundle_add_bytes(bundle, "dataset.ini", b.data, b.len, err);
   keel_buf_free(&b);
   return rc;
 }
