@@ -60,6 +60,7 @@ char *keel_new_run_id(void);
 /* ---- writing ----------------------------------------------------------- */
 
 typedef struct keel_bundle_builder keel_bundle_builder;
+typedef struct keel_bundle_format keel_bundle_format; /* below */
 
 /* A builder for run run_id (copied; a safe name: [A-Za-z0-9._-]). Records
  * the start time now. NULL on ENOMEM or a bad id. Single-threaded. */
@@ -127,6 +128,12 @@ void keel_bundle_set_outcome(keel_bundle_builder *b, int exit_code,
  * exit code was set, else "ok". */
 int keel_bundle_set_status(keel_bundle_builder *b, const char *status,
                            keel_error *err);
+
+/* Makes the builder write a bundle of format f (keel_bundle_format_sweep:
+ * a sweep's) instead of the current run format: run.json's "format", the
+ * digest rule and README.md follow it. Before sealing. */
+void keel_bundle_builder_set_format(keel_bundle_builder *b,
+                                    const keel_bundle_format *f);
 
 /* Seals: adds plugins.json, audit.jsonl, environment.json (captured now
  * unless added), README.md, run.json (with end time, host, user, wall and
@@ -225,10 +232,13 @@ typedef struct keel_bundle_format {
   int replay_runs_recorded_values;   /* replay pins config.json's values
                                         (2); else re-resolves the bundled
                                         manifest and overrides (1) */
+  int sweep; /* a sweep's bundle (keel-sweep/1), not a run's */
 } keel_bundle_format;
 
 /* The format keel writes. */
 const keel_bundle_format *keel_bundle_format_current(void);
+/* The format of a sweep's bundle, keel-sweep/1 (docs/tuning.md). */
+const keel_bundle_format *keel_bundle_format_sweep(void);
 /* The format of an opened bundle, from run.json; KEEL_EINTEGRITY (err says
  * why) when run.json is missing, does not parse or names no known format. */
 int keel_bundle_format_of(const keel_bundle *b, const keel_bundle_format **out,
@@ -252,6 +262,11 @@ int keel_bundle_digest_compute(const char *const *names,
                                const char *const *sha256s, size_t n,
                                char digest_hex[65], char **lines_out,
                                keel_error *err);
+/* The same by format f's rule (a sweep's bundle). */
+int keel_bundle_digest_compute_as(const keel_bundle_format *f,
+                                  const char *const *names,
+                                  const char *const *sha256s, size_t n,
+                                  char digest_hex[65], keel_error *err);
 /* The digest of an opened bundle's covered members, by the bundle's own
  * format (keel_bundle_format_of; its error when unknown). */
 int keel_bundle_digest_of(const keel_bundle *b, char digest_hex[65],

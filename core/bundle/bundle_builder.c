@@ -437,6 +437,12 @@ int keel_bundle_set_info(keel_bundle_builder *b, const char *key,
   return 0;
 }
 
+void keel_bundle_builder_set_format(keel_bundle_builder *b,
+                                    const keel_bundle_format *f)
+{
+  b->format = f;
+}
+
 int keel_bundle_set_info_json(keel_bundle_builder *b, const char *key,
                               json_t *value, keel_error *err)
 {

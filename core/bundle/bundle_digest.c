@@ -87,6 +87,14 @@ int keel_bundle_digest_compute(const char *const *names,
                         digest_hex, lines_out, err);
 }
 
+int keel_bundle_digest_compute_as(const keel_bundle_format *f,
+                                  const char *const *names,
+                                  const char *const *sha256s, size_t n,
+                                  char digest_hex[65], keel_error *err)
+{
+  return digest_compute(f, names, sha256s, n, digest_hex, NULL, err);
+}
+
 int keel_bundle_digest_of(const keel_bundle *b, char digest_hex[65],
                           keel_error *err)
 {

@@ -31,13 +31,26 @@ static const char *const covered_prefix[] = {"preprocess/", "weights/",
                                              "optimizer/", NULL};
 
 static const keel_bundle_format formats[] = {
-    {1, "keel-bundle/1", covered_exact_v1, covered_prefix, 0},
-    {2, "keel-bundle/2", covered_exact_v2, covered_prefix, 1},
+    {1, "keel-bundle/1", covered_exact_v1, covered_prefix, 0, 0},
+    {2, "keel-bundle/2", covered_exact_v2, covered_prefix, 1, 0},
     /* 3 adds the template chain (templates/, templates.json), outside
      * the digest: the digest rule is 2's. */
-    {3, "keel-bundle/3", covered_exact_v2, covered_prefix, 1},
+    {3, "keel-bundle/3", covered_exact_v2, covered_prefix, 1, 0},
 };
 #define N_FORMATS (sizeof formats / sizeof formats[0])
+
+/* A sweep's bundle (docs/tuning.md, "The sweep bundle"): its result
+ * digest covers trials.json alone, each trial's parameters, status,
+ * objective and result digest in trial order. */
+static const char *const covered_sweep[] = {"trials.json", NULL};
+static const char *const covered_none[] = {NULL};
+static const keel_bundle_format sweep_format = {
+    1, "keel-sweep/1", covered_sweep, covered_none, 0, 1};
+
+const keel_bundle_format *keel_bundle_format_sweep(void)
+{
+  return &sweep_format;
+}
 
 const keel_bundle_format *keel_bundle_format_current(void)
 {
@@ -77,6 +90,8 @@ int keel_bundle_format_of(const keel_bundle *b, const keel_bundle_format **out,
   for (size_t i = 0; name && i < N_FORMATS; i++)
     if (strcmp(name, formats[i].name) == 0)
       *out = &formats[i];
+  if (name && strcmp(name, sweep_format.name) == 0)
+    *out = &sweep_format;
   if (!*out) {
     if (!keel_bundle_find(b, "run.json"))
       rc = keel_fail(err, KEEL_EINTEGRITY,
@@ -90,7 +105,7 @@ int keel_bundle_format_of(const keel_bundle *b, const keel_bundle_format **out,
       rc =
           keel_fail(err, KEEL_EINTEGRITY,
                     "run.json format %s%s%s is not one this keel reads; "
-                    "expected keel-bundle/1, /2 or /3",
+                    "expected keel-bundle/1, /2 or /3, or keel-sweep/1",
                     name ? "'" : "(absent)", name ? name : "", name ? "'" : "");
   }
   json_decref(run);

@@ -95,9 +95,44 @@ static const char *run_status(const keel_bundle_builder *b)
   return b->error || b->exit_code ? "failed" : "ok";
 }
 
+/* A sweep's README: what it holds, how to verify and read it. */
+static int seal_sweep_readme(keel_bundle_builder *b, const char *digest,
+                             int signing, keel_error *err)
+{
+  keel_buf out = KEEL_BUF_INIT;
+  keel_buf_printf(
+      &out,
+      "# keel sweep bundle %s\n\n"
+      "This archive is the sealed record of one `keel sweep`: the tuning\n"
+      "space, strategy and seed (sweep.json), the plan every trial ran\n"
+      "against (plan/: the manifest, templates and catalog entry as frozen,\n"
+      "plan.json with the SHA-256 of every frozen input, plugins and data\n"
+      "included), and every trial in order with its parameters, status,\n"
+      "objective, run id, bundle SHA-256 and result digest (trials.json,\n"
+      "sweep.json). Each trial is an ordinary run bundle beside this file.\n\n"
+      "- format: %s\n"
+      "- status: %s (exit code %d)%s%s\n"
+      "- sweep result digest: `%s` (SHA-256 over trials.json: the trials'\n"
+      "  parameters and result digests in trial order; docs/tuning.md)\n\n"
+      "## Verify\n\n"
+      "    keel verify %s.tar.gz%s\n\n"
+      "or, without keel:\n\n"
+      "    tar xzf %s.tar.gz && cd %s && sha256sum -c SHA256SUMS\n\n"
+      "## Inspect\n\n"
+      "    keel show %s.tar.gz      # the ranked trials\n"
+      "    keel diff A.tar.gz B.tar.gz   # two sweeps, trial by trial\n",
+      b->run_id, b->format->name, run_status(b), b->exit_code,
+      b->error ? "\n- error: " : "", b->error ? b->error : "", digest,
+      b->run_id, signing ? " --pubkey KEY.pub" : "", b->run_id, b->run_id,
+      b->run_id);
+  return put_text(b, "README.md", &out, err);
+}
+
 static int seal_readme(keel_bundle_builder *b, const char *digest, int signing,
                        keel_error *err)
 {
+  if (b->format && b->format->sweep)
+    return seal_sweep_readme(b, digest, signing, err);
   keel_buf out = KEEL_BUF_INIT;
   keel_buf_printf(
       &out,
@@ -162,7 +197,9 @@ static int seal_run_record(keel_bundle_builder *b, const char *digest,
   keel__bundle_iso_time(&end_real, end_s);
   gethostname(host, sizeof host - 1);
   json_object_set_new(r, "format",
-                      json_string(keel_bundle_format_current()->name));
+                      json_string(b->format
+                                      ? b->format->name
+                                      : keel_bundle_format_current()->name));
   json_object_set_new(r, "run_id", json_string(b->run_id));
   json_object_set_new(r, "status", json_string(run_status(b)));
   json_object_set_new(r, "exit_code", json_integer(b->exit_code));
@@ -216,7 +253,10 @@ static int seal_digest(keel_bundle_builder *b, char digest[65], keel_error *err)
     names[i] = b->entries[i].name;
     shas[i] = keel__bundle_entry_hex(b, &b->entries[i]);
   }
-  rc = keel_bundle_digest_compute(names, shas, b->n, digest, NULL, err);
+  rc = b->format
+           ? keel_bundle_digest_compute_as(b->format, names, shas, b->n, digest,
+                                           err)
+           : keel_bundle_digest_compute(names, shas, b->n, digest, NULL, err);
 out:
   free(names);
   free(shas);

@@ -67,6 +67,7 @@ typedef struct keel__bundle_entry {
 
 struct keel_bundle_builder {
   char *run_id;
+  const keel_bundle_format *format; /* NULL: the current run format */
   keel__bundle_entry *entries;
   size_t n, cap;
   json_t *plugins; /* array for plugins.json */
