@@ -29,7 +29,9 @@ typedef enum keel_sampler_strategy {
 typedef enum keel_trial_status {
   KEEL_TRIAL_COMPLETE, /* value: the final objective */
   KEEL_TRIAL_PRUNED,   /* value: the last reported one (NaN: none) */
-  KEEL_TRIAL_FAILED    /* ignored by TPE, as Optuna ignores them */
+  KEEL_TRIAL_FAILED,   /* ignored by TPE, as Optuna ignores them */
+  KEEL_TRIAL_RUNNING   /* proposed, not finished: TPE ranks it last, in
+                          the bad group (Optuna's constant liar) */
 } keel_trial_status;
 
 /* One finished trial as the samplers see it. */

@@ -51,7 +51,7 @@ static int check_history(const keel_tune_space *space,
   for (size_t h = 0; h < n; h++) {
     const keel_sampler_obs *o = &history[h];
     if (o->status != KEEL_TRIAL_COMPLETE && o->status != KEEL_TRIAL_PRUNED &&
-        o->status != KEEL_TRIAL_FAILED)
+        o->status != KEEL_TRIAL_FAILED && o->status != KEEL_TRIAL_RUNNING)
       return keel_fail(err, KEEL_EINVAL,
                        "TPE history entry %zu: unknown status %d", h,
                        (int)o->status);
@@ -122,50 +122,47 @@ out:
   return rc;
 }
 
-int keel_sampler_tpe(const keel_tune_space *space, uint64_t seed,
-                     uint64_t trial_number, const keel_sampler_obs *history,
-                     size_t n_history, double *x_out, keel_error *err)
+/* The model's proposal for trial_number from history (checked), with at
+ * least one completed or pruned trial in it. Running trials rank after
+ * every other one (Optuna's constant liar); gamma counts only finished
+ * ones. */
+static int tpe_propose(const keel_tune_space *space, uint64_t seed,
+                       uint64_t trial_number, const keel_sampler_obs *history,
+                       size_t n_history, double *x_out, keel_error *err)
 {
-  int rc = keel_sampler_check_space(space, err);
-  if (!rc)
-    rc = keel__sampler_check_trial(trial_number, err);
-  if (!rc)
-    rc = check_history(space, history, n_history, err);
-  if (rc)
-    return rc;
-  size_t n_used = 0;
-  for (size_t h = 0; h < n_history; h++)
+  int rc = KEEL_OK;
+  size_t n_used = 0, n_finished = 0;
+  for (size_t h = 0; h < n_history; h++) {
     n_used += history[h].status != KEEL_TRIAL_FAILED;
-  if (n_used < space->startup || n_used == 0)
-    return keel_sampler_random(space, seed, trial_number, x_out, err);
-
+    n_finished += history[h].status == KEEL_TRIAL_COMPLETE ||
+                  history[h].status == KEEL_TRIAL_PRUNED;
+  }
   ranked *used = malloc(n_used * sizeof *used);
   unsigned char *below = calloc(n_used, 1);
+  unsigned char *good = calloc(n_history, 1);
   double *obs = malloc(n_used * sizeof *obs);
-  if (!used || !below || !obs) {
+  if (!used || !below || !good || !obs) {
     rc = keel_fail(err, KEEL_ENOMEM, "TPE: out of memory");
     goto out;
   }
   size_t u = 0;
   for (size_t h = 0; h < n_history; h++) {
     const keel_sampler_obs *o = &history[h];
-    if (o->status == KEEL_TRIAL_FAILED)
-      continue;
     ranked r = {-INFINITY, isnan(o->value) ? INFINITY : o->value, h};
-    if (o->status == KEEL_TRIAL_PRUNED)
+    switch (o->status) {
+    case KEEL_TRIAL_FAILED: continue;
+    case KEEL_TRIAL_COMPLETE: break;
+    case KEEL_TRIAL_PRUNED:
       r.stage = isnan(o->value) ? 1.0 : -(double)o->step;
-    if (o->status == KEEL_TRIAL_PRUNED && isnan(o->value))
-      r.value = 0.0;
+      r.value = isnan(o->value) ? 0.0 : o->value;
+      break;
+    case KEEL_TRIAL_RUNNING: r = (ranked){INFINITY, INFINITY, h}; break;
+    }
     used[u++] = r;
   }
   /* rank, mark the best gamma(n) by trial position, back to trial order */
   qsort(used, n_used, sizeof *used, ranked_cmp);
-  size_t n_below = gamma_of(n_used);
-  unsigned char *good = calloc(n_history, 1);
-  if (!good) {
-    rc = keel_fail(err, KEEL_ENOMEM, "TPE: out of memory");
-    goto out;
-  }
+  size_t n_below = gamma_of(n_finished);
   for (size_t k = 0; k < n_below && k < n_used; k++)
     good[used[k].i] = 1;
   u = 0;
@@ -174,8 +171,6 @@ int keel_sampler_tpe(const keel_tune_space *space, uint64_t seed,
       used[u] = (ranked){0, 0, h};
       below[u++] = good[h];
     }
-  free(good);
-
   for (size_t i = 0; i < space->n && !rc; i++) {
     if (!keel_sampler_active(space, x_out, i)) {
       x_out[i] = NAN;
@@ -188,6 +183,54 @@ int keel_sampler_tpe(const keel_tune_space *space, uint64_t seed,
 out:
   free(used);
   free(below);
+  free(good);
   free(obs);
+  return rc;
+}
+
+int keel_sampler_tpe(const keel_tune_space *space, uint64_t seed,
+                     uint64_t trial_number, const keel_sampler_obs *history,
+                     size_t n_history, double *x_out, keel_error *err)
+{
+  int rc = keel_sampler_check_space(space, err);
+  if (!rc)
+    rc = keel__sampler_check_trial(trial_number, err);
+  if (!rc)
+    rc = check_history(space, history, n_history, err);
+  if (rc)
+    return rc;
+  size_t n_finished = 0;
+  for (size_t h = 0; h < n_history; h++)
+    n_finished += history[h].status == KEEL_TRIAL_COMPLETE ||
+                  history[h].status == KEEL_TRIAL_PRUNED;
+  if (n_finished < space->startup || n_finished == 0)
+    return keel_sampler_random(space, seed, trial_number, x_out, err);
+  /* The round's earlier trials, proposed from this same history, join it
+   * as running (each a pure function of it), so a round spreads out
+   * instead of proposing round_size draws of one model. */
+  uint64_t first = space->round_size > 1
+                       ? trial_number - trial_number % space->round_size
+                       : trial_number;
+  size_t n_pending = (size_t)(trial_number - first);
+  if (n_pending == 0)
+    return tpe_propose(space, seed, trial_number, history, n_history, x_out,
+                       err);
+  keel_sampler_obs *h = malloc((n_history + n_pending) * sizeof *h);
+  double *xs = malloc(n_pending * (space->n ? space->n : 1) * sizeof *xs);
+  if (!h || !xs) {
+    rc = keel_fail(err, KEEL_ENOMEM, "TPE: out of memory");
+    goto out;
+  }
+  for (size_t k = 0; k < n_history; k++)
+    h[k] = history[k];
+  for (size_t k = 0; k <= n_pending && !rc; k++) {
+    double *x = k < n_pending ? &xs[k * space->n] : x_out;
+    rc = tpe_propose(space, seed, first + k, h, n_history + k, x, err);
+    if (k < n_pending)
+      h[n_history + k] = (keel_sampler_obs){x, INFINITY, 0, KEEL_TRIAL_RUNNING};
+  }
+out:
+  free(h);
+  free(xs);
   return rc;
 }

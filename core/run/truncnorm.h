@@ -16,8 +16,9 @@ double keel__log_gauss_mass(double a, double b);
 double keel__truncnorm_ppf(double q, double a, double b);
 
 /* log density at x of N(loc, scale^2) truncated to the standardised
- * interval [a, b]; -inf outside it. Unlike Optuna 3.1 this subtracts
- * log(scale), so it is a density (optuna/optuna#5109, fixed upstream). */
+ * interval [a, b]; -inf outside it. A true density: Optuna 3.1's port
+ * leaves out the -log(scale) (optuna/optuna#5109); parzen.c adds it back
+ * where it follows 3.1. */
 double keel__truncnorm_logpdf(double x, double a, double b, double loc,
                               double scale);
 

@@ -1,7 +1,8 @@
 /* TPE (core/run/sampler_tpe.c, parzen.c, truncnorm.c): the truncated
  * normal against SciPy's values, the Parzen estimator against Optuna
  * 3.1's (values printed by optuna.samplers._tpe.parzen_estimator on the
- * same observations), history handling, and TPE finding the optimum of a
+ * same observations, log densities included: keel keeps 3.1's kernel
+ * term, parzen.c), history handling, and TPE finding the optimum of a
  * quadratic better than random search. */
 #include <math.h>
 #include <stdio.h>
@@ -79,20 +80,27 @@ static void test_parzen_as_optuna(void)
   double uw[] = {0.2, 0.2, 0.2, 0.2, 0.2}, umu[] = {1.0, -3.0, 7.5, 2.0, 0.0};
   double usg[] = {3.3333333333333335, 3.3333333333333335, 5.5, 5.5, 20.0};
   check_fit(&u, uo, 4, uw, umu, usg);
+  keel__parzen pe;
+  keel_error err = {0};
+  CU_ASSERT_EQUAL_FATAL(keel__parzen_fit(&pe, &u, uo, 4, &err), 0);
+  CU_ASSERT(close_to(keel__parzen_log_pdf(&pe, 0), -0.7600220875764332, 1e-12));
+  keel__parzen_free(&pe);
 
   keel_tune_param l = fx_num("l", KEEL_TUNE_LOGUNIFORM, 1e-3, 1, 0);
   double lo[] = {0.01, 0.5}, lw[] = {1 / 3.0, 1 / 3.0, 1 / 3.0};
   double lmu[] = {-4.605170185988091, -0.6931471805599453, -3.4538776394910684};
   double lsg[] = {1.7269388197455342, 2.760730458931123, 6.907755278982137};
   check_fit(&l, lo, 2, lw, lmu, lsg);
+  CU_ASSERT_EQUAL_FATAL(keel__parzen_fit(&pe, &l, lo, 2, &err), 0);
+  CU_ASSERT(
+      close_to(keel__parzen_log_pdf(&pe, 0.1), -0.5207745900316726, 1e-12));
+  keel__parzen_free(&pe);
 
   /* INT: widened by 1/2, log mass of [x - 1/2, x + 1/2] */
   keel_tune_param i = fx_num("i", KEEL_TUNE_INT, 1, 8, 0);
   double io[] = {3, 3, 8}, iw[] = {0.25, 0.25, 0.25, 0.25};
   double imu[] = {3.0, 3.0, 8.0, 4.5}, isg[] = {1.6, 1.6, 3.5, 8.0};
   check_fit(&i, io, 3, iw, imu, isg);
-  keel__parzen pe;
-  keel_error err = {0};
   CU_ASSERT_EQUAL_FATAL(keel__parzen_fit(&pe, &i, io, 3, &err), 0);
   CU_ASSERT(close_to(keel__parzen_log_pdf(&pe, 1), -2.3228629396257015, 1e-12));
   CU_ASSERT(close_to(keel__parzen_log_pdf(&pe, 3), -1.7068017369169786, 1e-12));
@@ -278,6 +286,48 @@ static void test_tpe_startup_and_refusals(void)
   CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "entry 3: x = 1.5"));
 }
 
+/* Rounds: a round's first trial is the plain model's proposal; later ones
+ * count the round's earlier proposals as running (constant liar), each
+ * still a pure function of (seed, trial, history). */
+static void test_tpe_rounds(void)
+{
+  keel_tune_param p[2] = {fx_num("x", KEEL_TUNE_UNIFORM, -5, 5, 0),
+                          fx_num("n", KEEL_TUNE_INT, 1, 9, 0)};
+  keel_tune_space s = fx_space(p, 2);
+  double xs[16][2];
+  keel_sampler_obs h[16];
+  keel_error err = {0};
+  for (unsigned t = 0; t < 12; t++) {
+    CU_ASSERT_EQUAL_FATAL(keel_sampler_random(&s, 4, t, xs[t], &err), 0);
+    h[t] = (keel_sampler_obs){xs[t], xs[t][0] * xs[t][0] + xs[t][1], 0,
+                              KEEL_TRIAL_COMPLETE};
+  }
+  double one[4][2], four[4][2], again[2];
+  for (unsigned k = 0; k < 4; k++) {
+    s.round_size = 1;
+    CU_ASSERT_EQUAL(keel_sampler_tpe(&s, 4, 12 + k, h, 12, one[k], &err), 0);
+    s.round_size = 4;
+    CU_ASSERT_EQUAL(keel_sampler_tpe(&s, 4, 12 + k, h, 12, four[k], &err), 0);
+    CU_ASSERT(four[k][0] >= -5 && four[k][0] <= 5);
+    CU_ASSERT(four[k][1] >= 1 && four[k][1] <= 9 &&
+              four[k][1] == floor(four[k][1]));
+  }
+  /* asked out of order, trial 14 is the same */
+  CU_ASSERT_EQUAL(keel_sampler_tpe(&s, 4, 14, h, 12, again, &err), 0);
+  CU_ASSERT(fx_same_point(again, four[2], 2));
+  CU_ASSERT(fx_same_point(one[0], four[0], 2));
+  unsigned differ = 0;
+  for (unsigned k = 1; k < 4; k++)
+    differ += !fx_same_point(one[k], four[k], 2);
+  CU_ASSERT(differ >= 2);
+  /* the same as passing the round's earlier trials as running */
+  for (unsigned k = 0; k < 3; k++)
+    h[12 + k] = (keel_sampler_obs){four[k], NAN, 0, KEEL_TRIAL_RUNNING};
+  s.round_size = 1;
+  CU_ASSERT_EQUAL(keel_sampler_tpe(&s, 4, 15, h, 15, again, &err), 0);
+  CU_ASSERT(fx_same_point(again, four[3], 2));
+}
+
 int main(void)
 {
   static const keel_test_case tests[] = {
@@ -289,6 +339,7 @@ int main(void)
       {"TPE finds the best choice", test_tpe_categorical},
       {"TPE on a mixed conditional space with history", test_tpe_mixed_history},
       {"TPE start-up trials and refusals", test_tpe_startup_and_refusals},
+      {"TPE rounds: the constant liar, order-free", test_tpe_rounds},
       {NULL, NULL},
   };
   return keel_test_run_suite("sampler_tpe", tests);
