@@ -73,7 +73,10 @@ int keel_sampler_active(const keel_tune_space *space, const double *x,
  * grid: the permuted grid's point trial_number (KEEL_ERANGE past its
  * size); random: independent draws; tpe: Optuna's TPE over `history`
  * (random while fewer than space->startup trials completed or pruned).
- * history may be NULL when n_history is 0; grid and random ignore it. */
+ * history: the trials of the rounds before trial_number's round (rounds
+ * of space->round_size trials from trial 0); TPE itself adds the round's
+ * earlier proposals as running trials. May be NULL when n_history is 0;
+ * grid and random ignore it. */
 int keel_sampler_propose(const keel_tune_space *space,
                          keel_sampler_strategy strategy, uint64_t seed,
                          uint64_t trial_number, const keel_sampler_obs *history,
