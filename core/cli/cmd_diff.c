@@ -13,6 +13,7 @@
 #include "cli/bundle_cli.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "cli/sweep_view.h"
 
 /* Every parameter as "section.name" -> value, plus the template: the same
  * map from config.json of either format (format 1 also records origins,
@@ -250,6 +251,18 @@ static int diff_bundles(const char *pa, const char *pb)
       keel_bundle_digest_of(b, db, &err)) {
     keel_cli_error("diff", "%s", err.message);
     code = KEEL_EXIT_INTEGRITY;
+    goto out;
+  }
+  if (fa->sweep || fb->sweep) {
+    if (fa->sweep && fb->sweep)
+      code = keel_sweep_diff(a, b, pa, pb);
+    else {
+      keel_cli_error("diff",
+                     "%s is a sweep's bundle and %s a run's: compare two "
+                     "sweeps, or two runs (a sweep's trials are runs)",
+                     fa->sweep ? pa : pb, fa->sweep ? pb : pa);
+      code = KEEL_EXIT_CONFIG;
+    }
     goto out;
   }
   if (strcmp(da, db) == 0) {

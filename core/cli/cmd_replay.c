@@ -455,6 +455,13 @@ static int replay_open(replay_job *j)
     keel_cli_error("replay", "%s: %s", j->path, err.message);
     return KEEL_EXIT_INTEGRITY;
   }
+  if (j->format->sweep) { /* the trials are the runs */
+    keel_cli_error("replay",
+                   "%s is a sweep's bundle, not a run's: replay one of its "
+                   "trials' bundles (keel show %s lists them)",
+                   j->path, j->path);
+    return KEEL_EXIT_CONFIG;
+  }
   json_t *run = keel_bundle_json(j->b, "run.json", NULL);
   const char *status = json_string_value(json_object_get(run, "status"));
   int interrupted = status && strcmp(status, "interrupted") == 0;

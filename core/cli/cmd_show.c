@@ -10,6 +10,7 @@
 #include "cli/bundle_cli.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "cli/sweep_view.h"
 #include "data/data_checks.h"
 
 typedef struct show_args {
@@ -303,6 +304,13 @@ static int show_bundle(const char *path, int as_json)
              r.n_problems);
   else
     snprintf(integrity, sizeof integrity, "ok (%zu files)", r.n_files);
+  const keel_bundle_format *format = NULL;
+  if (keel_bundle_format_of(b, &format, &err) == 0 && format->sweep) {
+    int sc = keel_sweep_show(b, &r, integrity, as_json);
+    keel_bundle_report_free(&r);
+    keel_bundle_close(b);
+    return sc;
+  }
   run = keel_bundle_cli_json(b, "run.json");
   cfg = keel_bundle_cli_json(b, "config.json");
   plugins = keel_bundle_cli_json(b, "plugins.json");

@@ -61,9 +61,12 @@ int keel_sweep_plan_freeze(const keel_sweep_inputs *in, const char *dir,
                            const char *id, json_t *knobs, keel_sweep_plan **out,
                            keel_error *err);
 
-/* Opens the plan of an existing sweep folder and re-hashes every frozen
- * copy against plan.json (KEEL_EINTEGRITY naming the file that changed). */
-int keel_sweep_plan_open(const char *dir, keel_sweep_plan **out,
+/* Opens the plan of an existing sweep folder. With verify, re-hashes
+ * every frozen copy against plan.json (KEEL_EINTEGRITY naming the file
+ * that changed) and derives the space again from the frozen inputs
+ * (p->space); without (a trial's process, which only reads the copies),
+ * p->space stays NULL. */
+int keel_sweep_plan_open(const char *dir, int verify, keel_sweep_plan **out,
                          keel_error *err);
 
 /* Compares the original inputs plan.json names (the manifest and

@@ -1,0 +1,224 @@
+/* One trial of a sweep (sweep_trial.h): the frozen plan run with the
+ * trial's overrides, as `keel replay` runs a bundle's frozen inputs. */
+#include "run/sweep_trial.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/path.h"
+#include "base/sha256.h"
+#include "base/status.h"
+#include "bundle/bundle.h"
+#include "run/run.h"
+#include "run/sweep_plan.h"
+
+char *keel_sweep_trial_file(const char *dir, unsigned long k,
+                            const char *suffix)
+{
+  char name[64];
+  snprintf(name, sizeof name, "trials/%lu%s", k, suffix);
+  return keel_path_join(dir, name);
+}
+
+/* The objective's value in a bundle's metrics.json: "valid.accuracy" is
+ * metrics["valid"]["accuracy"]; NaN when absent or null. */
+static double objective_of(const keel_bundle *b, const char *metric)
+{
+  keel_error e = {0};
+  json_t *m = keel_bundle_json(b, "metrics.json", &e);
+  size_t split = strcspn(metric, ".");
+  char name[32];
+  snprintf(name, sizeof name, "%.*s", (int)split, metric);
+  const json_t *v = json_object_get(json_object_get(m, name),
+                                    metric[split] ? metric + split + 1 : "");
+  double x = json_is_number(v) ? json_number_value(v) : NAN;
+  json_decref(m);
+  return x;
+}
+
+typedef struct reuse_ctx {
+  int (*find)(void *ctx, const char *input_digest, char **bundle);
+  void *ctx;
+  char *bundle; /* what find returned */
+} reuse_ctx;
+
+static int reuse_hook(void *ctx, const char *input_digest)
+{
+  reuse_ctx *r = ctx;
+  return r->find && r->find(r->ctx, input_digest, &r->bundle) == 1 ? 1 : 0;
+}
+
+/* The outcome's bundle facts: path (relative to the sweep when inside
+ * it), its SHA-256, run id, result digest and the objective. */
+static int describe_bundle(const char *dir, const char *path,
+                           const char *metric, json_t *out, keel_error *err)
+{
+  keel_bundle *b = NULL;
+  char sha[65];
+  int rc = keel_sha256_file(path, sha, NULL, err);
+  if (!rc)
+    rc = keel_bundle_open(path, NULL, &b, err);
+  if (rc)
+    return rc;
+  keel_error e = {0};
+  json_t *run = keel_bundle_json(b, "run.json", &e);
+  size_t n = strlen(dir);
+  const char *rel =
+      strncmp(path, dir, n) == 0 && path[n] == '/' ? path + n + 1 : path;
+  json_object_set_new(out, "bundle", json_string(rel));
+  json_object_set_new(out, "bundle_sha256", json_string(sha));
+  json_object_set(out, "run_id", json_object_get(run, "run_id"));
+  json_object_set(out, "result_digest", json_object_get(run, "result_digest"));
+  json_t *input = json_object_get(run, "input_digest");
+  json_object_set(out, "input_digest", input ? input : json_null());
+  double x = objective_of(b, metric);
+  json_object_set_new(out, "objective",
+                      isfinite(x) ? json_real(x) : json_null());
+  json_decref(run);
+  keel_bundle_close(b);
+  return KEEL_OK;
+}
+
+int keel_sweep_run_trial(const char *dir, unsigned long k, int threads,
+                         const volatile sig_atomic_t *interrupt,
+                         int (*find)(void *ctx, const char *input_digest,
+                                     char **bundle),
+                         void *find_ctx, keel_error *err)
+{
+  char *out_file = keel_sweep_trial_file(dir, k, ".json");
+  char *req_file = keel_sweep_trial_file(dir, k, ".request.json");
+  char *trials = keel_path_join(dir, "trials");
+  if (!out_file || !req_file || !trials) {
+    free(out_file);
+    free(req_file);
+    free(trials);
+    keel_fail(err, KEEL_ENOMEM, "out of memory");
+    return KEEL_EXIT_RUNTIME;
+  }
+  /* One process per trial: an orphan of a killed sweep that still runs
+   * it holds the lock, and its outcome is then taken as is. */
+  int lock = keel_fs_lock_beside(out_file, 1, err);
+  int code = lock < 0 ? KEEL_EXIT_RUNTIME : KEEL_EXIT_OK;
+  struct stat st;
+  keel_sweep_plan *plan = NULL;
+  json_error_t je;
+  json_t *req = NULL, *out = NULL;
+  if (!code && stat(out_file, &st) == 0)
+    goto done;
+  if (!code && keel_sweep_plan_open(dir, 0, &plan, err))
+    code = KEEL_EXIT_RUNTIME;
+  if (!code && !(req = json_load_file(req_file, 0, &je))) {
+    keel_fail(err, KEEL_EIO, "%s: %s", req_file, je.text);
+    code = KEEL_EXIT_RUNTIME;
+  }
+  if (code)
+    goto done;
+  json_t *ovr = json_object_get(req, "overrides");
+  const char *metric = json_string_value(json_object_get(req, "objective"));
+  const char *sweep_id = json_string_value(json_object_get(req, "sweep_id"));
+  size_t n_ovr = plan->n_overrides + json_array_size(ovr);
+  const char **all = calloc(n_ovr + 1, sizeof *all);
+  if (!all || !metric || !sweep_id) {
+    free(all);
+    keel_fail(err, KEEL_EINVAL, "%s: malformed trial request", req_file);
+    code = KEEL_EXIT_RUNTIME;
+    goto done;
+  }
+  for (size_t i = 0; i < plan->n_overrides; i++)
+    all[i] = plan->overrides[i];
+  for (size_t i = 0; i < json_array_size(ovr); i++)
+    all[plan->n_overrides + i] = json_string_value(json_array_get(ovr, i));
+  keel_run_sweep_info info = {
+      .id = sweep_id,
+      .trial = k,
+      .objective = metric,
+      .maximize =
+          strcmp(json_string_value(json_object_get(req, "direction"))
+                     ? json_string_value(json_object_get(req, "direction"))
+                     : "max",
+                 "max") == 0};
+  reuse_ctx rctx = {.find = find, .ctx = find_ctx};
+  keel_run_options opt = {.manifest_path = plan->manifest,
+                          .overrides = all,
+                          .n_overrides = n_ovr,
+                          .plugin_paths = (const char *const *)plan->plugins,
+                          .n_plugin_paths = plan->n_plugins,
+                          .no_default_plugin_paths = 1,
+                          .template_path = plan->template_path,
+                          .catalog = plan->catalog,
+                          .data_remap = keel_sweep_plan_remap,
+                          .data_remap_ctx = plan,
+                          .out_dir = trials,
+                          .threads = threads,
+                          .interrupt = interrupt,
+                          .include_plugins = 1,
+                          .reuse = reuse_hook,
+                          .reuse_ctx = &rctx,
+                          .sweep = &info};
+  keel_run_outcome ro;
+  keel_error rerr = {0};
+  keel_run_execute(&opt, &ro, &rerr);
+  free(all);
+  if (ro.interrupted_by) {
+    /* not an outcome: a resumed sweep runs this trial again */
+    code = ro.exit_code;
+    keel_run_outcome_free(&ro);
+    goto done;
+  }
+  out = json_object();
+  json_object_set_new(out, "trial", json_integer((json_int_t)k));
+  json_object_set(out, "point", json_object_get(req, "point"));
+  json_object_set(out, "overrides", ovr);
+  json_object_set_new(out, "exit_code", json_integer(ro.exit_code));
+  json_object_set_new(out, "reused", json_boolean(ro.reused));
+  const char *bundle = ro.reused ? rctx.bundle : ro.bundle_path;
+  keel_error berr = {0};
+  int described = bundle ? describe_bundle(dir, bundle, metric, out, &berr)
+                         : KEEL_ENOTFOUND;
+  const char *status = "ok";
+  char why[sizeof rerr.message + 64] = "";
+  if (ro.exit_code) {
+    status = "failed";
+    snprintf(why, sizeof why, "%s", rerr.message);
+  } else if (described) {
+    status = "failed";
+    snprintf(why, sizeof why, "the trial's bundle cannot be read: %s",
+             berr.message);
+  } else if (!json_is_number(json_object_get(out, "objective"))) {
+    status = "failed";
+    snprintf(why, sizeof why,
+             "the objective %s is not a finite number in the trial's "
+             "metrics.json (the run diverged, or does not report it)",
+             metric);
+  }
+  if (described) {
+    json_object_set_new(out, "bundle", json_null());
+    json_object_set_new(out, "objective", json_null());
+  }
+  json_object_set_new(out, "status", json_string(status));
+  json_object_set_new(out, "error", why[0] ? json_string(why) : json_null());
+  keel_run_outcome_free(&ro);
+  char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  if (!text ||
+      keel_write_file_atomic(out_file, text, strlen(text), 0644, 0, err))
+    code = KEEL_EXIT_RUNTIME;
+  if (!text)
+    keel_fail(err, KEEL_ENOMEM, "out of memory");
+  free(text);
+  free(rctx.bundle);
+done:
+  json_decref(req);
+  json_decref(out);
+  keel_sweep_plan_free(plan);
+  if (lock >= 0)
+    close(lock);
+  free(out_file);
+  free(req_file);
+  free(trials);
+  return code;
+}
