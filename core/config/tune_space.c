@@ -212,6 +212,8 @@ static void dist_text(const keel_tune_param *p, keel_buf *b)
   if (p->kind == KEEL_TUNE_CHOICE)
     for (size_t i = 0; i < p->n_choices; i++)
       keel_buf_printf(b, "%s%s", i ? ", " : "", p->choices[i]);
+  else if (p->kind == KEEL_TUNE_INT)
+    keel_buf_printf(b, "%.0f, %.0f", p->lo, p->hi);
   else {
     char lo[32], hi[32];
     keel_format_double(p->lo, lo, sizeof lo);

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# keel sweep (docs/tuning.md): a grid over two parameters of the penguins
+# manifest gives one verified bundle per trial and a ranked table; the
+# same seed with --jobs 1 and --jobs 2 gives identical trials and result
+# digests although the trials end in another order (digits with one
+# value of epochs 40 times the other: the short trial of a pair ends
+# first); TPE likewise; the sweep's bundle verifies, shows and diffs, and replay
+# refuses it; editing the manifest while the sweep runs changes nothing.
+. "$(dirname "$0")/lib.sh"
+shipped_manifests penguins digits
+cd "$T/m"
+cp penguins.ini grid.ini
+cat >>grid.ini <<'EOF'
+
+[tune]
+strategy = grid
+
+[tune.train]
+epochs = choice(200, 5)
+
+[tune.optimizer.adam]
+lr = choice(0.01, 0.05)
+EOF
+# the same space on digits with small batches: a 200-epoch trial takes
+# about two seconds, a 5-epoch one a few tenths; seed 2 visits them as
+# 200, 5, 5, 200, so with two jobs trials 2 and 3 end before trial 1
+sed -e 's/^batch_size = 64$/batch_size = 8/' -e 's/^plugin = mlp$/plugin = softmax/' \
+  digits.ini >slow.ini
+sed -n '/^\[tune\]/,$p' grid.ini >>slow.ini
+
+sweep() { # OUT ARGS...: the sweep's bundle in $SB, progress in $T/OUT.err
+  local out=$1
+  shift
+  RC=0
+  "$KEEL" sweep "$@" --out "$T/$out" >"$T/$out.out" 2>"$T/$out.err" || RC=$?
+  SB=$(tail -n 1 "$T/$out.out")
+}
+digest_of() { "$KEEL" show "$1" --json | json_value - 'd["digest"]'; }
+trials_of() { # BUNDLE: one "values status result_digest" line per trial
+  "$KEEL" show "$1" --json |
+    json_value - '"\n".join(" ".join(t["overrides"]) + " " + t["status"] + " " + str(t.get("result_digest")) for t in d["sweep"]["trials"])'
+}
+
+# --- the grid, one job ---------------------------------------------------
+sweep j1 grid.ini --jobs 1 --seed 1
+check "grid sweep exits 0" test "$RC" = 0
+check "the sweep's bundle exists" test -f "$SB"
+has_trials=$(grep -c '^trial [0-9]*/4 ok' "$T/j1.err" || true)
+check "four trials ran, each ok (progress says k/N)" test "$has_trials" = 4
+cp "$T/j1.out" "$T/out"
+has "ranked table" "rank  trial  valid.accuracy" "best: trial" "sweep result digest"
+n_bundles=$(ls "$(dirname "$SB")"/trials/keel-run-*.tar.gz | wc -l)
+check "one run bundle per trial" test "$n_bundles" = 4
+for b in "$(dirname "$SB")"/trials/keel-run-*.tar.gz; do
+  expect "trial bundle $(basename "$b") verifies" 0 "" -- verify "$b"
+done
+expect "the sweep's bundle verifies" 0 "intact" -- verify "$SB"
+expect "show lists the space, trials and best" 0 "keel-sweep/1" -- show "$SB"
+has "show" "strategy   grid, seed 1" "train.epochs" "optimizer.lr" "best       trial"
+expect "replay refuses a sweep's bundle" 2 "sweep's bundle, not a run's" -- replay "$SB"
+S1=$SB
+D1=$(digest_of "$S1")
+
+# --- the same sweep, two jobs ---------------------------------------------
+sweep j2 grid.ini --jobs 2 --seed 1
+check "two-job sweep exits 0" test "$RC" = 0
+check "--jobs 2 gives the sweep result digest of --jobs 1" test "$(digest_of "$SB")" = "$D1"
+check "--jobs 2 gives the same trials, in order, with the same result digests" \
+  test "$(trials_of "$SB")" = "$(trials_of "$S1")"
+expect "diff of the two sweeps is quiet" 0 "" -- diff "$S1" "$SB"
+check "diff printed nothing" test ! -s "$T/out"
+
+# --- trials that end in another order than they started -------------------
+sweep d1 slow.ini --jobs 1 --seed 2
+check "digits grid, one job, exits 0" test "$RC" = 0
+DS1=$SB
+sweep d2 slow.ini --jobs 2 --seed 2
+ended=$(grep -oE '^trial [0-9]+/4 ok' "$T/d2.err" | grep -oE '[0-9]+/' | tr -d '/' | tr '\n' ' ')
+if [[ $ended == "1 2 3 4 " ]]; then
+  fail "with --jobs 2 the digits trials should end out of order (ended: $ended)"
+  show_output "$T/d2.err"
+else ok; fi
+check "trials ending out of order: the same sweep result digest as one job" \
+  test "$(digest_of "$SB")" = "$(digest_of "$DS1")"
+check "trials ending out of order: the same trials and result digests" \
+  test "$(trials_of "$SB")" = "$(trials_of "$DS1")"
+
+# --- another seed visits the grid in another order ------------------------
+sweep s2 grid.ini --jobs 2 --seed 2
+expect "diff of two seeds names the trials" 1 "sweep result digest" -- diff "$S1" "$SB"
+expect "diff of a sweep and a run is refused" 2 "sweep's bundle and" -- \
+  diff "$S1" "$(ls "$(dirname "$S1")"/trials/keel-run-*.tar.gz | head -n 1)"
+
+# --- TPE: the same trials for one job and two ------------------------------
+cp penguins.ini tpe.ini
+cat >>tpe.ini <<'EOF'
+
+[tune]
+strategy = tpe
+startup = 3
+
+[tune.optimizer.adam]
+lr = loguniform(0.001, 0.1)
+
+[tune.train]
+batch_size = choice(8, 16, 32)
+EOF
+sweep t1 tpe.ini --trials 9 --seed 7 --jobs 1
+check "tpe sweep exits 0" test "$RC" = 0
+T1=$SB
+sweep t2 tpe.ini --trials 9 --seed 7 --jobs 2
+check "tpe with --jobs 2: the same trials and results" \
+  test "$(trials_of "$SB")" = "$(trials_of "$T1")"
+check "tpe with --jobs 2: the same sweep result digest" \
+  test "$(digest_of "$SB")" = "$(digest_of "$T1")"
+
+# --- the plan is frozen: an edit during the sweep changes nothing ----------
+cp grid.ini edit.ini
+"$KEEL" sweep edit.ini --jobs 1 --seed 1 --out "$T/edit" >"$T/edit.out" 2>"$T/edit.err" &
+pid=$!
+for _ in $(seq 1 200); do
+  compgen -G "$T/edit/*/trials/0.json" >/dev/null && break
+  sleep 0.05
+done
+sed -i 's/^lr = choice(0.01, 0.05)$/lr = choice(0.02, 0.03)/' edit.ini
+wait $pid || true
+SB=$(tail -n 1 "$T/edit.out")
+check "a sweep whose manifest was edited while it ran has the unedited sweep's digest" \
+  test "$(digest_of "$SB")" = "$D1"
+
+finish
