@@ -35,7 +35,10 @@ void keel__parzen_free(keel__parzen *pe)
   free(pe->sigma);
   free(pe->log_z);
   free(pe->cw);
+  free(pe->log_w);
+  free(pe->scratch);
   pe->w = pe->mu = pe->sigma = pe->log_z = pe->cw = NULL;
+  pe->log_w = pe->scratch = NULL;
 }
 
 static void fit_categorical(keel__parzen *pe, const double *obs, size_t n)
@@ -126,18 +129,24 @@ int keel__parzen_fit(keel__parzen *pe, const keel_tune_param *p,
     pe->mu = malloc(pe->k * sizeof *pe->mu);
     pe->sigma = malloc(pe->k * sizeof *pe->sigma);
     pe->log_z = malloc(pe->k * sizeof *pe->log_z);
+    pe->log_w = malloc(pe->k * sizeof *pe->log_w);
+    pe->scratch = malloc(pe->k * sizeof *pe->scratch);
   }
   if (!pe->w ||
-      (p->kind == KEEL_TUNE_CHOICE ? !pe->cw
-                                   : !pe->mu || !pe->sigma || !pe->log_z))
+      (p->kind == KEEL_TUNE_CHOICE
+           ? !pe->cw
+           : !pe->mu || !pe->sigma || !pe->log_z || !pe->log_w || !pe->scratch))
     return keel_fail(err, KEEL_ENOMEM, "TPE: out of memory");
   keel__parzen_default_weights(n, pe->w);
   pe->w[n] = KEEL_TPE_PRIOR_WEIGHT;
   double sum = 0;
   for (size_t i = 0; i < pe->k; i++)
     sum += pe->w[i];
-  for (size_t i = 0; i < pe->k; i++)
+  for (size_t i = 0; i < pe->k; i++) {
     pe->w[i] /= sum;
+    if (pe->log_w)
+      pe->log_w[i] = log(pe->w[i]);
+  }
   switch (p->kind) {
   case KEEL_TUNE_CHOICE: fit_categorical(pe, obs, n); return KEEL_OK;
   case KEEL_TUNE_INT: pe->low = p->lo - 0.5, pe->high = p->hi + 0.5; break;
@@ -186,12 +195,17 @@ double keel__parzen_sample(const keel__parzen *pe, double u_kernel,
   }
 }
 
+/* log(sqrt(2 pi)) */
+#define LOG_SQRT_2PI 0.91893853320467274178
+
 /* log of kernel j's weighted density (INT: mass) at x, in the
  * estimator's space. */
 static double kernel_log(const keel__parzen *pe, size_t j, double x)
 {
   double mu = pe->mu[j], sg = pe->sigma[j];
   double l;
+  if (x < pe->low || x > pe->high)
+    return -INFINITY;
   if (pe->param->kind == KEEL_TUNE_INT) {
     /* the mass of [x - 1/2, x + 1/2] within [low, high] */
     double ub = fmin(x + 0.5, pe->high), lb = fmax(x - 0.5, pe->low);
@@ -203,14 +217,13 @@ static double kernel_log(const keel__parzen *pe, size_t j, double x)
      * 3.1's form: it is the reference the benchmark compares with, and it
      * found better optima on all three benchmark functions
      * (docs/benchmarks.md, "TPE sampler"). */
-    l = keel__truncnorm_logpdf(x, (pe->low - mu) / sg, (pe->high - mu) / sg, mu,
-                               sg) +
-        log(sg);
+    double z = (x - mu) / sg;
+    l = -(z * z) / 2.0 - LOG_SQRT_2PI - pe->log_z[j];
   }
-  return l + log(pe->w[j]);
+  return l + pe->log_w[j];
 }
 
-double keel__parzen_log_pdf(const keel__parzen *pe, double x)
+double keel__parzen_log_pdf(keel__parzen *pe, double x)
 {
   const keel_tune_param *p = pe->param;
   if (p->kind == KEEL_TUNE_CHOICE) {
@@ -221,18 +234,17 @@ double keel__parzen_log_pdf(const keel__parzen *pe, double x)
   }
   if (p->kind == KEEL_TUNE_LOGUNIFORM)
     x = log(x);
-  /* log-sum-exp in two passes (the terms are recomputed rather than
-   * stored: no allocation, and the same bits either way) */
+  /* log-sum-exp: the largest term first, then the sum in kernel order */
   double max = -INFINITY;
   for (size_t j = 0; j < pe->k; j++) {
-    double l = kernel_log(pe, j, x);
-    if (l > max)
-      max = l;
+    pe->scratch[j] = kernel_log(pe, j, x);
+    if (pe->scratch[j] > max)
+      max = pe->scratch[j];
   }
   if (max == -INFINITY)
     return -INFINITY;
   double sum = 0;
   for (size_t j = 0; j < pe->k; j++)
-    sum += exp(kernel_log(pe, j, x) - max);
+    sum += exp(pe->scratch[j] - max);
   return log(sum) + max;
 }

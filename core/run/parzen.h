@@ -17,6 +17,8 @@ typedef struct keel__parzen {
   double *w;                    /* normalised weights */
   double *mu, *sigma;           /* numeric kernels */
   double *log_z;                /* numeric: log mass of [low, high] */
+  double *log_w;                /* numeric: log of w */
+  double *scratch;              /* numeric: k terms of a log density */
   double low, high;             /* the estimator's space's bounds */
   double *cw;                   /* CHOICE: k rows of n_choices, each summing
                                    to 1 */
@@ -34,8 +36,9 @@ void keel__parzen_free(keel__parzen *pe);
 double keel__parzen_sample(const keel__parzen *pe, double u_kernel,
                            double u_value);
 
-/* log of the estimator's density (INT, CHOICE: probability) at x. */
-double keel__parzen_log_pdf(const keel__parzen *pe, double x);
+/* log of the estimator's density (INT, CHOICE: probability) at x; uses
+ * pe's scratch, so one thread at a time per estimator. */
+double keel__parzen_log_pdf(keel__parzen *pe, double x);
 
 /* Optuna's default weights of n observations in trial order: all 1 below
  * 25, else a ramp from 1/n to 1 over the oldest n - 25 and 1 for the

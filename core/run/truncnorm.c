@@ -93,15 +93,3 @@ double keel__truncnorm_ppf(double q, double a, double b)
     return ndtri_exp(keel__logaddexp(keel__log_ndtr(a), log(q) + mass));
   return -ndtri_exp(keel__logaddexp(keel__log_ndtr(-b), log1p(-q) + mass));
 }
-
-double keel__truncnorm_logpdf(double x, double a, double b, double loc,
-                              double scale)
-{
-  double z = (x - loc) / scale;
-  if (a == b)
-    return NAN;
-  if (z < a || z > b)
-    return -INFINITY;
-  return -(z * z) / 2.0 - 0.5 * log(2 * M_PI) - keel__log_gauss_mass(a, b) -
-         log(scale);
-}

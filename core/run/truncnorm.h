@@ -1,5 +1,5 @@
 /* The truncated standard normal TPE's Parzen estimators are made of: log
- * CDF, log mass of an interval, inverse CDF and log density, ported from
+ * CDF, log mass of an interval and inverse CDF, ported from
  * the SciPy code Optuna 3.1 carries (optuna/samplers/_tpe/_truncnorm.py).
  * Plain libm, no state: each result is a pure function of its inputs. */
 #ifndef KEEL_RUN_TRUNCNORM_H
@@ -14,13 +14,6 @@ double keel__log_gauss_mass(double a, double b);
 /* The quantile q in [0, 1] of the standard normal truncated to [a, b]
  * (a < b), found by bisection of log Phi as Optuna does; NaN if a == b. */
 double keel__truncnorm_ppf(double q, double a, double b);
-
-/* log density at x of N(loc, scale^2) truncated to the standardised
- * interval [a, b]; -inf outside it. A true density: Optuna 3.1's port
- * leaves out the -log(scale) (optuna/optuna#5109); parzen.c adds it back
- * where it follows 3.1. */
-double keel__truncnorm_logpdf(double x, double a, double b, double loc,
-                              double scale);
 
 /* log(exp(x) + exp(y)) */
 double keel__logaddexp(double x, double y);
