@@ -1,10 +1,13 @@
 /* fsutil: atomic file writes, mkdir -p, folder fsync, the sweep of stale
  * temporaries (see fsutil.h). */
+/* nftw (keel_fs_remove_tree) */
+#define _XOPEN_SOURCE 700
 #include "base/fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -369,4 +372,17 @@ int keel_fs_lock_share(int fd)
   while ((r = flock(fd, LOCK_SH)) != 0 && errno == EINTR)
     ;
   return r == 0 ? KEEL_OK : KEEL_EIO;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+  (void)st, (void)flag, (void)ftw;
+  remove(path);
+  return 0;
+}
+
+void keel_fs_remove_tree(const char *dir)
+{
+  nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

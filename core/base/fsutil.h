@@ -65,6 +65,10 @@ FILE *keel_fs_open_regular(const char *path, struct stat *st, int *rc,
 int keel_read_file(const char *path, unsigned char **out, size_t *n,
                    keel_error *err);
 
+/* Removes dir and everything below it, without following links (what a
+ * failed step leaves half-made, a replay's temporary folder). */
+void keel_fs_remove_tree(const char *dir);
+
 /* Creates dir and every missing folder above it (mode 0755), like
  * mkdir -p; folders that exist are fine. */
 int keel_fs_mkdir_p(const char *dir, keel_error *err);

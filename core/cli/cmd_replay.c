@@ -14,13 +14,13 @@
  * --keep. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <ftw.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fsutil.h"
 #include "base/path.h"
 #include "base/sha256.h"
 #include "base/status.h"
@@ -201,14 +201,6 @@ static int check_plugins(const keel_bundle *b, const json_t *plugins,
     }
     (*n_bundled)++;
   }
-  return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-  (void)st, (void)flag, (void)ftw;
-  remove(path);
   return 0;
 }
 
@@ -709,7 +701,7 @@ static void replay_cleanup(replay_job *j)
     if (j->args->keep)
       keel_cli_error("replay", "kept %s", j->tmp);
     else
-      nftw(j->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+      keel_fs_remove_tree(j->tmp);
   }
   keel_run_outcome_free(&j->outcome);
   json_decref(j->ctx.lineage);

@@ -581,8 +581,7 @@ int keel_sweep_execute(const keel_sweep_options *opt, keel_sweep_outcome *out,
       json_object_set_new(knobs, "trials",
                           json_integer((json_int_t)opt->trials));
     json_object_set_new(knobs, "seed", json_integer((json_int_t)opt->seed));
-    rc = !dir ? keel_fail(err, KEEL_ENOMEM, "out of memory")
-              : keel_fs_mkdir_p(opt->out_dir, err);
+    rc = !dir ? keel_fail(err, KEEL_ENOMEM, "out of memory") : KEEL_OK;
     if (!rc)
       rc = keel_sweep_plan_freeze(&opt->in, dir, id, knobs, &d.plan, err);
     json_decref(knobs);

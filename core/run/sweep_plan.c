@@ -451,7 +451,7 @@ int keel_sweep_plan_freeze(const keel_sweep_inputs *in, const char *dir,
   keel_registry *reg = NULL;
   keel_run_config *cfg = NULL;
   keel_tune_space *space = NULL;
-  int declares = 0;
+  int declares = 0, made_dir = 0;
   int rc = keel_config_load(in->manifest_path, in->overrides, in->n_overrides,
                             in->plugin_paths, in->n_plugin_paths, 0, NULL,
                             in->catalog, &reg, &cfg, err);
@@ -473,8 +473,14 @@ int keel_sweep_plan_freeze(const keel_sweep_inputs *in, const char *dir,
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
   json_t *doc = rc ? NULL : json_object();
   char *plan_dir = rc ? NULL : keel_path_join(dir, "plan");
+  /* the space passed: only now does anything appear on disk */
+  char *parent = rc ? NULL : keel_path_dirname(dir);
   if (!rc)
-    rc = mkdir_new(dir, err);
+    rc = parent ? keel_fs_mkdir_p(parent, err)
+                : keel_fail(err, KEEL_ENOMEM, "out of memory");
+  free(parent);
+  if (!rc && (rc = mkdir_new(dir, err)) == KEEL_OK)
+    made_dir = 1;
   if (!rc)
     rc = mkdir_new(plan_dir, err);
   if (!rc) {
@@ -587,6 +593,8 @@ int keel_sweep_plan_freeze(const keel_sweep_inputs *in, const char *dir,
   }
   json_decref(doc);
   if (rc) {
+    if (made_dir) /* no half-made sweep folder is left behind */
+      keel_fs_remove_tree(dir);
     keel_tune_space_free(space);
     keel_sweep_plan_free(p);
     return rc;

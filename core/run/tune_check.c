@@ -155,10 +155,11 @@ static int probe_value(const keel_tune_space *s, size_t i, double x,
 int keel_tune_space_check(const keel_tune_space *s, const keel_tune_load *load,
                           const keel_run_config *cfg, keel_error *err)
 {
-  int rc = keel_tune_objective_check(cfg, s->objective, err);
+  keel_error inner = {0};
+  int rc = keel_tune_objective_check(cfg, s->objective, &inner);
   if (rc)
-    return keel_config_fail(err, KEEL_EINVAL, load->manifest_path, 1,
-                            "[tune] %s", err->message);
+    return keel_config_fail(err, KEEL_EINVAL, s->objective_file,
+                            s->objective_line, "[tune] %s", inner.message);
   for (size_t i = 0; i < s->n && !rc; i++) {
     const keel_tune_param *p = &s->params[i];
     if (p->kind == KEEL_TUNE_CHOICE)
