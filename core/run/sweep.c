@@ -521,6 +521,39 @@ static int seal_sweep(driver *d, keel_sweep_outcome *out, keel_error *err)
   return rc;
 }
 
+/* A sweep resumed after it was sealed: its bundle is the answer (the
+ * trials are the same files it was sealed from). 1 when it exists. */
+static int sealed_already(driver *d, keel_sweep_outcome *out, keel_error *err)
+{
+  char name[160];
+  snprintf(name, sizeof name, "%s.tar.gz", d->plan->id);
+  char *path = keel_path_join(d->plan->dir, name);
+  keel_bundle *b = NULL;
+  struct stat st;
+  if (!path || stat(path, &st) != 0) {
+    free(path);
+    return 0;
+  }
+  keel_error e = {0};
+  json_t *sweep = NULL;
+  if (keel_bundle_open(path, NULL, &b, &e) == 0 &&
+      keel_bundle_digest_of(b, out->digest, &e) == 0)
+    sweep = keel_bundle_json(b, "sweep.json", &e);
+  keel_bundle_close(b);
+  if (!sweep) {
+    keel_fail(err, KEEL_EINTEGRITY, "%s: %s", path, e.message);
+    out->exit_code = KEEL_EXIT_INTEGRITY;
+    free(path);
+    return 1;
+  }
+  out->bundle_path = path;
+  out->sweep = sweep;
+  out->exit_code = json_is_object(json_object_get(sweep, "best"))
+                       ? KEEL_EXIT_OK
+                       : KEEL_EXIT_RUNTIME;
+  return 1;
+}
+
 /* ---- setup -------------------------------------------------------------- */
 
 static char *new_sweep_id(void)
@@ -652,6 +685,8 @@ int keel_sweep_execute(const keel_sweep_options *opt, keel_sweep_outcome *out,
     rc = run_trials(&d, err);
   if (!rc && interrupted(&d))
     out->exit_code = KEEL_EXIT_SIGNAL + (int)*opt->interrupt;
+  else if (!rc && sealed_already(&d, out, err))
+    ; /* a resume of a finished sweep: its bundle stands */
   else if (!rc)
     seal_sweep(&d, out, err);
   else

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# ctest: slow
+# keel sweep --resume (docs/tuning.md): a sweep killed with kill -9 —
+# mid-trial, the orphaned trial still running — and resumed has the
+# uninterrupted sweep's result digest, grid and TPE alike; a resume checks
+# the original inputs against the frozen plan (an edited manifest is
+# refused with the difference, exit 2) and the frozen copies against
+# plan.json (an altered copy: exit 3); resuming a finished sweep gives its
+# bundle back; a trial whose process is killed is recorded as failed and
+# the sweep goes on.
+. "$(dirname "$0")/lib.sh"
+shipped_manifests penguins digits
+cd "$T/m"
+# digits with small batches: a 200-epoch trial takes seconds, a 5-epoch
+# one tenths; seed 2 visits 200, 5, 5, 200 epochs
+sed -e 's/^batch_size = 64$/batch_size = 8/' -e 's/^plugin = mlp$/plugin = softmax/' \
+  digits.ini >slow.ini
+cat >>slow.ini <<'EOF'
+
+[tune]
+strategy = grid
+
+[tune.train]
+epochs = choice(200, 5)
+
+[tune.optimizer.adam]
+lr = choice(0.01, 0.05)
+EOF
+cp penguins.ini tpe.ini
+cat >>tpe.ini <<'EOF'
+
+[tune]
+strategy = tpe
+startup = 4
+
+[tune.optimizer.adam]
+lr = loguniform(0.001, 0.1)
+
+[tune.train]
+batch_size = choice(8, 16, 32)
+EOF
+
+digest_of() { "$KEEL" show "$1" --json | json_value - 'd["digest"]'; }
+sweep_bg() { # OUT ARGS...: starts a sweep in the background, pid in $PID
+  local out=$1
+  shift
+  "$KEEL" sweep "$@" --out "$T/$out" >"$T/$out.out" 2>"$T/$out.err" &
+  PID=$!
+}
+wait_for() { # GLOB: until a file matches (30 s at most)
+  for _ in $(seq 1 600); do
+    compgen -G "$1" >/dev/null && return 0
+    sleep 0.05
+  done
+  fail "timed out waiting for $1"
+  return 1
+}
+resume() { # DIR: resumes it, the bundle in $SB
+  RC=0
+  "$KEEL" sweep --resume "$1" >"$T/out" 2>"$T/err" || RC=$?
+  SB=$(tail -n 1 "$T/out")
+}
+
+# --- the uninterrupted sweeps ----------------------------------------------
+"$KEEL" sweep slow.ini --seed 2 --out "$T/ref" -q >"$T/ref.out" 2>&1 ||
+  bail "the reference grid sweep failed: $(cat "$T/ref.out")"
+REF=$(digest_of "$(tail -n 1 "$T/ref.out")")
+"$KEEL" sweep tpe.ini --trials 10 --seed 5 --out "$T/tref" -q >"$T/tref.out" 2>&1 ||
+  bail "the reference TPE sweep failed: $(cat "$T/tref.out")"
+TREF=$(digest_of "$(tail -n 1 "$T/tref.out")")
+
+# --- kill -9 the driver mid-sweep, resume --------------------------------
+sweep_bg grid slow.ini --seed 2 --jobs 1
+wait_for "$T/grid/*/trials/1.json"
+kill -9 "$PID"
+wait "$PID" 2>/dev/null || true
+DIR=$(dirname "$(compgen -G "$T/grid/*/plan")")
+check "killed before the end: no sweep bundle" test -z "$(compgen -G "$DIR/*.tar.gz")"
+resume "$DIR"
+check "the resumed grid sweep exits 0" test "$RC" = 0
+check "the resumed grid sweep has the uninterrupted sweep's digest" \
+  test "$(digest_of "$SB")" = "$REF"
+expect "the resumed sweep verifies" 0 intact -- verify "$SB"
+resume "$DIR"
+check "resuming a finished sweep exits 0" test "$RC" = 0
+check "and gives its bundle back" test "$(digest_of "$SB")" = "$REF"
+
+# TPE: killed at whatever moment 0.8 s falls on
+sweep_bg tpe tpe.ini --trials 10 --seed 5 --jobs 2
+sleep 0.8
+kill -9 "$PID"
+wait "$PID" 2>/dev/null || true
+DIR=$(dirname "$(compgen -G "$T/tpe/*/plan")")
+resume "$DIR"
+check "the resumed TPE sweep exits 0" test "$RC" = 0
+check "the resumed TPE sweep has the uninterrupted sweep's digest" \
+  test "$(digest_of "$SB")" = "$TREF"
+
+# --- the inputs changed: refused, with the difference -------------------
+sweep_bg edit slow.ini --seed 2 --jobs 1
+wait_for "$T/edit/*/trials/0.request.json"
+kill -9 "$PID"
+wait "$PID" 2>/dev/null || true
+DIR=$(dirname "$(compgen -G "$T/edit/*/plan")")
+cp slow.ini slow.ini.orig
+sed -i 's/^lr = choice(0.01, 0.05)$/lr = choice(0.02, 0.05)/' slow.ini
+expect "resume with an edited manifest is refused" 2 \
+  "inputs changed since it was planned.*manifest .*slow.ini: SHA-256" -- sweep --resume "$DIR"
+mv slow.ini.orig slow.ini
+flip "$DIR/plan/manifest.ini" 10
+expect "resume with an altered frozen copy: integrity" 3 \
+  "plan/manifest.ini: SHA-256 .* plan.json froze it as" -- sweep --resume "$DIR"
+flip "$DIR/plan/manifest.ini" 10
+expect "restored, the resume goes on" 0 "" -- sweep --resume "$DIR" -q
+expect "resume takes no manifest" 2 "--resume takes no manifest" -- \
+  sweep --resume "$DIR" slow.ini
+
+# --- a trial's process killed: recorded as failed, the sweep goes on -----
+sweep_bg killed slow.ini --seed 2 --jobs 1
+wait_for "$T/killed/*/trials/0.request.json"
+for _ in $(seq 1 200); do
+  pkill -9 -f -- "sweep --trial 0 " && break
+  sleep 0.05
+done
+wait "$PID" || true
+cp "$T/killed.out" "$T/out"
+cp "$T/killed.err" "$T/err"
+has_err "the killed trial is recorded" "trial 1/4 failed: the trial's process was killed by signal 9"
+has "the sweep went on to seal" "sweep result digest"
+
+finish
