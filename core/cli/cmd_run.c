@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/progress_view.h"
+#include "run/registry.h"
 #include "run/run.h"
 
 typedef struct run_args {
@@ -25,6 +26,8 @@ typedef struct run_args {
   const char *cache;
   const char *ca_bundle;
   const char *policy;
+  const char *registry;
+  int no_register;
 } run_args;
 
 static const keel_cli_option run_options[] = {
@@ -70,6 +73,13 @@ static const keel_cli_option run_options[] = {
      "decide access to the dataset by this access policy (the `policy` "
      "setting; docs/data-access.md)",
      offsetof(run_args, policy), 0, 0},
+    {"registry", 0, KEEL_CLI_PATH, "FILE",
+     "index the bundle in this run registry (the `registry` setting; "
+     "docs/registry.md)",
+     offsetof(run_args, registry), 0, 0},
+    {"no-register", 0, KEEL_CLI_FLAG, NULL,
+     "do not index the bundle in the run registry",
+     offsetof(run_args, no_register), 0, 0},
 };
 
 const keel_cli_command keel_cli_run = {
@@ -108,6 +118,24 @@ static void say_interrupted(const keel_run_outcome *r, const char *manifest)
                    sig, b, r->batches, e, r->checkpoint_path, manifest,
                    r->bundle_path);
   }
+}
+
+/* Indexes a sealed bundle (ok, failed or interrupted). The bundle is the
+ * truth: a registry that cannot take it is a warning, never a failure of
+ * the run. */
+static void register_bundle(const run_args *a, const char *bundle)
+{
+  keel_registry *r = NULL;
+  keel_error err = {0};
+  int rc = keel_registry_open(a->registry, 1, &r, &err);
+  if (!rc)
+    rc = keel_registry_add_bundle(r, bundle, 0, NULL, &err);
+  if (rc)
+    keel_log_emit(KEEL_LOG_WARN,
+                  "the run was not indexed in the run registry: %s (the "
+                  "bundle is complete; `keel runs import` indexes it later)",
+                  err.message);
+  keel_registry_close(r);
 }
 
 /* Runs what the command line asked for; returns the exit code. */
@@ -151,6 +179,8 @@ static int run_parsed(const run_args *a, const keel_cli_operands *ops)
                    "%s came after training had finished: the run is "
                    "complete and sealed as such",
                    keel_run_signal_name(*opt.interrupt));
+  if (result.bundle_path && !a->no_register && !a->until_transforms)
+    register_bundle(a, result.bundle_path);
   if (result.bundle_path)
     printf("%s\n", result.bundle_path);
   int code = result.exit_code;

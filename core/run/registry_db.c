@@ -37,7 +37,7 @@ static const char schema_sql[] =
     "CREATE TABLE params("
     " key TEXT NOT NULL,"
     " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    " stage TEXT, plugin TEXT, type TEXT,"
+    " pos INTEGER NOT NULL, stage TEXT, plugin TEXT, type TEXT,"
     " value_num REAL, value_text TEXT NOT NULL,"
     " PRIMARY KEY(key, run)) WITHOUT ROWID;"
     "CREATE INDEX params_num ON params(key, value_num);"

@@ -37,7 +37,8 @@ static const char *const statements[S_COUNT] = {
               "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
               "?23, ?24)",
     [S_PARAM] = "INSERT OR REPLACE INTO params(key, run, stage, plugin, type, "
-                "value_num, value_text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "value_num, value_text, pos) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                "?7, ?8)",
     [S_LATEST] = "INSERT OR REPLACE INTO latest_metrics(key, run, value, "
                  "is_nan) VALUES (?1, ?2, ?3, ?4)",
     [S_METRIC] = "INSERT OR REPLACE INTO metrics(run, key, epoch, value, "
@@ -86,6 +87,7 @@ static int insert_rows(writer *w, const keel_registry_record *rec,
     if (p->has_num)
       sqlite3_bind_double(st, 6, p->num);
     bind_str(st, 7, p->text ? p->text : "");
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)i); /* pipeline order */
     rc = run_stmt(st);
   }
   for (size_t i = 0; !rc && i < rec->n_metrics; i++) {

@@ -277,7 +277,7 @@ static int read_children(sqlite3 *db, sqlite3_int64 row,
 {
   static const char *const q[] = {
       "SELECT key, stage, plugin, type, value_text, value_num FROM params "
-      "WHERE run = ?1 ORDER BY rowid",
+      "WHERE run = ?1 ORDER BY pos",
       "SELECT key, 0, value, is_nan FROM latest_metrics WHERE run = ?1 ORDER "
       "BY key",
       "SELECT key, epoch, value, is_nan FROM metrics WHERE run = ?1 ORDER BY "
@@ -364,12 +364,12 @@ int keel_registry_get(keel_registry *r, const char *id,
   int s = read_run(r->db, row, rec);
   if (!s)
     s = read_children(r->db, row, rec);
+  if (s) /* the message first: COMMIT would replace it */
+    rc = keel__registry_fail(r, s, "reading a run", err);
   sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
-  if (s) {
+  if (rc)
     keel_registry_record_free(rec);
-    return keel__registry_fail(r, s, "reading a run", err);
-  }
-  return 0;
+  return rc;
 }
 
 /* ---- checking the bundles ------------------------------------------------ */
