@@ -114,6 +114,10 @@ int keel_bundle_audit(keel_bundle_builder *b, const char *action,
  * manifest_dir). value copied; a key set twice keeps the last. */
 int keel_bundle_set_info(keel_bundle_builder *b, const char *key,
                          const char *value, keel_error *err);
+/* The same for a JSON value (an object such as run.json's "sweep");
+ * takes the reference to value. */
+int keel_bundle_set_info_json(keel_bundle_builder *b, const char *key,
+                              json_t *value, keel_error *err);
 /* How the run ended (run.json): exit code, error message (NULL when ok)
  * and the thread count used. Default: exit 0, no error, threads 0. */
 void keel_bundle_set_outcome(keel_bundle_builder *b, int exit_code,

@@ -437,6 +437,14 @@ int keel_bundle_set_info(keel_bundle_builder *b, const char *key,
   return 0;
 }
 
+int keel_bundle_set_info_json(keel_bundle_builder *b, const char *key,
+                              json_t *value, keel_error *err)
+{
+  if (!value || json_object_set_new(b->info, key, value))
+    return keel_fail(err, KEEL_EINVAL, "run.json: bad value for '%s'", key);
+  return 0;
+}
+
 void keel_bundle_set_outcome(keel_bundle_builder *b, int exit_code,
                              const char *error, int threads)
 {

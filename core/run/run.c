@@ -31,6 +31,7 @@
 #include "plugin/host.h"
 #include "plugin/loader.h"
 #include "plugin/state.h"
+#include "run/input_digest.h"
 #include "train/train.h"
 
 /* Where an interrupted run's bundle keeps the checkpoint that resumes it
@@ -561,6 +562,33 @@ static int train_model(run_state *rs, const char *config_text,
   return rc ? rc : add_rc;
 }
 
+/* The input digest, once the data is read and hashed: into run.json, with
+ * the sweep a trial belongs to, and to the caller's reuse hook, which may
+ * stop the run here (an earlier bundle has the same inputs). */
+static int record_inputs(run_state *rs, const char *config_text,
+                         keel_run_outcome *out, keel_error *err)
+{
+  int rc =
+      keel_input_digest(rs->cfg, &rs->ctx, config_text, out->input_digest, err);
+  if (!rc)
+    rc = keel_bundle_set_info(rs->bundle, "input_digest", out->input_digest,
+                              err);
+  const keel_run_sweep_info *sw = rs->opt->sweep;
+  if (!rc && sw) {
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(sw->id));
+    json_object_set_new(o, "trial", json_integer((json_int_t)sw->trial));
+    json_object_set_new(o, "objective", json_string(sw->objective));
+    json_object_set_new(o, "direction",
+                        json_string(sw->maximize ? "max" : "min"));
+    rc = keel_bundle_set_info_json(rs->bundle, "sweep", o, err);
+  }
+  if (!rc && rs->opt->reuse &&
+      rs->opt->reuse(rs->opt->reuse_ctx, out->input_digest) == 1)
+    out->reused = 1;
+  return rc;
+}
+
 static int until_transforms(run_state *rs, keel_run_outcome *out,
                             keel_error *err)
 {
@@ -1029,6 +1057,12 @@ int keel_run_execute(const keel_run_options *opt, keel_run_outcome *out,
   }
   if (!rc)
     rc = add_data_record(&rs, err);
+  if (!rc)
+    rc = record_inputs(&rs, config_text, out, err);
+  if (!rc && out->reused) {
+    out->exit_code = KEEL_EXIT_OK; /* nothing trained, nothing sealed */
+    goto done;
+  }
   if (!rc && opt->interrupt && *opt->interrupt) /* during data reading */
     out->interrupted_by = (int)*opt->interrupt;
   else if (!rc)

@@ -49,11 +49,32 @@ typedef struct keel_run_options {
   /* Replay: a stale dataset is reported, never refused
    * (data/freshness.h). */
   int freshness_report_only;
+  /* Called once the run's input digest is known (run/input_digest.h: the
+   * data read and hashed, before training): returning 1 stops the run
+   * without sealing anything (outcome->reused = 1; `keel run --reuse`
+   * and sweeps hand back an earlier bundle instead), 0 goes on. NULL:
+   * none. */
+  int (*reuse)(void *ctx, const char *input_digest);
+  void *reuse_ctx;
+  /* A sweep's trial (docs/tuning.md): recorded as run.json's "sweep"
+   * object; NULL: not a trial. */
+  const struct keel_run_sweep_info *sweep;
 } keel_run_options;
+
+/* Which sweep a run is a trial of, for run.json and the registry. */
+typedef struct keel_run_sweep_info {
+  const char *id;        /* the sweep's id */
+  unsigned long trial;   /* the trial's number, from 0 */
+  const char *objective; /* the metric it is judged by: "valid.accuracy" */
+  int maximize;          /* 1: "max", 0: "min" */
+} keel_run_sweep_info;
 
 typedef struct keel_run_outcome {
   char *bundle_path;      /* the sealed bundle (malloc'd) or NULL */
   char result_digest[65]; /* hex, "" when no result */
+  char input_digest[65];  /* hex, "" when the run stopped before its data
+                             was read (run/input_digest.h) */
+  int reused;             /* opt->reuse stopped it: nothing was sealed */
   int exit_code;          /* what `keel run` exits with */
   /* Interrupted: the signal's number, where training stopped (epochs
    * complete, then batches of the next of batches per epoch; all 0 when
