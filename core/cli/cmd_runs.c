@@ -283,11 +283,10 @@ static void show_record(const keel_registry_record *x)
   printf("inputs     %s\n", or_dash(x->input_digest));
   if (x->dataset)
     printf("dataset    %s@%s\n", x->dataset, or_dash(x->dataset_version));
-  if (x->sweep_id) {
-    num_text(x->sweep_objective, !x->sweep_has_objective, num);
-    printf("sweep      %s trial %ld objective %s (%s)\n", x->sweep_id,
-           x->sweep_trial, num, or_dash(x->sweep_direction));
-  }
+  if (x->sweep_id)
+    printf("sweep      %s trial %ld objective %s %s\n", x->sweep_id,
+           x->sweep_trial, or_dash(x->sweep_objective),
+           or_dash(x->sweep_direction));
   printf("bundle     %s (sha256 %s)\n", x->bundle_path, x->bundle_sha256);
   printf("\nparameters\n");
   for (size_t i = 0; i < x->n_params; i++)

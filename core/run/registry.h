@@ -83,8 +83,7 @@ typedef struct keel_registry_record {
   char *dataset, *dataset_version; /* the catalog entry, or NULL */
   char *sweep_id;                  /* NULL: not a sweep's trial */
   long sweep_trial;
-  double sweep_objective;
-  int sweep_has_objective;
+  char *sweep_objective; /* the metric the sweep judges by */
   char *sweep_direction; /* min, max */
   char *bundle_path;     /* absolute */
   char bundle_sha256[65];
@@ -153,8 +152,10 @@ void keel_registry_table_free(keel_registry_table *t);
 int keel_registry_list(keel_registry *r, const char *where, const char *sort,
                        long limit, keel_registry_table *out, keel_error *err);
 
-/* keel runs best: the ok trials of sweep `sweep` with an objective, best
- * first by the direction their run.json records (max: highest first). */
+/* keel runs best: the ok trials of sweep `sweep`, ranked by the value of
+ * the objective metric their run.json names (a trial without a finite
+ * value is left out), best first by the direction it records (max:
+ * highest first). */
 int keel_registry_best(keel_registry *r, const char *sweep, long limit,
                        keel_registry_table *out, keel_error *err);
 

@@ -27,7 +27,7 @@ static const char schema_sql[] =
     " status TEXT NOT NULL, exit_code INTEGER, error TEXT,"
     " started_at TEXT, ended_at TEXT, user TEXT, host TEXT, format TEXT,"
     " dataset TEXT, dataset_version TEXT,"
-    " sweep_id TEXT, sweep_trial INTEGER, sweep_objective REAL,"
+    " sweep_id TEXT, sweep_trial INTEGER, sweep_objective TEXT,"
     " sweep_direction TEXT,"
     " bundle_path TEXT NOT NULL, bundle_sha256 TEXT NOT NULL,"
     " indexed_at TEXT NOT NULL);"

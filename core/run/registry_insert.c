@@ -149,8 +149,7 @@ static int insert_run(writer *w, const keel_registry_record *rec)
   bind_str(st, 18, rec->sweep_id);
   if (rec->sweep_id)
     sqlite3_bind_int64(st, 19, rec->sweep_trial);
-  if (rec->sweep_has_objective)
-    sqlite3_bind_double(st, 20, rec->sweep_objective);
+  bind_str(st, 20, rec->sweep_objective);
   bind_str(st, 21, rec->sweep_direction);
   bind_str(st, 22, rec->bundle_path);
   bind_str(st, 23, rec->bundle_sha256);

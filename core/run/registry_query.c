@@ -157,19 +157,20 @@ out:
 int keel_registry_best(keel_registry *r, const char *sweep, long limit,
                        keel_registry_table *out, keel_error *err)
 {
-  static const char *const cols[] = {"trial",  "objective", "direction",
-                                     "run_id", "status",    "result_digest",
+  static const char *const cols[] = {"trial",     "value",  "objective",
+                                     "direction", "run_id", "result_digest",
                                      "bundle"};
   static const int numeric[] = {1, 1, 0, 0, 0, 0, 0};
   sqlite3_stmt *st = NULL;
   /* max: highest first; anything else (min): lowest first */
   int s = sqlite3_prepare_v2(
       r->db,
-      "SELECT sweep_trial, sweep_objective, sweep_direction, run_id, status, "
-      "result_digest, bundle_path FROM runs WHERE sweep_id = ?1 AND status = "
-      "'ok' AND sweep_objective IS NOT NULL ORDER BY CASE WHEN "
-      "sweep_direction = 'max' THEN -sweep_objective ELSE sweep_objective "
-      "END, sweep_trial LIMIT ?2",
+      "SELECT r.sweep_trial, m.value, r.sweep_objective, r.sweep_direction, "
+      "r.run_id, r.result_digest, r.bundle_path FROM runs r JOIN "
+      "latest_metrics m ON m.key = r.sweep_objective AND m.run = r.id AND "
+      "m.is_nan = 0 WHERE r.sweep_id = ?1 AND r.status = 'ok' ORDER BY CASE "
+      "WHEN r.sweep_direction = 'max' THEN -m.value ELSE m.value END, "
+      "r.sweep_trial LIMIT ?2",
       -1, &st, NULL);
   if (!s)
     s = sqlite3_bind_text(st, 1, sweep, -1, SQLITE_STATIC);
@@ -259,8 +260,7 @@ static int read_run(sqlite3 *db, sqlite3_int64 row, keel_registry_record *rec)
     rec->dataset_version = keel__registry_column_text(st, 16);
     rec->sweep_id = keel__registry_column_text(st, 17);
     rec->sweep_trial = (long)sqlite3_column_int64(st, 18);
-    rec->sweep_has_objective = sqlite3_column_type(st, 19) != SQLITE_NULL;
-    rec->sweep_objective = sqlite3_column_double(st, 19);
+    rec->sweep_objective = keel__registry_column_text(st, 19);
     rec->sweep_direction = keel__registry_column_text(st, 20);
     rec->bundle_path = keel__registry_column_text(st, 21);
     const unsigned char *sha = sqlite3_column_text(st, 22);

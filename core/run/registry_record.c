@@ -230,11 +230,7 @@ static void add_run(keel_registry_record *rec, const json_t *run)
     rec->sweep_id = dup_str(json_object_get(sweep, "id"));
     rec->sweep_trial =
         (long)json_integer_value(json_object_get(sweep, "trial"));
-    const json_t *obj = json_object_get(sweep, "objective");
-    if (json_is_number(obj) && isfinite(json_number_value(obj))) {
-      rec->sweep_objective = json_number_value(obj);
-      rec->sweep_has_objective = 1;
-    }
+    rec->sweep_objective = dup_str(json_object_get(sweep, "objective"));
     rec->sweep_direction = dup_str(json_object_get(sweep, "direction"));
   }
 }
@@ -299,6 +295,7 @@ void keel_registry_record_free(keel_registry_record *rec)
                    &rec->dataset_version,
                    &rec->sweep_id,
                    &rec->sweep_direction,
+                   &rec->sweep_objective,
                    &rec->bundle_path};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     free(*strs[i]);
