@@ -142,6 +142,19 @@ static int read_version(keel_registry *r, int *version, keel_error *err)
              : keel__registry_fail(r, rc, "reading the schema version", err);
 }
 
+/* 1 when the file holds no table at all (an empty file). */
+static int no_tables(keel_registry *r)
+{
+  sqlite3_stmt *st = NULL;
+  int none = 0;
+  if (sqlite3_prepare_v2(r->db, "SELECT count(*) FROM sqlite_master", -1, &st,
+                         NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    none = sqlite3_column_int(st, 0) == 0;
+  sqlite3_finalize(st);
+  return none;
+}
+
 /* Creates the schema unless another process did first (checked again
  * inside the write transaction), then checks the version. */
 static int ensure_schema(keel_registry *r, int create, keel_error *err)
@@ -160,6 +173,9 @@ static int ensure_schema(keel_registry *r, int create, keel_error *err)
   }
   if (rc)
     return rc;
+  if (version == 0 && !create && no_tables(r))
+    /* made by a writer that has not committed its schema yet: empty */
+    return keel_fail(err, KEEL_ENOTFOUND, "registry %s: empty", r->path);
   if (version == 0)
     return keel_fail(err, KEEL_EINTEGRITY,
                      "registry %s: an SQLite file without keel's tables "
