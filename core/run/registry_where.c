@@ -291,8 +291,11 @@ static const char *sql_op(const char *op)
 }
 
 /* KEY OP LITERAL for a dotted key: a metric (when its name may be one) or
- * a parameter with that key. A number compares with a parameter's number,
- * or with its text when it has none; a string compares with its text. */
+ * a parameter with that key. Correlated EXISTS on the (key, run) primary
+ * keys: with the usual newest-first order and a limit, SQLite walks runs
+ * by start time and stops at the limit instead of building every match. A
+ * number compares with a parameter's number, or with its text when it has none;
+ * a string compares with its text. */
 static int emit_keyed(parser *p, const char *key, const char *op,
                       const token *lit)
 {
@@ -308,8 +311,8 @@ static int emit_keyed(parser *p, const char *key, const char *op,
     if (!v)
       return oom(p);
     keel_buf_printf(&p->sql,
-                    "r.id IN (SELECT run FROM latest_metrics WHERE key = ?%zu "
-                    "AND is_nan = 0 AND value %s ?%zu) OR ",
+                    "EXISTS (SELECT 1 FROM latest_metrics WHERE key = ?%zu "
+                    "AND run = r.id AND is_nan = 0 AND value %s ?%zu) OR ",
                     k, sop, v);
   }
   if (lit->kind == T_NUMBER && !like) {
@@ -317,17 +320,17 @@ static int emit_keyed(parser *p, const char *key, const char *op,
     if (!v || !t)
       return oom(p);
     keel_buf_printf(&p->sql,
-                    "r.id IN (SELECT run FROM params WHERE key = ?%zu AND "
-                    "(value_num %s ?%zu OR (value_num IS NULL AND value_text "
-                    "%s ?%zu))))",
+                    "EXISTS (SELECT 1 FROM params WHERE key = ?%zu AND run = "
+                    "r.id AND (value_num %s ?%zu OR (value_num IS NULL AND "
+                    "value_text %s ?%zu))))",
                     k, sop, v, sop, t);
   } else {
     size_t t = bind_text(o, lit->text);
     if (!t)
       return oom(p);
     keel_buf_printf(&p->sql,
-                    "r.id IN (SELECT run FROM params WHERE key = ?%zu AND "
-                    "value_text %s ?%zu%s))",
+                    "EXISTS (SELECT 1 FROM params WHERE key = ?%zu AND run = "
+                    "r.id AND value_text %s ?%zu%s))",
                     k, sop, t, like ? " ESCAPE '\\'" : "");
   }
   return 0;
