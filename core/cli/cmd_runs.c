@@ -508,29 +508,82 @@ static int cmd_compare(const runs_args *a, const keel_cli_list *ids)
 
 /* ---- import and verify ------------------------------------------------ */
 
+/* Bundles are read and verified one by one and indexed in batches: one
+ * write transaction per batch instead of one per bundle. */
+enum { IMPORT_BATCH = 64 };
+
 typedef struct import_state {
   keel_registry *r;
   size_t inserted, present, skipped;
   int code; /* the worst exit code of the skipped bundles */
+  keel_registry_record batch[IMPORT_BATCH];
+  size_t n_batch;
 } import_state;
 
-static void import_one(import_state *s, const char *path)
+static void skip(import_state *s, const char *path, int rc, const char *why)
 {
-  keel_error err = {0};
-  keel_registry_added what = KEEL_REGISTRY_INSERTED;
-  int rc = keel_registry_add_bundle(s->r, path, 1, &what, &err);
-  if (rc) {
-    printf("skipped %s: %s\n", path, err.message);
-    s->skipped++;
-    int code = exit_for(rc == KEEL_ENOTFOUND ? KEEL_EIO : rc);
-    if (code == KEEL_EXIT_INTEGRITY || s->code == 0)
-      s->code = code;
-    return;
-  }
+  printf("skipped %s: %s\n", path, why);
+  s->skipped++;
+  int code = exit_for(rc == KEEL_ENOTFOUND ? KEEL_EIO : rc);
+  if (code == KEEL_EXIT_INTEGRITY || s->code == 0)
+    s->code = code;
+}
+
+static void count(import_state *s, keel_registry_added what)
+{
   if (what == KEEL_REGISTRY_INSERTED)
     s->inserted++;
   else
     s->present++;
+}
+
+/* Indexes the batch; a batch refused whole (a conflicting run id) is
+ * indexed again one by one, so only that bundle is skipped. Returns 0, or
+ * the code of a registry that failed (every later write would too). */
+static int flush(import_state *s)
+{
+  keel_registry_added what[IMPORT_BATCH];
+  keel_error err = {0};
+  int rc = s->n_batch
+               ? keel_registry_insert(s->r, s->batch, s->n_batch, what, &err)
+               : 0;
+  if (!rc)
+    for (size_t i = 0; i < s->n_batch; i++)
+      count(s, what[i]);
+  for (size_t i = 0; rc == KEEL_EINTEGRITY && i < s->n_batch; i++) {
+    keel_error one = {0};
+    int r1 = keel_registry_insert(s->r, &s->batch[i], 1, what, &one);
+    if (r1 && r1 != KEEL_EINTEGRITY) {
+      err = one;
+      rc = r1;
+      break;
+    }
+    if (r1)
+      skip(s, s->batch[i].bundle_path, r1, one.message);
+    else
+      count(s, what[0]);
+  }
+  if (rc == KEEL_EINTEGRITY)
+    rc = 0;
+  for (size_t i = 0; i < s->n_batch; i++)
+    keel_registry_record_free(&s->batch[i]);
+  s->n_batch = 0;
+  if (rc) {
+    keel_cli_error("runs", "import: %s", err.message);
+    s->code = exit_for(rc);
+  }
+  return rc;
+}
+
+static int import_one(import_state *s, const char *path)
+{
+  keel_error err = {0};
+  int rc = keel_registry_read_bundle(path, 1, &s->batch[s->n_batch], &err);
+  if (rc) {
+    skip(s, path, rc, err.message);
+    return 0;
+  }
+  return ++s->n_batch == IMPORT_BATCH ? flush(s) : 0;
 }
 
 static int by_name(const void *a, const void *b)
@@ -546,15 +599,13 @@ static int is_bundle_name(const char *name)
 
 /* Every *.tar.gz below dir (sweep folders hold theirs one level down), in
  * name order. */
-static void import_dir(import_state *s, const char *dir, int depth)
+static int import_dir(import_state *s, const char *dir, int depth)
 {
   DIR *d = opendir(dir);
+  int rc = 0;
   if (!d) {
-    printf("skipped %s: cannot be read\n", dir);
-    s->skipped++;
-    if (!s->code)
-      s->code = KEEL_EXIT_RUNTIME;
-    return;
+    skip(s, dir, KEEL_EIO, "cannot be read");
+    return 0;
   }
   char **names = NULL;
   size_t n = 0;
@@ -573,16 +624,17 @@ static void import_dir(import_state *s, const char *dir, int depth)
   for (size_t i = 0; i < n; i++) {
     char *p = names[i] ? keel_path_join(dir, names[i]) : NULL;
     struct stat sb;
-    if (p && stat(p, &sb) == 0) {
+    if (!rc && p && stat(p, &sb) == 0) {
       if (S_ISDIR(sb.st_mode) && depth < 8)
-        import_dir(s, p, depth + 1);
+        rc = import_dir(s, p, depth + 1);
       else if (S_ISREG(sb.st_mode) && is_bundle_name(names[i]))
-        import_one(s, p);
+        rc = import_one(s, p);
     }
     free(p);
     free(names[i]);
   }
   free(names);
+  return rc;
 }
 
 static int cmd_import(const runs_args *a, const keel_cli_list *ops)
@@ -590,19 +642,25 @@ static int cmd_import(const runs_args *a, const keel_cli_list *ops)
   if (ops->n < 2)
     return keel_cli_usage_error(&keel_cli_runs,
                                 "import takes folders or bundle files");
-  import_state s = {0};
+  static import_state s; /* the batch is large: not on the stack */
   keel_error err = {0};
   int rc = keel_registry_open(a->registry, 1, &s.r, &err);
   if (rc) {
     keel_cli_error("runs", "%s", err.message);
     return exit_for(rc);
   }
-  for (size_t i = 1; i < ops->n; i++) {
+  for (size_t i = 1; !rc && i < ops->n; i++) {
     struct stat sb;
     if (stat(ops->items[i], &sb) == 0 && S_ISDIR(sb.st_mode))
-      import_dir(&s, ops->items[i], 0);
+      rc = import_dir(&s, ops->items[i], 0);
     else
-      import_one(&s, ops->items[i]);
+      rc = import_one(&s, ops->items[i]);
+  }
+  if (!rc)
+    rc = flush(&s);
+  if (rc) {
+    keel_registry_close(s.r);
+    return s.code;
   }
   printf("imported %zu, already indexed %zu, skipped %zu (registry %s)\n",
          s.inserted, s.present, s.skipped, keel_registry_path(s.r));

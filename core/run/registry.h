@@ -125,9 +125,16 @@ int keel_registry_insert(keel_registry *r, const keel_registry_record *recs,
                          size_t n, keel_registry_added *what, keel_error *err);
 
 /* Opens the bundle at path, hashes the file and, with verify, checks it
- * with keel_bundle_check (every member hash and the result digest), then
- * indexes it. A bundle that fails the check is KEEL_EINTEGRITY and is not
- * indexed. */
+ * with keel_bundle_check (every member hash and the result digest), and
+ * fills rec from it (release with keel_registry_record_free). A bundle
+ * that fails the check is KEEL_EINTEGRITY (err names the first finding).
+ * Touches no registry: safe to call for many bundles before one
+ * keel_registry_insert of them all. */
+int keel_registry_read_bundle(const char *path, int verify,
+                              keel_registry_record *rec, keel_error *err);
+
+/* keel_registry_read_bundle, then keel_registry_insert of that one
+ * record. */
 int keel_registry_add_bundle(keel_registry *r, const char *path, int verify,
                              keel_registry_added *what, keel_error *err);
 

@@ -237,14 +237,14 @@ int keel_registry_insert(keel_registry *r, const keel_registry_record *recs,
   return rc;
 }
 
-int keel_registry_add_bundle(keel_registry *r, const char *path, int verify,
-                             keel_registry_added *what, keel_error *err)
+int keel_registry_read_bundle(const char *path, int verify,
+                              keel_registry_record *rec, keel_error *err)
 {
   char abs[PATH_MAX], sha[65];
   keel_bundle *b = NULL;
   keel_bundle_report report = {0};
-  keel_registry_record rec = {0};
   int rc;
+  memset(rec, 0, sizeof *rec);
   if (!realpath(path, abs))
     return keel_fail(err, KEEL_ENOTFOUND, "%s: %s", path, strerror(errno));
   if ((rc = keel_sha256_file(abs, sha, NULL, err)))
@@ -264,11 +264,19 @@ int keel_registry_add_bundle(keel_registry *r, const char *path, int verify,
     if (rc)
       goto out;
   }
-  if ((rc = keel_registry_record_from_bundle(b, abs, sha, &rec, err)))
-    goto out;
-  rc = keel_registry_insert(r, &rec, 1, what, err);
+  rc = keel_registry_record_from_bundle(b, abs, sha, rec, err);
 out:
-  keel_registry_record_free(&rec);
   keel_bundle_close(b);
+  return rc;
+}
+
+int keel_registry_add_bundle(keel_registry *r, const char *path, int verify,
+                             keel_registry_added *what, keel_error *err)
+{
+  keel_registry_record rec;
+  int rc = keel_registry_read_bundle(path, verify, &rec, err);
+  if (!rc)
+    rc = keel_registry_insert(r, &rec, 1, what, err);
+  keel_registry_record_free(&rec);
   return rc;
 }

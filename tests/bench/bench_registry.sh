@@ -58,7 +58,7 @@ echo "  over $n_runs runs ($(du -m "$reg" | cut -f1) MB): $rows rows," \
 
 # ---- 2. import of N_BUNDLES real bundles --------------------------------------
 bundles=$work/bundles
-have=$(find "$bundles" -name '*.tar.gz' 2>/dev/null | wc -l)
+have=$( (find "$bundles" -name '*.tar.gz' 2>/dev/null || true) | wc -l)
 if [ "$have" -lt "$n_bundles" ]; then
   echo "making $((n_bundles - have)) bundles (once) ..."
   for i in $(seq "$have" $((n_bundles - 1))); do

@@ -117,6 +117,13 @@ want=$(for f in "$T"/sweep/t*.tar.gz; do
 done | sort -g | awk '{print $2}' | tr '\n' ' ')
 got=$(tail -n +2 "$T/out" | cut -d, -f1 | tr '\n' ' ')
 [[ $got == "$want" ]] && ok || fail "best --sweep: trials ranked '$got', by valid.loss '$want'"
+# a batch holding a conflicting bundle: only that one is skipped
+mkdir -p "$T/mix"
+reseal "$b2" "$T/mix/a-forged.tar.gz" 'files["manifest.ini"] += b"; edited\n"'
+seal "$M" train.epochs=2 --out "$T/mix-src" --no-register || bail "run failed"
+cp "$B" "$T/mix/b-new.tar.gz"
+expect "import a batch with a conflict" 3 "skipped $T/mix/a-forged.tar.gz: .*already indexed from another bundle file" -- runs import "$T/mix"
+has "the rest of the batch is indexed" "imported 1, already indexed 0, skipped 1"
 expect "best of no sweep" 1 "no finished trial of sweep 'nosuch'" -- runs best --sweep nosuch
 expect "best needs --sweep" 2 "best needs --sweep" -- runs best
 expect "where on sweep" 0 "" -- runs list --format csv --where 'sweep = sw1 and trial >= 1'
