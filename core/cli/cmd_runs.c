@@ -508,16 +508,17 @@ static int cmd_compare(const runs_args *a, const keel_cli_list *ids)
 
 /* ---- import and verify ------------------------------------------------ */
 
-/* Bundles are read and verified one by one and indexed in batches: one
- * write transaction per batch instead of one per bundle. */
+/* Bundles are read and verified IMPORT_BATCH at a time on every core
+ * (run/registry.h, keel_registry_read_bundles) and each batch is indexed
+ * in one write transaction instead of one per bundle. */
 enum { IMPORT_BATCH = 64 };
 
 typedef struct import_state {
   keel_registry *r;
   size_t inserted, present, skipped;
-  int code; /* the worst exit code of the skipped bundles */
-  keel_registry_record batch[IMPORT_BATCH];
-  size_t n_batch;
+  int code;           /* the worst exit code of the skipped bundles */
+  const char **paths; /* the bundle files found, in order (owned) */
+  size_t n_paths;
 } import_state;
 
 static void skip(import_state *s, const char *path, int rc, const char *why)
@@ -537,37 +538,32 @@ static void count(import_state *s, keel_registry_added what)
     s->present++;
 }
 
-/* Indexes the batch; a batch refused whole (a conflicting run id) is
- * indexed again one by one, so only that bundle is skipped. Returns 0, or
- * the code of a registry that failed (every later write would too). */
-static int flush(import_state *s)
+/* Indexes the records read; a batch refused whole (a conflicting run id)
+ * is indexed again one by one, so only that bundle is skipped. Returns
+ * 0, or the code of a registry that failed (every later write would). */
+static int index_batch(import_state *s, keel_registry_record *recs, size_t n)
 {
   keel_registry_added what[IMPORT_BATCH];
   keel_error err = {0};
-  int rc = s->n_batch
-               ? keel_registry_insert(s->r, s->batch, s->n_batch, what, &err)
-               : 0;
+  int rc = n ? keel_registry_insert(s->r, recs, n, what, &err) : 0;
   if (!rc)
-    for (size_t i = 0; i < s->n_batch; i++)
+    for (size_t i = 0; i < n; i++)
       count(s, what[i]);
-  for (size_t i = 0; rc == KEEL_EINTEGRITY && i < s->n_batch; i++) {
+  for (size_t i = 0; rc == KEEL_EINTEGRITY && i < n; i++) {
     keel_error one = {0};
-    int r1 = keel_registry_insert(s->r, &s->batch[i], 1, what, &one);
+    int r1 = keel_registry_insert(s->r, &recs[i], 1, what, &one);
     if (r1 && r1 != KEEL_EINTEGRITY) {
       err = one;
       rc = r1;
       break;
     }
     if (r1)
-      skip(s, s->batch[i].bundle_path, r1, one.message);
+      skip(s, recs[i].bundle_path, r1, one.message);
     else
       count(s, what[0]);
   }
   if (rc == KEEL_EINTEGRITY)
-    rc = 0;
-  for (size_t i = 0; i < s->n_batch; i++)
-    keel_registry_record_free(&s->batch[i]);
-  s->n_batch = 0;
+    return 0;
   if (rc) {
     keel_cli_error("runs", "import: %s", err.message);
     s->code = exit_for(rc);
@@ -575,15 +571,40 @@ static int flush(import_state *s)
   return rc;
 }
 
-static int import_one(import_state *s, const char *path)
+static int import_paths(import_state *s)
 {
-  keel_error err = {0};
-  int rc = keel_registry_read_bundle(path, 1, &s->batch[s->n_batch], &err);
-  if (rc) {
-    skip(s, path, rc, err.message);
-    return 0;
+  static keel_registry_record recs[IMPORT_BATCH], ok[IMPORT_BATCH];
+  static keel_error errs[IMPORT_BATCH];
+  int rcs[IMPORT_BATCH], rc = 0;
+  for (size_t at = 0; !rc && at < s->n_paths; at += IMPORT_BATCH) {
+    size_t n = s->n_paths - at < IMPORT_BATCH ? s->n_paths - at : IMPORT_BATCH;
+    keel_registry_read_bundles(s->paths + at, n, 1, 0, recs, rcs, errs);
+    size_t n_ok = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (rcs[i])
+        skip(s, s->paths[at + i], rcs[i], errs[i].message);
+      else
+        ok[n_ok++] = recs[i];
+    }
+    rc = index_batch(s, ok, n_ok);
+    for (size_t i = 0; i < n_ok; i++)
+      keel_registry_record_free(&ok[i]);
   }
-  return ++s->n_batch == IMPORT_BATCH ? flush(s) : 0;
+  return rc;
+}
+
+static void add_path(import_state *s, const char *path)
+{
+  const char **np = realloc(s->paths, (s->n_paths + 1) * sizeof *np);
+  char *copy = strdup(path);
+  if (np)
+    s->paths = np;
+  if (np && copy)
+    s->paths[s->n_paths++] = copy;
+  else {
+    free(copy);
+    skip(s, path, KEEL_ENOMEM, "out of memory");
+  }
 }
 
 static int by_name(const void *a, const void *b)
@@ -599,13 +620,12 @@ static int is_bundle_name(const char *name)
 
 /* Every *.tar.gz below dir (sweep folders hold theirs one level down), in
  * name order. */
-static int import_dir(import_state *s, const char *dir, int depth)
+static void find_bundles(import_state *s, const char *dir, int depth)
 {
   DIR *d = opendir(dir);
-  int rc = 0;
   if (!d) {
     skip(s, dir, KEEL_EIO, "cannot be read");
-    return 0;
+    return;
   }
   char **names = NULL;
   size_t n = 0;
@@ -624,17 +644,16 @@ static int import_dir(import_state *s, const char *dir, int depth)
   for (size_t i = 0; i < n; i++) {
     char *p = names[i] ? keel_path_join(dir, names[i]) : NULL;
     struct stat sb;
-    if (!rc && p && stat(p, &sb) == 0) {
+    if (p && stat(p, &sb) == 0) {
       if (S_ISDIR(sb.st_mode) && depth < 8)
-        rc = import_dir(s, p, depth + 1);
+        find_bundles(s, p, depth + 1);
       else if (S_ISREG(sb.st_mode) && is_bundle_name(names[i]))
-        rc = import_one(s, p);
+        add_path(s, p);
     }
     free(p);
     free(names[i]);
   }
   free(names);
-  return rc;
 }
 
 static int cmd_import(const runs_args *a, const keel_cli_list *ops)
@@ -642,28 +661,26 @@ static int cmd_import(const runs_args *a, const keel_cli_list *ops)
   if (ops->n < 2)
     return keel_cli_usage_error(&keel_cli_runs,
                                 "import takes folders or bundle files");
-  static import_state s; /* the batch is large: not on the stack */
+  import_state s = {0};
   keel_error err = {0};
   int rc = keel_registry_open(a->registry, 1, &s.r, &err);
   if (rc) {
     keel_cli_error("runs", "%s", err.message);
     return exit_for(rc);
   }
-  for (size_t i = 1; !rc && i < ops->n; i++) {
+  for (size_t i = 1; i < ops->n; i++) {
     struct stat sb;
     if (stat(ops->items[i], &sb) == 0 && S_ISDIR(sb.st_mode))
-      rc = import_dir(&s, ops->items[i], 0);
+      find_bundles(&s, ops->items[i], 0);
     else
-      rc = import_one(&s, ops->items[i]);
+      add_path(&s, ops->items[i]);
   }
-  if (!rc)
-    rc = flush(&s);
-  if (rc) {
-    keel_registry_close(s.r);
-    return s.code;
-  }
-  printf("imported %zu, already indexed %zu, skipped %zu (registry %s)\n",
-         s.inserted, s.present, s.skipped, keel_registry_path(s.r));
+  if (!import_paths(&s))
+    printf("imported %zu, already indexed %zu, skipped %zu (registry %s)\n",
+           s.inserted, s.present, s.skipped, keel_registry_path(s.r));
+  for (size_t i = 0; i < s.n_paths; i++)
+    free((char *)s.paths[i]);
+  free(s.paths);
   keel_registry_close(s.r);
   return s.code;
 }

@@ -133,6 +133,14 @@ int keel_registry_insert(keel_registry *r, const keel_registry_record *recs,
 int keel_registry_read_bundle(const char *path, int verify,
                               keel_registry_record *rec, keel_error *err);
 
+/* keel_registry_read_bundle of n bundles on up to `threads` OpenMP
+ * threads (0: OpenMP's default): recs[i], rcs[i] and errs[i] are bundle
+ * i's, whatever thread read it, so the outcome does not depend on the
+ * thread count. */
+void keel_registry_read_bundles(const char *const *paths, size_t n, int verify,
+                                int threads, keel_registry_record *recs,
+                                int *rcs, keel_error *errs);
+
 /* keel_registry_read_bundle, then keel_registry_insert of that one
  * record. */
 int keel_registry_add_bundle(keel_registry *r, const char *path, int verify,

@@ -3,6 +3,7 @@
  * file opened, hashed, optionally verified and turned into a record. */
 #include <errno.h>
 #include <limits.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -268,6 +269,22 @@ int keel_registry_read_bundle(const char *path, int verify,
 out:
   keel_bundle_close(b);
   return rc;
+}
+
+void keel_registry_read_bundles(const char *const *paths, size_t n, int verify,
+                                int threads, keel_registry_record *recs,
+                                int *rcs, keel_error *errs)
+{
+  /* bundles are independent: reading and verifying them (inflate and
+   * SHA-256, most of an import's time) spreads over the cores */
+  long count = (long)n;
+  if (threads <= 0)
+    threads = omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (long i = 0; i < count; i++) {
+    memset(&errs[i], 0, sizeof errs[i]);
+    rcs[i] = keel_registry_read_bundle(paths[i], verify, &recs[i], &errs[i]);
+  }
 }
 
 int keel_registry_add_bundle(keel_registry *r, const char *path, int verify,
