@@ -717,26 +717,30 @@ static int cmd_verify(const runs_args *a)
 static int runs_parsed(const runs_args *a, const keel_cli_operands *ops)
 {
   const char *sub = ops->args.items[0];
+  static const char *const subs[] = {"list", "show",   "compare",
+                                     "best", "import", "verify"};
+  size_t which = 0;
+  while (which < 6 && strcmp(sub, subs[which]) != 0)
+    which++;
+  if (which == 6) {
+    keel_cli_error("runs",
+                   "unknown subcommand '%s'; expected list, show, compare, "
+                   "best, import or verify",
+                   sub);
+    return KEEL_EXIT_CONFIG;
+  }
   int takes_ids =
       !strcmp(sub, "show") || !strcmp(sub, "compare") || !strcmp(sub, "import");
   if (!takes_ids && ops->args.n > 1)
     return keel_cli_usage_error(&keel_cli_runs, "%s takes no operand", sub);
-  if (!strcmp(sub, "list"))
-    return cmd_list(a);
-  if (!strcmp(sub, "show"))
-    return cmd_show(a, &ops->args);
-  if (!strcmp(sub, "compare"))
-    return cmd_compare(a, &ops->args);
-  if (!strcmp(sub, "best"))
-    return cmd_best(a);
-  if (!strcmp(sub, "import"))
-    return cmd_import(a, &ops->args);
-  if (!strcmp(sub, "verify"))
-    return cmd_verify(a);
-  return keel_cli_usage_error(&keel_cli_runs,
-                              "'%s': expected list, show, compare, best, "
-                              "import or verify",
-                              sub);
+  switch (which) {
+  case 0: return cmd_list(a);
+  case 1: return cmd_show(a, &ops->args);
+  case 2: return cmd_compare(a, &ops->args);
+  case 3: return cmd_best(a);
+  case 4: return cmd_import(a, &ops->args);
+  default: return cmd_verify(a);
+  }
 }
 
 int keel_cmd_runs(int argc, char **argv)
