@@ -31,6 +31,8 @@ libsqlite3-dev"
 #                  install opens)
 #   openssl        the data-access tests make their own CA and server
 #                  certificate (tests/e2e/test_data_fetch_http.sh)
+#   sqlite3        the registry tests read the registry file directly
+#                  (tests/e2e/test_registry*.sh)
 #   gcc, make      (build-essential) gcc -MM in tests/arch/check_layers.sh,
 #                  make in the out-of-tree SDK test
 #   bash coreutils tar gzip diffutils findutils sed grep mawk
@@ -38,7 +40,7 @@ libsqlite3-dev"
 #                  diff, cmp, find, awk, ...); Debian's base system has
 #                  them, they are listed so a trimmed image gets them too
 TEST_PACKAGES="libcunit1-dev python3 git clang-format binutils valgrind strace openssl
-bash coreutils tar gzip diffutils findutils sed grep mawk"
+sqlite3 bash coreutils tar gzip diffutils findutils sed grep mawk"
 PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES"
 # Fuzzing (tests/fuzz/run_fuzz.sh): libFuzzer ships in clang's runtime
 # package.

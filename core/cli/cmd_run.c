@@ -3,12 +3,14 @@
  * b=$(keel run m.ini). */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "base/status.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/progress_view.h"
+#include "run/registry.h"
 #include "run/run.h"
 
 typedef struct run_args {
@@ -25,6 +27,9 @@ typedef struct run_args {
   const char *cache;
   const char *ca_bundle;
   const char *policy;
+  const char *registry;
+  int no_register;
+  int reuse;
 } run_args;
 
 static const keel_cli_option run_options[] = {
@@ -70,6 +75,17 @@ static const keel_cli_option run_options[] = {
      "decide access to the dataset by this access policy (the `policy` "
      "setting; docs/data-access.md)",
      offsetof(run_args, policy), 0, 0},
+    {"registry", 0, KEEL_CLI_PATH, "FILE",
+     "index the bundle in this run registry (the `registry` setting; "
+     "docs/registry.md)",
+     offsetof(run_args, registry), 0, 0},
+    {"reuse", 0, KEEL_CLI_FLAG, NULL,
+     "return the registered, verified bundle of a run with the same inputs "
+     "instead of training again (docs/registry.md)",
+     offsetof(run_args, reuse), 0, 0},
+    {"no-register", 0, KEEL_CLI_FLAG, NULL,
+     "do not index the bundle in the run registry",
+     offsetof(run_args, no_register), 0, 0},
 };
 
 const keel_cli_command keel_cli_run = {
@@ -110,6 +126,52 @@ static void say_interrupted(const keel_run_outcome *r, const char *manifest)
   }
 }
 
+/* Indexes a sealed bundle (ok, failed or interrupted). The bundle is the
+ * truth: a registry that cannot take it is a warning, never a failure of
+ * the run. */
+static void register_bundle(const run_args *a, const char *bundle)
+{
+  keel_registry *r = NULL;
+  keel_error err = {0};
+  int rc = keel_registry_open(a->registry, 1, &r, &err);
+  if (!rc)
+    rc = keel_registry_add_bundle(r, bundle, 0, NULL, &err);
+  if (rc)
+    keel_log_emit(KEEL_LOG_WARN,
+                  "the run was not indexed in the run registry: %s (the "
+                  "bundle is complete; `keel runs import` indexes it later)",
+                  err.message);
+  keel_registry_close(r);
+}
+
+/* The run cache, asked once the input digest is known: with --reuse an
+ * earlier verified bundle stops the run; without, it is only named. A
+ * registry that cannot be asked is a warning, and the run trains. */
+typedef struct reuse_state {
+  const run_args *a;
+  char *bundle, *run_id;
+} reuse_state;
+
+static int reuse_hook(void *ctx, const char *input_digest)
+{
+  reuse_state *s = ctx;
+  keel_error err = {0};
+  int rc = keel_registry_find_reusable(s->a->registry, input_digest, &s->bundle,
+                                       &s->run_id, &err);
+  if (rc < 0) {
+    keel_log_emit(KEEL_LOG_WARN, "the run cache was not consulted: %s",
+                  err.message);
+    return 0;
+  }
+  if (rc == 0 || s->a->reuse)
+    return rc;
+  keel_log_emit(KEEL_LOG_INFO,
+                "run %s (%s) has the same inputs; keel run --reuse would "
+                "return it",
+                s->run_id, s->bundle);
+  return 0;
+}
+
 /* Runs what the command line asked for; returns the exit code. */
 static int run_parsed(const run_args *a, const keel_cli_operands *ops)
 {
@@ -131,6 +193,11 @@ static int run_parsed(const run_args *a, const keel_cli_operands *ops)
       .ca_bundle = a->ca_bundle,
       .policy = a->policy,
   };
+  reuse_state reuse = {.a = a};
+  if (!a->until_transforms) {
+    opt.reuse = reuse_hook;
+    opt.reuse_ctx = &reuse;
+  }
   opt.interrupt = keel_cli_interrupt_install();
   keel_progress_view view;
   if (!a->quiet)
@@ -151,8 +218,18 @@ static int run_parsed(const run_args *a, const keel_cli_operands *ops)
                    "%s came after training had finished: the run is "
                    "complete and sealed as such",
                    keel_run_signal_name(*opt.interrupt));
-  if (result.bundle_path)
+  if (result.bundle_path && !a->no_register && !a->until_transforms)
+    register_bundle(a, result.bundle_path);
+  if (result.reused && rc == KEEL_OK) {
+    keel_log_emit(KEEL_LOG_INFO,
+                  "reused run %s: it has the same inputs (nothing trained)",
+                  reuse.run_id);
+    printf("%s\n", reuse.bundle);
+  } else if (result.bundle_path) {
     printf("%s\n", result.bundle_path);
+  }
+  free(reuse.bundle);
+  free(reuse.run_id);
   int code = result.exit_code;
   if (rc != KEEL_OK && code == KEEL_EXIT_OK)
     code = KEEL_EXIT_RUNTIME;

@@ -8,7 +8,7 @@ const keel_cli_command *const keel_cli_commands[] = {
     &keel_cli_check,  &keel_cli_run,    &keel_cli_plugins,     &keel_cli_verify,
     &keel_cli_show,   &keel_cli_env,    &keel_cli_replay,      &keel_cli_diff,
     &keel_cli_keygen, &keel_cli_config, &keel_cli_plugin_test, &keel_cli_data,
-    &keel_cli_audit,  &keel_cli_sweep,
+    &keel_cli_audit,  &keel_cli_sweep,  &keel_cli_runs,
 };
 
 const size_t keel_cli_n_commands = KEEL_CLI_COUNT(keel_cli_commands);

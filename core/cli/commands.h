@@ -25,12 +25,13 @@ int keel_cmd_data(int argc, char **argv);
 int keel_cmd_plugin_test(int argc, char **argv);
 int keel_cmd_audit(int argc, char **argv);
 int keel_cmd_sweep(int argc, char **argv);
+int keel_cmd_runs(int argc, char **argv);
 
 /* Each command's table, beside its code. */
 extern const keel_cli_command keel_cli_check, keel_cli_run, keel_cli_plugins,
     keel_cli_verify, keel_cli_show, keel_cli_env, keel_cli_replay,
     keel_cli_diff, keel_cli_keygen, keel_cli_config, keel_cli_plugin_test,
-    keel_cli_data, keel_cli_audit, keel_cli_sweep;
+    keel_cli_data, keel_cli_audit, keel_cli_sweep, keel_cli_runs;
 
 /* Every command, in the order `keel help` lists them; what a man page or
  * completion writer walks (options.h, keel_cli_write_doc). */

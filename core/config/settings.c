@@ -51,6 +51,10 @@ static const keel_setting_decl decls[KEEL_SETTING_COUNT] = {
                                 "the central hash-chained audit log every "
                                 "data access and run appends to "
                                 "(docs/data-access.md)"},
+    [KEEL_SETTING_REGISTRY] = {"registry", "KEEL_REGISTRY", "runs", "registry",
+                               "registry", 'd', "registry.db",
+                               "the run registry every sealed run is "
+                               "indexed in (docs/registry.md)"},
 };
 
 const keel_setting_decl *keel_setting_decls(void)

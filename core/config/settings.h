@@ -25,6 +25,7 @@ typedef enum keel_setting_id {
   KEEL_SETTING_DATA_CACHE,    /* the content-addressed data cache folder */
   KEEL_SETTING_POLICY,        /* the access policy file */
   KEEL_SETTING_AUDIT_LOG,     /* the central hash-chained audit log */
+  KEEL_SETTING_REGISTRY,      /* the run registry (SQLite) */
   KEEL_SETTING_COUNT
 } keel_setting_id;
 
