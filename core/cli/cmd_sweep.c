@@ -28,6 +28,7 @@ typedef struct sweep_args {
   const char *resume;
   int trial;
   const char *registry;
+  int no_reuse;
   keel_cli_list plugin_paths;
   const char *catalog;
   const char *cache;
@@ -69,6 +70,10 @@ static const keel_cli_option sweep_options[] = {
      "the run registry trials register in and are reused from (the "
      "`registry` setting)",
      offsetof(sweep_args, registry), 0, 0},
+    {"no-reuse", 0, KEEL_CLI_FLAG, NULL,
+     "train every trial, even one whose inputs a registered bundle already "
+     "has (the run cache)",
+     offsetof(sweep_args, no_reuse), 0, 0},
     {"plugin-path", 0, KEEL_CLI_LIST, "DIR",
      "add a plugin folder or .so file before the defaults",
      offsetof(sweep_args, plugin_paths), 0, 0},
@@ -106,8 +111,21 @@ const keel_cli_command keel_cli_sweep = {
 
 typedef struct view {
   FILE *fp;
-  const char *objective;
+  char objective[64];
 } view;
+
+static void on_planned(void *ctx, const char *dir, unsigned long n,
+                       const char *strategy, const char *objective,
+                       int maximize)
+{
+  view *v = ctx;
+  snprintf(v->objective, sizeof v->objective, "%s", objective);
+  fprintf(v->fp, "sweep ");
+  keel_escape_fputs(v->fp, dir);
+  fprintf(v->fp, ": %lu trials, %s, objective %s %s\n", n, strategy, objective,
+          maximize ? "max" : "min");
+  fflush(v->fp);
+}
 
 static void on_started(void *ctx, unsigned long k, unsigned long n,
                        const char *values, size_t running)
@@ -198,7 +216,7 @@ static int run_trial(const sweep_args *a, const keel_cli_operands *ops)
   keel_error err = {0};
   int code = keel_sweep_run_trial(ops->args.items[0], (unsigned long)a->trial,
                                   a->threads, keel_cli_interrupt_install(),
-                                  NULL, NULL, &err);
+                                  a->registry, !a->no_reuse, &err);
   if (err.code)
     keel_cli_error("sweep", "trial %d: %s", a->trial, err.message);
   return code;
@@ -215,8 +233,10 @@ static int run_sweep(const sweep_args *a, const keel_cli_operands *ops)
   if (!a->resume && ops->args.n != 1)
     return keel_cli_usage_error(&keel_cli_sweep, "no manifest given");
   view v = {.fp = stderr};
-  keel_sweep_progress progress = {
-      .ctx = &v, .started = on_started, .ended = on_ended};
+  keel_sweep_progress progress = {.ctx = &v,
+                                  .planned = on_planned,
+                                  .started = on_started,
+                                  .ended = on_ended};
   keel_sweep_options opt = {
       .in = {.manifest_path = ops->args.n ? ops->args.items[0] : NULL,
              .overrides = ops->overrides.items,
@@ -236,6 +256,7 @@ static int run_sweep(const sweep_args *a, const keel_cli_operands *ops)
       .threads = a->threads,
       .self_exe = "/proc/self/exe",
       .registry = a->registry,
+      .no_reuse = a->no_reuse,
       .progress = a->quiet ? NULL : &progress,
       .interrupt = keel_cli_interrupt_install()};
   char *self = realpath("/proc/self/exe", NULL);
@@ -243,8 +264,7 @@ static int run_sweep(const sweep_args *a, const keel_cli_operands *ops)
     opt.self_exe = self;
   keel_sweep_outcome out = {0};
   keel_error err = {0};
-  /* the objective's name for the progress lines, once the plan is read */
-  v.objective = "objective";
+  snprintf(v.objective, sizeof v.objective, "objective");
   int rc = keel_sweep_execute(&opt, &out, &err);
   if (out.sweep) {
     print_table(out.sweep);

@@ -179,7 +179,7 @@ static int spawn_trial(driver *d, unsigned long k, keel_error *err)
   char kbuf[32], tbuf[32];
   snprintf(kbuf, sizeof kbuf, "%lu", k);
   snprintf(tbuf, sizeof tbuf, "%d", d->threads_each);
-  const char *argv[10];
+  const char *argv[12];
   size_t a = 0;
   argv[a++] = "keel";
   argv[a++] = "sweep";
@@ -191,6 +191,8 @@ static int spawn_trial(driver *d, unsigned long k, keel_error *err)
     argv[a++] = "--registry";
     argv[a++] = d->opt->registry;
   }
+  if (d->opt->no_reuse)
+    argv[a++] = "--no-reuse";
   argv[a++] = d->plan->dir;
   argv[a] = NULL;
   char *log = keel_sweep_trial_file(d->plan->dir, k, ".log");
@@ -681,6 +683,10 @@ int keel_sweep_execute(const keel_sweep_options *opt, keel_sweep_outcome *out,
   d.running = calloc(jobs, sizeof *d.running);
   if (!rc && (!d.done || !d.points || !d.running))
     rc = keel_fail(err, KEEL_ENOMEM, "out of memory");
+  if (!rc && opt->progress && opt->progress->planned)
+    opt->progress->planned(opt->progress->ctx, d.plan->dir, d.n,
+                           keel_sampler_strategy_name(d.strategy), s->objective,
+                           s->maximize);
   if (!rc)
     rc = run_trials(&d, err);
   if (!rc && interrupted(&d))

@@ -26,6 +26,10 @@
 /* Progress, as trials start and end (the library never prints). */
 typedef struct keel_sweep_progress {
   void *ctx;
+  /* the sweep is planned (or reopened): its folder, trials, strategy
+   * name and objective ("valid.accuracy max") */
+  void (*planned)(void *ctx, const char *dir, unsigned long n,
+                  const char *strategy, const char *objective, int maximize);
   /* trial k of n started with these values ("optimizer.lr=0.01 ..."),
    * `running` trials now running */
   void (*started)(void *ctx, unsigned long k, unsigned long n,
@@ -49,6 +53,8 @@ typedef struct keel_sweep_options {
   const char *self_exe; /* the keel that runs each trial
                            (`keel sweep --trial K DIR`) */
   const char *registry; /* passed to the trials (--registry), or NULL */
+  int no_reuse;         /* train every trial, even one the run cache
+                           (run/sweep_cache.h) could hand back */
   const keel_sweep_progress *progress;
   const volatile sig_atomic_t *interrupt; /* stop starting trials */
 } keel_sweep_options;

@@ -15,6 +15,7 @@
 #include "base/status.h"
 #include "bundle/bundle.h"
 #include "run/run.h"
+#include "run/sweep_cache.h"
 #include "run/sweep_plan.h"
 
 char *keel_sweep_trial_file(const char *dir, unsigned long k,
@@ -86,9 +87,7 @@ static int describe_bundle(const char *dir, const char *path,
 
 int keel_sweep_run_trial(const char *dir, unsigned long k, int threads,
                          const volatile sig_atomic_t *interrupt,
-                         int (*find)(void *ctx, const char *input_digest,
-                                     char **bundle),
-                         void *find_ctx, keel_error *err)
+                         const char *registry, int reuse, keel_error *err)
 {
   char *out_file = keel_sweep_trial_file(dir, k, ".json");
   char *req_file = keel_sweep_trial_file(dir, k, ".request.json");
@@ -142,7 +141,8 @@ int keel_sweep_run_trial(const char *dir, unsigned long k, int threads,
                      ? json_string_value(json_object_get(req, "direction"))
                      : "max",
                  "max") == 0};
-  reuse_ctx rctx = {.find = find, .ctx = find_ctx};
+  reuse_ctx rctx = {.find = reuse ? keel_sweep_cache_find : NULL,
+                    .ctx = (void *)registry};
   keel_run_options opt = {.manifest_path = plan->manifest,
                           .overrides = all,
                           .n_overrides = n_ovr,
@@ -202,6 +202,8 @@ int keel_sweep_run_trial(const char *dir, unsigned long k, int threads,
   }
   json_object_set_new(out, "status", json_string(status));
   json_object_set_new(out, "error", why[0] ? json_string(why) : json_null());
+  if (ro.bundle_path && !ro.reused)
+    keel_sweep_cache_register(registry, ro.bundle_path);
   keel_run_outcome_free(&ro);
   char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   if (!text ||

@@ -24,14 +24,14 @@ char *keel_sweep_trial_file(const char *dir, unsigned long k,
  *    trials/), "bundle_sha256", "result_digest", "input_digest", "reused"}
  * unless the run was interrupted (nothing written: a resumed sweep runs
  * it again). A trial whose outcome exists already (an earlier process
- * finished it) returns at once. find: the run cache (may be NULL): 1 and
- * the malloc'd path of a verified bundle with that input digest, else 0.
+ * finished it) returns at once. registry: the run registry's path (NULL:
+ * the setting); with reuse, a verified bundle it holds with the trial's
+ * input digest is the trial's outcome instead of training again
+ * (run/sweep_cache.h); a bundle the trial seals is indexed there.
  * Returns the run's exit code (0 for a failed trial that was recorded);
  * KEEL_EXIT_RUNTIME with err set when the outcome could not be written. */
 int keel_sweep_run_trial(const char *dir, unsigned long k, int threads,
                          const volatile sig_atomic_t *interrupt,
-                         int (*find)(void *ctx, const char *input_digest,
-                                     char **bundle),
-                         void *find_ctx, keel_error *err);
+                         const char *registry, int reuse, keel_error *err);
 
 #endif
