@@ -5,6 +5,7 @@
  * and visited in a seeded order: a Feistel bijection of [0, size), so
  * trial t's point is computed alone, without listing the grid. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/status.h"
@@ -108,6 +109,43 @@ int keel_sampler_grid_size(const keel_tune_space *space, uint64_t *size,
   return rc;
 }
 
+/* Point r (0 < r < steps - 1) of a continuous range, as computed. */
+static double grid_raw(const keel_tune_param *p, uint64_t r)
+{
+  double t = (double)r / (double)(p->steps - 1);
+  if (p->kind == KEEL_TUNE_UNIFORM)
+    return p->lo + t * (p->hi - p->lo);
+  double a = log(p->lo), b = log(p->hi);
+  return exp(a + t * (b - a));
+}
+
+/* Point r of a continuous range as a short decimal: the computed point v
+ * rounded to 12 significant digits ("%.12g" read back), and for uniform a
+ * v within 1e-12 * max(|lo|, |hi|) of zero taken as 0, so
+ * loguniform(0.001, 0.1, steps = 3) gives 0.01 and not
+ * 0.010000000000000004; then clamped into [lo, hi]. The rounded value is
+ * kept only when it moves v by at most a thousandth of the gap to the
+ * previous point, so a range narrower than 12 digits keeps its points
+ * distinct and in order (exact, as computed). */
+static double grid_short(const keel_tune_param *p, uint64_t r)
+{
+  double v = grid_raw(p, r);
+  double gap = v - (r > 1 ? grid_raw(p, r - 1) : p->lo);
+  double m = fmax(fabs(p->lo), fabs(p->hi));
+  double s = v;
+  if (p->kind == KEEL_TUNE_UNIFORM && fabs(v) <= m * 1e-12) {
+    s = 0;
+  } else {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.12g", v);
+    s = strtod(buf, NULL);
+  }
+  s = s < p->lo ? p->lo : s > p->hi ? p->hi : s;
+  if (!(fabs(s - v) <= gap * 1e-3))
+    s = v;
+  return s < p->lo ? p->lo : s > p->hi ? p->hi : s;
+}
+
 /* Value r of a non-choice parameter's grid points. */
 static double grid_value(const keel_tune_param *p, uint64_t r)
 {
@@ -117,14 +155,7 @@ static double grid_value(const keel_tune_param *p, uint64_t r)
     return p->lo;
   if (r + 1 >= p->steps)
     return p->hi;
-  double t = (double)r / (double)(p->steps - 1);
-  if (p->kind == KEEL_TUNE_UNIFORM) {
-    double v = p->lo + t * (p->hi - p->lo);
-    return v > p->hi ? p->hi : v;
-  }
-  double a = log(p->lo), b = log(p->hi);
-  double v = exp(a + t * (b - a));
-  return v < p->lo ? p->lo : v > p->hi ? p->hi : v;
+  return grid_short(p, r);
 }
 
 static void decode_group(const keel_tune_space *space, const grid *g,

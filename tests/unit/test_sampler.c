@@ -233,6 +233,76 @@ static void test_grid_order_bijection(void)
             keel_sampler_grid_order(2, big, 99));
 }
 
+/* The grid points of one continuous parameter, in order. */
+static void grid_points(keel_tune_kind kind, double lo, double hi,
+                        unsigned steps, double *out)
+{
+  keel_tune_param p[1] = {fx_num("x", kind, lo, hi, steps)};
+  keel_tune_space s = fx_space(p, 1);
+  keel_error err = {0};
+  for (unsigned k = 0; k < steps; k++)
+    CU_ASSERT_EQUAL_FATAL(keel_sampler_grid_point(&s, k, &out[k], &err), 0);
+}
+
+static int same_doubles(const double *a, const double *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (a[i] != b[i]) {
+      fprintf(stderr, "point %zu: %.17g, expected %.17g\n", i, a[i], b[i]);
+      return 0;
+    }
+  return 1;
+}
+
+/* Continuous grid points are short decimals (12 significant digits),
+ * clamped into the range; endpoints exact; a range narrower than 12
+ * digits keeps distinct points; random draws are not rounded. */
+static void test_grid_short_decimals(void)
+{
+  double x[8];
+  /* computed: 0.010000000000000004 */
+  grid_points(KEEL_TUNE_LOGUNIFORM, 0.001, 0.1, 3, x);
+  CU_ASSERT(same_doubles(x, (double[]){0.001, 0.01, 0.1}, 3));
+  grid_points(KEEL_TUNE_LOGUNIFORM, 0.0001, 1, 5, x);
+  CU_ASSERT(same_doubles(x, (double[]){0.0001, 0.001, 0.01, 0.1, 1}, 5));
+  grid_points(KEEL_TUNE_LOGUNIFORM, 0.0001, 0.1, 4, x);
+  CU_ASSERT(same_doubles(x, (double[]){0.0001, 0.001, 0.01, 0.1}, 4));
+  grid_points(KEEL_TUNE_UNIFORM, 0, 0.99, 3, x);
+  CU_ASSERT(same_doubles(x, (double[]){0, 0.495, 0.99}, 3));
+  /* 0.1 and 0.7 are not what lo + t * (hi - lo) computes; 0 is within
+   * 1e-12 of the range's magnitude of the computed point */
+  grid_points(KEEL_TUNE_UNIFORM, -0.2, 1, 7, x);
+  CU_ASSERT(same_doubles(x, (double[]){-0.2, 0, 0.2, 0.4, 0.6, 0.8, 1}, 7));
+  grid_points(KEEL_TUNE_UNIFORM, -0.1, 0.2, 4, x);
+  CU_ASSERT(same_doubles(x, (double[]){-0.1, 0, 0.1, 0.2}, 4));
+  /* 1/3 and 2/3: 12 digits, not the double nearest a third */
+  grid_points(KEEL_TUNE_UNIFORM, 0, 1, 4, x);
+  CU_ASSERT(same_doubles(x,
+                         (double[]){0, strtod("0.333333333333", NULL),
+                                    strtod("0.666666666667", NULL), 1},
+                         4));
+  /* 12 digits cannot tell these apart: the points stay as computed,
+   * distinct, increasing and inside the range */
+  grid_points(KEEL_TUNE_UNIFORM, 1, 1 + 4e-12, 5, x);
+  for (int k = 0; k < 4; k++)
+    CU_ASSERT(x[k] < x[k + 1]);
+  CU_ASSERT(x[0] == 1 && x[4] == 1 + 4e-12);
+  grid_points(KEEL_TUNE_LOGUNIFORM, 1e-9, 1.00000000001e-9, 3, x);
+  CU_ASSERT(x[0] < x[1] && x[1] < x[2]);
+  /* random proposals stay exact: most need 17 digits */
+  keel_tune_param p[1] = {fx_num("x", KEEL_TUNE_LOGUNIFORM, 0.001, 0.1, 3)};
+  keel_tune_space s = fx_space(p, 1);
+  keel_error err = {0};
+  unsigned long_text = 0;
+  for (uint64_t t = 0; t < 20; t++) {
+    char buf[32];
+    CU_ASSERT_EQUAL_FATAL(keel_sampler_random(&s, 4, t, x, &err), 0);
+    snprintf(buf, sizeof buf, "%.12g", x[0]);
+    long_text += strtod(buf, NULL) != x[0];
+  }
+  CU_ASSERT(long_text >= 18);
+}
+
 static void test_grid_refusals(void)
 {
   keel_error err = {0};
@@ -294,6 +364,7 @@ int main(void)
       {"grid: every point once, conditional, seeded order",
        test_grid_enumerates_once},
       {"grid order is a bijection", test_grid_order_bijection},
+      {"grid: continuous points are short decimals", test_grid_short_decimals},
       {"grid refuses a continuous range without steps, and overflow",
        test_grid_refusals},
       {"malformed spaces are refused", test_space_refusals},
