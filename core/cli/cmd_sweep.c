@@ -14,6 +14,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/interrupt.h"
+#include "cli/sweep_view.h"
 #include "run/sweep.h"
 #include "run/sweep_trial.h"
 
@@ -131,9 +132,10 @@ static void on_started(void *ctx, unsigned long k, unsigned long n,
                        const char *values, size_t running)
 {
   view *v = ctx;
-  fprintf(v->fp, "trial %lu/%lu started (%zu running): ", k + 1, n, running);
+  (void)n;
+  fprintf(v->fp, "trial %lu started: ", k);
   keel_escape_fputs(v->fp, values ? values : "");
-  fputc('\n', v->fp);
+  fprintf(v->fp, "  [%zu running]\n", running);
   fflush(v->fp);
 }
 
@@ -144,7 +146,7 @@ static void on_ended(void *ctx, const json_t *t, const json_t *best,
   long long k = json_integer_value(json_object_get(t, "trial"));
   const char *status = json_string_value(json_object_get(t, "status"));
   const json_t *obj = json_object_get(t, "objective");
-  fprintf(v->fp, "trial %lld/%lu %s", k + 1, n, status ? status : "?");
+  fprintf(v->fp, "trial %lld %s", k, status ? status : "?");
   if (json_is_number(obj))
     fprintf(v->fp, "  %s %.6g", v->objective, json_number_value(obj));
   if (json_is_true(json_object_get(t, "reused")))
@@ -158,52 +160,9 @@ static void on_ended(void *ctx, const json_t *t, const json_t *best,
   if (best)
     fprintf(v->fp, ", best %.6g (trial %lld)",
             json_number_value(json_object_get(best, "objective")),
-            json_integer_value(json_object_get(best, "trial")) + 1);
+            json_integer_value(json_object_get(best, "trial")));
   fprintf(v->fp, "]\n");
   fflush(v->fp);
-}
-
-/* The ranked table: every successful trial, best first, then the
- * failed ones. */
-static void print_table(const json_t *sweep)
-{
-  json_t *ranked = keel_sweep_ranked(sweep);
-  const char *objective =
-      json_string_value(json_object_get(sweep, "objective"));
-  printf("\n%-5s %-6s %-14s %-14s %s\n", "rank", "trial", objective, "result",
-         "values");
-  size_t i;
-  json_t *t;
-  json_array_foreach(ranked, i, t)
-  {
-    const char *digest = json_string_value(json_object_get(t, "result_digest"));
-    printf("%-5zu %-6lld %-14.6g %.12s   ", i + 1,
-           json_integer_value(json_object_get(t, "trial")) + 1,
-           json_number_value(json_object_get(t, "objective")),
-           digest ? digest : "-");
-    size_t j;
-    json_t *o;
-    json_array_foreach(json_object_get(t, "overrides"), j, o)
-    {
-      printf("%s", j ? " " : "");
-      keel_escape_fputs(stdout, json_string_value(o));
-    }
-    putchar('\n');
-  }
-  json_array_foreach(json_object_get(sweep, "trials"), i, t)
-  {
-    const char *status = json_string_value(json_object_get(t, "status"));
-    if (status && strcmp(status, "ok") == 0)
-      continue;
-    printf("%-5s %-6lld %-14s ", "-",
-           json_integer_value(json_object_get(t, "trial")) + 1, status);
-    keel_escape_fputs(stdout,
-                      json_string_value(json_object_get(t, "error"))
-                          ? json_string_value(json_object_get(t, "error"))
-                          : "");
-    putchar('\n');
-  }
-  json_decref(ranked);
 }
 
 /* ---- the command -------------------------------------------------------- */
@@ -267,11 +226,11 @@ static int run_sweep(const sweep_args *a, const keel_cli_operands *ops)
   snprintf(v.objective, sizeof v.objective, "objective");
   int rc = keel_sweep_execute(&opt, &out, &err);
   if (out.sweep) {
-    print_table(out.sweep);
+    keel_sweep_print_trials(out.sweep);
     const json_t *best = json_object_get(out.sweep, "best");
     if (json_is_object(best))
       printf("\nbest: trial %lld, %s %.17g, bundle %s\n",
-             json_integer_value(json_object_get(best, "trial")) + 1,
+             json_integer_value(json_object_get(best, "trial")),
              json_string_value(json_object_get(out.sweep, "objective")),
              json_number_value(json_object_get(best, "objective")),
              json_string_value(json_object_get(best, "bundle")));

@@ -21,7 +21,7 @@ static void print_values(const json_t *t)
   }
 }
 
-static void print_trials(const json_t *sweep)
+void keel_sweep_print_trials(const json_t *sweep)
 {
   json_t *ranked = keel_sweep_ranked(sweep);
   printf("\n%-5s %-6s %-14s %-14s %s\n", "rank", "trial",
@@ -31,7 +31,7 @@ static void print_trials(const json_t *sweep)
   json_array_foreach(ranked, i, t)
   {
     printf("%-5zu %-6lld %-14.6g %.12s   ", i + 1,
-           json_integer_value(json_object_get(t, "trial")) + 1,
+           json_integer_value(json_object_get(t, "trial")),
            json_number_value(json_object_get(t, "objective")),
            keel_jstr(t, "result_digest"));
     print_values(t);
@@ -42,7 +42,7 @@ static void print_trials(const json_t *sweep)
     if (strcmp(keel_jstr(t, "status"), "ok") == 0)
       continue;
     printf("%-5s %-6lld %-14s ", "-",
-           json_integer_value(json_object_get(t, "trial")) + 1,
+           json_integer_value(json_object_get(t, "trial")),
            keel_jstr(t, "status"));
     keel_escape_fputs(stdout, keel_jstr(t, "error"));
     putchar('\n');
@@ -121,11 +121,11 @@ int keel_sweep_show(const keel_bundle *b, const keel_bundle_report *r,
     printf(", %zu plugins, %zu data files frozen\n",
            json_array_size(json_object_get(in, "plugins")),
            json_array_size(json_object_get(in, "data")));
-    print_trials(sweep);
+    keel_sweep_print_trials(sweep);
     const json_t *best = json_object_get(sweep, "best");
     if (json_is_object(best)) {
       printf("\nbest       trial %lld: %s",
-             json_integer_value(json_object_get(best, "trial")) + 1,
+             json_integer_value(json_object_get(best, "trial")),
              keel_jstr(sweep, "objective"));
       printf(" %.17g, run %s, bundle %s\n",
              json_number_value(json_object_get(best, "objective")),
@@ -143,7 +143,7 @@ int keel_sweep_show(const keel_bundle *b, const keel_bundle_report *r,
 static void trial_line(char sign, const json_t *t)
 {
   printf("%c trial %-4lld %-7s %-12.6g %.12s  ", sign,
-         json_integer_value(json_object_get(t, "trial")) + 1,
+         json_integer_value(json_object_get(t, "trial")),
          keel_jstr(t, "status"),
          json_number_value(json_object_get(t, "objective")),
          keel_jstr(t, "result_digest"));
@@ -223,9 +223,9 @@ int keel_sweep_diff(const keel_bundle *a, const keel_bundle *b, const char *pa,
   const json_t *ba = json_object_get(sa, "best"),
                *bb = json_object_get(sb, "best");
   printf("%-14s trial %lld (%.17g) -> trial %lld (%.17g)\n", "best",
-         json_integer_value(json_object_get(ba, "trial")) + 1,
+         json_integer_value(json_object_get(ba, "trial")),
          json_number_value(json_object_get(ba, "objective")),
-         json_integer_value(json_object_get(bb, "trial")) + 1,
+         json_integer_value(json_object_get(bb, "trial")),
          json_number_value(json_object_get(bb, "objective")));
   json_decref(sa);
   json_decref(sb);

@@ -6,6 +6,11 @@
 
 #include "bundle/bundle.h"
 
+/* The ranked table of sweep.json's object: every successful trial best
+ * first (rank, trial, objective, result digest, values), then the failed
+ * ones with their errors. */
+void keel_sweep_print_trials(const json_t *sweep);
+
 /* Prints sweep bundle b (checked: r, integrity the line to show); as one
  * JSON object with as_json. Returns the exit code (3 when not intact). */
 int keel_sweep_show(const keel_bundle *b, const keel_bundle_report *r,

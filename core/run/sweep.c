@@ -412,9 +412,10 @@ static int add_plan_files(keel_bundle_builder *b, const keel_sweep_plan *p,
   free(pj);
   const char *mfile = json_string_value(
       json_object_get(json_object_get(p->doc, "manifest"), "file"));
+  char mname[300];
+  snprintf(mname, sizeof mname, "plan/%s", mfile ? mfile : "manifest.ini");
   if (!rc)
-    rc = keel_bundle_add_file(b, "plan/manifest.ini", p->manifest, err);
-  (void)mfile;
+    rc = keel_bundle_add_file(b, mname, p->manifest, err);
   size_t i;
   json_t *e;
   json_array_foreach(json_object_get(p->doc, "templates"), i, e) if (!rc)

@@ -506,16 +506,22 @@ int keel_sweep_plan_freeze(const keel_sweep_inputs *in, const char *dir,
   char sha[65];
   if (!rc)
     rc = keel_read_file(in->manifest_path, &bytes, &n, err);
-  char *path = rc ? NULL : plan_path(dir, "manifest.ini");
+  /* under its own file name: a trial's run.json and registry entry name
+   * the manifest as the user knows it */
+  const char *base = strrchr(in->manifest_path, '/');
+  base = base ? base + 1 : in->manifest_path;
+  if (!base[0] || base[0] == '.' || strcmp(base, "plan.json") == 0 ||
+      strcmp(base, "dataset.ini") == 0)
+    base = "manifest.ini";
+  char *path = rc ? NULL : plan_path(dir, base);
   if (!rc)
     rc = path ? write_text(path, bytes, n, sha, err)
               : keel_fail(err, KEEL_ENOMEM, "out of memory");
   free(bytes);
   free(path);
   if (!rc)
-    json_object_set_new(
-        doc, "manifest",
-        json_pack("{s:s, s:s}", "file", "manifest.ini", "sha256", sha));
+    json_object_set_new(doc, "manifest",
+                        json_pack("{s:s, s:s}", "file", base, "sha256", sha));
   /* the template chain, derived first, each as NAME.ini */
   char *tdir = rc ? NULL : plan_path(dir, "templates");
   if (!rc)

@@ -42,11 +42,11 @@ trials_of() { # BUNDLE: one "values status result_digest" line per trial
 }
 
 # --- the grid, one job ---------------------------------------------------
-sweep j1 grid.ini --jobs 1 --seed 1
+sweep j1 grid.ini --jobs 1 --seed 1 --no-reuse
 check "grid sweep exits 0" test "$RC" = 0
 check "the sweep's bundle exists" test -f "$SB"
-has_trials=$(grep -c '^trial [0-9]*/4 ok' "$T/j1.err" || true)
-check "four trials ran, each ok (progress says k/N)" test "$has_trials" = 4
+has_trials=$(grep -c '^trial [0-9] ok .*\[[1-4]/4 done' "$T/j1.err" || true)
+check "four trials ran, each ok (progress says done/N)" test "$has_trials" = 4
 cp "$T/j1.out" "$T/out"
 has "ranked table" "rank  trial  valid.accuracy" "best: trial" "sweep result digest"
 n_bundles=$(ls "$(dirname "$SB")"/trials/keel-run-*.tar.gz | wc -l)
@@ -62,7 +62,7 @@ S1=$SB
 D1=$(digest_of "$S1")
 
 # --- the same sweep, two jobs ---------------------------------------------
-sweep j2 grid.ini --jobs 2 --seed 1
+sweep j2 grid.ini --jobs 2 --seed 1 --no-reuse
 check "two-job sweep exits 0" test "$RC" = 0
 check "--jobs 2 gives the sweep result digest of --jobs 1" test "$(digest_of "$SB")" = "$D1"
 check "--jobs 2 gives the same trials, in order, with the same result digests" \
@@ -71,12 +71,12 @@ expect "diff of the two sweeps is quiet" 0 "" -- diff "$S1" "$SB"
 check "diff printed nothing" test ! -s "$T/out"
 
 # --- trials that end in another order than they started -------------------
-sweep d1 slow.ini --jobs 1 --seed 2
+sweep d1 slow.ini --jobs 1 --seed 2 --no-reuse
 check "digits grid, one job, exits 0" test "$RC" = 0
 DS1=$SB
-sweep d2 slow.ini --jobs 2 --seed 2
-ended=$(grep -oE '^trial [0-9]+/4 ok' "$T/d2.err" | grep -oE '[0-9]+/' | tr -d '/' | tr '\n' ' ')
-if [[ $ended == "1 2 3 4 " ]]; then
+sweep d2 slow.ini --jobs 2 --seed 2 --no-reuse
+ended=$(grep -oE '^trial [0-9]+ ok' "$T/d2.err" | grep -oE '[0-9]+' | tr '\n' ' ')
+if [[ $ended == "0 1 2 3 " ]]; then
   fail "with --jobs 2 the digits trials should end out of order (ended: $ended)"
   show_output "$T/d2.err"
 else ok; fi
@@ -84,6 +84,15 @@ check "trials ending out of order: the same sweep result digest as one job" \
   test "$(digest_of "$SB")" = "$(digest_of "$DS1")"
 check "trials ending out of order: the same trials and result digests" \
   test "$(trials_of "$SB")" = "$(trials_of "$DS1")"
+
+# --- the run cache: a repeated sweep trains nothing ------------------------
+sweep again grid.ini --jobs 2 --seed 1
+check "a repeated sweep exits 0" test "$RC" = 0
+reused=$(grep -c '^trial [0-9] ok .*(reused)' "$T/again.err" || true)
+check "a repeated sweep reuses every trial from the registry" test "$reused" = 4
+check "and has the sweep result digest of the first" test "$(digest_of "$SB")" = "$D1"
+expect "keel runs best --sweep ranks a sweep's trials" 0 "valid.accuracy" -- \
+  runs best --sweep "$(basename "$(dirname "$S1")")"
 
 # --- another seed visits the grid in another order ------------------------
 sweep s2 grid.ini --jobs 2 --seed 2
@@ -108,7 +117,7 @@ EOF
 sweep t1 tpe.ini --trials 9 --seed 7 --jobs 1
 check "tpe sweep exits 0" test "$RC" = 0
 T1=$SB
-sweep t2 tpe.ini --trials 9 --seed 7 --jobs 2
+sweep t2 tpe.ini --trials 9 --seed 7 --jobs 2 --no-reuse
 check "tpe with --jobs 2: the same trials and results" \
   test "$(trials_of "$SB")" = "$(trials_of "$T1")"
 check "tpe with --jobs 2: the same sweep result digest" \
@@ -116,7 +125,7 @@ check "tpe with --jobs 2: the same sweep result digest" \
 
 # --- the plan is frozen: an edit during the sweep changes nothing ----------
 cp grid.ini edit.ini
-"$KEEL" sweep edit.ini --jobs 1 --seed 1 --out "$T/edit" >"$T/edit.out" 2>"$T/edit.err" &
+"$KEEL" sweep edit.ini --jobs 1 --seed 1 --no-reuse --out "$T/edit" >"$T/edit.out" 2>"$T/edit.err" &
 pid=$!
 for _ in $(seq 1 200); do
   compgen -G "$T/edit/*/trials/0.json" >/dev/null && break

@@ -57,7 +57,7 @@ wait_for() { # GLOB: until a file matches (30 s at most)
 }
 resume() { # DIR: resumes it, the bundle in $SB
   RC=0
-  "$KEEL" sweep --resume "$1" >"$T/out" 2>"$T/err" || RC=$?
+  "$KEEL" sweep --resume "$1" --no-reuse >"$T/out" 2>"$T/err" || RC=$?
   SB=$(tail -n 1 "$T/out")
 }
 
@@ -70,7 +70,7 @@ REF=$(digest_of "$(tail -n 1 "$T/ref.out")")
 TREF=$(digest_of "$(tail -n 1 "$T/tref.out")")
 
 # --- kill -9 the driver mid-sweep, resume --------------------------------
-sweep_bg grid slow.ini --seed 2 --jobs 1
+sweep_bg grid slow.ini --seed 2 --jobs 1 --no-reuse
 wait_for "$T/grid/*/trials/1.json"
 kill -9 "$PID"
 wait "$PID" 2>/dev/null || true
@@ -86,7 +86,7 @@ check "resuming a finished sweep exits 0" test "$RC" = 0
 check "and gives its bundle back" test "$(digest_of "$SB")" = "$REF"
 
 # TPE: killed at whatever moment 0.8 s falls on
-sweep_bg tpe tpe.ini --trials 10 --seed 5 --jobs 2
+sweep_bg tpe tpe.ini --trials 10 --seed 5 --jobs 2 --no-reuse
 sleep 0.8
 kill -9 "$PID"
 wait "$PID" 2>/dev/null || true
@@ -97,7 +97,7 @@ check "the resumed TPE sweep has the uninterrupted sweep's digest" \
   test "$(digest_of "$SB")" = "$TREF"
 
 # --- the inputs changed: refused, with the difference -------------------
-sweep_bg edit slow.ini --seed 2 --jobs 1
+sweep_bg edit slow.ini --seed 2 --jobs 1 --no-reuse
 wait_for "$T/edit/*/trials/0.request.json"
 kill -9 "$PID"
 wait "$PID" 2>/dev/null || true
@@ -107,16 +107,16 @@ sed -i 's/^lr = choice(0.01, 0.05)$/lr = choice(0.02, 0.05)/' slow.ini
 expect "resume with an edited manifest is refused" 2 \
   "inputs changed since it was planned.*manifest .*slow.ini: SHA-256" -- sweep --resume "$DIR"
 mv slow.ini.orig slow.ini
-flip "$DIR/plan/manifest.ini" 10
+flip "$DIR/plan/slow.ini" 10
 expect "resume with an altered frozen copy: integrity" 3 \
-  "plan/manifest.ini: SHA-256 .* plan.json froze it as" -- sweep --resume "$DIR"
-flip "$DIR/plan/manifest.ini" 10
+  "plan/slow.ini: SHA-256 .* plan.json froze it as" -- sweep --resume "$DIR"
+flip "$DIR/plan/slow.ini" 10
 expect "restored, the resume goes on" 0 "" -- sweep --resume "$DIR" -q
 expect "resume takes no manifest" 2 "--resume takes no manifest" -- \
   sweep --resume "$DIR" slow.ini
 
 # --- a trial's process killed: recorded as failed, the sweep goes on -----
-sweep_bg killed slow.ini --seed 2 --jobs 1
+sweep_bg killed slow.ini --seed 2 --jobs 1 --no-reuse
 wait_for "$T/killed/*/trials/0.request.json"
 for _ in $(seq 1 200); do
   pkill -9 -f -- "sweep --trial 0 " && break
@@ -125,7 +125,7 @@ done
 wait "$PID" || true
 cp "$T/killed.out" "$T/out"
 cp "$T/killed.err" "$T/err"
-has_err "the killed trial is recorded" "trial 1/4 failed: the trial's process was killed by signal 9"
+has_err "the killed trial is recorded" "trial 0 failed: the trial's process was killed by signal 9"
 has "the sweep went on to seal" "sweep result digest"
 
 finish
