@@ -42,6 +42,13 @@ static double objective_of(const keel_bundle *b, const char *metric)
   return x;
 }
 
+/* An option the sweep was launched with (plan.json's "launch"), or NULL. */
+static const char *launch_option(const keel_sweep_plan *p, const char *key)
+{
+  return json_string_value(
+      json_object_get(json_object_get(p->doc, "launch"), key));
+}
+
 typedef struct reuse_ctx {
   int (*find)(void *ctx, const char *input_digest, char **bundle);
   void *ctx;
@@ -151,6 +158,11 @@ int keel_sweep_run_trial(const char *dir, unsigned long k, int threads,
                           .no_default_plugin_paths = 1,
                           .template_path = plan->template_path,
                           .catalog = plan->catalog,
+                          /* the launch's data options: the policy decides each
+                           * trial's read as it decided the plan's */
+                          .data_cache = launch_option(plan, "data_cache"),
+                          .ca_bundle = launch_option(plan, "ca_bundle"),
+                          .policy = launch_option(plan, "policy"),
                           .data_remap = keel_sweep_plan_remap,
                           .data_remap_ctx = plan,
                           .out_dir = trials,

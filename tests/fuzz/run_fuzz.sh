@@ -4,7 +4,7 @@
 #
 #   tests/fuzz/run_fuzz.sh [TARGET|all] [SECONDS] [--update-corpus]
 #
-# TARGET is csv, ini, bundle, json or catalog (default: all, one after the other,
+# TARGET is csv, ini, bundle, json, catalog or where (default: all, one after the other,
 # SECONDS each). The old form `run_fuzz.sh SECONDS [--update-corpus]` still
 # means all targets. Each target TARGET is tests/fuzz/fuzz_TARGET.c, its
 # corpus tests/fuzz/corpus/TARGET/ and its dictionary, when there is one,
@@ -28,7 +28,7 @@
 # built with the normal compiler), without clang.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-all_targets="csv ini bundle json catalog"
+all_targets="csv ini bundle json catalog where"
 
 target=all
 if [ $# -gt 0 ] && [[ ! "$1" =~ ^[0-9]+$ ]] && [ "$1" != "--update-corpus" ]; then
@@ -42,12 +42,12 @@ if [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+$ ]]; then
 fi
 update=${1:-}
 if [ -n "$update" ] && [ "$update" != "--update-corpus" ]; then
-  echo "usage: $0 [csv|ini|bundle|json|catalog|all] [SECONDS] [--update-corpus]" >&2
+  echo "usage: $0 [csv|ini|bundle|json|catalog|where|all] [SECONDS] [--update-corpus]" >&2
   exit 2
 fi
 case "$target" in
   all) targets=$all_targets ;;
-  csv|ini|bundle|json|catalog) targets=$target ;;
+  csv|ini|bundle|json|catalog|where) targets=$target ;;
   *) echo "run_fuzz.sh: unknown target '$target' (expected one of: $all_targets, all)" >&2
      exit 2 ;;
 esac
