@@ -97,7 +97,7 @@ const keel_cli_command keel_cli_sweep = {
     .summary = "tune a manifest inside its template's [tune] space: grid, "
                "random or TPE trials, each a sealed run, the sweep sealed "
                "too; prints its bundle last on stdout",
-    .operands = "MANIFEST | --resume SWEEP_DIR | --trial K SWEEP_DIR",
+    .operands = "MANIFEST",
     .overrides = 1,
     .min_operands = 0,
     .max_operands = 1,
