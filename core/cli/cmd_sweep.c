@@ -183,12 +183,13 @@ static int run_trial(const sweep_args *a, const keel_cli_operands *ops)
 
 static int run_sweep(const sweep_args *a, const keel_cli_operands *ops)
 {
-  if (a->resume &&
-      (ops->args.n || ops->overrides.n || a->strategy || a->trials || a->seed))
-    return keel_cli_usage_error(
-        &keel_cli_sweep,
-        "--resume takes no manifest, override, --strategy, --trials or "
-        "--seed: the sweep continues as it was planned");
+  if (a->resume && (ops->args.n || ops->overrides.n || a->strategy ||
+                    a->trials || a->seed)) {
+    keel_cli_error("sweep", "--resume takes no manifest, override, "
+                            "--strategy, --trials or --seed: the sweep "
+                            "continues as it was planned");
+    return KEEL_EXIT_CONFIG;
+  }
   if (!a->resume && ops->args.n != 1)
     return keel_cli_usage_error(&keel_cli_sweep, "no manifest given");
   view v = {.fp = stderr};
