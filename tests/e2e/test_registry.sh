@@ -132,10 +132,13 @@ expect "where on sweep" 0 "" -- runs list --format csv --where 'sweep = sw1 and 
 # ---- the run cache --------------------------------------------------------
 krun run "$M" train.epochs=3 --out "$T/runs" --quiet
 ((RC == 0)) && ok || fail "third run: exit $RC"
+[[ ! -s $T/err ]] && ok || fail "--quiet: the run cache's hint on stderr: $(cat "$T/err")"
+krun run "$M" train.epochs=3 --out "$T/runs"
+((RC == 0)) && ok || fail "fourth run: exit $RC"
 grep -qE "info: run keel-run-[^ ]+ \(.*\.tar\.gz\) has the same inputs; keel run --reuse would return it" "$T/err" && ok ||
   { fail "keel run does not say a run with the same inputs exists"; show_output "$T/err"; }
 n_before=$(ls "$T/runs" | wc -l)
-krun run "$M" train.epochs=3 --out "$T/runs" --quiet --reuse
+krun run "$M" train.epochs=3 --out "$T/runs" --reuse
 ((RC == 0)) && ok || fail "--reuse: exit $RC"
 reused=$(tail -n 1 "$T/out")
 [[ -f $reused ]] && tar tzf "$reused" >/dev/null && ok || fail "--reuse printed '$reused', not a bundle"
