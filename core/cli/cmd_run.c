@@ -164,12 +164,13 @@ static int reuse_hook(void *ctx, const char *input_digest)
                   err.message);
     return 0;
   }
-  if (rc == 0 || s->a->reuse || s->a->quiet)
-    return rc;
-  keel_log_emit(KEEL_LOG_INFO,
-                "run %s (%s) has the same inputs; keel run --reuse would "
-                "return it",
-                s->run_id, s->bundle);
+  if (rc == 1 && s->a->reuse)
+    return 1;
+  if (rc == 1 && !s->a->quiet)
+    keel_log_emit(KEEL_LOG_INFO,
+                  "run %s (%s) has the same inputs; keel run --reuse would "
+                  "return it",
+                  s->run_id, s->bundle);
   return 0;
 }
 
