@@ -130,8 +130,10 @@ expect "where on sweep" 0 "" -- runs list --format csv --where 'sweep = sw1 and 
 (($(wc -l <"$T/out") == 3)) && ok || { fail "where sweep/trial: expected 2 rows"; show_output; }
 
 # ---- the run cache --------------------------------------------------------
+n_runs=$(ls "$T/runs" | wc -l)
 krun run "$M" train.epochs=3 --out "$T/runs" --quiet
 ((RC == 0)) && ok || fail "third run: exit $RC"
+[[ $(ls "$T/runs" | wc -l) == $((n_runs + 1)) ]] && ok || fail "--quiet without --reuse did not train a new run"
 [[ ! -s $T/err ]] && ok || fail "--quiet: the run cache's hint on stderr: $(cat "$T/err")"
 krun run "$M" train.epochs=3 --out "$T/runs"
 ((RC == 0)) && ok || fail "fourth run: exit $RC"
