@@ -26,6 +26,22 @@ bf=$(tail -n 1 "$T/out")
   fail "the failed run is not indexed with status failed"
 [[ $(sqlite3 "$REG" "SELECT count(*) FROM schema_version WHERE version = 1") == 1 ]] && ok || fail "no schema version 1"
 [[ $(sqlite3 "$REG" "PRAGMA journal_mode") == wal ]] && ok || fail "the registry is not in WAL mode"
+# an interrupted run is indexed too (SIGTERM after its first epoch)
+"$KEEL" run "$M" train.epochs=10000 --out "$T/int" >"$T/int.out" 2>"$T/int.err" &
+pid=$!
+for _ in $(seq 3000); do
+  grep -q '^epoch 1/' "$T/int.err" 2>/dev/null && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.01
+done
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+bi=$(tail -n 1 "$T/int.out")
+((rc == 143)) && [[ -f $bi ]] && ok || { fail "interrupted run: exit $rc, bundle '$bi'"; show_output "$T/int.err"; }
+[[ $(sqlite3 "$REG" "SELECT status FROM runs WHERE bundle_path = '$bi'") == interrupted ]] && ok ||
+  fail "the interrupted run is not indexed with status interrupted"
+sqlite3 "$REG" "PRAGMA foreign_keys = ON; DELETE FROM runs WHERE bundle_path = '$bi'"
 seal "$M" train.epochs=3 --out "$T/runs" --no-register || bail "--no-register run failed"
 [[ $(rows "$REG") == 3 ]] && ok || fail "--no-register indexed the run"
 rm -f "$B"
