@@ -145,8 +145,9 @@ static void register_bundle(const run_args *a, const char *bundle)
 }
 
 /* The run cache, asked once the input digest is known: with --reuse an
- * earlier verified bundle stops the run; without, it is only named. A
- * registry that cannot be asked is a warning, and the run trains. */
+ * earlier verified bundle stops the run; without, it is only named
+ * (unless --quiet). A registry that cannot be asked is a warning, and the
+ * run trains. */
 typedef struct reuse_state {
   const run_args *a;
   char *bundle, *run_id;
@@ -163,12 +164,13 @@ static int reuse_hook(void *ctx, const char *input_digest)
                   err.message);
     return 0;
   }
-  if (rc == 0 || s->a->reuse)
-    return rc;
-  keel_log_emit(KEEL_LOG_INFO,
-                "run %s (%s) has the same inputs; keel run --reuse would "
-                "return it",
-                s->run_id, s->bundle);
+  if (rc == 1 && s->a->reuse)
+    return 1;
+  if (rc == 1 && !s->a->quiet)
+    keel_log_emit(KEEL_LOG_INFO,
+                  "run %s (%s) has the same inputs; keel run --reuse would "
+                  "return it",
+                  s->run_id, s->bundle);
   return 0;
 }
 
@@ -221,9 +223,10 @@ static int run_parsed(const run_args *a, const keel_cli_operands *ops)
   if (result.bundle_path && !a->no_register && !a->until_transforms)
     register_bundle(a, result.bundle_path);
   if (result.reused && rc == KEEL_OK) {
-    keel_log_emit(KEEL_LOG_INFO,
-                  "reused run %s: it has the same inputs (nothing trained)",
-                  reuse.run_id);
+    if (!a->quiet)
+      keel_log_emit(KEEL_LOG_INFO,
+                    "reused run %s: it has the same inputs (nothing trained)",
+                    reuse.run_id);
     printf("%s\n", reuse.bundle);
   } else if (result.bundle_path) {
     printf("%s\n", result.bundle_path);

@@ -14,8 +14,9 @@ catches() {
   krun check "$M" "$override"
   ((RC == 0)) && ok || fail "$label: check without --data: exit $RC: $(cat "$T/err")"
 
-  # the run's audit lines go outside the folders check --data must not write
-  KEEL_AUDIT_LOG=$T/audit.jsonl krun run "$M" "$override" --quiet --out "$T/runs"
+  # the run's audit lines and its registry entry go outside the folders
+  # check --data must not write
+  KEEL_AUDIT_LOG=$T/audit.jsonl KEEL_REGISTRY=$T/registry.db krun run "$M" "$override" --quiet --out "$T/runs"
   if ((RC != 1)); then
     fail "$label: run: exit $RC (expected 1): $(cat "$T/err")"
     return

@@ -26,6 +26,22 @@ bf=$(tail -n 1 "$T/out")
   fail "the failed run is not indexed with status failed"
 [[ $(sqlite3 "$REG" "SELECT count(*) FROM schema_version WHERE version = 1") == 1 ]] && ok || fail "no schema version 1"
 [[ $(sqlite3 "$REG" "PRAGMA journal_mode") == wal ]] && ok || fail "the registry is not in WAL mode"
+# an interrupted run is indexed too (SIGTERM after its first epoch)
+"$KEEL" run "$M" train.epochs=10000 --out "$T/int" >"$T/int.out" 2>"$T/int.err" &
+pid=$!
+for _ in $(seq 3000); do
+  grep -q '^epoch 1/' "$T/int.err" 2>/dev/null && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.01
+done
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+bi=$(tail -n 1 "$T/int.out")
+((rc == 143)) && [[ -f $bi ]] && ok || { fail "interrupted run: exit $rc, bundle '$bi'"; show_output "$T/int.err"; }
+[[ $(sqlite3 "$REG" "SELECT status FROM runs WHERE bundle_path = '$bi'") == interrupted ]] && ok ||
+  fail "the interrupted run is not indexed with status interrupted"
+sqlite3 "$REG" "PRAGMA foreign_keys = ON; DELETE FROM runs WHERE bundle_path = '$bi'"
 seal "$M" train.epochs=3 --out "$T/runs" --no-register || bail "--no-register run failed"
 [[ $(rows "$REG") == 3 ]] && ok || fail "--no-register indexed the run"
 rm -f "$B"
@@ -130,12 +146,17 @@ expect "where on sweep" 0 "" -- runs list --format csv --where 'sweep = sw1 and 
 (($(wc -l <"$T/out") == 3)) && ok || { fail "where sweep/trial: expected 2 rows"; show_output; }
 
 # ---- the run cache --------------------------------------------------------
+n_runs=$(ls "$T/runs" | wc -l)
 krun run "$M" train.epochs=3 --out "$T/runs" --quiet
 ((RC == 0)) && ok || fail "third run: exit $RC"
+[[ $(ls "$T/runs" | wc -l) == $((n_runs + 1)) ]] && ok || fail "--quiet without --reuse did not train a new run"
+[[ ! -s $T/err ]] && ok || fail "--quiet: the run cache's hint on stderr: $(cat "$T/err")"
+krun run "$M" train.epochs=3 --out "$T/runs"
+((RC == 0)) && ok || fail "fourth run: exit $RC"
 grep -qE "info: run keel-run-[^ ]+ \(.*\.tar\.gz\) has the same inputs; keel run --reuse would return it" "$T/err" && ok ||
   { fail "keel run does not say a run with the same inputs exists"; show_output "$T/err"; }
 n_before=$(ls "$T/runs" | wc -l)
-krun run "$M" train.epochs=3 --out "$T/runs" --quiet --reuse
+krun run "$M" train.epochs=3 --out "$T/runs" --reuse
 ((RC == 0)) && ok || fail "--reuse: exit $RC"
 reused=$(tail -n 1 "$T/out")
 [[ -f $reused ]] && tar tzf "$reused" >/dev/null && ok || fail "--reuse printed '$reused', not a bundle"
