@@ -131,17 +131,17 @@ static void say_interrupted(const keel_run_outcome *r, const char *manifest)
  * the run. */
 static void register_bundle(const run_args *a, const char *bundle)
 {
-  keel_registry *r = NULL;
+  keel_run_registry *r = NULL;
   keel_error err = {0};
-  int rc = keel_registry_open(a->registry, 1, &r, &err);
+  int rc = keel_run_registry_open(a->registry, 1, &r, &err);
   if (!rc)
-    rc = keel_registry_add_bundle(r, bundle, 0, NULL, &err);
+    rc = keel_run_registry_add_bundle(r, bundle, 0, NULL, &err);
   if (rc)
     keel_log_emit(KEEL_LOG_WARN,
                   "the run was not indexed in the run registry: %s (the "
                   "bundle is complete; `keel runs import` indexes it later)",
                   err.message);
-  keel_registry_close(r);
+  keel_run_registry_close(r);
 }
 
 /* The run cache, asked once the input digest is known: with --reuse an
@@ -157,8 +157,8 @@ static int reuse_hook(void *ctx, const char *input_digest)
 {
   reuse_state *s = ctx;
   keel_error err = {0};
-  int rc = keel_registry_find_reusable(s->a->registry, input_digest, &s->bundle,
-                                       &s->run_id, &err);
+  int rc = keel_run_registry_find_reusable(s->a->registry, input_digest,
+                                           &s->bundle, &s->run_id, &err);
   if (rc < 0) {
     keel_log_emit(KEEL_LOG_WARN, "the run cache was not consulted: %s",
                   err.message);

@@ -82,10 +82,10 @@ static int exit_for(int rc)
 
 /* Opens the registry for reading; a missing file is *r NULL with 0 (an
  * empty registry) unless `need` says a run must be found in it. */
-static int open_reader(const runs_args *a, int need, keel_registry **r)
+static int open_reader(const runs_args *a, int need, keel_run_registry **r)
 {
   keel_error err = {0};
-  int rc = keel_registry_open(a->registry, 0, r, &err);
+  int rc = keel_run_registry_open(a->registry, 0, r, &err);
   if (rc == KEEL_ENOTFOUND && !need) {
     keel_log_emit(KEEL_LOG_INFO, "%s (no run registered yet)", err.message);
     return 0;
@@ -116,7 +116,7 @@ static void csv_field(FILE *fp, const char *s)
   fputc('"', fp);
 }
 
-static int print_table(const keel_registry_table *t, const char *format)
+static int print_table(const keel_run_registry_table *t, const char *format)
 {
   if (strcmp(format, "csv") == 0) {
     FILE *fp = keel_cli_machine_stdout();
@@ -194,15 +194,15 @@ static int check_format(const runs_args *a)
 
 static int cmd_list(const runs_args *a)
 {
-  keel_registry *r = NULL;
-  keel_registry_table t = {0};
+  keel_run_registry *r = NULL;
+  keel_run_registry_table t = {0};
   keel_error err = {0};
   int code = check_format(a);
   if (code || (code = open_reader(a, 0, &r)))
     return code;
   int rc = 0;
   if (r) {
-    rc = keel_registry_list(r, a->where, a->sort, a->limit, &t, &err);
+    rc = keel_run_registry_list(r, a->where, a->sort, a->limit, &t, &err);
   } else { /* no registry: an empty list, the expressions still checked */
     keel_where_sql w = {0};
     rc = keel_where_compile(a->where, &w, &err);
@@ -218,8 +218,8 @@ static int cmd_list(const runs_args *a)
   } else if (r) {
     code = print_table(&t, a->format);
   }
-  keel_registry_table_free(&t);
-  keel_registry_close(r);
+  keel_run_registry_table_free(&t);
+  keel_run_registry_close(r);
   return code;
 }
 
@@ -228,13 +228,13 @@ static int cmd_best(const runs_args *a)
   if (!a->sweep)
     return keel_cli_usage_error(&keel_cli_runs,
                                 "best needs --sweep ID (the sweep's id)");
-  keel_registry *r = NULL;
-  keel_registry_table t = {0};
+  keel_run_registry *r = NULL;
+  keel_run_registry_table t = {0};
   keel_error err = {0};
   int code = check_format(a);
   if (code || (code = open_reader(a, 0, &r)) || !r)
     return code;
-  int rc = keel_registry_best(r, a->sweep, a->limit, &t, &err);
+  int rc = keel_run_registry_best(r, a->sweep, a->limit, &t, &err);
   if (rc) {
     keel_cli_error("runs", "best: %s", err.message);
     code = exit_for(rc);
@@ -242,13 +242,13 @@ static int cmd_best(const runs_args *a)
     keel_cli_error("runs",
                    "best: no finished trial of sweep '%s' with an objective "
                    "in registry %s",
-                   a->sweep, keel_registry_path(r));
+                   a->sweep, keel_run_registry_path(r));
     code = KEEL_EXIT_RUNTIME;
   } else {
     code = print_table(&t, a->format);
   }
-  keel_registry_table_free(&t);
-  keel_registry_close(r);
+  keel_run_registry_table_free(&t);
+  keel_run_registry_close(r);
   return code;
 }
 
@@ -267,7 +267,7 @@ static void num_text(double v, int is_nan, char out[KEEL_DOUBLE_TEXT])
     keel_format_double(v, out, KEEL_DOUBLE_TEXT);
 }
 
-static void show_record(const keel_registry_record *x)
+static void show_record(const keel_run_registry_record *x)
 {
   char num[KEEL_DOUBLE_TEXT];
   printf("run        %s\n", x->run_id);
@@ -315,14 +315,14 @@ static void show_record(const keel_registry_record *x)
 }
 
 static int get_runs(const runs_args *a, const keel_cli_list *ids, size_t from,
-                    keel_registry_record *recs, size_t *n)
+                    keel_run_registry_record *recs, size_t *n)
 {
-  keel_registry *r = NULL;
+  keel_run_registry *r = NULL;
   int code = open_reader(a, 1, &r);
   *n = 0;
   for (size_t i = from; !code && i < ids->n; i++) {
     keel_error err = {0};
-    int rc = keel_registry_get(r, ids->items[i], &recs[*n], &err);
+    int rc = keel_run_registry_get(r, ids->items[i], &recs[*n], &err);
     if (rc) {
       keel_cli_error("runs", "%s", err.message);
       code = exit_for(rc);
@@ -330,7 +330,7 @@ static int get_runs(const runs_args *a, const keel_cli_list *ids, size_t from,
       (*n)++;
     }
   }
-  keel_registry_close(r);
+  keel_run_registry_close(r);
   return code;
 }
 
@@ -338,13 +338,13 @@ static int cmd_show(const runs_args *a, const keel_cli_list *ids)
 {
   if (ids->n != 2)
     return keel_cli_usage_error(&keel_cli_runs, "show takes one run id");
-  keel_registry_record rec;
+  keel_run_registry_record rec;
   size_t n;
   int code = get_runs(a, ids, 1, &rec, &n);
   if (!code)
     show_record(&rec);
   if (n)
-    keel_registry_record_free(&rec);
+    keel_run_registry_record_free(&rec);
   return code;
 }
 
@@ -365,11 +365,11 @@ static void compare_row(const char *label, char **vals, size_t n)
 }
 
 /* The distinct keys of a kind across the runs, in first-seen order. */
-typedef const char *(*key_of)(const keel_registry_record *x, size_t i,
+typedef const char *(*key_of)(const keel_run_registry_record *x, size_t i,
                               size_t *n, char **value);
 
-static const char *param_key(const keel_registry_record *x, size_t i, size_t *n,
-                             char **value)
+static const char *param_key(const keel_run_registry_record *x, size_t i,
+                             size_t *n, char **value)
 {
   *n = x->n_params;
   if (i >= *n)
@@ -379,7 +379,7 @@ static const char *param_key(const keel_registry_record *x, size_t i, size_t *n,
   return x->params[i].key;
 }
 
-static const char *metric_key(const keel_registry_record *x, size_t i,
+static const char *metric_key(const keel_run_registry_record *x, size_t i,
                               size_t *n, char **value)
 {
   *n = x->n_metrics;
@@ -393,8 +393,8 @@ static const char *metric_key(const keel_registry_record *x, size_t i,
   return x->metrics[i].key;
 }
 
-static const char *data_key(const keel_registry_record *x, size_t i, size_t *n,
-                            char **value)
+static const char *data_key(const keel_run_registry_record *x, size_t i,
+                            size_t *n, char **value)
 {
   *n = x->n_data;
   if (i >= *n)
@@ -404,7 +404,7 @@ static const char *data_key(const keel_registry_record *x, size_t i, size_t *n,
   return x->data[i].path;
 }
 
-static const char *plugin_key(const keel_registry_record *x, size_t i,
+static const char *plugin_key(const keel_run_registry_record *x, size_t i,
                               size_t *n, char **value)
 {
   *n = x->n_plugins;
@@ -419,8 +419,9 @@ static const char *plugin_key(const keel_registry_record *x, size_t i,
   return x->plugins[i].name;
 }
 
-static void compare_section(const char *title, const keel_registry_record *recs,
-                            size_t n, key_of get)
+static void compare_section(const char *title,
+                            const keel_run_registry_record *recs, size_t n,
+                            key_of get)
 {
   char **vals = calloc(n, sizeof *vals);
   printf("%s\n", title);
@@ -466,7 +467,7 @@ static int cmd_compare(const runs_args *a, const keel_cli_list *ids)
   if (ids->n < 3)
     return keel_cli_usage_error(&keel_cli_runs,
                                 "compare takes two run ids or more");
-  keel_registry_record *recs = calloc(ids->n, sizeof *recs);
+  keel_run_registry_record *recs = calloc(ids->n, sizeof *recs);
   size_t n = 0;
   if (!recs)
     return KEEL_EXIT_RUNTIME;
@@ -480,14 +481,16 @@ static int cmd_compare(const runs_args *a, const keel_cli_list *ids)
       const char *label;
       size_t off;
     } attrs[] = {
-        {"status", offsetof(keel_registry_record, status)},
-        {"manifest", offsetof(keel_registry_record, name)},
-        {"template", offsetof(keel_registry_record, template_name)},
-        {"template_version", offsetof(keel_registry_record, template_version)},
-        {"dataset", offsetof(keel_registry_record, dataset)},
-        {"dataset_version", offsetof(keel_registry_record, dataset_version)},
-        {"input_digest", offsetof(keel_registry_record, input_digest)},
-        {"result_digest", offsetof(keel_registry_record, result_digest)},
+        {"status", offsetof(keel_run_registry_record, status)},
+        {"manifest", offsetof(keel_run_registry_record, name)},
+        {"template", offsetof(keel_run_registry_record, template_name)},
+        {"template_version",
+         offsetof(keel_run_registry_record, template_version)},
+        {"dataset", offsetof(keel_run_registry_record, dataset)},
+        {"dataset_version",
+         offsetof(keel_run_registry_record, dataset_version)},
+        {"input_digest", offsetof(keel_run_registry_record, input_digest)},
+        {"result_digest", offsetof(keel_run_registry_record, result_digest)},
     };
     for (size_t k = 0; vals && k < sizeof attrs / sizeof attrs[0]; k++) {
       for (size_t i = 0; i < n; i++)
@@ -501,7 +504,7 @@ static int cmd_compare(const runs_args *a, const keel_cli_list *ids)
     compare_section("\nplugins (version sha256)", recs, n, plugin_key);
   }
   for (size_t i = 0; i < n; i++)
-    keel_registry_record_free(&recs[i]);
+    keel_run_registry_record_free(&recs[i]);
   free(recs);
   return code;
 }
@@ -509,12 +512,12 @@ static int cmd_compare(const runs_args *a, const keel_cli_list *ids)
 /* ---- import and verify ------------------------------------------------ */
 
 /* Bundles are read and verified IMPORT_BATCH at a time on every core
- * (run/registry.h, keel_registry_read_bundles) and each batch is indexed
+ * (run/registry.h, keel_run_registry_read_bundles) and each batch is indexed
  * in one write transaction instead of one per bundle. */
 enum { IMPORT_BATCH = 64 };
 
 typedef struct import_state {
-  keel_registry *r;
+  keel_run_registry *r;
   size_t inserted, present, skipped;
   int code;           /* the worst exit code of the skipped bundles */
   const char **paths; /* the bundle files found, in order (owned) */
@@ -530,9 +533,9 @@ static void skip(import_state *s, const char *path, int rc, const char *why)
     s->code = code;
 }
 
-static void count(import_state *s, keel_registry_added what)
+static void count(import_state *s, keel_run_registry_added what)
 {
-  if (what == KEEL_REGISTRY_INSERTED)
+  if (what == KEEL_RUN_REGISTRY_INSERTED)
     s->inserted++;
   else
     s->present++;
@@ -541,17 +544,18 @@ static void count(import_state *s, keel_registry_added what)
 /* Indexes the records read; a batch refused whole (a conflicting run id)
  * is indexed again one by one, so only that bundle is skipped. Returns
  * 0, or the code of a registry that failed (every later write would). */
-static int index_batch(import_state *s, keel_registry_record *recs, size_t n)
+static int index_batch(import_state *s, keel_run_registry_record *recs,
+                       size_t n)
 {
-  keel_registry_added what[IMPORT_BATCH];
+  keel_run_registry_added what[IMPORT_BATCH];
   keel_error err = {0};
-  int rc = n ? keel_registry_insert(s->r, recs, n, what, &err) : 0;
+  int rc = n ? keel_run_registry_insert(s->r, recs, n, what, &err) : 0;
   if (!rc)
     for (size_t i = 0; i < n; i++)
       count(s, what[i]);
   for (size_t i = 0; rc == KEEL_EINTEGRITY && i < n; i++) {
     keel_error one = {0};
-    int r1 = keel_registry_insert(s->r, &recs[i], 1, what, &one);
+    int r1 = keel_run_registry_insert(s->r, &recs[i], 1, what, &one);
     if (r1 && r1 != KEEL_EINTEGRITY) {
       err = one;
       rc = r1;
@@ -573,12 +577,12 @@ static int index_batch(import_state *s, keel_registry_record *recs, size_t n)
 
 static int import_paths(import_state *s)
 {
-  static keel_registry_record recs[IMPORT_BATCH], ok[IMPORT_BATCH];
+  static keel_run_registry_record recs[IMPORT_BATCH], ok[IMPORT_BATCH];
   static keel_error errs[IMPORT_BATCH];
   int rcs[IMPORT_BATCH], rc = 0;
   for (size_t at = 0; !rc && at < s->n_paths; at += IMPORT_BATCH) {
     size_t n = s->n_paths - at < IMPORT_BATCH ? s->n_paths - at : IMPORT_BATCH;
-    keel_registry_read_bundles(s->paths + at, n, 1, 0, recs, rcs, errs);
+    keel_run_registry_read_bundles(s->paths + at, n, 1, 0, recs, rcs, errs);
     size_t n_ok = 0;
     for (size_t i = 0; i < n; i++) {
       if (rcs[i])
@@ -588,7 +592,7 @@ static int import_paths(import_state *s)
     }
     rc = index_batch(s, ok, n_ok);
     for (size_t i = 0; i < n_ok; i++)
-      keel_registry_record_free(&ok[i]);
+      keel_run_registry_record_free(&ok[i]);
   }
   return rc;
 }
@@ -663,7 +667,7 @@ static int cmd_import(const runs_args *a, const keel_cli_list *ops)
                                 "import takes folders or bundle files");
   import_state s = {0};
   keel_error err = {0};
-  int rc = keel_registry_open(a->registry, 1, &s.r, &err);
+  int rc = keel_run_registry_open(a->registry, 1, &s.r, &err);
   if (rc) {
     keel_cli_error("runs", "%s", err.message);
     return exit_for(rc);
@@ -677,24 +681,24 @@ static int cmd_import(const runs_args *a, const keel_cli_list *ops)
   }
   if (!import_paths(&s))
     printf("imported %zu, already indexed %zu, skipped %zu (registry %s)\n",
-           s.inserted, s.present, s.skipped, keel_registry_path(s.r));
+           s.inserted, s.present, s.skipped, keel_run_registry_path(s.r));
   for (size_t i = 0; i < s.n_paths; i++)
     free((char *)s.paths[i]);
   free(s.paths);
-  keel_registry_close(s.r);
+  keel_run_registry_close(s.r);
   return s.code;
 }
 
 static int cmd_verify(const runs_args *a)
 {
-  keel_registry *r = NULL;
+  keel_run_registry *r = NULL;
   int code = open_reader(a, 0, &r);
   if (code || !r)
     return code;
   char *report = NULL;
   size_t n = 0, bad = 0;
   keel_error err = {0};
-  int rc = keel_registry_verify(r, &report, &n, &bad, &err);
+  int rc = keel_run_registry_verify(r, &report, &n, &bad, &err);
   if (rc) {
     keel_cli_error("runs", "verify: %s", err.message);
     code = exit_for(rc);
@@ -703,14 +707,14 @@ static int cmd_verify(const runs_args *a)
     keel_cli_error("runs",
                    "verify: FAILED: %zu of %zu indexed runs do not match "
                    "their bundles (registry %s)",
-                   bad, n, keel_registry_path(r));
+                   bad, n, keel_run_registry_path(r));
     code = KEEL_EXIT_INTEGRITY;
   } else {
     printf("OK %s: %zu runs, every bundle present and unchanged\n",
-           keel_registry_path(r), n);
+           keel_run_registry_path(r), n);
   }
   free(report);
-  keel_registry_close(r);
+  keel_run_registry_close(r);
   return code;
 }
 

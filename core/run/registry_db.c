@@ -65,7 +65,7 @@ static const char schema_sql[] =
     " PRIMARY KEY(run, kind, name)) WITHOUT ROWID;"
     "INSERT INTO schema_version(version) VALUES (1);";
 
-int keel__registry_fail(keel_registry *r, int sqlite_rc, const char *what,
+int keel__registry_fail(keel_run_registry *r, int sqlite_rc, const char *what,
                         keel_error *err)
 {
   int code = KEEL_EIO;
@@ -90,7 +90,7 @@ int keel__registry_fail(keel_registry *r, int sqlite_rc, const char *what,
                    r && r->path ? r->path : "?", what, why, hint);
 }
 
-int keel__registry_exec(keel_registry *r, const char *sql, const char *what,
+int keel__registry_exec(keel_run_registry *r, const char *sql, const char *what,
                         keel_error *err)
 {
   int rc = sqlite3_exec(r->db, sql, NULL, NULL, NULL);
@@ -103,18 +103,18 @@ char *keel__registry_column_text(sqlite3_stmt *st, int col)
   return t ? strdup((const char *)t) : NULL;
 }
 
-int keel_registry_default_path(char **out, keel_error *err)
+int keel_run_registry_default_path(char **out, keel_error *err)
 {
   return keel_setting_value(KEEL_SETTING_REGISTRY, out, err);
 }
 
-const char *keel_registry_path(const keel_registry *r)
+const char *keel_run_registry_path(const keel_run_registry *r)
 {
   return r->path;
 }
 
 /* The schema version in the file; 0 when it has no schema yet. */
-static int read_version(keel_registry *r, int *version, keel_error *err)
+static int read_version(keel_run_registry *r, int *version, keel_error *err)
 {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(r->db,
@@ -143,7 +143,7 @@ static int read_version(keel_registry *r, int *version, keel_error *err)
 }
 
 /* 1 when the file holds no table at all (an empty file). */
-static int no_tables(keel_registry *r)
+static int no_tables(keel_run_registry *r)
 {
   sqlite3_stmt *st = NULL;
   int none = 0;
@@ -157,14 +157,14 @@ static int no_tables(keel_registry *r)
 
 /* Creates the schema unless another process did first (checked again
  * inside the write transaction), then checks the version. */
-static int ensure_schema(keel_registry *r, int create, keel_error *err)
+static int ensure_schema(keel_run_registry *r, int create, keel_error *err)
 {
   int version, rc = read_version(r, &version, err);
   if (!rc && version == 0 && create) {
     rc = keel__registry_exec(r, "BEGIN IMMEDIATE", "creating the schema", err);
     if (!rc && !(rc = read_version(r, &version, err)) && version == 0) {
       rc = keel__registry_exec(r, schema_sql, "creating the schema", err);
-      version = KEEL_REGISTRY_SCHEMA;
+      version = KEEL_RUN_REGISTRY_SCHEMA;
     }
     if (!rc)
       rc = keel__registry_exec(r, "COMMIT", "creating the schema", err);
@@ -181,24 +181,24 @@ static int ensure_schema(keel_registry *r, int create, keel_error *err)
                      "registry %s: an SQLite file without keel's tables "
                      "(expected a schema_version table)",
                      r->path);
-  if (version > KEEL_REGISTRY_SCHEMA)
+  if (version > KEEL_RUN_REGISTRY_SCHEMA)
     return keel_fail(err, KEEL_EUNSUPPORTED,
                      "registry %s: schema version %d was written by a newer "
                      "keel; this keel reads version %d",
-                     r->path, version, KEEL_REGISTRY_SCHEMA);
+                     r->path, version, KEEL_RUN_REGISTRY_SCHEMA);
   /* versions below ours would be migrated here, in one transaction */
   return 0;
 }
 
-int keel_registry_open(const char *path, int create, keel_registry **out,
-                       keel_error *err)
+int keel_run_registry_open(const char *path, int create,
+                           keel_run_registry **out, keel_error *err)
 {
   *out = NULL;
-  keel_registry *r = calloc(1, sizeof *r);
+  keel_run_registry *r = calloc(1, sizeof *r);
   if (!r)
     return keel_fail(err, KEEL_ENOMEM, "out of memory");
   int rc = path ? ((r->path = strdup(path)) ? 0 : KEEL_ENOMEM)
-                : keel_registry_default_path(&r->path, err);
+                : keel_run_registry_default_path(&r->path, err);
   if (rc) {
     free(r);
     return rc == KEEL_ENOMEM ? keel_fail(err, rc, "out of memory") : rc;
@@ -230,7 +230,7 @@ int keel_registry_open(const char *path, int create, keel_registry **out,
     goto fail;
   }
   sqlite3_extended_result_codes(r->db, 0);
-  sqlite3_busy_timeout(r->db, KEEL_REGISTRY_BUSY_MS);
+  sqlite3_busy_timeout(r->db, KEEL_RUN_REGISTRY_BUSY_MS);
   rc = keel__registry_exec(r, "PRAGMA foreign_keys = ON", "setting up", err);
   /* WAL is a property of the file, set by the first writer; readers do
    * not take the lock it needs. */
@@ -246,11 +246,11 @@ int keel_registry_open(const char *path, int create, keel_registry **out,
   *out = r;
   return 0;
 fail:
-  keel_registry_close(r);
+  keel_run_registry_close(r);
   return rc;
 }
 
-void keel_registry_close(keel_registry *r)
+void keel_run_registry_close(keel_run_registry *r)
 {
   if (!r)
     return;

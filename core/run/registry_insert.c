@@ -51,7 +51,7 @@ static const char *const statements[S_COUNT] = {
 };
 
 typedef struct writer {
-  keel_registry *r;
+  keel_run_registry *r;
   sqlite3_stmt *st[S_COUNT];
   char now[32];
 } writer;
@@ -73,12 +73,12 @@ static int run_stmt(sqlite3_stmt *st)
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static int insert_rows(writer *w, const keel_registry_record *rec,
+static int insert_rows(writer *w, const keel_run_registry_record *rec,
                        sqlite3_int64 run)
 {
   int rc = SQLITE_OK;
   for (size_t i = 0; !rc && i < rec->n_params; i++) {
-    const keel_registry_param *p = &rec->params[i];
+    const keel_run_registry_param *p = &rec->params[i];
     sqlite3_stmt *st = w->st[S_PARAM];
     bind_str(st, 1, p->key);
     sqlite3_bind_int64(st, 2, run);
@@ -92,7 +92,7 @@ static int insert_rows(writer *w, const keel_registry_record *rec,
     rc = run_stmt(st);
   }
   for (size_t i = 0; !rc && i < rec->n_metrics; i++) {
-    const keel_registry_metric *m = &rec->metrics[i];
+    const keel_run_registry_metric *m = &rec->metrics[i];
     sqlite3_stmt *st = w->st[m->epoch ? S_METRIC : S_LATEST];
     double v = m->is_nan ? 0 : m->value;
     if (m->epoch) {
@@ -129,7 +129,7 @@ static int insert_rows(writer *w, const keel_registry_record *rec,
   return rc;
 }
 
-static int insert_run(writer *w, const keel_registry_record *rec)
+static int insert_run(writer *w, const keel_run_registry_record *rec)
 {
   sqlite3_stmt *st = w->st[S_RUN];
   const char *text[] = {rec->run_id,          rec->name,
@@ -161,8 +161,8 @@ static int insert_run(writer *w, const keel_registry_record *rec)
 
 /* One record: what happened in *what; a conflicting bundle is
  * KEEL_EINTEGRITY in err. */
-static int add_one(writer *w, const keel_registry_record *rec,
-                   keel_registry_added *what, keel_error *err)
+static int add_one(writer *w, const keel_run_registry_record *rec,
+                   keel_run_registry_added *what, keel_error *err)
 {
   sqlite3_stmt *st = w->st[S_FIND];
   bind_str(st, 1, rec->run_id);
@@ -189,10 +189,10 @@ static int add_one(writer *w, const keel_registry_record *rec,
       rc = run_stmt(mv);
       rc = rc ? keel__registry_fail(w->r, rc, "updating a bundle's path", err)
               : 0;
-      *what = KEEL_REGISTRY_MOVED;
+      *what = KEEL_RUN_REGISTRY_MOVED;
     } else {
       rc = 0;
-      *what = KEEL_REGISTRY_PRESENT;
+      *what = KEEL_RUN_REGISTRY_PRESENT;
     }
     free(sha);
     free(path);
@@ -205,12 +205,13 @@ static int add_one(writer *w, const keel_registry_record *rec,
   rc = insert_run(w, rec);
   if (rc)
     return keel__registry_fail(w->r, rc, "indexing a run", err);
-  *what = KEEL_REGISTRY_INSERTED;
+  *what = KEEL_RUN_REGISTRY_INSERTED;
   return 0;
 }
 
-int keel_registry_insert(keel_registry *r, const keel_registry_record *recs,
-                         size_t n, keel_registry_added *what, keel_error *err)
+int keel_run_registry_insert(keel_run_registry *r,
+                             const keel_run_registry_record *recs, size_t n,
+                             keel_run_registry_added *what, keel_error *err)
 {
   writer w = {.r = r};
   time_t t = time(NULL);
@@ -224,7 +225,7 @@ int keel_registry_insert(keel_registry *r, const keel_registry_record *recs,
       rc = keel__registry_fail(r, s, "preparing a statement", err);
   }
   for (size_t i = 0; !rc && i < n; i++) {
-    keel_registry_added one = KEEL_REGISTRY_INSERTED;
+    keel_run_registry_added one = KEEL_RUN_REGISTRY_INSERTED;
     rc = add_one(&w, &recs[i], &one, err);
     if (what)
       what[i] = one;
@@ -238,8 +239,9 @@ int keel_registry_insert(keel_registry *r, const keel_registry_record *recs,
   return rc;
 }
 
-int keel_registry_read_bundle(const char *path, int verify,
-                              keel_registry_record *rec, keel_error *err)
+int keel_run_registry_read_bundle(const char *path, int verify,
+                                  keel_run_registry_record *rec,
+                                  keel_error *err)
 {
   char abs[PATH_MAX], sha[65];
   keel_bundle *b = NULL;
@@ -265,15 +267,16 @@ int keel_registry_read_bundle(const char *path, int verify,
     if (rc)
       goto out;
   }
-  rc = keel_registry_record_from_bundle(b, abs, sha, rec, err);
+  rc = keel_run_registry_record_from_bundle(b, abs, sha, rec, err);
 out:
   keel_bundle_close(b);
   return rc;
 }
 
-void keel_registry_read_bundles(const char *const *paths, size_t n, int verify,
-                                int threads, keel_registry_record *recs,
-                                int *rcs, keel_error *errs)
+void keel_run_registry_read_bundles(const char *const *paths, size_t n,
+                                    int verify, int threads,
+                                    keel_run_registry_record *recs, int *rcs,
+                                    keel_error *errs)
 {
   /* bundles are independent: reading and verifying them (inflate and
    * SHA-256, most of an import's time) spreads over the cores */
@@ -283,17 +286,19 @@ void keel_registry_read_bundles(const char *const *paths, size_t n, int verify,
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (long i = 0; i < count; i++) {
     memset(&errs[i], 0, sizeof errs[i]);
-    rcs[i] = keel_registry_read_bundle(paths[i], verify, &recs[i], &errs[i]);
+    rcs[i] =
+        keel_run_registry_read_bundle(paths[i], verify, &recs[i], &errs[i]);
   }
 }
 
-int keel_registry_add_bundle(keel_registry *r, const char *path, int verify,
-                             keel_registry_added *what, keel_error *err)
+int keel_run_registry_add_bundle(keel_run_registry *r, const char *path,
+                                 int verify, keel_run_registry_added *what,
+                                 keel_error *err)
 {
-  keel_registry_record rec;
-  int rc = keel_registry_read_bundle(path, verify, &rec, err);
+  keel_run_registry_record rec;
+  int rc = keel_run_registry_read_bundle(path, verify, &rec, err);
   if (!rc)
-    rc = keel_registry_insert(r, &rec, 1, what, err);
-  keel_registry_record_free(&rec);
+    rc = keel_run_registry_insert(r, &rec, 1, what, err);
+  keel_run_registry_record_free(&rec);
   return rc;
 }

@@ -7,7 +7,7 @@
 
 #include "run/registry.h"
 
-struct keel_registry {
+struct keel_run_registry {
   sqlite3 *db;
   char *path;
 };
@@ -15,11 +15,11 @@ struct keel_registry {
 /* err = "registry PATH: WHAT: SQLite's message" with the KEEL_E* code the
  * SQLite result maps to (locked: KEEL_EIO, corrupt: KEEL_EINTEGRITY, ...).
  * Returns that code. */
-int keel__registry_fail(keel_registry *r, int sqlite_rc, const char *what,
+int keel__registry_fail(keel_run_registry *r, int sqlite_rc, const char *what,
                         keel_error *err);
 
 /* sqlite3_exec of a fixed statement; on failure keel__registry_fail. */
-int keel__registry_exec(keel_registry *r, const char *sql, const char *what,
+int keel__registry_exec(keel_run_registry *r, const char *sql, const char *what,
                         keel_error *err);
 
 /* A column's text as a malloc'd copy (NULL for SQL NULL). */

@@ -15,7 +15,7 @@
 #include "run/registry_internal.h"
 #include "run/registry_where.h"
 
-void keel_registry_table_free(keel_registry_table *t)
+void keel_run_registry_table_free(keel_run_registry_table *t)
 {
   for (size_t i = 0; i < t->n_cols; i++)
     free(t->cols[i]);
@@ -42,9 +42,9 @@ static int bind_all(sqlite3_stmt *st, const keel_where_sql *w)
 
 /* Runs a SELECT whose columns are named by cols and collects its rows as
  * text. */
-static int collect(keel_registry *r, sqlite3_stmt *st, size_t n_cols,
+static int collect(keel_run_registry *r, sqlite3_stmt *st, size_t n_cols,
                    const char *const *cols, const int *numeric,
-                   keel_registry_table *out, keel_error *err)
+                   keel_run_registry_table *out, keel_error *err)
 {
   memset(out, 0, sizeof *out);
   out->n_cols = n_cols;
@@ -89,8 +89,9 @@ static int collect(keel_registry *r, sqlite3_stmt *st, size_t n_cols,
 static const char *const list_cols[] = {
     "run_id", "started_at", "status", "template", "name", "result_digest"};
 
-int keel_registry_list(keel_registry *r, const char *where, const char *sort,
-                       long limit, keel_registry_table *out, keel_error *err)
+int keel_run_registry_list(keel_run_registry *r, const char *where,
+                           const char *sort, long limit,
+                           keel_run_registry_table *out, keel_error *err)
 {
   keel_where_sql w = {0};
   keel_buf sql = KEEL_BUF_INIT;
@@ -154,8 +155,8 @@ out:
   return rc;
 }
 
-int keel_registry_best(keel_registry *r, const char *sweep, long limit,
-                       keel_registry_table *out, keel_error *err)
+int keel_run_registry_best(keel_run_registry *r, const char *sweep, long limit,
+                           keel_run_registry_table *out, keel_error *err)
 {
   static const char *const cols[] = {"trial",     "value",  "objective",
                                      "direction", "run_id", "result_digest",
@@ -184,7 +185,7 @@ int keel_registry_best(keel_registry *r, const char *sweep, long limit,
 
 /* ---- one run ------------------------------------------------------------- */
 
-static int find_id(keel_registry *r, const char *id, sqlite3_int64 *row,
+static int find_id(keel_run_registry *r, const char *id, sqlite3_int64 *row,
                    keel_error *err)
 {
   sqlite3_stmt *st = NULL;
@@ -229,7 +230,8 @@ static int find_id(keel_registry *r, const char *id, sqlite3_int64 *row,
   return rc;
 }
 
-static int read_run(sqlite3 *db, sqlite3_int64 row, keel_registry_record *rec)
+static int read_run(sqlite3 *db, sqlite3_int64 row,
+                    keel_run_registry_record *rec)
 {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(
@@ -273,7 +275,7 @@ static int read_run(sqlite3 *db, sqlite3_int64 row, keel_registry_record *rec)
 }
 
 static int read_children(sqlite3 *db, sqlite3_int64 row,
-                         keel_registry_record *rec)
+                         keel_run_registry_record *rec)
 {
   static const char *const q[] = {
       "SELECT key, stage, plugin, type, value_text, value_num FROM params "
@@ -294,7 +296,7 @@ static int read_children(sqlite3 *db, sqlite3_int64 row,
     while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
       rc = SQLITE_NOMEM;
       if (k == 0) {
-        keel_registry_param *p =
+        keel_run_registry_param *p =
             realloc(rec->params, (rec->n_params + 1) * sizeof *p);
         if (!p)
           break;
@@ -308,7 +310,7 @@ static int read_children(sqlite3 *db, sqlite3_int64 row,
         p->has_num = sqlite3_column_type(st, 5) != SQLITE_NULL;
         p->num = sqlite3_column_double(st, 5);
       } else if (k < 3) {
-        keel_registry_metric *m =
+        keel_run_registry_metric *m =
             realloc(rec->metrics, (rec->n_metrics + 1) * sizeof *m);
         if (!m)
           break;
@@ -319,7 +321,7 @@ static int read_children(sqlite3 *db, sqlite3_int64 row,
         m->value = sqlite3_column_double(st, 2);
         m->is_nan = sqlite3_column_int(st, 3);
       } else if (k == 3) {
-        keel_registry_data *d =
+        keel_run_registry_data *d =
             realloc(rec->data, (rec->n_data + 1) * sizeof *d);
         if (!d)
           break;
@@ -329,7 +331,7 @@ static int read_children(sqlite3 *db, sqlite3_int64 row,
         d->sha256 = keel__registry_column_text(st, 1);
         d->bytes = sqlite3_column_int64(st, 2);
       } else {
-        keel_registry_plugin *p =
+        keel_run_registry_plugin *p =
             realloc(rec->plugins, (rec->n_plugins + 1) * sizeof *p);
         if (!p)
           break;
@@ -349,8 +351,8 @@ static int read_children(sqlite3 *db, sqlite3_int64 row,
   return rc;
 }
 
-int keel_registry_get(keel_registry *r, const char *id,
-                      keel_registry_record *rec, keel_error *err)
+int keel_run_registry_get(keel_run_registry *r, const char *id,
+                          keel_run_registry_record *rec, keel_error *err)
 {
   memset(rec, 0, sizeof *rec);
   sqlite3_int64 row = 0;
@@ -368,14 +370,15 @@ int keel_registry_get(keel_registry *r, const char *id,
     rc = keel__registry_fail(r, s, "reading a run", err);
   sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
   if (rc)
-    keel_registry_record_free(rec);
+    keel_run_registry_record_free(rec);
   return rc;
 }
 
 /* ---- checking the bundles ------------------------------------------------ */
 
-int keel_registry_verify(keel_registry *r, char **report, size_t *n_runs,
-                         size_t *n_problems, keel_error *err)
+int keel_run_registry_verify(keel_run_registry *r, char **report,
+                             size_t *n_runs, size_t *n_problems,
+                             keel_error *err)
 {
   *report = NULL;
   *n_runs = *n_problems = 0;
@@ -436,13 +439,14 @@ static int still_good(const char *path, const char *sha)
   return good;
 }
 
-int keel_registry_find_reusable(const char *registry_path,
-                                const char *input_digest, char **bundle_path,
-                                char **run_id, keel_error *err)
+int keel_run_registry_find_reusable(const char *registry_path,
+                                    const char *input_digest,
+                                    char **bundle_path, char **run_id,
+                                    keel_error *err)
 {
   *bundle_path = *run_id = NULL;
-  keel_registry *r = NULL;
-  int rc = keel_registry_open(registry_path, 0, &r, err);
+  keel_run_registry *r = NULL;
+  int rc = keel_run_registry_open(registry_path, 0, &r, err);
   if (rc == KEEL_ENOTFOUND)
     return 0;
   if (rc)
@@ -476,6 +480,6 @@ int keel_registry_find_reusable(const char *registry_path,
            ? 0
            : keel__registry_fail(r, s, "looking up the run cache", err);
   sqlite3_finalize(st);
-  keel_registry_close(r);
+  keel_run_registry_close(r);
   return rc;
 }

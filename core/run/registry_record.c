@@ -29,7 +29,7 @@ static int grow(void **arr, size_t n, size_t size)
 }
 
 /* config.json: every stage's parameters as SECTION.NAME. */
-static int add_params(keel_registry_record *rec, const json_t *config)
+static int add_params(keel_run_registry_record *rec, const json_t *config)
 {
   size_t i, j;
   json_t *stage, *p;
@@ -46,7 +46,7 @@ static int add_params(keel_registry_record *rec, const json_t *config)
         continue;
       if (grow((void **)&rec->params, rec->n_params, sizeof *rec->params))
         return KEEL_ENOMEM;
-      keel_registry_param *q = &rec->params[rec->n_params++];
+      keel_run_registry_param *q = &rec->params[rec->n_params++];
       size_t n = strlen(section) + strlen(name) + 2;
       if (!(q->key = malloc(n)))
         return KEEL_ENOMEM;
@@ -71,12 +71,12 @@ static int add_params(keel_registry_record *rec, const json_t *config)
   return 0;
 }
 
-static int add_metric(keel_registry_record *rec, const char *split,
+static int add_metric(keel_run_registry_record *rec, const char *split,
                       const char *name, long epoch, const json_t *v)
 {
   if (grow((void **)&rec->metrics, rec->n_metrics, sizeof *rec->metrics))
     return KEEL_ENOMEM;
-  keel_registry_metric *m = &rec->metrics[rec->n_metrics++];
+  keel_run_registry_metric *m = &rec->metrics[rec->n_metrics++];
   size_t n = strlen(split) + strlen(name) + 2;
   if (!(m->key = malloc(n)))
     return KEEL_ENOMEM;
@@ -107,7 +107,7 @@ static int epoch_key(const char *key, char split[8], const char **name)
 /* metrics.json's splits, then metrics.jsonl's epochs. A final value
  * written as null is a NaN when the run reports that metric per epoch
  * (it diverged), and left out when it does not (rmse of a classifier). */
-static int add_metrics(keel_registry_record *rec, const json_t *final,
+static int add_metrics(keel_run_registry_record *rec, const json_t *final,
                        const keel_bundle_member *lines)
 {
   json_t *epochs = json_array();
@@ -161,7 +161,7 @@ static int add_metrics(keel_registry_record *rec, const json_t *final,
   return rc;
 }
 
-static int add_lineage(keel_registry_record *rec, const json_t *lineage)
+static int add_lineage(keel_run_registry_record *rec, const json_t *lineage)
 {
   const json_t *source = json_object_get(lineage, "source");
   const json_t *ds = json_object_get(source, "dataset");
@@ -176,7 +176,7 @@ static int add_lineage(keel_registry_record *rec, const json_t *lineage)
       continue;
     if (grow((void **)&rec->data, rec->n_data, sizeof *rec->data))
       return KEEL_ENOMEM;
-    keel_registry_data *d = &rec->data[rec->n_data++];
+    keel_run_registry_data *d = &rec->data[rec->n_data++];
     d->path = strdup(path);
     d->sha256 = dup_str(json_object_get(f, "sha256"));
     d->bytes = (long long)json_integer_value(json_object_get(f, "bytes"));
@@ -186,7 +186,7 @@ static int add_lineage(keel_registry_record *rec, const json_t *lineage)
   return 0;
 }
 
-static int add_plugins(keel_registry_record *rec, const json_t *plugins)
+static int add_plugins(keel_run_registry_record *rec, const json_t *plugins)
 {
   size_t i;
   json_t *p;
@@ -198,7 +198,7 @@ static int add_plugins(keel_registry_record *rec, const json_t *plugins)
       continue;
     if (grow((void **)&rec->plugins, rec->n_plugins, sizeof *rec->plugins))
       return KEEL_ENOMEM;
-    keel_registry_plugin *q = &rec->plugins[rec->n_plugins++];
+    keel_run_registry_plugin *q = &rec->plugins[rec->n_plugins++];
     q->kind = strdup(kind);
     q->name = strdup(name);
     q->version = dup_str(json_object_get(p, "version"));
@@ -209,7 +209,7 @@ static int add_plugins(keel_registry_record *rec, const json_t *plugins)
   return 0;
 }
 
-static void add_run(keel_registry_record *rec, const json_t *run)
+static void add_run(keel_run_registry_record *rec, const json_t *run)
 {
   rec->run_id = dup_str(json_object_get(run, "run_id"));
   rec->status = dup_str(json_object_get(run, "status"));
@@ -235,9 +235,11 @@ static void add_run(keel_registry_record *rec, const json_t *run)
   }
 }
 
-int keel_registry_record_from_bundle(const keel_bundle *b, const char *abs_path,
-                                     const char sha[65],
-                                     keel_registry_record *rec, keel_error *err)
+int keel_run_registry_record_from_bundle(const keel_bundle *b,
+                                         const char *abs_path,
+                                         const char sha[65],
+                                         keel_run_registry_record *rec,
+                                         keel_error *err)
 {
   memset(rec, 0, sizeof *rec);
   json_t *run = keel_bundle_json(b, "run.json", NULL);
@@ -271,11 +273,11 @@ out:
   json_decref(lineage);
   json_decref(plugins);
   if (rc)
-    keel_registry_record_free(rec);
+    keel_run_registry_record_free(rec);
   return rc;
 }
 
-void keel_registry_record_free(keel_registry_record *rec)
+void keel_run_registry_record_free(keel_run_registry_record *rec)
 {
   char **strs[] = {&rec->run_id,
                    &rec->name,

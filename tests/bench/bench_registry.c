@@ -1,5 +1,5 @@
 /* Fills a run registry with synthetic runs through the registry's own
- * insert path (keel_registry_insert, the code `keel run` and `keel runs
+ * insert path (keel_run_registry_insert, the code `keel run` and `keel runs
  * import` use), for the query benchmark of bench_registry.sh.
  *
  *   bench_registry REGISTRY_FILE [N_RUNS (100000)]
@@ -37,10 +37,10 @@ static char *num_text(double v)
   return strdup(buf);
 }
 
-static void param(keel_registry_record *r, const char *key, const char *type,
-                  double v, const char *text)
+static void param(keel_run_registry_record *r, const char *key,
+                  const char *type, double v, const char *text)
 {
-  keel_registry_param *p = &r->params[r->n_params++];
+  keel_run_registry_param *p = &r->params[r->n_params++];
   p->key = strdup(key);
   p->stage = strdup(strchr(key, '.') && strncmp(key, "train.", 6) &&
                             strncmp(key, "data.", 5)
@@ -52,16 +52,16 @@ static void param(keel_registry_record *r, const char *key, const char *type,
   p->has_num = text == NULL || strcmp(type, "bool") == 0;
 }
 
-static void metric(keel_registry_record *r, const char *key, long epoch,
+static void metric(keel_run_registry_record *r, const char *key, long epoch,
                    double v)
 {
-  keel_registry_metric *m = &r->metrics[r->n_metrics++];
+  keel_run_registry_metric *m = &r->metrics[r->n_metrics++];
   m->key = strdup(key);
   m->epoch = epoch;
   m->value = v;
 }
 
-static void make_run(keel_registry_record *r, long i)
+static void make_run(keel_run_registry_record *r, long i)
 {
   static const char *const kinds[] = {"source", "transform", "model", "loss",
                                       "optimizer"};
@@ -156,31 +156,31 @@ int main(int argc, char **argv)
     return 2;
   }
   long n = argc == 3 ? strtol(argv[2], NULL, 10) : 100000;
-  keel_registry *reg = NULL;
+  keel_run_registry *reg = NULL;
   keel_error err = {0};
-  if (keel_registry_open(argv[1], 1, &reg, &err)) {
+  if (keel_run_registry_open(argv[1], 1, &reg, &err)) {
     fprintf(stderr, "bench_registry: %s\n", err.message);
     return 1;
   }
   enum { BATCH = 1000 };
-  static keel_registry_record batch[BATCH];
+  static keel_run_registry_record batch[BATCH];
   double t0 = now();
   for (long i = 0; i < n; i += BATCH) {
     size_t m = (size_t)(n - i < BATCH ? n - i : BATCH);
     for (size_t k = 0; k < m; k++)
       make_run(&batch[k], i + (long)k);
-    int rc = keel_registry_insert(reg, batch, m, NULL, &err);
+    int rc = keel_run_registry_insert(reg, batch, m, NULL, &err);
     for (size_t k = 0; k < m; k++)
-      keel_registry_record_free(&batch[k]);
+      keel_run_registry_record_free(&batch[k]);
     if (rc) {
       fprintf(stderr, "bench_registry: %s\n", err.message);
-      keel_registry_close(reg);
+      keel_run_registry_close(reg);
       return 1;
     }
   }
   double dt = now() - t0;
   printf("inserted %ld runs in %.1f s (%.0f runs/s) into %s\n", n, dt, n / dt,
          argv[1]);
-  keel_registry_close(reg);
+  keel_run_registry_close(reg);
   return 0;
 }
