@@ -217,6 +217,8 @@ static int cmd_list(const runs_args *a)
     code = exit_for(rc);
   } else if (r) {
     code = print_table(&t, a->format);
+  } else if (strcmp(a->format, "json") == 0) {
+    printf("[]\n"); /* no registry yet: no runs, still a JSON document */
   }
   keel_run_registry_table_free(&t);
   keel_run_registry_close(r);

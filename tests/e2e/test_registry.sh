@@ -196,5 +196,9 @@ KEEL_REGISTRY=$T/env.db expect "list reads KEEL_REGISTRY" 0 "" -- runs list --fo
 (($(wc -l <"$T/out") == 2)) && ok || fail "runs list did not read KEEL_REGISTRY's registry"
 expect "list without a registry" 0 "no run registered yet" -- runs list --registry "$T/none.db"
 [[ ! -e $T/none.db ]] && ok || fail "runs list created a registry"
+krun runs list --registry "$T/none.db" --format json
+((RC == 0)) && [[ $(json_value "$T/out" 'len(d)') == 0 ]] && ok || fail "runs list --format json without a registry: exit $RC, '$(cat "$T/out")'"
+expect "malformed where without a registry" 2 "column 9: expected a value" -- runs list --registry "$T/none.db" --where 'status ='
+[[ ! -e $T/none.db ]] && ok || fail "runs list created a registry"
 
 finish
