@@ -57,6 +57,16 @@
 #                           $T/m beside links to the shipped templates/ and
 #                           data/, so an edit of the source tree while the
 #                           test runs cannot change them
+#   sweep_manifests         after `shipped_manifests penguins digits`:
+#                           three manifests with a [tune] space in $T/m:
+#                           grid.ini (penguins; a grid of epochs 200 or 5
+#                           by adam lr 0.01 or 0.05), slow.ini (the same
+#                           grid on digits with batches of 8 and softmax:
+#                           a 200-epoch trial takes seconds, a 5-epoch one
+#                           tenths; seed 2 visits 200, 5, 5, 200 epochs)
+#                           and tpe.ini (penguins; TPE over a log-uniform
+#                           lr and three batch sizes, 4 start-up trials)
+#   sweep_digest BUNDLE     print a sweep bundle's sweep result digest
 #   need TOOL...            bail unless every TOOL is on PATH
 #   reseal SRC OUT CODE     re-seal bundle SRC as OUT the way a forger
 #                           would, after CODE (Python statements) edits the
@@ -271,6 +281,35 @@ shipped_manifests() {
   else
     cp "$KEEL_SRC"/manifests/*.ini "$T/m/"
   fi
+}
+
+sweep_manifests() {
+  local space='
+[tune]
+strategy = grid
+
+[tune.train]
+epochs = choice(200, 5)
+
+[tune.optimizer.adam]
+lr = choice(0.01, 0.05)'
+  { cat "$T/m/penguins.ini" && printf '%s\n' "$space"; } >"$T/m/grid.ini"
+  { sed -e 's/^batch_size = 64$/batch_size = 8/' -e 's/^plugin = mlp$/plugin = softmax/' \
+    "$T/m/digits.ini" && printf '%s\n' "$space"; } >"$T/m/slow.ini"
+  { cat "$T/m/penguins.ini" && printf '%s\n' '
+[tune]
+strategy = tpe
+startup = 4
+
+[tune.optimizer.adam]
+lr = loguniform(0.001, 0.1)
+
+[tune.train]
+batch_size = choice(8, 16, 32)'; } >"$T/m/tpe.ini"
+}
+
+sweep_digest() {
+  "$KEEL" show "$1" --json | json_value - 'd["digest"]'
 }
 
 # http_server NAME DIR [--tls CERT KEY]: starts tests/tools/

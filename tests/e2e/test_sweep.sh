@@ -9,24 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 shipped_manifests penguins digits
 cd "$T/m"
-cp penguins.ini grid.ini
-cat >>grid.ini <<'EOF'
-
-[tune]
-strategy = grid
-
-[tune.train]
-epochs = choice(200, 5)
-
-[tune.optimizer.adam]
-lr = choice(0.01, 0.05)
-EOF
-# the same space on digits with small batches: a 200-epoch trial takes
-# about two seconds, a 5-epoch one a few tenths; seed 2 visits them as
-# 200, 5, 5, 200, so with two jobs trials 2 and 3 end before trial 1
-sed -e 's/^batch_size = 64$/batch_size = 8/' -e 's/^plugin = mlp$/plugin = softmax/' \
-  digits.ini >slow.ini
-sed -n '/^\[tune\]/,$p' grid.ini >>slow.ini
+sweep_manifests
 
 sweep() { # OUT ARGS...: the sweep's bundle in $SB, progress in $T/OUT.err
   local out=$1
@@ -35,7 +18,6 @@ sweep() { # OUT ARGS...: the sweep's bundle in $SB, progress in $T/OUT.err
   "$KEEL" sweep "$@" --out "$T/$out" >"$T/$out.out" 2>"$T/$out.err" || RC=$?
   SB=$(tail -n 1 "$T/$out.out")
 }
-digest_of() { "$KEEL" show "$1" --json | json_value - 'd["digest"]'; }
 trials_of() { # BUNDLE: one "values status result_digest" line per trial
   "$KEEL" show "$1" --json |
     json_value - '"\n".join(" ".join(t["overrides"]) + " " + t["status"] + " " + str(t.get("result_digest")) for t in d["sweep"]["trials"])'
@@ -59,12 +41,12 @@ expect "show lists the space, trials and best" 0 "keel-sweep/1" -- show "$SB"
 has "show" "strategy   grid, seed 1" "train.epochs" "optimizer.lr" "best       trial"
 expect "replay refuses a sweep's bundle" 2 "sweep's bundle, not a run's" -- replay "$SB"
 S1=$SB
-D1=$(digest_of "$S1")
+D1=$(sweep_digest "$S1")
 
 # --- the same sweep, two jobs ---------------------------------------------
 sweep j2 grid.ini --jobs 2 --seed 1 --no-reuse
 check "two-job sweep exits 0" test "$RC" = 0
-check "--jobs 2 gives the sweep result digest of --jobs 1" test "$(digest_of "$SB")" = "$D1"
+check "--jobs 2 gives the sweep result digest of --jobs 1" test "$(sweep_digest "$SB")" = "$D1"
 check "--jobs 2 gives the same trials, in order, with the same result digests" \
   test "$(trials_of "$SB")" = "$(trials_of "$S1")"
 expect "diff of the two sweeps is quiet" 0 "" -- diff "$S1" "$SB"
@@ -81,7 +63,7 @@ if [[ $ended == "0 1 2 3 " ]]; then
   show_output "$T/d2.err"
 else ok; fi
 check "trials ending out of order: the same sweep result digest as one job" \
-  test "$(digest_of "$SB")" = "$(digest_of "$DS1")"
+  test "$(sweep_digest "$SB")" = "$(sweep_digest "$DS1")"
 check "trials ending out of order: the same trials and result digests" \
   test "$(trials_of "$SB")" = "$(trials_of "$DS1")"
 
@@ -90,7 +72,7 @@ sweep again grid.ini --jobs 2 --seed 1
 check "a repeated sweep exits 0" test "$RC" = 0
 reused=$(grep -c '^trial [0-9] ok .*(reused)' "$T/again.err" || true)
 check "a repeated sweep reuses every trial from the registry" test "$reused" = 4
-check "and has the sweep result digest of the first" test "$(digest_of "$SB")" = "$D1"
+check "and has the sweep result digest of the first" test "$(sweep_digest "$SB")" = "$D1"
 expect "keel runs best --sweep ranks a sweep's trials" 0 "valid.accuracy" -- \
   runs best --sweep "$(basename "$(dirname "$S1")")"
 
@@ -101,19 +83,6 @@ expect "diff of a sweep and a run is refused" 2 "sweep's bundle and" -- \
   diff "$S1" "$(ls "$(dirname "$S1")"/trials/keel-run-*.tar.gz | head -n 1)"
 
 # --- TPE: the same trials for one job and two ------------------------------
-cp penguins.ini tpe.ini
-cat >>tpe.ini <<'EOF'
-
-[tune]
-strategy = tpe
-startup = 3
-
-[tune.optimizer.adam]
-lr = loguniform(0.001, 0.1)
-
-[tune.train]
-batch_size = choice(8, 16, 32)
-EOF
 sweep t1 tpe.ini --trials 9 --seed 7 --jobs 1
 check "tpe sweep exits 0" test "$RC" = 0
 T1=$SB
@@ -121,7 +90,7 @@ sweep t2 tpe.ini --trials 9 --seed 7 --jobs 2 --no-reuse
 check "tpe with --jobs 2: the same trials and results" \
   test "$(trials_of "$SB")" = "$(trials_of "$T1")"
 check "tpe with --jobs 2: the same sweep result digest" \
-  test "$(digest_of "$SB")" = "$(digest_of "$T1")"
+  test "$(sweep_digest "$SB")" = "$(sweep_digest "$T1")"
 
 # --- the plan is frozen: an edit during the sweep changes nothing ----------
 cp grid.ini edit.ini
@@ -135,6 +104,6 @@ sed -i 's/^lr = choice(0.01, 0.05)$/lr = choice(0.02, 0.03)/' edit.ini
 wait $pid || true
 SB=$(tail -n 1 "$T/edit.out")
 check "a sweep whose manifest was edited while it ran has the unedited sweep's digest" \
-  test "$(digest_of "$SB")" = "$D1"
+  test "$(sweep_digest "$SB")" = "$D1"
 
 finish

@@ -11,36 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 shipped_manifests penguins digits
 cd "$T/m"
-# digits with small batches: a 200-epoch trial takes seconds, a 5-epoch
-# one tenths; seed 2 visits 200, 5, 5, 200 epochs
-sed -e 's/^batch_size = 64$/batch_size = 8/' -e 's/^plugin = mlp$/plugin = softmax/' \
-  digits.ini >slow.ini
-cat >>slow.ini <<'EOF'
+sweep_manifests
 
-[tune]
-strategy = grid
-
-[tune.train]
-epochs = choice(200, 5)
-
-[tune.optimizer.adam]
-lr = choice(0.01, 0.05)
-EOF
-cp penguins.ini tpe.ini
-cat >>tpe.ini <<'EOF'
-
-[tune]
-strategy = tpe
-startup = 4
-
-[tune.optimizer.adam]
-lr = loguniform(0.001, 0.1)
-
-[tune.train]
-batch_size = choice(8, 16, 32)
-EOF
-
-digest_of() { "$KEEL" show "$1" --json | json_value - 'd["digest"]'; }
 sweep_bg() { # OUT ARGS...: starts a sweep in the background, pid in $PID
   local out=$1
   shift
@@ -64,10 +36,10 @@ resume() { # DIR: resumes it, the bundle in $SB
 # --- the uninterrupted sweeps ----------------------------------------------
 "$KEEL" sweep slow.ini --seed 2 --out "$T/ref" -q >"$T/ref.out" 2>&1 ||
   bail "the reference grid sweep failed: $(cat "$T/ref.out")"
-REF=$(digest_of "$(tail -n 1 "$T/ref.out")")
+REF=$(sweep_digest "$(tail -n 1 "$T/ref.out")")
 "$KEEL" sweep tpe.ini --trials 10 --seed 5 --out "$T/tref" -q >"$T/tref.out" 2>&1 ||
   bail "the reference TPE sweep failed: $(cat "$T/tref.out")"
-TREF=$(digest_of "$(tail -n 1 "$T/tref.out")")
+TREF=$(sweep_digest "$(tail -n 1 "$T/tref.out")")
 
 # --- kill -9 the driver mid-sweep, resume --------------------------------
 sweep_bg grid slow.ini --seed 2 --jobs 1 --no-reuse
@@ -79,11 +51,11 @@ check "killed before the end: no sweep bundle" test -z "$(compgen -G "$DIR/*.tar
 resume "$DIR"
 check "the resumed grid sweep exits 0" test "$RC" = 0
 check "the resumed grid sweep has the uninterrupted sweep's digest" \
-  test "$(digest_of "$SB")" = "$REF"
+  test "$(sweep_digest "$SB")" = "$REF"
 expect "the resumed sweep verifies" 0 intact -- verify "$SB"
 resume "$DIR"
 check "resuming a finished sweep exits 0" test "$RC" = 0
-check "and gives its bundle back" test "$(digest_of "$SB")" = "$REF"
+check "and gives its bundle back" test "$(sweep_digest "$SB")" = "$REF"
 
 # TPE: killed at whatever moment 0.8 s falls on
 sweep_bg tpe tpe.ini --trials 10 --seed 5 --jobs 2 --no-reuse
@@ -94,7 +66,7 @@ DIR=$(dirname "$(compgen -G "$T/tpe/*/plan")")
 resume "$DIR"
 check "the resumed TPE sweep exits 0" test "$RC" = 0
 check "the resumed TPE sweep has the uninterrupted sweep's digest" \
-  test "$(digest_of "$SB")" = "$TREF"
+  test "$(sweep_digest "$SB")" = "$TREF"
 
 # --- the inputs changed: refused, with the difference -------------------
 sweep_bg edit slow.ini --seed 2 --jobs 1 --no-reuse
