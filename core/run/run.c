@@ -624,7 +624,11 @@ static int seal(run_state *rs, int exit_code, const char *error,
     int rc = keel_bundle_set_status(rs->bundle, "interrupted", err);
     if (!rc)
       rc = keel_bundle_set_info(rs->bundle, "interrupted_by",
-                                keel_run_signal_name(out->interrupted_by), err);
+                                rs->opt->interrupt_reason &&
+                                        *rs->opt->interrupt_reason
+                                    ? *rs->opt->interrupt_reason
+                                    : keel_run_signal_name(out->interrupted_by),
+                                err);
     if (rc)
       return rc;
   }

@@ -46,6 +46,11 @@ typedef struct keel_run_options {
    * stops at the next batch boundary, or the next stage before training,
    * and is sealed as "interrupted". NULL: never. */
   const volatile sig_atomic_t *interrupt;
+  /* What stopped the run when the caller raised *interrupt itself rather
+   * than a signal (a sweep pruning a trial): run.json's "interrupted_by"
+   * then says *interrupt_reason instead of the signal's name. NULL, or
+   * pointing at NULL: the signal's name. */
+  const char *const *interrupt_reason;
   /* Replay: a stale dataset is reported, never refused
    * (data/freshness.h). */
   int freshness_report_only;

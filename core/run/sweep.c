@@ -118,7 +118,11 @@ static int propose(driver *d, unsigned long k, keel_error *err)
     }
     hist[nh].x = xs[nh];
     hist[nh].value = oriented(d, t);
-    hist[nh].status = is_ok(t) ? KEEL_TRIAL_COMPLETE : KEEL_TRIAL_FAILED;
+    const char *st = json_string_value(json_object_get(t, "status"));
+    hist[nh].status = is_ok(t)                          ? KEEL_TRIAL_COMPLETE
+                      : st && strcmp(st, "pruned") == 0 ? KEEL_TRIAL_PRUNED
+                                                        : KEEL_TRIAL_FAILED;
+    hist[nh].step = (unsigned)json_integer_value(json_object_get(t, "step"));
     nh++;
   }
   if (!rc)
@@ -132,6 +136,55 @@ static int propose(driver *d, unsigned long k, keel_error *err)
   else
     d->points[k] = x;
   return rc;
+}
+
+/* Median pruning (Optuna's MedianPruner): a trial is judged against the
+ * complete trials of the rounds before its own, once at least this many
+ * of them exist. */
+#define PRUNE_STARTUP_TRIALS 5
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The medians, per epoch, of the curves of the complete trials of the
+ * rounds before trial k's, or NULL when pruning is off or has too few. */
+static json_t *prune_medians(const driver *d, unsigned long k)
+{
+  unsigned long first = k - k % d->round;
+  size_t n = 0, longest = 0;
+  for (unsigned long j = 0; j < first; j++)
+    if (d->done[j] && is_ok(d->done[j])) {
+      n++;
+      size_t len = json_array_size(json_object_get(d->done[j], "curve"));
+      longest = len > longest ? len : longest;
+    }
+  if (!d->plan->space->prune_after || n < PRUNE_STARTUP_TRIALS)
+    return NULL;
+  json_t *medians = json_array();
+  double *v = malloc(n * sizeof *v);
+  for (size_t e = 0; v && e < longest; e++) {
+    size_t m = 0;
+    for (unsigned long j = 0; j < first; j++) {
+      const json_t *x =
+          d->done[j] && is_ok(d->done[j])
+              ? json_array_get(json_object_get(d->done[j], "curve"), e)
+              : NULL;
+      if (json_is_number(x))
+        v[m++] = json_number_value(x);
+    }
+    if (!m) {
+      json_array_append_new(medians, json_null());
+      continue;
+    }
+    qsort(v, m, sizeof *v, cmp_double);
+    double med = m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
+    json_array_append_new(medians, json_real(med));
+  }
+  free(v);
+  return medians;
 }
 
 /* Writes trials/K.request.json: the point, its overrides, the objective. */
@@ -157,6 +210,12 @@ static int write_request(driver *d, unsigned long k, char **values,
   json_object_set_new(req, "direction",
                       json_string(s->maximize ? "max" : "min"));
   json_object_set_new(req, "sweep_id", json_string(d->plan->id));
+  json_t *medians = prune_medians(d, k);
+  if (medians)
+    json_object_set_new(req, "prune",
+                        json_pack("{s:I, s:o}", "after",
+                                  (json_int_t)s->prune_after, "medians",
+                                  medians));
   char *text = json_dumps(req, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   json_decref(req);
   char *path = keel_sweep_trial_file(d->plan->dir, k, ".request.json");
@@ -308,12 +367,12 @@ static int reap_one(driver *d, keel_error *err)
   }
 }
 
-/* Whether trial k may start: TPE needs every trial of earlier rounds
- * ended (its history); grid and random need none. */
+/* Whether trial k may start: TPE and pruning need every trial of earlier
+ * rounds ended (their history); grid and random alone need none. */
 static int may_start(const driver *d, unsigned long k)
 {
-  if (d->strategy != KEEL_SAMPLER_TPE)
-    return 1;
+  if (d->strategy != KEEL_SAMPLER_TPE && !d->plan->space->prune_after)
+    return 1; /* neither the sampler nor pruning looks back */
   unsigned long first = k - k % d->round;
   for (unsigned long j = 0; j < first; j++)
     if (!d->done[j])

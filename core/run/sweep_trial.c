@@ -3,6 +3,7 @@
 #include "run/sweep_trial.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "run/run.h"
 #include "run/sweep_cache.h"
 #include "run/sweep_plan.h"
+#include "train/progress.h"
 
 char *keel_sweep_trial_file(const char *dir, unsigned long k,
                             const char *suffix)
@@ -47,6 +49,101 @@ static const char *launch_option(const keel_sweep_plan *p, const char *key)
 {
   return json_string_value(
       json_object_get(json_object_get(p->doc, "launch"), key));
+}
+
+/* ---- median pruning ---------------------------------------------------- */
+
+/* What the trial watches as it trains, when the sweep prunes: the
+ * objective after each epoch against the medians of the earlier rounds'
+ * curves, which it must not fall behind from epoch `after` on. It also forwards
+ * a signal the process got to the run's stop flag, which it owns so that it can
+ * raise the flag itself. */
+typedef struct watch {
+  const char *split; /* "train" or "valid": the objective's split */
+  const char *name;  /* "accuracy" */
+  int maximize;
+  const json_t *medians; /* per epoch, a number or null; NULL: no pruning */
+  unsigned long after;   /* epochs before the first judgement */
+  const volatile sig_atomic_t *signal; /* the process's signal flag */
+  volatile sig_atomic_t stop;          /* the run's interrupt flag */
+  const char *reason;                  /* "pruned ..." once pruned */
+  char reason_text[200];
+  unsigned long pruned_at; /* epochs done when pruned; 0: not pruned */
+  double last;             /* the objective after the last epoch */
+} watch;
+
+static double metric_value(const keel_metrics *m, const char *name)
+{
+  if (!m)
+    return NAN;
+  return strcmp(name, "loss") == 0       ? m->loss
+         : strcmp(name, "accuracy") == 0 ? m->accuracy
+         : strcmp(name, "macro_f1") == 0 ? m->macro_f1
+         : strcmp(name, "rmse") == 0     ? m->rmse
+         : strcmp(name, "mae") == 0      ? m->mae
+         : strcmp(name, "r2") == 0       ? m->r2
+                                         : NAN;
+}
+
+static void watch_batch(void *ctx, const keel_progress_batch_event *ev)
+{
+  watch *w = ctx;
+  (void)ev;
+  if (w->signal && *w->signal && !w->stop)
+    w->stop = *w->signal;
+}
+
+static void watch_epoch(void *ctx, const keel_progress_epoch_event *ev)
+{
+  watch *w = ctx;
+  if (w->signal && *w->signal && !w->stop)
+    w->stop = *w->signal;
+  const keel_metrics *m = strcmp(w->split, "train") == 0   ? ev->train
+                          : ev->valid && ev->valid->n_rows ? ev->valid
+                                                           : NULL;
+  double v = metric_value(m, w->name);
+  w->last = v;
+  unsigned long done = (unsigned long)ev->epoch + 1;
+  const json_t *med = json_array_get(w->medians, (size_t)ev->epoch);
+  if (!w->medians || w->stop || done < w->after || !json_is_number(med) ||
+      done >= ev->epochs)
+    return;
+  double mv = json_number_value(med);
+  /* worse than the median, or not a number at all */
+  if (isfinite(v) && (w->maximize ? v >= mv : v <= mv))
+    return;
+  snprintf(w->reason_text, sizeof w->reason_text,
+           "pruned after epoch %lu: %s.%s %.6g is worse than %.6g, the median "
+           "of the earlier rounds' trials at that epoch",
+           done, w->split, w->name, v, mv);
+  w->reason = w->reason_text;
+  w->pruned_at = done;
+  w->stop = SIGTERM; /* the run stops at its next batch, sealed */
+}
+
+/* The objective after each epoch, from metrics.jsonl ("valid_accuracy"
+ * for valid.accuracy): what median pruning compares later trials with. */
+static json_t *curve_of(const keel_bundle *b, const char *metric)
+{
+  json_t *curve = json_array();
+  const keel_bundle_member *m = keel_bundle_find(b, "metrics.jsonl");
+  char key[64];
+  snprintf(key, sizeof key, "%s", metric);
+  key[strcspn(key, ".")] = '_';
+  for (size_t off = 0; m && off < m->size;) {
+    const char *line = (const char *)m->data + off;
+    const char *nl = memchr(line, '\n', m->size - off);
+    size_t n = nl ? (size_t)(nl - line) : m->size - off;
+    json_error_t je;
+    json_t *o = json_loadb(line, n, 0, &je);
+    const json_t *v = json_object_get(o, key);
+    json_array_append_new(curve, json_is_number(v)
+                                     ? json_real(json_number_value(v))
+                                     : json_null());
+    json_decref(o);
+    off += n + 1;
+  }
+  return curve;
 }
 
 typedef struct reuse_ctx {
@@ -84,6 +181,7 @@ static int describe_bundle(const char *dir, const char *path,
   json_object_set(out, "result_digest", json_object_get(run, "result_digest"));
   json_t *input = json_object_get(run, "input_digest");
   json_object_set(out, "input_digest", input ? input : json_null());
+  json_object_set_new(out, "curve", curve_of(b, metric));
   double x = objective_of(b, metric);
   json_object_set_new(out, "objective",
                       isfinite(x) ? json_real(x) : json_null());
@@ -148,6 +246,20 @@ int keel_sweep_run_trial(const char *dir, unsigned long k, int threads,
                      ? json_string_value(json_object_get(req, "direction"))
                      : "max",
                  "max") == 0};
+  /* the objective's split and metric, and the pruning rule */
+  watch w = {.maximize = info.maximize, .signal = interrupt};
+  char split[16];
+  snprintf(split, sizeof split, "%.*s", (int)strcspn(metric, "."), metric);
+  w.split = split;
+  w.name = strchr(metric, '.') ? strchr(metric, '.') + 1 : metric;
+  const json_t *prune = json_object_get(req, "prune");
+  if (json_is_object(prune) && strcmp(split, "test") != 0) {
+    w.medians = json_object_get(prune, "medians");
+    w.after =
+        (unsigned long)json_integer_value(json_object_get(prune, "after"));
+  }
+  keel_progress_sink sink = {
+      .batch = watch_batch, .epoch = watch_epoch, .ctx = &w};
   reuse_ctx rctx = {.find = reuse ? keel_sweep_cache_find : NULL,
                     .ctx = (void *)registry};
   keel_run_options opt = {.manifest_path = plan->manifest,
@@ -167,7 +279,9 @@ int keel_sweep_run_trial(const char *dir, unsigned long k, int threads,
                           .data_remap_ctx = plan,
                           .out_dir = trials,
                           .threads = threads,
-                          .interrupt = interrupt,
+                          .interrupt = &w.stop,
+                          .interrupt_reason = &w.reason,
+                          .progress = &sink,
                           .include_plugins = 1,
                           .reuse = reuse_hook,
                           .reuse_ctx = &rctx,
@@ -176,8 +290,9 @@ int keel_sweep_run_trial(const char *dir, unsigned long k, int threads,
   keel_error rerr = {0};
   keel_run_execute(&opt, &ro, &rerr);
   free(all);
-  if (ro.interrupted_by) {
+  if (ro.interrupted_by && !w.pruned_at) {
     /* not an outcome: a resumed sweep runs this trial again */
+
     code = ro.exit_code;
     keel_run_outcome_free(&ro);
     goto done;
@@ -211,6 +326,15 @@ int keel_sweep_run_trial(const char *dir, unsigned long k, int threads,
   if (described) {
     json_object_set_new(out, "bundle", json_null());
     json_object_set_new(out, "objective", json_null());
+  }
+  if (w.pruned_at) {
+    /* a pruned trial's bundle is sealed as interrupted; its outcome is
+     * the objective it had reached */
+    status = "pruned";
+    snprintf(why, sizeof why, "%s", w.reason_text);
+    json_object_set_new(out, "objective",
+                        isfinite(w.last) ? json_real(w.last) : json_null());
+    json_object_set_new(out, "step", json_integer((json_int_t)w.pruned_at));
   }
   json_object_set_new(out, "status", json_string(status));
   json_object_set_new(out, "error", why[0] ? json_string(why) : json_null());

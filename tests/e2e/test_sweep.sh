@@ -92,6 +92,23 @@ check "tpe with --jobs 2: the same trials and results" \
 check "tpe with --jobs 2: the same sweep result digest" \
   test "$(sweep_digest "$SB")" = "$(sweep_digest "$T1")"
 
+# --- median pruning: the same pruned trials for one job and two ----------
+sed 's/^startup = 4$/startup = 4\nprune_after = 2\nstrategy = random\ntrials = 16/' tpe.ini |
+  sed '/^strategy = tpe$/d; /^\[tune.train\]$/,$d' >prune.ini
+sweep p1 prune.ini --seed 3 --jobs 1 --no-reuse
+check "a pruning sweep exits 0" test "$RC" = 0
+pruned=$(grep -c '^trial [0-9]* pruned .*worse than .*the median of the earlier rounds' "$T/p1.err" || true)
+check "some trials are pruned, each saying by which median" test "$pruned" -ge 1
+sweep p2 prune.ini --seed 3 --jobs 2 --no-reuse
+check "pruning with --jobs 2: the same trials, statuses and results" \
+  test "$(trials_of "$SB")" = "$(trials_of "$(tail -n 1 "$T/p1.out")")"
+check "pruning with --jobs 2: the same sweep result digest" \
+  test "$(sweep_digest "$SB")" = "$(sweep_digest "$(tail -n 1 "$T/p1.out")")"
+pb=$("$KEEL" show "$SB" --json | json_value - '[t["bundle"] for t in d["sweep"]["trials"] if t["status"] == "pruned"][0]')
+expect "a pruned trial's bundle verifies as interrupted" 0 "run interrupted" -- \
+  verify "$(dirname "$SB")/$pb"
+expect "and says it was pruned" 0 "pruned after epoch [0-9]+: valid.accuracy" -- show "$(dirname "$SB")/$pb" --json
+
 # --- the plan is frozen: an edit during the sweep changes nothing ----------
 cp grid.ini edit.ini
 "$KEEL" sweep edit.ini --jobs 1 --seed 1 --no-reuse --out "$T/edit" >"$T/edit.out" 2>"$T/edit.err" &
