@@ -766,5 +766,7 @@ int keel_sweep_execute(const keel_sweep_options *opt, keel_sweep_outcome *out,
   free(d.running);
   close(lock);
   keel_sweep_plan_free(d.plan);
+  if (out->exit_code >= KEEL_EXIT_SIGNAL)
+    return KEEL_OK; /* interrupted: the caller says how to resume */
   return out->exit_code ? (err->code ? err->code : KEEL_EIO) : KEEL_OK;
 }

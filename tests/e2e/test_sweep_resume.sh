@@ -6,7 +6,8 @@
 # the original inputs against the frozen plan (an edited manifest is
 # refused with the difference, exit 2) and the frozen copies against
 # plan.json (an altered copy: exit 3); resuming a finished sweep gives its
-# bundle back; a trial whose process is killed is recorded as failed and
+# bundle back; SIGTERM ends a sweep with 143 after its running trials and
+# it resumes; a trial whose process is killed is recorded as failed and
 # the sweep goes on.
 . "$(dirname "$0")/lib.sh"
 shipped_manifests penguins digits
@@ -67,6 +68,21 @@ resume "$DIR"
 check "the resumed TPE sweep exits 0" test "$RC" = 0
 check "the resumed TPE sweep has the uninterrupted sweep's digest" \
   test "$(sweep_digest "$SB")" = "$TREF"
+
+# --- SIGTERM: the running trial ends, nothing new starts, exit 143 -------
+sweep_bg term slow.ini --seed 2 --jobs 1
+wait_for "$T/term/*/trials/0.request.json"
+kill -TERM "$PID"
+RC=0
+wait "$PID" || RC=$?
+check "a sweep stopped by SIGTERM exits 143" test "$RC" = 143
+cp "$T/term.err" "$T/err"
+has_err "it says how to continue" "interrupted: the trials that ended are kept; continue with: keel sweep --resume"
+DIR=$(dirname "$(compgen -G "$T/term/*/plan")")
+check "no trial after the signal started" test -z "$(compgen -G "$DIR/trials/2.request.json")"
+resume "$DIR"
+check "the stopped sweep resumes to the uninterrupted digest" \
+  test "$(sweep_digest "$SB")" = "$REF"
 
 # --- the inputs changed: refused, with the difference -------------------
 sweep_bg edit slow.ini --seed 2 --jobs 1 --no-reuse
