@@ -229,12 +229,17 @@ static int run_sweep(const sweep_args *a, const keel_cli_operands *ops)
   if (out.sweep) {
     keel_sweep_print_trials(out.sweep);
     const json_t *best = json_object_get(out.sweep, "best");
-    if (json_is_object(best))
-      printf("\nbest: trial %lld, %s %.17g, bundle %s\n",
+    if (json_is_object(best)) {
+      printf("\nbest: trial %lld, %s %.17g, bundle ",
              json_integer_value(json_object_get(best, "trial")),
              json_string_value(json_object_get(out.sweep, "objective")),
-             json_number_value(json_object_get(best, "objective")),
-             json_string_value(json_object_get(best, "bundle")));
+             json_number_value(json_object_get(best, "objective")));
+      keel_escape_fputs(stdout,
+                        json_string_value(json_object_get(best, "bundle"))
+                            ? json_string_value(json_object_get(best, "bundle"))
+                            : "-");
+      putchar('\n');
+    }
     printf("sweep result digest %s\n", out.digest);
   }
   if (rc != KEEL_OK)

@@ -2,13 +2,29 @@
 #include "cli/sweep_view.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/buffer.h"
 #include "base/escape.h"
 #include "base/status.h"
 #include "cli/bundle_cli.h"
 #include "cli/cli_common.h"
 #include "run/sweep.h"
+
+/* s (from a bundle: untrusted) escaped for the terminal (base/escape.h),
+ * in one of eight rotating buffers, so that several fit in one printf. */
+static const char *esc(const char *s)
+{
+  static char bufs[8][256];
+  static unsigned next;
+  char *b = bufs[next++ % 8];
+  keel_buf t = KEEL_BUF_INIT;
+  keel_escape(&t, s ? s : "", s ? strlen(s) : 0, 0);
+  snprintf(b, sizeof bufs[0], "%s", t.failed ? "?" : (const char *)t.data);
+  keel_buf_free(&t);
+  return b;
+}
 
 static void print_values(const json_t *t)
 {
@@ -25,7 +41,7 @@ void keel_sweep_print_trials(const json_t *sweep)
 {
   json_t *ranked = keel_sweep_ranked(sweep);
   printf("\n%-5s %-6s %-14s %-14s %s\n", "rank", "trial",
-         keel_jstr(sweep, "objective"), "result", "values");
+         esc(keel_jstr(sweep, "objective")), "result", "values");
   size_t i;
   json_t *t;
   json_array_foreach(ranked, i, t)
@@ -33,7 +49,7 @@ void keel_sweep_print_trials(const json_t *sweep)
     printf("%-5zu %-6lld %-14.6g %.12s   ", i + 1,
            json_integer_value(json_object_get(t, "trial")),
            json_number_value(json_object_get(t, "objective")),
-           keel_jstr(t, "result_digest"));
+           esc(keel_jstr(t, "result_digest")));
     print_values(t);
     putchar('\n');
   }
@@ -43,7 +59,7 @@ void keel_sweep_print_trials(const json_t *sweep)
       continue;
     printf("%-5s %-6lld %-14s ", "-",
            json_integer_value(json_object_get(t, "trial")),
-           keel_jstr(t, "status"));
+           esc(keel_jstr(t, "status")));
     keel_escape_fputs(stdout, keel_jstr(t, "error"));
     putchar('\n');
   }
@@ -76,48 +92,51 @@ int keel_sweep_show(const keel_bundle *b, const keel_bundle_report *r,
     json_t *t;
     json_array_foreach(json_object_get(sweep, "trials"), i, t) ok +=
         strcmp(keel_jstr(t, "status"), "ok") == 0;
-    printf("sweep      %s (%s, exit %s)\n", b->top, keel_jstr(run, "status"),
-           keel_jstr(run, "exit_code"));
+    printf("sweep      %s (%s, exit %s)\n", esc(b->top),
+           esc(keel_jstr(run, "status")), esc(keel_jstr(run, "exit_code")));
     printf("format     keel-sweep/1\n");
     printf("manifest   ");
     keel_escape_fputs(stdout, keel_jstr(sweep, "manifest"));
     /* keel_jstr formats a number into one static buffer: one per call */
-    printf("\nstrategy   %s", keel_jstr(sweep, "strategy"));
-    printf(", seed %s", keel_jstr(sweep, "seed"));
-    printf(", rounds of %s", keel_jstr(sweep, "round_size"));
-    printf(", %s job(s)\n", keel_jstr(sweep, "jobs"));
-    printf("objective  %s %s\n", keel_jstr(sweep, "objective"),
-           keel_jstr(sweep, "direction"));
+    printf("\nstrategy   %s", esc(keel_jstr(sweep, "strategy")));
+    printf(", seed %s", esc(keel_jstr(sweep, "seed")));
+    printf(", rounds of %s", esc(keel_jstr(sweep, "round_size")));
+    printf(", %s job(s)\n", esc(keel_jstr(sweep, "jobs")));
+    printf("objective  %s %s\n", esc(keel_jstr(sweep, "objective")),
+           esc(keel_jstr(sweep, "direction")));
     printf("trials     %zu of ", n);
     printf("%s planned: %zu ok, %zu failed\n",
-           keel_jstr(sweep, "trials_planned"), ok, n - ok);
+           esc(keel_jstr(sweep, "trials_planned")), ok, n - ok);
     printf("space\n");
     json_array_foreach(
         json_object_get(json_object_get(sweep, "space"), "params"), i, t)
     {
-      printf("  %-24s %s", keel_jstr(t, "name"), keel_jstr(t, "distribution"));
+      printf("  %-24s %s", esc(keel_jstr(t, "name")),
+             esc(keel_jstr(t, "distribution")));
       const json_t *c = json_object_get(t, "choices");
       if (c) {
         size_t j;
         json_t *v;
         printf("(");
         json_array_foreach(c, j, v)
-            printf("%s%s", j ? ", " : "", json_string_value(v));
+            printf("%s%s", j ? ", " : "", esc(json_string_value(v)));
         printf(")");
       } else {
-        printf("(%s", keel_jstr(t, "low"));
-        printf(", %s)", keel_jstr(t, "high"));
+        printf("(%s", esc(keel_jstr(t, "low")));
+        printf(", %s)", esc(keel_jstr(t, "high")));
       }
       if (json_is_object(json_object_get(t, "when")))
-        printf(" when %s = %s", keel_jstr(json_object_get(t, "when"), "name"),
-               keel_jstr(json_object_get(t, "when"), "value"));
+        printf(" when %s = %s",
+               esc(keel_jstr(json_object_get(t, "when"), "name")),
+               esc(keel_jstr(json_object_get(t, "when"), "value")));
       putchar('\n');
     }
     const json_t *in = json_object_get(sweep, "inputs");
     printf("inputs     manifest sha256 %.12s",
-           keel_jstr(json_object_get(in, "manifest"), "sha256"));
+           esc(keel_jstr(json_object_get(in, "manifest"), "sha256")));
     if (json_is_object(json_object_get(in, "dataset")))
-      printf(", dataset %s", keel_jstr(json_object_get(in, "dataset"), "id"));
+      printf(", dataset %s",
+             esc(keel_jstr(json_object_get(in, "dataset"), "id")));
     printf(", %zu plugins, %zu data files frozen\n",
            json_array_size(json_object_get(in, "plugins")),
            json_array_size(json_object_get(in, "data")));
@@ -126,10 +145,13 @@ int keel_sweep_show(const keel_bundle *b, const keel_bundle_report *r,
     if (json_is_object(best)) {
       printf("\nbest       trial %lld: %s",
              json_integer_value(json_object_get(best, "trial")),
-             keel_jstr(sweep, "objective"));
-      printf(" %.17g, run %s, bundle %s\n",
-             json_number_value(json_object_get(best, "objective")),
-             keel_jstr(best, "run_id"), keel_jstr(best, "bundle"));
+             esc(keel_jstr(sweep, "objective")));
+      printf(" %.17g, run ",
+             json_number_value(json_object_get(best, "objective")));
+      keel_escape_fputs(stdout, keel_jstr(best, "run_id"));
+      printf(", bundle ");
+      keel_escape_fputs(stdout, keel_jstr(best, "bundle"));
+      putchar('\n');
     }
     printf("digest     %s\n", r->digest);
     printf("integrity  %s\n", integrity);
@@ -144,9 +166,9 @@ static void trial_line(char sign, const json_t *t)
 {
   printf("%c trial %-4lld %-7s %-12.6g %.12s  ", sign,
          json_integer_value(json_object_get(t, "trial")),
-         keel_jstr(t, "status"),
+         esc(keel_jstr(t, "status")),
          json_number_value(json_object_get(t, "objective")),
-         keel_jstr(t, "result_digest"));
+         esc(keel_jstr(t, "result_digest")));
   print_values(t);
   putchar('\n');
 }
@@ -173,8 +195,8 @@ int keel_sweep_diff(const keel_bundle *a, const keel_bundle *b, const char *pa,
                                      "objective",      "direction"};
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
     char va[128];
-    snprintf(va, sizeof va, "%s", keel_jstr(sa, keys[i]));
-    const char *vb = keel_jstr(sb, keys[i]);
+    snprintf(va, sizeof va, "%s", esc(keel_jstr(sa, keys[i])));
+    const char *vb = esc(keel_jstr(sb, keys[i]));
     if (strcmp(va, vb) != 0)
       printf("%-14s %s -> %s\n", keys[i], va, vb);
   }

@@ -150,8 +150,28 @@ char *keel_sweep_plan_remap(void *plan, const char *name)
   return NULL;
 }
 
+/* Whether plan.json's `file` stays inside plan/: relative, no ".."
+ * component. A sweep folder is the user's own, but its plugins are loaded
+ * from these names, so a tampered plan.json must not point elsewhere. */
+static int inside_plan(const char *file)
+{
+  if (!file || !file[0] || file[0] == '/')
+    return 0;
+  for (const char *c = file; *c;) {
+    size_t n = strcspn(c, "/");
+    if ((n == 2 && c[0] == '.' && c[1] == '.') || n == 0)
+      return 0;
+    c += n;
+    if (*c == '/')
+      c++;
+  }
+  return 1;
+}
+
 static char *plan_path(const char *dir, const char *file)
 {
+  if (!inside_plan(file))
+    return NULL;
   char *plan = keel_path_join(dir, "plan");
   char *full = plan ? keel_path_join(plan, file) : NULL;
   free(plan);
@@ -210,7 +230,8 @@ static int fill_from_doc(keel_sweep_plan *p, keel_error *err)
     oom |= !o || !(p->overrides[p->n_overrides++] = strdup(o));
   }
   return oom ? keel_fail(err, KEEL_EINTEGRITY,
-                         "%s/plan/plan.json: malformed or out of memory",
+                         "%s/plan/plan.json: malformed (a file name missing, "
+                         "or one outside plan/), or out of memory",
                          p->dir)
              : KEEL_OK;
 }
@@ -619,6 +640,10 @@ static int check_hash(const char *dir, const json_t *e, keel_error *err)
   if (!file || !want)
     return keel_fail(err, KEEL_EINTEGRITY,
                      "%s/plan/plan.json: an entry without file or sha256", dir);
+  if (!inside_plan(file))
+    return keel_fail(err, KEEL_EINTEGRITY,
+                     "%s/plan/plan.json: file '%s' is outside plan/", dir,
+                     file);
   char *path = plan_path(dir, file);
   char sha[65];
   int rc = path ? keel_sha256_file(path, sha, NULL, err)

@@ -99,6 +99,16 @@ flip "$DIR/plan/slow.ini" 10
 expect "resume with an altered frozen copy: integrity" 3 \
   "plan/slow.ini: SHA-256 .* plan.json froze it as" -- sweep --resume "$DIR"
 flip "$DIR/plan/slow.ini" 10
+cp "$DIR/plan/plan.json" "$T/plan.json.orig"
+"$PY" - "$DIR/plan/plan.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["plugins"][0]["file"] = "../../../../lib/evil.so"
+json.dump(d, open(sys.argv[1], "w"))
+PY
+expect "a plan.json naming a file outside plan/: integrity" 3 \
+  "plan.json: file '../../../../lib/evil.so' is outside plan/" -- sweep --resume "$DIR"
+cp "$T/plan.json.orig" "$DIR/plan/plan.json"
 expect "restored, the resume goes on" 0 "" -- sweep --resume "$DIR" -q
 expect "resume takes no manifest" 2 "--resume takes no manifest" -- \
   sweep --resume "$DIR" slow.ini
