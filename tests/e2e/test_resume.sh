@@ -63,16 +63,20 @@ for setting in "model.hidden=256 train.epochs=40" "model.hidden=512 train.epochs
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.01
   done
-  seen=$(epochs_seen "$T/b.err")
   if kill -9 "$pid" 2>/dev/null; then
     rc=0
     { wait "$pid"; } 2>/dev/null || rc=$?
+    # Counted once the run is dead: it may have finished another epoch
+    # (and written its checkpoint) between the loop's last look and the
+    # kill, and an epoch's line comes before its checkpoint.
+    seen=$(epochs_seen "$T/b.err")
     if ((rc == 137)) && ((seen < n_epochs)); then
       killed=1
       break
     fi
   else
     wait "$pid" || true
+    seen=$(epochs_seen "$T/b.err")
   fi
   echo "note: run with $setting finished before it could be killed (saw $seen epochs); trying a slower one" >&2
 done
